@@ -1,0 +1,1 @@
+"""Built-in platform connectors; each registers through the ``crosspost.connectors`` entry points."""
