@@ -1,0 +1,688 @@
+"""Discord: post to a channel through a webhook or as a bot.
+
+API pages used:
+
+- https://discord.com/developers/docs/resources/webhook#execute-webhook
+- https://discord.com/developers/docs/resources/message#create-message
+- https://discord.com/developers/docs/resources/message#get-channel-message
+- https://discord.com/developers/docs/resources/poll#poll-create-request-object
+- https://discord.com/developers/docs/reference#uploading-files
+- https://discord.com/developers/docs/resources/guild#get-guild
+- https://discord.com/developers/docs/topics/rate-limits
+- https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes
+
+Two modes, chosen by the settings: a webhook URL (no bot needed, but no
+idempotency key and no way to list the channel) or a bot token plus a channel
+id (``nonce`` + ``enforce_nonce`` make a resend return the first message).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib import metadata
+from typing import Any, ClassVar
+
+import requests
+from pydantic import SecretStr, field_validator, model_validator
+
+from connectors.base import (
+    AccountMetrics,
+    AuthError,
+    Capability,
+    ConnectorError,
+    ConnectorSettings,
+    ConnectorState,
+    Limits,
+    Metrics,
+    Published,
+    RateLimited,
+    Rejected,
+    RenderedPost,
+    Transient,
+    Unknown,
+)
+from connectors.http import DEFAULT_BACKOFF, HttpClient, HttpConnector, parse_retry_at
+
+__all__ = ["DiscordConnector"]
+
+API = "https://discord.com/api/v10"
+WEB = "https://discord.com/channels"
+#: Request size Discord accepts for a message with its files.
+MAX_REQUEST_BYTES = 25 * 1024 * 1024
+POLL_QUESTION_MAX = 300
+POLL_MAX_HOURS = 32 * 24
+EMBED_TITLE_MAX = 256
+NONCE_LENGTH = 25
+MENTION_KINDS = frozenset({"users", "roles", "everyone"})
+#: Every error status; ``_send`` maps them itself so it can read Discord's body first.
+_ALL_ERRORS = range(400, 600)
+_PERMISSION_CODES = frozenset({50001, 50013})
+_UNKNOWN_WEBHOOK = 10015
+_UNKNOWN_MESSAGE = 10008
+_WEBHOOK_URL_RE = re.compile(
+    r"^https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api(?:/v\d+)?"
+    r"/webhooks/(?P<id>\d+)/(?P<token>[\w-]+)/?$"
+)
+_SNOWFLAKE_RE = re.compile(r"^\d{1,20}$")
+
+_BOT_CAPABILITIES = frozenset(
+    {
+        Capability.THREADS,
+        Capability.POLLS,
+        Capability.MEDIA,
+        Capability.IDEMPOTENCY_KEY,
+        Capability.RECONCILE,
+        Capability.DELETE,
+    }
+)
+_WEBHOOK_CAPABILITIES = _BOT_CAPABILITIES - {Capability.IDEMPOTENCY_KEY, Capability.RECONCILE}
+
+
+def _discord_user_agent() -> str:
+    """Discord asks bots for ``DiscordBot ($url, $version)``."""
+    try:
+        version = metadata.version("crosspost")
+    except metadata.PackageNotFoundError:  # running from a plain checkout
+        version = "0"
+    return f"DiscordBot (https://pypi.org/project/crosspost/, {version})"
+
+
+def nonce_for(idempotency_key: str) -> str:
+    """The ``nonce`` sent for ``idempotency_key``: stable, at most 25 characters."""
+    return hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:NONCE_LENGTH]
+
+
+def _describe(response: requests.Response) -> str:
+    """Discord's ``message`` and ``code``, plus the first field errors of a 50035."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:200] or response.reason or "no reason given"
+    if not isinstance(body, dict):
+        return str(body)[:200]
+    text = str(body.get("message") or response.reason or "no reason given")
+    if body.get("code"):
+        text = f"{text} (code {body['code']})"
+    details = _field_errors(body.get("errors"), "")[:3]
+    return f"{text}: {'; '.join(details)}" if details else text
+
+
+def _field_errors(errors: Any, path: str) -> list[str]:
+    """``path: message`` for each leaf of Discord's nested ``errors`` object."""
+    if not isinstance(errors, dict):
+        return []
+    found: list[str] = []
+    for item in errors.get("_errors") or []:
+        if isinstance(item, dict) and item.get("message"):
+            found.append(f"{path or 'body'}: {item['message']}")
+    for key, value in errors.items():
+        if key != "_errors":
+            found.extend(_field_errors(value, f"{path}.{key}" if path else str(key)))
+    return found
+
+
+def _error_code(response: requests.Response) -> int | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, int) else None
+
+
+@dataclass
+class _Bucket:
+    """What the last response of a rate-limit bucket said."""
+
+    remaining: int
+    reset_at: datetime
+
+
+class DiscordConnector(HttpConnector):
+    """Posts to one Discord channel, as a webhook or as a bot."""
+
+    name: ClassVar[str] = "discord"
+    docs_url: ClassVar[str] = "https://discord.com/developers/docs/resources/message#create-message"
+    base_url: ClassVar[str] = API
+    limits: ClassVar[Limits] = Limits(
+        max_length=2000,
+        unit="characters",
+        max_media=10,
+        max_media_bytes=MAX_REQUEST_BYTES,
+        alt_text_max=1024,
+        max_poll_options=10,
+        max_poll_option_length=55,
+    )
+    #: Bot mode; a webhook account has neither a key nor a channel to search.
+    capabilities: ClassVar[frozenset[Capability]] = _BOT_CAPABILITIES
+
+    class Settings(ConnectorSettings):
+        """One Discord channel: either ``webhook_url`` or ``bot_token`` + ``channel_id``.
+
+        Attributes:
+            webhook_url: the channel webhook's URL; the URL itself is the secret.
+            bot_token: a bot token from the Developer Portal.
+            channel_id: the channel the bot posts in (bot mode only).
+            guild_id: the server, for member counts and message links.
+        """
+
+        webhook_url: SecretStr | None = None
+        bot_token: SecretStr | None = None
+        channel_id: str | None = None
+        guild_id: str | None = None
+
+        @field_validator("channel_id", "guild_id", mode="before")
+        @classmethod
+        def _snowflake(cls, value: Any) -> Any:
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)  # YAML reads a bare id as a number
+            if isinstance(value, str) and not _SNOWFLAKE_RE.match(value):
+                raise ValueError("must be a Discord id (digits only, e.g. 1234567890123456789)")
+            return value
+
+        @field_validator("webhook_url")
+        @classmethod
+        def _webhook_shape(cls, value: SecretStr | None) -> SecretStr | None:
+            if value is not None and not _WEBHOOK_URL_RE.match(value.get_secret_value()):
+                raise ValueError(
+                    "must look like https://discord.com/api/webhooks/<id>/<token> "
+                    "(channel settings > Integrations > Webhooks > Copy Webhook URL)"
+                )
+            return value
+
+        @model_validator(mode="after")
+        def _one_mode(self) -> DiscordConnector.Settings:
+            if (self.webhook_url is None) == (self.bot_token is None):
+                raise ValueError(
+                    "set exactly one of webhook_url (webhook mode) or "
+                    "bot_token with channel_id (bot mode)"
+                )
+            if self.bot_token is not None and not self.channel_id:
+                raise ValueError("bot mode needs channel_id: the channel the bot posts in")
+            if self.webhook_url is not None and self.channel_id:
+                raise ValueError("webhook mode takes no channel_id: the webhook fixes the channel")
+            if self.bot_token is not None and not self.bot_token.get_secret_value().strip():
+                raise ValueError("bot_token is empty")
+            return self
+
+    def __init__(
+        self,
+        account: str,
+        settings: ConnectorSettings,
+        state: ConnectorState | None = None,
+    ) -> None:
+        if not isinstance(settings, DiscordConnector.Settings):
+            raise TypeError("DiscordConnector needs DiscordConnector.Settings")
+        self.config = settings
+        self._webhook = self._webhook_parts(settings)
+        self._routes: dict[str, str] = {}
+        self._buckets: dict[str, _Bucket] = {}
+        self._global_until: datetime | None = None
+        super().__init__(account, settings, state)
+        if self._webhook is not None:
+            # Shadows the class manifest for this account only: a webhook cannot
+            # take a nonce, so the dispatcher must not think a resend is harmless.
+            vars(self)["capabilities"] = _WEBHOOK_CAPABILITIES
+
+    @staticmethod
+    def _webhook_parts(settings: DiscordConnector.Settings) -> tuple[str, str] | None:
+        if settings.webhook_url is None:
+            return None
+        match = _WEBHOOK_URL_RE.match(settings.webhook_url.get_secret_value())
+        assert match is not None, "checked by the settings validator"
+        return match["id"], match["token"]
+
+    def _make_client(self) -> HttpClient:
+        headers = {"User-Agent": _discord_user_agent()}
+        secrets: list[str] = []
+        if self.config.bot_token is not None:
+            token = self.config.bot_token.get_secret_value()
+            headers["Authorization"] = f"Bot {token}"
+            secrets.append(token)
+        if self.config.webhook_url is not None and self._webhook is not None:
+            secrets += [self.config.webhook_url.get_secret_value(), self._webhook[1]]
+        return HttpClient(
+            self.name,
+            self.account,
+            base_url=self.base_url,
+            headers=headers,
+            secrets=secrets,
+            describe=_describe,
+        )
+
+    # -- counting and checks ----------------------------------------------------
+
+    def measure(self, text: str) -> int:
+        """Length in Unicode code points, as Discord's API validates ``content``."""
+        return len(text)
+
+    def check(self, post: RenderedPost) -> list[str]:
+        """The base checks plus Discord's poll, alt text, mention and size rules."""
+        problems = super().check(post)
+        problems.extend(self._check_alt_code_points(post))
+        problems.extend(self._check_discord_poll(post))
+        problems.extend(self._check_request_size(post))
+        problems.extend(self._check_options(post))
+        return problems
+
+    def _check_alt_code_points(self, post: RenderedPost) -> list[str]:
+        limit = self.limits.alt_text_max
+        return [
+            f"{item.path.name}: alt text is {len(item.alt)} characters (at most {limit})"
+            for item in post.media
+            if len(item.alt) > limit
+        ]
+
+    def _check_discord_poll(self, post: RenderedPost) -> list[str]:
+        if post.poll is None:
+            return []
+        problems = []
+        question = self._poll_question(post)
+        if not question.strip() or len(question) > POLL_QUESTION_MAX:
+            problems.append(
+                f"poll question must be 1 to {POLL_QUESTION_MAX} characters; set a title "
+                "or options.poll_question"
+            )
+        longest = self.limits.max_poll_option_length
+        problems += [
+            f"poll option {option!r} is longer than {longest} characters"
+            for option in post.poll.options
+            if len(option) > longest
+        ]
+        hours = self._poll_hours(post.poll.duration)
+        if not 1 <= hours <= POLL_MAX_HOURS:
+            problems.append(f"poll lasts {hours} hours (1 to {POLL_MAX_HOURS} on discord)")
+        return problems
+
+    def _check_request_size(self, post: RenderedPost) -> list[str]:
+        total = 0
+        for item in post.media:
+            try:
+                total += item.path.stat().st_size
+            except OSError:
+                return []  # the base check already reports the missing file
+        if total > MAX_REQUEST_BYTES:
+            return [f"media add up to {total} bytes (at most {MAX_REQUEST_BYTES} per message)"]
+        return []
+
+    def _check_options(self, post: RenderedPost) -> list[str]:
+        problems = []
+        mentions = post.options.get("allowed_mentions", [])
+        if not isinstance(mentions, list | tuple) or not all(
+            isinstance(m, str) and m in MENTION_KINDS for m in mentions
+        ):
+            problems.append(
+                f"options.allowed_mentions must be a list of {', '.join(sorted(MENTION_KINDS))}"
+            )
+        if self._wants_embed(post) and len(post.title) > EMBED_TITLE_MAX:
+            problems.append(f"embed title is longer than {EMBED_TITLE_MAX} characters")
+        return problems
+
+    # -- publishing -------------------------------------------------------------
+
+    def _publish_part(
+        self,
+        post: RenderedPost,
+        index: int,
+        text: str,
+        reply_to: Published | None,
+        root: Published | None,
+        idempotency_key: str,
+    ) -> Published:
+        """Send one message; later parts reply to the one before (bot mode)."""
+        payload = self._payload(post, index, text)
+        if self._webhook is None:
+            payload["nonce"] = nonce_for(idempotency_key)
+            payload["enforce_nonce"] = True
+            if reply_to is not None:
+                payload["message_reference"] = {
+                    "message_id": reply_to.extra["message_id"],
+                    "fail_if_not_exists": False,
+                }
+        files = self._files(post) if index == 0 and post.media else None
+        response = self._send_message(payload, files)
+        return self._published(self._json_object(response, write=True))
+
+    def _payload(self, post: RenderedPost, index: int, text: str) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "content": text,
+            "allowed_mentions": {"parse": list(post.options.get("allowed_mentions", []))},
+        }
+        if index > 0:
+            return payload
+        if self._wants_embed(post):
+            payload["embeds"] = [{"title": post.title, "url": post.link}]
+        if post.poll is not None:
+            payload["poll"] = {
+                "question": {"text": self._poll_question(post)},
+                "answers": [{"poll_media": {"text": option}} for option in post.poll.options],
+                "duration": self._poll_hours(post.poll.duration),
+                "allow_multiselect": post.poll.multiple,
+            }
+        if post.media:
+            payload["attachments"] = [
+                {"id": n, "filename": item.path.name, "description": item.alt}
+                for n, item in enumerate(post.media)
+            ]
+        return payload
+
+    @staticmethod
+    def _wants_embed(post: RenderedPost) -> bool:
+        return bool(post.options.get("embed", False) and post.link and post.title)
+
+    @staticmethod
+    def _poll_question(post: RenderedPost) -> str:
+        return str(post.options.get("poll_question") or post.title or post.text)
+
+    @staticmethod
+    def _poll_hours(duration: timedelta) -> int:
+        return math.ceil(duration.total_seconds() / 3600)
+
+    def _files(self, post: RenderedPost) -> list[tuple[str, tuple[str, bytes, str]]]:
+        files = []
+        for n, item in enumerate(post.media):
+            try:
+                data = item.path.read_bytes()
+            except OSError as exc:
+                raise self._error(
+                    Rejected, f"{item.path.name}: cannot read ({exc.strerror})"
+                ) from None
+            files.append((f"files[{n}]", (item.path.name, data, item.mime_type)))
+        return files
+
+    def _send_message(
+        self, payload: dict[str, Any], files: list[tuple[str, tuple[str, bytes, str]]] | None
+    ) -> requests.Response:
+        body: dict[str, Any] = (
+            {"files": files, "data": {"payload_json": json.dumps(payload)}}
+            if files
+            else {"json": payload}
+        )
+        if self._webhook is not None:
+            hook_id, token = self._webhook
+            return self._send(
+                "POST",
+                f"/webhooks/{hook_id}/{token}",
+                "POST /webhooks",
+                hook_id,
+                params={"wait": "true"},
+                **body,
+            )
+        channel = self._channel()
+        # The nonce with enforce_nonce makes a resend return the first message.
+        return self._send(
+            "POST",
+            f"/channels/{channel}/messages",
+            "POST /channels/messages",
+            channel,
+            keyed=True,
+            **body,
+        )
+
+    def _published(self, message: Mapping[str, Any]) -> Published:
+        """The ``Published`` for a message object; a message without ids is uncertain."""
+        message_id = message.get("id")
+        channel_id = message.get("channel_id") or self.config.channel_id
+        if not isinstance(message_id, str) or not isinstance(channel_id, str):
+            raise self._error(Unknown, "Discord's answer has no message id; the message may exist")
+        guild = message.get("guild_id") or self.config.guild_id or "@me"
+        return Published(
+            remote_id=f"{channel_id}:{message_id}",
+            url=f"{WEB}/{guild}/{channel_id}/{message_id}",
+            published_at=_timestamp(message.get("timestamp")),
+            extra={"channel_id": channel_id, "message_id": message_id},
+        )
+
+    # -- reading back -----------------------------------------------------------
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
+        """Reactions per message (one request each); replies are not counted by Discord.
+
+        Raises:
+            AuthError, RateLimited, Transient.
+        """
+        found: dict[str, Metrics] = {}
+        for remote_id in remote_ids:
+            message = self._get_message(remote_id)
+            if message is not None:
+                found[remote_id] = _metrics(message)
+        return found
+
+    def _get_message(self, remote_id: str) -> Mapping[str, Any] | None:
+        ids = _split_remote_id(remote_id)
+        if ids is None:
+            return None
+        path, route, major = self._message_route(*ids)
+        response = self._send("GET", path, f"GET {route}", major, ok=(404,))
+        if response.status_code == 404:
+            return None
+        return self._json_object(response, write=False)
+
+    def account_metrics(self) -> AccountMetrics:
+        """Member count of the server (bot mode with ``guild_id``); nothing for webhooks.
+
+        Raises:
+            AuthError, RateLimited, Transient.
+        """
+        guild = self.config.guild_id
+        if self._webhook is not None or not guild:
+            return AccountMetrics()
+        response = self._send(
+            "GET", f"/guilds/{guild}", "GET /guilds", guild, params={"with_counts": "true"}
+        )
+        body = self._json_object(response, write=False)
+        members = body.get("approximate_member_count")
+        return AccountMetrics(
+            members=members if isinstance(members, int) else None,
+            raw={
+                key: body[key]
+                for key in ("approximate_member_count", "approximate_presence_count")
+                if key in body
+            },
+        )
+
+    def delete(self, remote_id: str) -> None:
+        """Delete a message; one that is already gone counts as deleted.
+
+        Raises:
+            Rejected: the id is not ``<channel>:<message>``.
+            AuthError, RateLimited, Transient, Unknown.
+        """
+        ids = _split_remote_id(remote_id)
+        if ids is None:
+            raise self._error(Rejected, f"not a Discord message id: {remote_id!r}")
+        path, route, major = self._message_route(*ids)
+        response = self._send("DELETE", path, f"DELETE {route}", major, ok=(404,))
+        if response.status_code == 404 and _error_code(response) != _UNKNOWN_MESSAGE:
+            raise self._map_error(response, keyed=False)
+
+    def find_recent(self, idempotency_key: str, text: str) -> Published | None:
+        """Bot mode: the last 50 messages, matched by nonce or by the bot's identical text.
+
+        Raises:
+            AuthError, RateLimited, Transient.
+        """
+        if self._webhook is not None:
+            return None  # a webhook cannot list its channel
+        channel = self._channel()
+        response = self._send(
+            "GET",
+            f"/channels/{channel}/messages",
+            "GET /channels/messages",
+            channel,
+            params={"limit": "50"},
+        )
+        messages = self.http.json(response)
+        if not isinstance(messages, list):
+            raise self._error(Transient, "Discord's message list is not a list")
+        nonce, wanted = nonce_for(idempotency_key), text.strip()
+        for message in messages:
+            if isinstance(message, dict) and _matches(message, nonce, wanted):
+                return self._published(message)
+        return None
+
+    def _message_route(self, channel: str, message: str) -> tuple[str, str, str]:
+        if self._webhook is not None:
+            hook_id, token = self._webhook
+            return f"/webhooks/{hook_id}/{token}/messages/{message}", "/webhooks/messages", hook_id
+        return f"/channels/{channel}/messages/{message}", "/channels/messages/id", channel
+
+    # -- HTTP, rate limits and errors -------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        route: str,
+        major: str,
+        *,
+        keyed: bool = False,
+        ok: Sequence[int] = (),
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One request, refused before sending while its bucket is known to be empty."""
+        route_key = f"{route} {major}"
+        self._wait_check(route_key, major)
+        response = self.http.request(method, path, keyed=keyed, ok=_ALL_ERRORS, **kwargs)
+        self._remember_bucket(route_key, major, response)
+        if response.ok:
+            return response
+        if response.status_code in ok and _error_code(response) != _UNKNOWN_WEBHOOK:
+            return response
+        raise self._map_error(response, keyed=keyed)
+
+    def _wait_check(self, route_key: str, major: str) -> None:
+        now = self.http.clock()
+        if self._global_until is not None and self._global_until > now:
+            raise self._error(
+                RateLimited, "global rate limit still in force", retry_at=self._global_until
+            )
+        bucket_id = self._routes.get(route_key)
+        bucket = self._buckets.get(f"{bucket_id}|{major}") if bucket_id else None
+        if bucket is not None and bucket.remaining <= 0 and bucket.reset_at > now:
+            raise self._error(
+                RateLimited, "rate limit bucket is empty; not sending", retry_at=bucket.reset_at
+            )
+
+    def _remember_bucket(self, route_key: str, major: str, response: requests.Response) -> None:
+        headers = response.headers
+        bucket_id = headers.get("X-RateLimit-Bucket")
+        try:
+            remaining = int(headers["X-RateLimit-Remaining"])
+            reset_after = float(headers["X-RateLimit-Reset-After"])
+        except (KeyError, ValueError):
+            return
+        if not bucket_id:
+            return
+        self._routes[route_key] = bucket_id
+        reset_at = self.http.clock() + timedelta(seconds=reset_after)
+        self._buckets[f"{bucket_id}|{major}"] = _Bucket(remaining, reset_at)
+
+    def _map_error(self, response: requests.Response, *, keyed: bool) -> ConnectorError:
+        status, code = response.status_code, _error_code(response)
+        reason = self.http.describe(response)
+        if status == 429:
+            return self._too_many(response, reason)
+        if status == 404 and self._webhook is not None and code == _UNKNOWN_WEBHOOK:
+            return self._error(AuthError, "the webhook was deleted; create a new one", status)
+        if status == 403 and code in _PERMISSION_CODES:
+            return self._error(
+                AuthError,
+                f"{reason}; give the bot View Channel, Send Messages, Attach Files and "
+                "Read Message History in this channel",
+                status,
+            )
+        if status == 401:
+            what = "webhook" if self._webhook is not None else "bot token"
+            return self._error(AuthError, f"the {what} was refused: {reason}", status)
+        write = response.request.method not in ("GET", "HEAD", None)
+        return self.http.error_for(response, write=write, keyed=keyed, reason=reason)
+
+    def _too_many(self, response: requests.Response, reason: str) -> ConnectorError:
+        now = self.http.clock()
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        seconds = body.get("retry_after")
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool):
+            retry_at = now + timedelta(seconds=float(seconds))
+        else:
+            retry_at = parse_retry_at(response.headers, now) or now + DEFAULT_BACKOFF
+        scope = response.headers.get("X-RateLimit-Scope", "")
+        if body.get("global") is True or response.headers.get("X-RateLimit-Global") == "true":
+            self._global_until = retry_at
+            scope = "global"
+        label = f" ({scope})" if scope else ""
+        return self._error(RateLimited, f"rate limited{label}: {reason}", 429, retry_at=retry_at)
+
+    def _json_object(self, response: requests.Response, *, write: bool) -> dict[str, Any]:
+        body = self.http.json(response)
+        if not isinstance(body, dict):
+            message = "Discord answered with something that is not a message object"
+            raise self._error(Unknown, message) if write else self._error(Transient, message)
+        return body
+
+    def _channel(self) -> str:
+        assert self.config.channel_id, "bot mode always has a channel (settings validator)"
+        return self.config.channel_id
+
+    def _error(
+        self, cls: type[ConnectorError], message: str, status: int | None = None, **extra: Any
+    ) -> ConnectorError:
+        """``cls`` with the message redacted and this account's names filled in."""
+        return cls(
+            self.http.redact(message),
+            platform=self.name,
+            account=self.account,
+            status=status,
+            **extra,
+        )
+
+
+def _split_remote_id(remote_id: str) -> tuple[str, str] | None:
+    channel, _, message = remote_id.partition(":")
+    if _SNOWFLAKE_RE.match(channel) and _SNOWFLAKE_RE.match(message):
+        return channel, message
+    return None
+
+
+def _timestamp(value: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def _metrics(message: Mapping[str, Any]) -> Metrics:
+    """``likes`` = every reaction of every emoji; ``raw`` keeps the count per emoji."""
+    per_emoji: dict[str, int] = {}
+    for reaction in message.get("reactions") or []:
+        if not isinstance(reaction, dict) or not isinstance(reaction.get("count"), int):
+            continue
+        emoji = reaction.get("emoji")
+        emoji = emoji if isinstance(emoji, dict) else {}
+        label = str(emoji.get("name") or emoji.get("id") or "?")
+        if emoji.get("id"):
+            label = f"{label}:{emoji['id']}"
+        per_emoji[label] = per_emoji.get(label, 0) + reaction["count"]
+    return Metrics(likes=sum(per_emoji.values()), raw={"reactions": per_emoji})
+
+
+def _matches(message: Mapping[str, Any], nonce: str, text: str) -> bool:
+    if message.get("nonce") == nonce:
+        return True
+    author = message.get("author")
+    by_bot = isinstance(author, dict) and author.get("bot") is True
+    return by_bot and bool(text) and message.get("content") == text

@@ -1,0 +1,531 @@
+"""LinkedIn connector: member or organisation posts through the versioned Posts API.
+
+API pages used:
+
+- Posts API: https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+- little text format (commentary): https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/little-text-format
+- Images API: https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/images-api
+- MultiImage API: https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/multiimage-post-api
+- Comments API: https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/comments-api
+- Social actions (likes and comments summaries): https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/network-update-social-actions
+- Organization share statistics: https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/share-statistics
+- Organization follower count (networkSizes): https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/organization-lookup-api
+- Error handling: https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/error-handling
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Literal
+from urllib.parse import quote
+
+import requests
+from pydantic import SecretStr, field_validator, model_validator
+
+from connectors.base import (
+    AccountMetrics,
+    Capability,
+    ConnectorError,
+    ConnectorSettings,
+    Limits,
+    MediaItem,
+    Metrics,
+    Published,
+    RateLimited,
+    RenderedPost,
+    Transient,
+    Unknown,
+)
+from connectors.http import HttpClient, HttpConnector, parse_retry_at
+from crosspost.text import find_hashtags, thread_parts, utf16_length
+
+__all__ = [
+    "COMMENT_MAX_LENGTH",
+    "DEFAULT_VERSION",
+    "LinkedInConnector",
+    "escape_little",
+    "unescape_little",
+]
+
+#: The ``LinkedIn-Version`` sent unless the account names another (versions live about a year).
+DEFAULT_VERSION = "202605"
+#: Longest comment LinkedIn accepts; later thread parts longer than this are cut again.
+COMMENT_MAX_LENGTH = 1250
+#: Characters the little text format reserves; each is sent as ``\\<char>``.
+RESERVED = frozenset("\\|{}@[]()<>#*_~")
+
+_AUTHOR_RE = re.compile(r"urn:li:(?:person:[A-Za-z0-9_-]+|organization:[0-9]+)")
+_VERSION_RE = re.compile(r"20[0-9]{2}(?:0[1-9]|1[0-2])")
+_HASHTAG_TEMPLATE_RE = re.compile(r"\{hashtag\|\\#\|((?:\\.|[^\\}])*)\}")
+_MENTION_TEMPLATE_RE = re.compile(r"@\[((?:\\.|[^\\\]])*)\]\(urn:li:[^)]*\)")
+_ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
+_DUPLICATE_RE = re.compile(r"duplicate of (urn:li:[A-Za-z]+:[0-9]+)")
+
+_TOKEN_HELP = (
+    "LinkedIn access tokens last 60 days: authorise the app again (OAuth 2.0 "
+    "authorization code flow, or the token generator of the LinkedIn developer portal) "
+    "and put the new token in the account's access_token"
+)
+_SCOPE_HELP = (
+    "the token lacks the permission to post as this author: w_member_social for "
+    "urn:li:person authors, w_organization_social (and a page admin role) for "
+    "urn:li:organization authors"
+)
+
+Visibility = Literal["PUBLIC", "CONNECTIONS", "LOGGED_IN"]
+
+
+# --------------------------------------------------------------------------- little text
+
+
+def _escape_plain(text: str) -> str:
+    return "".join(f"\\{char}" if char in RESERVED else char for char in text)
+
+
+def escape_little(text: str) -> str:
+    """``text`` as little-format commentary: reserved characters escaped, hashtags kept.
+
+    A ``#tag`` that :func:`crosspost.text.find_hashtags` recognises becomes the
+    documented hashtag template ``{hashtag|\\#|tag}`` so it stays clickable;
+    every other reserved character (``@`` included: mentions need a URN) is
+    backslash-escaped so LinkedIn shows it as typed instead of cutting the post.
+    """
+    pieces: list[str] = []
+    position = 0
+    for span in find_hashtags(text):
+        pieces.append(_escape_plain(text[position : span.start]))
+        pieces.append("{hashtag|\\#|" + _escape_plain(span.text[1:]) + "}")
+        position = span.end
+    pieces.append(_escape_plain(text[position:]))
+    return "".join(pieces)
+
+
+def unescape_little(commentary: str) -> str:
+    """What a reader sees of little-format ``commentary``; inverse of :func:`escape_little`."""
+    text = _HASHTAG_TEMPLATE_RE.sub(lambda m: "#" + m.group(1), commentary)
+    text = _MENTION_TEMPLATE_RE.sub(lambda m: "@" + m.group(1), text)
+    return _ESCAPE_RE.sub(lambda m: m.group(1), text)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _encoded(urn: str) -> str:
+    return quote(urn, safe="")
+
+
+def _post_url(urn: str) -> str:
+    return f"https://www.linkedin.com/feed/update/{urn}"
+
+
+def _next_midnight(now: datetime) -> datetime:
+    """LinkedIn's daily limits reset at midnight UTC."""
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today + timedelta(days=1)
+
+
+def _duplicate_of(body: Mapping[str, Any]) -> str | None:
+    """The URN a ``DUPLICATE_POST`` refusal names, or None for other refusals."""
+    message = str(body.get("message", ""))
+    details = body.get("errorDetails")
+    inputs = details.get("inputErrors", []) if isinstance(details, dict) else []
+    codes = {e.get("code") for e in inputs if isinstance(e, dict)}
+    found = _DUPLICATE_RE.search(message)
+    if "DUPLICATE_POST" in codes or found:
+        return found.group(1) if found else "an earlier post"
+    return None
+
+
+def _describe(response: requests.Response) -> str:
+    """One line from LinkedIn's ``{message, serviceErrorCode, status}`` error body."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    message = str(body.get("message") or response.reason or "no reason given")[:300]
+    if response.status_code == 401:
+        return f"{message}; {_TOKEN_HELP}"
+    if response.status_code == 403:
+        return f"{message}; {_SCOPE_HELP}"
+    duplicate = _duplicate_of(body) if response.status_code == 422 else None
+    if duplicate:
+        return f"LinkedIn refused a duplicate post: it is the same as {duplicate}"
+    code = body.get("serviceErrorCode") or body.get("code")
+    return f"{message} (LinkedIn code {code})" if code else message
+
+
+def _millis(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(value / 1000, UTC) if isinstance(value, int | float) else None
+
+
+def _count(source: Mapping[str, Any], *path: str) -> int | None:
+    value: Any = source
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+# --------------------------------------------------------------------------- connector
+
+
+class LinkedInConnector(HttpConnector):
+    """Posts as a LinkedIn member or organisation; later thread parts become comments."""
+
+    name: ClassVar[str] = "linkedin"
+    base_url: ClassVar[str] = "https://api.linkedin.com/rest"
+    docs_url: ClassVar[str] = (
+        "https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api"
+    )
+    limits: ClassVar[Limits] = Limits(
+        max_length=3000,
+        unit="characters (UTF-16, little format escaped)",
+        max_media=20,
+        media_types=frozenset({"image/jpeg", "image/png", "image/gif"}),
+        alt_text_max=4086,
+    )
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.THREADS, Capability.MEDIA, Capability.RECONCILE, Capability.DELETE}
+    )
+
+    class Settings(ConnectorSettings):
+        """One LinkedIn author (``accounts:`` entry).
+
+        Attributes:
+            access_token: 3-legged OAuth token with ``w_member_social`` or
+                ``w_organization_social`` (lasts 60 days).
+            author: ``urn:li:person:<id>`` or ``urn:li:organization:<number>``.
+            version: ``LinkedIn-Version`` header, ``YYYYMM``.
+            visibility: ``PUBLIC``, ``CONNECTIONS`` (members only) or ``LOGGED_IN``.
+        """
+
+        access_token: SecretStr
+        author: str
+        version: str = DEFAULT_VERSION
+        visibility: Visibility = "PUBLIC"
+
+        @field_validator("author")
+        @classmethod
+        def _author_is_urn(cls, value: str) -> str:
+            if not _AUTHOR_RE.fullmatch(value):
+                raise ValueError(
+                    "author must be urn:li:person:<id> or urn:li:organization:<number>"
+                )
+            return value
+
+        @field_validator("version")
+        @classmethod
+        def _version_is_yyyymm(cls, value: str) -> str:
+            if not _VERSION_RE.fullmatch(value):
+                raise ValueError("version must be a LinkedIn-Version like 202605 (YYYYMM)")
+            return value
+
+        @field_validator("access_token")
+        @classmethod
+        def _token_not_empty(cls, value: SecretStr) -> SecretStr:
+            if not value.get_secret_value().strip():
+                raise ValueError("access_token is empty")
+            return value
+
+        @model_validator(mode="after")
+        def _connections_only_for_members(self) -> LinkedInConnector.Settings:
+            if self.visibility == "CONNECTIONS" and not self.author.startswith("urn:li:person:"):
+                raise ValueError("visibility CONNECTIONS is only for urn:li:person authors")
+            return self
+
+    settings: Settings
+
+    def _make_client(self) -> HttpClient:
+        token = self.settings.access_token.get_secret_value()
+        return HttpClient(
+            self.name,
+            self.account,
+            base_url=self.base_url,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "LinkedIn-Version": self.settings.version,
+                "X-Restli-Protocol-Version": "2.0.0",
+            },
+            secrets=[token],
+            describe=_describe,
+        )
+
+    @property
+    def _is_organization(self) -> bool:
+        return self.settings.author.startswith("urn:li:organization:")
+
+    # -- counting -------------------------------------------------------------
+
+    def measure(self, text: str) -> int:
+        """UTF-16 code units of the escaped commentary that is actually sent.
+
+        LinkedIn does not document whether its 3000-character limit applies to
+        the little text or to what readers see; counting what is sent, in the
+        unit of Java strings, can only err on the safe side.
+        """
+        return utf16_length(escape_little(text))
+
+    @staticmethod
+    def measure_comment(text: str) -> int:
+        """UTF-16 code units of a comment (comments are plain text, not little)."""
+        return utf16_length(text)
+
+    # -- HTTP -----------------------------------------------------------------
+
+    def _call(
+        self, method: str, path: str, *, ok: Sequence[int] = (), **kwargs: Any
+    ) -> requests.Response:
+        """One request; a 429 without ``Retry-After`` waits for the daily reset."""
+        response = self.http.request(method, path, ok=(429, *ok), **kwargs)
+        if response.status_code != 429:
+            return response
+        now = self.http.clock()
+        retry_at = parse_retry_at(response.headers, now) or _next_midnight(now)
+        raise RateLimited(
+            f"rate limited: {_describe(response)}",
+            retry_at=retry_at,
+            platform=self.name,
+            account=self.account,
+            status=429,
+        )
+
+    def _json(self, response: requests.Response) -> dict[str, Any]:
+        body = self.http.json(response)
+        if not isinstance(body, dict):
+            write = response.request.method not in ("GET", "HEAD", None)
+            cls = Unknown if write else Transient
+            raise cls(
+                "LinkedIn answered with an unexpected body",
+                platform=self.name,
+                account=self.account,
+                status=response.status_code,
+            )
+        return body
+
+    # -- publishing -----------------------------------------------------------
+
+    def _publish(self, post: RenderedPost, idempotency_key: str) -> Published:
+        """The first part as a post, every later part as a comment on it.
+
+        LinkedIn has no threads and no idempotency key; a comment that fails
+        leaves the post and earlier comments in ``error.partial``.
+        """
+        root = self._create_post(post)
+        ids = [root.remote_id]
+        try:
+            for text in self._comment_texts(post.parts[1:]):
+                ids.append(self._create_comment(root.remote_id, text))
+        except ConnectorError as error:
+            error.partial = replace(root, thread_ids=tuple(ids))
+            raise
+        return replace(root, thread_ids=tuple(ids))
+
+    def _comment_texts(self, parts: Sequence[str]) -> Iterator[str]:
+        """Later parts, each cut again to the shorter comment limit when needed."""
+        for part in parts:
+            if self.measure_comment(part) <= COMMENT_MAX_LENGTH:
+                yield part
+            else:
+                yield from thread_parts(part, COMMENT_MAX_LENGTH, self.measure_comment)
+
+    def _create_post(self, post: RenderedPost) -> Published:
+        body = self._post_body(post)
+        content = self._content(post)
+        if content:
+            body["content"] = content
+        response = self._call("POST", "posts", json=body)
+        urn = response.headers.get("x-restli-id", "").strip()
+        if not urn:
+            raise Unknown(
+                "LinkedIn accepted the post but sent no x-restli-id; it may exist",
+                platform=self.name,
+                account=self.account,
+                status=response.status_code,
+            )
+        return Published(remote_id=urn, url=_post_url(urn), published_at=self.http.clock())
+
+    def _post_body(self, post: RenderedPost) -> dict[str, Any]:
+        visibility = str(post.options.get("visibility", self.settings.visibility)).upper()
+        return {
+            "author": self.settings.author,
+            "commentary": escape_little(post.text),
+            "visibility": visibility,
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }
+
+    def _content(self, post: RenderedPost) -> dict[str, Any] | None:
+        """Images (one, or a multiImage of 2–20), else an article card for the link."""
+        if post.media:
+            images = [self._upload_image(item) for item in post.media]
+            if len(images) == 1:
+                return {"media": images[0]}
+            return {"multiImage": {"images": images}}
+        if post.link:
+            return {"article": {"source": post.link, "title": post.title or post.link}}
+        return None
+
+    def _upload_image(self, item: MediaItem) -> dict[str, str]:
+        """Register and upload one image; its ``{id, altText}`` for the post.
+
+        Nothing is published yet, so a failure here is always safe to retry.
+        """
+        try:
+            urn, upload_url = self._initialize_upload()
+            self._call(
+                "PUT",
+                upload_url,
+                data=item.path.read_bytes(),
+                headers={"Content-Type": item.mime_type},
+            )
+        except Unknown as error:
+            raise Transient(
+                f"image upload failed before posting: {error.message}",
+                platform=self.name,
+                account=self.account,
+                status=error.status,
+            ) from None
+        except OSError as error:
+            raise Transient(
+                f"{item.path.name}: cannot read the file ({error.strerror})",
+                platform=self.name,
+                account=self.account,
+            ) from None
+        image = {"id": urn}
+        if item.alt:
+            image["altText"] = item.alt
+        return image
+
+    def _initialize_upload(self) -> tuple[str, str]:
+        request = {"initializeUploadRequest": {"owner": self.settings.author}}
+        response = self._call("POST", "images", params={"action": "initializeUpload"}, json=request)
+        value = self._json(response).get("value")
+        urn = value.get("image") if isinstance(value, dict) else None
+        upload_url = value.get("uploadUrl") if isinstance(value, dict) else None
+        if not (isinstance(urn, str) and isinstance(upload_url, str)):
+            raise Transient(
+                "LinkedIn's image upload answer has no image or uploadUrl",
+                platform=self.name,
+                account=self.account,
+            )
+        return urn, upload_url
+
+    def _create_comment(self, post_urn: str, text: str) -> str:
+        """Comment ``text`` on ``post_urn`` as the author; the comment's URN."""
+        body = {"actor": self.settings.author, "object": post_urn, "message": {"text": text}}
+        response = self._call("POST", f"socialActions/{_encoded(post_urn)}/comments", json=body)
+        urn = response.headers.get("x-restli-id", "").strip()
+        if not urn and response.content:
+            payload = self._json(response)
+            urn = str(payload.get("$URN") or payload.get("id") or "")
+        if not urn:
+            raise Unknown(
+                "LinkedIn accepted a comment but did not name it; it may exist",
+                platform=self.name,
+                account=self.account,
+            )
+        return urn
+
+    # -- reading --------------------------------------------------------------
+
+    def find_recent(self, idempotency_key: str, text: str) -> Published | None:
+        """The author's recent post whose commentary reads ``text``, if any.
+
+        LinkedIn takes no idempotency key, so the commentary is the only
+        evidence; the 20 latest posts are compared after unescaping.
+        """
+        response = self._call(
+            "GET",
+            "posts",
+            params={
+                "q": "author",
+                "author": self.settings.author,
+                "count": "20",
+                "sortBy": "LAST_MODIFIED",
+            },
+            headers={"X-RestLi-Method": "FINDER"},
+        )
+        wanted = text.strip()
+        for element in self._json(response).get("elements", []):
+            if not isinstance(element, dict):
+                continue
+            commentary = str(element.get("commentary", ""))
+            if unescape_little(commentary).strip() == wanted and element.get("id"):
+                urn = str(element["id"])
+                when = _millis(element.get("publishedAt")) or _millis(element.get("createdAt"))
+                return Published(
+                    remote_id=urn, url=_post_url(urn), published_at=when or self.http.clock()
+                )
+        return None
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
+        """Likes and first-level comments for every post; shares and impressions for pages."""
+        found: dict[str, Metrics] = {}
+        for urn in remote_ids:
+            metrics = self._social_actions(urn)
+            if metrics is not None:
+                found[urn] = metrics
+        if self._is_organization and found:
+            statistics = self._share_statistics(list(found))
+            for urn, totals in statistics.items():
+                if urn in found:
+                    found[urn] = replace(
+                        found[urn],
+                        reposts=_count(totals, "shareCount"),
+                        views=_count(totals, "impressionCount"),
+                        raw={**found[urn].raw, "totalShareStatistics": totals},
+                    )
+        return found
+
+    def _social_actions(self, urn: str) -> Metrics | None:
+        response = self._call("GET", f"socialActions/{_encoded(urn)}", ok=(404,))
+        if response.status_code == 404:
+            return None
+        body = self._json(response)
+        return Metrics(
+            likes=_count(body, "likesSummary", "totalLikes"),
+            replies=_count(body, "commentsSummary", "totalFirstLevelComments"),
+            raw=body,
+        )
+
+    def _share_statistics(self, urns: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """``totalShareStatistics`` per post URN (shares and ugcPosts asked separately)."""
+        org = _encoded(self.settings.author)
+        result: dict[str, dict[str, Any]] = {}
+        for kind, key in (("share", "shares"), ("ugcPost", "ugcPosts")):
+            chosen = [u for u in urns if u.startswith(f"urn:li:{kind}:")]
+            if not chosen:
+                continue
+            listed = ",".join(_encoded(u) for u in chosen)
+            query = f"q=organizationalEntity&organizationalEntity={org}&{key}=List({listed})"
+            body = self._json(self._call("GET", f"organizationalEntityShareStatistics?{query}"))
+            for element in body.get("elements", []):
+                totals = element.get("totalShareStatistics") if isinstance(element, dict) else None
+                if isinstance(totals, dict) and isinstance(element.get(kind), str):
+                    result[element[kind]] = totals
+        return result
+
+    def account_metrics(self) -> AccountMetrics:
+        """Followers of an organisation page; LinkedIn reports none for members."""
+        if not self._is_organization:
+            return AccountMetrics()
+        response = self._call(
+            "GET",
+            f"networkSizes/{_encoded(self.settings.author)}",
+            params={"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"},
+        )
+        body = self._json(response)
+        return AccountMetrics(followers=_count(body, "firstDegreeSize"), raw=body)
+
+    def delete(self, remote_id: str) -> None:
+        """Delete a post (its comments go with it); an already deleted post is fine."""
+        self._call("DELETE", f"posts/{_encoded(remote_id)}", ok=(404,))

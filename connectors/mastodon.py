@@ -1,0 +1,631 @@
+"""Mastodon (and compatible servers): statuses, threads, media, polls and counts.
+
+API pages used:
+
+- https://docs.joinmastodon.org/methods/statuses/ (post, view, delete; ``Idempotency-Key``)
+- https://docs.joinmastodon.org/methods/media/ (``POST /api/v2/media``, 200/202, 206 polling)
+- https://docs.joinmastodon.org/methods/instance/#v2 (``configuration`` limits)
+- https://docs.joinmastodon.org/methods/accounts/#verify_credentials and #statuses
+- https://docs.joinmastodon.org/entities/Status/ and /entities/Instance/
+- Counting: ``app/validators/status_length_validator.rb`` and ``Account::MENTION_RE`` in
+  https://github.com/mastodon/mastodon
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from html.parser import HTMLParser
+from typing import Any, ClassVar, Literal
+from urllib.parse import quote, urlsplit
+
+from pydantic import ConfigDict, Field, SecretStr, field_validator
+
+from connectors.base import (
+    AccountMetrics,
+    Capability,
+    ConnectorSettings,
+    ConnectorState,
+    Limits,
+    MediaItem,
+    Metrics,
+    Published,
+    Rejected,
+    RenderedPost,
+    Transient,
+    Unknown,
+)
+from connectors.http import HttpClient, HttpConnector
+from crosspost.text import find_urls, grapheme_length
+
+__all__ = ["MastodonConnector"]
+
+Visibility = Literal["public", "unlisted", "private", "direct"]
+VISIBILITIES: frozenset[str] = frozenset({"public", "unlisted", "private", "direct"})
+
+#: Every URL counts this many characters unless the instance says otherwise.
+DEFAULT_URL_WIDTH = 23
+#: ``Account::MENTION_RE``: ``@user`` optionally followed by ``@domain``.
+MENTION_RE = re.compile(
+    r"(?<![=/\w])@(?P<user>[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)(?:@\w+(?:[.-]+\w+)*)?",
+    re.IGNORECASE,
+)
+_WHITESPACE = re.compile(r"\s+")
+_DEFAULT_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/heic",
+        "image/heif",
+        "image/avif",
+        "video/mp4",
+        "video/webm",
+        "video/quicktime",
+        "audio/mpeg",
+        "audio/ogg",
+        "audio/wav",
+        "audio/flac",
+    }
+)
+
+
+# --------------------------------------------------------------------------- counting
+
+
+def countable_text(text: str, url_width: int = DEFAULT_URL_WIDTH) -> str:
+    """``text`` as Mastodon counts it: URLs as ``url_width`` x's, ``@u@host`` as ``@u``.
+
+    Mirrors ``StatusLengthValidator#countable_text``: a blank text counts nothing,
+    and a mention inside a URL is part of the URL.
+    """
+    if not text.strip():
+        return ""
+    urls = [(span.start, span.end, "x" * url_width) for span in find_urls(text)]
+    mentions = [
+        (m.start(), m.end(), "@" + m.group("user"))
+        for m in MENTION_RE.finditer(text)
+        if not any(start <= m.start() < end for start, end, _ in urls)
+    ]
+    pieces: list[str] = []
+    position = 0
+    for start, end, substitute in sorted(urls + mentions):
+        pieces.append(text[position:start])
+        pieces.append(substitute)
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def status_length(text: str, spoiler_text: str = "", url_width: int = DEFAULT_URL_WIDTH) -> int:
+    """Length of a status with its content warning, as Mastodon validates it."""
+    return grapheme_length(spoiler_text + countable_text(text, url_width))
+
+
+class _TextOnly(HTMLParser):
+    """Collects the visible text of a status's HTML ``content``."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.pieces: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("p", "br"):
+            self.pieces.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.pieces.append(data)
+
+
+def normalised_text(text: str) -> str:
+    """Whitespace collapsed and ``@user@domain`` shortened, as Mastodon's HTML shows it."""
+    text = MENTION_RE.sub(lambda m: "@" + m.group("user"), text)
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def html_to_text(html: str) -> str:
+    """The text a reader sees in a status's HTML ``content`` (tags dropped)."""
+    parser = _TextOnly()
+    parser.feed(html)
+    parser.close()
+    return "".join(parser.pieces)
+
+
+def _parse_time(value: Any) -> datetime:
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("timestamp without a time zone")
+    return parsed
+
+
+# --------------------------------------------------------------------------- instance
+
+
+@dataclass(frozen=True)
+class InstanceConfig:
+    """What ``GET /api/v2/instance`` says this server accepts."""
+
+    max_characters: int = 500
+    url_width: int = DEFAULT_URL_WIDTH
+    max_media: int = 4
+    image_size_limit: int = 16 * 1024 * 1024
+    video_size_limit: int = 99 * 1024 * 1024
+    media_types: frozenset[str] = _DEFAULT_TYPES
+    description_limit: int = 1500
+    poll_max_options: int = 4
+    poll_option_length: int = 50
+    poll_min_expiration: int = 300
+    poll_max_expiration: int = 2629746
+
+    @classmethod
+    def from_instance(cls, body: Any) -> InstanceConfig:
+        """Read the ``configuration`` of an Instance entity; missing values keep defaults.
+
+        Raises:
+            ValueError: the body is not an Instance or a value has the wrong type.
+        """
+        config = body["configuration"] if isinstance(body, dict) else None
+        if not isinstance(config, dict):
+            raise ValueError("no configuration in the instance answer")
+        statuses = config.get("statuses") or {}
+        media = config.get("media_attachments") or {}
+        polls = config.get("polls") or {}
+        default = cls()
+        types = media.get("supported_mime_types")
+        return cls(
+            max_characters=_int(statuses, "max_characters", default.max_characters),
+            url_width=_int(statuses, "characters_reserved_per_url", default.url_width),
+            max_media=_int(statuses, "max_media_attachments", default.max_media),
+            image_size_limit=_int(media, "image_size_limit", default.image_size_limit),
+            video_size_limit=_int(media, "video_size_limit", default.video_size_limit),
+            media_types=frozenset(map(str, types)) if types else default.media_types,
+            description_limit=_int(media, "description_limit", default.description_limit),
+            poll_max_options=_int(polls, "max_options", default.poll_max_options),
+            poll_option_length=_int(polls, "max_characters_per_option", default.poll_option_length),
+            poll_min_expiration=_int(polls, "min_expiration", default.poll_min_expiration),
+            poll_max_expiration=_int(polls, "max_expiration", default.poll_max_expiration),
+        )
+
+    def limits(self) -> Limits:
+        """These values as connector limits."""
+        return Limits(
+            max_length=self.max_characters,
+            max_media=self.max_media,
+            max_media_bytes=self.image_size_limit,
+            media_types=self.media_types,
+            alt_text_max=self.description_limit,
+            max_poll_options=self.poll_max_options,
+            max_poll_option_length=self.poll_option_length,
+        )
+
+
+def _int(section: Any, key: str, default: int) -> int:
+    value = section.get(key) if isinstance(section, dict) else None
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{key} is not a count: {value!r}")
+    return value
+
+
+# --------------------------------------------------------------------------- connector
+
+
+class MastodonConnector(HttpConnector):
+    """Publishes statuses to one account on a Mastodon server.
+
+    Args:
+        account: account alias from ``schedule.yaml``.
+        settings: a :class:`MastodonConnector.Settings`.
+        state: unused (Mastodon tokens do not rotate).
+        sleep: waits between media processing checks; tests pass a no-op.
+        media_poll_attempts: how often to ask whether an upload is processed.
+        media_poll_interval: seconds between those checks.
+    """
+
+    name: ClassVar[str] = "mastodon"
+    limits: ClassVar[Limits] = InstanceConfig().limits()
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.THREADS,
+            Capability.POLLS,
+            Capability.MEDIA,
+            Capability.IDEMPOTENCY_KEY,
+            Capability.RECONCILE,
+            Capability.DELETE,
+        }
+    )
+    docs_url: ClassVar[str] = "https://docs.joinmastodon.org/methods/statuses/"
+
+    class Settings(ConnectorSettings):
+        """The ``accounts:`` entry of a Mastodon account."""
+
+        # Validation errors would otherwise echo the whole entry, token included.
+        model_config = ConfigDict(hide_input_in_errors=True)
+
+        #: Base URL of the server, ``https://`` only.
+        instance: str
+        #: User token with ``write:statuses write:media read:statuses read:accounts``.
+        access_token: SecretStr
+        #: Default visibility; the account's own default when unset.
+        visibility: Visibility | None = None
+        #: Default ISO 639-1 language of statuses; the server guesses when unset.
+        language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+        #: Character limit used by the offline ``check`` (the instance's value wins online).
+        max_characters: int | None = Field(default=None, gt=0)
+
+        @field_validator("instance")
+        @classmethod
+        def _https_origin(cls, value: str) -> str:
+            parts = urlsplit(value.strip())
+            if parts.scheme != "https" or not parts.hostname:
+                raise ValueError("must be an https:// URL such as https://mastodon.social")
+            if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+                raise ValueError("must be the server's address only, without a path")
+            return f"https://{parts.netloc}"
+
+        @field_validator("access_token")
+        @classmethod
+        def _not_blank(cls, value: SecretStr) -> SecretStr:
+            if not value.get_secret_value().strip():
+                raise ValueError("must not be empty")
+            return value
+
+    def __init__(
+        self,
+        account: str,
+        settings: ConnectorSettings,
+        state: ConnectorState | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        media_poll_attempts: int = 10,
+        media_poll_interval: float = 2.0,
+    ) -> None:
+        super().__init__(account, settings, state)
+        self.sleep = sleep
+        self.media_poll_attempts = media_poll_attempts
+        self.media_poll_interval = media_poll_interval
+        self.instance: InstanceConfig | None = None
+
+    @property
+    def config(self) -> MastodonConnector.Settings:
+        """The settings, typed."""
+        if not isinstance(self.settings, MastodonConnector.Settings):
+            raise TypeError("MastodonConnector needs MastodonConnector.Settings")
+        return self.settings
+
+    def _make_client(self) -> HttpClient:
+        token = self.config.access_token.get_secret_value()
+        return HttpClient(
+            self.name,
+            self.account,
+            base_url=self.config.instance,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            secrets=[token],
+        )
+
+    # -- limits ---------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        """Read the server's limits once (``GET /api/v2/instance``).
+
+        Raises:
+            AuthError, RateLimited, Rejected, Transient: the call failed.
+        """
+        if self.instance is not None:
+            return
+        response = self.http.request("GET", "/api/v2/instance")
+        try:
+            self.instance = InstanceConfig.from_instance(self.http.json(response))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise Transient(
+                f"the instance description could not be read ({exc})",
+                platform=self.name,
+                account=self.account,
+            ) from None
+
+    @property
+    def effective_limits(self) -> Limits:
+        """The instance's limits once known, else the configured or default ones."""
+        if self.instance is not None:
+            return self.instance.limits()
+        if self.config.max_characters:
+            return replace(self.limits, max_length=self.config.max_characters)
+        return self.limits
+
+    @property
+    def url_width(self) -> int:
+        """Characters every URL counts for."""
+        return self.instance.url_width if self.instance else DEFAULT_URL_WIDTH
+
+    def measure(self, text: str) -> int:
+        """Grapheme count with URLs at ``characters_reserved_per_url`` and ``@u@host`` as ``@u``."""
+        return grapheme_length(countable_text(text, self.url_width))
+
+    def check(self, post: RenderedPost) -> list[str]:
+        """Every reason the server would refuse ``post``, content warning included."""
+        problems = super().check(replace(post, parts=()))
+        limit = self.effective_limits.max_length
+        for number, part in enumerate(post.parts, start=1):
+            length = status_length(part, post.content_warning, self.url_width)
+            if length > limit:
+                label = f"part {number} " if len(post.parts) > 1 else ""
+                with_cw = " with its content warning" if post.content_warning else ""
+                problems.append(
+                    f"{label}text{with_cw} is {length} characters long "
+                    f"(at most {limit} on {self.name})"
+                )
+        if post.poll is not None and post.media:
+            problems.append("a Mastodon status cannot carry both a poll and media")
+        problems.extend(self._check_poll_duration(post))
+        visibility = post.options.get("visibility")
+        if visibility is not None and visibility not in VISIBILITIES:
+            problems.append(
+                f"visibility {visibility!r} is not one of {', '.join(sorted(VISIBILITIES))}"
+            )
+        return problems
+
+    def _check_poll_duration(self, post: RenderedPost) -> list[str]:
+        if post.poll is None:
+            return []
+        config = self.instance or InstanceConfig()
+        seconds = int(post.poll.duration.total_seconds())
+        if not config.poll_min_expiration <= seconds <= config.poll_max_expiration:
+            return [
+                f"poll lasts {seconds} s (between {config.poll_min_expiration} and "
+                f"{config.poll_max_expiration} s on this server)"
+            ]
+        return []
+
+    def _check_media_item(self, item: MediaItem, limits: Limits) -> list[str]:
+        if item.mime_type.startswith(("video/", "audio/")):
+            video_limit = (self.instance or InstanceConfig()).video_size_limit
+            limits = replace(limits, max_media_bytes=video_limit)
+        return super()._check_media_item(item, limits)
+
+    # -- publishing -----------------------------------------------------------
+
+    def _publish_part(
+        self,
+        post: RenderedPost,
+        index: int,
+        text: str,
+        reply_to: Published | None,
+        root: Published | None,
+        idempotency_key: str,
+    ) -> Published:
+        """``POST /api/v1/statuses`` for one status of the thread, keyed.
+
+        Raises:
+            AuthError, RateLimited, Rejected, Transient, Unknown.
+        """
+        fields = self._status_fields(post, text, reply_to)
+        if index == 0:
+            fields += [("media_ids[]", media_id) for media_id in self._upload_all(post.media)]
+            fields += self._poll_fields(post)
+        response = self.http.request(
+            "POST",
+            "/api/v1/statuses",
+            keyed=True,
+            data=fields,
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        published = self._to_published(self.http.json(response))
+        if published is None:
+            raise Unknown(
+                "the server's answer has no status id or date; the status may exist",
+                platform=self.name,
+                account=self.account,
+                status=response.status_code,
+            )
+        return published
+
+    def _status_fields(
+        self, post: RenderedPost, text: str, reply_to: Published | None
+    ) -> list[tuple[str, str]]:
+        fields = [("status", text)]
+        if post.content_warning:
+            # Every status of a thread stays behind the warning, as the web client does.
+            fields.append(("spoiler_text", post.content_warning))
+        visibility = post.options.get("visibility") or self.config.visibility
+        if visibility:
+            fields.append(("visibility", str(visibility)))
+        language = post.language or self.config.language
+        if language:
+            fields.append(("language", language))
+        if reply_to is not None:
+            fields.append(("in_reply_to_id", reply_to.remote_id))
+        return fields
+
+    @staticmethod
+    def _poll_fields(post: RenderedPost) -> list[tuple[str, str]]:
+        if post.poll is None:
+            return []
+        fields = [("poll[options][]", option) for option in post.poll.options]
+        fields.append(("poll[expires_in]", str(int(post.poll.duration.total_seconds()))))
+        fields.append(("poll[multiple]", "true" if post.poll.multiple else "false"))
+        return fields
+
+    def _to_published(self, body: Any) -> Published | None:
+        """A :class:`Published` from a Status entity, or None when it is not one."""
+        try:
+            remote_id = body["id"]
+            created_at = _parse_time(body["created_at"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if not isinstance(remote_id, str | int) or isinstance(remote_id, bool) or not remote_id:
+            return None
+        url = body.get("url") or body.get("uri")
+        return Published(
+            remote_id=str(remote_id),
+            url=str(url) if url else None,
+            published_at=created_at,
+            extra={"uri": body.get("uri"), "instance": self.config.instance},
+        )
+
+    # -- media ----------------------------------------------------------------
+
+    def _upload_all(self, media: Sequence[MediaItem]) -> list[str]:
+        try:
+            return [self._upload(item) for item in media]
+        except Unknown as error:
+            # An upload that may have arrived only leaves an unattached file
+            # behind, never a status, so sending it again is safe.
+            raise Transient(
+                f"media upload unconfirmed: {error.message}",
+                platform=self.name,
+                account=self.account,
+                status=error.status,
+            ) from None
+
+    def _upload(self, item: MediaItem) -> str:
+        """``POST /api/v2/media`` with the alt text; waits for processing when 202."""
+        try:
+            content = item.path.read_bytes()
+        except OSError as exc:
+            raise Rejected(
+                f"{item.path.name}: cannot be read ({exc.strerror or type(exc).__name__})",
+                platform=self.name,
+                account=self.account,
+            ) from None
+        response = self.http.request(
+            "POST",
+            "/api/v2/media",
+            files={"file": (item.path.name, content, item.mime_type)},
+            data={"description": item.alt} if item.alt else {},
+        )
+        body = self.http.json(response)
+        media_id = body.get("id") if isinstance(body, dict) else None
+        if not isinstance(media_id, str | int) or isinstance(media_id, bool):
+            raise Transient(
+                f"{item.path.name}: the upload answer has no media id",
+                platform=self.name,
+                account=self.account,
+            )
+        if response.status_code == 202 or not body.get("url"):
+            self._wait_for_media(str(media_id), item)
+        return str(media_id)
+
+    def _wait_for_media(self, media_id: str, item: MediaItem) -> None:
+        """Poll ``GET /api/v1/media/:id`` until it has a ``url`` (206 = still processing)."""
+        for _attempt in range(self.media_poll_attempts):
+            self.sleep(self.media_poll_interval)
+            response = self.http.request("GET", f"/api/v1/media/{quote(media_id)}", ok=(206,))
+            if response.status_code == 206:
+                continue
+            body = self.http.json(response)
+            if isinstance(body, dict) and body.get("url"):
+                return
+        raise Transient(
+            f"{item.path.name}: the server is still processing the upload",
+            platform=self.name,
+            account=self.account,
+        )
+
+    # -- reading back ---------------------------------------------------------
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
+        """Counts of each status (``GET /api/v1/statuses/:id``); 404 ids are left out.
+
+        Raises:
+            AuthError, RateLimited, Transient.
+        """
+        found: dict[str, Metrics] = {}
+        for remote_id in remote_ids:
+            path = f"/api/v1/statuses/{quote(remote_id, safe='')}"
+            response = self.http.request("GET", path, ok=(404,))
+            if response.status_code == 404:
+                self.log.info("status %s is gone; no metrics", remote_id)
+                continue
+            found[remote_id] = self._metrics(self.http.json(response))
+        return found
+
+    def _metrics(self, body: Any) -> Metrics:
+        counts = ("favourites_count", "reblogs_count", "replies_count", "quotes_count")
+        if not isinstance(body, dict):
+            raise self._unreadable("status")
+        raw = {key: body[key] for key in counts if isinstance(body.get(key), int)}
+        if "favourites_count" not in raw:
+            raise self._unreadable("status")
+        return Metrics(
+            likes=raw.get("favourites_count"),
+            reposts=raw.get("reblogs_count"),
+            replies=raw.get("replies_count"),
+            quotes=raw.get("quotes_count"),
+            raw=raw,
+        )
+
+    def _unreadable(self, what: str) -> Transient:
+        return Transient(
+            f"the server's {what} answer could not be read",
+            platform=self.name,
+            account=self.account,
+        )
+
+    def _own_account(self) -> dict[str, Any]:
+        response = self.http.request("GET", "/api/v1/accounts/verify_credentials")
+        body = self.http.json(response)
+        if not isinstance(body, dict) or not body.get("id"):
+            raise self._unreadable("account")
+        return body
+
+    def account_metrics(self) -> AccountMetrics:
+        """Followers, following and statuses of the token's account.
+
+        Raises:
+            AuthError, RateLimited, Transient.
+        """
+        body = self._own_account()
+        counts = {
+            key: body[key]
+            for key in ("followers_count", "following_count", "statuses_count")
+            if isinstance(body.get(key), int)
+        }
+        return AccountMetrics(
+            followers=counts.get("followers_count"),
+            following=counts.get("following_count"),
+            posts=counts.get("statuses_count"),
+            raw=counts,
+        )
+
+    def delete(self, remote_id: str) -> None:
+        """``DELETE /api/v1/statuses/:id``; a status that is already gone counts as deleted.
+
+        Raises:
+            AuthError, RateLimited, Rejected, Transient, Unknown.
+        """
+        path = f"/api/v1/statuses/{quote(remote_id, safe='')}"
+        response = self.http.request("DELETE", path, ok=(404,))
+        if response.status_code == 404:
+            self.log.info("status %s was already gone", remote_id)
+
+    def find_recent(self, idempotency_key: str, text: str) -> Published | None:
+        """The newest of the account's last 40 statuses whose text is ``text``, else None.
+
+        Mastodon does not expose idempotency keys, so the match is on the text:
+        HTML stripped, whitespace collapsed, mentions shortened as Mastodon shows them.
+
+        Raises:
+            AuthError, RateLimited, Transient.
+        """
+        account_id = str(self._own_account()["id"])
+        response = self.http.request(
+            "GET",
+            f"/api/v1/accounts/{quote(account_id, safe='')}/statuses",
+            params={"limit": "40"},
+        )
+        statuses = self.http.json(response)
+        if not isinstance(statuses, list):
+            raise self._unreadable("statuses")
+        wanted = normalised_text(text)
+        for status in statuses:
+            if not isinstance(status, dict) or status.get("reblog"):
+                continue
+            shown = normalised_text(html_to_text(str(status.get("content") or "")))
+            if shown == wanted:
+                return self._to_published(status)
+        return None

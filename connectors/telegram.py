@@ -1,0 +1,579 @@
+"""Telegram channels and groups through the Bot API.
+
+API pages used:
+
+- https://core.telegram.org/bots/api#making-requests (``ok``/``error_code``/``parameters``)
+- https://core.telegram.org/bots/api#formatting-options (HTML style: escape ``&``, ``<``, ``>``)
+- https://core.telegram.org/bots/api#sendmessage, #sendphoto, #sendmediagroup, #sendpoll
+- https://core.telegram.org/bots/api#sending-files (multipart uploads, ``attach://<name>``)
+- https://core.telegram.org/bots/api#replyparameters, #linkpreviewoptions
+- https://core.telegram.org/bots/api#getupdates, #messagereactioncountupdated
+- https://core.telegram.org/bots/api#getchatmembercount, #getchat, #deletemessage
+
+The bot token is part of every URL (``/bot<token>/<method>``), so it is
+registered as a secret of the HTTP client and redacted from urllib3's request
+log as well.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import requests
+from pydantic import ConfigDict, SecretStr, field_validator
+
+from connectors.base import (
+    AccountMetrics,
+    AuthError,
+    Capability,
+    ConnectorError,
+    ConnectorSettings,
+    ConnectorState,
+    Limits,
+    MediaItem,
+    Metrics,
+    Poll,
+    Published,
+    RateLimited,
+    Rejected,
+    RenderedPost,
+    Transient,
+    Unknown,
+)
+from connectors.http import DEFAULT_BACKOFF, HttpClient, HttpConnector, parse_retry_at
+from crosspost.text import utf16_length
+
+__all__ = ["TelegramConnector", "escape", "message_url"]
+
+#: Statuses the connector maps itself, because Telegram explains them in the body.
+_HANDLED_STATUSES = tuple(range(400, 600))
+#: Bounds of ``sendPoll`` (Bot API 9.1 raised options to 12, 9.6 open_period to 30 days).
+POLL_QUESTION_MAX = 300
+POLL_OPTIONS_MIN = 2
+POLL_OPEN_PERIOD = (5, 2_628_000)
+#: ``getUpdates`` returns at most 100 updates per call; stop after this many pages.
+_UPDATE_PAGES = 10
+_REACTIONS = "message_reaction_count"
+_USERNAME_RE = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")
+_NUMERIC_RE = re.compile(r"-?[0-9]+")
+#: How Telegram says the bot may not post there (403 in channels, 400 in groups).
+_RIGHTS_RE = re.compile(
+    r"not enough rights|need administrator rights|bot is not a member|bot was kicked", re.I
+)
+_TOKEN_RE = re.compile(r"[0-9]+:[A-Za-z0-9_-]{20,}")
+
+
+class _RedactTokens(logging.Filter):
+    """Masks bot tokens in urllib3's ``"POST /bot<token>/… HTTP/1.1" 200`` debug lines."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(token in message for token in self.tokens):
+            for token in self.tokens:
+                message = message.replace(token, "***")
+            record.msg, record.args = message, None
+        return True
+
+
+_REDACTOR = _RedactTokens()
+logging.getLogger("urllib3.connectionpool").addFilter(_REDACTOR)
+
+
+class TelegramConnector(HttpConnector):
+    """Publishes to one Telegram chat as a bot that is an admin there."""
+
+    name: ClassVar[str] = "telegram"
+    limits: ClassVar[Limits] = Limits(
+        max_length=4096,
+        unit="UTF-16 code units",
+        max_media=10,
+        max_media_bytes=10 * 1024 * 1024,
+        media_types=frozenset({"image/jpeg", "image/png"}),
+        alt_text_required=False,
+        max_poll_options=12,
+        max_poll_option_length=100,
+        max_caption_length=1024,
+    )
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.THREADS, Capability.POLLS, Capability.MEDIA, Capability.DELETE}
+    )
+    docs_url: ClassVar[str] = "https://core.telegram.org/bots/api"
+
+    class Settings(ConnectorSettings):
+        """The ``accounts:`` entry of a Telegram channel or group.
+
+        Attributes:
+            bot_token: from @BotFather, e.g. ``${TELEGRAM_BOT_TOKEN}``.
+            chat_id: ``@channelusername`` or the numeric id (``-100…`` for channels).
+            disable_notification: deliver silently.
+            link_preview: show a preview of the first link of text posts.
+            api_url: root of the Bot API server (a local ``telegram-bot-api`` works too).
+        """
+
+        # Validation errors would otherwise echo the token they refused.
+        model_config = ConfigDict(hide_input_in_errors=True)
+
+        bot_token: SecretStr
+        chat_id: str
+        disable_notification: bool = False
+        link_preview: bool = True
+        api_url: str = "https://api.telegram.org"
+
+        @field_validator("bot_token")
+        @classmethod
+        def _token_shape(cls, value: SecretStr) -> SecretStr:
+            if not _TOKEN_RE.fullmatch(value.get_secret_value()):
+                raise ValueError("expected a bot token like 123456:ABC-DEF… from @BotFather")
+            return value
+
+        @field_validator("chat_id", mode="before")
+        @classmethod
+        def _chat_id(cls, value: Any) -> Any:
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)  # YAML reads -100123 as a number
+            if isinstance(value, str) and (
+                _USERNAME_RE.fullmatch(value) or _NUMERIC_RE.fullmatch(value)
+            ):
+                return value
+            raise ValueError(
+                "expected @channelusername or a numeric chat id such as -1001234567890"
+            )
+
+        @field_validator("api_url")
+        @classmethod
+        def _api_url(cls, value: str) -> str:
+            if not value.startswith(("https://", "http://")):
+                raise ValueError("expected an http(s):// URL")
+            return value.rstrip("/")
+
+    settings: Settings
+
+    def __init__(
+        self,
+        account: str,
+        settings: ConnectorSettings,
+        state: ConnectorState | None = None,
+    ) -> None:
+        self._webhook_warned = False
+        super().__init__(account, settings, state)
+
+    def _make_client(self) -> HttpClient:
+        token = self.settings.bot_token.get_secret_value()
+        _REDACTOR.tokens.add(token)
+        return HttpClient(
+            self.name,
+            self.account,
+            base_url=f"{self.settings.api_url}/bot{token}",
+            secrets=[token],
+        )
+
+    # -- counting -------------------------------------------------------------
+
+    def measure(self, text: str) -> int:
+        """Length in UTF-16 code units of the plain text (what entity offsets count).
+
+        The text is sent HTML-escaped, so after entity parsing Telegram sees
+        exactly ``text``; UTF-16 counts an astral character (most emoji) as 2,
+        never less than code points or graphemes, so a text that fits here fits there.
+        """
+        return utf16_length(text)
+
+    def check(self, post: RenderedPost) -> list[str]:
+        """Every reason this post would be refused; the caption limit binds part 1 only."""
+        problems = super().check(_without(post))
+        if post.media:
+            problems.extend(self._check_media(post, self.effective_limits))
+            caption = self.measure(post.text)
+            limit = self.effective_limits.max_caption_length
+            if caption > limit:
+                problems.append(
+                    f"caption is {caption} {self.limits.unit} long (at most {limit} with media)"
+                )
+        if post.poll is not None:
+            problems.extend(self._poll_problems(post, post.poll))
+        return problems
+
+    def _poll_problems(self, post: RenderedPost, poll: Poll) -> list[str]:
+        problems = []
+        if post.media:
+            problems.append("a Telegram poll cannot carry media")
+        length = self.measure(post.text)
+        if not 1 <= length <= POLL_QUESTION_MAX:
+            problems.append(f"poll question is {length} long (1 to {POLL_QUESTION_MAX})")
+        count, most = len(poll.options), self.limits.max_poll_options
+        if not POLL_OPTIONS_MIN <= count <= most:
+            problems.append(f"poll has {count} options ({POLL_OPTIONS_MIN} to {most})")
+        longest = self.limits.max_poll_option_length
+        for option in poll.options:
+            if not 1 <= self.measure(option) <= longest:
+                problems.append(f"poll option {option!r} must be 1 to {longest} long")
+        return problems
+
+    # -- publishing -----------------------------------------------------------
+
+    def _publish_part(
+        self,
+        post: RenderedPost,
+        index: int,
+        text: str,
+        reply_to: Published | None,
+        root: Published | None,
+        idempotency_key: str,
+    ) -> Published:
+        """Send one post; the first carries the poll, photo or album."""
+        reply = _reply_parameters(reply_to)
+        if index == 0 and post.poll is not None:
+            return self._published(self._send_poll(text, post.poll, reply))
+        if index == 0 and len(post.media) == 1:
+            return self._published(self._send_photo(text, post.media[0], reply))
+        if index == 0 and post.media:
+            return self._send_album(text, post.media, reply)
+        payload = {
+            "chat_id": self.settings.chat_id,
+            "text": escape(text),
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": not self.settings.link_preview},
+            "disable_notification": self.settings.disable_notification,
+            **({"reply_parameters": reply} if reply else {}),
+        }
+        return self._published(self._call("sendMessage", json=payload))
+
+    def _send_poll(self, question: str, poll: Poll, reply: dict[str, int] | None) -> Any:
+        payload: dict[str, Any] = {
+            "chat_id": self.settings.chat_id,
+            "question": question,
+            "options": [{"text": option} for option in poll.options],
+            # Channels only take anonymous polls; groups accept them too.
+            "is_anonymous": True,
+            "allows_multiple_answers": poll.multiple,
+            "disable_notification": self.settings.disable_notification,
+        }
+        seconds = int(poll.duration.total_seconds())
+        if POLL_OPEN_PERIOD[0] <= seconds <= POLL_OPEN_PERIOD[1]:
+            payload["open_period"] = seconds
+        if reply:
+            payload["reply_parameters"] = reply
+        return self._call("sendPoll", json=payload)
+
+    def _form(self, reply: dict[str, int] | None) -> dict[str, str]:
+        """Fields common to multipart sends; nested objects go JSON-serialised."""
+        form = {
+            "chat_id": self.settings.chat_id,
+            "disable_notification": json.dumps(self.settings.disable_notification),
+        }
+        if reply:
+            form["reply_parameters"] = json.dumps(reply)
+        return form
+
+    def _send_photo(self, caption: str, item: MediaItem, reply: dict[str, int] | None) -> Any:
+        form = {**self._form(reply), "caption": escape(caption), "parse_mode": "HTML"}
+        files = {"photo": self._upload(item)}
+        return self._call("sendPhoto", data=form, files=files)
+
+    def _send_album(
+        self, caption: str, media: Sequence[MediaItem], reply: dict[str, int] | None
+    ) -> Published:
+        items: list[dict[str, str]] = []
+        files = {}
+        for number, item in enumerate(media):
+            items.append({"type": "photo", "media": f"attach://photo{number}"})
+            files[f"photo{number}"] = self._upload(item)
+        items[0].update(caption=escape(caption), parse_mode="HTML")
+        form = {**self._form(reply), "media": json.dumps(items)}
+        messages = self._call("sendMediaGroup", data=form, files=files)
+        if not isinstance(messages, list) or not messages:
+            raise self._uncertain("sendMediaGroup answered without the messages it sent")
+        first = self._published(messages[0])
+        ids = [self._published(message).extra["message_id"] for message in messages]
+        self._remember_album(first.remote_id, ids)
+        return Published(
+            remote_id=first.remote_id,
+            url=first.url,
+            published_at=first.published_at,
+            extra={**first.extra, "album": tuple(ids)},
+        )
+
+    def _upload(self, item: MediaItem) -> tuple[str, bytes, str]:
+        try:
+            content = item.path.read_bytes()
+        except OSError as exc:
+            raise self._fail(Rejected, f"{item.path.name}: cannot read ({exc.strerror})") from None
+        return item.path.name, content, item.mime_type
+
+    def _published(self, message: Any) -> Published:
+        """A :class:`Published` from a Message object; an unreadable one is uncertain."""
+        try:
+            message_id = int(message["message_id"])
+            chat = message["chat"]
+            chat_id = int(chat["id"])
+            published_at = datetime.fromtimestamp(int(message["date"]), UTC)
+        except (KeyError, TypeError, ValueError):
+            raise self._uncertain("Telegram answered without a readable message") from None
+        username = chat.get("username") if isinstance(chat, dict) else None
+        return Published(
+            remote_id=f"{chat_id}:{message_id}",
+            url=message_url(chat_id, message_id, username),
+            published_at=published_at,
+            extra={"chat_id": chat_id, "message_id": message_id},
+        )
+
+    # -- reading --------------------------------------------------------------
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
+        """Reaction totals as ``likes`` for the posts Telegram has reported reactions on.
+
+        The Bot API cannot read a message back, so counts come from the
+        ``message_reaction_count`` updates collected by ``getUpdates`` and kept
+        in the connector state. Posts no update mentioned yet are left out.
+        """
+        if not self._collect_reactions():
+            return {}
+        known = self.state.load().get("reactions", {})
+        return {
+            remote_id: Metrics(likes=int(known[remote_id]["total"]), raw=known[remote_id])
+            for remote_id in remote_ids
+            if remote_id in known
+        }
+
+    def _collect_reactions(self) -> bool:
+        """Fold new reaction updates into the state; False when a webhook owns the updates."""
+        state = self.state.load()
+        for _page in range(_UPDATE_PAGES):
+            params = {
+                "offset": int(state.get("update_offset", 0)),
+                "limit": 100,
+                "timeout": 0,
+                "allowed_updates": json.dumps([_REACTIONS]),
+            }
+            try:
+                updates = self._call("getUpdates", method="GET", params=params)
+            except Rejected as error:
+                if error.status != 409:
+                    raise
+                self._warn_webhook()
+                return False
+            if not isinstance(updates, list):
+                raise self._fail(Transient, "getUpdates answered without a list of updates")
+            _fold_updates(state, updates)
+            self.state.save(state)
+            if len(updates) < 100:
+                break
+        return True
+
+    def _warn_webhook(self) -> None:
+        if not self._webhook_warned:
+            self._webhook_warned = True
+            self.log.warning(
+                "reactions unavailable: the bot has a webhook, so getUpdates is refused "
+                "(use a bot without a webhook to collect reaction counts)"
+            )
+
+    def account_metrics(self) -> AccountMetrics:
+        """Members of the chat; for a channel they are its followers too."""
+        params = {"chat_id": self.settings.chat_id}
+        count = self._call("getChatMemberCount", method="GET", params=params)
+        chat = self._call("getChat", method="GET", params=params)
+        if not isinstance(count, int) or not isinstance(chat, dict):
+            raise self._fail(Transient, "Telegram answered without a member count")
+        channel = chat.get("type") == "channel"
+        return AccountMetrics(
+            members=count,
+            followers=count if channel else None,
+            raw={"member_count": count, "type": chat.get("type")},
+        )
+
+    # -- deleting -------------------------------------------------------------
+
+    def delete(self, remote_id: str) -> None:
+        """Delete a post (every photo of an album) with ``deleteMessage(s)``.
+
+        Raises:
+            Rejected: unknown id, or Telegram refused (bots may only delete
+                messages less than 48 hours old).
+            AuthError, RateLimited, Transient, Unknown: as for publishing.
+        """
+        chat_id, message_id = self._split_id(remote_id)
+        album = self.state.load().get("albums", {}).get(remote_id)
+        try:
+            if album:
+                payload = {"chat_id": chat_id, "message_ids": album}
+                self._call("deleteMessages", json=payload)
+            else:
+                self._call("deleteMessage", json={"chat_id": chat_id, "message_id": message_id})
+        except Rejected as error:
+            raise self._fail(
+                Rejected,
+                f"Telegram refused to delete {remote_id} (bots can delete only messages "
+                f"less than 48 hours old): {error.reason}",
+                error.status,
+            ) from None
+
+    def _split_id(self, remote_id: str) -> tuple[int, int]:
+        chat, _, message = remote_id.rpartition(":")
+        try:
+            return int(chat), int(message)
+        except ValueError:
+            raise self._fail(Rejected, f"not a Telegram post id: {remote_id!r}") from None
+
+    def _remember_album(self, remote_id: str, ids: list[int]) -> None:
+        state = self.state.load()
+        state.setdefault("albums", {})[remote_id] = ids
+        self.state.save(state)
+
+    # -- the Bot API envelope -------------------------------------------------
+
+    def _call(self, api_method: str, *, method: str = "POST", **kwargs: Any) -> Any:
+        """Call ``api_method`` and return its ``result``, or raise the error it stands for."""
+        write = method != "GET"
+        response = self.http.request(method, api_method, ok=_HANDLED_STATUSES, **kwargs)
+        if response.status_code >= 400:
+            raise self._error_for(response, write)
+        body = self.http.json(response)
+        if isinstance(body, dict) and body.get("ok") is False:
+            raise self._error_for(response, write)
+        if not isinstance(body, dict) or body.get("ok") is not True or "result" not in body:
+            cls = Unknown if write else Transient
+            raise self._fail(cls, f"{api_method} answered without ok/result")
+        return body["result"]
+
+    def _error_for(self, response: requests.Response, write: bool) -> ConnectorError:
+        """Map a Bot API error (HTTP status or ``ok:false`` body) to the error tree."""
+        body = _json_or_empty(response)
+        code = body.get("error_code") if isinstance(body.get("error_code"), int) else None
+        code = code or response.status_code
+        reason = str(body.get("description") or response.reason or f"error {code}")
+        found = body.get("parameters")
+        parameters: dict[str, Any] = found if isinstance(found, dict) else {}
+        if code == 429 or "retry_after" in parameters:
+            return self._rate_limited(response, parameters, reason)
+        if "migrate_to_chat_id" in parameters:
+            new = parameters["migrate_to_chat_id"]
+            return self._fail(
+                Rejected, f"{reason}; the group is now a supergroup: set chat_id to {new}", code
+            )
+        if code in (401, 404):
+            return self._fail(AuthError, f"the bot token was refused ({reason})", code)
+        if code == 403 or _RIGHTS_RE.search(reason):
+            return self._fail(AuthError, _not_admin(reason, self.settings.chat_id), code)
+        if 400 <= code < 500:
+            return self._fail(Rejected, reason, code)
+        return self.http.error_for(response, write=write, reason=reason)
+
+    def _rate_limited(
+        self, response: requests.Response, parameters: Mapping[str, Any], reason: str
+    ) -> ConnectorError:
+        now = self.http.clock()
+        seconds = parameters.get("retry_after")
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool):
+            retry_at = now + timedelta(seconds=seconds)
+        else:
+            retry_at = parse_retry_at(response.headers, now) or now + DEFAULT_BACKOFF
+        return self._fail(RateLimited, f"rate limited: {reason}", 429, retry_at=retry_at)
+
+    def _fail(
+        self, cls: type[ConnectorError], message: str, status: int | None = None, **extra: Any
+    ) -> ConnectorError:
+        return cls(
+            self.http.redact(message),
+            platform=self.name,
+            account=self.account,
+            status=status,
+            **extra,
+        )
+
+    def _uncertain(self, message: str) -> ConnectorError:
+        return self._fail(Unknown, f"{message}; the post may exist")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def escape(text: str) -> str:
+    """``text`` for ``parse_mode=HTML``: only ``&``, ``<`` and ``>`` need entities."""
+    return html.escape(text, quote=False)
+
+
+def message_url(chat_id: int, message_id: int, username: str | None) -> str | None:
+    """The t.me link of a message: public by username, private by ``/c/<id>``."""
+    if username:
+        return f"https://t.me/{username}/{message_id}"
+    text = str(chat_id)
+    if text.startswith("-100"):
+        return f"https://t.me/c/{text[4:]}/{message_id}"
+    return None  # basic groups and private chats have no message links
+
+
+def _without(post: RenderedPost) -> RenderedPost:
+    """``post`` without media and poll, for the base class's text and thread checks."""
+    return replace(post, media=(), poll=None)
+
+
+def _reply_parameters(reply_to: Published | None) -> dict[str, int] | None:
+    if reply_to is None:
+        return None
+    return {"message_id": int(reply_to.extra["message_id"])}
+
+
+def _not_admin(reason: str, chat_id: str) -> str:
+    return (
+        f"{reason}. Add the bot to {chat_id} as an administrator with the "
+        f"can_post_messages right (Post Messages)"
+    )
+
+
+def _json_or_empty(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _fold_updates(state: dict[str, Any], updates: Sequence[Any]) -> None:
+    """Advance the update offset and keep the newest reaction counts per message."""
+    reactions: dict[str, Any] = state.setdefault("reactions", {})
+    offset = int(state.get("update_offset", 0))
+    for update in updates:
+        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+            continue
+        offset = max(offset, update["update_id"] + 1)
+        counted = _read_counts(update.get(_REACTIONS))
+        if counted is None:
+            continue
+        remote_id, snapshot = counted
+        if snapshot["date"] >= int(reactions.get(remote_id, {}).get("date", 0)):
+            reactions[remote_id] = snapshot
+    state["update_offset"] = offset
+
+
+def _read_counts(counted: Any) -> tuple[str, dict[str, Any]] | None:
+    """``(remote_id, {total, by_type, date})`` from a MessageReactionCountUpdated."""
+    try:
+        remote_id = f"{int(counted['chat']['id'])}:{int(counted['message_id'])}"
+        by_type = {
+            _reaction_key(item["type"]): int(item["total_count"]) for item in counted["reactions"]
+        }
+        date = int(counted.get("date", 0))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return remote_id, {"total": sum(by_type.values()), "by_type": by_type, "date": date}
+
+
+def _reaction_key(reaction: Mapping[str, Any]) -> str:
+    kind = reaction.get("type")
+    if kind == "emoji":
+        return str(reaction.get("emoji"))
+    if kind == "custom_emoji":
+        return f"custom:{reaction.get('custom_emoji_id')}"
+    return str(kind)

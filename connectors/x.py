@@ -1,0 +1,519 @@
+"""X (Twitter) API v2 connector.
+
+API pages used:
+    https://docs.x.com/x-api/posts/create-post (POST /2/tweets)
+    https://docs.x.com/x-api/posts/delete-post (DELETE /2/tweets/:id)
+    https://docs.x.com/x-api/posts/get-posts-by-ids (GET /2/tweets)
+    https://docs.x.com/x-api/users/get-my-user (GET /2/users/me)
+    https://docs.x.com/x-api/users/get-posts (GET /2/users/:id/tweets)
+    https://docs.x.com/x-api/media/image-or-subtitle-media-upload (POST /2/media/upload)
+    https://docs.x.com/x-api/media/create-media-metadata (POST /2/media/metadata)
+    https://docs.x.com/x-api/media/quickstart/best-practices (4 photos per post)
+    https://docs.x.com/resources/fundamentals/authentication/oauth-2-0/authorization-code
+    https://docs.x.com/x-api/fundamentals/rate-limits
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import requests
+from pydantic import SecretStr, model_validator
+from requests_oauthlib import OAuth1  # type: ignore[import-untyped]
+
+from connectors.base import (
+    AccountMetrics,
+    AuthError,
+    Capability,
+    ConnectorError,
+    ConnectorSettings,
+    Limits,
+    MediaItem,
+    Metrics,
+    Published,
+    RateLimited,
+    Rejected,
+    RenderedPost,
+    Transient,
+    Unknown,
+)
+from connectors.http import HttpClient, HttpConnector
+from connectors.x_text import MAX_WEIGHTED_LENGTH, find_x_urls, weighted_length
+
+__all__ = ["XConnector"]
+
+TOKEN_URL = "https://api.x.com/2/oauth2/token"
+#: Renew the access token this long before X says it expires.
+_EXPIRY_MARGIN = timedelta(seconds=60)
+_METRICS_BATCH = 100
+_RECENT_POSTS = 20
+_POLL_MINUTES = (5, 10080)
+_DAILY_HEADERS = (
+    ("x-app-limit-24hour-remaining", "x-app-limit-24hour-reset"),
+    ("x-user-limit-24hour-remaining", "x-user-limit-24hour-reset"),
+)
+_OAUTH1_FIELDS = ("api_key", "api_secret", "access_token", "access_token_secret")
+
+
+def _describe(response: requests.Response) -> str:
+    """One line from X's problem details (``detail``/``title``) or ``errors[]``."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:200] or response.reason or "no reason given"
+    if not isinstance(body, dict):
+        return str(body)[:200]
+    for key in ("detail", "error_description", "title", "error"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return value
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("message") or errors[0].get("detail") or errors[0])[:200]
+    return str(body)[:200]
+
+
+def _comparable(text: str) -> str:
+    """``text`` as X gives it back, for matching: no URLs, one space between words.
+
+    X rewrites every URL to a ``t.co`` link and HTML-escapes ``&<>`` in the
+    text it returns, so both sides drop URLs and compare unescaped NFC text.
+    """
+    text = unicodedata.normalize("NFC", html.unescape(text))
+    kept, position = [], 0
+    for start, end in find_x_urls(text):
+        kept.append(text[position:start])
+        position = end
+    kept.append(text[position:])
+    return " ".join("".join(kept).split())
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class XConnector(HttpConnector):
+    """Posts, threads, polls and images on X through API v2, with user-context auth."""
+
+    name: ClassVar[str] = "x"
+    limits: ClassVar[Limits] = Limits(
+        max_length=MAX_WEIGHTED_LENGTH,
+        unit="weighted characters",
+        max_media=4,
+        max_media_bytes=5 * 1024 * 1024,
+        media_types=frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"}),
+        alt_text_max=1000,
+        max_poll_options=4,
+        max_poll_option_length=25,
+    )
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.THREADS,
+            Capability.POLLS,
+            Capability.MEDIA,
+            Capability.RECONCILE,
+            Capability.DELETE,
+        }
+    )
+    base_url: ClassVar[str] = "https://api.x.com"
+    docs_url: ClassVar[str] = "https://docs.x.com/x-api/posts/create-post"
+
+    class Settings(ConnectorSettings):
+        """One X account: OAuth 2.0 user context *or* OAuth 1.0a user context.
+
+        OAuth 2.0 needs ``client_id`` and the first ``refresh_token`` (scopes
+        ``tweet.read tweet.write users.read media.write offline.access``);
+        ``client_secret`` only for a confidential client. OAuth 1.0a needs all
+        four of ``api_key``, ``api_secret``, ``access_token``, ``access_token_secret``.
+        """
+
+        client_id: str | None = None
+        client_secret: SecretStr | None = None
+        refresh_token: SecretStr | None = None
+        api_key: SecretStr | None = None
+        api_secret: SecretStr | None = None
+        access_token: SecretStr | None = None
+        access_token_secret: SecretStr | None = None
+
+        @model_validator(mode="after")
+        def _one_auth_method(self) -> XConnector.Settings:
+            oauth1 = [getattr(self, field) is not None for field in _OAUTH1_FIELDS]
+            oauth2 = self.client_id is not None or self.refresh_token is not None
+            if oauth2 and any(oauth1):
+                raise ValueError("give either OAuth 2.0 or OAuth 1.0a credentials, not both")
+            if oauth2 and not (self.client_id and self.refresh_token):
+                raise ValueError("OAuth 2.0 needs both client_id and refresh_token")
+            if self.client_secret is not None and not oauth2:
+                raise ValueError("client_secret belongs to OAuth 2.0 (with client_id)")
+            if any(oauth1) and not all(oauth1):
+                raise ValueError("OAuth 1.0a needs " + ", ".join(_OAUTH1_FIELDS))
+            if not oauth2 and not any(oauth1):
+                raise ValueError(
+                    "no credentials: give client_id + refresh_token (OAuth 2.0) or "
+                    + ", ".join(_OAUTH1_FIELDS)
+                    + " (OAuth 1.0a)"
+                )
+            return self
+
+        @property
+        def uses_oauth2(self) -> bool:
+            """Whether the account authenticates with OAuth 2.0 (else OAuth 1.0a)."""
+            return self.refresh_token is not None
+
+    settings: XConnector.Settings
+
+    # -- set-up -----------------------------------------------------------------
+
+    def _make_client(self) -> HttpClient:
+        settings = self.settings
+        secrets = [
+            secret.get_secret_value()
+            for secret in (
+                settings.client_secret,
+                settings.refresh_token,
+                *(getattr(settings, field) for field in _OAUTH1_FIELDS),
+            )
+            if secret is not None
+        ]
+        client = HttpClient(
+            self.name, self.account, base_url=self.base_url, secrets=secrets, describe=_describe
+        )
+        if not settings.uses_oauth2:
+            keys = [getattr(settings, field).get_secret_value() for field in _OAUTH1_FIELDS]
+            client.session.auth = OAuth1(keys[0], keys[1], keys[2], keys[3])
+        return client
+
+    def measure(self, text: str) -> int:
+        """X's weighted length: URLs 23, emoji and CJK 2, Latin 1 (twitter-text v3)."""
+        return weighted_length(text)
+
+    def check(self, post: RenderedPost) -> list[str]:
+        """The shared checks plus X's poll rules (no media with a poll, 2–4 options, 5 min–7 d)."""
+        problems = super().check(post)
+        poll = post.poll
+        if poll is None:
+            return problems
+        minutes = int(poll.duration.total_seconds() // 60)
+        if not _POLL_MINUTES[0] <= minutes <= _POLL_MINUTES[1]:
+            problems.append(f"poll lasts {minutes} minutes (X takes 5 to 10080)")
+        if len(poll.options) < 2:
+            problems.append("a poll on X needs at least 2 options")
+        if poll.multiple:
+            problems.append("X polls take a single choice only")
+        if post.media:
+            problems.append("X does not allow media and a poll on the same post")
+        return problems
+
+    # -- authentication -----------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self.http.clock()
+
+    def _auth_headers(self) -> dict[str, str]:
+        """The bearer header for OAuth 2.0 (renewed when due); OAuth 1.0a signs itself."""
+        if not self.settings.uses_oauth2:
+            return {}
+        saved = self.state.load()
+        token = saved.get("access_token")
+        expires = saved.get("expires_at")
+        due = not expires or datetime.fromisoformat(expires) - _EXPIRY_MARGIN <= self._now()
+        if not token or due or not self._state_matches_settings(saved):
+            token = self._refresh()
+        self.http.add_secret(token)
+        return {"Authorization": f"Bearer {token}"}
+
+    def _seed(self) -> str:
+        assert self.settings.refresh_token is not None
+        seed = self.settings.refresh_token.get_secret_value().encode()
+        return hashlib.sha256(seed).hexdigest()[:16]
+
+    def _state_matches_settings(self, saved: Mapping[str, Any]) -> bool:
+        """False once the user puts a new refresh token in the settings (re-authorised)."""
+        return saved.get("seed") == self._seed()
+
+    def _refresh(self) -> str:
+        """Trade the refresh token for a new pair and save both at once.
+
+        Raises:
+            AuthError: X refused the refresh token; the account must be re-authorised.
+            Transient: X could not be reached.
+        """
+        settings = self.settings
+        assert settings.client_id is not None and settings.refresh_token is not None
+        saved = self.state.load()
+        if self._state_matches_settings(saved) and saved.get("refresh_token"):
+            refresh = str(saved["refresh_token"])
+        else:
+            refresh = settings.refresh_token.get_secret_value()
+        self.http.add_secret(refresh)
+        form = {"grant_type": "refresh_token", "refresh_token": refresh}
+        form["client_id"] = settings.client_id
+        secret = settings.client_secret
+        auth = (settings.client_id, secret.get_secret_value()) if secret else None
+        body = self._token_request(form, auth)
+        try:
+            access, renewed = str(body["access_token"]), str(body.get("refresh_token") or refresh)
+            lifetime = int(body.get("expires_in", 7200))
+        except (KeyError, TypeError, ValueError):
+            raise self._reauthorise("the token answer had no access_token") from None
+        self.http.add_secret(access)
+        self.http.add_secret(renewed)
+        expires_at = self._now() + timedelta(seconds=lifetime)
+        self.state.save(
+            {
+                **saved,
+                "access_token": access,
+                "refresh_token": renewed,
+                "expires_at": expires_at.isoformat(),
+                "seed": self._seed(),
+            }
+        )
+        self.log.info("renewed the OAuth 2.0 access token")
+        return access
+
+    def _token_request(self, form: dict[str, str], auth: tuple[str, str] | None) -> Any:
+        try:
+            response = self.http.request("POST", TOKEN_URL, data=form, auth=auth)
+            body = self.http.json(response)
+        except (AuthError, Rejected) as error:
+            raise self._reauthorise(error.message) from None
+        except Unknown as error:
+            # No post can come of a token request; it is safe to try again.
+            raise Transient(error.message, platform=self.name, account=self.account) from None
+        if not isinstance(body, dict):
+            raise self._reauthorise("the token answer was not an object")
+        return body
+
+    def _reauthorise(self, reason: str) -> AuthError:
+        return AuthError(
+            f"X refused to renew the access token of account {self.account!r} ({reason}); "
+            "authorise the app again with the offline.access scope and put the new "
+            "refresh_token in the account settings",
+            platform=self.name,
+            account=self.account,
+        )
+
+    # -- requests -------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One API request; on a 401 with OAuth 2.0, renew the token and try once more."""
+        try:
+            return self._send(method, path, **kwargs)
+        except AuthError as error:
+            if not self.settings.uses_oauth2 or error.status != 401:
+                raise
+        self.log.info("access token refused; renewing it once")
+        self._refresh()
+        return self._send(method, path, **kwargs)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {**kwargs.pop("headers", {}), **self._auth_headers()}
+        response = self.http.request(method, path, ok=(403,), headers=headers, **kwargs)
+        if response.status_code == 403:
+            reason = _describe(response)
+            if "duplicate" in reason.lower():
+                raise Rejected(
+                    "X refused the post as a duplicate: the same text was already posted "
+                    f"from this account ({self.http.redact(reason)})",
+                    platform=self.name,
+                    account=self.account,
+                    status=403,
+                )
+            raise self.http.error_for(response, write=method.upper() != "GET", reason=reason)
+        return response
+
+    def _body(self, response: requests.Response, *, write: bool) -> dict[str, Any]:
+        """The JSON object of a 2xx answer; X's 200-with-``errors`` becomes an error."""
+        body = self.http.json(response)
+        if not isinstance(body, dict):
+            raise self._unreadable(write)
+        if "data" not in body and body.get("errors"):
+            raise self.http.error_for(response, write=write)
+        return body
+
+    def _unreadable(self, write: bool) -> ConnectorError:
+        cls = Unknown if write else Transient
+        message = "X answered without the expected fields"
+        return cls(
+            message + ("; the post may exist" if write else ""),
+            platform=self.name,
+            account=self.account,
+        )
+
+    # -- daily limit ---------------------------------------------------------------------
+
+    def _check_daily_limit(self) -> None:
+        until = self.state.load().get("daily_limit_until")
+        if until and datetime.fromisoformat(until) > self._now():
+            raise RateLimited(
+                "the 24-hour posting limit of this account or app is used up",
+                retry_at=datetime.fromisoformat(until),
+                platform=self.name,
+                account=self.account,
+            )
+
+    def _remember_daily_limit(self, headers: Mapping[str, str]) -> None:
+        for remaining, reset in _DAILY_HEADERS:
+            if headers.get(remaining, "").strip() == "0" and headers.get(reset):
+                try:
+                    until = datetime.fromtimestamp(float(headers[reset]), UTC)
+                except (ValueError, OverflowError):
+                    continue
+                self.state.save({**self.state.load(), "daily_limit_until": until.isoformat()})
+                self.log.info("24-hour posting limit reached; next post after %s", until)
+
+    # -- publishing ------------------------------------------------------------------------
+
+    def _publish(self, post: RenderedPost, idempotency_key: str) -> Published:
+        self._check_daily_limit()
+        return super()._publish(post, idempotency_key)
+
+    def _publish_part(
+        self,
+        post: RenderedPost,
+        index: int,
+        text: str,
+        reply_to: Published | None,
+        root: Published | None,
+        idempotency_key: str,
+    ) -> Published:
+        payload: dict[str, Any] = {"text": text}
+        if reply_to is not None:
+            payload["reply"] = {"in_reply_to_tweet_id": reply_to.remote_id}
+        if index == 0 and post.media:
+            payload["media"] = {"media_ids": [self._upload(item) for item in post.media]}
+        if index == 0 and post.poll is not None:
+            minutes = int(post.poll.duration.total_seconds() // 60)
+            payload["poll"] = {"options": list(post.poll.options), "duration_minutes": minutes}
+        response = self._call("POST", "/2/tweets", json=payload)
+        self._remember_daily_limit(response.headers)
+        try:
+            remote_id = str(self._body(response, write=True)["data"]["id"])
+        except (KeyError, TypeError):
+            raise self._unreadable(write=True) from None
+        # The create answer carries only id and text, so the time is ours.
+        return Published(remote_id, self._url(remote_id), datetime.now(UTC))
+
+    @staticmethod
+    def _url(remote_id: str) -> str:
+        return f"https://x.com/i/web/status/{remote_id}"
+
+    def _upload(self, item: MediaItem) -> str:
+        """Upload one image (simple upload) and set its alt text; returns the media id.
+
+        Nothing is posted yet, so a failure here is ``Transient`` rather than ``Unknown``.
+        """
+        try:
+            content = item.path.read_bytes()
+        except OSError as error:
+            raise Rejected(
+                f"{item.path.name}: {error.strerror}", platform=self.name, account=self.account
+            ) from None
+        category = "tweet_gif" if item.mime_type == "image/gif" else "tweet_image"
+        try:
+            response = self._call(
+                "POST",
+                "/2/media/upload",
+                keyed=True,
+                data={"media_category": category},
+                files={"media": (item.path.name, content, item.mime_type)},
+            )
+            media_id = self._media_id(response)
+            if item.alt:
+                metadata = {"alt_text": {"text": item.alt}}
+                self._call(
+                    "POST",
+                    "/2/media/metadata",
+                    keyed=True,
+                    json={"id": media_id, "metadata": metadata},
+                )
+        except Unknown as error:
+            raise Transient(error.message, platform=self.name, account=self.account) from None
+        return media_id
+
+    def _media_id(self, response: requests.Response) -> str:
+        try:
+            return str(self._body(response, write=False)["data"]["id"])
+        except (KeyError, TypeError):
+            raise self._unreadable(write=False) from None
+
+    # -- reading back ------------------------------------------------------------------------
+
+    def _me(self, fields: str | None = None) -> dict[str, Any]:
+        params = {"user.fields": fields} if fields else None
+        data = self._body(self._call("GET", "/2/users/me", params=params), write=False)["data"]
+        if not isinstance(data, dict) or "id" not in data:
+            raise self._unreadable(write=False)
+        return data
+
+    def find_recent(self, idempotency_key: str, text: str) -> Published | None:
+        """The account's recent post whose text matches ``text``, else None.
+
+        X has no idempotency key, so the last 20 posts are compared by text
+        (NFC, whitespace collapsed, URLs removed because X returns them as t.co links).
+        """
+        user_id = self._me()["id"]
+        params = {"max_results": _RECENT_POSTS, "tweet.fields": "created_at"}
+        response = self._call("GET", f"/2/users/{user_id}/tweets", params=params)
+        wanted = _comparable(text)
+        for tweet in self._body(response, write=False).get("data") or []:
+            if isinstance(tweet, dict) and _comparable(str(tweet.get("text", ""))) == wanted:
+                remote_id = str(tweet["id"])
+                created = tweet.get("created_at")
+                when = (
+                    datetime.fromisoformat(created.replace("Z", "+00:00"))
+                    if isinstance(created, str)
+                    else datetime.now(UTC)
+                )
+                return Published(remote_id, self._url(remote_id), when, thread_ids=(remote_id,))
+        return None
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
+        """Public metrics of each post, 100 ids per request; deleted posts are left out."""
+        found: dict[str, Metrics] = {}
+        for batch in _chunks(list(remote_ids), _METRICS_BATCH):
+            params = {"ids": ",".join(batch), "tweet.fields": "public_metrics"}
+            body = self._body(self._call("GET", "/2/tweets", params=params), write=False)
+            for tweet in body.get("data") or []:
+                counts = tweet.get("public_metrics") if isinstance(tweet, dict) else None
+                if isinstance(counts, dict):
+                    found[str(tweet["id"])] = Metrics(
+                        likes=counts.get("like_count"),
+                        reposts=counts.get("retweet_count"),
+                        replies=counts.get("reply_count"),
+                        quotes=counts.get("quote_count"),
+                        bookmarks=counts.get("bookmark_count"),
+                        views=counts.get("impression_count"),
+                        raw=counts,
+                    )
+        return found
+
+    def account_metrics(self) -> AccountMetrics:
+        """Followers, following and post count from ``/2/users/me``."""
+        counts = self._me("public_metrics").get("public_metrics")
+        if not isinstance(counts, dict):
+            raise self._unreadable(write=False)
+        return AccountMetrics(
+            followers=counts.get("followers_count"),
+            following=counts.get("following_count"),
+            posts=counts.get("tweet_count"),
+            raw=counts,
+        )
+
+    def delete(self, remote_id: str) -> None:
+        """Delete one post.
+
+        Raises:
+            Rejected: X answered that nothing was deleted.
+        """
+        body = self._body(self._call("DELETE", f"/2/tweets/{remote_id}"), write=True)
+        if not (isinstance(body.get("data"), dict) and body["data"].get("deleted")):
+            raise Rejected(
+                f"X did not delete post {remote_id}", platform=self.name, account=self.account
+            )

@@ -1,0 +1,562 @@
+"""Edge cases of the Telegram connector beyond the shared contract."""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import responses
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+from responses import matchers
+
+from connectors.base import (
+    AuthError,
+    MediaItem,
+    MemoryState,
+    Poll,
+    RateLimited,
+    Rejected,
+    RenderedPost,
+    Unknown,
+)
+from connectors.telegram import TelegramConnector, escape, message_url
+from crosspost.text import split_text, thread_parts
+from tests.contract.harness import fixture
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+API = f"https://api.telegram.org/bot{TOKEN}"
+CHANNEL = "-1001234567890"
+KEY = "crosspost-entry-2026-11-26T10:00-test"
+
+
+def tg(name: str) -> Any:
+    return fixture("telegram", name)
+
+
+def make(state: MemoryState | None = None, **overrides: Any) -> TelegramConnector:
+    values = {"bot_token": TOKEN, "chat_id": "@crosspostnews", **overrides}
+    return TelegramConnector("news", TelegramConnector.Settings.model_validate(values), state)
+
+
+@pytest.fixture
+def rsps() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> MediaItem:
+    path = tmp_path / "cat.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0 cat")
+    return MediaItem(path=path, alt="a cat", mime_type="image/jpeg")
+
+
+def multipart(request: requests.PreparedRequest) -> dict[str, Any]:
+    """Field name → text (form fields) or (filename, bytes) (files) of a multipart body."""
+    head = f"Content-Type: {request.headers['Content-Type']}\r\n\r\n".encode()
+    body = request.body if isinstance(request.body, bytes) else b""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        filename = part.get_filename()
+        fields[str(name)] = (filename, payload) if filename else payload.decode()
+    return fields
+
+
+# --------------------------------------------------------------------------- settings
+
+VALID = [
+    ({"chat_id": "@crosspostnews"}, "@crosspostnews"),
+    ({"chat_id": "-1001234567890"}, "-1001234567890"),
+    ({"chat_id": -1001234567890}, "-1001234567890"),
+    ({"chat_id": "123456789", "disable_notification": True, "link_preview": False}, "123456789"),
+    ({"chat_id": "@news_room", "api_url": "http://localhost:8081/"}, "@news_room"),
+]
+INVALID = [
+    ({"chat_id": "crosspostnews"}, "chat_id"),
+    ({"chat_id": "@abc"}, "chat_id"),
+    ({"chat_id": "@1news"}, "chat_id"),
+    ({"chat_id": "-100abc"}, "chat_id"),
+    ({"chat_id": True}, "chat_id"),
+    ({"chat_id": "@crosspostnews", "bot_token": "not-a-token"}, "bot_token"),
+    ({"chat_id": "@crosspostnews", "bot_token": None}, "bot_token"),
+    ({"chat_id": "@crosspostnews", "api_url": "ftp://example.org"}, "api_url"),
+    ({"chat_id": "@crosspostnews", "parse_mode": "MarkdownV2"}, "parse_mode"),
+    ({"chat_id": "@crosspostnews", "link_preview": "sometimes"}, "link_preview"),
+]
+
+
+@pytest.mark.parametrize(("values", "chat_id"), VALID)
+def test_valid_settings(values: dict[str, Any], chat_id: str) -> None:
+    settings = TelegramConnector.Settings.model_validate({"bot_token": TOKEN, **values})
+    assert settings.chat_id == chat_id
+    assert not settings.api_url.endswith("/")
+    assert TOKEN not in repr(settings)
+
+
+@pytest.mark.parametrize(("values", "field"), INVALID)
+def test_invalid_settings(values: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        TelegramConnector.Settings.model_validate({"bot_token": TOKEN, **values})
+    assert field in str(caught.value)
+
+
+def test_a_refused_token_is_not_echoed_by_validation() -> None:
+    almost = "123456789:short"
+    with pytest.raises(ValidationError) as caught:
+        TelegramConnector.Settings.model_validate(
+            {"bot_token": almost, "chat_id": "@crosspostnews"}
+        )
+    assert almost not in str(caught.value)
+
+
+def test_building_the_connector_does_no_network_io(rsps: responses.RequestsMock) -> None:
+    connector = make()
+    assert len(rsps.calls) == 0
+    assert TOKEN not in repr(connector)
+    assert TOKEN not in repr(connector.http)
+
+
+# --------------------------------------------------------------------------- counting
+
+
+@pytest.mark.parametrize(
+    ("text", "units"),
+    [("hello", 5), ("é", 1), ("字", 1), ("🎉", 2), ("👍🏽", 4), ("👨‍👩‍👧‍👦", 11), ("<b>&", 4)],
+)
+def test_measure_counts_utf16_code_units_of_the_plain_text(text: str, units: int) -> None:
+    assert make().measure(text) == units
+
+
+def test_4096_units_fit_and_4097_do_not() -> None:
+    connector = make()
+    assert connector.check(RenderedPost(parts=("a" * 4094 + "🎉",))) == []
+    problems = connector.check(RenderedPost(parts=("a" * 4095 + "🎉",)))
+    assert problems == ["text is 4097 UTF-16 code units long (at most 4096 on telegram)"]
+
+
+def test_the_caption_limit_binds_only_the_first_part(photo: MediaItem) -> None:
+    connector = make()
+    assert connector.check(RenderedPost(parts=("x" * 1024,), media=(photo,))) == []
+    assert connector.check(RenderedPost(parts=("x" * 1024, "y" * 4000), media=(photo,))) == []
+    problems = connector.check(RenderedPost(parts=("x" * 1023 + "🎉",), media=(photo,)))
+    assert problems == ["caption is 1025 UTF-16 code units long (at most 1024 with media)"]
+
+
+def test_media_without_alt_text_is_accepted(photo: MediaItem) -> None:
+    bare = MediaItem(path=photo.path, mime_type="image/jpeg")
+    assert make().check(RenderedPost(parts=("x",), media=(bare,))) == []
+
+
+def test_unsupported_media_type_and_too_many_photos(photo: MediaItem) -> None:
+    gif = MediaItem(path=photo.path, mime_type="image/gif")
+    problems = make().check(RenderedPost(parts=("x",), media=(photo,) * 10 + (gif,)))
+    assert any("11 media files" in p for p in problems)
+    assert any("image/gif" in p for p in problems)
+
+
+# --------------------------------------------------------------------------- publishing
+
+
+def test_text_is_html_escaped_and_sent_with_parse_mode(rsps: responses.RequestsMock) -> None:
+    rsps.post(
+        f"{API}/sendMessage",
+        json=tg("send_message"),
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "chat_id": "@crosspostnews",
+                    "text": "&lt;b&gt;not bold&lt;/b&gt; &amp; Q&amp;A \"quoted\" 'single'",
+                    "parse_mode": "HTML",
+                    "link_preview_options": {"is_disabled": True},
+                    "disable_notification": True,
+                }
+            )
+        ],
+    )
+    connector = make(disable_notification=True, link_preview=False)
+    post = RenderedPost(parts=("<b>not bold</b> & Q&A \"quoted\" 'single'",))
+    published = connector.publish(post, KEY)
+    assert published.remote_id == f"{CHANNEL}:42"
+    assert published.published_at == datetime.fromtimestamp(1795687200, UTC)
+
+
+def test_escape_touches_only_the_three_characters() -> None:
+    assert escape("a<b>&c\"d'e") == "a&lt;b&gt;&amp;c\"d'e"
+
+
+def test_thread_parts_reply_to_the_previous_message(rsps: responses.RequestsMock) -> None:
+    rsps.post(
+        f"{API}/sendMessage",
+        json=tg("send_message"),
+        match=[matchers.json_params_matcher({"text": "First part"}, strict_match=False)],
+    )
+    rsps.post(
+        f"{API}/sendMessage",
+        json=tg("send_message_reply"),
+        match=[
+            matchers.json_params_matcher(
+                {"text": "Second part", "reply_parameters": {"message_id": 42}},
+                strict_match=False,
+            )
+        ],
+    )
+    published = make().publish(RenderedPost(parts=("First part", "Second part")), KEY)
+    assert published.remote_id == f"{CHANNEL}:42"
+    assert published.thread_ids == (f"{CHANNEL}:42", f"{CHANNEL}:43")
+    first = json.loads(rsps.calls[0].request.body or b"{}")
+    assert "reply_parameters" not in first
+
+
+def test_a_failing_second_part_carries_the_first(rsps: responses.RequestsMock) -> None:
+    rsps.post(f"{API}/sendMessage", json=tg("send_message"))
+    rsps.post(f"{API}/sendMessage", json=tg("error_429"), status=429)
+    with pytest.raises(RateLimited) as caught:
+        make().publish(RenderedPost(parts=("one", "two")), KEY)
+    assert caught.value.partial is not None
+    assert caught.value.partial.thread_ids == (f"{CHANNEL}:42",)
+
+
+def test_one_photo_goes_as_multipart_with_a_caption(
+    rsps: responses.RequestsMock, photo: MediaItem
+) -> None:
+    rsps.post(f"{API}/sendPhoto", json=tg("send_photo"))
+    published = make().publish(RenderedPost(parts=("Look at <this>",), media=(photo,)), KEY)
+    fields = multipart(rsps.calls[0].request)
+    assert fields == {
+        "chat_id": "@crosspostnews",
+        "disable_notification": "false",
+        "caption": "Look at &lt;this&gt;",
+        "parse_mode": "HTML",
+        "photo": ("cat.jpg", b"\xff\xd8\xff\xe0 cat"),
+    }
+    assert published.url == "https://t.me/crosspostnews/44"
+
+
+def test_an_album_is_one_media_group_with_attach_names(
+    rsps: responses.RequestsMock, tmp_path: Path, photo: MediaItem
+) -> None:
+    second = tmp_path / "dog.png"
+    second.write_bytes(b"\x89PNG dog")
+    rsps.post(f"{API}/sendMediaGroup", json=tg("send_media_group"))
+    rsps.post(
+        f"{API}/deleteMessages",
+        json=tg("delete_message"),
+        match=[matchers.json_params_matcher({"chat_id": -1001234567890, "message_ids": [45, 46]})],
+    )
+    connector = make()
+    post = RenderedPost(
+        parts=("Two photos",), media=(photo, MediaItem(path=second, mime_type="image/png"))
+    )
+    published = connector.publish(post, KEY)
+    fields = multipart(rsps.calls[0].request)
+    assert json.loads(fields["media"]) == [
+        {
+            "type": "photo",
+            "media": "attach://photo0",
+            "caption": "Two photos",
+            "parse_mode": "HTML",
+        },
+        {"type": "photo", "media": "attach://photo1"},
+    ]
+    assert fields["photo0"] == ("cat.jpg", b"\xff\xd8\xff\xe0 cat")
+    assert fields["photo1"] == ("dog.png", b"\x89PNG dog")
+    assert published.remote_id == f"{CHANNEL}:45"
+    assert published.extra["album"] == (45, 46)
+    connector.delete(published.remote_id)
+
+
+def test_a_poll_takes_the_text_as_question(rsps: responses.RequestsMock) -> None:
+    rsps.post(
+        f"{API}/sendPoll",
+        json=tg("send_poll"),
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "chat_id": "@crosspostnews",
+                    "question": "Which day suits the meetup?",
+                    "options": [{"text": "Friday"}, {"text": "Saturday"}],
+                    "is_anonymous": True,
+                    "allows_multiple_answers": True,
+                    "disable_notification": False,
+                    "open_period": 86400,
+                }
+            )
+        ],
+    )
+    poll = Poll(options=("Friday", "Saturday"), multiple=True)
+    post = RenderedPost(parts=("Which day suits the meetup?",), poll=poll)
+    assert make().publish(post, KEY).url == "https://t.me/crosspostnews/47"
+
+
+def test_a_poll_longer_than_open_period_allows_stays_open(rsps: responses.RequestsMock) -> None:
+    rsps.post(f"{API}/sendPoll", json=tg("send_poll"))
+    poll = Poll(options=("Friday", "Saturday"), duration=timedelta(days=60))
+    make().publish(RenderedPost(parts=("When?",), poll=poll), KEY)
+    assert "open_period" not in json.loads(rsps.calls[0].request.body or b"{}")
+
+
+@pytest.mark.parametrize(
+    ("question", "options", "expected"),
+    [
+        ("q" * 301, ("a", "b"), "poll question is 301 long"),
+        ("q", ("a",), "poll has 1 options"),
+        ("q", tuple(str(n) for n in range(13)), "poll has 13 options"),
+        ("q", ("a", "🎉" * 51), "must be 1 to 100 long"),
+        ("q", ("a", ""), "must be 1 to 100 long"),
+    ],
+)
+def test_poll_limits(question: str, options: tuple[str, ...], expected: str) -> None:
+    problems = make().check(RenderedPost(parts=(question,), poll=Poll(options=options)))
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_twelve_options_are_fine_and_a_poll_cannot_carry_media(photo: MediaItem) -> None:
+    twelve = Poll(options=tuple(str(n) for n in range(12)))
+    assert make().check(RenderedPost(parts=("q",), poll=twelve)) == []
+    problems = make().check(RenderedPost(parts=("q",), poll=twelve, media=(photo,)))
+    assert "a Telegram poll cannot carry media" in problems
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_retry_after_comes_from_the_json_body(rsps: responses.RequestsMock) -> None:
+    rsps.post(
+        f"{API}/sendMessage", json=tg("error_429"), status=429, headers={"Retry-After": "999"}
+    )
+    before = datetime.now(UTC)
+    with pytest.raises(RateLimited) as caught:
+        make().publish(RenderedPost(parts=("hi",)), KEY)
+    assert before + timedelta(seconds=30) <= caught.value.retry_at
+    assert caught.value.retry_at <= datetime.now(UTC) + timedelta(seconds=30)
+
+
+def test_retry_after_falls_back_to_the_header(rsps: responses.RequestsMock) -> None:
+    body = {"ok": False, "error_code": 429, "description": "Too Many Requests"}
+    rsps.post(f"{API}/sendMessage", json=body, status=429, headers={"Retry-After": "120"})
+    before = datetime.now(UTC)
+    with pytest.raises(RateLimited) as caught:
+        make().publish(RenderedPost(parts=("hi",)), KEY)
+    assert caught.value.retry_at >= before + timedelta(seconds=120)
+
+
+def test_ok_false_in_a_200_body_is_an_error(rsps: responses.RequestsMock) -> None:
+    rsps.post(f"{API}/sendMessage", json=tg("error_429"), status=200)
+    with pytest.raises(RateLimited):
+        make().publish(RenderedPost(parts=("hi",)), KEY)
+
+
+@pytest.mark.parametrize("name", ["error_403_not_member", "error_400_rights"])
+def test_missing_admin_rights_say_what_to_do(rsps: responses.RequestsMock, name: str) -> None:
+    body = tg(name)
+    rsps.post(f"{API}/sendMessage", json=body, status=body["error_code"])
+    with pytest.raises(AuthError) as caught:
+        make().publish(RenderedPost(parts=("hi",)), KEY)
+    assert "as an administrator" in caught.value.message
+    assert "can_post_messages" in caught.value.message
+    assert body["description"] in caught.value.message
+
+
+@pytest.mark.parametrize(("name", "status"), [("error_401", 401), ("error_404", 404)])
+def test_an_invalid_token_is_an_auth_error(
+    rsps: responses.RequestsMock, name: str, status: int
+) -> None:
+    rsps.post(f"{API}/sendMessage", json=tg(name), status=status)
+    with pytest.raises(AuthError) as caught:
+        make().publish(RenderedPost(parts=("hi",)), KEY)
+    assert caught.value.status == status
+    assert "bot token" in caught.value.message
+
+
+def test_a_migrated_group_names_the_new_chat_id(rsps: responses.RequestsMock) -> None:
+    rsps.post(f"{API}/sendMessage", json=tg("error_migrate"), status=400)
+    with pytest.raises(Rejected) as caught:
+        make(chat_id="-123456").publish(RenderedPost(parts=("hi",)), KEY)
+    assert "-1001987654321" in caught.value.reason
+
+
+def test_bad_request_is_rejected_with_telegrams_reason(rsps: responses.RequestsMock) -> None:
+    rsps.post(f"{API}/sendMessage", json=tg("error_400"), status=400)
+    with pytest.raises(Rejected) as caught:
+        make().publish(RenderedPost(parts=("hi",)), KEY)
+    assert caught.value.reason == "Bad Request: message text is empty"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"body": "<html>502 Bad Gateway</html>", "status": 502},
+        {"body": "not json", "status": 200},
+        {"json": {"ok": True}, "status": 200},
+        {"json": {"ok": True, "result": {"message_id": 42}}, "status": 200},
+    ],
+)
+def test_unreadable_answers_to_a_send_are_unknown(
+    rsps: responses.RequestsMock, answer: dict[str, Any]
+) -> None:
+    rsps.post(f"{API}/sendMessage", **answer)
+    with pytest.raises(Unknown):
+        make().publish(RenderedPost(parts=("hi",)), KEY)
+
+
+def test_the_token_never_shows_in_errors_or_logs(
+    rsps: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    rsps.post(f"{API}/sendMessage", json=tg("error_401"), status=401)
+    rsps.post(f"{API}/sendMessage", body=requests.ReadTimeout(f"read timed out: {API}"))
+    connector = make()
+    errors = []
+    for _ in range(2):
+        with pytest.raises((AuthError, Unknown)) as caught:
+            connector.publish(RenderedPost(parts=("hi",)), KEY)
+        errors.append(caught.value)
+    logging.getLogger("urllib3.connectionpool").debug(
+        '%s://%s:%s "%s %s %s" %s', "https", "api.telegram.org", 443, "POST",
+        f"/bot{TOKEN}/sendMessage", "HTTP/1.1", 200,
+    )  # fmt: skip
+    assert "/bot***/sendMessage" in caplog.text
+    shown = caplog.text + " ".join(f"{e} {e!r}" for e in errors)
+    assert TOKEN not in shown
+    assert TOKEN.split(":")[1] not in shown
+
+
+# --------------------------------------------------------------------------- links
+
+
+@pytest.mark.parametrize(
+    ("chat_id", "username", "url"),
+    [
+        (-1001234567890, "crosspostnews", "https://t.me/crosspostnews/42"),
+        (-1009876543210, None, "https://t.me/c/9876543210/42"),
+        (-123456, None, None),
+    ],
+)
+def test_message_urls(chat_id: int, username: str | None, url: str | None) -> None:
+    assert message_url(chat_id, 42, username) == url
+
+
+def test_a_private_channel_gets_a_c_link(rsps: responses.RequestsMock) -> None:
+    rsps.post(f"{API}/sendMessage", json=tg("send_message_private"))
+    published = make(chat_id="-1009876543210").publish(RenderedPost(parts=("Hi team",)), KEY)
+    assert published.remote_id == "-1009876543210:7"
+    assert published.url == "https://t.me/c/9876543210/7"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def updates_query(offset: int) -> list[Any]:
+    return [
+        matchers.query_param_matcher(
+            {
+                "offset": str(offset),
+                "limit": "100",
+                "timeout": "0",
+                "allowed_updates": '["message_reaction_count"]',
+            }
+        )
+    ]
+
+
+def test_reaction_updates_fold_into_metrics_across_fetches(
+    rsps: responses.RequestsMock,
+) -> None:
+    state = MemoryState()
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates"), match=updates_query(0))
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_later"), match=updates_query(512000103))
+    ids = [f"{CHANNEL}:42", f"{CHANNEL}:44", f"{CHANNEL}:50"]
+    first = make(state).fetch_metrics(ids)
+    assert {k: v.likes for k, v in first.items()} == {f"{CHANNEL}:42": 7, f"{CHANNEL}:44": 4}
+    assert first[f"{CHANNEL}:44"].raw["by_type"] == {"custom:5368324170671202286": 1, "paid": 3}
+    second = make(state).fetch_metrics(ids)
+    assert {k: v.likes for k, v in second.items()} == {f"{CHANNEL}:42": 13, f"{CHANNEL}:44": 4}
+    assert second[f"{CHANNEL}:42"].views is None
+    assert state.load()["update_offset"] == 512000104
+
+
+def test_an_older_snapshot_does_not_replace_a_newer_one(rsps: responses.RequestsMock) -> None:
+    later, earlier = tg("get_updates_later"), tg("get_updates")
+    rsps.get(f"{API}/getUpdates", json={"ok": True, "result": later["result"] + earlier["result"]})
+    got = make().fetch_metrics([f"{CHANNEL}:42"])
+    assert got[f"{CHANNEL}:42"].likes == 13
+
+
+def test_a_webhook_leaves_metrics_empty_and_warns_once(
+    rsps: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    rsps.get(f"{API}/getUpdates", json=tg("error_409_webhook"), status=409)
+    connector = make()
+    assert connector.fetch_metrics([f"{CHANNEL}:42"]) == {}
+    assert connector.fetch_metrics([f"{CHANNEL}:42"]) == {}
+    warnings = [r for r in caplog.records if "webhook" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+def test_account_metrics_of_a_group_have_no_followers(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{API}/getChatMemberCount", json=tg("get_chat_member_count"))
+    rsps.get(f"{API}/getChat", json=tg("get_chat_group"))
+    got = make(chat_id="-1001111111111").account_metrics()
+    assert (got.members, got.followers) == (1234, None)
+
+
+# --------------------------------------------------------------------------- deleting
+
+
+def test_delete_sends_chat_and_message_id(rsps: responses.RequestsMock) -> None:
+    rsps.post(
+        f"{API}/deleteMessage",
+        json=tg("delete_message"),
+        match=[matchers.json_params_matcher({"chat_id": -1001234567890, "message_id": 42})],
+    )
+    make().delete(f"{CHANNEL}:42")
+
+
+def test_delete_of_an_old_message_explains_the_48_hours(rsps: responses.RequestsMock) -> None:
+    rsps.post(f"{API}/deleteMessage", json=tg("error_delete_too_old"), status=400)
+    with pytest.raises(Rejected) as caught:
+        make().delete(f"{CHANNEL}:42")
+    assert "48 hours" in caught.value.reason
+    assert "message can't be deleted" in caught.value.reason
+
+
+def test_delete_refuses_a_foreign_id() -> None:
+    with pytest.raises(Rejected):
+        make().delete("at://did:plc:abc/app.bsky.feed.post/3k")
+
+
+def test_nothing_to_reconcile_with() -> None:
+    assert make().find_recent(KEY, "hi") is None
+
+
+# --------------------------------------------------------------------------- properties
+
+PIECES = ["a", "bc", "é", "字", "🎉", "👍🏽", "👨‍👩‍👧‍👦", " ", "\n", "\n\n", ". ", "word "]
+texts = st.lists(st.sampled_from(PIECES), max_size=300).map("".join)
+
+
+@settings(max_examples=80, deadline=None)
+@given(text=texts, limit=st.integers(min_value=16, max_value=200))
+def test_every_thread_part_fits_by_telegrams_count(text: str, limit: int) -> None:
+    measure = make().measure
+    for part in thread_parts(text, limit, measure):
+        assert measure(part) <= limit
+
+
+@settings(max_examples=80, deadline=None)
+@given(text=texts, limit=st.integers(min_value=16, max_value=200))
+def test_split_segments_rejoin_to_the_original(text: str, limit: int) -> None:
+    assert "".join(split_text(text, limit, make().measure)) == text
