@@ -1,0 +1,137 @@
+"""Accounts: from ``accounts:`` entries to ready connectors, secrets resolved.
+
+Only this module turns ``${ENV_VAR}`` references into values, and only into the
+connector's settings model, where they are ``SecretStr``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr, ValidationError
+
+from connectors.base import Connector, ConnectorSettings, FileState
+from crosspost import registry
+from crosspost.errors import Problem
+from crosspost.schedule import AccountSpec
+from crosspost.settings import REFERENCE, SecretSource
+from crosspost.yamlfile import locate, validation_problems
+
+__all__ = ["Account", "build_accounts", "secret_fields"]
+
+
+@dataclass(frozen=True)
+class Account:
+    """One configured account: its alias, connector class and validated settings."""
+
+    name: str
+    spec: AccountSpec
+    connector_cls: type[Connector]
+    settings: ConnectorSettings
+
+    @property
+    def platform(self) -> str:
+        """The connector's name (``mastodon``, ``feed``, …)."""
+        return self.connector_cls.name
+
+    def connect(self, state_dir: Path) -> Connector:
+        """A connector instance for this account (no network I/O)."""
+        state = FileState(state_dir / "state" / f"{self.name}.json")
+        return self.connector_cls(self.name, self.settings, state)  # type: ignore[call-arg]
+
+
+def secret_fields(settings_cls: type[ConnectorSettings]) -> set[str]:
+    """Names of the fields declared as ``SecretStr`` (possibly optional)."""
+    names = set()
+    for name, field in settings_cls.model_fields.items():
+        annotation = field.annotation
+        members = typing.get_args(annotation) or (annotation,)
+        if SecretStr in members:
+            names.add(name)
+    return names
+
+
+def build_accounts(
+    specs: dict[str, AccountSpec], root: Any, path: Path, secrets: SecretSource
+) -> tuple[dict[str, Account], list[Problem]]:
+    """Every account that could be built, and the problems of the others."""
+    accounts: dict[str, Account] = {}
+    problems: list[Problem] = []
+    for name, spec in specs.items():
+        account, found = _build(name, spec, root, path, secrets)
+        problems += found
+        if account is not None:
+            accounts[name] = account
+    return accounts, problems
+
+
+def _build(
+    name: str, spec: AccountSpec, root: Any, path: Path, secrets: SecretSource
+) -> tuple[Account | None, list[Problem]]:
+    prefix: list[str | int] = ["accounts", name]
+    try:
+        cls = registry.load(spec.connector)
+    except (LookupError, TypeError) as exc:
+        line, column = locate(root, [*prefix, "connector"])
+        return None, [Problem.at(path, line, column, f"accounts.{name}.connector: {exc}")]
+    raw = spec.settings
+    problems = _literal_secrets(cls.Settings, raw, root, path, prefix)
+    resolved, missing = secrets.resolve(raw)
+    if "base_dir" in cls.Settings.model_fields and "base_dir" not in resolved:
+        resolved["base_dir"] = str(path.parent)  # file-based connectors: paths as in the schedule
+    for variable in sorted(set(missing)):
+        key = next((k for k, v in raw.items() if f"${{{variable}}}" in str(v)), None)
+        line, column = locate(root, [*prefix, *([key] if key else [])])
+        problems.append(Problem.at(path, line, column, f"accounts.{name}.{key}: environment "
+                                   f"variable {variable} is not set (export it or add it to .env)"))
+    if problems:
+        return None, problems
+    try:
+        settings = cls.Settings.model_validate(resolved)
+    except ValidationError as exc:
+        return None, _settings_problems(exc, cls.Settings, root, path, prefix)
+    return Account(name, spec, cls, settings), []
+
+
+def _literal_secrets(
+    settings_cls: type[ConnectorSettings], raw: dict[str, Any], root: Any, path: Path,
+    prefix: list[str | int],
+) -> list[Problem]:
+    problems = []
+    for field in sorted(secret_fields(settings_cls) & raw.keys()):
+        if not REFERENCE.fullmatch(str(raw[field]).strip()):
+            line, column = locate(root, [*prefix, field])
+            problems.append(Problem.at(
+                path, line, column,
+                f"{'.'.join(map(str, prefix))}.{field}: secrets go in the environment or .env, "
+                f"not in this file (expected a reference like ${{{field.upper()}}})",
+            ))
+    return problems
+
+
+def _settings_problems(
+    exc: ValidationError, settings_cls: type[ConnectorSettings], root: Any, path: Path,
+    prefix: list[str | int],
+) -> list[Problem]:
+    problems = validation_problems(exc, root, path, prefix)
+    known = sorted(settings_cls.model_fields)
+    fixed = []
+    for problem in problems:
+        message = problem.message
+        if message.endswith(": unknown field"):
+            key = message.split(":")[0].rsplit(".", 1)[-1]
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f'; did you mean "{close[0]}"?' if close else ""
+            message = f"{message} (expected one of: {', '.join(known)}){hint}"
+        # never echo a resolved secret back in an error message
+        fixed.append(Problem(problem.file, problem.line, problem.column,
+                             _without_input(message)))
+    return fixed
+
+
+def _without_input(message: str) -> str:
+    return message.split(" [type=")[0]

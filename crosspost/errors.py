@@ -1,0 +1,52 @@
+"""The errors of the core, and the exit code each one gives the CLI.
+
+::
+
+    CrosspostError               exit 1: something failed at run time
+    └── ConfigError              exit 2: bad input (schedule, content, templates, accounts)
+
+Connector errors have their own tree in :mod:`connectors.base`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+__all__ = ["ConfigError", "CrosspostError", "Problem"]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong in one input file, with where it is."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+    @classmethod
+    def at(cls, file: Path | str, line: int, column: int, message: str) -> Problem:
+        """A problem at a 1-based line and column of ``file``."""
+        return cls(str(file), max(line, 1), max(column, 1), message)
+
+
+class CrosspostError(Exception):
+    """A failure the user should read about; the CLI prints it without a traceback."""
+
+    exit_code: ClassVar[int] = 1
+
+
+class ConfigError(CrosspostError):
+    """The input files are wrong; ``problems`` lists every reason found."""
+
+    exit_code: ClassVar[int] = 2
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))

@@ -1,0 +1,71 @@
+"""Logging: readable lines on a terminal, JSON lines for machines, secrets masked everywhere."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from rich.logging import RichHandler
+
+__all__ = ["SecretFilter", "configure", "mask_secrets"]
+
+_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def mask_secrets(values: Iterable[str]) -> None:
+    """Mask these values in every log record from now on."""
+    with _lock:
+        _secrets.update(v for v in values if v and len(v) >= 4)
+
+
+class SecretFilter(logging.Filter):
+    """Replaces every known secret in a record's message and arguments with ``***``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _secrets:
+            return True
+        message = record.getMessage()
+        masked = message
+        for secret in _secrets:
+            masked = masked.replace(secret, "***")
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message (+ exception)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def configure(level: str = "INFO", fmt: str = "text") -> None:
+    """Set up the root logger once for the process."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler: logging.Handler
+    if fmt == "json":
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler = RichHandler(show_path=False, rich_tracebacks=False, markup=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(SecretFilter())
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for noisy in ("apscheduler", "urllib3", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,130 @@
+"""What ``check`` and ``plan`` show: every upcoming post rendered and measured, nothing sent."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from connectors.base import RenderedPost
+from crosspost.errors import Problem
+from crosspost.plan import Occurrence, occurrences
+from crosspost.project import Project
+from crosspost.render import RenderError, Target
+from crosspost.schedule import PostSpec
+
+__all__ = ["PlannedPost", "check_project", "plan_checksum", "plan_posts"]
+
+#: How far ahead ``check`` renders when an entry has no occurrence sooner.
+CHECK_WINDOW = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class PlannedPost:
+    """One upcoming publication as it would go out."""
+
+    entry: str
+    occurrence: str
+    account: str
+    platform: str
+    content: str
+    due_at: str
+    local: str
+    zone: str
+    lengths: list[int]
+    limit: int
+    unit: str
+    parts: list[str]
+    problems: list[str]
+
+
+def _zone(project: Project, post: PostSpec) -> str:
+    return str(post.timezone or project.schedule.timezone)
+
+
+def _render(project: Project, post: PostSpec, account: str, occurrence: Occurrence
+            ) -> RenderedPost:
+    connector = project.connector(account)
+    target = Target(account, connector.name, post.id, occurrence.local, post.utm,
+                    post.thread == "auto", post.numbering)
+    item = project.resolve_content(post.content)
+    return project.renderer.render(item, target, connector)
+
+
+def plan_posts(project: Project, start: datetime, end: datetime, limit: int | None = None
+               ) -> Iterator[PlannedPost]:
+    """Upcoming publications in due order, rendered and measured."""
+    rows = []
+    for post in project.schedule.posts:
+        if not post.enabled:
+            continue
+        zone = post.timezone or project.schedule.timezone
+        for occurrence in occurrences(post, zone, start, end, limit or 10_000):
+            rows += [(occurrence, post, account) for account in project.targets[post.id]]
+    rows.sort(key=lambda r: (r[0].due_at, r[1].id, r[2]))
+    for occurrence, post, account in rows[:limit] if limit else rows:
+        yield _planned(project, post, account, occurrence)
+
+
+def _planned(project: Project, post: PostSpec, account: str, occurrence: Occurrence
+             ) -> PlannedPost:
+    connector = project.connector(account)
+    limits = getattr(connector, "effective_limits", connector.limits)
+    try:
+        rendered = _render(project, post, account, occurrence)
+        parts, problems = list(rendered.parts), connector.check(rendered)
+    except RenderError as exc:
+        parts, problems = [], [str(exc.problem)]
+    return PlannedPost(
+        entry=post.id, occurrence=occurrence.key, account=account, platform=connector.name,
+        content=post.content, due_at=occurrence.due_at.isoformat(),
+        local=occurrence.local.isoformat(), zone=_zone(project, post),
+        lengths=[connector.measure(p) for p in parts], limit=limits.max_length,
+        unit=limits.unit, parts=parts, problems=problems,
+    )
+
+
+def plan_checksum(posts: list[PlannedPost]) -> str:
+    """sha256 of the plan, to tell whether two plans are the same."""
+    data = json.dumps([asdict(p) for p in posts], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def check_project(project: Project, now: datetime) -> list[Problem]:
+    """Render the next occurrence of every entry for every target and check it.
+
+    Every problem is placed on the entry's line in ``schedule.yaml``, or on the
+    template line that failed.
+    """
+    problems: list[Problem] = []
+    for index, post in enumerate(project.schedule.posts):
+        if not post.enabled:
+            continue
+        zone = post.timezone or project.schedule.timezone
+        upcoming = occurrences(post, zone, now, now + CHECK_WINDOW, 1)
+        if not upcoming:
+            continue  # a one-off in the past: its missed policy decides, status shows it
+        problems += _check_entry(project, index, post, upcoming[0])
+    return problems
+
+
+def _check_entry(project: Project, index: int, post: PostSpec, occurrence: Occurrence
+                 ) -> list[Problem]:
+    problems = []
+    line = project.line_of("posts", index)
+    for account in project.targets[post.id]:
+        try:
+            rendered = _render(project, post, account, occurrence)
+        except RenderError as exc:
+            problems.append(exc.problem)
+            continue
+        connector = project.connector(account)
+        for reason in connector.check(rendered):
+            problems.append(Problem.at(
+                project.path, line, 1,
+                f"posts.{index} ({post.id} → {account}, due {occurrence.local:%Y-%m-%d %H:%M %Z}): "
+                f"{reason}",
+            ))
+    return problems

@@ -1,0 +1,318 @@
+"""Claim → publish → record: the only code that calls ``Connector.publish``.
+
+What happens to a claimed publication, by what the connector says
+(see docs/states.md for the whole state machine):
+
+=================  =============================================================
+outcome            the publication becomes
+=================  =============================================================
+``Published``      ``published`` with remote id and URL, in one transaction
+``Rejected``       ``failed`` with the platform's reason; never retried
+``AuthError``      ``failed``; the account is held until its settings change
+``RateLimited``    ``planned`` again at ``retry_at``; the account pauses, others go on
+``Transient``      ``planned`` again after exponential backoff with jitter,
+                   ``failed`` after ``max_attempts``
+``Unknown``        reconciled with ``find_recent`` when the connector can,
+                   else ``unknown`` for a person to resolve; never resent blindly
+=================  =============================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+import socket
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from connectors.base import (
+    AuthError,
+    Capability,
+    ConnectorError,
+    Published,
+    RateLimited,
+    Rejected,
+    RenderedPost,
+    Transient,
+    Unknown,
+)
+from crosspost.content import ContentItem
+from crosspost.errors import ConfigError
+from crosspost.project import Project
+from crosspost.render import RenderError, Target, text_hash
+from crosspost.store import Publication, Status, Store
+
+__all__ = ["ONE_OFF_PREFIX", "Outcome", "Publisher", "idempotency_key"]
+
+log = logging.getLogger(__name__)
+
+#: Entries of one-off publications (``crosspost publish``) start with this.
+ONE_OFF_PREFIX = "publish:"
+
+Clock = Callable[[], datetime]
+
+
+def idempotency_key(entry: str, occurrence: str, account: str) -> str:
+    """The same key for every attempt of one publication, and only for it."""
+    digest = hashlib.sha256(f"{entry}\x1f{occurrence}\x1f{account}".encode()).hexdigest()
+    return f"crosspost-{digest[:32]}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one publication in this run."""
+
+    publication_id: int
+    entry: str
+    account: str
+    status: str
+    url: str | None = None
+    error: str | None = None
+
+
+class Publisher:
+    """Publishes due publications of a project, one account at a time per thread.
+
+    Args:
+        store: the store.
+        project: the loaded project (replace ``publisher.project`` on reload).
+        clock: returns the current UTC time (injected in tests).
+        lease: how long a claim is valid; a worker that dies leaves the row to reconciliation.
+        max_attempts: tries for ``Transient`` failures before giving up.
+        backoff: first retry delay; doubles each attempt, with jitter, up to ``max_backoff``.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        project: Project,
+        *,
+        clock: Clock | None = None,
+        lease: timedelta = timedelta(minutes=10),
+        max_attempts: int = 5,
+        backoff: timedelta = timedelta(seconds=30),
+        max_backoff: timedelta = timedelta(hours=1),
+        workers: int = 4,
+    ) -> None:
+        self.store = store
+        self.project = project
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.workers = workers
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.paused: dict[str, datetime] = {}
+        self.held: dict[str, str] = {}
+        self.stopping = threading.Event()
+        self._random = random.Random()
+
+    # -- the loop body ------------------------------------------------------
+
+    def run_due(self, limit: int = 50) -> list[Outcome]:
+        """Publish what is due now; return what happened to each publication touched."""
+        now = self.clock()
+        outcomes = [self._lease_expired(row) for row in self.store.expire_leases(now)]
+        for row in self.store.expire_missed(now):
+            log.warning("missed: %s %s for %s (due %s)", row.entry, row.occurrence,
+                        row.account, row.due_at.isoformat())
+            outcomes.append(_outcome(row, Status.MISSED, error=row.error))
+        rows = self.store.claim_due(now, self.worker_id, self.lease, limit, self._blocked(now))
+        by_account: dict[str, list[Publication]] = defaultdict(list)
+        for row in rows:
+            by_account[row.account].append(row)
+        if len(by_account) <= 1:
+            for account_rows in by_account.values():
+                outcomes += self._publish_account(account_rows)
+            return outcomes
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(by_account))) as pool:
+            for result in pool.map(self._publish_account, by_account.values()):
+                outcomes += result
+        return outcomes
+
+    def _blocked(self, now: datetime) -> list[str]:
+        self.paused = {a: until for a, until in self.paused.items() if until > now}
+        return sorted(set(self.paused) | set(self.held))
+
+    def _publish_account(self, rows: list[Publication]) -> list[Outcome]:
+        outcomes = []
+        for index, row in enumerate(rows):
+            if self.stopping.is_set() or row.account in self.paused or row.account in self.held:
+                outcomes += [self._release(r) for r in rows[index:]]
+                break
+            outcomes.append(self.publish_row(row))
+        return outcomes
+
+    def _release(self, row: Publication) -> Outcome:
+        """Give back a claimed row that was not tried (stop requested, account paused)."""
+        assert row.id is not None
+        retry_at = self.paused.get(row.account)
+        self.store.finish(row.id, self.worker_id, self.clock(), status=Status.PLANNED.value,
+                          attempts=max(row.attempts - 1, 0), next_attempt_at=retry_at)
+        return _outcome(row, Status.PLANNED)
+
+    # -- one publication ----------------------------------------------------
+
+    def publish_row(self, row: Publication, item: ContentItem | None = None) -> Outcome:
+        """Render, publish and record one claimed publication."""
+        try:
+            post = self.render(row, item)
+        except (RenderError, ConfigError, KeyError) as exc:
+            return self._record_failure(row, f"cannot render: {exc}")
+        connector = self.project.connector(row.account)
+        key = idempotency_key(row.entry, row.occurrence, row.account)
+        try:
+            published = connector.publish(post, key)
+        except ConnectorError as error:
+            return self._handle_error(row, post, key, error)
+        return self._record_published(row, published, text_hash(post.parts))
+
+    def render(self, row: Publication, item: ContentItem | None = None) -> RenderedPost:
+        """The post a publication sends, rendered with the project's current content.
+
+        Raises:
+            RenderError, ConfigError, KeyError: the content or template is broken or gone.
+        """
+        entry = self.project.post(row.entry)
+        account = self.project.accounts[row.account]
+        item = item or self.project.resolve_content(row.content_id)
+        zone = (entry.timezone if entry and entry.timezone else self.project.schedule.timezone)
+        target = Target(
+            account=row.account,
+            platform=account.platform,
+            entry=row.entry.removeprefix(ONE_OFF_PREFIX),
+            occurrence=row.due_at.astimezone(zone),
+            utm=entry.utm if entry else True,
+            thread=entry.thread == "auto" if entry else True,
+            numbering=entry.numbering if entry else False,
+        )
+        return self.project.renderer.render(item, target, self.project.connector(row.account))
+
+    def _handle_error(self, row: Publication, post: RenderedPost, key: str,
+                      error: ConnectorError) -> Outcome:
+        if error.partial is not None:
+            note = f"thread incomplete, later parts failed: {error}"
+            return self._record_published(row, error.partial, text_hash(post.parts), note)
+        if isinstance(error, RateLimited):
+            return self._rate_limited(row, error)
+        if isinstance(error, AuthError):
+            self.held[row.account] = str(error)
+            log.error("account %s needs new credentials: %s", row.account, error)
+            return self._record_failure(row, str(error))
+        if isinstance(error, Transient):
+            return self._retry_or_fail(row, error)
+        if isinstance(error, Unknown):
+            return self._reconcile(row, post, key, str(error))
+        assert isinstance(error, Rejected)
+        return self._record_failure(row, str(error))
+
+    def _rate_limited(self, row: Publication, error: RateLimited) -> Outcome:
+        assert row.id is not None
+        self.paused[row.account] = error.retry_at
+        log.warning("%s is rate limited until %s", row.account, error.retry_at.isoformat())
+        self.store.finish(row.id, self.worker_id, self.clock(), status=Status.PLANNED.value,
+                          next_attempt_at=error.retry_at, attempts=max(row.attempts - 1, 0),
+                          error=str(error))
+        return _outcome(row, Status.PLANNED, error=str(error))
+
+    def _retry_or_fail(self, row: Publication, error: ConnectorError) -> Outcome:
+        assert row.id is not None
+        if row.attempts >= self.max_attempts:
+            return self._record_failure(row, f"gave up after {row.attempts} attempts: {error}")
+        delay = self._backoff(row.attempts)
+        log.warning("%s for %s failed (%s); retrying in %ss", row.entry, row.account, error,
+                    int(delay.total_seconds()))
+        self.store.finish(row.id, self.worker_id, self.clock(), status=Status.PLANNED.value,
+                          next_attempt_at=self.clock() + delay, error=str(error))
+        return _outcome(row, Status.PLANNED, error=str(error))
+
+    def _backoff(self, attempts: int) -> timedelta:
+        base = self.backoff.total_seconds() * 2 ** max(attempts - 1, 0)
+        jittered = base * self._random.uniform(0.5, 1.5)
+        return timedelta(seconds=min(jittered, self.max_backoff.total_seconds()))
+
+    def _reconcile(self, row: Publication, post: RenderedPost, key: str, reason: str) -> Outcome:
+        found = self.find_existing(row, post, key)
+        if found is not None:
+            log.info("reconciled %s for %s: it did go out (%s)", row.entry, row.account,
+                     found.url or found.remote_id)
+            return self._record_published(row, found, text_hash(post.parts))
+        log.error("outcome unknown for %s on %s: %s", row.entry, row.account, reason)
+        return self._finish(row, Status.UNKNOWN, error=reason)
+
+    def find_existing(self, row: Publication, post: RenderedPost, key: str) -> Published | None:
+        """Ask the platform whether this publication went out (None when it cannot tell)."""
+        connector = self.project.connector(row.account)
+        if Capability.RECONCILE not in connector.capabilities:
+            return None
+        try:
+            return connector.find_recent(key, post.text)
+        except ConnectorError as error:
+            log.warning("could not reconcile %s on %s: %s", row.entry, row.account, error)
+            return None
+
+    def _lease_expired(self, row: Publication) -> Outcome:
+        """A worker died while publishing: look for the post before anyone resends it."""
+        log.warning("lease expired: %s %s for %s", row.entry, row.occurrence, row.account)
+        if row.account not in self.project.accounts:
+            return _outcome(row, Status.UNKNOWN, error=row.error)
+        try:
+            post = self.render(row)
+        except (RenderError, ConfigError, KeyError):
+            return _outcome(row, Status.UNKNOWN, error=row.error)
+        found = self.find_existing(row, post, idempotency_key(row.entry, row.occurrence,
+                                                              row.account))
+        if found is None:
+            return _outcome(row, Status.UNKNOWN, error=row.error)
+        assert row.id is not None
+        self.store.resolve(row.id, self.clock(), **_published_fields(found, text_hash(post.parts)))
+        return _outcome(row, Status.PUBLISHED, url=found.url)
+
+    # -- recording ----------------------------------------------------------
+
+    def _record_published(self, row: Publication, published: Published, digest: str,
+                          note: str | None = None) -> Outcome:
+        fields = _published_fields(published, digest)
+        outcome = self._finish(row, Status.PUBLISHED, error=note, **fields)
+        log.info("published %s to %s: %s", row.entry, row.account,
+                 published.url or published.remote_id)
+        return outcome
+
+    def _record_failure(self, row: Publication, reason: str) -> Outcome:
+        log.error("failed: %s for %s: %s", row.entry, row.account, reason)
+        return self._finish(row, Status.FAILED, error=reason)
+
+    def _finish(self, row: Publication, status: Status, **fields: object) -> Outcome:
+        assert row.id is not None
+        recorded = self.store.finish(row.id, self.worker_id, self.clock(), status=status.value,
+                                     next_attempt_at=None, **fields)
+        if not recorded:
+            log.error("lost the lease on %s %s before recording %s", row.entry, row.account, status)
+        url = fields.get("url")
+        error = fields.get("error")
+        return _outcome(row, status, url=url if isinstance(url, str) else None,
+                        error=error if isinstance(error, str) else None)
+
+
+def _published_fields(published: Published, digest: str) -> dict[str, object]:
+    return {
+        "remote_id": published.remote_id,
+        "url": published.url,
+        "published_at": published.published_at,
+        "thread_ids": list(published.thread_ids) or None,
+        "text_hash": digest,
+    }
+
+
+def _outcome(row: Publication, status: Status, url: str | None = None,
+             error: str | None = None) -> Outcome:
+    assert row.id is not None
+    return Outcome(row.id, row.entry, row.account, status.value, url or row.url, error)
+

@@ -1,0 +1,239 @@
+"""Rendering content for a platform: Jinja2 templates, then thread splitting.
+
+Templates are looked up in this order, first found wins:
+
+1. ``templates/<template>.<platform>.j2`` (e.g. ``default.mastodon.j2``)
+2. ``templates/<template>.j2``
+3. the built-in default below.
+
+Templates run in a ``SandboxedEnvironment`` with ``StrictUndefined``, so a
+misspelt variable is an error with the template's file and line, not an empty
+string in a published post.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import regex
+from jinja2 import (
+    ChoiceLoader,
+    DictLoader,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+)
+from jinja2.sandbox import SandboxedEnvironment
+
+from connectors.base import Capability, Connector, MediaItem, Poll, RenderedPost
+from crosspost.content import ContentItem
+from crosspost.errors import Problem
+from crosspost.text import grapheme_length, thread_parts
+
+__all__ = ["BUILTIN_DEFAULT", "RenderError", "Renderer", "Target", "hashtags", "text_hash", "utm"]
+
+BUILTIN_DEFAULT = """\
+{{ body }}
+{%- if link %}
+
+{{ link }}
+{%- endif %}
+{%- if tags %}
+
+{{ tags | hashtags }}
+{%- endif %}"""
+
+_BUILTIN_NAME = "<built-in>/default.j2"
+
+
+class RenderError(Exception):
+    """A template failed; ``problem`` says where."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and why a post is rendered: the account, and the schedule entry behind it."""
+
+    account: str
+    platform: str
+    entry: str
+    occurrence: datetime | None = None
+    utm: bool = True
+    thread: bool = True
+    numbering: bool = False
+
+
+def utm(
+    url: str, source: str, medium: str = "social", campaign: str = "", content: str = ""
+) -> str:
+    """``url`` with ``utm_*`` parameters added; parameters already there are kept as they are."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    present = {key for key, _ in query}
+    wanted = {"utm_source": source, "utm_medium": medium, "utm_campaign": campaign,
+              "utm_content": content}
+    query += [(k, v) for k, v in wanted.items() if v and k not in present]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def hashtags(tags: Iterable[str]) -> str:
+    """``["open source", "release"]`` → ``"#OpenSource #release"``."""
+    rendered = []
+    for tag in tags:
+        words = regex.findall(r"[\p{L}\p{M}\p{N}_]+", str(tag))
+        if not words:
+            continue
+        joined = words[0] if len(words) == 1 else "".join(w[:1].upper() + w[1:] for w in words)
+        rendered.append(f"#{joined}")
+    return " ".join(rendered)
+
+
+def text_hash(parts: Iterable[str]) -> str:
+    """A stable fingerprint of what was (or would be) sent."""
+    return hashlib.sha256("\n\x1e\n".join(parts).encode("utf-8")).hexdigest()
+
+
+class Renderer:
+    """Renders content items for targets with the project's templates."""
+
+    def __init__(self, templates_dir: Path, base_dir: Path) -> None:
+        self.templates_dir = templates_dir
+        self.base_dir = base_dir
+        self.env = SandboxedEnvironment(
+            loader=ChoiceLoader([FileSystemLoader(str(templates_dir)),
+                                 DictLoader({_BUILTIN_NAME: BUILTIN_DEFAULT})]),
+            undefined=StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=False,
+        )
+        self.env.filters["utm"] = utm
+        self.env.filters["hashtags"] = hashtags
+        self.env.filters["graphemes"] = grapheme_length
+
+    def template(self, name: str, platform: str) -> Template:
+        """The template for content template ``name`` on ``platform`` (lookup order above).
+
+        Raises:
+            RenderError: the template has a syntax error.
+        """
+        candidates = [f"{name}.{platform}.j2", f"{name}.j2", _BUILTIN_NAME]
+        try:
+            return self.env.select_template(candidates)
+        except TemplateSyntaxError as exc:
+            raise RenderError(Problem.at(self._shown(exc.filename or exc.name or name),
+                                         exc.lineno, 1, f"template syntax: {exc.message}")) from None
+
+    def render_text(self, item: ContentItem, target: Target) -> str:
+        """The text of ``item`` for ``target``, before any thread splitting.
+
+        Raises:
+            RenderError: a template failed (missing variable, syntax, …), with its file:line.
+        """
+        item, _ = item.for_target(target.platform, target.account)
+        template = self.template(item.template, target.platform)
+        try:
+            return template.render(self._context(item, target)).strip()
+        except TemplateError as exc:
+            raise RenderError(self._runtime_problem(exc, template)) from None
+
+    def render(self, item: ContentItem, target: Target, connector: Connector) -> RenderedPost:
+        """The full post for ``target``: text split into a thread when it is too long.
+
+        Raises:
+            RenderError: a template failed.
+        """
+        text = self.render_text(item, target)
+        item, options = item.for_target(target.platform, target.account)
+        parts = self._split(text, item, target, connector)
+        return RenderedPost(
+            parts=tuple(parts),
+            content_id=item.id,
+            title=item.title,
+            link=self._link(item, target),
+            media=tuple(MediaItem(path, m.alt, m.mime_type) for m, path in
+                        zip(item.media, item.media_paths(self._item_dir(item)), strict=True)),
+            poll=Poll(tuple(item.poll.options), item.poll.duration, item.poll.multiple)
+            if item.poll else None,
+            content_warning=item.content_warning,
+            language=item.language,
+            options=options,
+        )
+
+    # -- helpers -------------------------------------------------------------
+
+    def _split(self, text: str, item: ContentItem, target: Target, connector: Connector) -> list[str]:
+        limits = getattr(connector, "effective_limits", connector.limits)
+        limit = limits.max_length
+        if item.content_warning:  # the warning is repeated on every part and counts with it
+            limit -= connector.measure(item.content_warning)
+        if item.media and limits.max_caption_length:
+            limit = min(limit, limits.max_caption_length)
+        can_thread = target.thread and Capability.THREADS in connector.capabilities
+        if limit <= 0 or not can_thread or connector.measure(text) <= limit:
+            return [text]
+        return thread_parts(text, limit, connector.measure, numbering=target.numbering)
+
+    def _link(self, item: ContentItem, target: Target) -> str | None:
+        if not item.link:
+            return None
+        if not target.utm:
+            return item.link
+        return utm(item.link, target.platform, "social", target.entry, item.id)
+
+    def _context(self, item: ContentItem, target: Target) -> dict[str, Any]:
+        return {
+            "id": item.id,
+            "title": item.title,
+            "body": item.body,
+            "link": self._link(item, target),
+            "raw_link": item.link,
+            "tags": list(item.tags),
+            "media": [m.model_dump(mode="json") for m in item.media],
+            "vars": _frozen(item.vars),
+            "platform": target.platform,
+            "account": target.account,
+            "entry": target.entry,
+            "occurrence": target.occurrence,
+        }
+
+    def _item_dir(self, item: ContentItem) -> Path:
+        source = Path(item.source) if item.source else None
+        if source and source.suffix == ".md":
+            return source.parent
+        return self.base_dir
+
+    def _shown(self, filename: str) -> str:
+        path = Path(filename)
+        if path.is_absolute() and path.is_relative_to(self.base_dir):
+            return str(path.relative_to(self.base_dir))
+        if filename == _BUILTIN_NAME:
+            return filename
+        return str(self.templates_dir.relative_to(self.base_dir) / filename) \
+            if self.templates_dir.is_relative_to(self.base_dir) else filename
+
+    def _runtime_problem(self, exc: TemplateError, template: Template) -> Problem:
+        name = template.filename or template.name or "?"
+        line = 1
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if frame.filename in (template.filename, template.name) and frame.lineno:
+                line = frame.lineno
+        if isinstance(exc, TemplateSyntaxError):
+            line = exc.lineno
+        return Problem.at(self._shown(name), line, 1, f"template: {exc}")
+
+
+def _frozen(values: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(values)

@@ -1,0 +1,352 @@
+"""The store: the only code that touches the database.
+
+The ``publication`` table is the queue of record. Every state change is one
+short transaction; no network call ever happens inside one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from crosspost.store.db import is_sqlite, make_engine, migrate
+from crosspost.store.models import (
+    AccountSnapshot,
+    DaemonHeartbeat,
+    EntryState,
+    MetricSnapshot,
+    Publication,
+    Status,
+)
+
+__all__ = [
+    "AccountSnapshot",
+    "DaemonHeartbeat",
+    "MetricSnapshot",
+    "PlannedRow",
+    "Publication",
+    "Status",
+    "Store",
+]
+
+#: Statuses a publication can still leave by itself.
+OPEN = (Status.PLANNED.value, Status.PUBLISHING.value)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    """A publication to write down ahead of its time."""
+
+    entry: str
+    occurrence: str
+    account: str
+    content_id: str
+    due_at: datetime
+    expires_at: datetime
+
+
+class Store:
+    """Publications, snapshots and heartbeats in SQLite or PostgreSQL.
+
+    Args:
+        url: SQLAlchemy URL; the schema is created or upgraded on the spot.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        migrate(self.engine)
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def close(self) -> None:
+        """Release every connection."""
+        self.engine.dispose()
+
+    def _session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    # -- planning -----------------------------------------------------------
+
+    def entry_states(self) -> dict[str, EntryState]:
+        """How far each entry has been planned."""
+        with self._session() as session:
+            return {s.entry: s for s in session.exec(select(EntryState)).all()}
+
+    def add_planned(self, rows: Sequence[PlannedRow], now: datetime | None = None) -> int:
+        """Write down publications that are not there yet; return how many were new."""
+        if not rows:
+            return 0
+        now = now or _now()
+        values = [
+            {**row.__dict__, "status": Status.PLANNED.value, "attempts": 0,
+             "created_at": now, "updated_at": now}
+            for row in rows
+        ]
+        inserted = 0
+        with self._session() as session:
+            for chunk in _chunks(values, 500):
+                statement = self._insert_ignore(chunk)
+                result = session.execute(statement)
+                inserted += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+            session.commit()
+        return inserted
+
+    def _insert_ignore(self, values: list[dict[str, Any]]) -> Any:
+        table = Publication.__table__  # type: ignore[attr-defined]
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table).values(values).on_conflict_do_nothing(
+            index_elements=["entry", "occurrence", "account"]
+        )
+
+    def set_planned_until(self, entry: str, until: datetime, now: datetime) -> None:
+        """Remember that ``entry`` is planned up to ``until``."""
+        with self._session() as session:
+            state = session.get(EntryState, entry)
+            if state is None:
+                session.add(EntryState(entry=entry, first_seen_at=now, planned_until=until))
+            else:
+                state.planned_until = max(state.planned_until, until)
+                session.add(state)
+            session.commit()
+
+    def cancel_planned(
+        self, entry: str, keep: set[tuple[str, str]], since: datetime | None, now: datetime
+    ) -> int:
+        """Cancel the entry's untried planned rows due from ``since`` on that are not in ``keep``.
+
+        ``keep`` holds ``(occurrence, account)`` pairs; ``since=None`` means any time.
+        """
+        with self._session() as session:
+            query = select(Publication).where(
+                Publication.entry == entry,
+                Publication.status == Status.PLANNED.value,
+                Publication.attempts == 0,
+            )
+            if since is not None:
+                query = query.where(col(Publication.due_at) >= since)
+            cancelled = 0
+            for row in session.exec(query).all():
+                if (row.occurrence, row.account) not in keep:
+                    row.status, row.updated_at = Status.CANCELLED.value, now
+                    row.error = "the schedule entry changed or was removed before it was due"
+                    session.add(row)
+                    cancelled += 1
+            session.commit()
+        return cancelled
+
+    def planned_entries(self) -> set[str]:
+        """Entries that still have planned rows."""
+        with self._session() as session:
+            query = select(Publication.entry).where(
+                Publication.status == Status.PLANNED.value
+            ).distinct()
+            return set(session.exec(query).all())
+
+    def add_oneoff(self, row: PlannedRow, now: datetime | None = None) -> Publication | None:
+        """Record a one-off publication; None if the same key is already recorded."""
+        if self.add_planned([row], now) == 0:
+            return None
+        return self.find(row.entry, row.occurrence, row.account)
+
+    # -- dispatching ----------------------------------------------------------
+
+    def expire_missed(self, now: datetime) -> list[Publication]:
+        """Planned, never-tried rows whose grace ran out become ``missed``."""
+        condition = and_(
+            Publication.status == Status.PLANNED.value,
+            Publication.attempts == 0,
+            col(Publication.expires_at) < now,
+        )
+        return self._transition(condition, Status.MISSED, now,
+                                "its time passed while crosspost was not running "
+                                "(later than the entry's grace allows)")
+
+    def expire_leases(self, now: datetime) -> list[Publication]:
+        """Rows left ``publishing`` by a worker that died become ``unknown``, never ``planned``."""
+        condition = and_(
+            Publication.status == Status.PUBLISHING.value,
+            col(Publication.claimed_until) < now,
+        )
+        return self._transition(condition, Status.UNKNOWN, now,
+                                "the worker stopped while publishing; it may have gone out")
+
+    def _transition(self, condition: Any, status: Status, now: datetime,
+                    error: str) -> list[Publication]:
+        query = select(Publication).where(condition)
+        if not is_sqlite(self.engine):
+            query = query.with_for_update(skip_locked=True)
+        with self._session() as session:
+            rows = list(session.exec(query).all())
+            for row in rows:
+                row.status, row.updated_at, row.error = status.value, now, error
+                row.claimed_until = row.claimed_by = None
+                session.add(row)
+            session.commit()
+        return rows
+
+    def claim_due(
+        self,
+        now: datetime,
+        worker: str,
+        lease: timedelta,
+        limit: int = 50,
+        skip_accounts: Iterable[str] = (),
+    ) -> list[Publication]:
+        """Lease up to ``limit`` due publications to ``worker`` (oldest first)."""
+        query = (
+            select(Publication)
+            .where(
+                Publication.status == Status.PLANNED.value,
+                col(Publication.due_at) <= now,
+                or_(col(Publication.next_attempt_at).is_(None),
+                    col(Publication.next_attempt_at) <= now),
+                or_(Publication.attempts > 0, col(Publication.expires_at) >= now),
+                col(Publication.account).not_in(list(skip_accounts)),
+            )
+            .order_by(col(Publication.due_at), col(Publication.id))
+            .limit(limit)
+        )
+        if not is_sqlite(self.engine):
+            query = query.with_for_update(skip_locked=True)
+        with self._session() as session:
+            rows = list(session.exec(query).all())
+            for row in rows:
+                row.status = Status.PUBLISHING.value
+                row.claimed_by, row.claimed_until = worker, now + lease
+                row.attempts += 1
+                row.updated_at = now
+                session.add(row)
+            session.commit()
+        return rows
+
+    def claim(
+        self, publication_id: int, worker: str, lease: timedelta, now: datetime
+    ) -> Publication | None:
+        """Lease one planned publication to ``worker`` (``crosspost publish``)."""
+        with self._session() as session:
+            query = select(Publication).where(col(Publication.id) == publication_id,
+                                              Publication.status == Status.PLANNED.value)
+            if not is_sqlite(self.engine):
+                query = query.with_for_update()
+            row = session.exec(query).first()
+            if row is None:
+                return None
+            row.status = Status.PUBLISHING.value
+            row.claimed_by, row.claimed_until = worker, now + lease
+            row.attempts += 1
+            row.updated_at = now
+            session.add(row)
+            session.commit()
+            return row
+
+    def finish(self, publication_id: int, worker: str, now: datetime, **fields: Any) -> bool:
+        """Record the outcome of a claimed publication, if ``worker`` still holds the lease.
+
+        The status, remote id and URL are written in this one transaction.
+        """
+        values = {"claimed_by": None, "claimed_until": None, "updated_at": now, **fields}
+        statement = (
+            update(Publication)
+            .where(col(Publication.id) == publication_id,
+                   Publication.status == Status.PUBLISHING.value,
+                   Publication.claimed_by == worker)
+            .values(**values)
+        )
+        with self._session() as session:
+            result = session.execute(statement)
+            session.commit()
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def resolve(self, publication_id: int, now: datetime, **fields: Any) -> Publication | None:
+        """Set fields of a publication a person decided about (``crosspost resolve``)."""
+        with self._session() as session:
+            row = session.get(Publication, publication_id)
+            if row is None:
+                return None
+            for name, value in {**fields, "updated_at": now}.items():
+                setattr(row, name, value)
+            session.add(row)
+            session.commit()
+            return row
+
+    # -- reading -------------------------------------------------------------
+
+    def find(self, entry: str, occurrence: str, account: str) -> Publication | None:
+        """The publication with this key."""
+        with self._session() as session:
+            query = select(Publication).where(Publication.entry == entry,
+                                              Publication.occurrence == occurrence,
+                                              Publication.account == account)
+            return session.exec(query).first()
+
+    def get(self, publication_id: int) -> Publication | None:
+        """One publication by id."""
+        with self._session() as session:
+            return session.get(Publication, publication_id)
+
+    def publications(
+        self,
+        statuses: Iterable[str] = (),
+        accounts: Iterable[str] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Publication]:
+        """Publications in due order, optionally filtered."""
+        query = select(Publication)
+        if statuses := list(statuses):
+            query = query.where(col(Publication.status).in_(statuses))
+        if accounts := list(accounts):
+            query = query.where(col(Publication.account).in_(accounts))
+        if since is not None:
+            query = query.where(col(Publication.due_at) >= since)
+        if until is not None:
+            query = query.where(col(Publication.due_at) < until)
+        with self._session() as session:
+            return list(session.exec(query.order_by(col(Publication.due_at),
+                                                    col(Publication.id))).all())
+
+    def counts(self) -> dict[str, int]:
+        """How many publications are in each status."""
+        with self._session() as session:
+            query = select(Publication.status, func.count()).group_by(Publication.status)
+            return {status: number for status, number in session.exec(query).all()}
+
+    # -- health and snapshots -------------------------------------------------
+
+    def heartbeat(self, worker: str, now: datetime, started_at: datetime) -> None:
+        """Record that ``worker`` is alive."""
+        with self._session() as session:
+            beat = session.get(DaemonHeartbeat, worker)
+            beat = beat or DaemonHeartbeat(worker=worker, alive_at=now, started_at=started_at)
+            beat.alive_at = now
+            session.add(beat)
+            session.commit()
+
+    def last_heartbeat(self) -> DaemonHeartbeat | None:
+        """The most recent heartbeat of any daemon."""
+        with self._session() as session:
+            query = select(DaemonHeartbeat).order_by(col(DaemonHeartbeat.alive_at).desc())
+            return session.exec(query).first()
+
+    def add_snapshot(self, snapshot: MetricSnapshot | AccountSnapshot) -> None:
+        """Store one metric or account snapshot."""
+        with self._session() as session:
+            session.add(snapshot)
+            session.commit()
+
+
+def _chunks(values: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

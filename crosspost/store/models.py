@@ -1,0 +1,124 @@
+"""The tables. Only :mod:`crosspost.store` reads or writes them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "AccountSnapshot",
+    "DaemonHeartbeat",
+    "EntryState",
+    "MetricSnapshot",
+    "Publication",
+    "Status",
+]
+
+
+class Status(str, enum.Enum):
+    """Where a publication is in its life (see docs/states.md)."""
+
+    #: Waiting for its time (or for a retry after ``next_attempt_at``).
+    PLANNED = "planned"
+    #: Claimed by a worker whose lease runs until ``claimed_until``.
+    PUBLISHING = "publishing"
+    #: The platform has it; ``remote_id`` and ``url`` say where.
+    PUBLISHED = "published"
+    #: Refused or out of retries; ``error`` says why. Never retried by itself.
+    FAILED = "failed"
+    #: Its time passed while nothing was running, beyond the entry's grace.
+    MISSED = "missed"
+    #: It may or may not have gone out; a person (or reconciliation) decides.
+    UNKNOWN = "unknown"
+    #: Its entry was removed or changed before it was due.
+    CANCELLED = "cancelled"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Publication(SQLModel, table=True):
+    """One occurrence of one entry for one account: the unit of exactly-once."""
+
+    __table_args__ = (
+        UniqueConstraint("entry", "occurrence", "account", name="uq_publication_key"),
+        Index("ix_publication_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry: str = Field(index=True)
+    occurrence: str
+    account: str = Field(index=True)
+    content_id: str
+    status: str = Field(default=Status.PLANNED.value)
+    due_at: datetime
+    #: After this, a publication never attempted is ``missed`` instead of sent late.
+    expires_at: datetime
+    next_attempt_at: datetime | None = None
+    claimed_until: datetime | None = None
+    claimed_by: str | None = None
+    attempts: int = 0
+    remote_id: str | None = None
+    url: str | None = None
+    thread_ids: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    published_at: datetime | None = None
+    error: str | None = None
+    text_hash: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MetricSnapshot(SQLModel, table=True):
+    """Reactions to one publication at one moment."""
+
+    __tablename__ = "metric_snapshot"
+
+    id: int | None = Field(default=None, primary_key=True)
+    publication_id: int = Field(foreign_key="publication.id", index=True)
+    collected_at: datetime
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    views: int | None = None
+    bookmarks: int | None = None
+    raw: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class AccountSnapshot(SQLModel, table=True):
+    """Audience figures of one account at one moment."""
+
+    __tablename__ = "account_snapshot"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(index=True)
+    collected_at: datetime
+    followers: int | None = None
+    following: int | None = None
+    posts: int | None = None
+    members: int | None = None
+    raw: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class EntryState(SQLModel, table=True):
+    """How far ahead an entry's occurrences have been written down."""
+
+    __tablename__ = "entry_state"
+
+    entry: str = Field(primary_key=True)
+    first_seen_at: datetime
+    planned_until: datetime
+
+
+class DaemonHeartbeat(SQLModel, table=True):
+    """When each daemon process was last alive."""
+
+    __tablename__ = "daemon_heartbeat"
+
+    worker: str = Field(primary_key=True)
+    alive_at: datetime
+    started_at: datetime

@@ -1,0 +1,122 @@
+"""YAML with positions: load files so that every error can say file:line:column.
+
+ruamel.yaml's round-trip loader keeps the line and column of every key and
+item (YAML 1.2, so ``12:30`` stays a string and ``no`` is not ``False``).
+:func:`locate` walks a pydantic error location back to the node it names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from crosspost.errors import ConfigError, Problem
+
+__all__ = ["load_yaml", "locate", "parse_yaml", "validation_problems"]
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def parse_yaml(text: str, file: Path | str, line_offset: int = 0) -> Any:
+    """Parse YAML text, turning syntax errors into a :class:`ConfigError` with the position.
+
+    Args:
+        text: the YAML source.
+        file: the file name to report.
+        line_offset: lines before ``text`` in the file (front matter starts after ``---``).
+    """
+    try:
+        return _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1 if mark else 1) + line_offset
+        column = mark.column + 1 if mark else 1
+        what = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError([Problem.at(file, line, column, f"YAML syntax: {what}")]) from None
+    except Exception as exc:  # ruamel raises a few unmarked errors (duplicate keys, …)
+        raise ConfigError([Problem.at(file, 1 + line_offset, 1, f"YAML: {exc}")]) from None
+
+
+def load_yaml(path: Path) -> Any:
+    """Read and parse a YAML file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([Problem.at(path, 1, 1, f"cannot read: {exc.strerror}")]) from None
+    return parse_yaml(text, path)
+
+
+def locate(root: Any, loc: Sequence[str | int], line_offset: int = 0) -> tuple[int, int]:
+    """1-based line and column of the deepest node of ``root`` that ``loc`` reaches."""
+    node = root
+    line, column = 1, 1
+    for key in loc:
+        position = _position(node, key)
+        if position is None:
+            break
+        line, column = position
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            break
+    return line + line_offset, column
+
+
+def _position(node: Any, key: str | int) -> tuple[int, int] | None:
+    try:
+        if isinstance(node, CommentedMap) and key in node:
+            row, col = node.lc.value(key) if _is_scalar(node[key]) else node.lc.key(key)
+            return row + 1, col + 1
+        if isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+            row, col = node.lc.item(key)
+            return row + 1, col + 1
+    except (KeyError, TypeError, AttributeError):
+        return None
+    if isinstance(node, CommentedMap | CommentedSeq):
+        return node.lc.line + 1, node.lc.col + 1
+    return None
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, CommentedMap | CommentedSeq)
+
+
+def validation_problems(
+    error: ValidationError,
+    root: Any,
+    file: Path | str,
+    prefix: Sequence[str | int] = (),
+    line_offset: int = 0,
+) -> list[Problem]:
+    """One :class:`Problem` per pydantic error, placed on the YAML node it is about."""
+    problems = []
+    for item in error.errors():
+        loc = [part for part in item["loc"] if not _is_union_tag(part)]
+        line, column = locate(root, [*prefix, *loc], line_offset)
+        field = ".".join(str(part) for part in [*prefix, *loc]) or "(top level)"
+        problems.append(Problem.at(file, line, column, f"{field}: {_message(item)}"))
+    return problems
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic inserts the member type name into locations of union errors
+    return isinstance(part, str) and ("[" in part or part.startswith(("function-", "literal")))
+
+
+def _message(item: Any) -> str:
+    message = str(item["msg"]).removeprefix("Value error, ")
+    if item["type"] == "extra_forbidden":
+        return "unknown field"
+    if item["type"] == "missing":
+        return "required field is missing"
+    return message
