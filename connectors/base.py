@@ -45,6 +45,9 @@ __all__ = [
     "ConnectorSettings",
     "ConnectorState",
     "FileState",
+    "FollowerRef",
+    "InboxItem",
+    "InboxPage",
     "Limits",
     "MediaItem",
     "MemoryState",
@@ -255,6 +258,41 @@ class AccountMetrics:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class InboxItem:
+    """Something a member wrote to the account: a mention, a reply, a quote or a comment.
+
+    ``in_reply_to`` is the remote id of the post it answers (or quotes), in the
+    same form ``publish`` returns, so it can be matched to a publication.
+    """
+
+    remote_id: str
+    kind: str  # mention | reply | quote | comment
+    author: str
+    author_id: str | None
+    text: str
+    url: str | None
+    created_at: datetime
+    in_reply_to: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """What ``fetch_inbox`` read, and where to start next time (``None``: nothing new)."""
+
+    items: tuple[InboxItem, ...]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class FollowerRef:
+    """One follower of the account: a stable platform id and the handle shown for it."""
+
+    id: str
+    handle: str = ""
+
+
 # --------------------------------------------------------------------------- settings
 
 
@@ -266,7 +304,8 @@ class ConnectorSettings(BaseModel):
     ``crosspost check``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # hide_input_in_errors: a validation error must never echo a token back
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
 
 # --------------------------------------------------------------------------- state
@@ -341,6 +380,15 @@ class Connector(Protocol):
 
     Instances are built with ``Cls(account, settings, state)`` where
     ``settings`` is an instance of ``Cls.Settings``.
+
+    Optional methods, present when the capability is declared (and raising
+    ``Rejected`` on :class:`BaseConnector` otherwise):
+
+    - ``fetch_inbox(cursor: str | None) -> InboxPage`` (``Capability.INBOX``): mentions
+      and replies newer than ``cursor``, the opaque value a previous page returned;
+      ``None`` on the first call.
+    - ``followers(limit: int) -> list[FollowerRef]`` (``Capability.FOLLOWER_LIST``): at
+      most ``limit`` followers of the account; a list of exactly ``limit`` may be cut short.
     """
 
     name: ClassVar[str]
@@ -565,3 +613,21 @@ class BaseConnector:
     def find_recent(self, idempotency_key: str, text: str) -> Published | None:
         """Nothing to look in by default: the outcome stays unknown."""
         return None
+
+    def fetch_inbox(self, cursor: str | None) -> InboxPage:
+        """Refuse: this connector cannot read mentions and replies (no ``Capability.INBOX``).
+
+        Raises:
+            Rejected: always, unless a subclass implements it.
+        """
+        raise Rejected(f"{self.name} has no inbox", platform=self.name, account=self.account)
+
+    def followers(self, limit: int) -> list[FollowerRef]:
+        """Refuse: this connector cannot list followers (no ``Capability.FOLLOWER_LIST``).
+
+        Raises:
+            Rejected: always, unless a subclass implements it.
+        """
+        raise Rejected(
+            f"{self.name} has no follower list", platform=self.name, account=self.account
+        )

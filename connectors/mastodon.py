@@ -41,6 +41,8 @@ from connectors.base import (
 from connectors.http import HttpClient, HttpConnector
 from crosspost.text import find_urls, grapheme_length
 
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
 __all__ = ["MastodonConnector"]
 
 Visibility = Literal["public", "unlisted", "private", "direct"]
@@ -262,11 +264,13 @@ class MastodonConnector(HttpConnector):
         @classmethod
         def _https_origin(cls, value: str) -> str:
             parts = urlsplit(value.strip())
-            if parts.scheme != "https" or not parts.hostname:
+            # plain http only for a server on this machine (a test or a local instance)
+            local = parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
+            if not (parts.scheme == "https" or local) or not parts.hostname:
                 raise ValueError("must be an https:// URL such as https://mastodon.social")
             if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
                 raise ValueError("must be the server's address only, without a path")
-            return f"https://{parts.netloc}"
+            return f"{parts.scheme}://{parts.netloc}"
 
         @field_validator("access_token")
         @classmethod

@@ -1,0 +1,427 @@
+"""Atom feed file: every publication becomes one entry of a local Atom 1.0 document.
+
+No account and no network: the connector rewrites a file that any web server
+(or a feed reader pointed at the file) can serve. Specification used:
+
+- https://www.rfc-editor.org/rfc/rfc4287 (Atom: §4.1.1 feed, §4.1.2 entry,
+  §4.2.7 link and ``rel="enclosure"``, §4.2.2 category, §3.3 date constructs)
+- https://www.rfc-editor.org/rfc/rfc3339 (timestamps)
+- https://validator.w3.org/feed/docs/atom.html (readable summary of RFC 4287)
+
+The helpers at the end (path resolution, file lock, atomic write) are shared
+with :mod:`connectors.folder`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import Field
+
+from connectors.base import (
+    AccountMetrics,
+    AuthError,
+    BaseConnector,
+    Capability,
+    ConnectorError,
+    ConnectorSettings,
+    ConnectorState,
+    Limits,
+    MediaItem,
+    Metrics,
+    Published,
+    Rejected,
+    RenderedPost,
+    Transient,
+)
+from crosspost.text import find_hashtags, grapheme_length, iter_graphemes
+
+__all__ = [
+    "ATOM_NS",
+    "Clock",
+    "FeedConnector",
+    "atomic_write",
+    "entry_id",
+    "file_lock",
+    "os_error",
+    "resolve_path",
+    "rfc3339",
+    "utc_now",
+]
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+_A = f"{{{ATOM_NS}}}"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+#: Characters XML 1.0 forbids in documents; ElementTree would write them as is.
+_NOT_XML = re.compile(r"[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+TITLE_GRAPHEMES = 80
+
+ET.register_namespace("", ATOM_NS)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time in UTC, to the second (what the files record)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class FeedConnector(BaseConnector):
+    """Publishes into an Atom feed file, newest entry first, at most ``max_entries``."""
+
+    name: ClassVar[str] = "feed"
+    docs_url: ClassVar[str] = "https://www.rfc-editor.org/rfc/rfc4287"
+    limits: ClassVar[Limits] = Limits(max_length=100_000, unit="graphemes", max_media=10)
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.THREADS,
+            Capability.MEDIA,
+            Capability.IDEMPOTENCY_KEY,
+            Capability.RECONCILE,
+            Capability.DELETE,
+        }
+    )
+
+    class Settings(ConnectorSettings):
+        """The ``accounts:`` entry of a feed.
+
+        Attributes:
+            path: the feed file; a relative path starts at the schedule's folder.
+            title: the feed's ``<title>``.
+            id: the feed's permanent IRI; ``urn:crosspost:feed:<account>`` by default.
+            link: the web site the feed belongs to (``link rel="alternate"``).
+            self_url: where the feed is served (``link rel="self"``), if anywhere.
+            author: the feed's ``<author><name>``.
+            max_entries: entries kept; the oldest are dropped.
+            base_dir: set by the core to the schedule's folder, not by users.
+        """
+
+        path: Path
+        title: str = Field(default="crosspost", min_length=1)
+        id: str | None = Field(default=None, min_length=1)
+        link: str | None = None
+        self_url: str | None = None
+        author: str = Field(default="crosspost", min_length=1)
+        max_entries: int = Field(default=50, ge=1)
+        base_dir: Path | None = Field(default=None, repr=False)
+
+    settings: FeedConnector.Settings
+
+    def __init__(
+        self,
+        account: str,
+        settings: ConnectorSettings,
+        state: ConnectorState | None = None,
+        *,
+        clock: Clock = utc_now,
+    ) -> None:
+        if not isinstance(settings, FeedConnector.Settings):
+            raise TypeError(f"expected FeedConnector.Settings, got {type(settings).__name__}")
+        super().__init__(account, settings, state)
+        self.clock = clock
+        self.path = resolve_path(settings.path, settings.base_dir)
+        self.feed_id = settings.id or f"urn:crosspost:feed:{account}"
+
+    # -- checks ---------------------------------------------------------------
+
+    def check(self, post: RenderedPost) -> list[str]:
+        """The base checks, plus: enclosures must be images."""
+        problems = super().check(post)
+        for item in post.media:
+            if not item.mime_type.startswith("image/"):
+                problems.append(f"{item.path.name}: type {item.mime_type} (expected image/*)")
+        return problems
+
+    # -- publishing -----------------------------------------------------------
+
+    def _publish(self, post: RenderedPost, idempotency_key: str) -> Published:
+        """Add one entry for the whole post (all parts), unless the key already has one.
+
+        Raises:
+            Rejected: the existing file is not an Atom feed, or a media file vanished.
+            AuthError: the file or its folder cannot be written (permissions).
+            Transient: any other file-system failure; nothing was written.
+        """
+        wanted = entry_id(idempotency_key)
+        with self._locked():
+            root = self._read()
+            existing = _find_entry(root, wanted)
+            if existing is not None:
+                self.log.info("entry %s is already in the feed", wanted)
+                return self._published(existing)
+            now = self.clock()
+            entry = self._entry(post, wanted, now)
+            root.insert(_first_entry_index(root), entry)
+            self._write(root, now)
+        return self._published(entry)
+
+    def _entry(self, post: RenderedPost, wanted: str, now: datetime) -> ET.Element:
+        entry = ET.Element(f"{_A}entry")
+        if post.language:
+            entry.set(_XML_LANG, post.language)
+        _text(entry, "id", wanted)
+        _text(entry, "title", entry_title(post))
+        _text(entry, "published", rfc3339(now))
+        _text(entry, "updated", rfc3339(now))
+        if post.link:
+            ET.SubElement(entry, f"{_A}link", rel="alternate", href=post.link)
+        for item in post.media:
+            ET.SubElement(entry, f"{_A}link", _enclosure(item))
+        body = "\n\n".join(post.parts)
+        for tag in dict.fromkeys(span.text[1:] for span in find_hashtags(body)):
+            ET.SubElement(entry, f"{_A}category", term=tag)
+        if post.content_warning:
+            _text(entry, "summary", post.content_warning).set("type", "text")
+        _text(entry, "content", body).set("type", "text")
+        return entry
+
+    def _published(self, entry: ET.Element) -> Published:
+        remote_id = entry.findtext(f"{_A}id") or ""
+        stamp = entry.findtext(f"{_A}published") or entry.findtext(f"{_A}updated") or ""
+        try:
+            published_at = datetime.fromisoformat(stamp)
+        except ValueError:
+            published_at = self.clock()
+        if published_at.tzinfo is None:  # hand-written entries may omit the offset
+            published_at = published_at.replace(tzinfo=UTC)
+        return Published(
+            remote_id=remote_id,
+            url=f"{self.path.as_uri()}#{remote_id}",
+            published_at=published_at,
+            thread_ids=(remote_id,),
+        )
+
+    # -- reading back ---------------------------------------------------------
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
+        """Always empty: a static file has no likes, reposts or views."""
+        return {}
+
+    def account_metrics(self) -> AccountMetrics:
+        """The number of entries in the feed as ``posts``; nothing else is knowable."""
+        with self._locked():
+            root = self._read()
+        return AccountMetrics(posts=len(root.findall(f"{_A}entry")))
+
+    def find_recent(self, idempotency_key: str, text: str) -> Published | None:
+        """The entry this key produced, if it is (still) in the feed."""
+        with self._locked():
+            entry = _find_entry(self._read(), entry_id(idempotency_key))
+        return None if entry is None else self._published(entry)
+
+    def delete(self, remote_id: str) -> None:
+        """Drop the entry; an entry that is already gone is not an error.
+
+        Readers that fetched the feed before keep their cached copy.
+        """
+        with self._locked():
+            root = self._read()
+            entry = _find_entry(root, remote_id)
+            if entry is None:
+                self.log.info("entry %s is not in the feed; nothing to delete", remote_id)
+                return
+            root.remove(entry)
+            self._write(root, self.clock())
+
+    # -- the file -------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._errors(), file_lock(self.path.with_name(self.path.name + ".lock")):
+            yield
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            raise os_error(exc, self.path, platform=self.name, account=self.account) from exc
+
+    def _read(self) -> ET.Element:
+        """The feed's root element: parsed from the file, or a new empty feed."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return ET.Element(f"{_A}feed")
+        try:
+            root = ET.fromstring(data)
+        except ET.ParseError as exc:
+            raise self._corrupt(f"it is not well-formed XML ({exc})") from exc
+        if root.tag != f"{_A}feed":
+            raise self._corrupt(f"its root element is {root.tag}, not an Atom <feed>")
+        return root
+
+    def _corrupt(self, why: str) -> Rejected:
+        return Rejected(
+            f"{self.path} cannot be updated: {why}; fix or move the file "
+            "(crosspost never overwrites it)",
+            platform=self.name,
+            account=self.account,
+        )
+
+    def _write(self, root: ET.Element, now: datetime) -> None:
+        entries = root.findall(f"{_A}entry")
+        for old in entries[self.settings.max_entries :]:
+            root.remove(old)
+        feed = self._header(now)
+        feed.extend(root.findall(f"{_A}entry"))
+        ET.indent(feed)
+        data = ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+        atomic_write(self.path, data)
+
+    def _header(self, now: datetime) -> ET.Element:
+        """A fresh ``<feed>`` with the metadata of the current settings."""
+        settings = self.settings
+        feed = ET.Element(f"{_A}feed")
+        _text(feed, "id", self.feed_id)
+        _text(feed, "title", settings.title)
+        _text(feed, "updated", rfc3339(now))
+        author = ET.SubElement(feed, f"{_A}author")
+        _text(author, "name", settings.author)
+        if settings.link:
+            ET.SubElement(feed, f"{_A}link", rel="alternate", href=settings.link)
+        if settings.self_url:
+            ET.SubElement(feed, f"{_A}link", rel="self", href=settings.self_url)
+        _text(feed, "generator", "crosspost")
+        return feed
+
+
+# --------------------------------------------------------------------------- entries
+
+
+def entry_id(idempotency_key: str) -> str:
+    """The permanent IRI of the entry a publication key produces."""
+    return f"urn:crosspost:{hashlib.sha256(idempotency_key.encode('utf-8')).hexdigest()}"
+
+
+def entry_title(post: RenderedPost) -> str:
+    """``post.title``, else the first line of the text, cut to 80 graphemes."""
+    title = post.title.strip() or next(
+        (line.strip() for line in "\n".join(post.parts).splitlines() if line.strip()), ""
+    )
+    title = title or post.content_id or "(untitled)"
+    if grapheme_length(title) <= TITLE_GRAPHEMES:
+        return title
+    kept = list(iter_graphemes(title))[: TITLE_GRAPHEMES - 1]
+    return "".join(kept).rstrip() + "…"
+
+
+def rfc3339(moment: datetime) -> str:
+    """``2026-11-26T10:00:00Z``: RFC 3339 in UTC, to the second."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _text(parent: ET.Element, tag: str, value: str) -> ET.Element:
+    element = ET.SubElement(parent, f"{_A}{tag}")
+    element.text = _NOT_XML.sub("", value)
+    return element
+
+
+def _enclosure(item: MediaItem) -> dict[str, str]:
+    path = item.path.resolve()
+    attributes = {"rel": "enclosure", "href": path.as_uri(), "type": item.mime_type}
+    attributes["length"] = str(path.stat().st_size) if path.exists() else "0"
+    if item.alt:
+        attributes["title"] = _NOT_XML.sub("", item.alt)
+    return attributes
+
+
+def _find_entry(root: ET.Element, wanted: str) -> ET.Element | None:
+    for entry in root.iterfind(f"{_A}entry"):
+        if (entry.findtext(f"{_A}id") or "").strip() == wanted:
+            return entry
+    return None
+
+
+def _first_entry_index(root: ET.Element) -> int:
+    for index, child in enumerate(root):
+        if child.tag == f"{_A}entry":
+            return index
+    return len(root)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def resolve_path(path: Path, base_dir: Path | None) -> Path:
+    """``path`` made absolute: ``~`` expanded, relative to ``base_dir`` (else the cwd)."""
+    path = path.expanduser()
+    if not path.is_absolute():
+        path = (base_dir.expanduser() if base_dir else Path.cwd()) / path
+    return Path(os.path.abspath(path))
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _lock(fd: int) -> None:
+        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+
+    def _unlock(fd: int) -> None:
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextmanager
+def file_lock(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path`` (created if needed), across processes."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        _lock(fd)
+        try:
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".crosspost-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def os_error(exc: OSError, path: Path, *, platform: str, account: str) -> ConnectorError:
+    """The connector error for a failed file operation (nothing was published).
+
+    Permission problems need a person, so they pause the account like bad
+    credentials; anything else (full disk, I/O error) may pass and is retried.
+    """
+    where = exc.filename or path
+    if isinstance(exc, PermissionError | IsADirectoryError | NotADirectoryError):
+        return AuthError(
+            f"cannot write {where}: {exc.strerror}; fix the path or its permissions",
+            platform=platform,
+            account=account,
+        )
+    return Transient(f"cannot write {where}: {exc.strerror}", platform=platform, account=account)
