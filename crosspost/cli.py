@@ -345,6 +345,35 @@ def _print_status(rows: list[Any], beat: Any, total: int) -> None:
                   f"{len(rows)} of {total} shown")
 
 
+# --------------------------------------------------------------------------- resolve
+
+
+@cli.command(epilog="Example: crosspost resolve 42 --published https://social.example/@club/1")
+@click.argument("publication_id", type=int)
+@click.option("--published", "url", default=None, help="It did go out, at this URL.")
+@click.option("--retry", is_flag=True, help="It did not go out: publish it again.")
+@click.option("--skip", is_flag=True, help="Leave it: do not publish it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the publication as JSON.")
+@click.pass_obj
+def resolve(app: AppContext, publication_id: int, url: str | None, retry: bool, skip: bool,
+            as_json: bool) -> None:
+    """Decide about a publication that is unknown, failed or missed (see crosspost status).
+
+    Exactly one of --published URL, --retry or --skip.
+    """
+    from crosspost.oneoff import resolve_publication
+
+    if [bool(url), retry, skip].count(True) != 1:
+        raise click.UsageError("give exactly one of --published URL, --retry, --skip")
+    action = "published" if url else "retry" if retry else "skip"
+    row = resolve_publication(app.store(), publication_id, action, url, _now())
+    if as_json:
+        _print_json(_status_json(row))
+    else:
+        out.print(f"publication {row.id} ({row.entry} → {row.account}) is now {row.status}")
+    _exit(EXIT_OK)
+
+
 def main() -> None:
     """Console entry point."""
     cli.main(prog_name="crosspost")

@@ -21,6 +21,7 @@ from types import FrameType
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from crosspost.errors import ConfigError
+from crosspost.notify import Notifier
 from crosspost.project import Project, load_project
 from crosspost.publisher import Outcome, Publisher
 from crosspost.settings import SecretSource
@@ -84,6 +85,7 @@ class Daemon:
         self.on_outcome = on_outcome or (lambda _outcome: None)
         self.project = self._load()
         self.publisher = Publisher(store, self.project, clock=self.clock)
+        self.notifier = Notifier(store, self.project, self.clock)
         self._watch = _Watch(self._stamps())
         self._synced_at: datetime | None = None
         self._started_at = self.clock()
@@ -117,7 +119,7 @@ class Daemon:
         changed = {n for n in project.accounts if project.accounts[n] != self.project.accounts.get(n)}
         for name in changed:  # new credentials: try the account again
             self.publisher.held.pop(name, None)
-        self.project = self.publisher.project = project
+        self.project = self.publisher.project = self.notifier.project = project
         self._synced_at = None
         log.info("schedule reloaded from %s", self.schedule_path.name)
         return True
@@ -142,6 +144,8 @@ class Daemon:
                 self.sync()
             outcomes = self.publisher.run_due()
             self.store.heartbeat(self.publisher.worker_id, self.clock(), self._started_at)
+            self.notifier.outcomes(outcomes)
+            self.notifier.credentials(self.publisher.held)
         for outcome in outcomes:
             self.on_outcome(outcome)
         return outcomes

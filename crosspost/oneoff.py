@@ -17,9 +17,9 @@ from crosspost.errors import ConfigError, CrosspostError, Problem
 from crosspost.project import Project
 from crosspost.publisher import ONE_OFF_PREFIX, Publisher
 from crosspost.render import RenderError, Target, text_hash
-from crosspost.store import PlannedRow, Status, Store
+from crosspost.store import PlannedRow, Publication, Status, Store
 
-__all__ = ["OneOffResult", "publish_now"]
+__all__ = ["OneOffResult", "publish_now", "resolve_publication"]
 
 
 @dataclass(frozen=True)
@@ -116,3 +116,42 @@ def _already(status: str) -> str:
         return "already published; nothing sent (use --again to publish it again)"
     return (f"this exact post was tried before and is {status}; nothing sent "
             "(see crosspost status, or use --again)")
+
+
+#: What each decision may be taken on.
+_RESOLVABLE = {
+    "published": {Status.UNKNOWN.value, Status.FAILED.value, Status.MISSED.value},
+    "retry": {Status.UNKNOWN.value, Status.FAILED.value, Status.MISSED.value},
+    "skip": {Status.UNKNOWN.value, Status.FAILED.value, Status.MISSED.value,
+             Status.PLANNED.value},
+}
+
+
+def resolve_publication(store: Store, publication_id: int, action: str, url: str | None,
+                        now: datetime) -> Publication:
+    """Record a person's decision about a publication.
+
+    Raises:
+        ConfigError: no such publication, or it is not in a state the action applies to.
+    """
+    row = store.get(publication_id)
+    if row is None:
+        raise ConfigError([Problem.at("crosspost resolve", 1, 1,
+                                      f"no publication {publication_id} (see crosspost status)")])
+    if row.status not in _RESOLVABLE[action]:
+        allowed = ", ".join(sorted(_RESOLVABLE[action]))
+        raise ConfigError([Problem.at("crosspost resolve", 1, 1,
+                                      f"publication {publication_id} is {row.status}; "
+                                      f"--{action} applies to: {allowed}")])
+    if action == "published":
+        fields: dict[str, object] = {"status": Status.PUBLISHED.value, "url": url,
+                                     "remote_id": row.remote_id or url, "published_at": now,
+                                     "error": "marked published by hand"}
+    elif action == "retry":
+        fields = {"status": Status.PLANNED.value, "next_attempt_at": None, "due_at": now,
+                  "expires_at": now + timedelta(hours=1), "error": None}
+    else:
+        fields = {"status": Status.CANCELLED.value, "error": "skipped by hand"}
+    resolved = store.resolve(publication_id, now, **fields)
+    assert resolved is not None
+    return resolved

@@ -122,6 +122,7 @@ def load_project(path: Path, secrets: SecretSource | None = None) -> Project:
     problems += target_problems
     problems += _content_problems(schedule, content, root, path, base)
     problems += _trigger_problems(schedule, root, path)
+    problems += _notify_problems(schedule, root, path)
     if problems:
         raise ConfigError(problems)
     renderer = Renderer(base / schedule.templates_dir, base)
@@ -198,4 +199,16 @@ def _trigger_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Pro
             field = "cron" if post.cron else "every" if post.every else "at"
             line, column = locate(root, ["posts", index, field])
             problems.append(Problem.at(path, line, column, f"posts.{index}.{field}: {exc}"))
+    return problems
+
+
+def _notify_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Problem]:
+    if schedule.notify is None:
+        return []
+    problems = []
+    for index, name in enumerate(schedule.notify.to):
+        if name not in schedule.accounts and name not in schedule.groups:
+            line, column = locate(root, ["notify", "to", index])
+            problems.append(Problem.at(path, line, column, f"notify.to.{index}: "
+                                       + _unknown_account(name, schedule)))
     return problems

@@ -139,7 +139,22 @@ class Publisher:
 
     def _blocked(self, now: datetime) -> list[str]:
         self.paused = {a: until for a, until in self.paused.items() if until > now}
-        return sorted(set(self.paused) | set(self.held))
+        return sorted(set(self.paused) | set(self.held) | self._throttled(now))
+
+    def _throttled(self, now: datetime) -> set[str]:
+        """Accounts held back by their own ``min_interval`` or ``max_per_day``."""
+        throttled = set()
+        for name, account in self.project.accounts.items():
+            spacing, cap = account.spec.min_interval, account.spec.max_per_day
+            if spacing is not None:
+                last = self.store.last_published_at(name)
+                if last is not None and now - last < spacing:
+                    throttled.add(name)
+            if cap is not None:
+                midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+                if self.store.published_since(name, midnight) >= cap:
+                    throttled.add(name)
+        return throttled
 
     def _publish_account(self, rows: list[Publication]) -> list[Outcome]:
         outcomes = []

@@ -34,6 +34,7 @@ __all__ = [
     "Duration",
     "LocalDateTime",
     "MetricsSpec",
+    "NotifySpec",
     "PostSpec",
     "ScheduleFile",
     "TimeZone",
@@ -172,6 +173,20 @@ class MetricsSpec(_Strict):
     accounts_every: Duration = timedelta(days=1)
 
 
+class NotifySpec(_Strict):
+    """``notify:``: where to tell a person that something needs them."""
+
+    to: list[str] = Field(min_length=1)
+    on: list[Literal["failed", "missed", "unknown", "credentials"]] = Field(
+        default_factory=lambda: ["failed", "missed", "unknown", "credentials"]
+    )
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+
+
 class ScheduleFile(_Strict):
     """The whole of ``schedule.yaml``."""
 
@@ -184,6 +199,7 @@ class ScheduleFile(_Strict):
     content: list[dict[str, Any]] = Field(default_factory=list)
     posts: list[PostSpec] = Field(default_factory=list)
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
+    notify: NotifySpec | None = None
 
     @field_validator("accounts", "groups")
     @classmethod
@@ -208,7 +224,7 @@ def read_schedule(path: Path) -> tuple[ScheduleFile, Any]:
     try:
         schedule = ScheduleFile.model_validate(dict(root))
     except ValidationError as exc:
-        raise ConfigError(validation_problems(exc, root, path)) from None
+        raise ConfigError(validation_problems(exc, root, path, model=ScheduleFile)) from None
     problems = _duplicate_post_ids(schedule, root, path)
     if problems:
         raise ConfigError(problems)

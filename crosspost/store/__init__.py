@@ -21,6 +21,7 @@ from crosspost.store.models import (
     DaemonHeartbeat,
     EntryState,
     MetricSnapshot,
+    Notification,
     Publication,
     Status,
 )
@@ -340,11 +341,56 @@ class Store:
             query = select(DaemonHeartbeat).order_by(col(DaemonHeartbeat.alive_at).desc())
             return session.exec(query).first()
 
+    def last_published_at(self, account: str) -> datetime | None:
+        """When ``account`` last had something published."""
+        with self._session() as session:
+            query = select(func.max(Publication.published_at)).where(
+                Publication.account == account, Publication.status == Status.PUBLISHED.value)
+            value = session.exec(query).first()
+        return _utc(value)
+
+    def published_since(self, account: str, since: datetime) -> int:
+        """How many publications of ``account`` went out since ``since``."""
+        with self._session() as session:
+            query = select(func.count()).where(
+                Publication.account == account,
+                Publication.status == Status.PUBLISHED.value,
+                col(Publication.published_at) >= since,
+            )
+            return int(session.exec(query).one())
+
+    def notify_once(self, key: str, message: str, now: datetime) -> bool:
+        """Record that ``key`` was reported; False if it already was (tell people once)."""
+        table = Notification.__table__  # type: ignore[attr-defined]
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table).values(key=key, sent_at=now, message=message)
+        with self._session() as session:
+            result = session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+            session.commit()
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def forget_notification(self, key: str) -> None:
+        """Allow ``key`` to be reported again (the message could not be sent)."""
+        with self._session() as session:
+            row = session.get(Notification, key)
+            if row is not None:
+                session.delete(row)
+                session.commit()
+
     def add_snapshot(self, snapshot: MetricSnapshot | AccountSnapshot) -> None:
         """Store one metric or account snapshot."""
         with self._session() as session:
             session.add(snapshot)
             session.commit()
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # aggregates bypass the column type, so SQLite hands back a naive value or a string
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _chunks(values: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:

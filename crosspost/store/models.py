@@ -11,9 +11,15 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "AccountSnapshot",
+    "CollectCursor",
+    "Conversion",
     "DaemonHeartbeat",
     "EntryState",
+    "Follower",
+    "FollowerEvent",
+    "Interaction",
     "MetricSnapshot",
+    "Notification",
     "Publication",
     "Status",
 ]
@@ -122,3 +128,91 @@ class DaemonHeartbeat(SQLModel, table=True):
     worker: str = Field(primary_key=True)
     alive_at: datetime
     started_at: datetime
+
+
+class Interaction(SQLModel, table=True):
+    """Something a member wrote to or about us: a mention, a reply, a quote, a comment."""
+
+    __tablename__ = "interaction"
+    __table_args__ = (UniqueConstraint("account", "remote_id", name="uq_interaction_remote"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(index=True)
+    platform: str
+    remote_id: str
+    kind: str  # mention | reply | quote | comment
+    author: str
+    author_id: str | None = None
+    text: str = ""
+    url: str | None = None
+    created_at: datetime
+    #: Remote id of our post it answers, when it answers one.
+    in_reply_to: str | None = None
+    publication_id: int | None = Field(default=None, foreign_key="publication.id", index=True)
+    collected_at: datetime
+    raw: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class Follower(SQLModel, table=True):
+    """A follower currently known for an account (where the platform lists followers)."""
+
+    __tablename__ = "follower"
+
+    account: str = Field(primary_key=True)
+    follower_id: str = Field(primary_key=True)
+    handle: str = ""
+    first_seen_at: datetime
+
+
+class FollowerEvent(SQLModel, table=True):
+    """A join or a leave seen by comparing follower lists."""
+
+    __tablename__ = "follower_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(index=True)
+    follower_id: str
+    handle: str = ""
+    kind: str  # join | leave
+    observed_at: datetime
+
+
+class CollectCursor(SQLModel, table=True):
+    """Where reading an account's inbox stopped last time."""
+
+    __tablename__ = "collect_cursor"
+
+    account: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    cursor: str
+    updated_at: datetime
+
+
+class Conversion(SQLModel, table=True):
+    """Conversions imported from an analytics export, keyed by UTM campaign and content."""
+
+    __tablename__ = "conversion"
+    __table_args__ = (
+        UniqueConstraint("campaign", "content", "source", "day", name="uq_conversion_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign: str = Field(index=True)
+    content: str = ""
+    source: str = ""
+    day: str = ""  # YYYY-MM-DD, or "" when the export has no date
+    clicks: int | None = None
+    conversions: int = 0
+    value: float | None = None
+    imported_at: datetime
+    source_file: str = ""
+
+
+class Notification(SQLModel, table=True):
+    """A problem a person was told about, so that each is told once."""
+
+    __tablename__ = "notification"
+
+    key: str = Field(primary_key=True)
+    sent_at: datetime
+    message: str = ""
