@@ -248,8 +248,17 @@ def _print_result(result: Any) -> None:
 
 @cli.command(epilog="Example: crosspost daemon --once   # from cron")
 @click.option("--once", is_flag=True, help="Publish what is due now, then exit.")
+@click.option(
+    "--tick", default="5s", show_default=True, help="How often to look for due publications."
+)
+@click.option(
+    "--lease",
+    default="10m",
+    show_default=True,
+    help="How long a claimed publication is held before it counts as abandoned.",
+)
 @click.pass_obj
-def daemon(app: AppContext, once: bool) -> None:
+def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
     """Run the scheduler: publish on time, re-read the schedule when it changes.
 
     SIGTERM or SIGINT stops it cleanly: the publication in flight is finished
@@ -257,9 +266,15 @@ def daemon(app: AppContext, once: bool) -> None:
     """
     from crosspost.daemon import Daemon
 
+    try:
+        tick_every, lease_for = parse_duration(tick), parse_duration(lease)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
     project_check = app.project()  # fail fast with exit 2 on bad input
     store = app.store()
-    runner = Daemon(app.schedule, store, on_outcome=_print_outcome)
+    runner = Daemon(
+        app.schedule, store, on_outcome=_print_outcome, tick=tick_every, lease=lease_for
+    )
     mask_secrets(project_check.secret_values())
     if once:
         outcomes = runner.run_once()

@@ -74,6 +74,7 @@ class Daemon:
         clock: Clock | None = None,
         tick: timedelta = timedelta(seconds=5),
         horizon: timedelta = DEFAULT_HORIZON,
+        lease: timedelta = timedelta(minutes=10),
         on_outcome: Callable[[Outcome], None] | None = None,
     ) -> None:
         self.schedule_path = schedule_path.resolve()
@@ -84,7 +85,7 @@ class Daemon:
         self.horizon = horizon
         self.on_outcome = on_outcome or (lambda _outcome: None)
         self.project = self._load()
-        self.publisher = Publisher(store, self.project, clock=self.clock)
+        self.publisher = Publisher(store, self.project, clock=self.clock, lease=lease)
         self.notifier = Notifier(store, self.project, self.clock)
         self._watch = _Watch(self._stamps())
         self._synced_at: datetime | None = None
