@@ -52,4 +52,4 @@ def load(name: str) -> type[Connector]:
         and all(hasattr(cls, attr) for attr in ("publish", "measure", "limits", "capabilities"))
     ):
         raise TypeError(f"Entry point {name!r} ({points[name].value}) is not a crosspost connector")
-    return cls  # type: ignore[no-any-return]
+    return cls

@@ -173,13 +173,18 @@ class MetricsSpec(_Strict):
     accounts_every: Duration = timedelta(days=1)
 
 
+NotifyKind = Literal["failed", "missed", "unknown", "credentials"]
+
+
+def _every_kind() -> list[NotifyKind]:
+    return ["failed", "missed", "unknown", "credentials"]
+
+
 class NotifySpec(_Strict):
     """``notify:``: where to tell a person that something needs them."""
 
     to: list[str] = Field(min_length=1)
-    on: list[Literal["failed", "missed", "unknown", "credentials"]] = Field(
-        default_factory=lambda: ["failed", "missed", "unknown", "credentials"]
-    )
+    on: list[NotifyKind] = Field(default_factory=_every_kind)
 
     @field_validator("to", mode="before")
     @classmethod

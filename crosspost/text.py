@@ -21,6 +21,7 @@ import regex
 
 __all__ = [
     "HASHTAG_RE",
+    "iter_graphemes",
     "MENTION_RE",
     "URL_RE",
     "Span",
@@ -48,7 +49,9 @@ URL_RE = regex.compile(
 MENTION_RE = regex.compile(
     r"(?<![\w@/])@(?P<user>[\w](?:[\w.-]*[\w])?)(?:@(?P<domain>[\w-]+(?:\.[\w-]+)+))?"
 )
-HASHTAG_RE = regex.compile(r"(?<![\w#&/])#(?P<tag>[\p{L}\p{M}\p{N}_]*[\p{L}\p{M}_][\p{L}\p{M}\p{N}_]*)")
+HASHTAG_RE = regex.compile(
+    r"(?<![\w#&/])#(?P<tag>[\p{L}\p{M}\p{N}_]*[\p{L}\p{M}_][\p{L}\p{M}\p{N}_]*)"
+)
 _SENTENCE_END = frozenset(".!?…。！？")
 _GRAPHEME = regex.compile(r"\X")
 
@@ -109,7 +112,7 @@ def _inside(span: Span, others: list[Span]) -> bool:
 
 def with_urls_as(text: str, width: int) -> str:
     """``text`` with every URL replaced by ``width`` placeholder characters."""
-    return URL_RE.sub(lambda _m: "x" * width, text)
+    return str(URL_RE.sub(lambda _m: "x" * width, text))
 
 
 # --------------------------------------------------------------------------- splitting

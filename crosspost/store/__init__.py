@@ -131,9 +131,9 @@ class Store:
         """
         with self._session() as session:
             query = select(Publication).where(
-                Publication.entry == entry,
-                Publication.status == Status.PLANNED.value,
-                Publication.attempts == 0,
+                col(Publication.entry) == entry,
+                col(Publication.status) == Status.PLANNED.value,
+                col(Publication.attempts) == 0,
             )
             if since is not None:
                 query = query.where(col(Publication.due_at) >= since)
@@ -151,7 +151,7 @@ class Store:
         """Entries that still have planned rows."""
         with self._session() as session:
             query = select(Publication.entry).where(
-                Publication.status == Status.PLANNED.value
+                col(Publication.status) == Status.PLANNED.value
             ).distinct()
             return set(session.exec(query).all())
 
@@ -166,8 +166,8 @@ class Store:
     def expire_missed(self, now: datetime) -> list[Publication]:
         """Planned, never-tried rows whose grace ran out become ``missed``."""
         condition = and_(
-            Publication.status == Status.PLANNED.value,
-            Publication.attempts == 0,
+            col(Publication.status) == Status.PLANNED.value,
+            col(Publication.attempts) == 0,
             col(Publication.expires_at) < now,
         )
         return self._transition(condition, Status.MISSED, now,
@@ -177,7 +177,7 @@ class Store:
     def expire_leases(self, now: datetime) -> list[Publication]:
         """Rows left ``publishing`` by a worker that died become ``unknown``, never ``planned``."""
         condition = and_(
-            Publication.status == Status.PUBLISHING.value,
+            col(Publication.status) == Status.PUBLISHING.value,
             col(Publication.claimed_until) < now,
         )
         return self._transition(condition, Status.UNKNOWN, now,
@@ -209,11 +209,11 @@ class Store:
         query = (
             select(Publication)
             .where(
-                Publication.status == Status.PLANNED.value,
+                col(Publication.status) == Status.PLANNED.value,
                 col(Publication.due_at) <= now,
                 or_(col(Publication.next_attempt_at).is_(None),
                     col(Publication.next_attempt_at) <= now),
-                or_(Publication.attempts > 0, col(Publication.expires_at) >= now),
+                or_(col(Publication.attempts) > 0, col(Publication.expires_at) >= now),
                 col(Publication.account).not_in(list(skip_accounts)),
             )
             .order_by(col(Publication.due_at), col(Publication.id))
@@ -238,7 +238,7 @@ class Store:
         """Lease one planned publication to ``worker`` (``crosspost publish``)."""
         with self._session() as session:
             query = select(Publication).where(col(Publication.id) == publication_id,
-                                              Publication.status == Status.PLANNED.value)
+                                              col(Publication.status) == Status.PLANNED.value)
             if not is_sqlite(self.engine):
                 query = query.with_for_update()
             row = session.exec(query).first()
@@ -261,8 +261,8 @@ class Store:
         statement = (
             update(Publication)
             .where(col(Publication.id) == publication_id,
-                   Publication.status == Status.PUBLISHING.value,
-                   Publication.claimed_by == worker)
+                   col(Publication.status) == Status.PUBLISHING.value,
+                   col(Publication.claimed_by) == worker)
             .values(**values)
         )
         with self._session() as session:
@@ -287,9 +287,9 @@ class Store:
     def find(self, entry: str, occurrence: str, account: str) -> Publication | None:
         """The publication with this key."""
         with self._session() as session:
-            query = select(Publication).where(Publication.entry == entry,
-                                              Publication.occurrence == occurrence,
-                                              Publication.account == account)
+            query = select(Publication).where(col(Publication.entry) == entry,
+                                              col(Publication.occurrence) == occurrence,
+                                              col(Publication.account) == account)
             return session.exec(query).first()
 
     def get(self, publication_id: int) -> Publication | None:
@@ -345,7 +345,7 @@ class Store:
         """When ``account`` last had something published."""
         with self._session() as session:
             query = select(func.max(Publication.published_at)).where(
-                Publication.account == account, Publication.status == Status.PUBLISHED.value)
+                col(Publication.account) == account, col(Publication.status) == Status.PUBLISHED.value)
             value = session.exec(query).first()
         return _utc(value)
 
@@ -353,8 +353,8 @@ class Store:
         """How many publications of ``account`` went out since ``since``."""
         with self._session() as session:
             query = select(func.count()).where(
-                Publication.account == account,
-                Publication.status == Status.PUBLISHED.value,
+                col(Publication.account) == account,
+                col(Publication.status) == Status.PUBLISHED.value,
                 col(Publication.published_at) >= since,
             )
             return int(session.exec(query).one())
