@@ -21,12 +21,12 @@ The id is the file name without ``.md`` unless the front matter names one.
 from __future__ import annotations
 
 import mimetypes
-from datetime import timedelta
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from crosspost.errors import ConfigError, Problem
 from crosspost.schedule import Duration
@@ -86,6 +86,12 @@ class ContentItem(BaseModel):
     source: str = ""
     source_line: int = 1
 
+    @field_validator("body")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        # ``body: |`` in YAML keeps a final newline; a post must not end in a blank line
+        return value.strip()
+
     def for_target(self, platform: str, account: str) -> tuple[ContentItem, dict[str, Any]]:
         """This item with the overrides for ``platform`` then ``account`` applied.
 
@@ -141,7 +147,9 @@ def load_markdown(path: Path, base: Path | None = None) -> ContentItem:
     try:
         return ContentItem.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(validation_problems(exc, meta, shown, line_offset=first_line - 1)) from None
+        raise ConfigError(
+            validation_problems(exc, meta, shown, line_offset=first_line - 1, model=ContentItem)
+        ) from None
 
 
 def load_library(
@@ -163,7 +171,9 @@ def load_library(
             item = ContentItem.model_validate({**dict(raw), "source": str(schedule_path),
                                                "source_line": line})
         except ValidationError as exc:
-            problems += validation_problems(exc, inline_root, schedule_path, ["content", index])
+            problems += validation_problems(
+                exc, inline_root, schedule_path, ["content", index], model=ContentItem
+            )
             continue
         _add(items, item, problems)
     for path in sorted(content_dir.rglob("*.md")) if content_dir and content_dir.is_dir() else []:
@@ -172,7 +182,9 @@ def load_library(
         except ConfigError as exc:
             problems += exc.problems
     if content_dir is not None and not content_dir.is_dir():
-        problems.append(Problem.at(schedule_path, 1, 1, f"content_dir {content_dir} is not a folder"))
+        problems.append(
+            Problem.at(schedule_path, 1, 1, f"content_dir {content_dir} is not a folder")
+        )
     if problems:
         raise ConfigError(problems)
     return items

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -89,8 +90,12 @@ def _day_number(text: str) -> int:
     return number
 
 
-def cron_trigger(expression: str, zone: ZoneInfo, end: datetime | None = None) -> CronTrigger:
+def cron_trigger(expression: str, zone: ZoneInfo, end: datetime | None = None) -> BaseTrigger:
     """A trigger for a standard 5-field crontab line (minute hour day month weekday).
+
+    As in standard cron, when both day-of-month and day-of-week are restricted
+    (neither starts with ``*``), a day matching either one fires (``0 9 1 * 1``:
+    the 1st of the month and every Monday); APScheduler alone would need both.
 
     Raises:
         ValueError: not five fields, or a field APScheduler does not accept.
@@ -102,8 +107,16 @@ def cron_trigger(expression: str, zone: ZoneInfo, end: datetime | None = None) -
             "(expected 5: minute hour day-of-month month day-of-week)"
         )
     minute, hour, day, month, weekday = fields
+    either = not day.startswith("*") and not weekday.startswith("*")
     if re.search(r"[a-z]", weekday, re.IGNORECASE) is None or weekday == "*":
         weekday = _cron_day_of_week(weekday)
+    if either:
+        return OrTrigger([
+            CronTrigger(minute=minute, hour=hour, day=day, month=month, timezone=zone,
+                        end_date=end),
+            CronTrigger(minute=minute, hour=hour, month=month, day_of_week=weekday,
+                        timezone=zone, end_date=end),
+        ])
     return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday,
                        timezone=zone, end_date=end)
 

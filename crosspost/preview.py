@@ -17,8 +17,9 @@ from crosspost.schedule import PostSpec
 
 __all__ = ["PlannedPost", "check_project", "plan_checksum", "plan_posts"]
 
-#: How far ahead ``check`` renders when an entry has no occurrence sooner.
-CHECK_WINDOW = timedelta(days=366)
+#: How far ahead ``check`` looks for an entry's next occurrence: a one-off for an
+#: event two years away is checked today, not the year before it is due.
+CHECK_WINDOW = timedelta(days=100 * 366)
 
 
 @dataclass(frozen=True)

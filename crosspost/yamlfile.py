@@ -7,11 +7,13 @@ item (YAML 1.2, so ``12:30`` stays a string and ``no`` is not ``False``).
 
 from __future__ import annotations
 
+import difflib
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
@@ -38,13 +40,22 @@ def parse_yaml(text: str, file: Path | str, line_offset: int = 0) -> Any:
     try:
         return _yaml().load(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = (mark.line + 1 if mark else 1) + line_offset
-        column = mark.column + 1 if mark else 1
-        what = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError([Problem.at(file, line, column, f"YAML syntax: {what}")]) from None
+        raise ConfigError([_syntax_problem(exc, file, line_offset)]) from None
     except Exception as exc:  # ruamel raises a few unmarked errors (duplicate keys, …)
         raise ConfigError([Problem.at(file, 1 + line_offset, 1, f"YAML: {exc}")]) from None
+
+
+def _syntax_problem(exc: MarkedYAMLError, file: Path | str, line_offset: int) -> Problem:
+    """Place a syntax error; an unclosed quote or bracket is placed where it was opened."""
+    what = exc.problem or exc.context or "invalid YAML"
+    mark = exc.problem_mark or exc.context_mark
+    unclosed = "end of stream" in what or "<stream end>" in what
+    if exc.context_mark is not None and (mark is None or unclosed):
+        mark = exc.context_mark
+        what = f"{exc.context}: {what}" if exc.context else what
+    line = (mark.line + 1 if mark else 1) + line_offset
+    column = mark.column + 1 if mark else 1
+    return Problem.at(file, line, column, f"YAML syntax: {what}")
 
 
 def load_yaml(path: Path) -> Any:
@@ -97,15 +108,52 @@ def validation_problems(
     file: Path | str,
     prefix: Sequence[str | int] = (),
     line_offset: int = 0,
+    model: type[BaseModel] | None = None,
 ) -> list[Problem]:
-    """One :class:`Problem` per pydantic error, placed on the YAML node it is about."""
+    """One :class:`Problem` per pydantic error, placed on the YAML node it is about.
+
+    With ``model`` (the class that was validated), an unknown field also gets a
+    "did you mean" naming the closest known field.
+    """
     problems = []
     for item in error.errors():
         loc = [part for part in item["loc"] if not _is_union_tag(part)]
         line, column = locate(root, [*prefix, *loc], line_offset)
         field = ".".join(str(part) for part in [*prefix, *loc]) or "(top level)"
-        problems.append(Problem.at(file, line, column, f"{field}: {_message(item)}"))
+        message = _message(item)
+        if item["type"] == "extra_forbidden" and model is not None and loc:
+            message += _did_you_mean(str(loc[-1]), _known_fields(model, loc[:-1]))
+        problems.append(Problem.at(file, line, column, f"{field}: {message}"))
     return problems
+
+
+def _known_fields(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """The field names of the (nested) model that ``loc`` leads to."""
+    current = model
+    for part in loc:
+        field = current.model_fields.get(part) if isinstance(part, str) else None
+        if field is None:
+            continue  # a list index or a dict key: the same model goes on
+        nested = _model_in(field.annotation)
+        if nested is None:
+            return []
+        current = nested
+    return sorted(current.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f'; did you mean "{close[0]}"?' if close else ""
 
 
 def _is_union_tag(part: Any) -> bool:

@@ -1,0 +1,54 @@
+"""Shared fixtures: the example project in a temp dir, tiny schedules, and the CLI."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from crosspost.cli import cli
+
+REPO = Path(__file__).resolve().parent.parent
+SCHEDULES = Path(__file__).resolve().parent / "fixtures" / "schedules"
+
+
+@pytest.fixture
+def example_project(tmp_path: Path) -> Path:
+    """A copy of the repo's example (schedule.yaml, content/, templates/); its schedule path."""
+    shutil.copy(REPO / "schedule.yaml", tmp_path / "schedule.yaml")
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    return tmp_path / "schedule.yaml"
+
+
+def write_file(path: Path, text: str) -> Path:
+    """Write dedented ``text`` to ``path`` (parents created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def write_schedule(tmp_path: Path) -> Callable[[str], Path]:
+    """``write_schedule(text)`` writes ``tmp_path/schedule.yaml`` and returns its path."""
+
+    def write(text: str, name: str = "schedule.yaml") -> Path:
+        return write_file(tmp_path / name, text)
+
+    return write
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path) -> Callable[..., Result]:
+    """``run_cli(schedule, *args)``: ``crosspost -s schedule --database <tmp> args``."""
+
+    def run(schedule: Path, *args: str) -> Result:
+        runner = CliRunner()
+        database = f"sqlite:///{tmp_path / 'x.db'}"
+        return runner.invoke(cli, ["-s", str(schedule), "--database", database, *args])
+
+    return run
