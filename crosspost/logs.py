@@ -13,6 +13,7 @@ from rich.logging import RichHandler
 __all__ = ["SecretFilter", "configure", "mask_secrets"]
 
 _secrets: set[str] = set()
+_handler: logging.Handler | None = None
 _lock = threading.Lock()
 
 
@@ -54,9 +55,10 @@ class JsonFormatter(logging.Formatter):
 
 def configure(level: str = "INFO", fmt: str = "text") -> None:
     """Set up the root logger once for the process."""
+    global _handler
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
+    if _handler is not None:  # only ours: a host (or pytest) may have its own handlers
+        root.removeHandler(_handler)
     handler: logging.Handler
     if fmt == "json":
         handler = logging.StreamHandler()
@@ -66,6 +68,7 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
         handler.setFormatter(logging.Formatter("%(message)s"))
     handler.addFilter(SecretFilter())
     root.addHandler(handler)
+    _handler = handler
     root.setLevel(level.upper())
     for noisy in ("apscheduler", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -40,6 +40,8 @@ class Notifier:
     def outcomes(self, outcomes: Iterable[Outcome]) -> None:
         """Report every outcome that needs a person."""
         for outcome in outcomes:
+            if outcome.cause == "credentials":
+                continue  # told once per account by credentials()
             if outcome.status in _WHAT:
                 message = (f"crosspost: {outcome.entry} for {outcome.account} "
                            f"{_WHAT[outcome.status]}: {outcome.error or 'no details'}. "

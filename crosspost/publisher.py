@@ -28,7 +28,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from connectors.base import (
@@ -54,6 +54,10 @@ log = logging.getLogger(__name__)
 
 #: Entries of one-off publications (``crosspost publish``) start with this.
 ONE_OFF_PREFIX = "publish:"
+#: Unknown publications are looked for again this often, for this long after they were due.
+RECONCILE_EVERY = timedelta(minutes=5)
+RECONCILE_FOR = timedelta(days=1)
+RECONCILE_BATCH = 20
 
 Clock = Callable[[], datetime]
 
@@ -74,6 +78,8 @@ class Outcome:
     status: str
     url: str | None = None
     error: str | None = None
+    #: ``"credentials"`` when the account's credentials failed (reported per account).
+    cause: str | None = None
 
 
 class Publisher:
@@ -113,6 +119,7 @@ class Publisher:
         self.held: dict[str, str] = {}
         self.stopping = threading.Event()
         self._random = random.Random()
+        self._looked_up: dict[int, datetime] = {}
 
     # -- the loop body ------------------------------------------------------
 
@@ -120,6 +127,7 @@ class Publisher:
         """Publish what is due now; return what happened to each publication touched."""
         now = self.clock()
         outcomes = [self._lease_expired(row) for row in self.store.expire_leases(now)]
+        outcomes += self._reconcile_unknown(now)
         for row in self.store.expire_missed(now):
             log.warning("missed: %s %s for %s (due %s)", row.entry, row.occurrence,
                         row.account, row.due_at.isoformat())
@@ -183,6 +191,11 @@ class Publisher:
             return self._record_failure(row, f"cannot render: {exc}")
         connector = self.project.connector(row.account)
         key = idempotency_key(row.entry, row.occurrence, row.account)
+        assert row.id is not None
+        if not self.store.start_sending(row.id, self.worker_id, self.clock(), self.lease):
+            log.error("lost the lease on %s for %s before sending; not sent", row.entry,
+                      row.account)
+            return _outcome(row, Status.PUBLISHING)
         try:
             published = connector.publish(post, key)
         except ConnectorError as error:
@@ -220,7 +233,7 @@ class Publisher:
         if isinstance(error, AuthError):
             self.held[row.account] = str(error)
             log.error("account %s needs new credentials: %s", row.account, error)
-            return self._record_failure(row, str(error))
+            return replace(self._record_failure(row, str(error)), cause="credentials")
         if isinstance(error, Transient):
             return self._retry_or_fail(row, error)
         if isinstance(error, Unknown):
@@ -268,26 +281,55 @@ class Publisher:
         if Capability.RECONCILE not in connector.capabilities:
             return None
         try:
-            return connector.find_recent(key, post.text)
+            found = connector.find_recent(key, post.text)
         except ConnectorError as error:
             log.warning("could not reconcile %s on %s: %s", row.entry, row.account, error)
             return None
+        assert row.id is not None
+        if found is not None and self.store.remote_id_taken(row.account, found.remote_id, row.id):
+            # the same text went out for another occurrence: that post is not this one
+            return None
+        return found
+
+    def _reconcile_unknown(self, now: datetime) -> list[Outcome]:
+        """Look again, now and then, for posts whose outcome is still unknown."""
+        outcomes = []
+        recent = self.store.publications([Status.UNKNOWN.value], since=now - RECONCILE_FOR)
+        for row in recent[:RECONCILE_BATCH]:
+            assert row.id is not None
+            last = self._looked_up.get(row.id)
+            if last is not None and now - last < RECONCILE_EVERY:
+                continue
+            self._looked_up[row.id] = now
+            outcome = self._look_for(row)
+            if outcome is not None:
+                outcomes.append(outcome)
+        return outcomes
 
     def _lease_expired(self, row: Publication) -> Outcome:
         """A worker died while publishing: look for the post before anyone resends it."""
         log.warning("lease expired: %s %s for %s", row.entry, row.occurrence, row.account)
+        assert row.id is not None
+        self._looked_up[row.id] = self.clock()
+        return self._look_for(row) or _outcome(row, Status.UNKNOWN, error=row.error)
+
+    def _look_for(self, row: Publication) -> Outcome | None:
+        """Record an unknown publication as published if the platform has it."""
         if row.account not in self.project.accounts:
-            return _outcome(row, Status.UNKNOWN, error=row.error)
+            return None
         try:
             post = self.render(row)
         except (RenderError, ConfigError, KeyError):
-            return _outcome(row, Status.UNKNOWN, error=row.error)
+            return None
         found = self.find_existing(row, post, idempotency_key(row.entry, row.occurrence,
                                                               row.account))
         if found is None:
-            return _outcome(row, Status.UNKNOWN, error=row.error)
+            return None
         assert row.id is not None
-        self.store.resolve(row.id, self.clock(), **_published_fields(found, text_hash(post.parts)))
+        log.info("reconciled %s for %s: it did go out (%s)", row.entry, row.account,
+                 found.url or found.remote_id)
+        self.store.resolve(row.id, self.clock(), status=Status.PUBLISHED.value, error=None,
+                           **_published_fields(found, text_hash(post.parts)))
         return _outcome(row, Status.PUBLISHED, url=found.url)
 
     # -- recording ----------------------------------------------------------

@@ -33,6 +33,8 @@ SKIP_TOLERANCE = timedelta(minutes=2)
 DEFAULT_HORIZON = timedelta(hours=24)
 #: At most this many occurrences per entry and sync (guards against ``every: 1s``).
 MAX_PER_SYNC = 5_000
+#: Longer than any DST shift (Lord Howe: 30 min; most: 1 h).
+_DST_LOOKBACK = timedelta(hours=3)
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,13 @@ def sync_plan(
         state = states.get(post.id)
         start = min(state.planned_until, now) if state else _first_start(post, project, now)
         zone = post.timezone or project.schedule.timezone
-        found = occurrences(post, zone, start, now + horizon, MAX_PER_SYNC)
+        # Computed from a little earlier than needed: a wall time skipped by
+        # spring-forward is only produced when the search starts before the gap.
+        found = occurrences(post, zone, min(start, now - _DST_LOOKBACK), now + horizon,
+                            MAX_PER_SYNC)
         accounts = project.targets[post.id]
-        added += store.add_planned(_rows(post, found, accounts), now)
+        new = [o for o in found if o.due_at >= start]
+        added += store.add_planned(_rows(post, new, accounts), now)
         keep = {(o.key, a) for o in found if o.due_at >= now for a in accounts}
         cancelled += store.cancel_planned(post.id, keep, now, now)
         store.set_planned_until(post.id, now + horizon, now)

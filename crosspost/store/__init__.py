@@ -12,10 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from crosspost.store.db import is_sqlite, make_engine, migrate
+from crosspost.store.db import insert_new, is_sqlite, make_engine, migrate
 from crosspost.store.models import (
     AccountSnapshot,
     DaemonHeartbeat,
@@ -95,21 +94,13 @@ class Store:
              "created_at": now, "updated_at": now}
             for row in rows
         ]
+        table = Publication.__table__  # type: ignore[attr-defined]
         inserted = 0
         with self._session() as session:
             for chunk in _chunks(values, 500):
-                statement = self._insert_ignore(chunk)
-                result = session.execute(statement)
-                inserted += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+                inserted += insert_new(session, table, chunk, ["entry", "occurrence", "account"])
             session.commit()
         return inserted
-
-    def _insert_ignore(self, values: list[dict[str, Any]]) -> Any:
-        table = Publication.__table__  # type: ignore[attr-defined]
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        return dialect.insert(table).values(values).on_conflict_do_nothing(
-            index_elements=["entry", "occurrence", "account"]
-        )
 
     def set_planned_until(self, entry: str, until: datetime, now: datetime) -> None:
         """Remember that ``entry`` is planned up to ``until``."""
@@ -175,13 +166,54 @@ class Store:
                                 "(later than the entry's grace allows)")
 
     def expire_leases(self, now: datetime) -> list[Publication]:
-        """Rows left ``publishing`` by a worker that died become ``unknown``, never ``planned``."""
-        condition = and_(
+        """Rows left ``publishing`` by a worker that died.
+
+        A row whose sending had started becomes ``unknown`` (never ``planned``);
+        one that was claimed but never sent goes back to ``planned``, untouched.
+        """
+        expired = and_(
             col(Publication.status) == Status.PUBLISHING.value,
             col(Publication.claimed_until) < now,
         )
-        return self._transition(condition, Status.UNKNOWN, now,
+        self._unclaim_unsent(and_(expired, col(Publication.send_started_at).is_(None)), now)
+        return self._transition(expired, Status.UNKNOWN, now,
                                 "the worker stopped while publishing; it may have gone out")
+
+    def _unclaim_unsent(self, condition: Any, now: datetime) -> None:
+        statement = (
+            update(Publication)
+            .where(condition)
+            .values(status=Status.PLANNED.value, claimed_by=None, claimed_until=None,
+                    attempts=col(Publication.attempts) - 1, updated_at=now)
+        )
+        with self._session() as session:
+            session.execute(statement)
+            session.commit()
+
+    def start_sending(self, publication_id: int, worker: str, now: datetime,
+                      lease: timedelta) -> bool:
+        """Mark that the request is about to leave (and renew the lease); False if not ours."""
+        statement = (
+            update(Publication)
+            .where(col(Publication.id) == publication_id,
+                   col(Publication.status) == Status.PUBLISHING.value,
+                   col(Publication.claimed_by) == worker)
+            .values(send_started_at=now, claimed_until=now + lease, updated_at=now)
+        )
+        with self._session() as session:
+            result = session.execute(statement)
+            session.commit()
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def remote_id_taken(self, account: str, remote_id: str, other_than: int) -> bool:
+        """Whether another publication of ``account`` already recorded ``remote_id``."""
+        with self._session() as session:
+            query = select(Publication.id).where(
+                col(Publication.account) == account,
+                col(Publication.remote_id) == remote_id,
+                col(Publication.id) != other_than,
+            )
+            return session.exec(query).first() is not None
 
     def _transition(self, condition: Any, status: Status, now: datetime,
                     error: str) -> list[Publication]:
@@ -226,6 +258,7 @@ class Store:
             for row in rows:
                 row.status = Status.PUBLISHING.value
                 row.claimed_by, row.claimed_until = worker, now + lease
+                row.send_started_at = None
                 row.attempts += 1
                 row.updated_at = now
                 session.add(row)
@@ -246,6 +279,7 @@ class Store:
                 return None
             row.status = Status.PUBLISHING.value
             row.claimed_by, row.claimed_until = worker, now + lease
+            row.send_started_at = None
             row.attempts += 1
             row.updated_at = now
             session.add(row)
@@ -362,12 +396,11 @@ class Store:
     def notify_once(self, key: str, message: str, now: datetime) -> bool:
         """Record that ``key`` was reported; False if it already was (tell people once)."""
         table = Notification.__table__  # type: ignore[attr-defined]
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(table).values(key=key, sent_at=now, message=message)
         with self._session() as session:
-            result = session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+            new = insert_new(session, table, [{"key": key, "sent_at": now, "message": message}],
+                             ["key"])
             session.commit()
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(new)
 
     def forget_notification(self, key: str) -> None:
         """Allow ``key`` to be reported again (the message could not be sent)."""

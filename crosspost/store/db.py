@@ -7,10 +7,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-__all__ = ["is_sqlite", "make_engine", "migrate", "normalise_url"]
+__all__ = ["insert_new", "is_sqlite", "make_engine", "migrate", "normalise_url"]
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -55,6 +56,26 @@ def _sqlite_begin(connection: Any) -> None:
     # A deferred BEGIN that later writes cannot wait for the lock and fails with
     # "database is locked"; taking the write lock up front makes claims queue up.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_new(
+    session: Any, table: Table, values: list[dict[str, Any]], key: list[str]
+) -> int:
+    """Insert the rows whose ``key`` is not taken yet; return how many were new.
+
+    Counted with ``RETURNING`` because ``rowcount`` of ``ON CONFLICT DO NOTHING``
+    is -1 on psycopg 3.
+    """
+    if not values:
+        return 0
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=key)
+        .returning(*[table.c[name] for name in key])
+    )
+    return len(session.execute(statement).fetchall())
 
 
 def migrate(engine: Engine) -> None:

@@ -67,6 +67,8 @@ class Publication(SQLModel, table=True):
     next_attempt_at: datetime | None = None
     claimed_until: datetime | None = None
     claimed_by: str | None = None
+    #: Set just before the request leaves; a claim that dies without it never sent anything.
+    send_started_at: datetime | None = None
     attempts: int = 0
     remote_id: str | None = None
     url: str | None = None

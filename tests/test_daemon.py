@@ -1,0 +1,155 @@
+"""The daemon: once means once, restarts never republish, broken edits keep the last good plan."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from crosspost.daemon import Daemon
+from crosspost.store import Store
+from tests.fakes import FakeClock, FakePlatform, install, write_project
+
+T0 = datetime(2026, 3, 1, 12, 0, 10, tzinfo=UTC)
+POSTS = """\
+- id: welcome
+  content: hello
+  to: [alpha, beta]
+  at: 2026-03-01 11:30
+- id: tick
+  content: other
+  to: [alpha]
+  every: 5m
+  missed: skip
+"""
+
+
+@pytest.fixture
+def platform(monkeypatch: pytest.MonkeyPatch) -> FakePlatform:
+    return install(monkeypatch)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    opened = Store(f"sqlite:///{tmp_path}/x.db")
+    yield opened  # type: ignore[misc]
+    opened.close()
+
+
+def edit(path: Path, text: str) -> None:
+    """Rewrite a file so that its mtime surely changes."""
+    before = path.stat().st_mtime
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, (before + 10, before + 10))
+
+
+def published(store: Store) -> list[tuple[str, str]]:
+    return sorted((p.entry, p.account) for p in store.publications(["published"]))
+
+
+def test_run_once_twice_publishes_nothing_the_second_time(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    daemon = Daemon(write_project(tmp_path, POSTS), store, clock=FakeClock(T0))
+    first = daemon.run_once()
+    assert sorted((o.entry, o.account, o.status) for o in first) == [
+        ("welcome", "alpha", "published"),
+        ("welcome", "beta", "published"),
+    ]
+    assert daemon.run_once() == []
+    assert len(platform.calls) == 2
+    assert published(store) == [("welcome", "alpha"), ("welcome", "beta")]
+    assert store.last_heartbeat() is not None
+
+
+def test_a_restart_never_republishes(tmp_path: Path, store: Store, platform: FakePlatform) -> None:
+    path = write_project(tmp_path, POSTS)
+    clock = FakeClock(T0)
+    Daemon(path, store, clock=clock).run_once()
+    clock.advance(timedelta(minutes=5))  # tick 12:05 is due now
+    restarted = Daemon(path, store, clock=clock)
+    assert [(o.entry, o.status) for o in restarted.run_once()] == [("tick", "published")]
+    again = Daemon(path, Store(store.url), clock=clock)  # a third process, new connection
+    assert again.run_once() == []
+    assert [c.account for c in platform.calls].count("beta") == 1
+    assert len(platform.calls) == 3
+
+
+def test_a_broken_edit_keeps_the_last_good_project(
+    tmp_path: Path, store: Store, platform: FakePlatform, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write_project(tmp_path, POSTS)
+    clock = FakeClock(T0)
+    daemon = Daemon(path, store, clock=clock)
+    daemon.run_once()
+    good = path.read_text(encoding="utf-8")
+    edit(path, good.replace("  every: 5m", "  every: [5m\n"))  # YAML syntax error
+    with caplog.at_level(logging.ERROR, logger="crosspost.daemon"):
+        assert daemon.reload_if_changed() is False
+    assert "last good plan keeps running" in caplog.text
+    assert "schedule.yaml:" in caplog.text  # the problem names the file and line
+    clock.advance(timedelta(minutes=5))
+    outcomes = daemon.tick()
+    assert [(o.entry, o.status) for o in outcomes] == [("tick", "published")]
+    assert daemon.reload_if_changed() is False  # same broken file: not re-reported
+
+
+def test_a_good_edit_is_picked_up(tmp_path: Path, store: Store, platform: FakePlatform) -> None:
+    path = write_project(tmp_path, POSTS)
+    clock = FakeClock(T0)
+    daemon = Daemon(path, store, clock=clock)
+    daemon.run_once()
+    edit(
+        path,
+        path.read_text(encoding="utf-8")
+        + ("  - id: news\n    content: other\n    to: [beta]\n    at: 2026-03-01 12:01\n"),
+    )
+    assert daemon.reload_if_changed() is True
+    assert daemon.project.post("news") is not None
+    clock.advance(timedelta(minutes=1))
+    outcomes = daemon.tick()
+    assert [(o.entry, o.account, o.status) for o in outcomes] == [("news", "beta", "published")]
+
+
+def test_a_broken_then_fixed_edit_is_picked_up(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    path = write_project(tmp_path, POSTS)
+    daemon = Daemon(path, store, clock=FakeClock(T0))
+    good = path.read_text(encoding="utf-8")
+    edit(path, good.replace("to: [beta]", "to: [nobody]") + "  - id: x\n    content: nope\n")
+    assert daemon.reload_if_changed() is False
+    edit(path, good.replace("every: 5m", "every: 10m"))
+    assert daemon.reload_if_changed() is True
+    tick = daemon.project.post("tick")
+    assert tick is not None and tick.every == timedelta(minutes=10)
+
+
+def test_stop_during_a_run_finishes_the_current_post_and_hands_back_the_rest(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    posts = "".join(
+        f"- id: p{n}\n  content: hello\n  to: [alpha]\n  at: 2026-03-01 11:5{n}\n" for n in range(4)
+    )
+    daemon = Daemon(write_project(tmp_path, posts, ("alpha",)), store, clock=FakeClock(T0))
+    platform.script("alpha", daemon.stop)  # SIGTERM arrives while the first post is sent
+    outcomes = daemon.run_once()
+    assert [(o.entry, o.status) for o in outcomes] == [
+        ("p0", "published"),
+        ("p1", "planned"),
+        ("p2", "planned"),
+        ("p3", "planned"),
+    ]
+    assert len(platform.calls) == 1
+    rows = {p.entry: p for p in store.publications()}
+    assert rows["p0"].status == "published" and rows["p0"].remote_id
+    for entry in ("p1", "p2", "p3"):
+        assert rows[entry].status == "planned"
+        assert rows[entry].attempts == 0
+        assert rows[entry].claimed_by is None
+    # the next daemon picks them up
+    assert len(Daemon(tmp_path / "schedule.yaml", store, clock=FakeClock(T0)).run_once()) == 3
+    assert len(platform.calls) == 4

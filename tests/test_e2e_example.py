@@ -1,0 +1,125 @@
+"""End to end on a copy of the repository's example: feed and folder, exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import time_machine
+from click.testing import CliRunner, Result
+
+from crosspost.cli import cli
+from tests.fakes import copy_example, feed_entries
+
+#: A Tuesday: repair-cafe (18:00 Europe/Kyiv = 16:00 UTC) and open-hours (every minute)
+#: both fall due at 16:00 UTC.
+BEFORE = datetime(2026, 12, 1, 15, 59, 30, tzinfo=UTC)
+AT_FOUR = datetime(2026, 12, 1, 16, 0, 30, tzinfo=UTC)
+
+
+def run(base: Path, *args: str) -> Result:
+    return CliRunner().invoke(
+        cli, ["-s", str(base / "schedule.yaml"), "--database", f"sqlite:///{base}/x.db", *args]
+    )
+
+
+def published_lines(result: Result) -> list[str]:
+    return sorted(
+        " ".join(line.split()[1:4]) for line in result.stdout.splitlines() if " published " in line
+    )
+
+
+def test_daemon_once_publishes_each_due_post_exactly_once(tmp_path: Path) -> None:
+    copy_example(tmp_path)
+    feed, folder = tmp_path / "public" / "feed.xml", tmp_path / "public" / "posts"
+    with time_machine.travel(BEFORE, tick=False):
+        first = run(tmp_path, "daemon", "--once")
+    assert first.exit_code == 0, first.output + first.stderr
+    assert published_lines(first) == ["published welcome →", "published welcome →"]
+    assert [e["title"] for e in feed_entries(feed)] == ["Welcome to the makerspace feed"]
+
+    with time_machine.travel(AT_FOUR, tick=False):
+        second = run(tmp_path, "daemon", "--once")
+        assert second.exit_code == 0, second.output + second.stderr
+        assert "welcome" not in second.stdout
+        assert second.stdout.count(" published ") == 4
+        third = run(tmp_path, "daemon", "--once")
+        assert third.exit_code == 0
+        assert third.stdout.strip() == "nothing is due"
+        status = run(tmp_path, "status", "--json")
+    assert status.exit_code == 0, status.output + status.stderr
+
+    entries = feed_entries(feed)
+    assert sorted(e["title"] for e in entries) == [
+        "Open hours",
+        "Repair café on Wednesday",
+        "Welcome to the makerspace feed",
+    ]
+    assert len({e["id"] for e in entries}) == 3
+    assert len(list(folder.glob("*.md"))) == 3
+
+    rows = json.loads(status.stdout)["publications"]
+    done = [r for r in rows if r["status"] == "published"]
+    assert sorted((r["entry"], r["account"]) for r in done) == sorted(
+        (entry, account)
+        for entry in ("welcome", "open-hours", "repair-cafe")
+        for account in ("website-feed", "archive")
+    )
+    feed_ids = {e["id"] for e in entries}
+    assert {r["remote_id"] for r in done if r["account"] == "website-feed"} == feed_ids
+    assert {r["remote_id"] for r in done if r["account"] == "archive"} == {
+        p.name for p in folder.glob("*.md")
+    }
+    assert all(r["status"] == "planned" for r in rows if r not in done)
+    assert json.loads(status.stdout)["daemon"]["alive_at"] is not None
+
+
+def test_status_agrees_after_a_restart_an_hour_later(tmp_path: Path) -> None:
+    """open-hours has ``missed: skip``: after downtime only the next one goes out, no burst."""
+    copy_example(tmp_path)
+    with time_machine.travel(BEFORE, tick=False):
+        assert run(tmp_path, "daemon", "--once").exit_code == 0
+    later = datetime(2026, 12, 1, 17, 0, 30, tzinfo=UTC)
+    with time_machine.travel(later, tick=False):
+        result = run(tmp_path, "daemon", "--once")
+        # the hour of every-minute posts is recorded missed (exit 1), one goes out
+        assert result.exit_code == 1
+        status = json.loads(run(tmp_path, "status", "--json").stdout)["publications"]
+    opened = [r for r in status if r["entry"] == "open-hours" and r["status"] == "published"]
+    # only what is within the skip tolerance (2 min) of now goes out: no burst of 60
+    assert sorted(r["occurrence"] for r in opened if r["account"] == "archive") == [
+        "2026-12-01T16:59:00Z",
+        "2026-12-01T17:00:00Z",
+    ]
+    missed = [r for r in status if r["status"] == "missed"]
+    assert missed and all(r["entry"] in ("open-hours", "repair-cafe") for r in missed)
+    assert len(feed_entries(tmp_path / "public" / "feed.xml")) == 3  # welcome + 16:59 + 17:00
+
+
+@pytest.mark.slow
+def test_the_installed_console_script_runs_the_daemon_once(tmp_path: Path) -> None:
+    copy_example(tmp_path)
+    script = Path(sys.executable).parent / "crosspost"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "crosspost.cli"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSPOST_")}
+    done = subprocess.run(
+        [*command, "daemon", "--once"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "published welcome → website-feed" in done.stdout
+    assert "published welcome → archive" in done.stdout
+    assert (tmp_path / "crosspost.db").is_file()  # the embedded default, next to the schedule
+    assert [e["title"] for e in feed_entries(tmp_path / "public" / "feed.xml")] == [
+        "Welcome to the makerspace feed"
+    ]

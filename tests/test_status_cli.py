@@ -1,0 +1,121 @@
+"""``crosspost status``: the JSON shape; exit 1 when something failed, was missed or is unknown."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from crosspost.cli import cli
+from crosspost.store import PlannedRow, Store
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+KEYS = {"entry", "occurrence", "account", "status", "due_at", "remote_id", "url", "error"}
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> Path:
+    (tmp_path / "schedule.yaml").write_text("timezone: UTC\n", encoding="utf-8")
+    return tmp_path
+
+
+def run(base: Path, *args: str) -> Result:
+    return CliRunner().invoke(
+        cli,
+        [
+            "-s",
+            str(base / "schedule.yaml"),
+            "--database",
+            f"sqlite:///{base}/x.db",
+            "status",
+            *args,
+        ],
+    )
+
+
+def record(base: Path, account: str, status: str, **fields: object) -> None:
+    """One publication of entry ``launch`` for ``account``, claimed and finished as ``status``."""
+    store = Store(f"sqlite:///{base}/x.db")
+    try:
+        store.add_planned(
+            [
+                PlannedRow(
+                    "launch", "2026-03-01T12:00", account, "hello", T0, T0 + timedelta(hours=1)
+                )
+            ],
+            T0,
+        )
+        if status != "planned":
+            (row,) = store.claim_due(
+                T0,
+                "w",
+                timedelta(minutes=5),
+                skip_accounts=[p.account for p in store.publications() if p.account != account],
+            )
+            assert row.id is not None
+            assert store.finish(row.id, "w", T0, status=status, **fields)
+        store.heartbeat("w", T0, T0)
+    finally:
+        store.close()
+
+
+def test_status_json_shape(base: Path) -> None:
+    record(base, "alpha", "published", remote_id="109", url="https://social.example/@a/109")
+    record(base, "beta", "planned")
+    result = run(base, "--json")
+    assert result.exit_code == 0, result.output + result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"publications", "daemon"}
+    assert isinstance(data["daemon"], dict)
+    assert datetime.fromisoformat(data["daemon"]["alive_at"]) == T0
+    first, second = data["publications"]
+    assert KEYS <= set(first) and KEYS <= set(second)
+    assert {k: first[k] for k in KEYS} == {
+        "entry": "launch",
+        "occurrence": "2026-03-01T12:00",
+        "account": "alpha",
+        "status": "published",
+        "due_at": first["due_at"],
+        "remote_id": "109",
+        "url": "https://social.example/@a/109",
+        "error": None,
+    }
+    assert datetime.fromisoformat(first["due_at"]) == T0  # UTC, with its offset
+    assert (second["account"], second["status"], second["remote_id"]) == ("beta", "planned", None)
+
+
+@pytest.mark.parametrize("status", ["failed", "missed", "unknown"])
+def test_exit_1_when_something_needs_attention(base: Path, status: str) -> None:
+    record(base, "alpha", "published", remote_id="1")
+    record(base, "beta", status, error="fake/beta: token revoked (HTTP 401)")
+    result = run(base, "--json")
+    assert result.exit_code == 1
+    rows = {p["account"]: p for p in json.loads(result.stdout)["publications"]}
+    assert rows["beta"]["status"] == status
+    assert rows["beta"]["error"] == "fake/beta: token revoked (HTTP 401)"
+    table = run(base)
+    assert table.exit_code == 1
+    assert status in table.stdout and "token revoked" in table.stdout
+
+
+def test_empty_store_is_ok(base: Path) -> None:
+    result = run(base, "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {"publications": [], "daemon": {"alive_at": None}}
+    plain = run(base)
+    assert plain.exit_code == 0
+    assert "daemon: never ran against this database" in plain.stdout
+
+
+def test_filters(base: Path) -> None:
+    record(base, "alpha", "published", remote_id="1")
+    record(base, "beta", "failed", error="refused")
+    result = run(base, "--json", "--status", "published")
+    assert result.exit_code == 0  # the failed row is filtered out
+    assert [p["account"] for p in json.loads(result.stdout)["publications"]] == ["alpha"]
+    result = run(base, "--json", "--account", "beta")
+    assert result.exit_code == 1
+    assert [p["account"] for p in json.loads(result.stdout)["publications"]] == ["beta"]

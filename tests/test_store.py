@@ -1,0 +1,322 @@
+"""The store on SQLite and on PostgreSQL: schema, unique key, leases, expiry.
+
+Every test runs on both databases. PostgreSQL is the server at
+``127.0.0.1:5432`` (trust auth); each test gets a database of its own, created
+with ``CREATE DATABASE`` and dropped afterwards. Without a reachable server the
+PostgreSQL half is skipped, unless ``CI`` is set, where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from crosspost.store import PlannedRow, Publication, Status, Store
+
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=5)
+
+
+def _pg_admin() -> object:
+    import psycopg
+
+    return psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    try:
+        admin = _pg_admin()
+    except Exception as exc:  # psycopg missing or server down
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but PostgreSQL at {PG_SERVER} is not reachable: {exc}")
+        pytest.skip(f"PostgreSQL at {PG_SERVER} is not reachable ({exc}); set CI to fail instead")
+    name = f"crosspost_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[attr-defined]
+    try:
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[attr-defined]
+        admin.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Store]:
+    """A migrated store on each database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/store.db"
+    else:
+        url = request.getfixturevalue("pg_url")
+    opened = Store(url)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def row(
+    occurrence: str = "2026-03-01T12:00",
+    account: str = "alpha",
+    *,
+    entry: str = "launch",
+    due: datetime = T0,
+    grace: timedelta = timedelta(hours=1),
+) -> PlannedRow:
+    return PlannedRow(entry, occurrence, account, "hello", due, due + grace)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Rows read back from SQLite may be naive (stored as UTC); compare as aware."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def test_migrations_create_every_table(store: Store) -> None:
+    tables = set(inspect(store.engine).get_table_names())
+    assert {
+        "publication",
+        "metric_snapshot",
+        "account_snapshot",
+        "entry_state",
+        "daemon_heartbeat",
+        "alembic_version",
+    } <= tables
+    columns = {c["name"] for c in inspect(store.engine).get_columns("publication")}
+    assert {
+        "entry",
+        "occurrence",
+        "account",
+        "status",
+        "due_at",
+        "claimed_until",
+        "attempts",
+        "remote_id",
+        "url",
+        "error",
+        "text_hash",
+    } <= columns
+
+
+def test_migrating_again_is_a_no_op(store: Store) -> None:
+    store.add_planned([row()], T0)
+    again = Store(store.url)  # a second process starting on the same database
+    try:
+        assert [p.entry for p in again.publications()] == ["launch"]
+    finally:
+        again.close()
+
+
+def test_unique_key_entry_occurrence_account(store: Store) -> None:
+    store.add_planned([row(), row(account="beta")], T0)
+    # same key again, even with another due time: ignored, nothing overwritten
+    store.add_planned([row(due=T0 + timedelta(hours=3))], T0)
+    store.add_planned([row("2026-03-02T12:00")], T0)
+    rows = store.publications()
+    assert len(rows) == 3
+    assert as_utc(store.find("launch", "2026-03-01T12:00", "alpha").due_at) == T0  # type: ignore[union-attr]
+
+
+
+
+def test_add_planned_returns_how_many_rows_were_new(
+    store: Store, request: pytest.FixtureRequest
+) -> None:
+    assert store.add_planned([row(), row(account="beta")], T0) == 2
+    assert store.add_planned([row(due=T0 + timedelta(hours=3)), row("other")], T0) == 1
+    assert store.add_oneoff(row(), T0) is None
+    added = store.add_oneoff(row("third"), T0)
+    assert added is not None and added.occurrence == "third"
+
+
+def test_database_itself_refuses_a_duplicate_key(store: Store) -> None:
+    store.add_planned([row()], T0)
+    duplicate = Publication(
+        entry="launch",
+        occurrence="2026-03-01T12:00",
+        account="alpha",
+        content_id="hello",
+        due_at=T0,
+        expires_at=T0,
+        created_at=T0,
+        updated_at=T0,
+    )
+    with Session(store.engine) as session, pytest.raises(IntegrityError):
+        session.add(duplicate)
+        session.commit()
+
+
+# --------------------------------------------------------------------------- claiming
+
+
+def test_claim_leases_each_row_exactly_once_across_four_threads(store: Store) -> None:
+    rows = [row(f"2026-03-01T12:{m:02d}", account=a) for m in range(15) for a in ("a", "b", "c")]
+    store.add_planned(rows, T0)
+    assert len(store.publications()) == 45
+    now = T0 + timedelta(minutes=30)
+    claimed: dict[str, list[int]] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def worker(name: str) -> None:
+        got: list[int] = []
+        try:
+            start.wait()
+            while batch := store.claim_due(now, name, LEASE, limit=4):
+                got += [p.id for p in batch if p.id is not None]
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        claimed[name] = got
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    every = [i for got in claimed.values() for i in got]
+    assert len(every) == 45
+    assert not [i for i, n in Counter(every).items() if n > 1]
+    by_id = {p.id: p for p in store.publications()}
+    for name, ids in claimed.items():
+        for pid in ids:
+            assert by_id[pid].status == Status.PUBLISHING.value
+            assert by_id[pid].claimed_by == name
+            assert by_id[pid].attempts == 1
+
+
+def test_claim_takes_only_due_rows_oldest_first(store: Store) -> None:
+    store.add_planned(
+        [
+            row("late", due=T0 + timedelta(minutes=2)),
+            row("early"),
+            row("future", due=T0 + timedelta(hours=1)),
+        ],
+        T0,
+    )
+    got = store.claim_due(T0 + timedelta(minutes=5), "w", LEASE)
+    assert [p.occurrence for p in got] == ["early", "late"]
+    assert store.claim_due(T0 + timedelta(minutes=5), "w2", LEASE) == []
+
+
+def test_claim_skips_held_accounts_and_rows_waiting_for_a_retry(store: Store) -> None:
+    store.add_planned([row(account="alpha"), row(account="beta"), row(account="gamma")], T0)
+    first = store.claim_due(T0, "w", LEASE, skip_accounts=["beta"])
+    assert sorted(p.account for p in first) == ["alpha", "gamma"]
+    gamma = next(p for p in first if p.account == "gamma")
+    store.finish(
+        gamma.id,
+        "w",
+        T0,
+        status=Status.PLANNED.value,  # type: ignore[arg-type]
+        next_attempt_at=T0 + timedelta(minutes=10),
+    )
+    assert [p.account for p in store.claim_due(T0 + timedelta(minutes=1), "w", LEASE)] == ["beta"]
+    assert [p.account for p in store.claim_due(T0 + timedelta(minutes=10), "w", LEASE)] == ["gamma"]
+
+
+def test_finish_only_by_the_lease_holder(store: Store) -> None:
+    store.add_planned([row()], T0)
+    (claimed,) = store.claim_due(T0, "holder", LEASE)
+    assert claimed.id is not None
+    assert not store.finish(
+        claimed.id, "intruder", T0, status=Status.PUBLISHED.value, remote_id="x"
+    )
+    unchanged = store.get(claimed.id)
+    assert unchanged is not None
+    assert (unchanged.status, unchanged.remote_id) == (Status.PUBLISHING.value, None)
+    assert store.finish(
+        claimed.id,
+        "holder",
+        T0,
+        status=Status.PUBLISHED.value,
+        remote_id="42",
+        url="https://x.example/42",
+    )
+    done = store.get(claimed.id)
+    assert done is not None
+    assert (done.status, done.remote_id, done.url) == ("published", "42", "https://x.example/42")
+    assert (done.claimed_by, done.claimed_until) == (None, None)
+    # finished: the holder cannot record a second outcome either
+    assert not store.finish(claimed.id, "holder", T0, status=Status.FAILED.value)
+
+
+def test_claimed_but_never_sent_goes_back_to_planned(store: Store) -> None:
+    store.add_planned([row(), row(account="beta")], T0)
+    first, second = store.claim_due(T0, "dead-worker", LEASE)
+    assert first.id is not None and second.id is not None
+    assert store.start_sending(first.id, "dead-worker", T0, LEASE)
+    expired = store.expire_leases(T0 + LEASE + timedelta(seconds=1))
+    assert [p.id for p in expired] == [first.id]
+    back = store.get(second.id)
+    assert back is not None
+    assert (back.status, back.attempts, back.claimed_by) == (Status.PLANNED.value, 0, None)
+    assert not store.start_sending(second.id, "dead-worker", T0, LEASE)  # not claimed any more
+
+
+def test_expired_lease_becomes_unknown_never_planned(store: Store) -> None:
+    store.add_planned([row(), row(account="beta")], T0)
+    for claimed in store.claim_due(T0, "dead-worker", LEASE):
+        assert claimed.id is not None
+        assert store.start_sending(claimed.id, "dead-worker", T0, LEASE)
+    assert store.expire_leases(T0 + LEASE - timedelta(seconds=1)) == []
+    expired = store.expire_leases(T0 + LEASE + timedelta(seconds=1))
+    assert sorted(p.account for p in expired) == ["alpha", "beta"]
+    rows = store.publications()
+    assert {p.status for p in rows} == {Status.UNKNOWN.value}
+    assert all(p.claimed_by is None and "may have gone out" in (p.error or "") for p in rows)
+    # an unknown row is never claimed again: that would be a blind resend
+    assert store.claim_due(T0 + timedelta(days=1), "w", LEASE) == []
+    # and the dead worker can no longer record an outcome
+    assert not store.finish(rows[0].id, "dead-worker", T0, status="published")  # type: ignore[arg-type]
+
+
+def test_expire_missed_only_for_never_tried_rows(store: Store) -> None:
+    grace = timedelta(minutes=10)
+    store.add_planned(
+        [row(account="untried", grace=grace), row(account="retrying", grace=grace)], T0
+    )
+    (tried,) = store.claim_due(T0, "w", LEASE, skip_accounts=["untried"])
+    store.finish(
+        tried.id,
+        "w",
+        T0,
+        status=Status.PLANNED.value,  # type: ignore[arg-type]
+        next_attempt_at=T0 + timedelta(minutes=30),
+        error="HTTP 503",
+    )
+    assert store.expire_missed(T0 + grace) == []  # not past the grace yet
+    missed = store.expire_missed(T0 + timedelta(minutes=31))
+    assert [p.account for p in missed] == ["untried"]
+    by_account = {p.account: p for p in store.publications()}
+    assert by_account["untried"].status == Status.MISSED.value
+    assert "grace" in (by_account["untried"].error or "")
+    assert by_account["retrying"].status == Status.PLANNED.value
+    # a row that was already tried keeps its retry even after its grace
+    again = store.claim_due(T0 + timedelta(minutes=31), "w", LEASE)
+    assert [p.account for p in again] == ["retrying"]
+    assert again[0].attempts == 2
+
+
+def test_heartbeat_and_counts(store: Store) -> None:
+    store.add_planned([row(), row(account="beta")], T0)
+    store.heartbeat("w1", T0, T0)
+    store.heartbeat("w1", T0 + timedelta(seconds=5), T0)
+    beat = store.last_heartbeat()
+    assert beat is not None and beat.worker == "w1"
+    assert as_utc(beat.alive_at) == T0 + timedelta(seconds=5)
+    assert store.counts() == {"planned": 2}
