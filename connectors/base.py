@@ -396,8 +396,17 @@ class Connector(Protocol):
     capabilities: ClassVar[frozenset[Capability]]
     Settings: ClassVar[type[ConnectorSettings]]
 
+    @property
+    def effective_limits(self) -> Limits:
+        """The limits in force for this account (an instance may differ from the defaults)."""
+        ...
+
     def measure(self, text: str) -> int:
         """Length of ``text`` in ``limits.unit``, by the platform's own rules."""
+        ...
+
+    def check(self, post: RenderedPost) -> list[str]:
+        """Every reason the platform would refuse ``post``; sends nothing."""
         ...
 
     def publish(self, post: RenderedPost, idempotency_key: str) -> Published:

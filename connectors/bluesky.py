@@ -10,6 +10,8 @@ API pages used:
 - https://atproto.com/specs/tid (record keys) and https://atproto.com/specs/xrpc (errors)
 - https://docs.bsky.app/docs/api/app-bsky-feed-get-posts, .../app-bsky-actor-get-profile
 - https://docs.bsky.app/docs/advanced-guides/rate-limits
+- https://docs.bsky.app/docs/api/app-bsky-notification-list-notifications (``reasons``)
+- https://docs.bsky.app/docs/api/app-bsky-graph-get-followers (cursor pagination)
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from connectors.base import (
     ConnectorError,
     ConnectorSettings,
     ConnectorState,
+    FollowerRef,
+    InboxItem,
+    InboxPage,
     Limits,
     MediaItem,
     Metrics,
@@ -58,6 +63,10 @@ MAX_BYTES = 3000
 _BYTES_PER_GRAPHEME = MAX_BYTES // MAX_GRAPHEMES
 #: ``app.bsky.embed.images#image`` maxSize since April 2026 (was 1,000,000).
 MAX_IMAGE_BYTES = 2_000_000
+#: Notification reasons that are member-written content about us.
+INBOX_REASONS = ("mention", "reply", "quote")
+#: Pages of notifications (50 each) and of followers (100 each) read per call.
+INBOX_PAGES = 5
 #: ``app.bsky.feed.getPosts`` takes at most 25 ``uris``.
 GET_POSTS_BATCH = 25
 #: Self-label values the Bluesky app shows as content warnings.
@@ -167,6 +176,8 @@ class BlueskyConnector(HttpConnector):
             Capability.IDEMPOTENCY_KEY,
             Capability.RECONCILE,
             Capability.DELETE,
+            Capability.INBOX,
+            Capability.FOLLOWER_LIST,
         }
     )
 
@@ -699,3 +710,106 @@ class BlueskyConnector(HttpConnector):
             )
         body = {"repo": did, "collection": POST_COLLECTION, "rkey": match["rkey"]}
         self._xrpc("POST", "com.atproto.repo.deleteRecord", keyed=True, json=body)
+
+    # -- inbox and followers --------------------------------------------------
+
+    def fetch_inbox(self, cursor: str | None) -> InboxPage:
+        """Mentions, replies and quotes newer than ``cursor`` (``indexedAt|cid`` of the newest).
+
+        ``app.bsky.notification.listNotifications`` lists newest first; pages are
+        followed back until the notification the cursor names, at most
+        :data:`INBOX_PAGES` pages.
+
+        Raises:
+            AuthError, RateLimited, Transient.
+        """
+        seen_at, _, seen_cid = (cursor or "").partition("|")
+        items: list[InboxItem] = []
+        newest, page_cursor = cursor, None
+        for _page in range(INBOX_PAGES):
+            params: dict[str, Any] = {"limit": 50, "reasons": list(INBOX_REASONS)}
+            if page_cursor:
+                params["cursor"] = page_cursor
+            body = self._object(
+                self._xrpc("GET", "app.bsky.notification.listNotifications", params=params),
+                write=False,
+            )
+            notifications = [n for n in body.get("notifications") or [] if isinstance(n, dict)]
+            for note in notifications:
+                at, cid = str(note.get("indexedAt") or ""), str(note.get("cid") or "")
+                if cursor and (at < seen_at or (at == seen_at and cid == seen_cid)):
+                    return InboxPage(tuple(items), newest)
+                if newest == cursor:  # the first (newest) notification seen
+                    newest = f"{at}|{cid}"
+                item = _inbox_item(note)
+                if item is not None:
+                    items.append(item)
+            page_cursor = body.get("cursor")
+            if not notifications or not isinstance(page_cursor, str):
+                break
+        return InboxPage(tuple(items), newest)
+
+    def followers(self, limit: int) -> list[FollowerRef]:
+        """At most ``limit`` followers from ``app.bsky.graph.getFollowers`` (100 a page).
+
+        Raises:
+            AuthError, RateLimited, Transient.
+        """
+        actor = self.settings.handle
+        if not self.settings.appview:
+            actor = self._current_session()["did"]
+        found: list[FollowerRef] = []
+        page_cursor: str | None = None
+        while len(found) < limit:
+            params = {
+                "actor": actor,
+                "limit": 100,
+                **({"cursor": page_cursor} if page_cursor else {}),
+            }
+            body = self._object(
+                self._read("app.bsky.graph.getFollowers", params=params), write=False
+            )
+            page = [f for f in body.get("followers") or [] if isinstance(f, dict) and f.get("did")]
+            found += [FollowerRef(str(f["did"]), "@" + str(f.get("handle") or "")) for f in page]
+            page_cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
+            if not page or page_cursor is None:
+                break
+        return found[:limit]
+
+
+def _inbox_item(note: Mapping[str, Any]) -> InboxItem | None:
+    """An :class:`InboxItem` from a notification view (mention, reply or quote)."""
+    author, record = note.get("author"), note.get("record")
+    uri, reason = note.get("uri"), note.get("reason")
+    if not isinstance(author, dict) or not isinstance(record, dict) or not isinstance(uri, str):
+        return None
+    try:
+        created = _parse_time(record.get("createdAt") or note.get("indexedAt"))
+    except (ValueError, TypeError):
+        return None
+    handle = str(author.get("handle") or "")
+    match = _AT_URI_RE.match(uri)
+    url = f"https://bsky.app/profile/{handle}/post/{match['rkey']}" if match else None
+    return InboxItem(
+        remote_id=uri,
+        kind=str(reason),
+        author="@" + handle,
+        author_id=str(author.get("did") or "") or None,
+        text=str(record.get("text") or ""),
+        url=url,
+        created_at=created,
+        in_reply_to=_answered(note, record),
+        raw={"cid": note.get("cid"), "reason": reason, "indexedAt": note.get("indexedAt")},
+    )
+
+
+def _answered(note: Mapping[str, Any], record: Mapping[str, Any]) -> str | None:
+    """The URI of the post a reply answers or a quote embeds (``reasonSubject`` first)."""
+    subject = note.get("reasonSubject")
+    if isinstance(subject, str) and note.get("reason") in ("reply", "quote"):
+        return subject
+    reply = record.get("reply")
+    parent = reply.get("parent") if isinstance(reply, dict) else None
+    if isinstance(parent, dict) and isinstance(parent.get("uri"), str):
+        return str(parent["uri"])
+    return None

@@ -7,6 +7,9 @@ API pages used:
 - https://docs.joinmastodon.org/methods/instance/#v2 (``configuration`` limits)
 - https://docs.joinmastodon.org/methods/accounts/#verify_credentials and #statuses
 - https://docs.joinmastodon.org/entities/Status/ and /entities/Instance/
+- https://docs.joinmastodon.org/methods/notifications/ (``types[]=mention``, ``since_id``)
+- https://docs.joinmastodon.org/methods/accounts/#followers and
+  https://docs.joinmastodon.org/api/guidelines/#pagination (``Link`` headers)
 - Counting: ``app/validators/status_length_validator.rb`` and ``Account::MENTION_RE`` in
   https://github.com/mastodon/mastodon
 """
@@ -29,6 +32,9 @@ from connectors.base import (
     Capability,
     ConnectorSettings,
     ConnectorState,
+    FollowerRef,
+    InboxItem,
+    InboxPage,
     Limits,
     MediaItem,
     Metrics,
@@ -48,6 +54,10 @@ __all__ = ["MastodonConnector"]
 Visibility = Literal["public", "unlisted", "private", "direct"]
 VISIBILITIES: frozenset[str] = frozenset({"public", "unlisted", "private", "direct"})
 
+#: Pages of notifications read per ``fetch_inbox`` call (40 each).
+INBOX_PAGES = 5
+#: Followers per page; the API's maximum.
+FOLLOWERS_PAGE = 80
 #: Every URL counts this many characters unless the instance says otherwise.
 DEFAULT_URL_WIDTH = 23
 #: ``Account::MENTION_RE``: ``@user`` optionally followed by ``@domain``.
@@ -239,6 +249,8 @@ class MastodonConnector(HttpConnector):
             Capability.IDEMPOTENCY_KEY,
             Capability.RECONCILE,
             Capability.DELETE,
+            Capability.INBOX,
+            Capability.FOLLOWER_LIST,
         }
     )
     docs_url: ClassVar[str] = "https://docs.joinmastodon.org/methods/statuses/"
@@ -633,3 +645,99 @@ class MastodonConnector(HttpConnector):
             if shown == wanted:
                 return self._to_published(status)
         return None
+
+    # -- inbox and followers --------------------------------------------------
+
+    def fetch_inbox(self, cursor: str | None) -> InboxPage:
+        """Mentions (and replies, which mention us) newer than ``cursor``, a notification id.
+
+        ``GET /api/v1/notifications?types[]=mention&since_id=…``, following ``Link``
+        ``rel="next"`` pages back to the cursor, at most :data:`INBOX_PAGES` pages.
+
+        Raises:
+            AuthError, RateLimited, Transient.
+        """
+        params: list[tuple[str, str]] = [("types[]", "mention"), ("limit", "40")]
+        since = [("since_id", cursor)] if cursor else []
+        url, items, newest = "/api/v1/notifications", [], cursor
+        for _page in range(INBOX_PAGES):
+            response = self.http.request("GET", url, params=params + since)
+            body = self.http.json(response)
+            if not isinstance(body, list):
+                raise self._unreadable("notifications")
+            for notification in body:
+                newest = _newer(newest, notification)
+                item = self._inbox_item(notification)
+                if item is not None:
+                    items.append(item)
+            next_url = self._next_link(response)
+            if not body or next_url is None:
+                break
+            url, params = next_url, []
+        return InboxPage(tuple(items), newest)
+
+    def _inbox_item(self, notification: Any) -> InboxItem | None:
+        status = notification.get("status") if isinstance(notification, dict) else None
+        account = status.get("account") if isinstance(status, dict) else None
+        if not isinstance(status, dict) or not isinstance(account, dict) or not status.get("id"):
+            return None
+        try:
+            created = _parse_time(status.get("created_at"))
+        except ValueError:
+            return None
+        parent = status.get("in_reply_to_id")
+        return InboxItem(
+            remote_id=str(status["id"]),
+            kind="reply" if parent else "mention",
+            author="@" + str(account.get("acct") or account.get("username") or ""),
+            author_id=str(account["id"]) if account.get("id") else None,
+            text=html_to_text(str(status.get("content") or "")).strip(),
+            url=str(status.get("url") or status.get("uri") or "") or None,
+            created_at=created,
+            in_reply_to=str(parent) if parent else None,
+            raw={"notification_id": notification.get("id"), "visibility": status.get("visibility")},
+        )
+
+    def _next_link(self, response: Any) -> str | None:
+        """The ``Link: rel="next"`` URL, only when it stays on this server (it gets the token)."""
+        url = response.links.get("next", {}).get("url")
+        if not isinstance(url, str):
+            return None
+        if urlsplit(url).netloc != urlsplit(self.config.instance).netloc:
+            self.log.warning("ignoring a pagination link to another host")
+            return None
+        return url
+
+    def followers(self, limit: int) -> list[FollowerRef]:
+        """At most ``limit`` followers (``GET /api/v1/accounts/:id/followers``, ``Link`` pages).
+
+        Raises:
+            AuthError, RateLimited, Transient.
+        """
+        account_id = str(self._own_account()["id"])
+        url: str | None = f"/api/v1/accounts/{quote(account_id, safe='')}/followers"
+        params: dict[str, str] = {"limit": str(FOLLOWERS_PAGE)}
+        found: list[FollowerRef] = []
+        while url is not None and len(found) < limit:
+            response = self.http.request("GET", url, params=params)
+            body = self.http.json(response)
+            if not isinstance(body, list):
+                raise self._unreadable("followers")
+            found += [
+                FollowerRef(str(a["id"]), "@" + str(a.get("acct") or ""))
+                for a in body
+                if isinstance(a, dict) and a.get("id")
+            ]
+            url, params = (self._next_link(response) if body else None), {}
+        return found[:limit]
+
+
+def _newer(current: str | None, notification: Any) -> str | None:
+    """The larger of two notification ids (numeric strings compare by length, then text)."""
+    value = notification.get("id") if isinstance(notification, dict) else None
+    if value is None:
+        return current
+    candidate = str(value)
+    if current is None or (len(candidate), candidate) > (len(current), current):
+        return candidate
+    return current

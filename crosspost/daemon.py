@@ -18,9 +18,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from crosspost.errors import ConfigError
+from crosspost.metrics import MetricsCollector
 from crosspost.notify import Notifier
 from crosspost.project import Project, load_project
 from crosspost.publisher import Outcome, Publisher
@@ -75,6 +77,7 @@ class Daemon:
         tick: timedelta = timedelta(seconds=5),
         horizon: timedelta = DEFAULT_HORIZON,
         lease: timedelta = timedelta(minutes=10),
+        collect_every: timedelta | None = timedelta(minutes=1),
         on_outcome: Callable[[Outcome], None] | None = None,
     ) -> None:
         self.schedule_path = schedule_path.resolve()
@@ -87,6 +90,8 @@ class Daemon:
         self.project = self._load()
         self.publisher = Publisher(store, self.project, clock=self.clock, lease=lease)
         self.notifier = Notifier(store, self.project, self.clock)
+        self.collector = MetricsCollector(store, self.project, self.clock)
+        self.collect_every = collect_every
         self._watch = _Watch(self._stamps())
         self._synced_at: datetime | None = None
         self._started_at = self.clock()
@@ -120,7 +125,8 @@ class Daemon:
         changed = {n for n in project.accounts if project.accounts[n] != self.project.accounts.get(n)}
         for name in changed:  # new credentials: try the account again
             self.publisher.held.pop(name, None)
-        self.project = self.publisher.project = self.notifier.project = project
+        self.project = project
+        self.publisher.project = self.notifier.project = self.collector.project = project
         self._synced_at = None
         log.info("schedule reloaded from %s", self.schedule_path.name)
         return True
@@ -179,14 +185,20 @@ class Daemon:
 
     def run_forever(self) -> None:
         """Tick until SIGTERM or SIGINT."""
+        # Collection has its own thread, so a slow platform API never delays publishing.
         scheduler = BlockingScheduler(
             timezone=UTC,
+            executors={"default": ThreadPoolExecutor(1), "collect": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self._scheduler = scheduler
         scheduler.add_job(self._safe_tick, "interval",
                           seconds=self.tick_every.total_seconds(),
                           next_run_time=datetime.now(UTC), id="tick")
+        if self.collect_every is not None:
+            scheduler.add_job(self._safe_collect, "interval", executor="collect",
+                              seconds=self.collect_every.total_seconds(), id="collect",
+                              next_run_time=datetime.now(UTC) + timedelta(seconds=10))
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM,
                                                                           signal.SIGINT)}
         log.info("daemon started on %s", self.schedule_path)
@@ -201,6 +213,14 @@ class Daemon:
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("received %s", signal.Signals(signum).name)
         self.stop()
+
+    def _safe_collect(self) -> None:
+        if self.stopping:
+            return
+        try:
+            self.collector.run_due()
+        except Exception:  # collection must never take the daemon down
+            log.exception("metrics collection failed; trying again at the next round")
 
     def _safe_tick(self) -> None:
         try:

@@ -20,6 +20,7 @@ from responses import matchers
 
 from connectors.base import (
     AuthError,
+    InboxPage,
     MediaItem,
     MemoryState,
     RateLimited,
@@ -756,3 +757,91 @@ def test_measure_fits_exactly_when_both_rules_hold(text: str) -> None:
     fits = grapheme_length(text) <= 300 and utf8_length(text) <= 3000
     assert (make().measure(text) <= 300) is fits
     assert make().measure(text) >= grapheme_length(text)
+
+
+# --------------------------------------------------------------------------- inbox, followers
+
+OUR_POST = f"at://{DID}/app.bsky.feed.post/3our"
+
+
+def notification(rkey: str, reason: str, indexed_at: str, **extra: Any) -> dict[str, Any]:
+    """A notification view as ``app.bsky.notification.listNotifications`` returns it."""
+    record: dict[str, Any] = {
+        "$type": "app.bsky.feed.post",
+        "text": f"{reason} {rkey}",
+        "createdAt": indexed_at,
+    }
+    if reason == "reply":
+        record["reply"] = {"root": {"uri": OUR_POST, "cid": "c0"}, "parent": {"uri": OUR_POST}}
+    return {
+        "uri": f"at://did:plc:member/app.bsky.feed.post/{rkey}",
+        "cid": f"cid-{rkey}",
+        "author": {"did": "did:plc:member", "handle": "member.bsky.social"},
+        "reason": reason,
+        "record": record,
+        "isRead": False,
+        "indexedAt": indexed_at,
+        **extra,
+    }
+
+
+def test_inbox_pages_back_to_the_cursor(rsps: responses.RequestsMock) -> None:
+    login(rsps)
+    url = f"{PDS}/app.bsky.notification.listNotifications"
+    reasons = "reasons=mention&reasons=reply&reasons=quote"
+    rsps.get(
+        url,
+        match=[matchers.query_string_matcher(f"limit=50&{reasons}")],
+        json={
+            "notifications": [
+                notification("3c", "reply", "2026-03-01T12:03:00.000Z", reasonSubject=OUR_POST),
+                notification("3b", "quote", "2026-03-01T12:02:00.000Z", reasonSubject=OUR_POST),
+            ],
+            "cursor": "page2",
+        },
+    )
+    rsps.get(
+        url,
+        match=[matchers.query_string_matcher(f"limit=50&{reasons}&cursor=page2")],
+        json={
+            "notifications": [
+                notification("3a", "mention", "2026-03-01T12:01:00.000Z"),
+                notification("2z", "mention", "2026-03-01T12:00:00.000Z"),
+            ],
+            "cursor": "page3",
+        },
+    )
+    page = make().fetch_inbox("2026-03-01T12:00:00.000Z|cid-2z")
+    assert page.cursor == "2026-03-01T12:03:00.000Z|cid-3c"
+    assert [(i.kind, i.in_reply_to) for i in page.items] == [
+        ("reply", OUR_POST),
+        ("quote", OUR_POST),
+        ("mention", None),
+    ]
+    assert page.items[0].url == "https://bsky.app/profile/member.bsky.social/post/3c"
+    assert page.items[0].author == "@member.bsky.social"
+
+
+def test_inbox_with_nothing_new_keeps_the_cursor(rsps: responses.RequestsMock) -> None:
+    login(rsps)
+    rsps.get(f"{PDS}/app.bsky.notification.listNotifications", json={"notifications": []})
+    assert make().fetch_inbox("t|c") == InboxPage((), "t|c")
+
+
+def test_followers_follow_cursors_up_to_the_limit(rsps: responses.RequestsMock) -> None:
+    appview = "https://public.api.bsky.app"
+    url = f"{appview}/xrpc/app.bsky.graph.getFollowers"
+    people = [{"did": f"did:plc:f{n}", "handle": f"f{n}.bsky.social"} for n in range(5)]
+    rsps.get(
+        url,
+        json={"subject": {}, "followers": people[:3], "cursor": "next"},
+        match=[matchers.query_param_matcher({"actor": HANDLE, "limit": "100"})],
+    )
+    rsps.get(
+        url,
+        json={"subject": {}, "followers": people[3:]},
+        match=[matchers.query_param_matcher({"actor": HANDLE, "limit": "100", "cursor": "next"})],
+    )
+    got = make(appview=appview).followers(1000)
+    assert [f.id for f in got] == [p["did"] for p in people]
+    assert got[0].handle == "@f0.bsky.social"

@@ -524,3 +524,114 @@ def test_thread_parts_fit_by_mastodon_count(text: str, limit: int) -> None:
 def test_split_text_rejoins(text: str, limit: int) -> None:
     connector, _ = make()
     assert "".join(split_text(text, limit, connector.measure)) == text
+
+
+# --------------------------------------------------------------------------- inbox, followers
+
+NOTIFICATIONS = f"{HOST}/api/v1/notifications"
+
+
+def mention(notification_id: str, status_id: str, reply_to: str | None = None) -> dict[str, Any]:
+    """A ``mention`` Notification entity (shape of docs.joinmastodon.org/entities/Notification)."""
+    return {
+        "id": notification_id,
+        "type": "mention",
+        "created_at": "2026-08-01T13:51:43.458Z",
+        "group_key": f"ungrouped-{notification_id}",
+        "account": {"id": "9001", "username": "ada", "acct": "ada@other.example"},
+        "status": {
+            "id": status_id,
+            "created_at": "2026-08-01T13:51:42.823Z",
+            "in_reply_to_id": reply_to,
+            "in_reply_to_account_id": "1" if reply_to else None,
+            "visibility": "public",
+            "uri": f"https://other.example/users/ada/statuses/{status_id}",
+            "url": f"https://other.example/@ada/{status_id}",
+            "content": '<p><span class="h-card"><a href="#">@<span>us</span></a></span> nice &amp; '
+            "useful</p>",
+            "account": {"id": "9001", "username": "ada", "acct": "ada@other.example"},
+        },
+    }
+
+
+def test_inbox_reads_mentions_since_the_cursor_across_link_pages(
+    rsps: responses.RequestsMock,
+) -> None:
+    older = f"{NOTIFICATIONS}?max_id=21&types%5B%5D=mention"
+    rsps.get(
+        NOTIFICATIONS,
+        json=[mention("23", "111", reply_to="100"), mention("22", "110")],
+        headers={"Link": f'<{older}>; rel="next", <{NOTIFICATIONS}?min_id=23>; rel="prev"'},
+        match=[
+            matchers.query_param_matcher({"types[]": "mention", "limit": "40", "since_id": "20"}),
+            matchers.header_matcher({"Authorization": f"Bearer {TOKEN}"}),
+        ],
+    )
+    rsps.get(
+        NOTIFICATIONS,
+        json=[mention("21", "109")],
+        match=[
+            matchers.query_param_matcher({"max_id": "21", "types[]": "mention", "since_id": "20"})
+        ],
+    )
+    connector, _ = make()
+    page = connector.fetch_inbox("20")
+    assert page.cursor == "23"
+    assert [(i.remote_id, i.kind, i.in_reply_to) for i in page.items] == [
+        ("111", "reply", "100"),
+        ("110", "mention", None),
+        ("109", "mention", None),
+    ]
+    first = page.items[0]
+    assert first.author == "@ada@other.example" and first.author_id == "9001"
+    assert first.text == "@us nice & useful"
+    assert first.url == "https://other.example/@ada/111"
+
+
+def test_inbox_with_nothing_new_keeps_the_cursor(rsps: responses.RequestsMock) -> None:
+    rsps.get(NOTIFICATIONS, json=[])
+    connector, _ = make()
+    page = connector.fetch_inbox("23")
+    assert page.items == () and page.cursor == "23"
+
+
+def test_inbox_does_not_follow_links_to_other_hosts(rsps: responses.RequestsMock) -> None:
+    rsps.get(
+        NOTIFICATIONS,
+        json=[mention("5", "50")],
+        headers={"Link": '<https://evil.example/api/v1/notifications?max_id=5>; rel="next"'},
+    )
+    connector, _ = make()
+    assert [i.remote_id for i in connector.fetch_inbox(None).items] == ["50"]
+
+
+def test_followers_follow_link_pages_up_to_the_limit(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{HOST}/api/v1/accounts/verify_credentials", json=payload("account"))
+    account_id = payload("account")["id"]
+    followers = f"{HOST}/api/v1/accounts/{account_id}/followers"
+    rsps.get(
+        followers,
+        json=[{"id": "1", "acct": "ann"}, {"id": "2", "acct": "bob@far.example"}],
+        headers={"Link": f'<{followers}?max_id=2>; rel="next"'},
+        match=[matchers.query_param_matcher({"limit": "80"})],
+    )
+    rsps.get(
+        followers,
+        json=[{"id": "3", "acct": "cy"}, {"id": "4", "acct": "dee"}],
+        headers={"Link": f'<{followers}?max_id=4>; rel="next"'},
+        match=[matchers.query_param_matcher({"max_id": "2"})],
+    )
+    connector, _ = make()
+    got = connector.followers(3)
+    assert [(f.id, f.handle) for f in got] == [
+        ("1", "@ann"),
+        ("2", "@bob@far.example"),
+        ("3", "@cy"),
+    ]
+
+
+def test_inbox_auth_error(rsps: responses.RequestsMock) -> None:
+    rsps.get(NOTIFICATIONS, status=401, json={"error": "The access token is invalid"})
+    connector, _ = make()
+    with pytest.raises(AuthError):
+        connector.fetch_inbox(None)

@@ -1,0 +1,353 @@
+"""Collection: coming back after a post is published for its reactions, and for the audience.
+
+One round (:meth:`MetricsCollector.run_due`) does, for every account of the project:
+
+1. **Post metrics** on a decaying schedule: a post published at *P* is collected
+   once after each step of ``metrics.after`` (default 15 min, 1 h, 6 h, 24 h, 3 d,
+   7 d, 30 d). A round that finds several steps passed (the collector was not
+   running) takes one snapshot for all of them. After the last step the post is
+   left alone. Due posts are grouped by account: ``fetch_metrics`` is called once
+   per account per round and batches as its platform allows.
+2. **Account snapshots** every ``metrics.accounts_every``; where the connector
+   lists followers, the set is compared with the stored one (joins and leaves).
+3. **Inbox** for connectors with ``Capability.INBOX``: mentions and replies since
+   the stored cursor.
+
+Failures stay with their account: ``RateLimited`` pauses the account until
+``retry_at`` while the others go on; ``Transient`` and ``Unknown`` are retried
+next round; ``AuthError`` is logged as a warning and retried next round (a person
+has to renew the credentials). ``run_due`` never raises for one account.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from connectors.base import AuthError, Capability, Connector, ConnectorError, Metrics, RateLimited
+from crosspost.project import Project
+from crosspost.store import Store
+from crosspost.store.collect import (
+    Candidate,
+    add_metric_snapshot,
+    apply_followers,
+    collect_candidates,
+    inbox_cursor,
+    last_account_snapshots,
+    save_inbox,
+)
+from crosspost.store.models import AccountSnapshot, MetricSnapshot
+
+__all__ = ["AccountOutcome", "CollectReport", "MetricsCollector", "next_step"]
+
+log = logging.getLogger(__name__)
+
+#: Posts whose last step passed longer ago than this are not caught up on any more.
+CATCH_UP = timedelta(days=7)
+
+
+@dataclass
+class AccountOutcome:
+    """What one round did for one account."""
+
+    account: str
+    #: Metric snapshots written.
+    posts: int = 0
+    #: Unchanged snapshots dropped.
+    thinned: int = 0
+    #: Whether an audience snapshot was written.
+    account_snapshot: bool = False
+    joins: int = 0
+    leaves: int = 0
+    #: New interactions stored.
+    interactions: int = 0
+    #: Why the account's work stopped this round, if it did.
+    error: str | None = None
+    #: When a rate-limited account is tried again.
+    retry_at: datetime | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Whether the account's work stopped on an error."""
+        return self.error is not None
+
+
+@dataclass
+class CollectReport:
+    """What a round collected, for printing and for ``--json``."""
+
+    started_at: datetime
+    accounts: list[AccountOutcome] = field(default_factory=list)
+
+    @property
+    def all_failed(self) -> bool:
+        """Every account that had work failed (the CLI exits 1)."""
+        return bool(self.accounts) and all(outcome.failed for outcome in self.accounts)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready values (times as ISO 8601)."""
+        return {
+            "started_at": self.started_at.isoformat(),
+            "accounts": [
+                {**asdict(o), "retry_at": o.retry_at.isoformat() if o.retry_at else None}
+                for o in self.accounts
+            ],
+        }
+
+
+def next_step(
+    published_at: datetime, last: datetime | None, steps: list[timedelta]
+) -> timedelta | None:
+    """The first step of ``steps`` not yet covered by a snapshot taken at ``last``.
+
+    Returns:
+        The step, or None when every step is covered (collection is over).
+    """
+    for step in steps:
+        if last is None or published_at + step > last:
+            return step
+    return None
+
+
+class MetricsCollector:
+    """Collects post metrics, account snapshots, follower changes and the inbox.
+
+    Args:
+        store: where snapshots go.
+        project: the loaded project; assign ``collector.project`` after a reload.
+        clock: returns the current UTC time (tests pass a fake one).
+        thin: drop unchanged middle snapshots.
+        max_posts: at most this many posts collected per round (bounded work).
+        inbox_every: how often an account's inbox is read.
+        inbox_pages: at most this many inbox pages read per account and round.
+        follower_limit: at most this many followers listed; a longer list is not diffed.
+        on_account: called with each account's name before it is worked on (progress).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        project: Project,
+        clock: Callable[[], datetime] | None = None,
+        *,
+        thin: bool = True,
+        max_posts: int = 1000,
+        inbox_every: timedelta = timedelta(minutes=5),
+        inbox_pages: int = 5,
+        follower_limit: int = 10_000,
+        on_account: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.project = project
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.thin = thin
+        self.max_posts = max_posts
+        self.inbox_every = inbox_every
+        self.inbox_pages = inbox_pages
+        self.follower_limit = follower_limit
+        self.on_account = on_account
+        self._paused: dict[str, datetime] = {}
+        # Work that got no answer, remembered so it is not asked for every round.
+        self._unanswered: dict[int, datetime] = {}
+        self._audience_tried: dict[str, datetime] = {}
+        self._inbox_read: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def run_due(self) -> CollectReport:
+        """Collect everything that is due now; one account's failure never stops the others."""
+        with self._lock:
+            project, now = self.project, self.clock()
+            report = CollectReport(started_at=now)
+            due = self._due_posts(project, now)
+            audience_due = self._audience_due(project, now)
+            for account in sorted(project.accounts):
+                if self.on_account is not None:
+                    self.on_account(account)
+                outcome = self._collect_account(
+                    project, account, now, due.get(account, []), account in audience_due
+                )
+                if outcome is not None:
+                    report.accounts.append(outcome)
+            return report
+
+    # -- planning the round ----------------------------------------------------
+
+    def _due_posts(self, project: Project, now: datetime) -> dict[str, list[Candidate]]:
+        steps = sorted(project.schedule.metrics.after)
+        if not steps:
+            return {}
+        candidates = collect_candidates(self.store, now - steps[-1] - CATCH_UP)
+        self._unanswered = {
+            c.publication_id: self._unanswered[c.publication_id]
+            for c in candidates
+            if c.publication_id in self._unanswered
+        }
+        due: dict[str, list[Candidate]] = defaultdict(list)
+        count = 0
+        for candidate in candidates:
+            if candidate.account in project.accounts and self._is_due(candidate, steps, now):
+                due[candidate.account].append(candidate)
+                count += 1
+                if count >= self.max_posts:
+                    break
+        return due
+
+    def _is_due(self, candidate: Candidate, steps: list[timedelta], now: datetime) -> bool:
+        seen = [
+            t
+            for t in (candidate.last_collected_at, self._unanswered.get(candidate.publication_id))
+            if t is not None
+        ]
+        step = next_step(candidate.published_at, max(seen) if seen else None, steps)
+        return step is not None and candidate.published_at + step <= now
+
+    def _audience_due(self, project: Project, now: datetime) -> set[str]:
+        every = project.schedule.metrics.accounts_every
+        last = last_account_snapshots(self.store)
+        due = set()
+        for account in project.accounts:
+            seen = [t for t in (last.get(account), self._audience_tried.get(account)) if t]
+            if not seen or now - max(seen) >= every:
+                due.add(account)
+        return due
+
+    # -- one account -----------------------------------------------------------
+
+    def _collect_account(
+        self,
+        project: Project,
+        account: str,
+        now: datetime,
+        posts: list[Candidate],
+        audience: bool,
+    ) -> AccountOutcome | None:
+        paused = self._paused.get(account)
+        if paused is not None and now < paused:
+            return AccountOutcome(account, error="rate limited", retry_at=paused)
+        self._paused.pop(account, None)
+        outcome = AccountOutcome(account)
+        with self._guard(outcome):
+            connector = project.connector(account)
+            inbox = self._inbox_due(connector, account, now)
+            if not (posts or audience or inbox):
+                return None
+            if posts:
+                self._collect_posts(connector, posts, now, outcome)
+            if audience:
+                self._collect_audience(connector, account, now, outcome)
+            if inbox:
+                self._collect_inbox(connector, account, now, outcome)
+        return outcome
+
+    @contextmanager
+    def _guard(self, outcome: AccountOutcome) -> Iterator[None]:
+        account = outcome.account
+        try:
+            yield
+        except RateLimited as exc:
+            self._paused[account] = exc.retry_at
+            outcome.error, outcome.retry_at = str(exc), exc.retry_at
+            log.info("%s: rate limited until %s; other accounts go on", account, exc.retry_at)
+        except AuthError as exc:
+            outcome.error = str(exc)
+            log.warning("%s: credentials refused, nothing collected: %s", account, exc)
+        except ConnectorError as exc:
+            outcome.error = str(exc)
+            log.info("%s: collection failed, retried next round: %s", account, exc)
+        except Exception as exc:  # a broken connector must not stop the other accounts
+            outcome.error = f"{type(exc).__name__}: {exc}"
+            log.exception("%s: unexpected error while collecting", account)
+
+    def _collect_posts(
+        self,
+        connector: Connector,
+        posts: list[Candidate],
+        now: datetime,
+        outcome: AccountOutcome,
+    ) -> None:
+        found = connector.fetch_metrics([c.remote_id for c in posts])
+        for candidate in posts:
+            metrics = found.get(candidate.remote_id)
+            if metrics is None:
+                self._unanswered[candidate.publication_id] = now
+                continue
+            snapshot = _snapshot(candidate.publication_id, metrics, now)
+            outcome.thinned += add_metric_snapshot(self.store, snapshot, self.thin)
+            outcome.posts += 1
+
+    def _collect_audience(
+        self, connector: Connector, account: str, now: datetime, outcome: AccountOutcome
+    ) -> None:
+        self._audience_tried[account] = now
+        figures = connector.account_metrics()
+        values = (figures.followers, figures.following, figures.posts, figures.members)
+        if any(v is not None for v in values) or figures.raw:
+            self.store.add_snapshot(
+                AccountSnapshot(
+                    account=account,
+                    collected_at=now,
+                    followers=figures.followers,
+                    following=figures.following,
+                    posts=figures.posts,
+                    members=figures.members,
+                    raw=dict(figures.raw),
+                )
+            )
+            outcome.account_snapshot = True
+        if Capability.FOLLOWER_LIST in connector.capabilities:
+            self._collect_followers(connector, account, now, outcome)
+
+    def _collect_followers(
+        self, connector: Connector, account: str, now: datetime, outcome: AccountOutcome
+    ) -> None:
+        followers = connector.followers(self.follower_limit)  # type: ignore[attr-defined]
+        if len(followers) >= self.follower_limit:
+            # A cut-short list would turn everyone past the cut into a "leave".
+            log.warning(
+                "%s: more than %d followers; joins and leaves not tracked",
+                account,
+                self.follower_limit,
+            )
+            return
+        diff = apply_followers(self.store, account, followers, now)
+        outcome.joins, outcome.leaves = len(diff.joins), len(diff.leaves)
+
+    def _inbox_due(self, connector: Connector, account: str, now: datetime) -> bool:
+        if Capability.INBOX not in connector.capabilities:
+            return False
+        last = self._inbox_read.get(account)
+        return last is None or now - last >= self.inbox_every
+
+    def _collect_inbox(
+        self, connector: Connector, account: str, now: datetime, outcome: AccountOutcome
+    ) -> None:
+        self._inbox_read[account] = now
+        cursor = inbox_cursor(self.store, account)
+        for _page in range(self.inbox_pages):
+            page = connector.fetch_inbox(cursor)  # type: ignore[attr-defined]
+            outcome.interactions += save_inbox(
+                self.store, account, connector.name, page.items, page.cursor, now
+            )
+            if not page.items or page.cursor is None or page.cursor == cursor:
+                return
+            cursor = page.cursor
+
+
+def _snapshot(publication_id: int, metrics: Metrics, now: datetime) -> MetricSnapshot:
+    return MetricSnapshot(
+        publication_id=publication_id,
+        collected_at=now,
+        likes=metrics.likes,
+        reposts=metrics.reposts,
+        replies=metrics.replies,
+        quotes=metrics.quotes,
+        views=metrics.views,
+        bookmarks=metrics.bookmarks,
+        raw=dict(metrics.raw),
+    )

@@ -1,0 +1,526 @@
+"""Metric collection: decaying schedule, batching, rate limits, follower churn, inbox cursors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import responses
+from click.testing import CliRunner
+from sqlmodel import Session, col, select
+
+from connectors.base import (
+    AccountMetrics,
+    AuthError,
+    BaseConnector,
+    Capability,
+    FollowerRef,
+    InboxItem,
+    InboxPage,
+    Limits,
+    Metrics,
+    RateLimited,
+    Transient,
+)
+from crosspost import registry
+from crosspost.cli import AppContext
+from crosspost.errors import ConfigError
+from crosspost.metrics import MetricsCollector, next_step
+from crosspost.metrics_cli import collect
+from crosspost.project import Project, load_project
+from crosspost.store import PlannedRow, Store
+from crosspost.store.collect import add_metric_snapshot
+from crosspost.store.models import (
+    AccountSnapshot,
+    CollectCursor,
+    FollowerEvent,
+    Interaction,
+    MetricSnapshot,
+)
+from tests.fakes import FakeClock
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+STEPS = [
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=6),
+    timedelta(hours=24),
+    timedelta(days=3),
+    timedelta(days=7),
+    timedelta(days=30),
+]
+
+
+class Platform:
+    """What the fake accounts answer, and every call they received."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, Any]] = []
+        self.likes: dict[str, int] = {}
+        self.errors: dict[str, list[Exception]] = {}
+        self.followers: dict[str, list[list[FollowerRef]]] = {}
+        self.inbox: dict[str, list[InboxItem]] = {}
+
+    def fail(self, account: str) -> None:
+        queue = self.errors.get(account)
+        if queue:
+            raise queue.pop(0)
+
+
+PLATFORM = Platform()
+
+
+class CollectFake(BaseConnector):
+    """A connector answering from :data:`PLATFORM`, with inbox and follower list."""
+
+    name: ClassVar[str] = "collectfake"
+    limits: ClassVar[Limits] = Limits(max_length=500)
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.INBOX, Capability.FOLLOWER_LIST}
+    )
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
+        PLATFORM.calls.append((self.account, "metrics", list(remote_ids)))
+        PLATFORM.fail(self.account)
+        return {
+            rid: Metrics(likes=PLATFORM.likes.get(rid, 0), raw={"id": rid}) for rid in remote_ids
+        }
+
+    def account_metrics(self) -> AccountMetrics:
+        PLATFORM.calls.append((self.account, "account", None))
+        return AccountMetrics(followers=len(self._current_followers()))
+
+    def _current_followers(self) -> list[FollowerRef]:
+        sets = PLATFORM.followers.get(self.account) or [[]]
+        return sets[0]
+
+    def followers(self, limit: int) -> list[FollowerRef]:
+        sets = PLATFORM.followers.get(self.account) or [[]]
+        current = sets.pop(0) if len(sets) > 1 else sets[0]
+        return current[:limit]
+
+    def fetch_inbox(self, cursor: str | None) -> InboxPage:
+        """Items with a numeric id above ``cursor``, at most two per page, oldest first."""
+        PLATFORM.calls.append((self.account, "inbox", cursor))
+        after = int(cursor or 0)
+        items = sorted(
+            (i for i in PLATFORM.inbox.get(self.account, []) if int(i.remote_id) > after),
+            key=lambda i: int(i.remote_id),
+        )[:2]
+        return InboxPage(tuple(items), items[-1].remote_id if items else cursor)
+
+
+class Plain(BaseConnector):
+    """A connector with no optional capability (metrics only)."""
+
+    name: ClassVar[str] = "plainfake"
+    limits: ClassVar[Limits] = Limits(max_length=500)
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
+        PLATFORM.calls.append((self.account, "metrics", list(remote_ids)))
+        PLATFORM.fail(self.account)
+        return {rid: Metrics(likes=PLATFORM.likes.get(rid, 0)) for rid in remote_ids}
+
+
+@pytest.fixture(autouse=True)
+def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = registry.load
+    fakes: dict[str, Any] = {"collectfake": CollectFake, "plainfake": Plain}
+    monkeypatch.setattr(registry, "load", lambda name: fakes.get(name) or real(name))
+    PLATFORM.__init__()  # type: ignore[misc]
+
+
+def write_schedule(tmp_path: Path, accounts: dict[str, str], extra: str = "") -> Path:
+    lines = ["timezone: UTC", "accounts:"]
+    for name, connector in accounts.items():
+        lines += [f"  {name}:", f"    connector: {connector}"]
+        if connector == "bluesky":
+            lines += [
+                "    handle: crosspost.bsky.social",
+                "    app_password: ${BSKY_PASSWORD}",
+                "    appview: https://public.api.bsky.app",
+            ]
+    lines += ["content:", "  - id: hello", "    title: Hello", "    body: Hello.", "posts: []"]
+    path = tmp_path / "schedule.yaml"
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return path
+
+
+def project_for(tmp_path: Path, **accounts: str) -> Project:
+    return load_project(write_schedule(tmp_path, accounts))
+
+
+def published(
+    store: Store, account: str, remote_id: str, at: datetime, thread_ids: list[str] | None = None
+) -> int:
+    """Record a publication of ``account`` published at ``at`` as ``remote_id``."""
+    row = PlannedRow(
+        entry="e",
+        occurrence=remote_id,
+        account=account,
+        content_id="hello",
+        due_at=at,
+        expires_at=at + timedelta(hours=1),
+    )
+    publication = store.add_oneoff(row, now=at)
+    assert publication is not None and publication.id is not None
+    store.claim(publication.id, "w", timedelta(minutes=5), at)
+    store.finish(
+        publication.id,
+        "w",
+        at,
+        status="published",
+        remote_id=remote_id,
+        published_at=at,
+        thread_ids=thread_ids or [remote_id],
+    )
+    return publication.id
+
+
+def snapshots(store: Store, publication_id: int | None = None) -> list[MetricSnapshot]:
+    with Session(store.engine) as session:
+        query = select(MetricSnapshot).order_by(col(MetricSnapshot.collected_at))
+        if publication_id is not None:
+            query = query.where(MetricSnapshot.publication_id == publication_id)
+        return list(session.exec(query).all())
+
+
+def rows(store: Store, model: Any) -> list[Any]:
+    with Session(store.engine) as session:
+        return list(session.exec(select(model)).all())
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(f"sqlite:///{tmp_path / 'collect.db'}")
+
+
+# --------------------------------------------------------------------------- schedule
+
+
+def test_next_step_walks_the_steps_and_ends() -> None:
+    assert next_step(T0, None, STEPS) == STEPS[0]
+    assert next_step(T0, T0 + timedelta(minutes=16), STEPS) == STEPS[1]
+    assert next_step(T0, T0 + timedelta(days=2), STEPS) == STEPS[4]
+    assert next_step(T0, T0 + timedelta(days=30), STEPS) is None
+
+
+def test_snapshots_fire_on_the_decaying_schedule_and_stop(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="plainfake")
+    pid = published(store, "alpha", "a1", T0)
+    clock = FakeClock(T0)
+    collector = MetricsCollector(store, project, clock, thin=False)
+    fired: list[timedelta] = []
+    minute = timedelta(minutes=1)
+    # Walk 31 days: a minute after each step, and every 7 h (never on a step) in between.
+    ticks = sorted({*(s + minute for s in STEPS), *(timedelta(hours=h) for h in range(5, 745, 7))})
+    for tick in ticks:
+        clock.set(T0 + tick)
+        before = len(snapshots(store, pid))
+        collector.run_due()
+        if len(snapshots(store, pid)) > before:
+            fired.append(tick)
+    assert fired == [s + minute for s in STEPS]
+    assert [c[2] for c in PLATFORM.calls] == [["a1"]] * len(STEPS)
+
+
+def test_nothing_fires_before_the_first_step(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="plainfake")
+    published(store, "alpha", "a1", T0)
+    report = MetricsCollector(store, project, FakeClock(T0 + timedelta(minutes=14))).run_due()
+    assert snapshots(store) == []
+    assert PLATFORM.calls == []
+    assert all(o.posts == 0 for o in report.accounts)
+
+
+def test_missed_steps_are_caught_up_with_one_snapshot(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="plainfake")
+    pid = published(store, "alpha", "a1", T0)
+    clock = FakeClock(T0 + timedelta(hours=7))
+    collector = MetricsCollector(store, project, clock)
+    collector.run_due()
+    collector.run_due()
+    assert len(snapshots(store, pid)) == 1
+    clock.advance(timedelta(hours=17))  # T0 + 24 h: the next step
+    collector.run_due()
+    assert len(snapshots(store, pid)) == 2
+
+
+def test_rate_limited_account_is_retried_at_retry_at_while_others_go_on(
+    tmp_path: Path, store: Store
+) -> None:
+    project = project_for(tmp_path, alpha="plainfake", beta="plainfake")
+    alpha, beta = published(store, "alpha", "a1", T0), published(store, "beta", "b1", T0)
+    retry_at = T0 + timedelta(minutes=40)
+    PLATFORM.errors["alpha"] = [RateLimited("slow down", retry_at=retry_at)]
+    clock = FakeClock(T0 + timedelta(minutes=16))
+    collector = MetricsCollector(store, project, clock)
+    first = {o.account: o for o in collector.run_due().accounts}
+    assert first["alpha"].retry_at == retry_at and first["alpha"].failed
+    assert (len(snapshots(store, alpha)), len(snapshots(store, beta))) == (0, 1)
+    clock.set(T0 + timedelta(minutes=30))  # still paused: alpha is not even asked
+    collector.run_due()
+    assert [c for c in PLATFORM.calls if c[0] == "alpha"] == [("alpha", "metrics", ["a1"])]
+    clock.set(retry_at)
+    collector.run_due()
+    assert len(snapshots(store, alpha)) == 1
+
+
+@pytest.mark.parametrize("error", [Transient("503"), AuthError("token revoked")])
+def test_failures_are_retried_next_round(tmp_path: Path, store: Store, error: Exception) -> None:
+    project = project_for(tmp_path, alpha="plainfake")
+    pid = published(store, "alpha", "a1", T0)
+    PLATFORM.errors["alpha"] = [error]
+    clock = FakeClock(T0 + timedelta(minutes=20))
+    collector = MetricsCollector(store, project, clock)
+    report = collector.run_due()
+    assert report.all_failed and snapshots(store, pid) == []
+    clock.advance(timedelta(minutes=1))
+    assert not collector.run_due().all_failed
+    assert len(snapshots(store, pid)) == 1
+
+
+def test_an_unexpected_error_does_not_stop_other_accounts(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="plainfake", beta="plainfake")
+    published(store, "alpha", "a1", T0)
+    beta = published(store, "beta", "b1", T0)
+    PLATFORM.errors["alpha"] = [KeyError("bug")]
+    report = MetricsCollector(store, project, FakeClock(T0 + timedelta(hours=1))).run_due()
+    assert {o.account: o.failed for o in report.accounts} == {"alpha": True, "beta": False}
+    assert len(snapshots(store, beta)) == 1
+
+
+def test_due_posts_are_fetched_in_one_call_per_account(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="plainfake")
+    for number in range(5):
+        published(store, "alpha", f"a{number}", T0 + timedelta(minutes=number))
+    MetricsCollector(store, project, FakeClock(T0 + timedelta(hours=1))).run_due()
+    assert PLATFORM.calls == [("alpha", "metrics", ["a0", "a1", "a2", "a3", "a4"])]
+
+
+@responses.activate
+def test_25_bluesky_posts_are_one_getposts_call(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BSKY_PASSWORD", "abcd-efgh-ijkl-mnop")
+    project = project_for(tmp_path, sky="bluesky")
+    uris = [f"at://did:plc:abc/app.bsky.feed.post/{n:03d}" for n in range(25)]
+    for uri in uris:
+        published(store, "sky", uri, T0)
+    views = [
+        {"uri": uri, "cid": "c", "likeCount": n, "repostCount": 0, "replyCount": 0, "quoteCount": 0}
+        for n, uri in enumerate(uris)
+    ]
+    responses.get("https://public.api.bsky.app/xrpc/app.bsky.feed.getPosts", json={"posts": views})
+    responses.get(
+        "https://public.api.bsky.app/xrpc/app.bsky.actor.getProfile",
+        json={
+            "did": "did:plc:abc",
+            "handle": "crosspost.bsky.social",
+            "followersCount": 3,
+            "followsCount": 1,
+            "postsCount": 25,
+        },
+    )
+    report = MetricsCollector(store, project, FakeClock(T0 + timedelta(minutes=15))).run_due()
+    calls = [c for c in responses.calls if "getPosts" in str(c.request.url)]
+    assert len(calls) == 1
+    assert str(calls[0].request.url).count("uris=") == 25
+    assert report.accounts[0].posts == 25
+    assert sorted(s.likes or 0 for s in snapshots(store)) == list(range(25))
+
+
+# --------------------------------------------------------------------------- thinning
+
+
+def test_thinning_drops_unchanged_middles_and_keeps_the_last(store: Store) -> None:
+    pid = published(store, "alpha", "a1", T0)
+    likes = [1, 1, 1, 1, 2, 2, 2]
+    for hour, count in enumerate(likes):
+        snapshot = MetricSnapshot(
+            publication_id=pid, collected_at=T0 + timedelta(hours=hour), likes=count
+        )
+        add_metric_snapshot(store, snapshot, thin=True)
+    kept = snapshots(store, pid)
+    assert [(s.collected_at.hour - 12, s.likes) for s in kept] == [(0, 1), (3, 1), (4, 2), (6, 2)]
+    assert kept[-1].collected_at.replace(tzinfo=UTC) == T0 + timedelta(hours=6)
+
+
+def test_collector_thins_a_flat_series(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="plainfake")
+    pid = published(store, "alpha", "a1", T0)
+    clock = FakeClock(T0)
+    collector = MetricsCollector(store, project, clock)
+    for step in STEPS[:4]:
+        clock.set(T0 + step)
+        collector.run_due()
+    kept = snapshots(store, pid)
+    assert len(kept) == 2
+    assert kept[-1].collected_at.replace(tzinfo=UTC) == T0 + STEPS[3]
+
+
+# --------------------------------------------------------------------------- audience
+
+
+def refs(*names: str) -> list[FollowerRef]:
+    return [FollowerRef(f"id-{name}", f"@{name}") for name in names]
+
+
+def test_follower_churn_over_a_sequence_of_sets(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="collectfake")
+    PLATFORM.followers["alpha"] = [
+        refs("ann", "bob"),
+        refs("ann", "bob", "cy"),
+        refs("bob", "cy", "dee"),
+        refs("dee"),
+        refs("dee", "ann"),
+    ]
+    clock = FakeClock(T0)
+    collector = MetricsCollector(store, project, clock)
+    seen = []
+    for _day in range(5):
+        outcome = collector.run_due().accounts[0]
+        seen.append((outcome.joins, outcome.leaves))
+        clock.advance(timedelta(days=1))
+    assert seen == [(0, 0), (1, 0), (1, 1), (0, 2), (1, 0)]
+    events = [
+        (e.kind, e.handle, e.observed_at.replace(tzinfo=UTC) - T0)
+        for e in rows(store, FollowerEvent)
+    ]
+    day = timedelta(days=1)
+    assert sorted(events) == sorted(
+        [
+            ("join", "@cy", day),
+            ("join", "@dee", 2 * day),
+            ("leave", "@ann", 2 * day),
+            ("leave", "@bob", 3 * day),
+            ("leave", "@cy", 3 * day),
+            ("join", "@ann", 4 * day),
+        ]
+    )
+    assert [s.followers for s in rows(store, AccountSnapshot)] == [2, 3, 3, 1, 2]
+
+
+def test_account_snapshots_follow_accounts_every(tmp_path: Path, store: Store) -> None:
+    path = write_schedule(tmp_path, {"alpha": "collectfake"}, "metrics:\n  accounts_every: 6h\n")
+    clock = FakeClock(T0)
+    collector = MetricsCollector(store, load_project(path), clock)
+    for _tick in range(12):  # every hour for 12 hours
+        collector.run_due()
+        clock.advance(timedelta(hours=1))
+    taken = [s.collected_at.replace(tzinfo=UTC) - T0 for s in rows(store, AccountSnapshot)]
+    assert taken == [timedelta(0), timedelta(hours=6)]
+
+
+def test_a_cut_short_follower_list_is_not_diffed(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="collectfake")
+    PLATFORM.followers["alpha"] = [refs("ann", "bob", "cy"), refs("ann")]
+    clock = FakeClock(T0)
+    collector = MetricsCollector(store, project, clock, follower_limit=3)
+    collector.run_due()
+    clock.advance(timedelta(days=1))
+    collector.run_due()
+    assert rows(store, FollowerEvent) == []
+
+
+# --------------------------------------------------------------------------- inbox
+
+
+def item(number: int, in_reply_to: str | None = None) -> InboxItem:
+    return InboxItem(
+        remote_id=str(number),
+        kind="reply" if in_reply_to else "mention",
+        author=f"@member{number}",
+        author_id=f"m{number}",
+        text=f"hi {number}",
+        url=f"https://fake.example/{number}",
+        created_at=T0,
+        in_reply_to=in_reply_to,
+        raw={"n": number},
+    )
+
+
+def test_inbox_cursor_means_nothing_is_fetched_or_stored_twice(
+    tmp_path: Path, store: Store
+) -> None:
+    project = project_for(tmp_path, alpha="collectfake")
+    pid = published(store, "alpha", "root", T0, thread_ids=["root", "part2"])
+    PLATFORM.inbox["alpha"] = [item(1), item(2, "part2"), item(3, "root")]
+    clock = FakeClock(T0)
+    collector = MetricsCollector(store, project, clock, inbox_every=timedelta(0))
+    assert collector.run_due().accounts[0].interactions == 3
+    PLATFORM.inbox["alpha"].append(item(4, "somebody-else"))
+    clock.advance(timedelta(minutes=1))
+    assert collector.run_due().accounts[0].interactions == 1
+    inbox_calls = [c[2] for c in PLATFORM.calls if c[1] == "inbox"]
+    assert inbox_calls == [None, "2", "3", "3", "4"]  # pages of two; an empty one ends
+    stored = {i.remote_id: i.publication_id for i in rows(store, Interaction)}
+    assert stored == {"1": None, "2": pid, "3": pid, "4": None}
+    assert [c.cursor for c in rows(store, CollectCursor)] == ["4"]
+
+
+def test_a_page_read_twice_is_stored_once(tmp_path: Path, store: Store) -> None:
+    from crosspost.store.collect import save_inbox
+
+    assert save_inbox(store, "alpha", "x", [item(1), item(2)], "2", T0) == 2
+    assert save_inbox(store, "alpha", "x", [item(2), item(3)], "3", T0) == 1
+    assert sorted(i.remote_id for i in rows(store, Interaction)) == ["1", "2", "3"]
+
+
+def test_inbox_is_read_every_inbox_every(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="collectfake")
+    clock = FakeClock(T0)
+    collector = MetricsCollector(store, project, clock, inbox_every=timedelta(minutes=5))
+    for _minute in range(11):
+        collector.run_due()
+        clock.advance(timedelta(minutes=1))
+    assert len([c for c in PLATFORM.calls if c[1] == "inbox"]) == 3
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_collect_once_json(tmp_path: Path, store: Store) -> None:
+    path = write_schedule(tmp_path, {"alpha": "plainfake"})
+    published(store, "alpha", "a1", datetime.now(UTC) - timedelta(hours=2))
+    app = AppContext(path, store.url)
+    result = CliRunner().invoke(collect, ["--once", "--json"], obj=app)
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["accounts"][0]["account"] == "alpha"
+    assert body["accounts"][0]["posts"] == 1
+
+
+def test_collect_once_exits_1_when_every_account_failed(tmp_path: Path, store: Store) -> None:
+    path = write_schedule(tmp_path, {"alpha": "plainfake"})
+    published(store, "alpha", "a1", datetime.now(UTC) - timedelta(hours=2))
+    PLATFORM.errors["alpha"] = [Transient("503 from the platform")]
+    result = CliRunner().invoke(collect, ["--once", "--json"], obj=AppContext(path, store.url))
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["accounts"][0]["error"] == "503 from the platform"
+
+
+def test_collect_once_prints_a_table(tmp_path: Path, store: Store) -> None:
+    path = write_schedule(tmp_path, {"alpha": "plainfake"})
+    published(store, "alpha", "a1", datetime.now(UTC) - timedelta(hours=2))
+    PLATFORM.errors["alpha"] = [Transient("[bold]503[/bold]")]
+    result = CliRunner().invoke(collect, ["--once"], obj=AppContext(path, store.url))
+    assert result.exit_code == 1
+    assert "alpha" in result.stdout and "[bold]503" in result.stdout
+
+
+def test_collect_bad_schedule_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "schedule.yaml"
+    path.write_text("accounts:\n  a:\n    connector: nosuchthing\n", encoding="utf-8")
+    result = CliRunner().invoke(collect, ["--once"], obj=AppContext(path, "sqlite://"))
+    assert isinstance(result.exception, ConfigError)  # the cli group turns it into exit 2
+    assert result.exception.exit_code == 2
+
+
+def test_collect_help_has_an_example() -> None:
+    result = CliRunner().invoke(collect, ["--help"])
+    assert result.exit_code == 0 and "Example: crosspost collect" in result.output
