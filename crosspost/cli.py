@@ -248,15 +248,10 @@ def _print_result(result: Any) -> None:
 
 @cli.command(epilog="Example: crosspost daemon --once   # from cron")
 @click.option("--once", is_flag=True, help="Publish what is due now, then exit.")
-@click.option(
-    "--tick", default="5s", show_default=True, help="How often to look for due publications."
-)
-@click.option(
-    "--lease",
-    default="10m",
-    show_default=True,
-    help="How long a claimed publication is held before it counts as abandoned.",
-)
+@click.option("--tick", default="5s", show_default=True,
+              help="How often to look for due publications.")
+@click.option("--lease", default="10m", show_default=True,
+              help="How long a claimed publication is held before it counts as abandoned.")
 @click.pass_obj
 def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
     """Run the scheduler: publish on time, re-read the schedule when it changes.
@@ -387,6 +382,18 @@ def resolve(app: AppContext, publication_id: int, url: str | None, retry: bool, 
     else:
         out.print(f"publication {row.id} ({row.entry} → {row.account}) is now {row.status}")
     _exit(EXIT_OK)
+
+
+def _add_commands() -> None:
+    # imported here: these modules build on AppContext and the helpers above
+    from crosspost.metrics_cli import collect
+    from crosspost.report_cli import conversions, report
+
+    for command in (collect, report, conversions):
+        cli.add_command(command)
+
+
+_add_commands()
 
 
 def main() -> None:
