@@ -48,7 +48,9 @@ def bench_plan(folder: Path) -> None:
     entries = "\n".join(
         f"  - {{id: e{n}, content: c, to: [a, b], cron: '{n % 60} * * * *'}}" for n in range(200)
     )
-    path = _write(folder, f"""timezone: Europe/Kyiv
+    path = _write(
+        folder,
+        f"""timezone: Europe/Kyiv
 accounts:
   a: {{connector: folder, path: out/a}}
   b: {{connector: folder, path: out/b}}
@@ -56,18 +58,20 @@ content:
   - {{id: c, body: "Hello {{{{ platform }}}}", link: https://example.org, tags: [x, y]}}
 posts:
 {entries}
-""")
+""",
+    )
     project = load_project(path)
     store = Store(f"sqlite:///{folder / 'plan.db'}")
     now = datetime.now(UTC)
     took, report = _timed(lambda: sync_plan(project, store, now))
     added = report.added  # type: ignore[attr-defined]
-    print(f"sync: {added} publications written ahead in {took:.2f}s "
-          f"({added / took:,.0f} rows/s)")
+    print(f"sync: {added} publications written ahead in {took:.2f}s ({added / took:,.0f} rows/s)")
     took, posts = _timed(lambda: list(plan_posts(project, now, now + timedelta(days=1), 2000)))
     count = len(posts)  # type: ignore[arg-type]
-    print(f"plan: {count} publications rendered and measured in {took:.2f}s "
-          f"({count / took:,.0f} posts/s)")
+    print(
+        f"plan: {count} publications rendered and measured in {took:.2f}s "
+        f"({count / took:,.0f} posts/s)"
+    )
 
 
 def bench_dispatch(folder: Path, posts: int = 300, accounts: int = 4) -> None:
@@ -79,24 +83,32 @@ def bench_dispatch(folder: Path, posts: int = 300, accounts: int = 4) -> None:
             os.environ[f"BENCH_TOKEN_{n}"] = token
         accounts_yaml = "\n".join(
             f"  m{n}: {{connector: mastodon, instance: '{server.url}', "
-            f"access_token: '${{BENCH_TOKEN_{n}}}'}}" for n in range(accounts))
+            f"access_token: '${{BENCH_TOKEN_{n}}}'}}"
+            for n in range(accounts)
+        )
         due = (datetime.now(UTC) - timedelta(seconds=5)).strftime("%Y-%m-%d %H:%M:%S")
         per_account = posts // accounts
         entries = "\n".join(
             f"  - {{id: p{n}, content: c{n % 10}, to: [m{n % accounts}], at: '{due}'}}"
-            for n in range(per_account * accounts))
-        content = "\n".join(f"  - {{id: c{n}, body: 'Post {n} of the benchmark'}}"
-                            for n in range(10))
-        path = _write(folder, f"timezone: UTC\naccounts:\n{accounts_yaml}\ncontent:\n"
-                              f"{content}\nposts:\n{entries}\n")
+            for n in range(per_account * accounts)
+        )
+        content = "\n".join(
+            f"  - {{id: c{n}, body: 'Post {n} of the benchmark'}}" for n in range(10)
+        )
+        path = _write(
+            folder,
+            f"timezone: UTC\naccounts:\n{accounts_yaml}\ncontent:\n{content}\nposts:\n{entries}\n",
+        )
         store = Store(f"sqlite:///{folder / 'dispatch.db'}")
         daemon = Daemon(path, store)
         took, outcomes = _timed(lambda: daemon.run_once(max_rounds=1000))
         published = sum(1 for o in outcomes if o.status == "published")  # type: ignore[attr-defined]
     rate = published / took
-    print(f"dispatch: {published} posts through {accounts} accounts in {took:.2f}s "
-          f"({rate:,.0f} posts/s); raw POSTs {raw:,.0f}/s; "
-          f"crosspost costs {raw / rate:.1f}x a bare request")
+    print(
+        f"dispatch: {published} posts through {accounts} accounts in {took:.2f}s "
+        f"({rate:,.0f} posts/s); raw POSTs {raw:,.0f}/s; "
+        f"crosspost costs {raw / rate:.1f}x a bare request"
+    )
 
 
 def _raw_posts(url: str, tokens: list[str], count: int) -> float:
@@ -125,24 +137,40 @@ def bench_claims(folder: Path, rows: int = 2000, workers: int = 4) -> None:
     for name, url in urls.items():
         store = Store(url)
         now = datetime.now(UTC)
-        store.add_planned([PlannedRow("bench", str(n), "a", "c", now, now + timedelta(hours=1))
-                           for n in range(rows)])
-        claimed: list[int] = []
-        lock = threading.Lock()
+        store.add_planned(
+            [
+                PlannedRow("bench", str(n), "a", "c", now, now + timedelta(hours=1))
+                for n in range(rows)
+            ]
+        )
+        took, claimed = _timed(lambda store=store: _claim_all(store, workers))  # type: ignore[misc]
+        ids: list[int] = claimed  # type: ignore[assignment]
+        duplicates = len(ids) - len(set(ids))
+        print(
+            f"claims ({name}): {len(ids)} rows by {workers} threads in {took:.2f}s "
+            f"({len(ids) / took:,.0f} rows/s), {duplicates} claimed twice"
+        )
 
-        def worker(index: int, store: Store = store) -> None:
-            while True:
-                got = store.claim_due(datetime.now(UTC), f"w{index}", timedelta(minutes=5), 20)
-                if not got:
-                    return
-                with lock:
-                    claimed.extend(r.id for r in got if r.id is not None)
 
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
-        took, _ = _timed(lambda: [t.start() for t in threads] and [t.join() for t in threads])
-        duplicates = len(claimed) - len(set(claimed))
-        print(f"claims ({name}): {len(claimed)} rows by {workers} threads in {took:.2f}s "
-              f"({len(claimed) / took:,.0f} rows/s), {duplicates} claimed twice")
+def _claim_all(store: Store, workers: int) -> list[int]:
+    """Claim until nothing is left, from ``workers`` threads; every id claimed, in order."""
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def worker(index: int) -> None:
+        while True:
+            got = store.claim_due(datetime.now(UTC), f"w{index}", timedelta(minutes=5), 20)
+            if not got:
+                return
+            with lock:
+                claimed.extend(r.id for r in got if r.id is not None)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return claimed
 
 
 BENCHES = {"plan": bench_plan, "dispatch": bench_dispatch, "claims": bench_claims}

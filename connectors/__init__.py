@@ -1,1 +1,1 @@
-"""Built-in platform connectors; each registers through the ``crosspost.connectors`` entry points."""
+"""Built-in platform connectors, registered through the ``crosspost.connectors`` entry points."""

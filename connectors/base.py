@@ -136,7 +136,7 @@ class Unknown(ConnectorError):
 # --------------------------------------------------------------------------- values
 
 
-class Capability(str, enum.Enum):
+class Capability(enum.StrEnum):
     """Optional abilities a connector declares instead of letting callers guess."""
 
     #: Long text can be published as a chain of replies.
@@ -528,9 +528,7 @@ class BaseConnector:
         except OSError:
             return [*problems, f"{item.path}: file not found"]
         if limits.max_media_bytes and size > limits.max_media_bytes:
-            problems.append(
-                f"{item.path.name}: {size} bytes (at most {limits.max_media_bytes})"
-            )
+            problems.append(f"{item.path.name}: {size} bytes (at most {limits.max_media_bytes})")
         return problems
 
     def _check_poll(self, post: RenderedPost, limits: Limits) -> list[str]:
@@ -541,9 +539,7 @@ class BaseConnector:
         problems = []
         options = post.poll.options
         if limits.max_poll_options and len(options) > limits.max_poll_options:
-            problems.append(
-                f"poll has {len(options)} options (at most {limits.max_poll_options})"
-            )
+            problems.append(f"poll has {len(options)} options (at most {limits.max_poll_options})")
         longest = limits.max_poll_option_length
         for option in options:
             if longest and grapheme_length(option) > longest:
@@ -615,9 +611,7 @@ class BaseConnector:
 
     def delete(self, remote_id: str) -> None:
         """Refuse: this platform cannot delete."""
-        raise Rejected(
-            f"{self.name} cannot delete posts", platform=self.name, account=self.account
-        )
+        raise Rejected(f"{self.name} cannot delete posts", platform=self.name, account=self.account)
 
     def find_recent(self, idempotency_key: str, text: str) -> Published | None:
         """Nothing to look in by default: the outcome stays unknown."""

@@ -102,9 +102,7 @@ def _parse_delay(value: str, now: datetime) -> datetime | None:
         return _parse_instant(value, now)
 
 
-def parse_retry_at(
-    headers: Mapping[str, str], now: datetime | None = None
-) -> datetime | None:
+def parse_retry_at(headers: Mapping[str, str], now: datetime | None = None) -> datetime | None:
     """When the platform says we may try again, from whichever header it sent.
 
     Understands ``Retry-After`` (seconds or date), ``X-RateLimit-Reset-After``
@@ -270,8 +268,9 @@ class HttpClient:
                 cls, "the platform answered with a body that is not JSON", response.status_code
             ) from None
 
-    def _error(self, cls: type[ConnectorError], message: str, status: int | None = None,
-               **extra: Any) -> ConnectorError:
+    def _error(
+        self, cls: type[ConnectorError], message: str, status: int | None = None, **extra: Any
+    ) -> ConnectorError:
         return cls(
             self.redact(message),
             platform=self.platform,
@@ -291,7 +290,11 @@ class HttpClient:
         return self._error(Unknown, f"connection lost after sending ({detail}); the post may exist")
 
     def error_for(
-        self, response: requests.Response, *, write: bool, keyed: bool = False,
+        self,
+        response: requests.Response,
+        *,
+        write: bool,
+        keyed: bool = False,
         reason: str | None = None,
     ) -> ConnectorError:
         """The connector error that ``response`` stands for."""
@@ -302,7 +305,9 @@ class HttpClient:
         if status == 429:
             retry_at = parse_retry_at(response.headers, self.clock())
             return self._error(
-                RateLimited, f"rate limited: {reason}", status,
+                RateLimited,
+                f"rate limited: {reason}",
+                status,
                 retry_at=retry_at or self.clock() + DEFAULT_BACKOFF,
             )
         if status >= 500:

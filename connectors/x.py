@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import requests
 from pydantic import SecretStr, model_validator
-from requests_oauthlib import OAuth1  # type: ignore[import-untyped]
+from requests_oauthlib import OAuth1
 
 from connectors.base import (
     AccountMetrics,

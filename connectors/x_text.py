@@ -27,7 +27,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 
-import regex  # type: ignore[import-untyped]  # no stubs; see the report
+import regex
 
 __all__ = ["MAX_WEIGHTED_LENGTH", "URL_WEIGHT", "find_x_urls", "weighted_length"]
 

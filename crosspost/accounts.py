@@ -86,8 +86,15 @@ def _build(
     for variable in sorted(set(missing)):
         key = next((k for k, v in raw.items() if f"${{{variable}}}" in str(v)), None)
         line, column = locate(root, [*prefix, *([key] if key else [])])
-        problems.append(Problem.at(path, line, column, f"accounts.{name}.{key}: environment "
-                                   f"variable {variable} is not set (export it or add it to .env)"))
+        problems.append(
+            Problem.at(
+                path,
+                line,
+                column,
+                f"accounts.{name}.{key}: environment "
+                f"variable {variable} is not set (export it or add it to .env)",
+            )
+        )
     if problems:
         return None, problems
     try:
@@ -98,23 +105,33 @@ def _build(
 
 
 def _literal_secrets(
-    settings_cls: type[ConnectorSettings], raw: dict[str, Any], root: Any, path: Path,
+    settings_cls: type[ConnectorSettings],
+    raw: dict[str, Any],
+    root: Any,
+    path: Path,
     prefix: list[str | int],
 ) -> list[Problem]:
     problems = []
     for field in sorted(secret_fields(settings_cls) & raw.keys()):
         if not REFERENCE.fullmatch(str(raw[field]).strip()):
             line, column = locate(root, [*prefix, field])
-            problems.append(Problem.at(
-                path, line, column,
-                f"{'.'.join(map(str, prefix))}.{field}: secrets go in the environment or .env, "
-                f"not in this file (expected a reference like ${{{field.upper()}}})",
-            ))
+            problems.append(
+                Problem.at(
+                    path,
+                    line,
+                    column,
+                    f"{'.'.join(map(str, prefix))}.{field}: secrets go in the environment or .env, "
+                    f"not in this file (expected a reference like ${{{field.upper()}}})",
+                )
+            )
     return problems
 
 
 def _settings_problems(
-    exc: ValidationError, settings_cls: type[ConnectorSettings], root: Any, path: Path,
+    exc: ValidationError,
+    settings_cls: type[ConnectorSettings],
+    root: Any,
+    path: Path,
     prefix: list[str | int],
 ) -> list[Problem]:
     problems = validation_problems(exc, root, path, prefix)
@@ -128,8 +145,7 @@ def _settings_problems(
             hint = f'; did you mean "{close[0]}"?' if close else ""
             message = f"{message} (expected one of: {', '.join(known)}){hint}"
         # never echo a resolved secret back in an error message
-        fixed.append(Problem(problem.file, problem.line, problem.column,
-                             _without_input(message)))
+        fixed.append(Problem(problem.file, problem.line, problem.column, _without_input(message)))
     return fixed
 
 

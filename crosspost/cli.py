@@ -66,8 +66,10 @@ def _shown(path: str) -> str:
 def print_problems(problems: list[Problem]) -> None:
     """Every problem as ``file:line:column: message`` on stderr."""
     for problem in problems:
-        err.print(f"{_shown(problem.file)}:{problem.line}:{problem.column}: {problem.message}",
-                  markup=False)
+        err.print(
+            f"{_shown(problem.file)}:{problem.line}:{problem.column}: {problem.message}",
+            markup=False,
+        )
 
 
 class _App(click.Group):
@@ -87,21 +89,45 @@ class _App(click.Group):
             ctx.exit(exc.exit_code)
 
 
-@click.group(cls=_App, context_settings={"help_option_names": ["-h", "--help"]},
-             epilog="Example: crosspost -s schedule.yaml check && crosspost daemon")
-@click.option("-s", "--schedule", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("schedule.yaml"), show_default=True, help="The schedule file.")
-@click.option("--database", envvar="CROSSPOST_DATABASE_URL", default=None,
-              help="SQLAlchemy URL [default: sqlite:///<schedule dir>/crosspost.db]")
-@click.option("--log-level", default="WARNING", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
-@click.option("--log-format", default="text", show_default=True,
-              type=click.Choice(["text", "json"]))
+@click.group(
+    cls=_App,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Example: crosspost -s schedule.yaml check && crosspost daemon",
+)
+@click.option(
+    "-s",
+    "--schedule",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("schedule.yaml"),
+    show_default=True,
+    help="The schedule file.",
+)
+@click.option(
+    "--database",
+    envvar="CROSSPOST_DATABASE_URL",
+    default=None,
+    help="SQLAlchemy URL [default: sqlite:///<schedule dir>/crosspost.db]",
+)
+@click.option(
+    "--log-level",
+    default="WARNING",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
+@click.option(
+    "--log-format", default="text", show_default=True, type=click.Choice(["text", "json"])
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(__version__, prog_name="crosspost")
 @click.pass_context
-def cli(ctx: click.Context, schedule: Path, database: str | None, log_level: str,
-        log_format: str, debug: bool) -> None:
+def cli(
+    ctx: click.Context,
+    schedule: Path,
+    database: str | None,
+    log_level: str,
+    log_format: str,
+    debug: bool,
+) -> None:
     """Schedule-as-code cross-posting: one content library, every platform."""
     configure(log_level, log_format)
     ctx.obj = AppContext(schedule, database, debug)
@@ -139,13 +165,19 @@ def check(app: AppContext, as_json: bool) -> None:
     except ConfigError as exc:
         problems, project = exc.problems, None
     if as_json:
-        _print_json({"ok": not problems, "problems": [
-            {**asdict(p), "file": _shown(p.file)} for p in problems]})
+        _print_json(
+            {
+                "ok": not problems,
+                "problems": [{**asdict(p), "file": _shown(p.file)} for p in problems],
+            }
+        )
     else:
         print_problems(problems)
         if not problems and project is not None:
-            out.print(f"ok: {len(project.schedule.posts)} entries, {len(project.accounts)} "
-                      f"accounts, {len(project.content)} content items")
+            out.print(
+                f"ok: {len(project.schedule.posts)} entries, {len(project.accounts)} "
+                f"accounts, {len(project.content)} content items"
+            )
     _exit(EXIT_BAD_INPUT if problems else EXIT_OK)
 
 
@@ -153,8 +185,13 @@ def check(app: AppContext, as_json: bool) -> None:
 
 
 @cli.command(epilog="Example: crosspost plan --until 2d --verbose")
-@click.option("--until", "until", default="7d", show_default=True,
-              help="How far ahead: a duration (90m, 2d, 1w).")
+@click.option(
+    "--until",
+    "until",
+    default="7d",
+    show_default=True,
+    help="How far ahead: a duration (90m, 2d, 1w).",
+)
 @click.option("--limit", default=200, show_default=True, help="Show at most this many.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the rendered text.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
@@ -190,12 +227,15 @@ def _print_plan(posts: list[Any], verbose: bool) -> None:
     for post in posts:
         local = datetime.fromisoformat(post.local)
         length = " + ".join(str(n) for n in post.lengths) or "-"
-        cells = [f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({post.zone})",
-                 f"{datetime.fromisoformat(post.due_at):%Y-%m-%d %H:%M}Z",
-                 post.account, post.content,
-                 f"{length}/{post.limit} {post.unit}"
-                 + (f" ({len(post.parts)} parts)" if len(post.parts) > 1 else "")
-                 + ("  [red]" + "; ".join(post.problems) + "[/red]" if post.problems else "")]
+        cells = [
+            f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({post.zone})",
+            f"{datetime.fromisoformat(post.due_at):%Y-%m-%d %H:%M}Z",
+            post.account,
+            post.content,
+            f"{length}/{post.limit} {post.unit}"
+            + (f" ({len(post.parts)} parts)" if len(post.parts) > 1 else "")
+            + ("  [red]" + "; ".join(post.problems) + "[/red]" if post.problems else ""),
+        ]
         if verbose:
             cells.append("\n— — —\n".join(post.parts))
         table.add_row(*cells)
@@ -212,8 +252,9 @@ def _print_plan(posts: list[Any], verbose: bool) -> None:
 @click.option("--again", is_flag=True, help="Publish even if this exact post went out before.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.pass_obj
-def publish(app: AppContext, content: str, to: str, dry_run: bool, again: bool,
-            as_json: bool) -> None:
+def publish(
+    app: AppContext, content: str, to: str, dry_run: bool, again: bool, as_json: bool
+) -> None:
     """Publish CONTENT (a content id or a Markdown file) now, recorded like any scheduled post.
 
     Running it twice by mistake does not post twice: the same text to the same
@@ -221,8 +262,9 @@ def publish(app: AppContext, content: str, to: str, dry_run: bool, again: bool,
     """
     from crosspost.oneoff import publish_now
 
-    results = publish_now(app.project(), app.store(), content, to, dry_run=dry_run,
-                          again=again, clock=_now)
+    results = publish_now(
+        app.project(), app.store(), content, to, dry_run=dry_run, again=again, clock=_now
+    )
     if as_json:
         _print_json({"publications": [asdict(r) for r in results]})
     else:
@@ -248,10 +290,15 @@ def _print_result(result: Any) -> None:
 
 @cli.command(epilog="Example: crosspost daemon --once   # from cron")
 @click.option("--once", is_flag=True, help="Publish what is due now, then exit.")
-@click.option("--tick", default="5s", show_default=True,
-              help="How often to look for due publications.")
-@click.option("--lease", default="10m", show_default=True,
-              help="How long a claimed publication is held before it counts as abandoned.")
+@click.option(
+    "--tick", default="5s", show_default=True, help="How often to look for due publications."
+)
+@click.option(
+    "--lease",
+    default="10m",
+    show_default=True,
+    help="How long a claimed publication is held before it counts as abandoned.",
+)
 @click.pass_obj
 def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
     """Run the scheduler: publish on time, re-read the schedule when it changes.
@@ -282,11 +329,14 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
 
 
 def _print_outcome(outcome: Any) -> None:
-    style = {"published": "green", "failed": "red", "unknown": "yellow",
-             "missed": "yellow"}.get(outcome.status, "dim")
+    style = {"published": "green", "failed": "red", "unknown": "yellow", "missed": "yellow"}.get(
+        outcome.status, "dim"
+    )
     stamp = datetime.now().astimezone().strftime("%H:%M:%S")
-    out.print(f"{stamp} [{style}]{outcome.status:>9}[/{style}] {outcome.entry} → "
-              f"{outcome.account} {outcome.url or ''}")
+    out.print(
+        f"{stamp} [{style}]{outcome.status:>9}[/{style}] {outcome.entry} → "
+        f"{outcome.account} {outcome.url or ''}"
+    )
     if outcome.error and outcome.status != "published":
         out.print(f"          {outcome.error}", markup=False)
 
@@ -298,12 +348,17 @@ def _print_outcome(outcome: Any) -> None:
 @click.option("--status", "statuses", default="", help="Only these statuses, comma-separated.")
 @click.option("--account", "accounts", default="", help="Only these accounts, comma-separated.")
 @click.option("--limit", default=50, show_default=True, help="Show the newest N (0 = all).")
-@click.option("--all", "show_all", is_flag=True,
-              help="Also show planned publications more than an hour ahead.")
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Also show planned publications more than an hour ahead.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print every publication as JSON.")
 @click.pass_obj
-def status(app: AppContext, statuses: str, accounts: str, limit: int, show_all: bool,
-           as_json: bool) -> None:
+def status(
+    app: AppContext, statuses: str, accounts: str, limit: int, show_all: bool, as_json: bool
+) -> None:
     """Every publication with its state, due time, account, remote id, URL and last error.
 
     Exits 1 when any publication failed, was missed or is unknown.
@@ -313,10 +368,12 @@ def status(app: AppContext, statuses: str, accounts: str, limit: int, show_all: 
     rows = store.publications(_split(statuses), _split(accounts), until=until)
     beat = store.last_heartbeat()
     if as_json:
-        _print_json({
-            "publications": [_status_json(r) for r in rows],
-            "daemon": {"alive_at": beat.alive_at.isoformat() if beat else None},
-        })
+        _print_json(
+            {
+                "publications": [_status_json(r) for r in rows],
+                "daemon": {"alive_at": beat.alive_at.isoformat() if beat else None},
+            }
+        )
     else:
         _print_status(rows[-limit:] if limit else rows, beat, len(rows))
     _exit(EXIT_FAILED if any(r.status in TROUBLE for r in rows) else EXIT_OK)
@@ -328,9 +385,16 @@ def _split(value: str) -> list[str]:
 
 def _status_json(row: Any) -> dict[str, Any]:
     return {
-        "id": row.id, "entry": row.entry, "occurrence": row.occurrence, "account": row.account,
-        "content": row.content_id, "status": row.status, "due_at": row.due_at.isoformat(),
-        "attempts": row.attempts, "remote_id": row.remote_id, "url": row.url,
+        "id": row.id,
+        "entry": row.entry,
+        "occurrence": row.occurrence,
+        "account": row.account,
+        "content": row.content_id,
+        "status": row.status,
+        "due_at": row.due_at.isoformat(),
+        "attempts": row.attempts,
+        "remote_id": row.remote_id,
+        "url": row.url,
         "published_at": row.published_at.isoformat() if row.published_at else None,
         "error": row.error,
     }
@@ -344,15 +408,23 @@ def _print_status(rows: list[Any], beat: Any, total: int) -> None:
         detail = row.url or row.remote_id or ""
         if row.error and row.status != "published":
             detail = row.error
-        table.add_row(str(row.id), f"{row.due_at:%Y-%m-%d %H:%M}", f"{row.entry} {row.occurrence}",
-                      row.account, row.status, detail)
+        table.add_row(
+            str(row.id),
+            f"{row.due_at:%Y-%m-%d %H:%M}",
+            f"{row.entry} {row.occurrence}",
+            row.account,
+            row.status,
+            detail,
+        )
     out.print(table)
     if beat is None:
         out.print("daemon: never ran against this database")
     else:
         ago = int((_now() - beat.alive_at).total_seconds())
-        out.print(f"daemon: last alive {beat.alive_at:%Y-%m-%d %H:%M:%S}Z ({ago}s ago); "
-                  f"{len(rows)} of {total} shown")
+        out.print(
+            f"daemon: last alive {beat.alive_at:%Y-%m-%d %H:%M:%S}Z ({ago}s ago); "
+            f"{len(rows)} of {total} shown"
+        )
 
 
 # --------------------------------------------------------------------------- resolve
@@ -365,8 +437,9 @@ def _print_status(rows: list[Any], beat: Any, total: int) -> None:
 @click.option("--skip", is_flag=True, help="Leave it: do not publish it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the publication as JSON.")
 @click.pass_obj
-def resolve(app: AppContext, publication_id: int, url: str | None, retry: bool, skip: bool,
-            as_json: bool) -> None:
+def resolve(
+    app: AppContext, publication_id: int, url: str | None, retry: bool, skip: bool, as_json: bool
+) -> None:
     """Decide about a publication that is unknown, failed or missed (see crosspost status).
 
     Exactly one of --published URL, --retry or --skip.

@@ -112,8 +112,9 @@ class ContentItem(BaseModel):
         return [m.path if m.path.is_absolute() else base / m.path for m in self.media]
 
 
-_OVERRIDABLE = frozenset({"title", "body", "link", "tags", "media", "poll", "content_warning",
-                          "language", "template"})
+_OVERRIDABLE = frozenset(
+    {"title", "body", "link", "tags", "media", "poll", "content_warning", "language", "template"}
+)
 
 
 def split_front_matter(text: str) -> tuple[str, str, int]:
@@ -168,8 +169,9 @@ def load_library(
     for index, raw in enumerate(inline):
         line, _ = locate(inline_root, ["content", index])
         try:
-            item = ContentItem.model_validate({**dict(raw), "source": str(schedule_path),
-                                               "source_line": line})
+            item = ContentItem.model_validate(
+                {**dict(raw), "source": str(schedule_path), "source_line": line}
+            )
         except ValidationError as exc:
             problems += validation_problems(
                 exc, inline_root, schedule_path, ["content", index], model=ContentItem
@@ -193,6 +195,12 @@ def load_library(
 def _add(items: dict[str, ContentItem], item: ContentItem, problems: list[Problem]) -> None:
     if item.id in items:
         first = items[item.id]
-        problems.append(Problem.at(item.source, item.source_line, 1,
-                                   f'content id "{item.id}" is also defined in {first.source}'))
+        problems.append(
+            Problem.at(
+                item.source,
+                item.source_line,
+                1,
+                f'content id "{item.id}" is also defined in {first.source}',
+            )
+        )
     items[item.id] = item

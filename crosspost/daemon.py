@@ -47,7 +47,9 @@ class _Watch:
     def of(project_path: Path, extra: list[Path]) -> dict[Path, float]:
         stamps = {}
         for path in [project_path, *extra]:
-            candidates = [path] if path.is_file() else sorted(path.rglob("*")) if path.is_dir() else []
+            candidates = (
+                [path] if path.is_file() else sorted(path.rglob("*")) if path.is_dir() else []
+            )
             for file in candidates:
                 try:
                     stamps[file] = file.stat().st_mtime
@@ -111,7 +113,7 @@ class Daemon:
         return _Watch.of(self.schedule_path, extra)
 
     def reload_if_changed(self) -> bool:
-        """Re-read the project if a file changed; keep the last good one if the new one is broken."""
+        """Re-read the project if a file changed; a broken one leaves the last good one running."""
         stamps = self._stamps()
         if stamps == self._watch.stamps:
             return False
@@ -122,7 +124,9 @@ class Daemon:
             log.error("schedule not reloaded, the last good plan keeps running:\n%s", exc)
             return False
         project.adopt_connectors(self.project)
-        changed = {n for n in project.accounts if project.accounts[n] != self.project.accounts.get(n)}
+        changed = {
+            n for n in project.accounts if project.accounts[n] != self.project.accounts.get(n)
+        }
         for name in changed:  # new credentials: try the account again
             self.publisher.held.pop(name, None)
         self.project = project
@@ -192,15 +196,25 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self._scheduler = scheduler
-        scheduler.add_job(self._safe_tick, "interval",
-                          seconds=self.tick_every.total_seconds(),
-                          next_run_time=datetime.now(UTC), id="tick")
+        scheduler.add_job(
+            self._safe_tick,
+            "interval",
+            seconds=self.tick_every.total_seconds(),
+            next_run_time=datetime.now(UTC),
+            id="tick",
+        )
         if self.collect_every is not None:
-            scheduler.add_job(self._safe_collect, "interval", executor="collect",
-                              seconds=self.collect_every.total_seconds(), id="collect",
-                              next_run_time=datetime.now(UTC) + timedelta(seconds=10))
-        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM,
-                                                                          signal.SIGINT)}
+            scheduler.add_job(
+                self._safe_collect,
+                "interval",
+                executor="collect",
+                seconds=self.collect_every.total_seconds(),
+                id="collect",
+                next_run_time=datetime.now(UTC) + timedelta(seconds=10),
+            )
+        previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
         log.info("daemon started on %s", self.schedule_path)
         try:
             scheduler.start()

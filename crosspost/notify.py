@@ -43,18 +43,25 @@ class Notifier:
             if outcome.cause == "credentials":
                 continue  # told once per account by credentials()
             if outcome.status in _WHAT:
-                message = (f"crosspost: {outcome.entry} for {outcome.account} "
-                           f"{_WHAT[outcome.status]}: {outcome.error or 'no details'}. "
-                           f"See `crosspost status --status {outcome.status}`.")
-                self.send(f"publication:{outcome.publication_id}:{outcome.status}",
-                          outcome.status, message)
+                message = (
+                    f"crosspost: {outcome.entry} for {outcome.account} "
+                    f"{_WHAT[outcome.status]}: {outcome.error or 'no details'}. "
+                    f"See `crosspost status --status {outcome.status}`."
+                )
+                self.send(
+                    f"publication:{outcome.publication_id}:{outcome.status}",
+                    outcome.status,
+                    message,
+                )
 
     def credentials(self, held: dict[str, str]) -> None:
         """Report accounts whose credentials stopped working."""
         for account, reason in held.items():
             digest = hashlib.sha256(reason.encode()).hexdigest()[:12]
-            message = (f"crosspost: the credentials of {account} stopped working ({reason}). "
-                       "Its posts are held until its settings change.")
+            message = (
+                f"crosspost: the credentials of {account} stopped working ({reason}). "
+                "Its posts are held until its settings change."
+            )
             self.send(f"credentials:{account}:{digest}", "credentials", message)
 
     def send(self, key: str, kind: str, message: str) -> None:

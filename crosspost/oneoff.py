@@ -41,8 +41,11 @@ def _accounts(project: Project, to: str) -> list[str]:
         members = project.schedule.groups.get(name, [name] if name in project.accounts else None)
         if members is None:
             known = ", ".join(sorted(project.accounts) + sorted(project.schedule.groups))
-            problems.append(Problem.at("--to", 1, 1, f'unknown account or group "{name}" '
-                                       f"(expected one of: {known})"))
+            problems.append(
+                Problem.at(
+                    "--to", 1, 1, f'unknown account or group "{name}" (expected one of: {known})'
+                )
+            )
             continue
         names += [m for m in members if m not in names]
     if problems or not names:
@@ -59,8 +62,14 @@ def _render(project: Project, item: ContentItem, account: str, now: datetime) ->
         raise ConfigError([exc.problem]) from None
     problems = connector.check(post)
     if problems:
-        raise ConfigError([Problem.at(item.source or "content", item.source_line, 1,
-                                      f"{item.id} → {account}: {p}") for p in problems])
+        raise ConfigError(
+            [
+                Problem.at(
+                    item.source or "content", item.source_line, 1, f"{item.id} → {account}: {p}"
+                )
+                for p in problems
+            ]
+        )
     return post
 
 
@@ -86,22 +95,33 @@ def publish_now(
     if dry_run:
         return [OneOffResult(a, item.id, "dry-run", parts=list(p.parts)) for a, p in posts.items()]
     publisher = Publisher(store, project, clock=clock)
-    return [_publish_one(publisher, store, item, account, post, again, now)
-            for account, post in posts.items()]
+    return [
+        _publish_one(publisher, store, item, account, post, again, now)
+        for account, post in posts.items()
+    ]
 
 
-def _publish_one(publisher: Publisher, store: Store, item: ContentItem, account: str,
-                 post: RenderedPost, again: bool, now: datetime) -> OneOffResult:
+def _publish_one(
+    publisher: Publisher,
+    store: Store,
+    item: ContentItem,
+    account: str,
+    post: RenderedPost,
+    again: bool,
+    now: datetime,
+) -> OneOffResult:
     entry = f"{ONE_OFF_PREFIX}{item.id}"
     occurrence = f"again-{now:%Y%m%dT%H%M%S%fZ}" if again else text_hash(post.parts)[:16]
-    row = store.add_oneoff(PlannedRow(entry, occurrence, account, item.id, now,
-                                      now + timedelta(days=1)), now)
+    row = store.add_oneoff(
+        PlannedRow(entry, occurrence, account, item.id, now, now + timedelta(days=1)), now
+    )
     if row is None:
         existing = store.find(entry, occurrence, account)
         assert existing is not None
         if existing.status != Status.PLANNED.value:
-            return OneOffResult(account, item.id, existing.status, existing.url,
-                                _already(existing.status))
+            return OneOffResult(
+                account, item.id, existing.status, existing.url, _already(existing.status)
+            )
         row = existing
     assert row.id is not None
     claimed = store.claim(row.id, publisher.worker_id, publisher.lease, now)
@@ -114,21 +134,23 @@ def _publish_one(publisher: Publisher, store: Store, item: ContentItem, account:
 def _already(status: str) -> str:
     if status == Status.PUBLISHED.value:
         return "already published; nothing sent (use --again to publish it again)"
-    return (f"this exact post was tried before and is {status}; nothing sent "
-            "(see crosspost status, or use --again)")
+    return (
+        f"this exact post was tried before and is {status}; nothing sent "
+        "(see crosspost status, or use --again)"
+    )
 
 
 #: What each decision may be taken on.
 _RESOLVABLE = {
     "published": {Status.UNKNOWN.value, Status.FAILED.value, Status.MISSED.value},
     "retry": {Status.UNKNOWN.value, Status.FAILED.value, Status.MISSED.value},
-    "skip": {Status.UNKNOWN.value, Status.FAILED.value, Status.MISSED.value,
-             Status.PLANNED.value},
+    "skip": {Status.UNKNOWN.value, Status.FAILED.value, Status.MISSED.value, Status.PLANNED.value},
 }
 
 
-def resolve_publication(store: Store, publication_id: int, action: str, url: str | None,
-                        now: datetime) -> Publication:
+def resolve_publication(
+    store: Store, publication_id: int, action: str, url: str | None, now: datetime
+) -> Publication:
     """Record a person's decision about a publication.
 
     Raises:
@@ -136,20 +158,45 @@ def resolve_publication(store: Store, publication_id: int, action: str, url: str
     """
     row = store.get(publication_id)
     if row is None:
-        raise ConfigError([Problem.at("crosspost resolve", 1, 1,
-                                      f"no publication {publication_id} (see crosspost status)")])
+        raise ConfigError(
+            [
+                Problem.at(
+                    "crosspost resolve",
+                    1,
+                    1,
+                    f"no publication {publication_id} (see crosspost status)",
+                )
+            ]
+        )
     if row.status not in _RESOLVABLE[action]:
         allowed = ", ".join(sorted(_RESOLVABLE[action]))
-        raise ConfigError([Problem.at("crosspost resolve", 1, 1,
-                                      f"publication {publication_id} is {row.status}; "
-                                      f"--{action} applies to: {allowed}")])
+        raise ConfigError(
+            [
+                Problem.at(
+                    "crosspost resolve",
+                    1,
+                    1,
+                    f"publication {publication_id} is {row.status}; "
+                    f"--{action} applies to: {allowed}",
+                )
+            ]
+        )
     if action == "published":
-        fields: dict[str, object] = {"status": Status.PUBLISHED.value, "url": url,
-                                     "remote_id": row.remote_id or url, "published_at": now,
-                                     "error": "marked published by hand"}
+        fields: dict[str, object] = {
+            "status": Status.PUBLISHED.value,
+            "url": url,
+            "remote_id": row.remote_id or url,
+            "published_at": now,
+            "error": "marked published by hand",
+        }
     elif action == "retry":
-        fields = {"status": Status.PLANNED.value, "next_attempt_at": None, "due_at": now,
-                  "expires_at": now + timedelta(hours=1), "error": None}
+        fields = {
+            "status": Status.PLANNED.value,
+            "next_attempt_at": None,
+            "due_at": now,
+            "expires_at": now + timedelta(hours=1),
+            "error": None,
+        }
     else:
         fields = {"status": Status.CANCELLED.value, "error": "skipped by hand"}
     resolved = store.resolve(publication_id, now, **fields)

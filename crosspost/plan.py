@@ -111,14 +111,30 @@ def cron_trigger(expression: str, zone: ZoneInfo, end: datetime | None = None) -
     if re.search(r"[a-z]", weekday, re.IGNORECASE) is None or weekday == "*":
         weekday = _cron_day_of_week(weekday)
     if either:
-        return OrTrigger([
-            CronTrigger(minute=minute, hour=hour, day=day, month=month, timezone=zone,
-                        end_date=end),
-            CronTrigger(minute=minute, hour=hour, month=month, day_of_week=weekday,
-                        timezone=zone, end_date=end),
-        ])
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday,
-                       timezone=zone, end_date=end)
+        return OrTrigger(
+            [
+                CronTrigger(
+                    minute=minute, hour=hour, day=day, month=month, timezone=zone, end_date=end
+                ),
+                CronTrigger(
+                    minute=minute,
+                    hour=hour,
+                    month=month,
+                    day_of_week=weekday,
+                    timezone=zone,
+                    end_date=end,
+                ),
+            ]
+        )
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=weekday,
+        timezone=zone,
+        end_date=end,
+    )
 
 
 def trigger_for(post: PostSpec, zone: ZoneInfo) -> BaseTrigger:
@@ -136,8 +152,12 @@ def trigger_for(post: PostSpec, zone: ZoneInfo) -> BaseTrigger:
     # An interval is elapsed time: computed in UTC so that DST changes neither
     # stretch nor skip it (use cron for "same wall-clock time every day").
     start = _aware(post.start or _GRID_ORIGIN, zone).astimezone(UTC)
-    return IntervalTrigger(seconds=max(1, int(post.every.total_seconds())), start_date=start,
-                           end_date=end.astimezone(UTC) if end else None, timezone=UTC)
+    return IntervalTrigger(
+        seconds=max(1, int(post.every.total_seconds())),
+        start_date=start,
+        end_date=end.astimezone(UTC) if end else None,
+        timezone=UTC,
+    )
 
 
 def occurrences(

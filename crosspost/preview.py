@@ -45,17 +45,24 @@ def _zone(project: Project, post: PostSpec) -> str:
     return str(post.timezone or project.schedule.timezone)
 
 
-def _render(project: Project, post: PostSpec, account: str, occurrence: Occurrence
-            ) -> RenderedPost:
+def _render(project: Project, post: PostSpec, account: str, occurrence: Occurrence) -> RenderedPost:
     connector = project.connector(account)
-    target = Target(account, connector.name, post.id, occurrence.local, post.utm,
-                    post.thread == "auto", post.numbering)
+    target = Target(
+        account,
+        connector.name,
+        post.id,
+        occurrence.local,
+        post.utm,
+        post.thread == "auto",
+        post.numbering,
+    )
     item = project.resolve_content(post.content)
     return project.renderer.render(item, target, connector)
 
 
-def plan_posts(project: Project, start: datetime, end: datetime, limit: int | None = None
-               ) -> Iterator[PlannedPost]:
+def plan_posts(
+    project: Project, start: datetime, end: datetime, limit: int | None = None
+) -> Iterator[PlannedPost]:
     """Upcoming publications in due order, rendered and measured."""
     rows = []
     for post in project.schedule.posts:
@@ -69,8 +76,7 @@ def plan_posts(project: Project, start: datetime, end: datetime, limit: int | No
         yield _planned(project, post, account, occurrence)
 
 
-def _planned(project: Project, post: PostSpec, account: str, occurrence: Occurrence
-             ) -> PlannedPost:
+def _planned(project: Project, post: PostSpec, account: str, occurrence: Occurrence) -> PlannedPost:
     connector = project.connector(account)
     limits = getattr(connector, "effective_limits", connector.limits)
     try:
@@ -79,11 +85,19 @@ def _planned(project: Project, post: PostSpec, account: str, occurrence: Occurre
     except RenderError as exc:
         parts, problems = [], [str(exc.problem)]
     return PlannedPost(
-        entry=post.id, occurrence=occurrence.key, account=account, platform=connector.name,
-        content=post.content, due_at=occurrence.due_at.isoformat(),
-        local=occurrence.local.isoformat(), zone=_zone(project, post),
-        lengths=[connector.measure(p) for p in parts], limit=limits.max_length,
-        unit=limits.unit, parts=parts, problems=problems,
+        entry=post.id,
+        occurrence=occurrence.key,
+        account=account,
+        platform=connector.name,
+        content=post.content,
+        due_at=occurrence.due_at.isoformat(),
+        local=occurrence.local.isoformat(),
+        zone=_zone(project, post),
+        lengths=[connector.measure(p) for p in parts],
+        limit=limits.max_length,
+        unit=limits.unit,
+        parts=parts,
+        problems=problems,
     )
 
 
@@ -111,8 +125,9 @@ def check_project(project: Project, now: datetime) -> list[Problem]:
     return problems
 
 
-def _check_entry(project: Project, index: int, post: PostSpec, occurrence: Occurrence
-                 ) -> list[Problem]:
+def _check_entry(
+    project: Project, index: int, post: PostSpec, occurrence: Occurrence
+) -> list[Problem]:
     problems = []
     line = project.line_of("posts", index)
     for account in project.targets[post.id]:
@@ -123,9 +138,13 @@ def _check_entry(project: Project, index: int, post: PostSpec, occurrence: Occur
             continue
         connector = project.connector(account)
         for reason in connector.check(rendered):
-            problems.append(Problem.at(
-                project.path, line, 1,
-                f"posts.{index} ({post.id} → {account}, due {occurrence.local:%Y-%m-%d %H:%M %Z}): "
-                f"{reason}",
-            ))
+            problems.append(
+                Problem.at(
+                    project.path,
+                    line,
+                    1,
+                    f"posts.{index} ({post.id} → {account}, "
+                    f"due {occurrence.local:%Y-%m-%d %H:%M %Z}): {reason}",
+                )
+            )
     return problems

@@ -93,8 +93,9 @@ class Project:
                 return load_markdown(path, self.base_dir)
         close = difflib.get_close_matches(reference, sorted(self.content), n=1)
         hint = f'; did you mean "{close[0]}"?' if close else ""
-        raise ConfigError([Problem.at(self.path, 1, 1,
-                                      f'no content "{reference}" (an id or a .md file){hint}')])
+        raise ConfigError(
+            [Problem.at(self.path, 1, 1, f'no content "{reference}" (an id or a .md file){hint}')]
+        )
 
 
 def load_project(path: Path, secrets: SecretSource | None = None) -> Project:
@@ -134,13 +135,20 @@ def _group_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Probl
     for group, members in schedule.groups.items():
         if group in schedule.accounts:
             line, column = locate(root, ["groups", group])
-            problems.append(Problem.at(path, line, column,
-                                       f'groups.{group}: "{group}" is also an account name'))
+            problems.append(
+                Problem.at(path, line, column, f'groups.{group}: "{group}" is also an account name')
+            )
         for index, member in enumerate(members):
             if member not in schedule.accounts:
                 line, column = locate(root, ["groups", group, index])
-                problems.append(Problem.at(path, line, column, f"groups.{group}.{index}: "
-                                           + _unknown_account(member, schedule)))
+                problems.append(
+                    Problem.at(
+                        path,
+                        line,
+                        column,
+                        f"groups.{group}.{index}: " + _unknown_account(member, schedule),
+                    )
+                )
     return problems
 
 
@@ -163,8 +171,11 @@ def _targets(
             members = schedule.groups.get(name, [name] if name in schedule.accounts else None)
             if members is None:
                 line, column = locate(root, ["posts", index, "to", position])
-                problems.append(Problem.at(path, line, column, f"posts.{index}.to: "
-                                           + _unknown_account(name, schedule)))
+                problems.append(
+                    Problem.at(
+                        path, line, column, f"posts.{index}.to: " + _unknown_account(name, schedule)
+                    )
+                )
                 continue
             names += [m for m in members if m not in names]
         targets[post.id] = names
@@ -185,8 +196,11 @@ def _content_problems(
             close = difflib.get_close_matches(reference, sorted(content), n=1)
             hint = f'; did you mean "{close[0]}"?' if close else ""
         line, column = locate(root, ["posts", index, "content"])
-        problems.append(Problem.at(path, line, column,
-                                   f'posts.{index}.content: unknown content "{reference}"{hint}'))
+        problems.append(
+            Problem.at(
+                path, line, column, f'posts.{index}.content: unknown content "{reference}"{hint}'
+            )
+        )
     return problems
 
 
@@ -209,6 +223,9 @@ def _notify_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Prob
     for index, name in enumerate(schedule.notify.to):
         if name not in schedule.accounts and name not in schedule.groups:
             line, column = locate(root, ["notify", "to", index])
-            problems.append(Problem.at(path, line, column, f"notify.to.{index}: "
-                                       + _unknown_account(name, schedule)))
+            problems.append(
+                Problem.at(
+                    path, line, column, f"notify.to.{index}: " + _unknown_account(name, schedule)
+                )
+            )
     return problems

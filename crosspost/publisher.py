@@ -129,8 +129,13 @@ class Publisher:
         outcomes = [self._lease_expired(row) for row in self.store.expire_leases(now)]
         outcomes += self._reconcile_unknown(now)
         for row in self.store.expire_missed(now):
-            log.warning("missed: %s %s for %s (due %s)", row.entry, row.occurrence,
-                        row.account, row.due_at.isoformat())
+            log.warning(
+                "missed: %s %s for %s (due %s)",
+                row.entry,
+                row.occurrence,
+                row.account,
+                row.due_at.isoformat(),
+            )
             outcomes.append(_outcome(row, Status.MISSED, error=row.error))
         rows = self.store.claim_due(now, self.worker_id, self.lease, limit, self._blocked(now))
         by_account: dict[str, list[Publication]] = defaultdict(list)
@@ -177,8 +182,14 @@ class Publisher:
         """Give back a claimed row that was not tried (stop requested, account paused)."""
         assert row.id is not None
         retry_at = self.paused.get(row.account)
-        self.store.finish(row.id, self.worker_id, self.clock(), status=Status.PLANNED.value,
-                          attempts=max(row.attempts - 1, 0), next_attempt_at=retry_at)
+        self.store.finish(
+            row.id,
+            self.worker_id,
+            self.clock(),
+            status=Status.PLANNED.value,
+            attempts=max(row.attempts - 1, 0),
+            next_attempt_at=retry_at,
+        )
         return _outcome(row, Status.PLANNED)
 
     # -- one publication ----------------------------------------------------
@@ -193,8 +204,9 @@ class Publisher:
         key = idempotency_key(row.entry, row.occurrence, row.account)
         assert row.id is not None
         if not self.store.start_sending(row.id, self.worker_id, self.clock(), self.lease):
-            log.error("lost the lease on %s for %s before sending; not sent", row.entry,
-                      row.account)
+            log.error(
+                "lost the lease on %s for %s before sending; not sent", row.entry, row.account
+            )
             return _outcome(row, Status.PUBLISHING)
         try:
             published = connector.publish(post, key)
@@ -211,7 +223,7 @@ class Publisher:
         entry = self.project.post(row.entry)
         account = self.project.accounts[row.account]
         item = item or self.project.resolve_content(row.content_id)
-        zone = (entry.timezone if entry and entry.timezone else self.project.schedule.timezone)
+        zone = entry.timezone if entry and entry.timezone else self.project.schedule.timezone
         target = Target(
             account=row.account,
             platform=account.platform,
@@ -223,8 +235,9 @@ class Publisher:
         )
         return self.project.renderer.render(item, target, self.project.connector(row.account))
 
-    def _handle_error(self, row: Publication, post: RenderedPost, key: str,
-                      error: ConnectorError) -> Outcome:
+    def _handle_error(
+        self, row: Publication, post: RenderedPost, key: str, error: ConnectorError
+    ) -> Outcome:
         if error.partial is not None:
             note = f"thread incomplete, later parts failed: {error}"
             return self._record_published(row, error.partial, text_hash(post.parts), note)
@@ -245,9 +258,15 @@ class Publisher:
         assert row.id is not None
         self.paused[row.account] = error.retry_at
         log.warning("%s is rate limited until %s", row.account, error.retry_at.isoformat())
-        self.store.finish(row.id, self.worker_id, self.clock(), status=Status.PLANNED.value,
-                          next_attempt_at=error.retry_at, attempts=max(row.attempts - 1, 0),
-                          error=str(error))
+        self.store.finish(
+            row.id,
+            self.worker_id,
+            self.clock(),
+            status=Status.PLANNED.value,
+            next_attempt_at=error.retry_at,
+            attempts=max(row.attempts - 1, 0),
+            error=str(error),
+        )
         return _outcome(row, Status.PLANNED, error=str(error))
 
     def _retry_or_fail(self, row: Publication, error: ConnectorError) -> Outcome:
@@ -255,10 +274,21 @@ class Publisher:
         if row.attempts >= self.max_attempts:
             return self._record_failure(row, f"gave up after {row.attempts} attempts: {error}")
         delay = self._backoff(row.attempts)
-        log.warning("%s for %s failed (%s); retrying in %ss", row.entry, row.account, error,
-                    int(delay.total_seconds()))
-        self.store.finish(row.id, self.worker_id, self.clock(), status=Status.PLANNED.value,
-                          next_attempt_at=self.clock() + delay, error=str(error))
+        log.warning(
+            "%s for %s failed (%s); retrying in %ss",
+            row.entry,
+            row.account,
+            error,
+            int(delay.total_seconds()),
+        )
+        self.store.finish(
+            row.id,
+            self.worker_id,
+            self.clock(),
+            status=Status.PLANNED.value,
+            next_attempt_at=self.clock() + delay,
+            error=str(error),
+        )
         return _outcome(row, Status.PLANNED, error=str(error))
 
     def _backoff(self, attempts: int) -> timedelta:
@@ -269,8 +299,12 @@ class Publisher:
     def _reconcile(self, row: Publication, post: RenderedPost, key: str, reason: str) -> Outcome:
         found = self.find_existing(row, post, key)
         if found is not None:
-            log.info("reconciled %s for %s: it did go out (%s)", row.entry, row.account,
-                     found.url or found.remote_id)
+            log.info(
+                "reconciled %s for %s: it did go out (%s)",
+                row.entry,
+                row.account,
+                found.url or found.remote_id,
+            )
             return self._record_published(row, found, text_hash(post.parts))
         log.error("outcome unknown for %s on %s: %s", row.entry, row.account, reason)
         return self._finish(row, Status.UNKNOWN, error=reason)
@@ -321,25 +355,37 @@ class Publisher:
             post = self.render(row)
         except (RenderError, ConfigError, KeyError):
             return None
-        found = self.find_existing(row, post, idempotency_key(row.entry, row.occurrence,
-                                                              row.account))
+        found = self.find_existing(
+            row, post, idempotency_key(row.entry, row.occurrence, row.account)
+        )
         if found is None:
             return None
         assert row.id is not None
-        log.info("reconciled %s for %s: it did go out (%s)", row.entry, row.account,
-                 found.url or found.remote_id)
-        self.store.resolve(row.id, self.clock(), status=Status.PUBLISHED.value, error=None,
-                           **_published_fields(found, text_hash(post.parts)))
+        log.info(
+            "reconciled %s for %s: it did go out (%s)",
+            row.entry,
+            row.account,
+            found.url or found.remote_id,
+        )
+        self.store.resolve(
+            row.id,
+            self.clock(),
+            status=Status.PUBLISHED.value,
+            error=None,
+            **_published_fields(found, text_hash(post.parts)),
+        )
         return _outcome(row, Status.PUBLISHED, url=found.url)
 
     # -- recording ----------------------------------------------------------
 
-    def _record_published(self, row: Publication, published: Published, digest: str,
-                          note: str | None = None) -> Outcome:
+    def _record_published(
+        self, row: Publication, published: Published, digest: str, note: str | None = None
+    ) -> Outcome:
         fields = _published_fields(published, digest)
         outcome = self._finish(row, Status.PUBLISHED, error=note, **fields)
-        log.info("published %s to %s: %s", row.entry, row.account,
-                 published.url or published.remote_id)
+        log.info(
+            "published %s to %s: %s", row.entry, row.account, published.url or published.remote_id
+        )
         return outcome
 
     def _record_failure(self, row: Publication, reason: str) -> Outcome:
@@ -348,14 +394,24 @@ class Publisher:
 
     def _finish(self, row: Publication, status: Status, **fields: object) -> Outcome:
         assert row.id is not None
-        recorded = self.store.finish(row.id, self.worker_id, self.clock(), status=status.value,
-                                     next_attempt_at=None, **fields)
+        recorded = self.store.finish(
+            row.id,
+            self.worker_id,
+            self.clock(),
+            status=status.value,
+            next_attempt_at=None,
+            **fields,
+        )
         if not recorded:
             log.error("lost the lease on %s %s before recording %s", row.entry, row.account, status)
         url = fields.get("url")
         error = fields.get("error")
-        return _outcome(row, status, url=url if isinstance(url, str) else None,
-                        error=error if isinstance(error, str) else None)
+        return _outcome(
+            row,
+            status,
+            url=url if isinstance(url, str) else None,
+            error=error if isinstance(error, str) else None,
+        )
 
 
 def _published_fields(published: Published, digest: str) -> dict[str, object]:
@@ -368,8 +424,8 @@ def _published_fields(published: Published, digest: str) -> dict[str, object]:
     }
 
 
-def _outcome(row: Publication, status: Status, url: str | None = None,
-             error: str | None = None) -> Outcome:
+def _outcome(
+    row: Publication, status: Status, url: str | None = None, error: str | None = None
+) -> Outcome:
     assert row.id is not None
     return Outcome(row.id, row.entry, row.account, status.value, url or row.url, error)
-

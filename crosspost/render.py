@@ -83,8 +83,12 @@ def utm(
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     present = {key for key, _ in query}
-    wanted = {"utm_source": source, "utm_medium": medium, "utm_campaign": campaign,
-              "utm_content": content}
+    wanted = {
+        "utm_source": source,
+        "utm_medium": medium,
+        "utm_campaign": campaign,
+        "utm_content": content,
+    }
     query += [(k, v) for k, v in wanted.items() if v and k not in present]
     return urlunsplit(parts._replace(query=urlencode(query)))
 
@@ -113,8 +117,9 @@ class Renderer:
         self.templates_dir = templates_dir
         self.base_dir = base_dir
         self.env = SandboxedEnvironment(
-            loader=ChoiceLoader([FileSystemLoader(str(templates_dir)),
-                                 DictLoader({_BUILTIN_NAME: BUILTIN_DEFAULT})]),
+            loader=ChoiceLoader(
+                [FileSystemLoader(str(templates_dir)), DictLoader({_BUILTIN_NAME: BUILTIN_DEFAULT})]
+            ),
             undefined=StrictUndefined,
             autoescape=False,
             keep_trailing_newline=False,
@@ -133,8 +138,14 @@ class Renderer:
         try:
             return self.env.select_template(candidates)
         except TemplateSyntaxError as exc:
-            raise RenderError(Problem.at(self._shown(exc.filename or exc.name or name),
-                                         exc.lineno, 1, f"template syntax: {exc.message}")) from None
+            raise RenderError(
+                Problem.at(
+                    self._shown(exc.filename or exc.name or name),
+                    exc.lineno,
+                    1,
+                    f"template syntax: {exc.message}",
+                )
+            ) from None
 
     def render_text(self, item: ContentItem, target: Target) -> str:
         """The text of ``item`` for ``target``, before any thread splitting.
@@ -163,10 +174,13 @@ class Renderer:
             content_id=item.id,
             title=item.title,
             link=self._link(item, target),
-            media=tuple(MediaItem(path, m.alt, m.mime_type) for m, path in
-                        zip(item.media, item.media_paths(self._item_dir(item)), strict=True)),
+            media=tuple(
+                MediaItem(path, m.alt, m.mime_type)
+                for m, path in zip(item.media, item.media_paths(self._item_dir(item)), strict=True)
+            ),
             poll=Poll(tuple(item.poll.options), item.poll.duration, item.poll.multiple)
-            if item.poll else None,
+            if item.poll
+            else None,
             content_warning=item.content_warning,
             language=item.language,
             options=options,
@@ -174,7 +188,9 @@ class Renderer:
 
     # -- helpers -------------------------------------------------------------
 
-    def _split(self, text: str, item: ContentItem, target: Target, connector: Connector) -> list[str]:
+    def _split(
+        self, text: str, item: ContentItem, target: Target, connector: Connector
+    ) -> list[str]:
         limits = getattr(connector, "effective_limits", connector.limits)
         limit = limits.max_length
         if item.content_warning:  # the warning is repeated on every part and counts with it
@@ -221,8 +237,11 @@ class Renderer:
             return str(path.relative_to(self.base_dir))
         if filename == _BUILTIN_NAME:
             return filename
-        return str(self.templates_dir.relative_to(self.base_dir) / filename) \
-            if self.templates_dir.is_relative_to(self.base_dir) else filename
+        return (
+            str(self.templates_dir.relative_to(self.base_dir) / filename)
+            if self.templates_dir.is_relative_to(self.base_dir)
+            else filename
+        )
 
     def _runtime_problem(self, exc: TemplateError, template: Template) -> Problem:
         name = template.filename or template.name or "?"

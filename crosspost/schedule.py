@@ -242,7 +242,13 @@ def _duplicate_post_ids(schedule: ScheduleFile, root: Any, path: Path) -> list[P
     for index, post in enumerate(schedule.posts):
         if post.id in seen:
             line, column = locate(root, ["posts", index, "id"])
-            problems.append(Problem.at(path, line, column, f'posts.{index}.id: "{post.id}" '
-                                       "is used twice (ids must be unique)"))
+            problems.append(
+                Problem.at(
+                    path,
+                    line,
+                    column,
+                    f'posts.{index}.id: "{post.id}" is used twice (ids must be unique)',
+                )
+            )
         seen.add(post.id)
     return problems

@@ -60,12 +60,14 @@ class SecretSource:
         """``value`` with every ``${NAME}`` replaced; also the names that were not found."""
         missing: list[str] = []
         if isinstance(value, str):
+
             def substitute(match: re.Match[str]) -> str:
                 found = self.get(match.group(1))
                 if found is None:
                     missing.append(match.group(1))
                     return ""
                 return found
+
             return REFERENCE.sub(substitute, value), missing
         if isinstance(value, Mapping):
             resolved = {}

@@ -66,8 +66,9 @@ def sync_plan(
         zone = post.timezone or project.schedule.timezone
         # Computed from a little earlier than needed: a wall time skipped by
         # spring-forward is only produced when the search starts before the gap.
-        found = occurrences(post, zone, min(start, now - _DST_LOOKBACK), now + horizon,
-                            MAX_PER_SYNC)
+        found = occurrences(
+            post, zone, min(start, now - _DST_LOOKBACK), now + horizon, MAX_PER_SYNC
+        )
         accounts = project.targets[post.id]
         new = [o for o in found if o.due_at >= start]
         added += store.add_planned(_rows(post, new, accounts), now)

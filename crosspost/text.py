@@ -128,8 +128,9 @@ class _Boundary(enum.IntEnum):
 
 
 def _protected(text: str) -> list[Span]:
-    return sorted(find_urls(text) + _spans(MENTION_RE, text) + _spans(HASHTAG_RE, text),
-                  key=lambda s: s.start)
+    return sorted(
+        find_urls(text) + _spans(MENTION_RE, text) + _spans(HASHTAG_RE, text), key=lambda s: s.start
+    )
 
 
 def _boundaries(text: str) -> tuple[list[int], list[_Boundary]]:
@@ -219,9 +220,7 @@ def _last_fitting(
     return best
 
 
-def thread_parts(
-    text: str, limit: int, measure: Measure, *, numbering: bool = False
-) -> list[str]:
+def thread_parts(text: str, limit: int, measure: Measure, *, numbering: bool = False) -> list[str]:
     """The posts of a thread for ``text``: stripped segments, optionally numbered ``1/3``.
 
     With numbering, room for the widest counter is kept in every part.
@@ -232,9 +231,7 @@ def thread_parts(
         return [s.strip() for s in split_text(text, limit, measure) if s.strip()]
     reserve = 0
     while True:  # the counter's width depends on how many parts there are
-        segments = [
-            s.strip() for s in split_text(text, limit - reserve, measure) if s.strip()
-        ]
+        segments = [s.strip() for s in split_text(text, limit - reserve, measure) if s.strip()]
         total = len(segments)
         needed = measure(f"\n\n{total}/{total}")
         if needed <= reserve or limit - needed <= 0:

@@ -131,8 +131,6 @@ def test_unique_key_entry_occurrence_account(store: Store) -> None:
     assert as_utc(store.find("launch", "2026-03-01T12:00", "alpha").due_at) == T0  # type: ignore[union-attr]
 
 
-
-
 def test_add_planned_returns_how_many_rows_were_new(
     store: Store, request: pytest.FixtureRequest
 ) -> None:

@@ -90,8 +90,13 @@ class Store:
             return 0
         now = now or _now()
         values = [
-            {**row.__dict__, "status": Status.PLANNED.value, "attempts": 0,
-             "created_at": now, "updated_at": now}
+            {
+                **row.__dict__,
+                "status": Status.PLANNED.value,
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
             for row in rows
         ]
         table = Publication.__table__  # type: ignore[attr-defined]
@@ -141,9 +146,11 @@ class Store:
     def planned_entries(self) -> set[str]:
         """Entries that still have planned rows."""
         with self._session() as session:
-            query = select(Publication.entry).where(
-                col(Publication.status) == Status.PLANNED.value
-            ).distinct()
+            query = (
+                select(Publication.entry)
+                .where(col(Publication.status) == Status.PLANNED.value)
+                .distinct()
+            )
             return set(session.exec(query).all())
 
     def add_oneoff(self, row: PlannedRow, now: datetime | None = None) -> Publication | None:
@@ -161,9 +168,12 @@ class Store:
             col(Publication.attempts) == 0,
             col(Publication.expires_at) < now,
         )
-        return self._transition(condition, Status.MISSED, now,
-                                "its time passed while crosspost was not running "
-                                "(later than the entry's grace allows)")
+        return self._transition(
+            condition,
+            Status.MISSED,
+            now,
+            "its time passed while crosspost was not running (later than the entry's grace allows)",
+        )
 
     def expire_leases(self, now: datetime) -> list[Publication]:
         """Rows left ``publishing`` by a worker that died.
@@ -176,28 +186,40 @@ class Store:
             col(Publication.claimed_until) < now,
         )
         self._unclaim_unsent(and_(expired, col(Publication.send_started_at).is_(None)), now)
-        return self._transition(expired, Status.UNKNOWN, now,
-                                "the worker stopped while publishing; it may have gone out")
+        return self._transition(
+            expired,
+            Status.UNKNOWN,
+            now,
+            "the worker stopped while publishing; it may have gone out",
+        )
 
     def _unclaim_unsent(self, condition: Any, now: datetime) -> None:
         statement = (
             update(Publication)
             .where(condition)
-            .values(status=Status.PLANNED.value, claimed_by=None, claimed_until=None,
-                    attempts=col(Publication.attempts) - 1, updated_at=now)
+            .values(
+                status=Status.PLANNED.value,
+                claimed_by=None,
+                claimed_until=None,
+                attempts=col(Publication.attempts) - 1,
+                updated_at=now,
+            )
         )
         with self._session() as session:
             session.execute(statement)
             session.commit()
 
-    def start_sending(self, publication_id: int, worker: str, now: datetime,
-                      lease: timedelta) -> bool:
+    def start_sending(
+        self, publication_id: int, worker: str, now: datetime, lease: timedelta
+    ) -> bool:
         """Mark that the request is about to leave (and renew the lease); False if not ours."""
         statement = (
             update(Publication)
-            .where(col(Publication.id) == publication_id,
-                   col(Publication.status) == Status.PUBLISHING.value,
-                   col(Publication.claimed_by) == worker)
+            .where(
+                col(Publication.id) == publication_id,
+                col(Publication.status) == Status.PUBLISHING.value,
+                col(Publication.claimed_by) == worker,
+            )
             .values(send_started_at=now, claimed_until=now + lease, updated_at=now)
         )
         with self._session() as session:
@@ -215,8 +237,9 @@ class Store:
             )
             return session.exec(query).first() is not None
 
-    def _transition(self, condition: Any, status: Status, now: datetime,
-                    error: str) -> list[Publication]:
+    def _transition(
+        self, condition: Any, status: Status, now: datetime, error: str
+    ) -> list[Publication]:
         query = select(Publication).where(condition)
         if not is_sqlite(self.engine):
             query = query.with_for_update(skip_locked=True)
@@ -243,8 +266,10 @@ class Store:
             .where(
                 col(Publication.status) == Status.PLANNED.value,
                 col(Publication.due_at) <= now,
-                or_(col(Publication.next_attempt_at).is_(None),
-                    col(Publication.next_attempt_at) <= now),
+                or_(
+                    col(Publication.next_attempt_at).is_(None),
+                    col(Publication.next_attempt_at) <= now,
+                ),
                 or_(col(Publication.attempts) > 0, col(Publication.expires_at) >= now),
                 col(Publication.account).not_in(list(skip_accounts)),
             )
@@ -270,8 +295,10 @@ class Store:
     ) -> Publication | None:
         """Lease one planned publication to ``worker`` (``crosspost publish``)."""
         with self._session() as session:
-            query = select(Publication).where(col(Publication.id) == publication_id,
-                                              col(Publication.status) == Status.PLANNED.value)
+            query = select(Publication).where(
+                col(Publication.id) == publication_id,
+                col(Publication.status) == Status.PLANNED.value,
+            )
             if not is_sqlite(self.engine):
                 query = query.with_for_update()
             row = session.exec(query).first()
@@ -294,9 +321,11 @@ class Store:
         values = {"claimed_by": None, "claimed_until": None, "updated_at": now, **fields}
         statement = (
             update(Publication)
-            .where(col(Publication.id) == publication_id,
-                   col(Publication.status) == Status.PUBLISHING.value,
-                   col(Publication.claimed_by) == worker)
+            .where(
+                col(Publication.id) == publication_id,
+                col(Publication.status) == Status.PUBLISHING.value,
+                col(Publication.claimed_by) == worker,
+            )
             .values(**values)
         )
         with self._session() as session:
@@ -321,9 +350,11 @@ class Store:
     def find(self, entry: str, occurrence: str, account: str) -> Publication | None:
         """The publication with this key."""
         with self._session() as session:
-            query = select(Publication).where(col(Publication.entry) == entry,
-                                              col(Publication.occurrence) == occurrence,
-                                              col(Publication.account) == account)
+            query = select(Publication).where(
+                col(Publication.entry) == entry,
+                col(Publication.occurrence) == occurrence,
+                col(Publication.account) == account,
+            )
             return session.exec(query).first()
 
     def get(self, publication_id: int) -> Publication | None:
@@ -349,8 +380,9 @@ class Store:
         if until is not None:
             query = query.where(col(Publication.due_at) < until)
         with self._session() as session:
-            return list(session.exec(query.order_by(col(Publication.due_at),
-                                                    col(Publication.id))).all())
+            return list(
+                session.exec(query.order_by(col(Publication.due_at), col(Publication.id))).all()
+            )
 
     def counts(self) -> dict[str, int]:
         """How many publications are in each status."""
@@ -379,7 +411,9 @@ class Store:
         """When ``account`` last had something published."""
         with self._session() as session:
             query = select(func.max(Publication.published_at)).where(
-                col(Publication.account) == account, col(Publication.status) == Status.PUBLISHED.value)
+                col(Publication.account) == account,
+                col(Publication.status) == Status.PUBLISHED.value,
+            )
             value = session.exec(query).first()
         return _utc(value)
 
@@ -397,8 +431,9 @@ class Store:
         """Record that ``key`` was reported; False if it already was (tell people once)."""
         table = Notification.__table__  # type: ignore[attr-defined]
         with self._session() as session:
-            new = insert_new(session, table, [{"key": key, "sent_at": now, "message": message}],
-                             ["key"])
+            new = insert_new(
+                session, table, [{"key": key, "sent_at": now, "message": message}], ["key"]
+            )
             session.commit()
         return bool(new)
 

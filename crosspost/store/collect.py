@@ -250,8 +250,9 @@ def save_inbox(
         links = _publication_links(session, account, {i.in_reply_to for i in items} - {None})
         values = [_interaction(account, platform, item, links, now) for item in items]
         table = Interaction.__table__  # type: ignore[attr-defined]
-        inserted = sum(insert_new(session, table, [value], ["account", "remote_id"])
-                       for value in values)
+        inserted = sum(
+            insert_new(session, table, [value], ["account", "remote_id"]) for value in values
+        )
         if cursor is not None:
             _set_cursor(session, account, kind, cursor, now)
         session.commit()

@@ -46,8 +46,12 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy's "begin" event decide how transactions start (see below).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000",
-                   "foreign_keys=ON"):
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "busy_timeout=30000",
+        "foreign_keys=ON",
+    ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
@@ -58,9 +62,7 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def insert_new(
-    session: Any, table: Table, values: list[dict[str, Any]], key: list[str]
-) -> int:
+def insert_new(session: Any, table: Table, values: list[dict[str, Any]], key: list[str]) -> int:
     """Insert the rows whose ``key`` is not taken yet; return how many were new.
 
     Counted with ``RETURNING`` because ``rowcount`` of ``ON CONFLICT DO NOTHING``

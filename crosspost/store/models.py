@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """Where a publication is in its life (see docs/states.md)."""
 
     #: Waiting for its time (or for a retry after ``next_attempt_at``).

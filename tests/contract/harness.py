@@ -57,8 +57,9 @@ class ContractCase:
 
     def post(self) -> RenderedPost:
         """A small post that fits every limit."""
-        return RenderedPost(parts=("Hello from crosspost! https://example.org/launch",),
-                            content_id="hello")
+        return RenderedPost(
+            parts=("Hello from crosspost! https://example.org/launch",), content_id="hello"
+        )
 
     # -- mocks ----------------------------------------------------------------
 
@@ -78,8 +79,13 @@ class ContractCase:
     ) -> None:
         """Make the publish request fail with ``status`` (after the calls before it)."""
         self.mock_before_publish(rsps)
-        rsps.add(self.publish_method, self.publish_url, json=self.error_body(status),
-                 status=status, headers=dict(headers or {}))
+        rsps.add(
+            self.publish_method,
+            self.publish_url,
+            json=self.error_body(status),
+            status=status,
+            headers=dict(headers or {}),
+        )
 
     def mock_publish_exception(self, rsps: responses.RequestsMock, exc: Exception) -> None:
         """Make the publish request raise ``exc`` as ``requests`` would."""

@@ -51,8 +51,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("publication_id", sa.Integer(), sa.ForeignKey("publication.id"), nullable=False),
         sa.Column("collected_at", _WHEN, nullable=False),
-        *(sa.Column(name, sa.Integer(), nullable=True)
-          for name in ("likes", "reposts", "replies", "quotes", "views", "bookmarks")),
+        *(
+            sa.Column(name, sa.Integer(), nullable=True)
+            for name in ("likes", "reposts", "replies", "quotes", "views", "bookmarks")
+        ),
         sa.Column("raw", sa.JSON(), nullable=True),
     )
     op.create_index("ix_metric_snapshot_publication_id", "metric_snapshot", ["publication_id"])
@@ -61,8 +63,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("account", sa.String(), nullable=False),
         sa.Column("collected_at", _WHEN, nullable=False),
-        *(sa.Column(name, sa.Integer(), nullable=True)
-          for name in ("followers", "following", "posts", "members")),
+        *(
+            sa.Column(name, sa.Integer(), nullable=True)
+            for name in ("followers", "following", "posts", "members")
+        ),
         sa.Column("raw", sa.JSON(), nullable=True),
     )
     op.create_index("ix_account_snapshot_account", "account_snapshot", ["account"])
@@ -81,6 +85,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("daemon_heartbeat", "entry_state", "account_snapshot", "metric_snapshot",
-                  "publication"):
+    for table in (
+        "daemon_heartbeat",
+        "entry_state",
+        "account_snapshot",
+        "metric_snapshot",
+        "publication",
+    ):
         op.drop_table(table)
