@@ -412,7 +412,7 @@ class BlueskyConnector(HttpConnector):
             f"(Settings → Privacy and security → App passwords) and set it as app_password "
             f"of account {self.account!r}"
         )
-        return AuthError(self.http.redact(message), platform=self.name, account=self.account)
+        return self.http.error(AuthError, message)
 
     @contextmanager
     def _harmless(self) -> Iterator[None]:

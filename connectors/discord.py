@@ -638,13 +638,7 @@ class DiscordConnector(HttpConnector):
         self, cls: type[ConnectorError], message: str, status: int | None = None, **extra: Any
     ) -> ConnectorError:
         """``cls`` with the message redacted and this account's names filled in."""
-        return cls(
-            self.http.redact(message),
-            platform=self.name,
-            account=self.account,
-            status=status,
-            **extra,
-        )
+        return self.http.error(cls, message, status, **extra)
 
 
 def _split_remote_id(remote_id: str) -> tuple[str, str] | None:

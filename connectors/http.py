@@ -29,7 +29,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -61,6 +61,7 @@ DEFAULT_TIMEOUT = (5.0, 30.0)
 DEFAULT_BACKOFF = timedelta(seconds=60)
 
 Describe = Callable[[requests.Response], str]
+_E = TypeVar("_E", bound=ConnectorError)
 
 
 def user_agent() -> str:
@@ -264,13 +265,12 @@ class HttpClient:
         except ValueError:
             write = response.request.method not in ("GET", "HEAD", None)
             cls = Unknown if write else Transient
-            raise self._error(
+            raise self.error(
                 cls, "the platform answered with a body that is not JSON", response.status_code
             ) from None
 
-    def _error(
-        self, cls: type[ConnectorError], message: str, status: int | None = None, **extra: Any
-    ) -> ConnectorError:
+    def error(self, cls: type[_E], message: str, status: int | None = None, **extra: Any) -> _E:
+        """A ``cls`` error of this account with every known secret masked in its message."""
         return cls(
             self.redact(message),
             platform=self.platform,
@@ -282,12 +282,12 @@ class HttpClient:
     def _map_exception(self, exc: requests.RequestException, write: bool) -> ConnectorError:
         detail = self.redact(type(exc).__name__)
         if isinstance(exc, requests.ConnectionError) and _connection_never_made(exc):
-            return self._error(Transient, f"could not connect ({detail})")
+            return self.error(Transient, f"could not connect ({detail})")
         if not write:
-            return self._error(Transient, f"request failed ({detail})")
+            return self.error(Transient, f"request failed ({detail})")
         if isinstance(exc, requests.ReadTimeout):
-            return self._error(Unknown, "no answer before the read timeout; the post may exist")
-        return self._error(Unknown, f"connection lost after sending ({detail}); the post may exist")
+            return self.error(Unknown, "no answer before the read timeout; the post may exist")
+        return self.error(Unknown, f"connection lost after sending ({detail}); the post may exist")
 
     def error_for(
         self,
@@ -301,10 +301,10 @@ class HttpClient:
         status = response.status_code
         reason = reason or self.describe(response)
         if status in (401, 403):
-            return self._error(AuthError, f"credentials refused: {reason}", status)
+            return self.error(AuthError, f"credentials refused: {reason}", status)
         if status == 429:
             retry_at = parse_retry_at(response.headers, self.clock())
-            return self._error(
+            return self.error(
                 RateLimited,
                 f"rate limited: {reason}",
                 status,
@@ -312,8 +312,8 @@ class HttpClient:
             )
         if status >= 500:
             cls = Unknown if write and not keyed else Transient
-            return self._error(cls, f"platform error: {reason}", status)
-        return self._error(Rejected, reason, status)
+            return self.error(cls, f"platform error: {reason}", status)
+        return self.error(Rejected, reason, status)
 
 
 # --------------------------------------------------------------------------- base class

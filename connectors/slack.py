@@ -201,7 +201,7 @@ class SlackConnector(HttpConnector):
         )
 
     def _fail(self, cls: type[ConnectorError], message: str, **extra: Any) -> ConnectorError:
-        return cls(self.http.redact(message), platform=self.name, account=self.account, **extra)
+        return self.http.error(cls, message, **extra)
 
     def _api_error(
         self, method: str, response: requests.Response, body: Mapping[str, Any], *, write: bool

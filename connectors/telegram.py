@@ -484,13 +484,7 @@ class TelegramConnector(HttpConnector):
     def _fail(
         self, cls: type[ConnectorError], message: str, status: int | None = None, **extra: Any
     ) -> ConnectorError:
-        return cls(
-            self.http.redact(message),
-            platform=self.name,
-            account=self.account,
-            status=status,
-            **extra,
-        )
+        return self.http.error(cls, message, status, **extra)
 
     def _uncertain(self, message: str) -> ConnectorError:
         return self._fail(Unknown, f"{message}; the post may exist")
