@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from rich.console import Console
 from rich.table import Table
 
@@ -25,6 +27,7 @@ from crosspost.project import Project, load_project
 from crosspost.schedule import parse_duration
 from crosspost.settings import Settings, default_database_url
 from crosspost.store import Store
+from crosspost.store.db import normalise_url
 
 __all__ = ["AppContext", "cli", "main"]
 
@@ -51,9 +54,32 @@ class AppContext:
         return project
 
     def store(self) -> Store:
-        """Open (and migrate) the store."""
-        url = self.database or Settings().database_url or default_database_url(self.schedule)
-        return Store(url)
+        """Open (and migrate) the store.
+
+        Raises:
+            ConfigError: no database named and no schedule to put the default next to.
+            CrosspostError: the database cannot be reached.
+        """
+        url = self.database or Settings().database_url
+        if url is None:
+            if not self.schedule.is_file():
+                raise ConfigError(
+                    [
+                        Problem.at(
+                            self.schedule,
+                            1,
+                            1,
+                            "schedule file not found (give -s PATH, or --database URL)",
+                        )
+                    ]
+                )
+            url = default_database_url(self.schedule)
+        try:
+            return Store(url)
+        except SQLAlchemyError as exc:
+            reason = str(exc.orig if isinstance(exc, DBAPIError) else exc).splitlines()[0]
+            shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
+            raise CrosspostError(f"cannot open the database {shown}: {reason}") from None
 
 
 def _shown(path: str) -> str:
