@@ -156,23 +156,32 @@ class Publisher:
 
     def _throttled(self, now: datetime) -> set[str]:
         """Accounts held back by their own ``min_interval`` or ``max_per_day``."""
-        throttled = set()
-        for name, account in self.project.accounts.items():
-            spacing, cap = account.spec.min_interval, account.spec.max_per_day
-            if spacing is not None:
-                last = self.store.last_published_at(name)
-                if last is not None and now - last < spacing:
-                    throttled.add(name)
-            if cap is not None:
-                midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-                if self.store.published_since(name, midnight) >= cap:
-                    throttled.add(name)
-        return throttled
+        return {name for name in self.project.accounts if self._is_throttled(name, now)}
+
+    def _is_throttled(self, name: str, now: datetime) -> bool:
+        account = self.project.accounts.get(name)
+        if account is None:
+            return False
+        spacing, cap = account.spec.min_interval, account.spec.max_per_day
+        if spacing is not None:
+            last = self.store.last_published_at(name)
+            if last is not None and now - last < spacing:
+                return True
+        if cap is not None:
+            midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+            if self.store.published_since(name, midnight) >= cap:
+                return True
+        return False
 
     def _publish_account(self, rows: list[Publication]) -> list[Outcome]:
         outcomes = []
         for index, row in enumerate(rows):
-            if self.stopping.is_set() or row.account in self.paused or row.account in self.held:
+            if (
+                self.stopping.is_set()
+                or row.account in self.paused
+                or row.account in self.held
+                or (index and self._is_throttled(row.account, self.clock()))
+            ):
                 outcomes += [self._release(r) for r in rows[index:]]
                 break
             outcomes.append(self.publish_row(row))

@@ -408,9 +408,9 @@ class Store:
             return session.exec(query).first()
 
     def last_published_at(self, account: str) -> datetime | None:
-        """When ``account`` last had something published."""
+        """When we last recorded a publication of ``account`` (our clock, not the platform's)."""
         with self._session() as session:
-            query = select(func.max(Publication.published_at)).where(
+            query = select(func.max(Publication.updated_at)).where(
                 col(Publication.account) == account,
                 col(Publication.status) == Status.PUBLISHED.value,
             )
@@ -418,12 +418,12 @@ class Store:
         return _utc(value)
 
     def published_since(self, account: str, since: datetime) -> int:
-        """How many publications of ``account`` went out since ``since``."""
+        """How many publications of ``account`` we recorded as published since ``since``."""
         with self._session() as session:
             query = select(func.count()).where(
                 col(Publication.account) == account,
                 col(Publication.status) == Status.PUBLISHED.value,
-                col(Publication.published_at) >= since,
+                col(Publication.updated_at) >= since,
             )
             return int(session.exec(query).one())
 
