@@ -5,6 +5,9 @@ API pages used:
 - https://discord.com/developers/docs/resources/webhook#execute-webhook
 - https://discord.com/developers/docs/resources/message#create-message
 - https://discord.com/developers/docs/resources/message#get-channel-message
+- https://discord.com/developers/docs/resources/message#get-channel-messages
+- https://discord.com/developers/docs/resources/message#message-object (types, message_reference)
+- https://discord.com/developers/docs/resources/user#get-current-user
 - https://discord.com/developers/docs/resources/poll#poll-create-request-object
 - https://discord.com/developers/docs/reference#uploading-files
 - https://discord.com/developers/docs/resources/guild#get-guild
@@ -38,6 +41,8 @@ from connectors.base import (
     ConnectorError,
     ConnectorSettings,
     ConnectorState,
+    InboxItem,
+    InboxPage,
     Limits,
     Metrics,
     Published,
@@ -70,6 +75,15 @@ _WEBHOOK_URL_RE = re.compile(
     r"/webhooks/(?P<id>\d+)/(?P<token>[\w-]+)/?$"
 )
 _SNOWFLAKE_RE = re.compile(r"^\d{1,20}$")
+#: Messages per ``GET /channels/{id}/messages`` page (Discord's maximum).
+INBOX_PAGE = 100
+#: Pages read per ``fetch_inbox`` call when catching up from a cursor.
+INBOX_PAGES = 5
+#: Message types a member writes (DEFAULT, REPLY); the rest are system messages.
+_MEMBER_TYPES = frozenset({0, 19})
+_FORWARD = 1
+#: Milliseconds from the Unix epoch to Discord's (snowflakes count from 2015-01-01).
+DISCORD_EPOCH_MS = 1_420_070_400_000
 
 _BOT_CAPABILITIES = frozenset(
     {
@@ -79,9 +93,15 @@ _BOT_CAPABILITIES = frozenset(
         Capability.IDEMPOTENCY_KEY,
         Capability.RECONCILE,
         Capability.DELETE,
+        Capability.INBOX,
     }
 )
-_WEBHOOK_CAPABILITIES = _BOT_CAPABILITIES - {Capability.IDEMPOTENCY_KEY, Capability.RECONCILE}
+#: A webhook cannot read its channel: no nonce, no reconciliation, no inbox.
+_WEBHOOK_CAPABILITIES = _BOT_CAPABILITIES - {
+    Capability.IDEMPOTENCY_KEY,
+    Capability.RECONCILE,
+    Capability.INBOX,
+}
 
 
 def _discord_user_agent() -> str:
@@ -224,6 +244,7 @@ class DiscordConnector(HttpConnector):
         self._routes: dict[str, str] = {}
         self._buckets: dict[str, _Bucket] = {}
         self._global_until: datetime | None = None
+        self._bot_id: str | None = None
         super().__init__(account, settings, state)
         if self._webhook is not None:
             # Shadows the class manifest for this account only: a webhook cannot
@@ -527,6 +548,98 @@ class DiscordConnector(HttpConnector):
                 return self._published(message)
         return None
 
+    # -- inbox ------------------------------------------------------------------
+
+    def fetch_inbox(self, cursor: str | None) -> InboxPage:
+        """Member messages in the channel newer than ``cursor`` (a message id), oldest first.
+
+        ``GET /channels/{id}/messages?after=<cursor>&limit=100``, up to
+        :data:`INBOX_PAGES` pages; without a cursor only the latest page is read.
+        Messages of the bot itself, of other bots and of webhooks are skipped but
+        still move the cursor, so they are not read again.
+
+        Raises:
+            Rejected: webhook mode (a webhook cannot read its channel).
+            AuthError, RateLimited, Transient.
+        """
+        if self._webhook is not None:
+            return super().fetch_inbox(cursor)
+        bot_id = self._own_id()
+        messages: list[dict[str, Any]] = []
+        newest = cursor
+        for _page in range(INBOX_PAGES if cursor else 1):
+            page = self._messages_after(newest)
+            messages += page
+            if page:
+                newest = max((m["id"] for m in page), key=int)
+            if len(page) < INBOX_PAGE:
+                break
+        messages.sort(key=lambda m: int(m["id"]))
+        ours = {m["id"] for m in messages if _author_id(m) == bot_id}
+        items = [self._inbox_item(m, bot_id, ours) for m in messages]
+        return InboxPage(tuple(item for item in items if item is not None), newest)
+
+    def _own_id(self) -> str:
+        """The bot's user id (``GET /users/@me``), asked once per connector."""
+        if self._bot_id is None:
+            response = self._send("GET", "/users/@me", "GET /users/@me", "@me")
+            user_id = self._json_object(response, write=False).get("id")
+            if not isinstance(user_id, str) or not _SNOWFLAKE_RE.match(user_id):
+                raise self._error(Transient, "Discord's /users/@me answer has no user id")
+            self._bot_id = user_id
+        return self._bot_id
+
+    def _messages_after(self, after: str | None) -> list[dict[str, Any]]:
+        channel = self._channel()
+        params = {"limit": str(INBOX_PAGE), **({"after": after} if after else {})}
+        response = self._send(
+            "GET",
+            f"/channels/{channel}/messages",
+            "GET /channels/messages",
+            channel,
+            params=params,
+        )
+        body = self.http.json(response)
+        if not isinstance(body, list):
+            raise self._error(Transient, "Discord's message list is not a list")
+        return [
+            m for m in body if isinstance(m, dict) and _SNOWFLAKE_RE.match(str(m.get("id", "")))
+        ]
+
+    def _inbox_item(
+        self, message: Mapping[str, Any], bot_id: str, ours: set[str]
+    ) -> InboxItem | None:
+        """An :class:`InboxItem` for a member's message; None for bots, webhooks and system."""
+        author = message.get("author")
+        if not isinstance(author, dict) or author.get("bot") is True or message.get("webhook_id"):
+            return None
+        if _author_id(message) in (bot_id, None) or message.get("type", 0) not in _MEMBER_TYPES:
+            return None
+        parent = _reply_target(message, bot_id, ours)
+        mentioned = any(
+            isinstance(user, dict) and str(user.get("id")) == bot_id
+            for user in message.get("mentions") or []
+        )
+        channel = str(message.get("channel_id") or self._channel())
+        guild = message.get("guild_id") or self.config.guild_id or "@me"
+        message_id = str(message["id"])
+        return InboxItem(
+            remote_id=f"{channel}:{message_id}",
+            kind="reply" if parent else "mention" if mentioned else "comment",
+            author=str(author.get("username") or ""),
+            author_id=_author_id(message),
+            text=str(message.get("content") or ""),
+            url=f"{WEB}/{guild}/{channel}/{message_id}",
+            created_at=_timestamp(message.get("timestamp"), message_id),
+            in_reply_to=parent,
+            raw={
+                "message_id": message_id,
+                "channel_id": channel,
+                "type": message.get("type", 0),
+                "attachments": len(message.get("attachments") or []),
+            },
+        )
+
     def _message_route(self, channel: str, message: str) -> tuple[str, str, str]:
         if self._webhook is not None:
             hook_id, token = self._webhook
@@ -648,7 +761,8 @@ def _split_remote_id(remote_id: str) -> tuple[str, str] | None:
     return None
 
 
-def _timestamp(value: Any) -> datetime:
+def _timestamp(value: Any, snowflake: str | None = None) -> datetime:
+    """An ISO 8601 ``timestamp``; else the time inside ``snowflake``; else now."""
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -656,7 +770,34 @@ def _timestamp(value: Any) -> datetime:
             parsed = None
         if parsed is not None:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if snowflake is not None and _SNOWFLAKE_RE.match(snowflake):
+        return datetime.fromtimestamp(((int(snowflake) >> 22) + DISCORD_EPOCH_MS) / 1000, UTC)
     return datetime.now(UTC)
+
+
+def _author_id(message: Mapping[str, Any]) -> str | None:
+    author = message.get("author")
+    value = author.get("id") if isinstance(author, dict) else None
+    return str(value) if value else None
+
+
+def _reply_target(message: Mapping[str, Any], bot_id: str, ours: set[str]) -> str | None:
+    """``"<channel>:<message>"`` of the bot's message this one replies to, else None.
+
+    The referenced message's author says whether it is ours; when Discord did not
+    include it (deleted, or not fetched), a bot message of the same page counts too.
+    """
+    reference = message.get("message_reference")
+    if not isinstance(reference, dict) or reference.get("type", 0) == _FORWARD:
+        return None
+    target = reference.get("message_id")
+    if not isinstance(target, str):
+        return None
+    referenced = message.get("referenced_message")
+    by_us = target in ours or (isinstance(referenced, dict) and _author_id(referenced) == bot_id)
+    if not by_us:
+        return None
+    return f"{reference.get('channel_id') or message.get('channel_id')}:{target}"
 
 
 def _metrics(message: Mapping[str, Any]) -> Metrics:

@@ -8,6 +8,9 @@ API pages used:
 - https://core.telegram.org/bots/api#sending-files (multipart uploads, ``attach://<name>``)
 - https://core.telegram.org/bots/api#replyparameters, #linkpreviewoptions
 - https://core.telegram.org/bots/api#getupdates, #messagereactioncountupdated
+- https://core.telegram.org/bots/api#message (``reply_to_message``, ``is_automatic_forward``,
+  ``forward_origin``, ``message_thread_id``), #messageoriginchannel, #messageentity, #getme
+- https://core.telegram.org/bots/features#privacy-mode
 - https://core.telegram.org/bots/api#getchatmembercount, #getchat, #deletemessage
 
 The bot token is part of every URL (``/bot<token>/<method>``), so it is
@@ -36,6 +39,8 @@ from connectors.base import (
     ConnectorError,
     ConnectorSettings,
     ConnectorState,
+    InboxItem,
+    InboxPage,
     Limits,
     MediaItem,
     Metrics,
@@ -61,6 +66,14 @@ POLL_OPEN_PERIOD = (5, 2_628_000)
 #: ``getUpdates`` returns at most 100 updates per call; stop after this many pages.
 _UPDATE_PAGES = 10
 _REACTIONS = "message_reaction_count"
+#: Member messages are read only once the inbox is in use (see ``_allowed_updates``).
+_MESSAGES = "message"
+#: Queued inbox items kept at most; older ones are dropped with a warning.
+_QUEUE_MAX = 5000
+#: Discussion threads (forwarded post in the group → our post) remembered at most.
+_THREADS_MAX = 1000
+#: Inbox items returned per ``fetch_inbox`` page.
+INBOX_PAGE = 200
 _USERNAME_RE = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")
 _NUMERIC_RE = re.compile(r"-?[0-9]+")
 #: How Telegram says the bot may not post there (403 in channels, 400 in groups).
@@ -106,7 +119,13 @@ class TelegramConnector(HttpConnector):
         max_caption_length=1024,
     )
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.THREADS, Capability.POLLS, Capability.MEDIA, Capability.DELETE}
+        {
+            Capability.THREADS,
+            Capability.POLLS,
+            Capability.MEDIA,
+            Capability.DELETE,
+            Capability.INBOX,
+        }
     )
     docs_url: ClassVar[str] = "https://core.telegram.org/bots/api"
 
@@ -119,6 +138,8 @@ class TelegramConnector(HttpConnector):
             disable_notification: deliver silently.
             link_preview: show a preview of the first link of text posts.
             api_url: root of the Bot API server (a local ``telegram-bot-api`` works too).
+            inbox: read comments, replies and mentions (``message`` updates); off keeps
+                the bot to reaction counts and never stores member messages.
         """
 
         # Validation errors would otherwise echo the token they refused.
@@ -129,6 +150,7 @@ class TelegramConnector(HttpConnector):
         disable_notification: bool = False
         link_preview: bool = True
         api_url: str = "https://api.telegram.org"
+        inbox: bool = True
 
         @field_validator("bot_token")
         @classmethod
@@ -166,7 +188,11 @@ class TelegramConnector(HttpConnector):
         state: ConnectorState | None = None,
     ) -> None:
         self._webhook_warned = False
+        self._bot: dict[str, Any] | None = None
         super().__init__(account, settings, state)
+        if not self.settings.inbox:
+            # Shadows the class manifest for this account only: no inbox to read.
+            vars(self)["capabilities"] = type(self).capabilities - {Capability.INBOX}
 
     def _make_client(self) -> HttpClient:
         token = self.settings.bot_token.get_secret_value()

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from crosspost import __version__
 from crosspost.errors import ConfigError, CrosspostError, Problem

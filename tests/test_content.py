@@ -140,7 +140,9 @@ def test_library_inline_and_files(example_project: Path) -> None:
         schedule.content, root, example_project, example_project.parent / "content"
     )
     assert set(items) == {"heartbeat", "welcome", "repair-cafe"}
-    assert items["heartbeat"].source_line == 41
+    lines = example_project.read_text("utf-8").splitlines()
+    expected = next(n for n, line in enumerate(lines, 1) if line.strip() == "- id: heartbeat")
+    assert items["heartbeat"].source_line == expected
     assert items["repair-cafe"].template == "event"
     assert items["repair-cafe"].vars["when"] == "Wednesday 18:00–21:00"
 
