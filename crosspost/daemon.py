@@ -22,6 +22,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from crosspost.errors import ConfigError
+from crosspost.logs import mask_secrets
 from crosspost.metrics import MetricsCollector
 from crosspost.notify import Notifier
 from crosspost.project import Project, load_project
@@ -103,7 +104,9 @@ class Daemon:
     # -- loading ------------------------------------------------------------
 
     def _load(self) -> Project:
-        return load_project(self.schedule_path, self.secrets)
+        project = load_project(self.schedule_path, self.secrets)
+        mask_secrets(project.secret_values())  # new tokens of a reload too
+        return project
 
     def _stamps(self) -> dict[Path, float]:
         base = self.project.base_dir
