@@ -1,7 +1,7 @@
 """Mastodon entities as the mock server renders them.
 
-Shapes follow the entity pages and the recorded 4.6.4 responses in
-the recordings in ``shared/reference/mastodon-recorded/`` of the project steering repo (values here are the mock's own):
+Shapes follow the entity pages and real Mastodon 4.6.4 recordings (the values
+here are the mock's own):
 
 - https://docs.joinmastodon.org/entities/Status/
 - https://docs.joinmastodon.org/entities/Account/
