@@ -21,6 +21,7 @@ from connectors.base import (
     MediaItem,
     Poll,
     Published,
+    RateLimited,
     Rejected,
     RenderedPost,
     Transient,
@@ -381,6 +382,30 @@ def test_metrics_skip_missing_and_quotes_may_be_absent(rsps: responses.RequestsM
     assert (got["1"].likes, got["1"].reposts, got["1"].replies) == (52, 17, 4)
     assert got["1"].quotes is None
     assert got["1"].views is None
+
+
+def test_metrics_of_many_statuses_come_back_in_order(rsps: responses.RequestsMock) -> None:
+    ids = [str(n) for n in range(1, 13)]
+    for remote_id in ids:
+        body = {**payload("status_counts"), "id": remote_id, "favourites_count": int(remote_id)}
+        rsps.get(f"{HOST}/api/v1/statuses/{remote_id}", json=body)
+    got = make()[0].fetch_metrics([*ids, "3"])  # a repeated id is asked once
+    assert list(got) == ids
+    assert [m.likes for m in got.values()] == list(range(1, 13))
+
+
+def test_a_rate_limit_while_collecting_ends_the_round(rsps: responses.RequestsMock) -> None:
+    rsps.assert_all_requests_are_fired = False
+    rsps.get(f"{HOST}/api/v1/statuses/1", json=payload("status_counts"))
+    rsps.get(
+        f"{HOST}/api/v1/statuses/2",
+        json={"error": "Too many requests"},
+        status=429,
+        headers={"X-RateLimit-Reset": "2030-01-01T00:00:00.000Z"},
+    )
+    with pytest.raises(RateLimited) as caught:
+        make()[0].fetch_metrics(["1", "2"])
+    assert caught.value.retry_at.year == 2030
 
 
 def test_account_metrics(rsps: responses.RequestsMock) -> None:
