@@ -629,3 +629,177 @@ def test_find_recent_nothing(rsps: responses.RequestsMock) -> None:
 
 def test_find_recent_in_webhook_mode_is_none() -> None:
     assert webhook().find_recent(KEY, "anything") is None
+
+
+# --------------------------------------------------------------------------- inbox
+
+ME = fixture("discord", "user_me")
+NEWEST = "1311111111111111207"
+
+
+def messages_query(**params: str) -> list[Any]:
+    return [matchers.query_param_matcher({"limit": "100", **params})]
+
+
+def test_inbox_reads_the_latest_page_and_classifies(rsps: responses.RequestsMock) -> None:
+    auth = matchers.header_matcher({"Authorization": f"Bot {TOKEN}"})
+    rsps.get(f"{API}/users/@me", json=ME, match=[auth])
+    rsps.get(
+        f"{API}/channels/{CHANNEL}/messages",
+        json=fixture("discord", "inbox_messages"),
+        match=[*messages_query(), auth],
+    )
+    page = bot().fetch_inbox(None)
+    assert page.cursor == NEWEST
+    got = [(i.remote_id.split(":")[1][-3:], i.kind, i.author, i.in_reply_to) for i in page.items]
+    assert got == [
+        ("199", "comment", "member", None),
+        ("202", "mention", "nelly", None),
+        ("205", "reply", "member", f"{CHANNEL}:1311111111111111111"),
+        ("206", "comment", "nelly", None),  # a reply to another member is not ours
+        ("207", "reply", "nelly", f"{CHANNEL}:1311111111111111201"),  # no referenced_message
+    ]
+    first = page.items[0]
+    assert first.remote_id == f"{CHANNEL}:1311111111111111199"
+    assert first.url == f"https://discord.com/channels/{GUILD}/{CHANNEL}/1311111111111111199"
+    assert first.author_id == "80351110224678912"
+    assert first.text == "Love the new logo"
+    assert first.created_at == datetime(2026, 11, 26, 9, 59, tzinfo=UTC)
+
+
+def test_inbox_cursor_moves_and_nothing_comes_twice(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{API}/users/@me", json=ME)  # asked once: assert_all_requests_are_fired + count
+    rsps.get(
+        f"{API}/channels/{CHANNEL}/messages",
+        json=fixture("discord", "inbox_messages"),
+        match=messages_query(),
+    )
+    rsps.get(
+        f"{API}/channels/{CHANNEL}/messages",
+        json=fixture("discord", "inbox_messages_later"),
+        match=messages_query(after=NEWEST),
+    )
+    rsps.get(
+        f"{API}/channels/{CHANNEL}/messages",
+        json=[],
+        match=messages_query(after="1311111111111111208"),
+    )
+    connector = bot()
+    first = connector.fetch_inbox(None)
+    second = connector.fetch_inbox(first.cursor)
+    third = connector.fetch_inbox(second.cursor)
+    assert [i.remote_id for i in second.items] == [f"{CHANNEL}:1311111111111111208"]
+    assert second.cursor == "1311111111111111208"
+    assert third == type(third)((), "1311111111111111208")
+    ids = [i.remote_id for i in first.items + second.items]
+    assert len(ids) == len(set(ids))
+    assert len([c for c in rsps.calls if c.request.url.endswith("/users/@me")]) == 1
+
+
+def test_inbox_catches_up_page_by_page_from_a_cursor(rsps: responses.RequestsMock) -> None:
+    def member_message(number: int) -> dict[str, Any]:
+        return {
+            "id": str(1400000000000000000 + number),
+            "type": 0,
+            "channel_id": CHANNEL,
+            "content": f"message {number}",
+            "timestamp": "2026-11-27T10:00:00.000000+00:00",
+            "author": {"id": "80351110224678912", "username": "member"},
+            "mentions": [],
+        }
+
+    full = [member_message(n) for n in range(100, 0, -1)]  # newest first, as Discord sends
+    rsps.get(f"{API}/users/@me", json=ME)
+    rsps.get(f"{API}/channels/{CHANNEL}/messages", json=full, match=messages_query(after="1399"))
+    rsps.get(
+        f"{API}/channels/{CHANNEL}/messages",
+        json=[member_message(101)],
+        match=messages_query(after=str(1400000000000000100)),
+    )
+    page = bot().fetch_inbox("1399")
+    assert len(page.items) == 101
+    assert page.items[0].text == "message 1" and page.items[-1].text == "message 101"
+    assert page.cursor == str(1400000000000000101)
+
+
+def test_inbox_of_an_empty_channel_keeps_the_cursor(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{API}/users/@me", json=ME)
+    rsps.get(f"{API}/channels/{CHANNEL}/messages", json=[], match=messages_query(after=NEWEST))
+    page = bot().fetch_inbox(NEWEST)
+    assert page.items == ()
+    assert page.cursor == NEWEST
+
+
+def test_webhook_mode_has_no_inbox() -> None:
+    assert Capability.INBOX in bot().capabilities
+    assert Capability.INBOX not in webhook().capabilities
+    with pytest.raises(Rejected):
+        webhook().fetch_inbox(None)
+
+
+def test_inbox_respects_an_empty_bucket(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{API}/users/@me", json=ME)
+    rsps.get(
+        f"{API}/channels/{CHANNEL}/messages",
+        json=[],
+        headers={
+            "X-RateLimit-Bucket": "read5678",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset-After": "3",
+        },
+    )
+    connector = bot()
+    connector.fetch_inbox(None)
+    with pytest.raises(RateLimited):
+        connector.fetch_inbox(None)
+    assert len(rsps.calls) == 2
+
+
+def test_inbox_without_read_access_is_an_auth_error(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{API}/users/@me", json=ME)
+    rsps.get(
+        f"{API}/channels/{CHANNEL}/messages",
+        json=fixture("discord", "error_missing_permissions"),
+        status=403,
+    )
+    with pytest.raises(AuthError, match="Read Message History"):
+        bot().fetch_inbox(None)
+
+
+def test_unreadable_users_me_is_transient(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{API}/users/@me", json={"username": "no id"})
+    with pytest.raises(Transient):
+        bot().fetch_inbox(None)
+
+
+def test_the_collector_stores_channel_messages_once_across_rounds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rsps: responses.RequestsMock
+) -> None:
+    from sqlmodel import Session, select
+
+    from crosspost.store.models import Interaction
+    from tests.connectors.test_telegram import collected, publish_row
+
+    monkeypatch.setenv("DISCORD_BOT_TOKEN", TOKEN)
+    config = ["    connector: discord", "    bot_token: ${DISCORD_BOT_TOKEN}"]
+    config += [f'    channel_id: "{CHANNEL}"', f'    guild_id: "{GUILD}"']
+    store, clock, collector, row_cls = collected(tmp_path, "disc", config)
+    ours = f"{CHANNEL}:1311111111111111111"
+    pid = publish_row(store, row_cls, "disc", ours, clock() - timedelta(minutes=1))
+    rsps.get(f"{API}/guilds/{GUILD}", json=fixture("discord", "guild"))
+    rsps.get(f"{API}/users/@me", json=ME)
+    url = f"{API}/channels/{CHANNEL}/messages"
+    rsps.get(url, json=fixture("discord", "inbox_messages"), match=messages_query())
+    # The page after the cursor is empty in round 1 and has one new message in round 2.
+    rsps.get(url, json=[], match=messages_query(after=NEWEST))
+    later = fixture("discord", "inbox_messages_later")
+    rsps.get(url, json=later, match=messages_query(after=NEWEST))
+    rsps.get(url, json=[], match=messages_query(after="1311111111111111208"))
+    assert collector.run_due().accounts[0].interactions == 5
+    clock.advance(timedelta(minutes=6))
+    assert [a.interactions for a in collector.run_due().accounts] == [1]
+    with Session(store.engine) as session:
+        stored = {i.remote_id: i.publication_id for i in session.exec(select(Interaction))}
+    assert len(stored) == 6
+    assert stored[f"{CHANNEL}:1311111111111111205"] == pid
+    assert stored[f"{CHANNEL}:1311111111111111207"] is None  # replies to a post not recorded

@@ -21,12 +21,15 @@ from responses import matchers
 
 from connectors.base import (
     AuthError,
+    Capability,
+    InboxPage,
     MediaItem,
     MemoryState,
     Poll,
     RateLimited,
     Rejected,
     RenderedPost,
+    Transient,
     Unknown,
 )
 from connectors.telegram import TelegramConnector, escape, message_url
@@ -560,3 +563,194 @@ def test_every_thread_part_fits_by_telegrams_count(text: str, limit: int) -> Non
 @given(text=texts, limit=st.integers(min_value=16, max_value=200))
 def test_split_segments_rejoin_to_the_original(text: str, limit: int) -> None:
     assert "".join(split_text(text, limit, make().measure)) == text
+
+
+# --------------------------------------------------------------------------- inbox
+
+WIDE = '["message_reaction_count", "message"]'
+GROUP = "-1009876543210"
+
+
+def wide_query(offset: int) -> list[Any]:
+    return [
+        matchers.query_param_matcher(
+            {"offset": str(offset), "limit": "100", "timeout": "0", "allowed_updates": WIDE}
+        )
+    ]
+
+
+def test_reactions_and_comments_come_from_one_getupdates_page(
+    rsps: responses.RequestsMock,
+) -> None:
+    state = MemoryState()
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox"), match=wide_query(0))
+    rsps.get(f"{API}/getMe", json=tg("get_me"))
+    connector = make(state)
+    page = connector.fetch_inbox(None)
+    got = [(i.remote_id, i.kind, i.author, i.in_reply_to) for i in page.items]
+    assert got == [
+        (f"{GROUP}:311", "comment", "@alice_k", f"{CHANNEL}:42"),
+        (f"{GROUP}:312", "comment", "@bobby", f"{CHANNEL}:42"),  # answer in the post's thread
+        (f"{GROUP}:315", "mention", "Carol", None),  # UTF-16 offset past an emoji
+    ]
+    assert page.cursor == "3"
+    alice = page.items[0]
+    assert alice.url == "https://t.me/crosspostchat/311"
+    assert alice.author_id == "111111111"
+    assert alice.text == "Congrats on the launch!"
+    assert alice.created_at == datetime.fromtimestamp(1795690900, UTC)
+    # The reaction count of the same page was kept for metrics; no second read of it.
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_empty"), match=wide_query(512000209))
+    assert connector.fetch_metrics([f"{CHANNEL}:42"])[f"{CHANNEL}:42"].likes == 9
+    assert state.load()["update_offset"] == 512000209
+
+
+def test_the_first_inbox_read_widens_the_reader(rsps: responses.RequestsMock) -> None:
+    state = MemoryState()
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_empty"), match=updates_query(0))
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_empty"), match=wide_query(0))
+    make(state).fetch_metrics([f"{CHANNEL}:42"])  # nobody reads the inbox yet
+    make(state).fetch_inbox(None)
+    make(state).fetch_metrics([f"{CHANNEL}:42"])  # same list as the inbox: no tug of war
+    sent = [c.request.url for c in rsps.calls]
+    assert "message%22%5D" not in str(sent[0])
+    assert all("message%22%5D" in str(url) for url in sent[1:])
+
+
+def test_inbox_cursor_drains_the_queue_without_duplicates(rsps: responses.RequestsMock) -> None:
+    state = MemoryState()
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox"), match=wide_query(0))
+    rsps.get(f"{API}/getMe", json=tg("get_me"))
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox_later"), match=wide_query(512000209))
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_empty"), match=wide_query(512000210))
+    first = make(state).fetch_inbox(None)
+    second = make(state).fetch_inbox(first.cursor)
+    third = make(state).fetch_inbox(second.cursor)
+    assert [i.remote_id for i in second.items] == [f"{GROUP}:316"]
+    assert second.items[0].text == "Saw it live"  # a photo's caption
+    assert second.items[0].in_reply_to == f"{CHANNEL}:42"
+    assert (third.items, third.cursor) == ((), "4")
+    assert state.load()["inbox_queue"] == []  # confirmed items leave the state
+    ids = [i.remote_id for i in first.items + second.items]
+    assert len(ids) == len(set(ids))
+
+
+def test_a_cursor_from_before_a_state_reset_gets_the_queue_again(
+    rsps: responses.RequestsMock,
+) -> None:
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox"))
+    rsps.get(f"{API}/getMe", json=tg("get_me"))
+    page = make(MemoryState()).fetch_inbox("57")
+    assert len(page.items) == 3 and page.cursor == "3"
+
+
+def test_replies_to_the_bot_in_a_group(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_group"))
+    rsps.get(f"{API}/getMe", json=tg("get_me"))
+    page = make(chat_id="-1001111111111").fetch_inbox(None)
+    # The anonymous admin (sender_chat = the group) and a member-to-member reply are not ours.
+    assert [(i.remote_id, i.kind, i.in_reply_to, i.url) for i in page.items] == [
+        ("-1001111111111:78", "reply", "-1001111111111:77", None)
+    ]
+
+
+def test_a_webhook_gives_an_empty_inbox_and_one_warning(
+    rsps: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    rsps.get(f"{API}/getUpdates", json=tg("error_409_webhook"), status=409)
+    connector = make()
+    assert connector.fetch_inbox("12") == InboxPage((), "12")
+    assert connector.fetch_metrics([f"{CHANNEL}:42"]) == {}
+    assert len([r for r in caplog.records if "webhook" in r.getMessage()]) == 1
+
+
+def test_another_update_reader_is_transient(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{API}/getUpdates", json=tg("error_409_conflict"), status=409)
+    with pytest.raises(Transient, match="another program"):
+        make().fetch_inbox(None)
+
+
+def test_inbox_false_keeps_the_bot_to_reactions(rsps: responses.RequestsMock) -> None:
+    connector = make(inbox=False)
+    assert Capability.INBOX not in connector.capabilities
+    assert Capability.INBOX in make().capabilities
+    with pytest.raises(Rejected):
+        connector.fetch_inbox(None)
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_empty"), match=updates_query(0))
+    assert connector.fetch_metrics([f"{CHANNEL}:42"]) == {}
+
+
+def test_an_unreadable_getme_leaves_the_updates_unconfirmed(rsps: responses.RequestsMock) -> None:
+    state = MemoryState()
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox"), match=wide_query(0))
+    rsps.get(f"{API}/getMe", json={"ok": True, "result": {"first_name": "?"}})
+    with pytest.raises(Transient):
+        make(state).fetch_inbox(None)
+    assert state.load().get("update_offset", 0) == 0  # read again next time, nothing lost
+
+
+# --------------------------------------------------------------------------- collector
+
+
+def collected(tmp_path: Path, account: str, connector_lines: list[str]) -> Any:
+    """A project of one account, a store with one published post, and a collector."""
+    from crosspost.metrics import MetricsCollector
+    from crosspost.project import load_project
+    from crosspost.store import PlannedRow, Store
+    from tests.fakes import FakeClock
+
+    lines = ["timezone: UTC", "accounts:", f"  {account}:", *connector_lines]
+    lines += ["content:", "  - id: hello", "    title: Hello", "    body: Hello.", "posts: []"]
+    path = tmp_path / "schedule.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store = Store(f"sqlite:///{tmp_path / 'collect.db'}")
+    clock = FakeClock(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    collector = MetricsCollector(store, load_project(path), clock, inbox_every=timedelta(0))
+    return store, clock, collector, PlannedRow
+
+
+def publish_row(store: Any, row_cls: Any, account: str, remote_id: str, at: datetime) -> int:
+    row = row_cls(
+        entry="e",
+        occurrence=remote_id,
+        account=account,
+        content_id="hello",
+        due_at=at,
+        expires_at=at + timedelta(hours=1),
+    )
+    publication = store.add_oneoff(row, now=at)
+    store.claim(publication.id, "w", timedelta(minutes=5), at)
+    store.finish(publication.id, "w", at, status="published", remote_id=remote_id, published_at=at)
+    return int(publication.id)
+
+
+def test_the_collector_stores_comments_once_across_rounds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rsps: responses.RequestsMock
+) -> None:
+    from sqlmodel import Session, select
+
+    from crosspost.store.models import Interaction
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    config = ["    connector: telegram", "    bot_token: ${TELEGRAM_BOT_TOKEN}"]
+    config.append('    chat_id: "@crosspostnews"')
+    store, clock, collector, row_cls = collected(tmp_path, "tg", config)
+    pid = publish_row(store, row_cls, "tg", f"{CHANNEL}:42", clock() - timedelta(minutes=1))
+    rsps.get(f"{API}/getChatMemberCount", json=tg("get_chat_member_count"))
+    rsps.get(f"{API}/getChat", json=tg("get_chat"))
+    rsps.get(f"{API}/getMe", json=tg("get_me"))
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox"), match=wide_query(0))
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox_later"), match=wide_query(512000209))
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_empty"), match=wide_query(512000210))
+    assert collector.run_due().accounts[0].interactions == 4
+    clock.advance(timedelta(minutes=6))
+    second = collector.run_due()
+    assert [a.interactions for a in second.accounts] == [0]
+    with Session(store.engine) as session:
+        stored = {i.remote_id: i.publication_id for i in session.exec(select(Interaction))}
+    assert stored == {
+        f"{GROUP}:311": pid,
+        f"{GROUP}:312": pid,
+        f"{GROUP}:315": None,
+        f"{GROUP}:316": pid,
+    }
