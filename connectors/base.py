@@ -451,6 +451,10 @@ class BaseConnector:
     Settings: ClassVar[type[ConnectorSettings]] = ConnectorSettings
     #: Link to the platform's API documentation used to write the connector.
     docs_url: ClassVar[str] = ""
+    #: How long the platform remembers an idempotency key: within it, a publication
+    #: whose outcome is unknown may be sent again with the same key and cannot
+    #: duplicate. None: never resend by itself.
+    idempotency_window: ClassVar[timedelta | None] = None
 
     def __init__(
         self,

@@ -20,7 +20,7 @@ import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import requests
@@ -160,6 +160,9 @@ class BlueskyConnector(HttpConnector):
     """Publishes to one Bluesky account through its PDS, reads counts from the AppView."""
 
     name: ClassVar[str] = "bluesky"
+    #: The record key is derived from the idempotency key: a repository holds one
+    #: record per key, for good.
+    idempotency_window: ClassVar[timedelta | None] = timedelta(days=365)
     docs_url: ClassVar[str] = "https://docs.bsky.app/docs/category/http-reference"
     limits: ClassVar[Limits] = Limits(
         max_length=MAX_GRAPHEMES,

@@ -22,7 +22,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -80,6 +80,7 @@ class FeedConnector(BaseConnector):
     """Publishes into an Atom feed file, newest entry first, at most ``max_entries``."""
 
     name: ClassVar[str] = "feed"
+    idempotency_window: ClassVar[timedelta | None] = timedelta(days=365)  # entry ids are kept
     docs_url: ClassVar[str] = "https://www.rfc-editor.org/rfc/rfc4287"
     limits: ClassVar[Limits] = Limits(max_length=100_000, unit="graphemes", max_media=10)
     capabilities: ClassVar[frozenset[Capability]] = frozenset(

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -70,6 +70,7 @@ class FolderConnector(BaseConnector):
     """Writes each publication as a file in a folder, attachments copied beside it."""
 
     name: ClassVar[str] = "folder"
+    idempotency_window: ClassVar[timedelta | None] = timedelta(days=365)  # file names are kept
     docs_url: ClassVar[str] = "https://jekyllrb.com/docs/front-matter/"
     limits: ClassVar[Limits] = Limits(max_length=100_000, unit="graphemes", max_media=10)
     capabilities: ClassVar[frozenset[Capability]] = frozenset(

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
@@ -243,6 +243,8 @@ class MastodonConnector(HttpConnector):
     """
 
     name: ClassVar[str] = "mastodon"
+    #: Mastodon keeps keys for an hour (PostStatusService); a margin for clock drift.
+    idempotency_window: ClassVar[timedelta | None] = timedelta(minutes=50)
     limits: ClassVar[Limits] = InstanceConfig().limits()
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {

@@ -212,7 +212,8 @@ class Publisher:
         connector = self.project.connector(row.account)
         key = idempotency_key(row.entry, row.occurrence, row.account)
         assert row.id is not None
-        if not self.store.start_sending(row.id, self.worker_id, self.clock(), self.lease):
+        row.send_started_at = self.clock()
+        if not self.store.start_sending(row.id, self.worker_id, row.send_started_at, self.lease):
             log.error(
                 "lost the lease on %s for %s before sending; not sent", row.entry, row.account
             )
@@ -315,8 +316,21 @@ class Publisher:
                 found.url or found.remote_id,
             )
             return self._record_published(row, found, text_hash(post.parts))
+        if self._resend_is_safe(row):
+            return self._retry_or_fail(row, Transient(f"{reason}; sent again with the same key"))
         log.error("outcome unknown for %s on %s: %s", row.entry, row.account, reason)
         return self._finish(row, Status.UNKNOWN, error=reason)
+
+    def _resend_is_safe(self, row: Publication) -> bool:
+        """Whether the platform still remembers this publication's idempotency key."""
+        connector = self.project.connector(row.account)
+        window: timedelta | None = getattr(connector, "idempotency_window", None)
+        started = row.send_started_at
+        if window is None or started is None:
+            return False
+        if Capability.IDEMPOTENCY_KEY not in connector.capabilities:
+            return False
+        return self.clock() - _as_utc(started) < window
 
     def find_existing(self, row: Publication, post: RenderedPost, key: str) -> Published | None:
         """Ask the platform whether this publication went out (None when it cannot tell)."""
@@ -356,6 +370,16 @@ class Publisher:
         self._looked_up[row.id] = self.clock()
         return self._look_for(row) or _outcome(row, Status.UNKNOWN, error=row.error)
 
+    def _resend(self, row: Publication) -> Outcome:
+        """Queue an unknown publication again: its idempotency key makes a resend harmless."""
+        assert row.id is not None
+        note = "not found on the platform; sending again with the same idempotency key"
+        log.warning("%s for %s: %s", row.entry, row.account, note)
+        self.store.resolve(
+            row.id, self.clock(), status=Status.PLANNED.value, next_attempt_at=None, error=note
+        )
+        return _outcome(row, Status.PLANNED, error=note)
+
     def _look_for(self, row: Publication) -> Outcome | None:
         """Record an unknown publication as published if the platform has it."""
         if row.account not in self.project.accounts:
@@ -368,7 +392,7 @@ class Publisher:
             row, post, idempotency_key(row.entry, row.occurrence, row.account)
         )
         if found is None:
-            return None
+            return self._resend(row) if self._resend_is_safe(row) else None
         assert row.id is not None
         log.info(
             "reconciled %s for %s: it did go out (%s)",
@@ -421,6 +445,10 @@ class Publisher:
             url=url if isinstance(url, str) else None,
             error=error if isinstance(error, str) else None,
         )
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _published_fields(published: Published, digest: str) -> dict[str, object]:

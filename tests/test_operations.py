@@ -298,3 +298,44 @@ def test_publisher_in_flight_is_recorded_when_stopping(
     store.add_planned(daemon_rows, T0)
     outcomes = {o.entry: o.status for o in publisher.run_due()}
     assert outcomes == {"p1": "published", "p2": "planned"}
+
+
+# --------------------------------------------------------------------------- reconciling later
+
+
+def test_unknown_is_looked_for_again_later(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    platform = install(monkeypatch)
+    path = _schedule(tmp_path, "  alpha: {connector: fake-reconcile}\n", _at(1))
+    store, clock = Store(f"sqlite:///{tmp_path}/x.db"), FakeClock(T0)
+    daemon = Daemon(path, store, clock=clock)
+    platform.script("alpha", Unknown("read timeout"))
+    daemon.run_once()
+    (row,) = store.publications()
+    assert row.status == "unknown"  # the platform does not show it (yet)
+
+    # it shows up later (eventual consistency): the next look records it, no resend
+    platform.make_published("alpha", platform.calls[0].key, 1)
+    clock.advance(timedelta(minutes=1))
+    assert daemon.tick() == []  # looked for at most every 5 minutes
+    clock.advance(timedelta(minutes=5))
+    assert [o.status for o in daemon.tick()] == ["published"]
+    (row,) = store.publications()
+    assert row.status == "published" and row.remote_id is not None
+    assert len(platform.calls) == 1
+
+
+def test_unknown_without_a_key_is_never_sent_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    platform = install(monkeypatch)
+    path = _schedule(tmp_path, "  alpha: {connector: fake-reconcile}\n", _at(1))
+    store, clock = Store(f"sqlite:///{tmp_path}/x.db"), FakeClock(T0)
+    daemon = Daemon(path, store, clock=clock)
+    platform.script("alpha", Unknown("read timeout"))
+    daemon.run_once()
+    for _ in range(5):
+        clock.advance(timedelta(minutes=10))
+        daemon.tick()
+    (row,) = store.publications()
+    assert row.status == "unknown"
+    assert len(platform.calls) == 1

@@ -81,7 +81,7 @@ def test_accept_then_drop_is_reconciled_to_the_stored_status_without_a_second_po
     assert len(posts_made(mock)) == 1
 
 
-def test_unknown_is_reconciled_later_when_the_first_lookup_fails(
+def test_a_failed_lookup_is_settled_by_resending_under_the_same_key(
     tmp_path: Path, store: Store, mock: MockMastodon
 ) -> None:
     t0 = real_now()
@@ -93,14 +93,15 @@ def test_unknown_is_reconciled_later_when_the_first_lookup_fails(
 
     daemon.tick()
     (row,) = store.publications()
-    assert row.status == "unknown"  # stored by the mock, but the lookup failed
+    # stored by the mock, but the lookup failed: sent again under the same key
+    assert row.status == "planned"
     mock.clear_faults()
 
     ticks(daemon, clock, MINUTE, 3)
     (row,) = store.publications()
     (stored,) = mock.statuses
     assert (row.status, row.url) == ("published", stored["url"])
-    assert len(posts_made(mock)) == 1
+    assert list(post_counts(mock).values()) == [2]  # the same key twice, one status
 
 
 def test_dropped_post_is_not_reconciled_to_an_earlier_status_with_the_same_text(
@@ -372,7 +373,7 @@ def test_expired_lease_found_on_the_platform_becomes_published_without_a_post(
     assert len(posts_made(mock)) == before and len(mock.statuses) == 1
 
 
-def test_expired_lease_not_found_on_the_platform_becomes_unknown_and_is_not_resent(
+def test_expired_lease_not_found_is_sent_again_with_the_same_key(
     tmp_path: Path, store: Store, mock: MockMastodon
 ) -> None:
     t0 = real_now()
@@ -383,6 +384,28 @@ def test_expired_lease_not_found_on_the_platform_becomes_unknown_and_is_not_rese
     row_id = _claim_and_die(store, clock)
 
     clock.advance(timedelta(seconds=10))
+    outcomes = daemon.tick()  # not on the platform, and Mastodon still knows the key
+    assert [o.status for o in outcomes] == ["planned", "published"]  # queued, then sent
+    ticks(daemon, clock, MINUTE, 3)
+
+    row = store.get(row_id)
+    assert row is not None and row.status == "published"
+    (stored,) = mock.statuses
+    assert row.url == stored["url"]
+    assert list(post_counts(mock).values()) == [1]
+
+
+def test_expired_lease_not_found_after_the_key_expired_becomes_unknown_and_is_not_resent(
+    tmp_path: Path, store: Store, mock: MockMastodon
+) -> None:
+    t0 = real_now()
+    path = write_project(tmp_path, mastodon_account("m1", mock.url, "TOK1"), one_post(at(t0)))
+    clock = Clock(t0)
+    daemon = make_daemon(path, store, clock, {"TOK1": "t1"})
+    daemon.sync()
+    row_id = _claim_and_die(store, clock)
+
+    clock.advance(timedelta(hours=2))  # Mastodon forgets idempotency keys after an hour
     outcomes = daemon.tick()
     ticks(daemon, clock, MINUTE, 3)
 
