@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from crosspost.daemon import Daemon
 from crosspost.publisher import idempotency_key
 from crosspost.store import Store
 from tests.mockplatform import Fault, MockMastodon
@@ -334,6 +335,16 @@ def test_unauthorized_sends_exactly_one_notification(
 # --------------------------------------------------------------------------- lease expiry
 
 
+def _dead_worker(tmp_path: Path, store: Store, mock: MockMastodon) -> tuple[Daemon, Clock, int]:
+    """One post due now, claimed by a worker that died after it started sending."""
+    t0 = real_now()
+    path = write_project(tmp_path, mastodon_account("m1", mock.url, "TOK1"), one_post(at(t0)))
+    clock = Clock(t0)
+    daemon = make_daemon(path, store, clock, {"TOK1": "t1"})
+    daemon.sync()
+    return daemon, clock, _claim_and_die(store, clock)
+
+
 def _claim_and_die(store: Store, clock: Clock) -> int:
     """A worker claims the due row with a 5 s lease and dies; returns the row id."""
     (row,) = store.claim_due(clock(), "dead-host:1:0", timedelta(seconds=5))
@@ -345,12 +356,7 @@ def _claim_and_die(store: Store, clock: Clock) -> int:
 def test_expired_lease_found_on_the_platform_becomes_published_without_a_post(
     tmp_path: Path, store: Store, mock: MockMastodon
 ) -> None:
-    t0 = real_now()
-    path = write_project(tmp_path, mastodon_account("m1", mock.url, "TOK1"), one_post(at(t0)))
-    clock = Clock(t0)
-    daemon = make_daemon(path, store, clock, {"TOK1": "t1"})
-    daemon.sync()
-    row_id = _claim_and_die(store, clock)
+    daemon, clock, row_id = _dead_worker(tmp_path, store, mock)
     row = store.get(row_id)
     assert row is not None
     # the dead worker's request did reach the platform
@@ -376,12 +382,7 @@ def test_expired_lease_found_on_the_platform_becomes_published_without_a_post(
 def test_expired_lease_not_found_is_sent_again_with_the_same_key(
     tmp_path: Path, store: Store, mock: MockMastodon
 ) -> None:
-    t0 = real_now()
-    path = write_project(tmp_path, mastodon_account("m1", mock.url, "TOK1"), one_post(at(t0)))
-    clock = Clock(t0)
-    daemon = make_daemon(path, store, clock, {"TOK1": "t1"})
-    daemon.sync()
-    row_id = _claim_and_die(store, clock)
+    daemon, clock, row_id = _dead_worker(tmp_path, store, mock)
 
     clock.advance(timedelta(seconds=10))
     outcomes = daemon.tick()  # not on the platform, and Mastodon still knows the key
@@ -398,12 +399,7 @@ def test_expired_lease_not_found_is_sent_again_with_the_same_key(
 def test_expired_lease_not_found_after_the_key_expired_becomes_unknown_and_is_not_resent(
     tmp_path: Path, store: Store, mock: MockMastodon
 ) -> None:
-    t0 = real_now()
-    path = write_project(tmp_path, mastodon_account("m1", mock.url, "TOK1"), one_post(at(t0)))
-    clock = Clock(t0)
-    daemon = make_daemon(path, store, clock, {"TOK1": "t1"})
-    daemon.sync()
-    row_id = _claim_and_die(store, clock)
+    daemon, clock, row_id = _dead_worker(tmp_path, store, mock)
 
     clock.advance(timedelta(hours=2))  # Mastodon forgets idempotency keys after an hour
     outcomes = daemon.tick()
