@@ -87,7 +87,7 @@ class Notifier:
 
     def _deliver(self, account: str, key: str, message: str) -> int:
         connector = self.project.connector(account)
-        limit = getattr(connector, "effective_limits", connector.limits).max_length
+        limit = connector.effective_limits.max_length
         text = _clip(message, limit, connector.measure)
         post = RenderedPost(parts=(text,), content_id="crosspost-notification")
         digest = hashlib.sha256(f"{key}\x1f{account}".encode()).hexdigest()[:32]

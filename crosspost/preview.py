@@ -78,7 +78,7 @@ def plan_posts(
 
 def _planned(project: Project, post: PostSpec, account: str, occurrence: Occurrence) -> PlannedPost:
     connector = project.connector(account)
-    limits = getattr(connector, "effective_limits", connector.limits)
+    limits = connector.effective_limits
     try:
         rendered = _render(project, post, account, occurrence)
         parts, problems = list(rendered.parts), connector.check(rendered)

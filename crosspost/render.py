@@ -191,7 +191,7 @@ class Renderer:
     def _split(
         self, text: str, item: ContentItem, target: Target, connector: Connector
     ) -> list[str]:
-        limits = getattr(connector, "effective_limits", connector.limits)
+        limits = connector.effective_limits
         limit = limits.max_length
         if item.content_warning:  # the warning is repeated on every part and counts with it
             limit -= connector.measure(item.content_warning)
