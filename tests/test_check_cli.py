@@ -275,13 +275,19 @@ def _mastodon(write: Callable[..., Path], thread: str) -> Path:
     return write(MASTODON.format(body=json.dumps(LONG_BODY), thread=thread))
 
 
+@pytest.fixture
+def mastodon_token(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The Mastodon account's token, set in the environment as the schedule refers to it."""
+    monkeypatch.setenv("MASTODON_TOKEN", "s3cr3t-token-value")
+    return "s3cr3t-token-value"
+
+
 def test_overlong_mastodon_post_is_reported_by_check_before_it_is_due(
     write_schedule: Callable[..., Path],
     in_tmp: Path,
     run_cli: Callable[..., Result],
-    monkeypatch: pytest.MonkeyPatch,
+    mastodon_token: str,
 ) -> None:
-    monkeypatch.setenv("MASTODON_TOKEN", "s3cr3t-token-value")
     schedule = _mastodon(write_schedule, "never")
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         result = run_cli(schedule, "check")
@@ -298,9 +304,8 @@ def test_overlong_mastodon_post_json_names_entry_and_length(
     write_schedule: Callable[..., Path],
     in_tmp: Path,
     run_cli: Callable[..., Result],
-    monkeypatch: pytest.MonkeyPatch,
+    mastodon_token: str,
 ) -> None:
-    monkeypatch.setenv("MASTODON_TOKEN", "s3cr3t-token-value")
     schedule = _mastodon(write_schedule, "never")
     with responses.RequestsMock():
         result = run_cli(schedule, "check", "--json")
@@ -314,9 +319,8 @@ def test_plan_marks_overlong_post_and_exits_2(
     write_schedule: Callable[..., Path],
     in_tmp: Path,
     run_cli: Callable[..., Result],
-    monkeypatch: pytest.MonkeyPatch,
+    mastodon_token: str,
 ) -> None:
-    monkeypatch.setenv("MASTODON_TOKEN", "s3cr3t-token-value")
     schedule = _mastodon(write_schedule, "never")
     with responses.RequestsMock():
         result = run_cli(schedule, "plan", "--until", "30000d", "--json")
@@ -330,9 +334,8 @@ def test_with_threads_the_long_post_is_split_within_the_limit(
     write_schedule: Callable[..., Path],
     in_tmp: Path,
     run_cli: Callable[..., Result],
-    monkeypatch: pytest.MonkeyPatch,
+    mastodon_token: str,
 ) -> None:
-    monkeypatch.setenv("MASTODON_TOKEN", "s3cr3t-token-value")
     schedule = _mastodon(write_schedule, "auto")
     with responses.RequestsMock():
         check = run_cli(schedule, "check")
