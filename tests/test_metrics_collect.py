@@ -32,8 +32,9 @@ from crosspost.errors import ConfigError
 from crosspost.metrics import MetricsCollector, next_step
 from crosspost.metrics_cli import collect
 from crosspost.project import Project, load_project
+from crosspost.report_cli import report
 from crosspost.store import PlannedRow, Store
-from crosspost.store.collect import add_metric_snapshot
+from crosspost.store.collect import add_metric_snapshot, apply_followers
 from crosspost.store.models import (
     AccountSnapshot,
     CollectCursor,
@@ -425,6 +426,42 @@ def test_a_cut_short_follower_list_is_not_diffed(tmp_path: Path, store: Store) -
     clock.advance(timedelta(days=1))
     collector.run_due()
     assert rows(store, FollowerEvent) == []
+
+
+def test_first_followers_of_an_account_with_none_are_joins(store: Store) -> None:
+    assert apply_followers(store, "m", [], T0).seeded
+    diff = apply_followers(store, "m", refs("ann", "bob"), T0 + timedelta(days=1))
+    assert not diff.seeded
+    assert [ref.handle for ref in diff.joins] == ["@ann", "@bob"]
+    assert sorted(e.handle for e in rows(store, FollowerEvent)) == ["@ann", "@bob"]
+
+
+def test_followers_after_everyone_left_are_joins(store: Store) -> None:
+    apply_followers(store, "m", refs("ann"), T0)
+    left = apply_followers(store, "m", [], T0 + timedelta(days=1))
+    assert [ref.handle for ref in left.leaves] == ["@ann"]
+    back = apply_followers(store, "m", refs("bob"), T0 + timedelta(days=2))
+    assert [ref.handle for ref in back.joins] == ["@bob"]
+    kinds = sorted((e.kind, e.handle) for e in rows(store, FollowerEvent))
+    assert kinds == [("join", "@bob"), ("leave", "@ann")]
+
+
+def test_report_of_first_two_followers_and_one_leave(tmp_path: Path, store: Store) -> None:
+    path = write_schedule(tmp_path, {"alpha": "collectfake"})
+    PLATFORM.followers["alpha"] = [[], refs("ann", "bob"), refs("bob")]
+    start = datetime.now(UTC) - timedelta(days=3)
+    clock = FakeClock(start)
+    collector = MetricsCollector(store, load_project(path), clock)
+    for _day in range(3):
+        collector.run_due()
+        clock.advance(timedelta(days=1))
+    result = CliRunner().invoke(
+        report, ["--since", "7d", "--format", "json"], obj=AppContext(path, store.url)
+    )
+    assert result.exit_code == 0, result.output
+    (figures,) = json.loads(result.stdout)["accounts"]
+    assert (figures["joins"], figures["leaves"]) == (2, 1)
+    assert (figures["followers_start"], figures["followers_end"]) == (0, 1)
 
 
 # --------------------------------------------------------------------------- inbox

@@ -24,6 +24,7 @@ from crosspost.store.models import (
     CollectCursor,
     Follower,
     FollowerEvent,
+    FollowerList,
     Interaction,
     MetricSnapshot,
     Publication,
@@ -180,31 +181,38 @@ def apply_followers(
 ) -> FollowerDiff:
     """Compare ``followers`` with the known set, record joins and leaves, store the new set.
 
-    The first list seen for an account only seeds the set: everyone in it was
-    already following, so no join is recorded.
+    The first list ever read for an account only seeds the set: everyone in it
+    was already following, so no join is recorded. Whether a list was read before
+    is recorded (``follower_list``), never inferred from an empty set: an account
+    with no followers, or with none left, counts its next followers as joins.
     """
     now = _utc(now)
     current = {ref.id: ref for ref in followers}
     with _session(store) as session:
+        listed = session.get(FollowerList, account)
+        seeded = listed is None
         known = {
             row.follower_id: row
             for row in session.exec(select(Follower).where(Follower.account == account)).all()
         }
         joins = [ref for fid, ref in current.items() if fid not in known]
         leaves = [FollowerRef(fid, row.handle) for fid, row in known.items() if fid not in current]
-        seeded = not known
         for ref in joins:
             session.add(
                 Follower(account=account, follower_id=ref.id, handle=ref.handle, first_seen_at=now)
             )
         for ref in leaves:
             session.delete(known[ref.id])
-        if not seeded:
+        if listed is None:
+            listed = FollowerList(account=account, first_listed_at=now, last_listed_at=now)
+        else:
             session.add_all(
                 _events(account, joins, "join", now) + _events(account, leaves, "leave", now)
             )
+        listed.last_listed_at = now
+        session.add(listed)
         session.commit()
-    return FollowerDiff([] if seeded else joins, leaves, seeded)
+    return FollowerDiff([] if seeded else joins, [] if seeded else leaves, seeded)
 
 
 def _events(

@@ -17,6 +17,7 @@ __all__ = [
     "EntryState",
     "Follower",
     "FollowerEvent",
+    "FollowerList",
     "Interaction",
     "MetricSnapshot",
     "Notification",
@@ -164,6 +165,20 @@ class Follower(SQLModel, table=True):
     follower_id: str = Field(primary_key=True)
     handle: str = ""
     first_seen_at: datetime
+
+
+class FollowerList(SQLModel, table=True):
+    """An account whose follower list has been read: later lists are compared with it.
+
+    Recorded explicitly because an empty ``follower`` set cannot tell "never
+    listed" from "listed, nobody follows": only the very first list is a seed.
+    """
+
+    __tablename__ = "follower_list"
+
+    account: str = Field(primary_key=True)
+    first_listed_at: datetime
+    last_listed_at: datetime
 
 
 class FollowerEvent(SQLModel, table=True):
