@@ -65,6 +65,12 @@ class Platform:
         self.errors: dict[str, list[Exception]] = {}
         self.followers: dict[str, list[list[FollowerRef]]] = {}
         self.inbox: dict[str, list[InboxItem]] = {}
+        #: An error each named call raises (``account``, ``followers``), every time.
+        self.refused: dict[str, Exception] = {}
+
+    def refuse(self, call: str) -> None:
+        if call in self.refused:
+            raise self.refused[call]
 
     def fail(self, account: str) -> None:
         queue = self.errors.get(account)
@@ -93,6 +99,7 @@ class CollectFake(BaseConnector):
 
     def account_metrics(self) -> AccountMetrics:
         PLATFORM.calls.append((self.account, "account", None))
+        PLATFORM.refuse("account")
         return AccountMetrics(followers=len(self._current_followers()))
 
     def _current_followers(self) -> list[FollowerRef]:
@@ -100,6 +107,7 @@ class CollectFake(BaseConnector):
         return sets[0]
 
     def followers(self, limit: int) -> list[FollowerRef]:
+        PLATFORM.refuse("followers")
         sets = PLATFORM.followers.get(self.account) or [[]]
         current = sets.pop(0) if len(sets) > 1 else sets[0]
         return current[:limit]
@@ -107,6 +115,7 @@ class CollectFake(BaseConnector):
     def fetch_inbox(self, cursor: str | None) -> InboxPage:
         """Items with a numeric id above ``cursor``, at most two per page, oldest first."""
         PLATFORM.calls.append((self.account, "inbox", cursor))
+        PLATFORM.refuse("inbox")
         after = int(cursor or 0)
         items = sorted(
             (i for i in PLATFORM.inbox.get(self.account, []) if int(i.remote_id) > after),
@@ -269,6 +278,41 @@ def test_rate_limited_account_is_retried_at_retry_at_while_others_go_on(
     clock.set(retry_at)
     collector.run_due()
     assert len(snapshots(store, alpha)) == 1
+
+
+def test_a_refused_step_does_not_skip_the_others(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="collectfake")
+    pid = published(store, "alpha", "a1", T0)
+    PLATFORM.followers["alpha"] = [refs("ann")]
+    PLATFORM.inbox["alpha"] = [item(1, "a1")]
+    scope = "the token lacks the read:accounts scope: out_of_scope"
+    PLATFORM.refused["account"] = AuthError(scope, status=403)
+    outcome = MetricsCollector(store, project, FakeClock(T0 + timedelta(hours=1))).run_due()
+    (alpha,) = outcome.accounts
+    assert alpha.errors == {"account figures": f"{scope} (HTTP 403)"}
+    assert alpha.error == f"account figures: {scope} (HTTP 403)"
+    assert (alpha.posts, alpha.interactions) == (1, 1)
+    assert [s.publication_id for s in snapshots(store)] == [pid]
+    assert [i.remote_id for i in rows(store, Interaction)] == ["1"]
+    assert rows(store, AccountSnapshot) == []
+
+
+def test_each_failed_step_has_its_own_message(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="collectfake")
+    PLATFORM.refused["followers"] = AuthError("needs read:follows", status=403)
+    PLATFORM.refused["inbox"] = Transient("inbox is down")
+    (alpha,) = MetricsCollector(store, project, FakeClock(T0)).run_due().accounts
+    assert alpha.errors == {"followers": "needs read:follows (HTTP 403)", "inbox": "inbox is down"}
+    assert alpha.account_snapshot
+
+
+def test_a_rate_limit_stops_the_account_s_later_steps(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="collectfake")
+    PLATFORM.refused["account"] = RateLimited("slow down", retry_at=T0 + timedelta(hours=1))
+    (alpha,) = MetricsCollector(store, project, FakeClock(T0)).run_due().accounts
+    assert list(alpha.errors) == ["account figures"]
+    assert alpha.retry_at == T0 + timedelta(hours=1)
+    assert [c[1] for c in PLATFORM.calls] == ["account"]
 
 
 @pytest.mark.parametrize("error", [Transient("503"), AuthError("token revoked")])
@@ -538,7 +582,9 @@ def test_collect_once_exits_1_when_every_account_failed(tmp_path: Path, store: S
     PLATFORM.errors["alpha"] = [Transient("503 from the platform")]
     result = CliRunner().invoke(collect, ["--once", "--json"], obj=AppContext(path, store.url))
     assert result.exit_code == 1
-    assert json.loads(result.stdout)["accounts"][0]["error"] == "503 from the platform"
+    assert (
+        json.loads(result.stdout)["accounts"][0]["error"] == "post metrics: 503 from the platform"
+    )
 
 
 def test_collect_once_prints_a_table(tmp_path: Path, store: Store) -> None:
