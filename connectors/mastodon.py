@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any, ClassVar, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from connectors.base import (
     AccountMetrics,
+    AuthError,
     Capability,
     ConnectorSettings,
     ConnectorState,
@@ -311,6 +313,8 @@ class MastodonConnector(HttpConnector):
         self.media_poll_attempts = media_poll_attempts
         self.media_poll_interval = media_poll_interval
         self.instance: InstanceConfig | None = None
+        #: The token's own account id, learnt from the first ``verify_credentials``.
+        self._account_id: str | None = None
 
     @property
     def config(self) -> MastodonConnector.Settings:
@@ -558,7 +562,10 @@ class MastodonConnector(HttpConnector):
         # One request per status (the batch endpoint needs 4.3+), a few at a time; a
         # 429 on any of them ends the round and the collector comes back at retry_at.
         ids = list(dict.fromkeys(remote_ids))
-        with ThreadPoolExecutor(max_workers=min(METRICS_PARALLEL, len(ids) or 1)) as pool:
+        with (
+            self._needs_scope("read:statuses"),
+            ThreadPoolExecutor(max_workers=min(METRICS_PARALLEL, len(ids) or 1)) as pool,
+        ):
             results = list(pool.map(self._status_metrics, ids))
         return {
             remote_id: metrics
@@ -597,11 +604,42 @@ class MastodonConnector(HttpConnector):
         )
 
     def _own_account(self) -> dict[str, Any]:
-        response = self.http.request("GET", "/api/v1/accounts/verify_credentials")
+        with self._needs_scope("read:accounts"):
+            response = self.http.request("GET", "/api/v1/accounts/verify_credentials")
         body = self.http.json(response)
         if not isinstance(body, dict) or not body.get("id"):
             raise self._unreadable("account")
+        self._account_id = str(body["id"])
         return body
+
+    def _own_id(self) -> str:
+        """The token's account id, asked for once per connector."""
+        return self._account_id or str(self._own_account()["id"])
+
+    def _own_id_if_allowed(self) -> str | None:
+        """The own account id, or None when the token may not read it (the inbox still works)."""
+        try:
+            return self._own_id()
+        except AuthError as error:
+            if error.status != 403:
+                raise
+            self.log.info("own statuses not told apart in the inbox: %s", error.message)
+            return None
+
+    @contextmanager
+    def _needs_scope(self, scope: str) -> Iterator[None]:
+        """Name the OAuth scope a 403 means is missing, so the user knows what to grant."""
+        try:
+            yield
+        except AuthError as error:
+            if error.status != 403:
+                raise
+            raise AuthError(
+                f"the token lacks the {scope} scope ({error.message})",
+                platform=self.name,
+                account=self.account,
+                status=403,
+            ) from None
 
     def account_metrics(self) -> AccountMetrics:
         """Followers, following and statuses of the token's account.
@@ -665,75 +703,69 @@ class MastodonConnector(HttpConnector):
     def fetch_inbox(self, cursor: str | None) -> InboxPage:
         """Mentions (and replies, which mention us) newer than ``cursor``, a notification id.
 
-        ``GET /api/v1/notifications?types[]=mention&since_id=…``, following ``Link``
-        ``rel="next"`` pages back to the cursor, at most :data:`INBOX_PAGES` pages.
+        ``GET /api/v1/notifications?types[]=mention&since_id=…``, paging back to the
+        cursor, at most :data:`INBOX_PAGES` pages. Each page repeats the whole query
+        and takes only the paging values from ``Link: rel="next"``: some servers
+        (Takahē) drop ``types[]`` from that link. Each notification is checked for
+        its type anyway, and the account's own statuses are never a member's.
 
         Raises:
-            AuthError, RateLimited, Transient.
+            AuthError: also when the token lacks ``read:notifications``.
+            RateLimited, Transient.
         """
-        params: list[tuple[str, str]] = [("types[]", "mention"), ("limit", "40")]
-        since = [("since_id", cursor)] if cursor else []
-        url, items, newest = "/api/v1/notifications", [], cursor
+        query: list[tuple[str, str]] = [("types[]", "mention"), ("limit", "40")]
+        query += [("since_id", cursor)] if cursor else []
+        own_id = self._own_id_if_allowed()
+        params: list[tuple[str, str]] | None = query
+        items, newest = [], cursor
         for _page in range(INBOX_PAGES):
-            response = self.http.request("GET", url, params=params + since)
+            with self._needs_scope("read:notifications"):
+                response = self.http.request("GET", "/api/v1/notifications", params=params)
             body = self.http.json(response)
             if not isinstance(body, list):
                 raise self._unreadable("notifications")
             for notification in body:
                 newest = _newer(newest, notification)
-                item = self._inbox_item(notification)
+                item = _inbox_item(notification, own_id)
                 if item is not None:
                     items.append(item)
-            next_url = self._next_link(response)
-            if not body or next_url is None:
+            params = self._next_page(response, query) if body else None
+            if params is None:
                 break
-            url, params = next_url, []
         return InboxPage(tuple(items), newest)
 
-    def _inbox_item(self, notification: Any) -> InboxItem | None:
-        status = notification.get("status") if isinstance(notification, dict) else None
-        account = status.get("account") if isinstance(status, dict) else None
-        if not isinstance(status, dict) or not isinstance(account, dict) or not status.get("id"):
-            return None
-        try:
-            created = _parse_time(status.get("created_at"))
-        except ValueError:
-            return None
-        parent = status.get("in_reply_to_id")
-        return InboxItem(
-            remote_id=str(status["id"]),
-            kind="reply" if parent else "mention",
-            author="@" + str(account.get("acct") or account.get("username") or ""),
-            author_id=str(account["id"]) if account.get("id") else None,
-            text=html_to_text(str(status.get("content") or "")).strip(),
-            url=str(status.get("url") or status.get("uri") or "") or None,
-            created_at=created,
-            in_reply_to=str(parent) if parent else None,
-            raw={"notification_id": notification.get("id"), "visibility": status.get("visibility")},
-        )
+    def _next_page(
+        self, response: Any, query: list[tuple[str, str]]
+    ) -> list[tuple[str, str]] | None:
+        """``query`` plus the paging values (``max_id``…) of ``Link: rel="next"``; None at the end.
 
-    def _next_link(self, response: Any) -> str | None:
-        """The ``Link: rel="next"`` URL, only when it stays on this server (it gets the token)."""
+        The link only moves the window; the filters are always ours, whatever the
+        server left out of it.
+        """
         url = response.links.get("next", {}).get("url")
         if not isinstance(url, str):
             return None
         if urlsplit(url).netloc != urlsplit(self.config.instance).netloc:
             self.log.warning("ignoring a pagination link to another host")
             return None
-        return url
+        ours = {name for name, _ in query}
+        paging = [(k, v) for k, v in parse_qsl(urlsplit(url).query) if k not in ours]
+        return query + paging if paging else None
 
     def followers(self, limit: int) -> list[FollowerRef]:
         """At most ``limit`` followers (``GET /api/v1/accounts/:id/followers``, ``Link`` pages).
 
         Raises:
-            AuthError, RateLimited, Transient.
+            AuthError: also when the token lacks ``read:accounts``.
+            RateLimited, Transient.
         """
-        account_id = str(self._own_account()["id"])
-        url: str | None = f"/api/v1/accounts/{quote(account_id, safe='')}/followers"
-        params: dict[str, str] = {"limit": str(FOLLOWERS_PAGE)}
+        path = f"/api/v1/accounts/{quote(self._own_id(), safe='')}/followers"
+        query = [("limit", str(FOLLOWERS_PAGE))]
+        params: list[tuple[str, str]] | None = query
         found: list[FollowerRef] = []
-        while url is not None and len(found) < limit:
-            response = self.http.request("GET", url, params=params)
+        while params is not None and len(found) < limit:
+            with self._needs_scope("read:accounts"):
+                response = self.http.request("GET", path, params=params)
             body = self.http.json(response)
             if not isinstance(body, list):
                 raise self._unreadable("followers")
@@ -742,8 +774,40 @@ class MastodonConnector(HttpConnector):
                 for a in body
                 if isinstance(a, dict) and a.get("id")
             ]
-            url, params = (self._next_link(response) if body else None), {}
+            params = self._next_page(response, query) if body else None
         return found[:limit]
+
+
+def _inbox_item(notification: Any, own_id: str | None) -> InboxItem | None:
+    """An :class:`InboxItem` for a member's mention; None for anything else.
+
+    Favourites, boosts and follows are not member-written content, whatever the
+    server sent, and a status of the account itself is not a member's.
+    """
+    if not isinstance(notification, dict) or notification.get("type") != "mention":
+        return None
+    status = notification.get("status")
+    account = status.get("account") if isinstance(status, dict) else None
+    if not isinstance(status, dict) or not isinstance(account, dict) or not status.get("id"):
+        return None
+    if str(account.get("id")) == own_id:
+        return None
+    try:
+        created = _parse_time(status.get("created_at"))
+    except ValueError:
+        return None
+    parent = status.get("in_reply_to_id")
+    return InboxItem(
+        remote_id=str(status["id"]),
+        kind="reply" if parent else "mention",
+        author="@" + str(account.get("acct") or account.get("username") or ""),
+        author_id=str(account["id"]) if account.get("id") else None,
+        text=html_to_text(str(status.get("content") or "")).strip(),
+        url=str(status.get("url") or status.get("uri") or "") or None,
+        created_at=created,
+        in_reply_to=str(parent) if parent else None,
+        raw={"notification_id": notification.get("id"), "visibility": status.get("visibility")},
+    )
 
 
 def _newer(current: str | None, notification: Any) -> str | None:
