@@ -7,7 +7,9 @@ One round (:meth:`MetricsCollector.run_due`) does, for every account of the proj
    7 d, 30 d). A round that finds several steps passed (the collector was not
    running) takes one snapshot for all of them. After the last step the post is
    left alone. Due posts are grouped by account: ``fetch_metrics`` is called once
-   per account per round and batches as its platform allows.
+   per account per round, for every part of every thread, and batches as its
+   platform allows; a thread's figures are the sum over its parts without its
+   own replies (:func:`~crosspost.thread_metrics.thread_metrics`).
 2. **Account snapshots** every ``metrics.accounts_every``; where the connector
    lists followers, the set is compared with the stored one (joins and leaves).
 3. **Inbox** for connectors with ``Capability.INBOX``: mentions and replies since
@@ -47,6 +49,7 @@ from crosspost.store.collect import (
     save_inbox,
 )
 from crosspost.store.models import AccountSnapshot, MetricSnapshot
+from crosspost.thread_metrics import thread_metrics
 
 __all__ = ["AccountOutcome", "CollectReport", "MetricsCollector", "next_step"]
 
@@ -316,9 +319,10 @@ class MetricsCollector:
         now: datetime,
         outcome: AccountOutcome,
     ) -> None:
-        found = connector.fetch_metrics([c.remote_id for c in posts])
+        wanted = [part for candidate in posts for part in candidate.parts or (candidate.remote_id,)]
+        found = connector.fetch_metrics(list(dict.fromkeys(wanted)))
         for candidate in posts:
-            metrics = found.get(candidate.remote_id)
+            metrics = thread_metrics(candidate.parts or (candidate.remote_id,), found)
             if metrics is None:
                 self._unanswered[candidate.publication_id] = now
                 continue

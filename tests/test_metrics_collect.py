@@ -42,6 +42,7 @@ from crosspost.store.models import (
     Interaction,
     MetricSnapshot,
 )
+from crosspost.thread_metrics import thread_metrics
 from tests.fakes import FakeClock
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -153,6 +154,11 @@ def write_schedule(tmp_path: Path, accounts: dict[str, str], extra: str = "") ->
                 "    handle: crosspost.bsky.social",
                 "    app_password: ${BSKY_PASSWORD}",
                 "    appview: https://public.api.bsky.app",
+            ]
+        if connector == "mastodon":
+            lines += [
+                "    instance: https://social.example",
+                "    access_token: ${MASTODON_TOKEN}",
             ]
     lines += ["content:", "  - id: hello", "    title: Hello", "    body: Hello.", "posts: []"]
     path = tmp_path / "schedule.yaml"
@@ -377,6 +383,82 @@ def test_25_bluesky_posts_are_one_getposts_call(
     assert str(calls[0].request.url).count("uris=") == 25
     assert report.accounts[0].posts == 25
     assert sorted(s.likes or 0 for s in snapshots(store)) == list(range(25))
+
+
+# --------------------------------------------------------------------------- threads
+
+ROOT = "at://did:plc:abc/app.bsky.feed.post/root"
+PART2 = "at://did:plc:abc/app.bsky.feed.post/part2"
+
+
+def view(uri: str, likes: int = 0, reposts: int = 0, replies: int = 0) -> dict[str, Any]:
+    """A post view of ``app.bsky.feed.getPosts``."""
+    counts = {"likeCount": likes, "repostCount": reposts, "replyCount": replies}
+    return {"uri": uri, "cid": "c", **counts, "quoteCount": 0}
+
+
+def test_a_thread_is_its_parts_without_its_own_replies() -> None:
+    found = {
+        "root": Metrics(likes=1, reposts=0, replies=1),  # the reply is part 2
+        "part2": Metrics(likes=2, reposts=1, replies=1),  # a member answered part 2
+    }
+    combined = thread_metrics(("root", "part2"), found)
+    assert combined is not None
+    assert (combined.likes, combined.reposts, combined.replies) == (3, 1, 1)
+    assert combined.views is None  # no part reports views
+    assert thread_metrics(("root", "part2"), {}) is None
+    assert thread_metrics(("root",), {"root": found["root"]}) == found["root"]
+
+
+@responses.activate
+def test_a_bluesky_thread_with_one_like_has_one_reaction(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BSKY_PASSWORD", "abcd-efgh-ijkl-mnop")
+    project = project_for(tmp_path, sky="bluesky")
+    pid = published(store, "sky", ROOT, T0, thread_ids=[ROOT, PART2])
+    responses.get(
+        "https://public.api.bsky.app/xrpc/app.bsky.feed.getPosts",
+        json={"posts": [view(ROOT, likes=1, replies=1), view(PART2)]},
+    )
+    MetricsCollector(store, project, FakeClock(T0 + timedelta(minutes=15))).run_due()
+    (call,) = [c for c in responses.calls if "getPosts" in str(c.request.url)]
+    assert str(call.request.url).count("uris=") == 2
+    (snapshot,) = snapshots(store, pid)
+    assert (snapshot.likes, snapshot.reposts, snapshot.replies) == (1, 0, 0)
+
+
+@responses.activate
+def test_a_reply_to_a_later_part_counts_for_the_thread(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BSKY_PASSWORD", "abcd-efgh-ijkl-mnop")
+    project = project_for(tmp_path, sky="bluesky")
+    pid = published(store, "sky", ROOT, T0, thread_ids=[ROOT, PART2])
+    responses.get(
+        "https://public.api.bsky.app/xrpc/app.bsky.feed.getPosts",
+        json={"posts": [view(ROOT, replies=1), view(PART2, reposts=1, replies=1)]},
+    )
+    MetricsCollector(store, project, FakeClock(T0 + timedelta(minutes=15))).run_due()
+    (snapshot,) = snapshots(store, pid)
+    assert (snapshot.likes, snapshot.reposts, snapshot.replies) == (0, 1, 1)
+
+
+@responses.activate
+def test_a_mastodon_thread_counts_its_parts_not_its_own_replies(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MASTODON_TOKEN", "secret-token")
+    project = project_for(tmp_path, masto="mastodon")
+    pid = published(store, "masto", "101", T0, thread_ids=["101", "102", "103"])
+    statuses = "https://social.example/api/v1/statuses"
+    for status_id, favourites, replies in (("101", 2, 1), ("102", 0, 2), ("103", 1, 0)):
+        counts = {"favourites_count": favourites, "reblogs_count": 0, "replies_count": replies}
+        responses.get(f"{statuses}/{status_id}", json={"id": status_id, **counts})
+    MetricsCollector(store, project, FakeClock(T0 + timedelta(minutes=15))).run_due()
+    (snapshot,) = snapshots(store, pid)
+    # 3 replies counted by the server, 2 of them the thread's own parts
+    assert (snapshot.likes, snapshot.replies) == (3, 1)
 
 
 # --------------------------------------------------------------------------- thinning

@@ -57,6 +57,8 @@ class Candidate:
     published_at: datetime
     #: When its newest snapshot was taken, None when it has none yet.
     last_collected_at: datetime | None
+    #: Remote ids of every post of its thread, ``remote_id`` first (just it for a plain post).
+    parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ def collect_candidates(store: Store, published_since: datetime) -> list[Candidat
             col(Publication.remote_id),
             col(Publication.published_at),
             newest.c.last,
+            col(Publication.thread_ids),
         )
         .outerjoin(newest, newest.c.publication_id == Publication.id)
         .where(
@@ -118,10 +121,16 @@ def collect_candidates(store: Store, published_since: datetime) -> list[Candidat
             str(remote_id),
             _utc(published),
             _utc(last) if last is not None else None,
+            _parts(str(remote_id), thread_ids),
         )
-        for pid, account, remote_id, published, last in rows
+        for pid, account, remote_id, published, last, thread_ids in rows
         if published is not None
     ]
+
+
+def _parts(remote_id: str, thread_ids: Sequence[Any] | None) -> tuple[str, ...]:
+    later = [str(t) for t in thread_ids or [] if t and str(t) != remote_id]
+    return (remote_id, *dict.fromkeys(later))
 
 
 def add_metric_snapshot(store: Store, snapshot: MetricSnapshot, thin: bool = True) -> int:
