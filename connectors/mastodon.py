@@ -270,7 +270,8 @@ class MastodonConnector(HttpConnector):
 
         #: Base URL of the server, ``https://`` only.
         instance: str
-        #: User token with ``write:statuses write:media read:statuses read:accounts``.
+        #: User token with ``write:statuses write:media read:statuses read:accounts
+        #: read:notifications`` (each read scope is needed by one collect step).
         access_token: SecretStr
         #: Default visibility; the account's own default when unset.
         visibility: Visibility | None = None
