@@ -411,37 +411,36 @@ def test_a_thread_is_its_parts_without_its_own_replies() -> None:
 
 
 @responses.activate
-def test_a_bluesky_thread_with_one_like_has_one_reaction(
-    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("root", "part2", "expected"),
+    [
+        # one like on part 1; part 2 is counted by the AppView as a reply to part 1
+        ({"likes": 1, "replies": 1}, {}, (1, 0, 0)),
+        # a member reposted and answered part 2
+        ({"replies": 1}, {"reposts": 1, "replies": 1}, (0, 1, 1)),
+    ],
+    ids=["own-part-is-no-reply", "reactions-to-a-later-part-count"],
+)
+def test_a_bluesky_thread_is_the_sum_of_its_parts(
+    tmp_path: Path,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    root: dict[str, int],
+    part2: dict[str, int],
+    expected: tuple[int, int, int],
 ) -> None:
     monkeypatch.setenv("BSKY_PASSWORD", "abcd-efgh-ijkl-mnop")
     project = project_for(tmp_path, sky="bluesky")
     pid = published(store, "sky", ROOT, T0, thread_ids=[ROOT, PART2])
     responses.get(
         "https://public.api.bsky.app/xrpc/app.bsky.feed.getPosts",
-        json={"posts": [view(ROOT, likes=1, replies=1), view(PART2)]},
+        json={"posts": [view(ROOT, **root), view(PART2, **part2)]},
     )
     MetricsCollector(store, project, FakeClock(T0 + timedelta(minutes=15))).run_due()
     (call,) = [c for c in responses.calls if "getPosts" in str(c.request.url)]
     assert str(call.request.url).count("uris=") == 2
     (snapshot,) = snapshots(store, pid)
-    assert (snapshot.likes, snapshot.reposts, snapshot.replies) == (1, 0, 0)
-
-
-@responses.activate
-def test_a_reply_to_a_later_part_counts_for_the_thread(
-    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("BSKY_PASSWORD", "abcd-efgh-ijkl-mnop")
-    project = project_for(tmp_path, sky="bluesky")
-    pid = published(store, "sky", ROOT, T0, thread_ids=[ROOT, PART2])
-    responses.get(
-        "https://public.api.bsky.app/xrpc/app.bsky.feed.getPosts",
-        json={"posts": [view(ROOT, replies=1), view(PART2, reposts=1, replies=1)]},
-    )
-    MetricsCollector(store, project, FakeClock(T0 + timedelta(minutes=15))).run_due()
-    (snapshot,) = snapshots(store, pid)
-    assert (snapshot.likes, snapshot.reposts, snapshot.replies) == (0, 1, 1)
+    assert (snapshot.likes, snapshot.reposts, snapshot.replies) == expected
 
 
 @responses.activate
