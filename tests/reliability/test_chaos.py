@@ -66,8 +66,14 @@ def _daemon(
 
 
 def _settled(store: Store) -> bool:
+    """Every publication is written down and none is left to send.
+
+    A daemon killed before its first sync leaves no rows at all (under load the import
+    alone can take seconds): that is not settled, the finisher still has work.
+    """
     counts = store.counts()
-    return not counts.get("publishing") and not counts.get("planned")
+    written = sum(counts.values()) == ENTRIES * ACCOUNTS
+    return written and not counts.get("publishing") and not counts.get("planned")
 
 
 @dataclass
