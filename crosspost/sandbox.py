@@ -188,10 +188,10 @@ class BoundedEnvironment(SandboxedEnvironment):
     def _range(self, *args: int) -> range:
         _tick()
         numbers = range(*args)
-        if len(numbers) > self.limits.max_range:
+        bound = self.limits.max_range
+        if len(numbers) > bound:
             raise LimitExceeded(
-                "range",
-                f"range of {len(numbers):,} items is over the bound of {self.limits.max_range:,}",
+                "range", f"range of {len(numbers):,} items is over the range bound of {bound:,}"
             )
         return numbers
 
