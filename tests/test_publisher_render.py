@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,14 +14,8 @@ from crosspost.render import Renderer, RenderLimits
 from crosspost.store import PlannedRow, Store
 from tests.conftest import write_file
 from tests.fakes import FakeClock, FakePlatform, install, write_project
+from tests.test_publisher import POSTS, T0
 
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-POSTS = """\
-- id: launch
-  content: hello
-  to: [alpha, beta]
-  at: 2026-03-01 12:00
-"""
 #: ``hello`` renders with the ``spin`` template on alpha only; ``other`` is plain everywhere.
 CONTENT = """\
 - id: hello
