@@ -29,8 +29,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 __all__ = ["BoundedEnvironment", "LimitExceeded", "RenderLimits", "bounded_render"]
 
-#: Numbers in a format spec (``%999999999d``, ``{:>999999999}``) are widths to check.
-_FORMAT_NUMBER = re.compile(r"\d+")
+#: The specs of a format (``%999999999d``, ``{:>999999999}``): their numbers are widths.
+_FORMAT_SPEC = re.compile(r"%[-#0 +*]*\d*(?:\.\d*)?|\{[^{}]*:[^{}]*\}")
+_NUMBER = re.compile(r"\d+")
 _LOG2_10 = math.log2(10)
 
 
@@ -229,7 +230,8 @@ class BoundedEnvironment(SandboxedEnvironment):
         )
 
     def _check_format(self, spec: str) -> None:
-        for number in _FORMAT_NUMBER.findall(spec):
+        specs = "".join(_FORMAT_SPEC.findall(spec))
+        for number in _NUMBER.findall(specs):
             if len(number) > 9 or int(number) > self.limits.max_output:
                 raise _too_long(f"a format width ({number})", int(number), self.limits.max_output)
 

@@ -286,3 +286,10 @@ def test_runaway_template_ends_by_itself_in_a_subprocess(
     output = done.stdout + done.stderr
     assert f"templates/event.j2:{line}:" in output and f"{bound} bound" in output
     assert "Traceback" not in output
+
+
+def test_numbers_in_the_text_of_a_format_are_not_widths(tmp_path: Path) -> None:
+    text = _render(
+        tmp_path, "{{ 'Over 2000000 downloads, %s!' % title }} {{ '{} 5000000'.format(1) }}"
+    )
+    assert text == "Over 2000000 downloads, Launch! 1 5000000"
