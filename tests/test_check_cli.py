@@ -372,7 +372,10 @@ def test_check_reports_missing_template_variable_with_template_line(
         """)
     result = run_cli(schedule, "check")
     assert result.exit_code == 2
-    assert "templates/default.j2:3:1: template: 'linq' is undefined" in result.stderr
+    assert (
+        "templates/default.j2:3:8: template: 'linq' is undefined; did you mean \"link\"?"
+        in result.stderr
+    )
 
 
 def test_secret_from_dotenv_next_to_the_schedule(
