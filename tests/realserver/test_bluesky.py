@@ -8,9 +8,14 @@ against what the PDS and the AppView themselves say.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import logging
 import struct
 import textwrap
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +32,7 @@ from connectors.bluesky import BlueskyConnector
 from crosspost.cli import cli
 from crosspost.metrics import CollectReport, MetricsCollector
 from crosspost.project import load_project
+from crosspost.publisher import idempotency_key
 from crosspost.store import Store
 from crosspost.store.models import (
     AccountSnapshot,
@@ -162,9 +168,26 @@ def cli_run(schedule: Path, *args: str) -> dict[str, Any]:
     return parsed
 
 
+def state_file(schedule: Path) -> Path:
+    return schedule.parent / ".crosspost" / "state" / f"{ACCOUNT}.json"
+
+
 def saved_session(schedule: Path) -> str:
-    state = json.loads((schedule.parent / ".crosspost" / "state" / f"{ACCOUNT}.json").read_text())
-    return str(state["session"]["accessJwt"])
+    return str(json.loads(state_file(schedule).read_text())["session"]["accessJwt"])
+
+
+def expired_copy(token: str) -> str:
+    """``token`` with an expiry in the past, signed as the dev PDS signs (its fixed secret)."""
+
+    def encode(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header, payload, _ = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["iat"], claims["exp"] = int(time.time()) - 120, int(time.time()) - 60
+    signed = f"{header}.{encode(json.dumps(claims).encode())}"
+    signature = hmac.new(b"jwt-secret", signed.encode(), hashlib.sha256).digest()
+    return f"{signed}.{encode(signature)}"
 
 
 def collect_round(schedule: Path, at: datetime) -> CollectReport:
@@ -305,8 +328,54 @@ def test_resend_under_the_same_key_returns_the_first_post(story: Story) -> None:
     assert story.owner_posts() == before
 
 
+def test_reconciling_finds_the_thread_at_its_keys(story: Story) -> None:
+    publication = story.publication("story")
+    key = idempotency_key(publication.entry, publication.occurrence, publication.account)
+    found = load_project(story.schedule).connector(ACCOUNT).find_recent(key, LONG_STORY)
+    assert found is not None
+    assert list(found.thread_ids) == publication.thread_ids
+    assert found.remote_id == publication.remote_id
+
+
+def test_delete_removes_the_post_and_a_second_delete_is_harmless(story: Story) -> None:
+    connector = load_project(story.schedule).connector(ACCOUNT)
+    published = connector.publish(RenderedPost(parts=("Gone soon.",)), "realserver-delete")
+    before = story.owner_posts()
+    connector.delete(published.remote_id)
+    connector.delete(published.remote_id)
+    assert story.owner_posts() == before - 1
+
+
+def test_an_unknown_handle_stays_plain_text_and_a_link_gets_a_card(story: Story) -> None:
+    connector = load_project(story.schedule).connector(ACCOUNT)
+    post = RenderedPost(
+        parts=("Ask @nobody.test about https://makerspace.example/card",),
+        title="Card title",
+        link="https://makerspace.example/card",
+    )
+    record = story.record(connector.publish(post, "realserver-card").remote_id)
+    assert [f["features"][0]["$type"] for f in record["facets"]] == ["app.bsky.richtext.facet#link"]
+    assert record["embed"]["external"]["uri"] == "https://makerspace.example/card"
+    assert record["embed"]["external"]["title"] == "Card title"
+
+
 def test_the_session_is_reused_across_runs(story: Story) -> None:
     assert len(set(story.sessions)) == 1, "a later run logged in again"
+
+
+def test_an_expired_access_token_is_refreshed_without_logging_in(
+    story: Story, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = state_file(story.schedule)
+    state = json.loads(path.read_text())
+    expired = expired_copy(state["session"]["accessJwt"])
+    path.write_text(json.dumps({**state, "session": {**state["session"], "accessJwt": expired}}))
+    with caplog.at_level(logging.INFO):
+        figures = load_project(story.schedule).connector(ACCOUNT).account_metrics()
+    assert figures.followers == story.profile["followersCount"]
+    messages = [record.getMessage() for record in caplog.records]
+    assert "refreshed the session" in messages and "created a new session" not in messages
+    assert saved_session(story.schedule) not in (expired, state["session"]["accessJwt"])
 
 
 # -- collecting ------------------------------------------------------------------
@@ -434,10 +503,12 @@ def test_collect_rounds_report_no_errors(story: Story) -> None:
 
 
 def test_inbox_items_point_at_the_publication_they_answer(story: Story) -> None:
-    launch = story.publication("launch")
+    launch, thread = story.publication("launch"), story.publication("story")
     with Session(story.store().engine) as session:
-        reply = session.exec(
-            select(Interaction).where(Interaction.remote_id == story.member_posts["reply"]["uri"])
-        ).one()
-    assert reply.in_reply_to == launch.remote_id
-    assert reply.publication_id == launch.id
+        items = session.exec(select(Interaction).where(Interaction.account == ACCOUNT)).all()
+    answered = {item.remote_id: (item.in_reply_to, item.publication_id) for item in items}
+    posts = story.member_posts
+    assert answered[posts["reply"]["uri"]] == (launch.remote_id, launch.id)
+    assert answered[posts["quote"]["uri"]] == (launch.remote_id, launch.id)
+    assert answered[posts["part-reply"]["uri"]] == ((thread.thread_ids or [])[-1], thread.id)
+    assert answered[posts["mention"]["uri"]] == (None, None)
