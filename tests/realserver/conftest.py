@@ -71,7 +71,8 @@ def install_devenv() -> Path:
         unavailable(f"cannot install @atproto/dev-env: {error}")
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        said = [line for line in done.stderr.splitlines() if "complete log" not in line]
+        last = next((line for line in reversed(said) if line.strip()), "no output")
         unavailable(f"cannot install @atproto/dev-env (scripts/{INSTALL_SCRIPT.name}): {last}")
     return Path(lines[-1])
 
