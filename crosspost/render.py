@@ -6,7 +6,9 @@ Templates are looked up in this order, first found wins:
 2. ``templates/<template>.j2``
 3. the built-in default below.
 
-Templates run in a ``SandboxedEnvironment`` with ``StrictUndefined``, so a
+Templates are read once, when the project is loaded (:mod:`crosspost.snapshot`), so a
+running daemon renders from the last good version of the files. They run in a
+``SandboxedEnvironment`` with ``StrictUndefined``, so a
 misspelt variable is an error with the template's file and line, not an empty
 string in a published post.
 """
@@ -26,7 +28,6 @@ import regex
 from jinja2 import (
     ChoiceLoader,
     DictLoader,
-    FileSystemLoader,
     StrictUndefined,
     Template,
     TemplateError,
@@ -37,6 +38,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from connectors.base import Capability, Connector, MediaItem, Poll, RenderedPost
 from crosspost.content import ContentItem
 from crosspost.errors import Problem
+from crosspost.snapshot import TemplateSnapshot
 from crosspost.text import grapheme_length, thread_parts
 
 __all__ = ["BUILTIN_DEFAULT", "RenderError", "Renderer", "Target", "hashtags", "text_hash", "utm"]
@@ -118,7 +120,7 @@ class Renderer:
         self.base_dir = base_dir
         self.env = SandboxedEnvironment(
             loader=ChoiceLoader(
-                [FileSystemLoader(str(templates_dir)), DictLoader({_BUILTIN_NAME: BUILTIN_DEFAULT})]
+                [TemplateSnapshot(templates_dir), DictLoader({_BUILTIN_NAME: BUILTIN_DEFAULT})]
             ),
             undefined=StrictUndefined,
             autoescape=False,
