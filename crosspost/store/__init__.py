@@ -325,7 +325,8 @@ class Store:
         ranked = select(col(Publication.id), rank).where(*due).subquery()
         first = select(ranked.c.id).where(ranked.c.rank == 1)
         query = select(Publication).where(col(Publication.id).in_(first), *due)
-        return self._lease(query.order_by(col(Publication.due_at)), worker, lease, now)
+        query = query.order_by(col(Publication.due_at), col(Publication.id))
+        return self._lease(query, worker, lease, now)
 
     def _lease(self, query: Any, worker: str, lease: timedelta, now: datetime) -> list[Publication]:
         if not is_sqlite(self.engine):
