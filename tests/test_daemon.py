@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from crosspost.daemon import Daemon
 from crosspost.store import Store
-from tests.fakes import FakeClock, FakePlatform, install, write_project
+from tests.fakes import FakeClock, FakePlatform, edit, install, settled_reload, write_project
 
 T0 = datetime(2026, 3, 1, 12, 0, 10, tzinfo=UTC)
 POSTS = """\
@@ -37,20 +36,6 @@ def store(tmp_path: Path) -> Store:
     opened = Store(f"sqlite:///{tmp_path}/x.db")
     yield opened  # type: ignore[misc]
     opened.close()
-
-
-def edit(path: Path, text: str) -> None:
-    """Rewrite a file so that its mtime surely changes."""
-    before = path.stat().st_mtime
-    path.write_text(text, encoding="utf-8")
-    os.utime(path, (before + 10, before + 10))
-
-
-def settled_reload(daemon: Daemon, clock: FakeClock) -> bool:
-    """Look at the files twice, ``settle`` apart, as the running daemon does at its rounds."""
-    assert daemon.reload_if_changed() is False  # just saved: wait until it stops changing
-    clock.advance(daemon.settle)
-    return daemon.reload_if_changed()
 
 
 def published(store: Store) -> list[tuple[str, str]]:

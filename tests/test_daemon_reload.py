@@ -24,7 +24,7 @@ import pytest
 from crosspost.daemon import Daemon
 from crosspost.publisher import idempotency_key
 from crosspost.store import Status, Store
-from tests.fakes import FakeClock, FakePlatform, install, write_project
+from tests.fakes import FakeClock, FakePlatform, edit, install, settled_reload, write_project
 
 REPO = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 3, 1, 12, 0, 10, tzinfo=UTC)
@@ -53,23 +53,6 @@ def store(tmp_path: Path) -> Store:
     opened.close()
 
 
-def save(path: Path, text: str | bytes) -> None:
-    """Write a file the way an editor does, with an mtime that surely differs."""
-    before = path.stat().st_mtime
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    os.utime(path, (before + 10, before + 10))
-
-
-def settled_reload(daemon: Daemon, clock: FakeClock) -> bool:
-    """Look at the files twice, ``settle`` apart, as the daemon's rounds do."""
-    assert daemon.reload_if_changed() is False  # just saved: wait until it stops changing
-    clock.advance(daemon.settle)
-    return daemon.reload_if_changed()
-
-
 def statuses(store: Store) -> dict[tuple[str, str, str], str]:
     return {(p.entry, p.occurrence, p.account): p.status for p in store.publications()}
 
@@ -91,7 +74,7 @@ def test_an_empty_save_cancels_nothing(
 ) -> None:
     daemon, clock, path = started(tmp_path, store)
     before = statuses(store)
-    save(path, "")
+    edit(path, "")
     with caplog.at_level(logging.ERROR, logger="crosspost.daemon"):
         assert settled_reload(daemon, clock) is False
     (record,) = [r for r in caplog.records if "not reloaded" in r.getMessage()]
@@ -108,11 +91,11 @@ def test_a_truncated_save_is_applied_only_once_it_is_finished(
     daemon, clock, path = started(tmp_path, store)
     before = statuses(store)
     full = path.read_text(encoding="utf-8")
-    save(path, full[: full.index("- id: tick")])  # valid YAML, one entry short
+    edit(path, full[: full.index("- id: tick")])  # valid YAML, one entry short
     assert daemon.reload_if_changed() is False  # still being written
     clock.advance(timedelta(seconds=1))
     daemon.tick()
-    save(path, full)  # the editor finished the save
+    edit(path, full)  # the editor finished the save
     assert daemon.reload_if_changed() is False  # changed again: the wait starts over
     clock.advance(timedelta(seconds=1))
     daemon.tick()
@@ -129,13 +112,13 @@ def test_an_entry_removed_then_restored_is_planned_again(
     daemon, clock, path = started(tmp_path, store)
     before = {p.id: p.status for p in store.publications()}
     full = path.read_text(encoding="utf-8")
-    save(path, full[: full.index("- id: tick")])
+    edit(path, full[: full.index("- id: tick")])
     assert settled_reload(daemon, clock) is True
     daemon.tick()
     cancelled = [p for p in store.publications() if p.entry == "tick"]
     assert cancelled and {p.status for p in cancelled} == {"cancelled"}
 
-    save(path, full)
+    edit(path, full)
     assert settled_reload(daemon, clock) is True
     daemon.tick()
     assert {p.id: p.status for p in store.publications()} == before  # the same rows, planned
@@ -172,7 +155,7 @@ def test_a_file_the_loader_refuses_is_one_logged_line(
     daemon, clock, path = started(tmp_path, store)
     text = spoil(path.read_bytes())
     good = daemon.project
-    save(path, text)
+    edit(path, text)
     with caplog.at_level(logging.DEBUG, logger="crosspost.daemon"):
         assert settled_reload(daemon, clock) is False
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
@@ -216,7 +199,7 @@ def test_a_broken_template_keeps_the_last_good_one_rendering(
     template.parent.mkdir()
     template.write_text("Before: {{ body }}\n", encoding="utf-8")
     daemon, clock, _ = started(tmp_path, store, ONE_POST)
-    save(template, broken)
+    edit(template, broken)
     with caplog.at_level(logging.ERROR, logger="crosspost.daemon"):
         assert settled_reload(daemon, clock) is False
     (record,) = [r for r in caplog.records if "not reloaded" in r.getMessage()]
@@ -234,7 +217,7 @@ def test_a_good_template_edit_is_rendered_after_the_reload(
     template.parent.mkdir()
     template.write_text("Before: {{ body }}\n", encoding="utf-8")
     daemon, clock, _ = started(tmp_path, store, ONE_POST)
-    save(template, "After: {{ body }}\n")
+    edit(template, "After: {{ body }}\n")
     assert settled_reload(daemon, clock) is True
     clock.set(datetime(2026, 3, 1, 13, 0, 5, tzinfo=UTC))
     daemon.tick()
