@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -236,7 +237,7 @@ class Daemon:
             outcomes = found + self.dispatcher.take()
             self.store.heartbeat(self.publisher.worker_id, self.clock(), self._started_at)
             self.notifier.outcomes(outcomes)
-            self.notifier.credentials(self.publisher.held)
+            self.notifier.credentials(dict(self.publisher.held))  # workers add to it
         for outcome in found:  # the workers reported theirs as they went
             self.on_outcome(outcome)
         return outcomes
@@ -314,7 +315,15 @@ class Daemon:
 
     def _shut_down(self) -> None:
         self.publisher.stopping.set()
-        hung = self.dispatcher.shutdown(self.shutdown_grace)
+        # a round in flight may still be claiming: let it finish, but not for ever
+        deadline = time.monotonic() + self.shutdown_grace.total_seconds()
+        locked = self._lock.acquire(timeout=self.shutdown_grace.total_seconds())
+        try:
+            left = timedelta(seconds=max(deadline - time.monotonic(), 0))
+            hung = self.dispatcher.shutdown(left)
+        finally:
+            if locked:
+                self._lock.release()
         if hung:
             log.warning(
                 "stopped with publications still in flight for %s after %ss; "

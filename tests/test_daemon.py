@@ -10,7 +10,7 @@ import pytest
 
 from crosspost.daemon import Daemon
 from crosspost.store import Store
-from tests.fakes import FakeClock, FakePlatform, edit, install, settled_reload, write_project
+from tests.fakes import FakeClock, FakePlatform, edit, settled_reload, write_project
 
 T0 = datetime(2026, 3, 1, 12, 0, 10, tzinfo=UTC)
 POSTS = """\
@@ -24,18 +24,6 @@ POSTS = """\
   every: 5m
   missed: skip
 """
-
-
-@pytest.fixture
-def platform(monkeypatch: pytest.MonkeyPatch) -> FakePlatform:
-    return install(monkeypatch)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = Store(f"sqlite:///{tmp_path}/x.db")
-    yield opened  # type: ignore[misc]
-    opened.close()
 
 
 def published(store: Store) -> list[tuple[str, str]]:

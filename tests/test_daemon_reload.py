@@ -24,7 +24,7 @@ import pytest
 from crosspost.daemon import Daemon
 from crosspost.publisher import idempotency_key
 from crosspost.store import Status, Store
-from tests.fakes import FakeClock, FakePlatform, edit, install, settled_reload, write_project
+from tests.fakes import FakeClock, FakePlatform, edit, settled_reload, write_project
 
 REPO = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 3, 1, 12, 0, 10, tzinfo=UTC)
@@ -39,18 +39,6 @@ POSTS = """\
   to: [alpha]
   every: 30m
 """
-
-
-@pytest.fixture
-def platform(monkeypatch: pytest.MonkeyPatch) -> FakePlatform:
-    return install(monkeypatch)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = Store(f"sqlite:///{tmp_path}/x.db")
-    yield opened  # type: ignore[misc]
-    opened.close()
 
 
 def statuses(store: Store) -> dict[tuple[str, str, str], str]:
