@@ -292,6 +292,15 @@ def test_an_account_publishes_its_posts_one_after_the_other_in_due_order(
         assert [c.key for c in platform.published(account)] == due_order
 
 
+def test_upcoming_says_how_many_are_planned_and_when_the_next_is_due(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    daemon, _, _ = started(tmp_path, store)
+    count, first = daemon.upcoming()
+    assert count == len(store.publications(["planned"])) > 0
+    assert first == datetime(2026, 3, 1, 12, 30, tzinfo=UTC)  # the next `every: 30m`
+
+
 # --------------------------------------------------------------------------- stopping
 
 
