@@ -126,18 +126,8 @@ class Publisher:
     def run_due(self, limit: int = 50) -> list[Outcome]:
         """Publish what is due now; return what happened to each publication touched."""
         now = self.clock()
-        outcomes = [self._lease_expired(row) for row in self.store.expire_leases(now)]
-        outcomes += self._reconcile_unknown(now)
-        for row in self.store.expire_missed(now):
-            log.warning(
-                "missed: %s %s for %s (due %s)",
-                row.entry,
-                row.occurrence,
-                row.account,
-                row.due_at.isoformat(),
-            )
-            outcomes.append(_outcome(row, Status.MISSED, error=row.error))
-        rows = self.store.claim_due(now, self.worker_id, self.lease, limit, self._blocked(now))
+        outcomes = self.maintain(now)
+        rows = self.store.claim_due(now, self.worker_id, self.lease, limit, self.blocked(now))
         by_account: dict[str, list[Publication]] = defaultdict(list)
         for row in rows:
             by_account[row.account].append(row)
@@ -150,8 +140,35 @@ class Publisher:
                 outcomes += result
         return outcomes
 
-    def _blocked(self, now: datetime) -> list[str]:
-        self.paused = {a: until for a, until in self.paused.items() if until > now}
+    def maintain(self, now: datetime) -> list[Outcome]:
+        """Expired leases, unknown rows to look for again, rows past their grace."""
+        outcomes = [self._lease_expired(row) for row in self.store.expire_leases(now)]
+        outcomes += self._reconcile_unknown(now)
+        for row in self.store.expire_missed(now):
+            log.warning(
+                "missed: %s %s for %s (due %s)",
+                row.entry,
+                row.occurrence,
+                row.account,
+                row.due_at.isoformat(),
+            )
+            outcomes.append(_outcome(row, Status.MISSED, error=row.error))
+        return outcomes
+
+    def may_publish(self, account: str, now: datetime) -> bool:
+        """Whether ``account`` may send now (not paused, held or throttled, no stop asked)."""
+        if self.stopping.is_set() or account in self.held:
+            return False
+        paused = self.paused.get(account)
+        if paused is not None and paused > now:
+            return False
+        return not self._is_throttled(account, now)
+
+    def blocked(self, now: datetime) -> list[str]:
+        """Accounts that must not publish now: paused, held or throttled."""
+        for account, until in list(self.paused.items()):  # in place: workers add to it
+            if until <= now:
+                self.paused.pop(account, None)
         return sorted(set(self.paused) | set(self.held) | self._throttled(now))
 
     def _throttled(self, now: datetime) -> set[str]:
@@ -182,12 +199,12 @@ class Publisher:
                 or row.account in self.held
                 or (index and self._is_throttled(row.account, self.clock()))
             ):
-                outcomes += [self._release(r) for r in rows[index:]]
+                outcomes += [self.release(r) for r in rows[index:]]
                 break
             outcomes.append(self.publish_row(row))
         return outcomes
 
-    def _release(self, row: Publication) -> Outcome:
+    def release(self, row: Publication) -> Outcome:
         """Give back a claimed row that was not tried (stop requested, account paused)."""
         assert row.id is not None
         retry_at = self.paused.get(row.account)

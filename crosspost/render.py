@@ -6,7 +6,9 @@ Templates are looked up in this order, first found wins:
 2. ``templates/<template>.j2``
 3. the built-in default below.
 
-Templates run in a ``SandboxedEnvironment`` with ``StrictUndefined``, so a
+Templates are read once, when the project is loaded (:mod:`crosspost.snapshot`), so a
+running daemon renders from the last good version of the files. They run in a
+``SandboxedEnvironment`` with ``StrictUndefined``, so a
 misspelt variable is an error with the template's file and line, not an empty
 string in a published post. Any error a template raises while rendering is a
 :class:`RenderError` at the template's file and line, and a render is bounded in
@@ -27,7 +29,6 @@ import regex
 from jinja2 import (
     ChoiceLoader,
     DictLoader,
-    FileSystemLoader,
     Template,
     TemplateSyntaxError,
 )
@@ -44,6 +45,7 @@ from crosspost.render_errors import (
     runtime_error,
 )
 from crosspost.sandbox import BoundedEnvironment, LimitExceeded, RenderLimits, bounded_render
+from crosspost.snapshot import TemplateSnapshot
 from crosspost.text import grapheme_length, thread_parts
 
 __all__ = [
@@ -130,7 +132,7 @@ class Renderer:
         self.env = BoundedEnvironment(
             self.limits,
             loader=ChoiceLoader(
-                [FileSystemLoader(str(templates_dir)), DictLoader({_BUILTIN_NAME: BUILTIN_DEFAULT})]
+                [TemplateSnapshot(templates_dir), DictLoader({_BUILTIN_NAME: BUILTIN_DEFAULT})]
             ),
             undefined=NamedUndefined,
             autoescape=False,

@@ -37,6 +37,8 @@ __all__ = [
 
 #: Statuses a publication can still leave by itself.
 OPEN = (Status.PLANNED.value, Status.PUBLISHING.value)
+#: The note on rows cancelled by a schedule change; only these come back when the entry does.
+CANCELLED_BY_SYNC = "the schedule entry changed or was removed before it was due"
 
 
 def _now() -> datetime:
@@ -137,11 +139,38 @@ class Store:
             for row in session.exec(query).all():
                 if (row.occurrence, row.account) not in keep:
                     row.status, row.updated_at = Status.CANCELLED.value, now
-                    row.error = "the schedule entry changed or was removed before it was due"
+                    row.error = CANCELLED_BY_SYNC
                     session.add(row)
                     cancelled += 1
             session.commit()
         return cancelled
+
+    def restore_cancelled(
+        self, entry: str, wanted: set[tuple[str, str]], since: datetime, now: datetime
+    ) -> int:
+        """Plan again the entry's rows a schedule change cancelled that are ``wanted`` again.
+
+        Only never-tried rows due from ``since`` on, cancelled by a sync (not by a
+        person), come back: an entry removed by a bad save and restored keeps its plan.
+        """
+        if not wanted:
+            return 0
+        with self._session() as session:
+            query = select(Publication).where(
+                col(Publication.entry) == entry,
+                col(Publication.status) == Status.CANCELLED.value,
+                col(Publication.attempts) == 0,
+                col(Publication.error) == CANCELLED_BY_SYNC,
+                col(Publication.due_at) >= since,
+            )
+            restored = 0
+            for row in session.exec(query).all():
+                if (row.occurrence, row.account) in wanted:
+                    row.status, row.error, row.updated_at = Status.PLANNED.value, None, now
+                    session.add(row)
+                    restored += 1
+            session.commit()
+        return restored
 
     def planned_entries(self) -> set[str]:
         """Entries that still have planned rows."""
@@ -263,19 +292,43 @@ class Store:
         """Lease up to ``limit`` due publications to ``worker`` (oldest first)."""
         query = (
             select(Publication)
-            .where(
-                col(Publication.status) == Status.PLANNED.value,
-                col(Publication.due_at) <= now,
-                or_(
-                    col(Publication.next_attempt_at).is_(None),
-                    col(Publication.next_attempt_at) <= now,
-                ),
-                or_(col(Publication.attempts) > 0, col(Publication.expires_at) >= now),
-                col(Publication.account).not_in(list(skip_accounts)),
-            )
+            .where(*_due(now, skip_accounts))
             .order_by(col(Publication.due_at), col(Publication.id))
             .limit(limit)
         )
+        return self._lease(query, worker, lease, now)
+
+    def claim_next(
+        self,
+        now: datetime,
+        worker: str,
+        lease: timedelta,
+        skip_accounts: Iterable[str] = (),
+        account: str | None = None,
+    ) -> list[Publication]:
+        """Lease the oldest due publication of every account (or of ``account`` only).
+
+        One row per account and call: each account's posts go out one after the
+        other in due order, while accounts go in parallel, with no cap on how many.
+        """
+        due = _due(now, skip_accounts)
+        if account is not None:
+            due.append(col(Publication.account) == account)
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=col(Publication.account),
+                order_by=(col(Publication.due_at), col(Publication.id)),
+            )
+            .label("rank")
+        )
+        ranked = select(col(Publication.id), rank).where(*due).subquery()
+        first = select(ranked.c.id).where(ranked.c.rank == 1)
+        query = select(Publication).where(col(Publication.id).in_(first), *due)
+        query = query.order_by(col(Publication.due_at), col(Publication.id))
+        return self._lease(query, worker, lease, now)
+
+    def _lease(self, query: Any, worker: str, lease: timedelta, now: datetime) -> list[Publication]:
         if not is_sqlite(self.engine):
             query = query.with_for_update(skip_locked=True)
         with self._session() as session:
@@ -384,6 +437,15 @@ class Store:
                 session.exec(query.order_by(col(Publication.due_at), col(Publication.id))).all()
             )
 
+    def planned_summary(self) -> tuple[int, datetime | None]:
+        """How many publications are planned, and when the first of them is due."""
+        with self._session() as session:
+            query = select(func.count(), func.min(Publication.due_at)).where(
+                col(Publication.status) == Status.PLANNED.value
+            )
+            count, first = session.exec(query).one()
+        return int(count), _utc(first)
+
     def counts(self) -> dict[str, int]:
         """How many publications are in each status."""
         with self._session() as session:
@@ -450,6 +512,20 @@ class Store:
         with self._session() as session:
             session.add(snapshot)
             session.commit()
+
+
+def _due(now: datetime, skip_accounts: Iterable[str]) -> list[Any]:
+    """Planned rows whose time (or retry time) has come and whose grace has not run out."""
+    return [
+        col(Publication.status) == Status.PLANNED.value,
+        col(Publication.due_at) <= now,
+        or_(
+            col(Publication.next_attempt_at).is_(None),
+            col(Publication.next_attempt_at) <= now,
+        ),
+        or_(col(Publication.attempts) > 0, col(Publication.expires_at) >= now),
+        col(Publication.account).not_in(list(skip_accounts)),
+    ]
 
 
 def _utc(value: datetime | None) -> datetime | None:
