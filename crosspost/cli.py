@@ -296,7 +296,8 @@ def publish(
     else:
         for result in results:
             _print_result(result)
-    _exit(EXIT_FAILED if any(r.status in TROUBLE for r in results) else EXIT_OK)
+    not_out = [r for r in results if r.status not in ("published", "dry-run")]
+    _exit(EXIT_FAILED if not_out else EXIT_OK)
 
 
 def _print_result(result: Any) -> None:
@@ -345,12 +346,24 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
     )
     if once:
         outcomes = runner.run_once()
-        if not outcomes:
+        waiting = _report_waiting(store, runner.publisher.held)
+        if not outcomes and not waiting:
             out.print("nothing is due")
-        _exit(EXIT_FAILED if any(o.status in TROUBLE for o in outcomes) else EXIT_OK)
+        trouble = any(o.status in TROUBLE for o in outcomes)
+        _exit(EXIT_FAILED if trouble or waiting else EXIT_OK)
     out.print(f"crosspost daemon: {app.schedule} → {store!r}; Ctrl-C to stop")
     runner.run_forever()
     _exit(EXIT_OK)
+
+
+def _report_waiting(store: Store, held: dict[str, str]) -> list[Any]:
+    """Say which due publications did not go out in this run, and when they are tried again."""
+    from crosspost.pending import due_not_sent
+
+    waiting = due_not_sent(store, _now(), held)
+    for item in waiting:
+        err.print(item.describe(), markup=False)
+    return waiting
 
 
 def _print_outcome(outcome: Any) -> None:
@@ -452,42 +465,13 @@ def _print_status(rows: list[Any], beat: Any, total: int) -> None:
         )
 
 
-# --------------------------------------------------------------------------- resolve
-
-
-@cli.command(epilog="Example: crosspost resolve 42 --published https://social.example/@club/1")
-@click.argument("publication_id", type=int)
-@click.option("--published", "url", default=None, help="It did go out, at this URL.")
-@click.option("--retry", is_flag=True, help="It did not go out: publish it again.")
-@click.option("--skip", is_flag=True, help="Leave it: do not publish it.")
-@click.option("--json", "as_json", is_flag=True, help="Print the publication as JSON.")
-@click.pass_obj
-def resolve(
-    app: AppContext, publication_id: int, url: str | None, retry: bool, skip: bool, as_json: bool
-) -> None:
-    """Decide about a publication that is unknown, failed or missed (see crosspost status).
-
-    Exactly one of --published URL, --retry or --skip.
-    """
-    from crosspost.oneoff import resolve_publication
-
-    if [bool(url), retry, skip].count(True) != 1:
-        raise click.UsageError("give exactly one of --published URL, --retry, --skip")
-    action = "published" if url else "retry" if retry else "skip"
-    row = resolve_publication(app.store(), publication_id, action, url, _now())
-    if as_json:
-        _print_json(_status_json(row))
-    else:
-        out.print(f"publication {row.id} ({row.entry} → {row.account}) is now {row.status}")
-    _exit(EXIT_OK)
-
-
 def _add_commands() -> None:
     # imported here: these modules build on AppContext and the helpers above
     from crosspost.metrics_cli import collect
     from crosspost.report_cli import conversions, report
+    from crosspost.resolve_cli import resolve
 
-    for command in (collect, report, conversions):
+    for command in (collect, report, conversions, resolve):
         cli.add_command(command)
 
 

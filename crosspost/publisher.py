@@ -8,7 +8,8 @@ outcome            the publication becomes
 =================  =============================================================
 ``Published``      ``published`` with remote id and URL, in one transaction
 ``Rejected``       ``failed`` with the platform's reason; never retried
-``AuthError``      ``failed``; the account is held until its settings change
+``AuthError``      ``failed``; the account is held (in the store, so across runs)
+                   until its settings change or ``resolve --account A --retry``
 ``RateLimited``    ``planned`` again at ``retry_at``; the account pauses, others go on
 ``Transient``      ``planned`` again after exponential backoff with jitter,
                    ``failed`` after ``max_attempts``
@@ -42,11 +43,14 @@ from connectors.base import (
     Transient,
     Unknown,
 )
+from crosspost.accounts import settings_hash
 from crosspost.content import ContentItem
 from crosspost.errors import ConfigError
+from crosspost.lease import Holder, LeaseRecord, gone_holders, this_process
 from crosspost.project import Project
 from crosspost.render import RenderError, Target, text_hash
 from crosspost.store import Publication, Status, Store
+from crosspost.store.account_state import hold_account, holds, lift_changed_holds
 
 __all__ = ["ONE_OFF_PREFIX", "Outcome", "Publisher", "idempotency_key"]
 
@@ -92,6 +96,7 @@ class Publisher:
         lease: how long a claim is valid; a worker that dies leaves the row to reconciliation.
         max_attempts: tries for ``Transient`` failures before giving up.
         backoff: first retry delay; doubles each attempt, with jitter, up to ``max_backoff``.
+        stale_after: a daemon of this host silent for longer has its leases expired at once.
     """
 
     def __init__(
@@ -105,6 +110,7 @@ class Publisher:
         backoff: timedelta = timedelta(seconds=30),
         max_backoff: timedelta = timedelta(hours=1),
         workers: int = 4,
+        stale_after: timedelta = timedelta(minutes=5),
     ) -> None:
         self.store = store
         self.project = project
@@ -115,6 +121,8 @@ class Publisher:
         self.max_backoff = max_backoff
         self.workers = workers
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.holder: Holder = this_process()
+        self.stale_after = stale_after
         self.paused: dict[str, datetime] = {}
         self.held: dict[str, str] = {}
         self.stopping = threading.Event()
@@ -126,7 +134,9 @@ class Publisher:
     def run_due(self, limit: int = 50) -> list[Outcome]:
         """Publish what is due now; return what happened to each publication touched."""
         now = self.clock()
-        outcomes = [self._lease_expired(row) for row in self.store.expire_leases(now)]
+        self.refresh_holds()
+        expired = self.store.expire_leases(now, self._gone_workers(now))
+        outcomes = [self._lease_expired(row) for row in expired]
         outcomes += self._reconcile_unknown(now)
         for row in self.store.expire_missed(now):
             log.warning(
@@ -137,7 +147,9 @@ class Publisher:
                 row.due_at.isoformat(),
             )
             outcomes.append(_outcome(row, Status.MISSED, error=row.error))
-        rows = self.store.claim_due(now, self.worker_id, self.lease, limit, self._blocked(now))
+        rows = self.store.claim_due(
+            now, self.worker_id, self.lease, limit, self._blocked(now), self.holder
+        )
         by_account: dict[str, list[Publication]] = defaultdict(list)
         for row in rows:
             by_account[row.account].append(row)
@@ -149,6 +161,25 @@ class Publisher:
             for result in pool.map(self._publish_account, by_account.values()):
                 outcomes += result
         return outcomes
+
+    def refresh_holds(self) -> None:
+        """Lift holds of accounts whose settings changed; read the others from the store."""
+        digests = {name: settings_hash(a) for name, a in self.project.accounts.items()}
+        for account in lift_changed_holds(self.store, digests):
+            log.info("the settings of %s changed: its posts are tried again", account)
+        self.held = {hold.account: hold.reason for hold in holds(self.store)}
+
+    def _gone_workers(self, now: datetime) -> list[str]:
+        """Workers of this host that died (or went silent) while holding leases."""
+        records = [
+            LeaseRecord(worker, Holder(self.holder.host, pid, start), beat)
+            for worker, pid, start, beat in self.store.lease_holders(self.holder.host)
+            if pid is not None
+        ]
+        gone = gone_holders(records, self.holder, now, self.stale_after)
+        for worker in gone:
+            log.warning("%s is gone: its leases expire now", worker)
+        return gone
 
     def _blocked(self, now: datetime) -> list[str]:
         self.paused = {a: until for a, until in self.paused.items() if until > now}
@@ -232,7 +263,8 @@ class Publisher:
         """
         entry = self.project.post(row.entry)
         account = self.project.accounts[row.account]
-        item = item or self.project.resolve_content(row.content_id)
+        # a one-off made from a file outside the library is rendered from that file again
+        item = item or self.project.resolve_content(row.source or row.content_id)
         zone = entry.timezone if entry and entry.timezone else self.project.schedule.timezone
         target = Target(
             account=row.account,
@@ -254,7 +286,7 @@ class Publisher:
         if isinstance(error, RateLimited):
             return self._rate_limited(row, error)
         if isinstance(error, AuthError):
-            self.held[row.account] = str(error)
+            self._hold(row.account, str(error))
             log.error("account %s needs new credentials: %s", row.account, error)
             return replace(self._record_failure(row, str(error)), cause="credentials")
         if isinstance(error, Transient):
@@ -263,6 +295,11 @@ class Publisher:
             return self._reconcile(row, post, key, str(error))
         assert isinstance(error, Rejected)
         return self._record_failure(row, str(error))
+
+    def _hold(self, account: str, reason: str) -> None:
+        self.held[account] = reason
+        digest = settings_hash(self.project.accounts[account])
+        hold_account(self.store, account, reason, digest, self.clock())
 
     def _rate_limited(self, row: Publication, error: RateLimited) -> Outcome:
         assert row.id is not None
