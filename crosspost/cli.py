@@ -405,16 +405,41 @@ def status(
     until = None if show_all or as_json else _now() + timedelta(hours=1)
     rows = store.publications(_split(statuses), _split(accounts), until=until)
     beat = store.last_heartbeat()
+    held = _held_accounts(store)
     if as_json:
         _print_json(
             {
                 "publications": [_status_json(r) for r in rows],
                 "daemon": {"alive_at": beat.alive_at.isoformat() if beat else None},
+                "held_accounts": held,
             }
         )
     else:
         _print_status(rows[-limit:] if limit else rows, beat, len(rows))
-    _exit(EXIT_FAILED if any(r.status in TROUBLE for r in rows) else EXIT_OK)
+        _print_held(held)
+    _exit(EXIT_FAILED if held or any(r.status in TROUBLE for r in rows) else EXIT_OK)
+
+
+def _held_accounts(store: Store) -> list[dict[str, str]]:
+    """Accounts held since their credentials failed (status shows them; they exit 1)."""
+    from crosspost.store.account_state import holds
+
+    return [
+        {"account": h.account, "reason": h.reason, "since": h.since.isoformat()}
+        for h in holds(store)
+    ]
+
+
+def _print_held(held: list[dict[str, str]]) -> None:
+    if not held:
+        return
+    out.print("held accounts (credentials failed; nothing of theirs is sent):")
+    for hold in held:
+        out.print(
+            f"  {hold['account']} since {hold['since']}: {hold['reason']}\n"
+            f"    fix its settings, or: crosspost resolve --account {hold['account']} --retry",
+            markup=False,
+        )
 
 
 def _split(value: str) -> list[str]:
