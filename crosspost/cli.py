@@ -174,6 +174,28 @@ def _exit(code: int) -> NoReturn:
 # --------------------------------------------------------------------------- check
 
 
+def _known_limits(app: AppContext, project: Project) -> list[Any]:
+    """Use the limits servers reported earlier; say where each account's limit comes from.
+
+    Reads the database only if there is one: ``check`` never creates it.
+    """
+    from crosspost.limits import apply_reported_limits, limit_sources
+
+    url = app.database or Settings().database_url
+    if url is None and (app.schedule.parent / "crosspost.db").is_file():
+        url = default_database_url(app.schedule)
+    used = {}
+    if url is not None:
+        try:
+            store = Store(url)
+        except SQLAlchemyError:
+            err.print("warning: the database cannot be read; counting with known defaults")
+        else:
+            used = apply_reported_limits(store, project)
+            store.close()
+    return limit_sources(project, used)
+
+
 @cli.command(epilog="Example: crosspost check --json")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
@@ -185,8 +207,10 @@ def check(app: AppContext, as_json: bool) -> None:
     """
     from crosspost.preview import check_project
 
+    limits: list[Any] = []
     try:
         project = app.project()
+        limits = _known_limits(app, project)
         problems = check_project(project, _now())
     except ConfigError as exc:
         problems, project = exc.problems, None
@@ -195,6 +219,7 @@ def check(app: AppContext, as_json: bool) -> None:
             {
                 "ok": not problems,
                 "problems": [{**asdict(p), "file": _shown(p.file)} for p in problems],
+                "limits": [asdict(source) for source in limits],
             }
         )
     else:
@@ -204,6 +229,8 @@ def check(app: AppContext, as_json: bool) -> None:
                 f"ok: {len(project.schedule.posts)} entries, {len(project.accounts)} "
                 f"accounts, {len(project.content)} content items"
             )
+        if limits:
+            out.print("\n".join(["length limits:", *(f"  {s.describe()}" for s in limits)]))
     _exit(EXIT_BAD_INPUT if problems else EXIT_OK)
 
 
@@ -234,6 +261,7 @@ def plan(app: AppContext, until: str, limit: int, verbose: bool, as_json: bool) 
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--until") from None
     project = app.project()
+    _known_limits(app, project)
     now = _now()
     posts = list(plan_posts(project, now, now + horizon, limit))
     checksum = plan_checksum(posts)

@@ -15,6 +15,7 @@ from pathlib import Path
 from connectors.base import RenderedPost
 from crosspost.content import ContentItem
 from crosspost.errors import ConfigError, CrosspostError, Problem
+from crosspost.limits import apply_reported_limits
 from crosspost.pending import waiting_for
 from crosspost.project import Project
 from crosspost.publisher import ONE_OFF_PREFIX, Publisher
@@ -93,6 +94,7 @@ def publish_now(
     """
     item = project.resolve_content(reference)
     now = clock()
+    apply_reported_limits(store, project)
     posts = {account: _render(project, item, account, now) for account in _accounts(project, to)}
     if dry_run:
         return [OneOffResult(a, item.id, "dry-run", parts=list(p.parts)) for a, p in posts.items()]

@@ -47,6 +47,7 @@ from crosspost.accounts import settings_hash
 from crosspost.content import ContentItem
 from crosspost.errors import ConfigError
 from crosspost.lease import Holder, LeaseRecord, gone_holders, this_process
+from crosspost.limits import apply_reported_limits, remember_reported_limits
 from crosspost.project import Project
 from crosspost.render import RenderError, Target, text_hash
 from crosspost.store import Publication, Status, Store
@@ -135,6 +136,7 @@ class Publisher:
         """Publish what is due now; return what happened to each publication touched."""
         now = self.clock()
         self.refresh_holds()
+        apply_reported_limits(self.store, self.project)
         expired = self.store.expire_leases(now, self._gone_workers(now))
         outcomes = [self._lease_expired(row) for row in expired]
         outcomes += self._reconcile_unknown(now)
@@ -253,6 +255,8 @@ class Publisher:
             published = connector.publish(post, key)
         except ConnectorError as error:
             return self._handle_error(row, post, key, error)
+        finally:  # a server tells its limits with the first call, even one that fails
+            remember_reported_limits(self.store, self.project, row.account, self.clock())
         return self._record_published(row, published, text_hash(post.parts))
 
     def render(self, row: Publication, item: ContentItem | None = None) -> RenderedPost:
