@@ -122,9 +122,9 @@ def resolve_many(
 
 
 @click.command(
-    epilog="Examples:\n\n"
-    "  crosspost resolve 42 --published https://social.example/@club/1\n\n"
-    "  crosspost resolve --status missed --retry     # after a day of downtime\n\n"
+    epilog="\b\nExample:\n"
+    "  crosspost resolve 42 --published https://social.example/@club/1\n"
+    "  crosspost resolve --status missed --retry     # after a day of downtime\n"
     "  crosspost resolve --account mastodon --retry  # after renewing its token"
 )
 @click.argument("publication_ids", type=int, nargs=-1)
