@@ -62,13 +62,19 @@ def calls_of(platform: FakePlatform, account: str) -> int:
 # --------------------------------------------------------------------------- 5: holds
 
 
+def _revoked(tmp_path: Path, store: Store, platform: FakePlatform, clock: FakeClock) -> Path:
+    """A cron run in which alpha's token turns out revoked; the schedule's path."""
+    path = write_project(tmp_path, POSTS)
+    platform.script("alpha", AuthError("token revoked", platform="fake", account="alpha"))
+    Daemon(path, store, clock=clock).run_once()
+    return path
+
+
 def test_a_credentials_hold_outlives_the_process_under_cron(
     tmp_path: Path, store: Store, platform: FakePlatform
 ) -> None:
-    path = write_project(tmp_path, POSTS)
     clock = FakeClock(T0)
-    platform.script("alpha", AuthError("token revoked", platform="fake", account="alpha"))
-    Daemon(path, store, clock=clock).run_once()
+    path = _revoked(tmp_path, store, platform, clock)
     assert [h.account for h in holds(store)] == ["alpha"]
     clock.advance(timedelta(minutes=40))  # b is due now; a second cron run, a new process
     Daemon(path, store, clock=clock).run_once()
@@ -86,10 +92,8 @@ def test_a_credentials_hold_outlives_the_process_under_cron(
 def test_a_hold_is_lifted_when_the_accounts_settings_change(
     tmp_path: Path, store: Store, platform: FakePlatform
 ) -> None:
-    path = write_project(tmp_path, POSTS)
     clock = FakeClock(T0 + timedelta(minutes=40))
-    platform.script("alpha", AuthError("token revoked", platform="fake", account="alpha"))
-    Daemon(path, store, clock=clock).run_once()
+    path = _revoked(tmp_path, store, platform, clock)
     assert holds(store)
     text = path.read_text(encoding="utf-8")
     path.write_text(
@@ -106,10 +110,8 @@ def test_a_hold_is_lifted_when_the_accounts_settings_change(
 def test_resolve_account_retry_lifts_the_hold_and_retries_the_failed_post(
     tmp_path: Path, store: Store, platform: FakePlatform
 ) -> None:
-    path = write_project(tmp_path, POSTS)
     clock = FakeClock(T0)
-    platform.script("alpha", AuthError("token revoked", platform="fake", account="alpha"))
-    Daemon(path, store, clock=clock).run_once()
+    path = _revoked(tmp_path, store, platform, clock)
     result = cli_run(path, store, "resolve", "--account", "alpha", "--retry", "--json")
     assert result.exit_code == 0, result.output
     answer = json.loads(result.output)
