@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import psutil
 
-__all__ = ["Holder", "LeaseRecord", "gone_holders", "is_gone", "this_process"]
+__all__ = ["Holder", "LeaseRecord", "gone_holders", "host_identity", "is_gone", "this_process"]
 
 #: Start times closer than this are the same process (they are read with rounding).
 _SAME_START = 1.0
@@ -35,7 +35,20 @@ class Holder:
 
 def this_process() -> Holder:
     """The current process."""
-    return Holder(socket.gethostname(), os.getpid(), _start_of(os.getpid()))
+    return Holder(host_identity(), os.getpid(), _start_of(os.getpid()))
+
+
+def host_identity() -> str:
+    """The host name, plus the pid namespace where there is one.
+
+    Containers sharing the host's name (``--network host``) have pids of their own:
+    a pid of another namespace must never be looked up here.
+    """
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()}/{namespace}"
 
 
 def _start_of(pid: int) -> float | None:

@@ -18,7 +18,7 @@ from connectors.base import AuthError, Rejected, Transient
 from connectors.http import HttpClient
 from crosspost.cli import cli
 from crosspost.daemon import Daemon
-from crosspost.lease import Holder
+from crosspost.lease import Holder, host_identity
 from crosspost.oneoff import publish_now
 from crosspost.project import load_project
 from crosspost.publisher import Publisher
@@ -197,7 +197,7 @@ def _publisher(tmp_path: Path, store: Store, clock: FakeClock) -> Publisher:
 def test_a_lease_of_a_dead_process_on_this_host_expires_at_once(
     tmp_path: Path, store: Store, platform: FakePlatform, started: bool, expected: str
 ) -> None:
-    dead = Holder(socket.gethostname(), _free_pid(), 1.0)
+    dead = Holder(host_identity(), _free_pid(), 1.0)
     row_id = _claimed(store, dead, started=started)
     clock = FakeClock(T0 + timedelta(minutes=1))  # the one-hour lease is far from over
     _publisher(tmp_path, store, clock).run_due()
@@ -210,7 +210,7 @@ def test_a_reused_pid_is_not_the_holder(
     tmp_path: Path, store: Store, platform: FakePlatform
 ) -> None:
     # pid 1 runs, but started long before this made-up start time
-    reused = Holder(socket.gethostname(), 1, psutil.Process(1).create_time() + 3600)
+    reused = Holder(host_identity(), 1, psutil.Process(1).create_time() + 3600)
     row_id = _claimed(store, reused, started=False)
     _publisher(tmp_path, store, FakeClock(T0 + timedelta(minutes=1))).run_due()
     row = store.get(row_id)
@@ -220,7 +220,7 @@ def test_a_reused_pid_is_not_the_holder(
 def test_a_silent_daemon_on_this_host_loses_its_leases(
     tmp_path: Path, store: Store, platform: FakePlatform
 ) -> None:
-    alive = Holder(socket.gethostname(), 1, psutil.Process(1).create_time())
+    alive = Holder(host_identity(), 1, psutil.Process(1).create_time())
     row_id = _claimed(store, alive, started=False)
     store.heartbeat(f"{alive.host}:1:dead", T0, T0)
     publisher = _publisher(tmp_path, store, FakeClock(T0 + timedelta(minutes=2)))
@@ -231,6 +231,17 @@ def test_a_silent_daemon_on_this_host_loses_its_leases(
     publisher.run_due()
     row = store.get(row_id)
     assert row is not None and row.status == "published"
+
+
+def test_a_process_of_another_pid_namespace_counts_as_another_host(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    # a container sharing the host's name: its pids mean nothing here
+    container = Holder(f"{socket.gethostname()}/pid:[1]", _free_pid(), 1.0)
+    row_id = _claimed(store, container, started=False)
+    _publisher(tmp_path, store, FakeClock(T0 + timedelta(minutes=1))).run_due()
+    row = store.get(row_id)
+    assert row is not None and row.status == "publishing"
 
 
 def test_leases_of_other_hosts_keep_the_lease_rule(
@@ -250,7 +261,7 @@ def test_leases_of_other_hosts_keep_the_lease_rule(
 
 
 def test_a_claim_records_its_holder(store: Store) -> None:
-    me = Holder(socket.gethostname(), os.getpid(), psutil.Process().create_time())
+    me = Holder(host_identity(), os.getpid(), psutil.Process().create_time())
     _claimed(store, me, started=False)
     (row,) = store.publications(["publishing"])
     assert (row.claimed_host, row.claimed_pid) == (me.host, me.pid)
