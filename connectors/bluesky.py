@@ -45,7 +45,7 @@ from connectors.base import (
     Transient,
     Unknown,
 )
-from connectors.http import HttpClient, HttpConnector
+from connectors.http import HttpClient, HttpConnector, summarise_body
 from crosspost.text import (
     find_hashtags,
     find_mentions,
@@ -149,7 +149,7 @@ def _describe(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text.strip()[:200] or response.reason or "no reason given"
+        return summarise_body(response)
     if not isinstance(body, dict):
         return str(body)[:200]
     parts = [str(body[key]) for key in ("error", "message") if body.get(key)]

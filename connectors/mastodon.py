@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any, ClassVar, Literal
@@ -207,6 +207,27 @@ class InstanceConfig:
             poll_max_expiration=_int(polls, "max_expiration", default.poll_max_expiration),
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """These values as JSON-ready data (for the store)."""
+        data = asdict(self)
+        data["media_types"] = sorted(self.media_types)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> InstanceConfig:
+        """The values :meth:`to_dict` gave; unknown keys are ignored.
+
+        Raises:
+            TypeError, ValueError: a value has the wrong type.
+        """
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["media_types"] = frozenset(map(str, values.get("media_types", _DEFAULT_TYPES)))
+        for name, value in values.items():
+            if name != "media_types" and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ValueError(f"{name} is not a count: {value!r}")
+        return cls(**values)
+
     def limits(self) -> Limits:
         """These values as connector limits."""
         return Limits(
@@ -316,6 +337,8 @@ class MastodonConnector(HttpConnector):
         self.instance: InstanceConfig | None = None
         #: The token's own account id, learnt from the first ``verify_credentials``.
         self._account_id: str | None = None
+        #: What the server reported in an earlier run (from the store), until it is asked again.
+        self.remembered: InstanceConfig | None = None
 
     @property
     def config(self) -> MastodonConnector.Settings:
@@ -355,18 +378,33 @@ class MastodonConnector(HttpConnector):
             ) from None
 
     @property
+    def _known(self) -> InstanceConfig | None:
+        return self.instance or self.remembered
+
+    @property
     def effective_limits(self) -> Limits:
-        """The instance's limits once known, else the configured or default ones."""
-        if self.instance is not None:
-            return self.instance.limits()
+        """The instance's limits once known (now or in an earlier run), else configured ones."""
+        if self._known is not None:
+            return self._known.limits()
         if self.config.max_characters:
             return replace(self.limits, max_length=self.config.max_characters)
         return self.limits
 
+    def reported_limits(self) -> dict[str, Any] | None:
+        """What ``/api/v2/instance`` said in this process, to be kept for later runs."""
+        return self.instance.to_dict() if self.instance is not None else None
+
+    def use_reported_limits(self, data: Mapping[str, Any]) -> None:
+        """Count with what the server reported earlier until it is asked again."""
+        try:
+            self.remembered = InstanceConfig.from_dict(data)
+        except (TypeError, ValueError):
+            self.log.warning("ignoring unreadable stored instance limits")
+
     @property
     def url_width(self) -> int:
         """Characters every URL counts for."""
-        return self.instance.url_width if self.instance else DEFAULT_URL_WIDTH
+        return self._known.url_width if self._known else DEFAULT_URL_WIDTH
 
     def measure(self, text: str) -> int:
         """Grapheme count with URLs at ``characters_reserved_per_url`` and ``@u@host`` as ``@u``."""
@@ -398,7 +436,7 @@ class MastodonConnector(HttpConnector):
     def _check_poll_duration(self, post: RenderedPost) -> list[str]:
         if post.poll is None:
             return []
-        config = self.instance or InstanceConfig()
+        config = self._known or InstanceConfig()
         seconds = int(post.poll.duration.total_seconds())
         if not config.poll_min_expiration <= seconds <= config.poll_max_expiration:
             return [
@@ -409,7 +447,7 @@ class MastodonConnector(HttpConnector):
 
     def _check_media_item(self, item: MediaItem, limits: Limits) -> list[str]:
         if item.mime_type.startswith(("video/", "audio/")):
-            video_limit = (self.instance or InstanceConfig()).video_size_limit
+            video_limit = (self._known or InstanceConfig()).video_size_limit
             limits = replace(limits, max_media_bytes=video_limit)
         return super()._check_media_item(item, limits)
 

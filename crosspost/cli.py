@@ -174,6 +174,28 @@ def _exit(code: int) -> NoReturn:
 # --------------------------------------------------------------------------- check
 
 
+def _known_limits(app: AppContext, project: Project) -> list[Any]:
+    """Use the limits servers reported earlier; say where each account's limit comes from.
+
+    Reads the database only if there is one: ``check`` never creates it.
+    """
+    from crosspost.limits import apply_reported_limits, limit_sources
+
+    url = app.database or Settings().database_url
+    if url is None and (app.schedule.parent / "crosspost.db").is_file():
+        url = default_database_url(app.schedule)
+    used = {}
+    if url is not None:
+        try:
+            store = Store(url)
+        except SQLAlchemyError:
+            err.print("warning: the database cannot be read; counting with known defaults")
+        else:
+            used = apply_reported_limits(store, project)
+            store.close()
+    return limit_sources(project, used)
+
+
 @cli.command(epilog="Example: crosspost check --json")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
@@ -185,8 +207,10 @@ def check(app: AppContext, as_json: bool) -> None:
     """
     from crosspost.preview import check_project
 
+    limits: list[Any] = []
     try:
         project = app.project()
+        limits = _known_limits(app, project)
         problems = check_project(project, _now())
     except ConfigError as exc:
         problems, project = exc.problems, None
@@ -195,6 +219,7 @@ def check(app: AppContext, as_json: bool) -> None:
             {
                 "ok": not problems,
                 "problems": [{**asdict(p), "file": _shown(p.file)} for p in problems],
+                "limits": [asdict(source) for source in limits],
             }
         )
     else:
@@ -204,6 +229,8 @@ def check(app: AppContext, as_json: bool) -> None:
                 f"ok: {len(project.schedule.posts)} entries, {len(project.accounts)} "
                 f"accounts, {len(project.content)} content items"
             )
+        if limits:
+            out.print("\n".join(["length limits:", *(f"  {s.describe()}" for s in limits)]))
     _exit(EXIT_BAD_INPUT if problems else EXIT_OK)
 
 
@@ -234,6 +261,7 @@ def plan(app: AppContext, until: str, limit: int, verbose: bool, as_json: bool) 
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--until") from None
     project = app.project()
+    _known_limits(app, project)
     now = _now()
     posts = list(plan_posts(project, now, now + horizon, limit))
     checksum = plan_checksum(posts)
@@ -296,7 +324,8 @@ def publish(
     else:
         for result in results:
             _print_result(result)
-    _exit(EXIT_FAILED if any(r.status in TROUBLE for r in results) else EXIT_OK)
+    not_out = [r for r in results if r.status not in ("published", "dry-run")]
+    _exit(EXIT_FAILED if not_out else EXIT_OK)
 
 
 def _print_result(result: Any) -> None:
@@ -345,12 +374,24 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
     )
     if once:
         outcomes = runner.run_once()
-        if not outcomes:
+        waiting = _report_waiting(store, runner.publisher.held)
+        if not outcomes and not waiting:
             out.print("nothing is due")
-        _exit(EXIT_FAILED if any(o.status in TROUBLE for o in outcomes) else EXIT_OK)
+        trouble = any(o.status in TROUBLE for o in outcomes)
+        _exit(EXIT_FAILED if trouble or waiting else EXIT_OK)
     out.print(f"crosspost daemon: {app.schedule} → {store!r}; Ctrl-C to stop")
     runner.run_forever()
     _exit(EXIT_OK)
+
+
+def _report_waiting(store: Store, held: dict[str, str]) -> list[Any]:
+    """Say which due publications did not go out in this run, and when they are tried again."""
+    from crosspost.pending import due_not_sent
+
+    waiting = due_not_sent(store, _now(), held)
+    for item in waiting:
+        err.print(item.describe(), markup=False)
+    return waiting
 
 
 def _print_outcome(outcome: Any) -> None:
@@ -392,16 +433,41 @@ def status(
     until = None if show_all or as_json else _now() + timedelta(hours=1)
     rows = store.publications(_split(statuses), _split(accounts), until=until)
     beat = store.last_heartbeat()
+    held = _held_accounts(store)
     if as_json:
         _print_json(
             {
                 "publications": [_status_json(r) for r in rows],
                 "daemon": {"alive_at": beat.alive_at.isoformat() if beat else None},
+                "held_accounts": held,
             }
         )
     else:
         _print_status(rows[-limit:] if limit else rows, beat, len(rows))
-    _exit(EXIT_FAILED if any(r.status in TROUBLE for r in rows) else EXIT_OK)
+        _print_held(held)
+    _exit(EXIT_FAILED if held or any(r.status in TROUBLE for r in rows) else EXIT_OK)
+
+
+def _held_accounts(store: Store) -> list[dict[str, str]]:
+    """Accounts held since their credentials failed (status shows them; they exit 1)."""
+    from crosspost.store.account_state import holds
+
+    return [
+        {"account": h.account, "reason": h.reason, "since": h.since.isoformat()}
+        for h in holds(store)
+    ]
+
+
+def _print_held(held: list[dict[str, str]]) -> None:
+    if not held:
+        return
+    out.print("held accounts (credentials failed; nothing of theirs is sent):")
+    for hold in held:
+        out.print(
+            f"  {hold['account']} since {hold['since']}: {hold['reason']}\n"
+            f"    fix its settings, or: crosspost resolve --account {hold['account']} --retry",
+            markup=False,
+        )
 
 
 def _split(value: str) -> list[str]:
@@ -452,42 +518,13 @@ def _print_status(rows: list[Any], beat: Any, total: int) -> None:
         )
 
 
-# --------------------------------------------------------------------------- resolve
-
-
-@cli.command(epilog="Example: crosspost resolve 42 --published https://social.example/@club/1")
-@click.argument("publication_id", type=int)
-@click.option("--published", "url", default=None, help="It did go out, at this URL.")
-@click.option("--retry", is_flag=True, help="It did not go out: publish it again.")
-@click.option("--skip", is_flag=True, help="Leave it: do not publish it.")
-@click.option("--json", "as_json", is_flag=True, help="Print the publication as JSON.")
-@click.pass_obj
-def resolve(
-    app: AppContext, publication_id: int, url: str | None, retry: bool, skip: bool, as_json: bool
-) -> None:
-    """Decide about a publication that is unknown, failed or missed (see crosspost status).
-
-    Exactly one of --published URL, --retry or --skip.
-    """
-    from crosspost.oneoff import resolve_publication
-
-    if [bool(url), retry, skip].count(True) != 1:
-        raise click.UsageError("give exactly one of --published URL, --retry, --skip")
-    action = "published" if url else "retry" if retry else "skip"
-    row = resolve_publication(app.store(), publication_id, action, url, _now())
-    if as_json:
-        _print_json(_status_json(row))
-    else:
-        out.print(f"publication {row.id} ({row.entry} → {row.account}) is now {row.status}")
-    _exit(EXIT_OK)
-
-
 def _add_commands() -> None:
     # imported here: these modules build on AppContext and the helpers above
     from crosspost.metrics_cli import collect
     from crosspost.report_cli import conversions, report
+    from crosspost.resolve_cli import resolve
 
-    for command in (collect, report, conversions):
+    for command in (collect, report, conversions, resolve):
         cli.add_command(command)
 
 

@@ -197,11 +197,7 @@ class Daemon:
         return project
 
     def _adopt(self, project: Project) -> None:
-        changed = {
-            n for n in project.accounts if project.accounts[n] != self.project.accounts.get(n)
-        }
-        for name in changed:  # new credentials: try the account again
-            self.publisher.held.pop(name, None)
+        # held accounts whose settings changed are tried again by Publisher.refresh_holds
         self.project = project
         self.publisher.project = self.notifier.project = self.collector.project = project
         self._synced_at = None

@@ -68,7 +68,9 @@ class AccountDispatcher:
         publisher = self.publisher
         now = publisher.clock()
         skip = set(publisher.blocked(now)) | self.busy
-        rows = publisher.store.claim_next(now, publisher.worker_id, publisher.lease, skip)
+        rows = publisher.store.claim_next(
+            now, publisher.worker_id, publisher.lease, skip, holder=publisher.holder
+        )
         for row in rows:
             with self._lock:
                 self._busy.add(row.account)
@@ -143,7 +145,7 @@ class AccountDispatcher:
         if not publisher.may_publish(account, now):
             return None
         rows = publisher.store.claim_next(
-            now, publisher.worker_id, publisher.lease, account=account
+            now, publisher.worker_id, publisher.lease, account=account, holder=publisher.holder
         )
         return rows[0] if rows else None
 

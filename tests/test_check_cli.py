@@ -167,7 +167,9 @@ def test_example_project_checks_ok(example_project: Path, run_cli: Callable[...,
 def test_example_project_check_json(example_project: Path, run_cli: Callable[..., Result]) -> None:
     result = run_cli(example_project, "check", "--json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"ok": True, "problems": []}
+    data = json.loads(result.stdout)
+    assert (data["ok"], data["problems"]) == (True, [])
+    assert {s["source"] for s in data["limits"]} == {"default"}
 
 
 def test_check_writes_no_database_and_no_output_files(
