@@ -26,7 +26,6 @@ import regex
 from jinja2 import (
     ChoiceLoader,
     DictLoader,
-    FileSystemLoader,
     StrictUndefined,
     Template,
     TemplateError,
@@ -37,6 +36,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from connectors.base import Capability, Connector, MediaItem, Poll, RenderedPost
 from crosspost.content import ContentItem
 from crosspost.errors import Problem
+from crosspost.inputfile import TemplateFileLoader
 from crosspost.text import grapheme_length, thread_parts
 
 __all__ = ["BUILTIN_DEFAULT", "RenderError", "Renderer", "Target", "hashtags", "text_hash", "utm"]
@@ -118,7 +118,10 @@ class Renderer:
         self.base_dir = base_dir
         self.env = SandboxedEnvironment(
             loader=ChoiceLoader(
-                [FileSystemLoader(str(templates_dir)), DictLoader({_BUILTIN_NAME: BUILTIN_DEFAULT})]
+                [
+                    TemplateFileLoader(str(templates_dir)),
+                    DictLoader({_BUILTIN_NAME: BUILTIN_DEFAULT}),
+                ]
             ),
             undefined=StrictUndefined,
             autoescape=False,
