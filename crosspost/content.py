@@ -137,6 +137,8 @@ def load_markdown(path: Path, base: Path | None = None) -> ContentItem:
     """
     shown = path.relative_to(base) if base and path.is_relative_to(base) else path
     text = read_text(path, shown)
+    if not text.strip():
+        raise ConfigError([Problem.at(shown, 1, 1, "the content file is empty")])
     front, body, first_line = split_front_matter(text)
     meta = parse_yaml(front, shown, line_offset=first_line - 1) if front.strip() else {}
     if not isinstance(meta, Mapping):
