@@ -184,8 +184,9 @@ def load_library(
         except ConfigError as exc:
             problems += exc.problems
     if content_dir is not None and not content_dir.is_dir():
+        line, column = locate(inline_root, ["content_dir"])
         problems.append(
-            Problem.at(schedule_path, 1, 1, f"content_dir {content_dir} is not a folder")
+            Problem.at(schedule_path, line, column, f"content_dir {content_dir} is not a folder")
         )
     if problems:
         raise ConfigError(problems)

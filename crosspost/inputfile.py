@@ -23,7 +23,7 @@ from jinja2.loaders import split_template_path
 
 from crosspost.errors import ConfigError, Problem
 
-__all__ = ["MAX_FILE_BYTES", "TemplateFileLoader", "read_text"]
+__all__ = ["MAX_FILE_BYTES", "TemplateFileLoader", "ensure_regular", "read_text"]
 
 #: The largest project file read (1 MiB); larger ones are refused unread.
 MAX_FILE_BYTES = 1024 * 1024
@@ -65,6 +65,19 @@ def read_text(path: Path, shown: Path | str | None = None, limit: int = MAX_FILE
             [Problem.at(name, line, column, "a NUL character: this is not a text file")]
         )
     return text.removeprefix("\ufeff")
+
+
+def ensure_regular(path: Path, shown: Path | str | None = None) -> None:
+    """Refuse ``path`` unless it is (or links to) a readable regular file of an accepted size.
+
+    Raises:
+        ConfigError: as :func:`read_text` would, without opening the file.
+    """
+    name = shown if shown is not None else path
+    try:
+        _check_kind(os.stat(path), name, MAX_FILE_BYTES)
+    except OSError as exc:
+        raise ConfigError([Problem.at(name, 1, 1, _os_reason(exc))]) from None
 
 
 def _read_bytes(path: Path, name: Path | str, limit: int) -> bytes:

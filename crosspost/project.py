@@ -18,6 +18,7 @@ from connectors.base import Connector
 from crosspost.accounts import Account, build_accounts, secret_fields
 from crosspost.content import ContentItem, load_library, load_markdown
 from crosspost.errors import ConfigError, Problem
+from crosspost.inputfile import ensure_regular
 from crosspost.plan import trigger_for
 from crosspost.render import Renderer
 from crosspost.schedule import PostSpec, ScheduleFile, read_schedule
@@ -107,9 +108,8 @@ def load_project(path: Path, secrets: SecretSource | None = None) -> Project:
     Raises:
         ConfigError: every problem found, each with file:line:column.
     """
+    ensure_regular(path)  # named as given, before a symlink is resolved
     path = path.resolve()
-    if not path.exists():
-        raise ConfigError([Problem.at(path, 1, 1, "schedule file not found")])
     schedule, root = read_schedule(path)
     base = path.parent
     secrets = secrets or SecretSource(base / ".env")

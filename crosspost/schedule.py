@@ -260,8 +260,8 @@ def read_schedule(path: Path) -> tuple[ScheduleFile, Any]:
         ConfigError: with every problem found, each at its file:line:column.
     """
     root = load_yaml(path)
-    if root is None:
-        root = {}
+    if root is None:  # an editor's empty save must never read as "no posts"
+        raise ConfigError([Problem.at(path, 1, 1, "the schedule is empty")])
     if not isinstance(root, dict):
         raise ConfigError([Problem.at(path, 1, 1, "expected a mapping at the top level")])
     try:

@@ -48,7 +48,7 @@ class SecretSource:
     def __init__(self, env_file: Path | None = None, environ: Mapping[str, str] | None = None):
         self._environ = os.environ if environ is None else environ
         self._file: dict[str, str | None] = {}
-        if env_file is not None and env_file.exists():
+        if env_file is not None and os.path.lexists(env_file):  # a dangling link is an error
             self._file = dict(dotenv_values(stream=io.StringIO(read_text(env_file))))
 
     def __repr__(self) -> str:

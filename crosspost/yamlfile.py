@@ -38,7 +38,11 @@ __all__ = [
 MAX_ALIAS_NODES = 100_000
 #: Deeper nesting than this is refused (it would only ever be a mistake or an attack).
 MAX_DEPTH = 100
-_STANDARD_TAG = "tag:yaml.org,2002:"
+#: The tags plain YAML resolves to; any other (``!foo``, ``!!python/…``) is refused.
+_KNOWN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
+)
 
 
 class _BoundedComposer(Composer):
@@ -69,7 +73,7 @@ class _BoundedComposer(Composer):
             return node
         node = super().compose_node(parent, index)
         tag = str(getattr(node.tag, "value", node.tag) or "")
-        if tag and not tag.startswith(_STANDARD_TAG):
+        if tag and tag not in _KNOWN_TAGS:
             raise ComposerError(
                 None, None, f"unknown tag {tag} (tags are not used)", node.start_mark
             )
