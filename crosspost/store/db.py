@@ -108,11 +108,13 @@ def migrate(engine: Engine) -> None:
 
 
 def _refuse_newer(connection: Connection, config: Config) -> None:
-    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
     current = MigrationContext.configure(connection).get_current_heads()
-    unknown = sorted(set(current) - known)
+    if not current:  # a fresh database: nothing to compare
+        return
+    scripts = ScriptDirectory.from_config(config)
+    unknown = sorted(set(current) - {script.revision for script in scripts.walk_revisions()})
     if unknown:
-        newest = ScriptDirectory.from_config(config).get_current_head()
+        newest = scripts.get_current_head()
         raise CrosspostError(
             f"the database was written by a newer crosspost (schema revision {unknown[0]}; "
             f"this one knows up to {newest}): upgrade crosspost to use it"
