@@ -18,7 +18,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from crosspost import __version__
 from crosspost.errors import ConfigError, CrosspostError, Problem
@@ -76,10 +76,28 @@ class AppContext:
             url = default_database_url(self.schedule)
         try:
             return Store(url)
-        except SQLAlchemyError as exc:
-            reason = str(exc.orig if isinstance(exc, DBAPIError) else exc).splitlines()[0]
-            shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
-            raise CrosspostError(f"cannot open the database {shown}: {reason}") from None
+        except (ArgumentError, ImportError) as exc:  # not a URL, or its driver is missing
+            raise click.BadParameter(_reason(exc), param_hint="--database") from None
+        except (SQLAlchemyError, OSError) as exc:
+            raise CrosspostError(
+                f"cannot open the database {_url_shown(url)}: {_reason(exc)}"
+            ) from None
+
+
+def _url_shown(url: str) -> str:
+    try:
+        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of what went wrong, from the driver when there is one."""
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(cause, OSError) and cause.strerror:
+        where = f"{cause.filename}: " if cause.filename else ""
+        return f"{where}{cause.strerror}"
+    return (str(cause).splitlines() or [type(cause).__name__])[0]
 
 
 def _shown(path: str) -> str:
@@ -98,6 +116,10 @@ def print_problems(problems: list[Problem]) -> None:
         )
 
 
+#: Errors in a path the user gave (``--output schedule.yaml/x.html``): bad input.
+_PATH_ERRORS = (NotADirectoryError, IsADirectoryError, FileNotFoundError, FileExistsError)
+
+
 class _App(click.Group):
     """Turns :class:`CrosspostError` into a message and its exit code, without a traceback."""
 
@@ -113,6 +135,12 @@ class _App(click.Group):
                 raise
             err.print(f"Error: {exc}", markup=False)
             ctx.exit(exc.exit_code)
+        except (OSError, SQLAlchemyError) as exc:
+            # the input was fine, the machine was not: a full disk, a read-only database…
+            if ctx.obj is not None and ctx.obj.debug:
+                raise
+            err.print(f"Error: {_reason(exc)}", markup=False)
+            ctx.exit(EXIT_BAD_INPUT if isinstance(exc, _PATH_ERRORS) else EXIT_FAILED)
 
 
 @click.group(
@@ -245,7 +273,13 @@ def check(app: AppContext, as_json: bool) -> None:
     show_default=True,
     help="How far ahead: a duration (90m, 2d, 1w).",
 )
-@click.option("--limit", default=200, show_default=True, help="Show at most this many.")
+@click.option(
+    "--limit",
+    default=200,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Show at most this many.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Also print the rendered text.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.pass_obj
@@ -413,7 +447,13 @@ def _print_outcome(outcome: Any) -> None:
 @cli.command(epilog="Example: crosspost status --status failed,unknown --json")
 @click.option("--status", "statuses", default="", help="Only these statuses, comma-separated.")
 @click.option("--account", "accounts", default="", help="Only these accounts, comma-separated.")
-@click.option("--limit", default=50, show_default=True, help="Show the newest N (0 = all).")
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Show the newest N (0 = all).",
+)
 @click.option(
     "--all",
     "show_all",

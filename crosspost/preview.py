@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from connectors.base import RenderedPost
-from crosspost.errors import Problem
+from crosspost.errors import Problem, RenderLimitError
 from crosspost.plan import Occurrence, occurrences
 from crosspost.project import Project
 from crosspost.render import RenderError, Target
@@ -72,16 +72,30 @@ def plan_posts(
         for occurrence in occurrences(post, zone, start, end, limit or 10_000):
             rows += [(occurrence, post, account) for account in project.targets[post.id]]
     rows.sort(key=lambda r: (r[0].due_at, r[1].id, r[2]))
+    # A render that ran into a bound (time, output) is not tried again for the same entry
+    # and account: one runaway template must not cost its bound once per occurrence.
+    runaway: dict[tuple[str, str], RenderLimitError] = {}
     for occurrence, post, account in rows[:limit] if limit else rows:
-        yield _planned(project, post, account, occurrence)
+        yield _planned(project, post, account, occurrence, runaway)
 
 
-def _planned(project: Project, post: PostSpec, account: str, occurrence: Occurrence) -> PlannedPost:
+def _planned(
+    project: Project,
+    post: PostSpec,
+    account: str,
+    occurrence: Occurrence,
+    runaway: dict[tuple[str, str], RenderLimitError],
+) -> PlannedPost:
     connector = project.connector(account)
     limits = connector.effective_limits
     try:
+        if (post.id, account) in runaway:
+            raise runaway[post.id, account]
         rendered = _render(project, post, account, occurrence)
         parts, problems = list(rendered.parts), connector.check(rendered)
+    except RenderLimitError as exc:
+        runaway[post.id, account] = exc
+        parts, problems = [], [str(exc.problem)]
     except RenderError as exc:
         parts, problems = [], [str(exc.problem)]
     return PlannedPost(

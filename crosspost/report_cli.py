@@ -13,18 +13,22 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
 from connectors.base import Capability
 from crosspost.errors import ConfigError, Problem
+from crosspost.inputfile import read_text
 from crosspost.project import Project
 from crosspost.report import ReportQuery, build_report, parse_since, parse_until
 from crosspost.report_render import print_report, to_csv, to_html, to_json, write_csv_dir
 from crosspost.store import Store
 from crosspost.store.reports import ConversionRow, upsert_conversions
+
+#: The largest analytics export read (64 MiB).
+MAX_CSV_BYTES = 64 * 1024 * 1024
 
 if TYPE_CHECKING:  # crosspost.cli imports this module to register the commands
     from crosspost.cli import AppContext
@@ -209,9 +213,14 @@ def _header_map(header: Sequence[str], path: Path) -> dict[str, int]:
     return found
 
 
+#: The largest count or value accepted (well inside a 64-bit integer column).
+_LARGEST = 1e15
+
+
 def _number(text: str, integer: bool) -> float | int:
     value = float(text.replace("_", "").strip())
-    if value < 0 or value != value:  # NaN is never equal to itself
+    # NaN is never equal to itself; inf and huge counts would not fit the store
+    if value < 0 or value != value or value > _LARGEST:
         raise ValueError(text)
     if integer:
         if value != int(value):
@@ -305,17 +314,14 @@ def read_conversions(path: Path) -> list[ConversionRow]:
         ConfigError: the file is unreadable, lacks a required column, or has bad rows
             (each named file:line:column with what was expected).
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem.at(path, 1, 1, f"cannot read the file: {exc}")]) from None
+    text = read_text(path, limit=MAX_CSV_BYTES)
     reader = csv.reader(text.splitlines(keepends=True), _dialect(text))
     header = next(reader, None)
     if not header:
         raise ConfigError([Problem.at(path, 1, 1, "empty file: expected a header row")])
     columns = _header_map(header, path)
     rows, problems = [], []
-    for cells in reader:
+    for cells in _rows_of(reader, path):
         if not any(c.strip() for c in cells):
             continue
         row, found = _parse_row(cells, columns, (path, reader.line_num))
@@ -325,6 +331,13 @@ def read_conversions(path: Path) -> list[ConversionRow]:
     if problems:
         raise ConfigError(problems)
     return _merge(rows)
+
+
+def _rows_of(reader: Any, path: Path) -> Iterator[list[str]]:
+    try:
+        yield from reader
+    except csv.Error as exc:  # a field over the csv module's size limit, a stray NUL…
+        raise ConfigError([Problem.at(path, reader.line_num, 1, f"CSV: {exc}")]) from None
 
 
 def import_conversions(store: Store, path: Path, now: datetime) -> tuple[int, int, int]:
