@@ -81,8 +81,8 @@ def nice_ticks(low: float, high: float, count: int = 5, integer: bool = False) -
 
 def tick_label(value: float, ticks: Sequence[float]) -> str:
     """A tick's text with the decimals its step needs: ``1,200``, ``0.5``, ``2.25``."""
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
-    places = max(0, -math.floor(math.log10(step) + 1e-9))
+    step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else 1.0
+    places = next((d for d in range(10) if abs(round(step, d) - step) < 1e-9 * max(step, 1)), 10)
     return f"{value:,.{places}f}"
 
 

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -133,12 +133,13 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _row(values: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:
-    return {name: _json_value(values[name]) for name in columns}
+def _row(item: Any, columns: Sequence[str]) -> dict[str, Any]:
+    # getattr, not dataclasses.asdict: asdict deep-copies every field of every row.
+    return {name: _json_value(getattr(item, name)) for name in columns}
 
 
 def _post(post: PostFigures) -> dict[str, Any]:
-    return _row(asdict(post), _POST)
+    return _row(post, _POST)
 
 
 def report_data(report: Report) -> dict[str, Any]:
@@ -156,22 +157,35 @@ def report_data(report: Report) -> dict[str, Any]:
         "posts": [_post(p) for p in report.posts],
         "top_posts": [{"rank": r.rank, **_post(r.post)} for r in report.top_posts],
         "bottom_posts": [{"rank": r.rank, **_post(r.post)} for r in report.bottom_posts],
-        "accounts": [_row(asdict(a), COLUMNS["accounts"]) for a in report.accounts],
-        "followers": [_row(asdict(f), COLUMNS["followers"]) for f in report.followers],
-        "community": [_row(asdict(w), COLUMNS["community"]) for w in report.community],
+        "accounts": [_row(a, COLUMNS["accounts"]) for a in report.accounts],
+        "followers": [_row(f, COLUMNS["followers"]) for f in report.followers],
+        "community": [_row(w, COLUMNS["community"]) for w in report.community],
         "when_to_post": [
             {
-                **_row(asdict(t), COLUMNS["when_to_post_status"]),
-                "cells": [_row(asdict(c), COLUMNS["when_to_post"][1:]) for c in t.cells],
+                **_row(t, COLUMNS["when_to_post_status"]),
+                "cells": [_row(c, COLUMNS["when_to_post"][1:]) for c in t.cells],
             }
             for t in report.when_to_post
         ],
     }
 
 
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def to_json(report: Report) -> str:
-    """The report as one JSON object (see ``docs/report-formats.md``)."""
-    return json.dumps(report_data(report), ensure_ascii=False, indent=2) + "\n"
+    """The report as one JSON object (see ``docs/report-formats.md``): one key per line,
+    one list item per line (``indent=`` would switch json to its slow pure-Python encoder)."""
+    data = report_data(report)
+    keys = []
+    for key, value in data.items():
+        if isinstance(value, list) and value:
+            items = ",\n    ".join(_compact(item) for item in value)
+            keys.append(f"  {_compact(key)}: [\n    {items}\n  ]")
+        else:
+            keys.append(f"  {_compact(key)}: {_compact(value)}")
+    return "{\n" + ",\n".join(keys) + "\n}\n"
 
 
 # --------------------------------------------------------------------------- CSV

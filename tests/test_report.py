@@ -470,6 +470,53 @@ def test_report_command_writes_every_format(project: AppContext, tmp_path: Path)
     assert page.exit_code == 0 and page.output.startswith("<!DOCTYPE html>")
 
 
+def test_output_folder_that_does_not_exist_is_an_error(project: AppContext, tmp_path: Path) -> None:
+    for fmt in ("html", "json", "csv", "table"):
+        result = invoke(project, "report", "--format", fmt, "--output", f"{tmp_path}/missing/")
+        assert result.exit_code == 2, result.output
+        (line,) = [x for x in result.output.splitlines() if "missing" in x]
+        assert "--output" in line and "does not exist" in line
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "missing").exists()
+
+
+def test_output_existing_folder_gets_a_default_name(project: AppContext, tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for fmt, name in (("html", "report.html"), ("json", "report.json"), ("table", "report.txt")):
+        result = invoke(project, "report", "--format", fmt, "--output", f"{folder}/")
+        assert result.exit_code == 0, result.output
+        assert (folder / name).is_file() and (folder / name).stat().st_size > 0
+    result = invoke(project, "report", "--format", "csv", "--output", str(folder))
+    assert result.exit_code == 0 and (folder / "posts.csv").is_file()
+
+
+def test_posts_option_pages_the_table_but_not_json(project: AppContext, tmp_path: Path) -> None:
+    store = project.store()
+    b = Builder(store)
+    now = datetime.now(UTC)
+    for n in range(4):
+        made_at = now - timedelta(days=3, hours=n)
+        b.metrics(b.post("archive", "e", f"c{n}", made_at), made_at + timedelta(hours=1), likes=n)
+    store.close()
+    table = invoke(project, "report", "--posts", "2")
+    assert table.exit_code == 0, table.output
+    assert "Posts (2 of 4 with the most reactions; CSV and JSON list all)" in table.output
+    assert table.output.splitlines()[0].endswith(" UTC")  # the heading names the zone
+    page = invoke(project, "report", "--format", "html", "--posts", "1")
+    posts_table = re.search(r'<table id="posts-table">.*?</table>', page.output, re.S)
+    assert posts_table and posts_table.group(0).count('data-field="title"') == 1
+    data = json.loads(invoke(project, "report", "--format", "json", "--posts", "1").output)
+    assert len(data["posts"]) == 4
+
+
+def test_posts_are_named_by_their_content_title(store: Store, fixture: dict[str, int]) -> None:
+    result = made(store, titles={"launch-post": "crosspost 1.0 is out"})
+    names = {p.content: p.title for p in result.posts}
+    assert names == {"launch-post": "crosspost 1.0 is out", "tip-1": "tip-1"}
+    assert report_data(result)["posts"][0]["title"] == "crosspost 1.0 is out"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
