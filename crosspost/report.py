@@ -480,6 +480,7 @@ def _slot_cell(weekday: int, hour: int, values: list[int], overall: float) -> He
     )
 
 
+_POSTS_FOR_95 = 6
 _DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 
@@ -488,9 +489,11 @@ def slot_statement(cell: HeatCell) -> str:
     when = f"{_DAY_NAMES[cell.weekday - 1]} {cell.hour:02d}:00–{(cell.hour + 1) % 24:02d}:00"
     if cell.ratio is None or cell.ratio_low is None or cell.ratio_high is None:
         return f"{when}: median {cell.median_reactions:g} reactions, {cell.posts} posts"
+    # Below 6 posts the order statistics give the whole range, not a 95 % one.
+    kind = "95 % range" if cell.posts >= _POSTS_FOR_95 else "range"
     return (
         f"{when} got {cell.ratio:.1f}× the median reactions "
-        f"(95 % range {cell.ratio_low:.1f}–{cell.ratio_high:.1f}×), {cell.posts} posts"
+        f"({kind} {cell.ratio_low:.1f}–{cell.ratio_high:.1f}×), {cell.posts} posts"
     )
 
 
@@ -517,8 +520,12 @@ def _posting_times(
             f"with {query.min_slot_posts} or more)"
         )
         return PostingTimes(platform, len(measured), False, message)
-    best = sorted(cells, key=lambda c: (-(c.ratio or 0), -c.median_reactions, -c.posts))
-    advice = "; ".join(slot_statement(c) for c in best[:_ADVISED_SLOTS])
+    ranked = sorted(cells, key=lambda c: (-(c.ratio or 0), -c.median_reactions, -c.posts))
+    better = [c for c in ranked if c.ratio is None or c.ratio > 1][:_ADVISED_SLOTS]
+    advice = (
+        "; ".join(slot_statement(c) for c in better)
+        or "no weekday × hour did better than the median yet"
+    )
     return PostingTimes(platform, len(measured), True, f"{len(measured)} posts", cells, advice)
 
 

@@ -304,7 +304,7 @@ def test_when_to_post_needs_enough_posts_per_slot(store: Store) -> None:
     assert cell.ratio == pytest.approx(22 / 10)  # the platform's median is 10
     assert (cell.ratio_low, cell.ratio_high) == (pytest.approx(2.0), pytest.approx(2.4))
     assert times.advice == (
-        "Tuesdays 18:00–19:00 got 2.2× the median reactions (95 % range 2.0–2.4×), 5 posts"
+        "Tuesdays 18:00–19:00 got 2.2× the median reactions (range 2.0–2.4×), 5 posts"
     )
     few = made(store, accounts={"masto": "mastodon"}, min_posts=5, min_slot_posts=6)
     assert not few.when_to_post[0].enough_data and few.when_to_post[0].cells == ()
