@@ -484,10 +484,12 @@ def resolve(
 
 def _add_commands() -> None:
     # imported here: these modules build on AppContext and the helpers above
+    from crosspost.import_cli import import_command
+    from crosspost.inbox_cli import inbox
     from crosspost.metrics_cli import collect
     from crosspost.report_cli import conversions, report
 
-    for command in (collect, report, conversions):
+    for command in (collect, report, conversions, import_command, inbox):
         cli.add_command(command)
 
 
