@@ -32,7 +32,7 @@ Example:
 \b
 events.csv:
   id,title,body,to,at,tags
-  meetup-may,May meetup,"Talks and pizza, 18:00.",everywhere,2026-05-14 09:00,meetup
+  meetup-may,May meetup,"Talks and pizza, 18:00.",everywhere,2027-05-14 09:00,meetup
 """
 
 
