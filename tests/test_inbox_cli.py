@@ -13,10 +13,11 @@ from sqlalchemy import inspect
 
 from connectors.base import InboxItem
 from crosspost import inbox_cli
-from crosspost.store import PlannedRow, Store
+from crosspost.store import Store
 from crosspost.store.collect import save_inbox
 from crosspost.store.inbox import inbox_entries, mark_answered
 from tests.conftest import write_file
+from tests.test_metrics_collect import published
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
 
@@ -34,7 +35,7 @@ content:
     title: Hello world
     body: We are open.
 posts:
-  - id: launch
+  - id: e
     content: hello
     to: [club, news]
     at: 2026-06-01 10:00
@@ -56,21 +57,9 @@ def store(tmp_path: Path, schedule: Path) -> Iterator[Store]:
 
 def _published(store: Store, account: str, remote_id: str) -> int:
     at = NOW - timedelta(days=9)
-    row = PlannedRow("launch", "2026-06-01T10:00", account, "hello", at, at + timedelta(hours=1))
-    publication = store.add_oneoff(row, now=at)
-    assert publication is not None and publication.id is not None
-    store.claim(publication.id, "w", timedelta(minutes=5), at)
-    store.finish(
-        publication.id,
-        "w",
-        at,
-        status="published",
-        remote_id=remote_id,
-        url=f"https://social.example/{remote_id}",
-        published_at=at,
-        thread_ids=[remote_id],
-    )
-    return publication.id
+    publication_id = published(store, account, remote_id, at)
+    store.resolve(publication_id, at, url=f"https://social.example/{remote_id}")
+    return publication_id
 
 
 def _item(remote_id: str, hours_ago: float, text: str, reply_to: str | None = None) -> InboxItem:
@@ -124,7 +113,7 @@ def test_newest_first_with_the_post_it_answers_and_how_long_ago(
     assert [i["author"] for i in items] == ["@memberc", "@membera", "@memberb", "@memberd"]
     assert [i["ago"] for i in items] == ["30m", "3h", "2d", "2w"]
     first = items[1]
-    assert first["entry"] == "launch" and first["title"] == "Hello world"
+    assert first["entry"] == "e" and first["title"] == "Hello world"
     assert first["post_url"] == "https://social.example/p1"
     assert first["answered_at"] is None
     assert items[2]["entry"] is None  # a mention that answers no post of ours
@@ -139,7 +128,7 @@ def test_plain_listing_reads_like_an_inbox(
     lines = result.stdout.splitlines()
     assert lines[0].endswith("3h ago  club (folder)  reply from @membera  [unanswered]")
     assert lines[1] == "  Is it open on Sunday?"
-    assert lines[2] == '  ↳ on launch "Hello world" https://social.example/p1'
+    assert lines[2] == '  ↳ on e "Hello world" https://social.example/p1'
     assert lines[-1] == "2 item(s), 2 unanswered"
 
 
