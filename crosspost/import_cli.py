@@ -18,6 +18,7 @@ import click
 
 from crosspost.errors import ConfigError, Problem
 from crosspost.importer import ImportResult, plan_import, write_import
+from crosspost.yamlwrite import count_entries
 
 if TYPE_CHECKING:  # crosspost.cli imports this module to register the command
     from crosspost.cli import AppContext
@@ -92,12 +93,12 @@ def _print(result: ImportResult, schedule: Path, dry_run: bool) -> None:
         if dry_run:
             click.echo(new.text)
     if result.schedule_text is not None:
-        click.echo(f"{verb} {len(result.posts)} entries into {_shown(str(schedule))}")
+        click.echo(f"{verb} {count_entries(len(result.posts))} into {_shown(str(schedule))}")
         if dry_run:
             click.echo(_diff(schedule, result.schedule_text), nl=False)
     click.echo(
         f"{'dry run: ' if dry_run else ''}{len(result.content)} content file(s), "
-        f"{len(result.posts)} entries from {result.source}"
+        f"{count_entries(len(result.posts))} from {result.source}"
         + ("" if dry_run else "; review them with git diff, then crosspost plan")
     )
 

@@ -15,7 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-__all__ = ["dump_yaml", "flow_seq", "replace_file", "schedule_with"]
+__all__ = ["count_entries", "dump_yaml", "flow_seq", "replace_file", "schedule_with"]
 
 
 def replace_file(path: Path, text: str) -> None:
@@ -69,9 +69,14 @@ def schedule_with(path: Path, entries: list[dict[str, Any]], source: str) -> str
     for entry in entries:
         posts.append(CommentedMap({k: flow_seq(v) if k == "to" else v for k, v in entry.items()}))
     posts.yaml_set_comment_before_after_key(
-        first, before=f"imported from {source}: {len(entries)} entries", indent=offset
+        first, before=f"imported from {source}: {count_entries(len(entries))}", indent=offset
     )
     return dump_yaml(root, yaml)
+
+
+def count_entries(count: int) -> str:
+    """``1 entry``, ``2 entries``."""
+    return f"{count} entry" if count == 1 else f"{count} entries"
 
 
 def _indent(yaml: YAML, text: str, root: CommentedMap, posts: CommentedSeq) -> int:
