@@ -560,11 +560,13 @@ def _print_status(rows: list[Any], beat: Any, total: int) -> None:
 
 def _add_commands() -> None:
     # imported here: these modules build on AppContext and the helpers above
+    from crosspost.import_cli import import_command
+    from crosspost.inbox_cli import inbox
     from crosspost.metrics_cli import collect
     from crosspost.report_cli import conversions, report
     from crosspost.resolve_cli import resolve
 
-    for command in (collect, report, conversions, resolve):
+    for command in (collect, report, conversions, resolve, import_command, inbox):
         cli.add_command(command)
 
 

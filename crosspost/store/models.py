@@ -163,6 +163,8 @@ class Interaction(SQLModel, table=True):
     publication_id: int | None = Field(default=None, foreign_key="publication.id", index=True)
     collected_at: datetime
     raw: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    #: When we answered it (through crosspost or marked by hand); None while unanswered.
+    answered_at: datetime | None = None
 
 
 class Follower(SQLModel, table=True):
