@@ -19,11 +19,12 @@ from dataclasses import dataclass
 
 import regex
 
+from crosspost.urls import LINKS, find_url_matches
+
 __all__ = [
     "HASHTAG_RE",
     "iter_graphemes",
     "MENTION_RE",
-    "URL_RE",
     "Span",
     "find_hashtags",
     "find_mentions",
@@ -39,12 +40,6 @@ __all__ = [
 
 Measure = Callable[[str], int]
 
-#: URLs with an explicit scheme; trailing punctuation that usually closes the
-#: sentence (or a parenthesis opened before the URL) is not part of the URL.
-URL_RE = regex.compile(
-    r"""https?://[^\s<>"'`]+?(?=[.,:;!?'")\]]*(?:\s|$))""",
-    regex.IGNORECASE,
-)
 #: ``@user`` or ``@user@domain.tld`` (fediverse), or a Bluesky-style handle ``@name.bsky.social``.
 MENTION_RE = regex.compile(
     r"(?<![\w@/])@(?P<user>[\w](?:[\w.-]*[\w])?)(?:@(?P<domain>[\w-]+(?:\.[\w-]+)+))?"
@@ -90,8 +85,8 @@ def _spans(pattern: regex.Pattern[str], text: str) -> list[Span]:
 
 
 def find_urls(text: str) -> list[Span]:
-    """Every ``http(s)://`` URL in ``text``."""
-    return _spans(URL_RE, text)
+    """Every ``http(s)://`` URL in ``text`` (balanced parentheses belong to it)."""
+    return [Span(m.start, m.end, m.text) for m in find_url_matches(text, LINKS)]
 
 
 def find_mentions(text: str) -> list[Span]:
@@ -112,7 +107,12 @@ def _inside(span: Span, others: list[Span]) -> bool:
 
 def with_urls_as(text: str, width: int) -> str:
     """``text`` with every URL replaced by ``width`` placeholder characters."""
-    return str(URL_RE.sub(lambda _m: "x" * width, text))
+    pieces: list[str] = []
+    position = 0
+    for span in find_urls(text):
+        pieces += [text[position : span.start], "x" * width]
+        position = span.end
+    return "".join(pieces) + text[position:]
 
 
 # --------------------------------------------------------------------------- splitting
