@@ -228,15 +228,50 @@ def thread_parts(text: str, limit: int, measure: Measure, *, numbering: bool = F
     if measure(text.strip()) <= limit:
         return [text.strip()]
     if not numbering:
-        return [s.strip() for s in split_text(text, limit, measure) if s.strip()]
+        return _balanced_parts(text, limit, measure)
     reserve = 0
     while True:  # the counter's width depends on how many parts there are
-        segments = [s.strip() for s in split_text(text, limit - reserve, measure) if s.strip()]
+        segments = _balanced_parts(text, limit - reserve, measure)
         total = len(segments)
         needed = measure(f"\n\n{total}/{total}")
         if needed <= reserve or limit - needed <= 0:
             return [f"{s}\n\n{n}/{total}" for n, s in enumerate(segments, start=1)]
         reserve = needed
+
+
+def _worst_cut(text: str, segments: list[str]) -> _Boundary:
+    """The poorest boundary among the cuts between ``segments``."""
+    worst = _Boundary.PARAGRAPH
+    position = 0
+    for segment in segments[:-1]:
+        position += len(segment)
+        worst = min(worst, _classify(text, position))
+    return worst
+
+
+def _balanced_parts(text: str, limit: int, measure: Measure) -> list[str]:
+    """The fewest parts :func:`split_text` gives, cut as evenly as that allows.
+
+    A greedy split fills every part but the last, which can be one character
+    long. The smallest limit that gives no more parts and cuts at boundaries as
+    good as the greedy ones (paragraph, sentence, word) spreads the text evenly.
+    """
+    greedy = split_text(text, limit, measure)
+    count, quality = len(greedy), _worst_cut(text, greedy)
+
+    def acceptable(segments: list[str]) -> bool:
+        return len(segments) <= count and _worst_cut(text, segments) >= quality
+
+    best = greedy
+    low, high = 1, limit
+    while count > 1 and low < high:
+        middle = (low + high) // 2
+        segments = split_text(text, middle, measure)
+        if acceptable(segments):
+            best, high = segments, middle
+        else:
+            low = middle + 1
+    return [s.strip() for s in best if s.strip()]
 
 
 def iter_graphemes(text: str) -> Iterator[str]:
