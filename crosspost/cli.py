@@ -486,8 +486,9 @@ def _add_commands() -> None:
     # imported here: these modules build on AppContext and the helpers above
     from crosspost.metrics_cli import collect
     from crosspost.report_cli import conversions, report
+    from crosspost.retract_cli import retract_command
 
-    for command in (collect, report, conversions):
+    for command in (collect, report, conversions, retract_command):
         cli.add_command(command)
 
 
