@@ -152,7 +152,8 @@ def retract(
 
 
 @click.command(
-    epilog="Examples: crosspost retract 42 43 --dry-run; crosspost retract --entry launch --force"
+    epilog="Example: crosspost retract 42 43 --dry-run (then without --dry-run); "
+    "crosspost retract --entry launch --force"
 )
 @click.argument("publication_ids", metavar="[PUBLICATION_ID]...", nargs=-1, type=int)
 @click.option("--entry", "entries", multiple=True, help="Every published post of this entry.")
