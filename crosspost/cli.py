@@ -565,8 +565,17 @@ def _add_commands() -> None:
     from crosspost.metrics_cli import collect
     from crosspost.report_cli import conversions, report
     from crosspost.resolve_cli import resolve
+    from crosspost.retract_cli import retract_command
 
-    for command in (collect, report, conversions, resolve, import_command, inbox):
+    for command in (
+        collect,
+        report,
+        conversions,
+        resolve,
+        retract_command,
+        import_command,
+        inbox,
+    ):
         cli.add_command(command)
 
 

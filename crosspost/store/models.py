@@ -45,6 +45,8 @@ class Status(enum.StrEnum):
     UNKNOWN = "unknown"
     #: Its entry was removed or changed before it was due.
     CANCELLED = "cancelled"
+    #: Deleted from the platform by ``crosspost retract``; ids and URL kept as history.
+    RETRACTED = "retracted"
 
     def __str__(self) -> str:
         return self.value
