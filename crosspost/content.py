@@ -108,6 +108,10 @@ class ContentItem(BaseModel):
         item = self.model_validate({**self.model_dump(), **changes}) if changes else self
         return item, options
 
+    def template_variables(self) -> dict[str, Any]:
+        """Variables this item adds to its templates' own (an event step's countdown)."""
+        return {}
+
     def media_paths(self, base: Path) -> list[Path]:
         """Absolute paths of the attachments."""
         return [m.path if m.path.is_absolute() else base / m.path for m in self.media]

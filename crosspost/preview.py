@@ -144,7 +144,7 @@ def _check_entry(
     project: Project, index: int, post: PostSpec, occurrence: Occurrence, platform_rules: bool
 ) -> list[Problem]:
     problems = []
-    line = project.line_of("posts", index)
+    line, name = project.where(index, post.id)
     for account in project.targets[post.id]:
         try:
             rendered = _render(project, post, account, occurrence)
@@ -160,7 +160,7 @@ def _check_entry(
                     project.path,
                     line,
                     1,
-                    f"posts.{index} ({post.id} → {account}, "
+                    f"{name} ({post.id} → {account}, "
                     f"due {occurrence.local:%Y-%m-%d %H:%M %Z}): {reason}",
                 )
             )

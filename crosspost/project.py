@@ -18,6 +18,7 @@ from connectors.base import Connector
 from crosspost.accounts import Account, build_accounts, secret_fields
 from crosspost.content import ContentItem, load_library, load_markdown
 from crosspost.errors import ConfigError, Problem
+from crosspost.events import event_problems, expand_events
 from crosspost.inputfile import ensure_regular
 from crosspost.plan import trigger_for
 from crosspost.render import Renderer
@@ -39,6 +40,8 @@ class Project:
     accounts: dict[str, Account]
     targets: dict[str, list[str]]
     renderer: Renderer
+    #: Where entries not written under ``posts:`` come from (``events.0.steps.2``).
+    origins: dict[str, tuple[str | int, ...]] = field(default_factory=dict)
     _connectors: dict[str, Connector] = field(default_factory=dict, repr=False)
     #: Content named by path, read once: a later edit reaches a daemon only by a reload.
     _by_path: dict[str, ContentItem] = field(default_factory=dict, repr=False)
@@ -60,6 +63,11 @@ class Project:
     def line_of(self, *loc: str | int) -> int:
         """Line of a node of ``schedule.yaml``."""
         return locate(self.root, list(loc))[0]
+
+    def where(self, index: int, entry: str) -> tuple[int, str]:
+        """Line and name (``posts.3``, ``events.0.steps.2``) of entry ``index`` of the posts."""
+        loc = self.origins.get(entry, ("posts", index))
+        return self.line_of(*loc), ".".join(str(part) for part in loc)
 
     def connector(self, account: str) -> Connector:
         """The connector of ``account``, built once and reused (sessions, rate-limit state)."""
@@ -134,10 +142,37 @@ def load_project(path: Path, secrets: SecretSource | None = None) -> Project:
         problems += _content_problems(schedule, content, root, path, base)
     problems += _trigger_problems(schedule, root, path)
     problems += _notify_problems(schedule, root, path)
+    problems += event_problems(
+        schedule,
+        None if library_broken else content,
+        root,
+        path,
+        lambda name: _unknown_account(name, schedule),
+    )
     if problems:
         raise ConfigError(problems)
+    events = expand_events(schedule, content, lambda names: _members(names, schedule))
+    schedule = schedule.model_copy(update={"posts": [*schedule.posts, *events.posts]})
     renderer = Renderer(base / schedule.templates_dir, base)
-    return Project(path, schedule, root, content, accounts, targets, renderer)
+    return Project(
+        path,
+        schedule,
+        root,
+        {**content, **events.content},
+        accounts,
+        {**targets, **events.targets},
+        renderer,
+        events.origins,
+    )
+
+
+def _members(names: list[str], schedule: ScheduleFile) -> list[str]:
+    """The accounts ``names`` stand for (groups expanded), each once, in order."""
+    found: list[str] = []
+    for name in names:
+        members = schedule.groups.get(name, [name])
+        found += [m for m in members if m not in found]
+    return found
 
 
 def _group_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Problem]:

@@ -169,7 +169,7 @@ class Renderer:
         """
         item, _ = item.for_target(target.platform, target.account)
         template = self.template(item.template, target.platform)
-        context = self._context(item, target)
+        context = {**item.template_variables(), **self._context(item, target)}
         try:
             return self._generate(template, context).strip()
         except RenderError:

@@ -81,10 +81,9 @@ def sync_plan(
         except (ValueError, ArithmeticError) as exc:
             # check bounds every value; should one still fail, only its entry stops
             _log.error(
-                "%s:%d: posts.%d (%s) cannot be planned, the other entries go on: %s",
+                "%s:%d: %s (%s) cannot be planned, the other entries go on: %s",
                 project.path,
-                project.line_of("posts", index),
-                index,
+                *project.where(index, post.id),
                 post.id,
                 exc,
             )
