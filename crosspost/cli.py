@@ -107,11 +107,11 @@ def _shown(path: str) -> str:
         return path
 
 
-def print_problems(problems: list[Problem]) -> None:
+def print_problems(problems: list[Problem], prefix: str = "") -> None:
     """Every problem as ``file:line:column: message`` on stderr."""
     for problem in problems:
         err.print(
-            f"{_shown(problem.file)}:{problem.line}:{problem.column}: {problem.message}",
+            f"{prefix}{_shown(problem.file)}:{problem.line}:{problem.column}: {problem.message}",
             markup=False,
         )
 
@@ -233,13 +233,16 @@ def check(app: AppContext, as_json: bool) -> None:
     Each problem is printed as file:line:column: what is wrong (what was expected).
     Exits 0 when all is well, 2 on any problem. Sends nothing.
     """
+    from crosspost.events import event_warnings
     from crosspost.preview import check_project
 
     limits: list[Any] = []
+    warnings: list[Problem] = []
     try:
         project = app.project()
         limits = _known_limits(app, project)
         problems = check_project(project, _now())
+        warnings = event_warnings(project.schedule, project.root, project.path, _now())
     except ConfigError as exc:
         problems, project = exc.problems, None
     if as_json:
@@ -247,11 +250,13 @@ def check(app: AppContext, as_json: bool) -> None:
             {
                 "ok": not problems,
                 "problems": [{**asdict(p), "file": _shown(p.file)} for p in problems],
+                "warnings": [{**asdict(p), "file": _shown(p.file)} for p in warnings],
                 "limits": [asdict(source) for source in limits],
             }
         )
     else:
         print_problems(problems)
+        print_problems(warnings, "warning: ")
         if not problems and project is not None:
             out.print(
                 f"ok: {len(project.schedule.posts)} entries, {len(project.accounts)} "
@@ -560,6 +565,7 @@ def _print_status(rows: list[Any], beat: Any, total: int) -> None:
 
 def _add_commands() -> None:
     # imported here: these modules build on AppContext and the helpers above
+    from crosspost.calendar_cli import calendar_command
     from crosspost.import_cli import import_command
     from crosspost.inbox_cli import inbox
     from crosspost.metrics_cli import collect
@@ -575,6 +581,7 @@ def _add_commands() -> None:
         retract_command,
         import_command,
         inbox,
+        calendar_command,
     ):
         cli.add_command(command)
 

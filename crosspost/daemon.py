@@ -33,6 +33,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from crosspost.dispatch import DEFAULT_WORKERS, AccountDispatcher
 from crosspost.errors import ConfigError, CrosspostError, Problem
+from crosspost.ics import refresh_calendar
 from crosspost.logs import mask_secrets
 from crosspost.metrics import MetricsCollector
 from crosspost.notify import Notifier
@@ -122,6 +123,7 @@ class Daemon:
         self.horizon = horizon
         self.on_outcome = on_outcome or (lambda _outcome: None)
         self.project = self._load()
+        refresh_calendar(self.project, self.clock())
         self.publisher = Publisher(store, self.project, clock=self.clock, lease=lease)
         self.notifier = Notifier(store, self.project, self.clock)
         self.collector = MetricsCollector(store, self.project, self.clock)
@@ -174,6 +176,7 @@ class Daemon:
             log.debug("reload failure", exc_info=True)
             return False
         self._adopt(project)
+        refresh_calendar(project, self.clock())
         log.info("%s reloaded", name)
         return True
 

@@ -27,6 +27,7 @@ the step to the start, 0 from the start on).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -202,7 +203,9 @@ def _reference_problems(
         references.append((("cancellation", "content"), event.cancellation.content))
     for loc, reference in references:
         if reference is not None and reference not in content:
-            where.add(problems, loc, f'unknown content "{reference}"')
+            close = difflib.get_close_matches(reference, sorted(content), n=1)
+            hint = f'; did you mean "{close[0]}"?' if close else ""
+            where.add(problems, loc, f'unknown content "{reference}"{hint}')
 
 
 def _time_problems(
