@@ -47,7 +47,7 @@ def calendar_command(app: AppContext, output: Path | None, as_json: bool) -> Non
         raise click.UsageError("give --output PATH, or set calendar: PATH in schedule.yaml")
     text = calendar_text(project.schedule, project.content, datetime.now(UTC))
     if str(target) == "-":
-        click.echo(text, nl=False)
+        click.echo(text.encode("utf-8"), nl=False)  # bytes: CRLF kept as RFC 5545 wants
         return
     written = write_calendar(target, text)
     events = len(project.schedule.events)
