@@ -113,6 +113,7 @@ def print_problems(problems: list[Problem], prefix: str = "") -> None:
         err.print(
             f"{prefix}{_shown(problem.file)}:{problem.line}:{problem.column}: {problem.message}",
             markup=False,
+            emoji=False,  # line 100 is ":100:", which rich would print as an emoji
         )
 
 
@@ -258,9 +259,12 @@ def check(app: AppContext, as_json: bool) -> None:
         print_problems(problems)
         print_problems(warnings, "warning: ")
         if not problems and project is not None:
+            made = len(project.origins)  # announcements of events: counted with them
+            events = len(project.schedule.events)
             out.print(
-                f"ok: {len(project.schedule.posts)} entries, {len(project.accounts)} "
-                f"accounts, {len(project.content)} content items"
+                f"ok: {len(project.schedule.posts) - made} entries, "
+                + (f"{events} event(s) ({made} announcements), " if events else "")
+                + f"{len(project.accounts)} accounts, {len(project.content) - made} content items"
             )
         if limits:
             out.print("\n".join(["length limits:", *(f"  {s.describe()}" for s in limits)]))

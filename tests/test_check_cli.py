@@ -160,7 +160,9 @@ def test_several_problems_are_all_reported(
 def test_example_project_checks_ok(example_project: Path, run_cli: Callable[..., Result]) -> None:
     result = run_cli(example_project, "check")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("ok: 3 entries, 2 accounts, 3 content items")
+    assert result.stdout.startswith(
+        "ok: 3 entries, 1 event(s) (5 announcements), 2 accounts, 4 content items"
+    )
     assert result.stderr == ""
 
 
@@ -421,3 +423,11 @@ def test_unknown_group_member(
     result = run_cli(schedule, "check")
     assert result.exit_code == 2
     assert 'schedule.yaml:4:18: groups.all.1: unknown account or group "arcive"' in result.stderr
+
+
+def test_a_problem_on_line_100_prints_its_line_number(capsys: pytest.CaptureFixture[str]) -> None:
+    from crosspost.cli import print_problems
+    from crosspost.errors import Problem
+
+    print_problems([Problem.at("schedule.yaml", 100, 1, "extra: unknown field")])
+    assert capsys.readouterr().err == "schedule.yaml:100:1: extra: unknown field\n"

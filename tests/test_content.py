@@ -139,7 +139,7 @@ def test_library_inline_and_files(example_project: Path) -> None:
     items = load_library(
         schedule.content, root, example_project, example_project.parent / "content"
     )
-    assert set(items) == {"heartbeat", "welcome", "repair-cafe"}
+    assert set(items) == {"heartbeat", "welcome", "repair-cafe", "open-day"}
     lines = example_project.read_text("utf-8").splitlines()
     expected = next(n for n, line in enumerate(lines, 1) if line.strip() == "- id: heartbeat")
     assert items["heartbeat"].source_line == expected
