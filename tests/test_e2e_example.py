@@ -123,3 +123,24 @@ def test_the_installed_console_script_runs_the_daemon_once(tmp_path: Path) -> No
     assert [e["title"] for e in feed_entries(tmp_path / "public" / "feed.xml")] == [
         "Welcome to the makerspace feed"
     ]
+
+
+def test_the_example_event_is_announced_a_week_before_and_in_its_calendar(
+    tmp_path: Path,
+) -> None:
+    copy_example(tmp_path)
+    week_before = datetime(2027, 5, 8, 8, 0, 30, tzinfo=UTC)  # 11:00 in Kyiv (UTC+3)
+    with time_machine.travel(week_before, tick=False):
+        result = run(tmp_path, "daemon", "--once")
+        again = run(tmp_path, "daemon", "--once")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "published event:open-day:-7d → website-feed" in result.stdout
+    assert "published event:open-day:-7d → archive" in result.stdout
+    assert "event:open-day" not in again.stdout  # once
+    (announcement,) = [
+        e for e in feed_entries(tmp_path / "public" / "feed.xml") if e["title"] == "Spring open day"
+    ]
+    assert announcement["content"].startswith("Spring open day: 7 days to go.")
+    calendar = (tmp_path / "public" / "events.ics").read_text(encoding="utf-8")
+    assert "UID:open-day@crosspost.invalid" in calendar  # written by the daemon
+    assert "DTSTART;TZID=Europe/Kyiv:20270515T110000" in calendar
