@@ -52,3 +52,12 @@ def test_readme_tour_is_a_valid_schedule() -> None:
     for name, spec in schedule.accounts.items():
         cls = registry.load(spec.connector)
         assert set(spec.settings) <= set(cls.Settings.model_fields), name
+
+
+def test_readme_event_example_is_a_valid_schedule() -> None:
+    blocks = _yaml_blocks(ROOT / "README.md")
+    block = next(b for b in blocks if isinstance(b, dict) and "events" in b)
+    schedule = ScheduleFile.model_validate(block)
+    (event,) = schedule.events
+    assert [s.at.name for s in event.steps] == ["-7d", "-1d", "-1h", "start", "+1d"]
+    assert schedule.calendar is not None and schedule.calendar.path == "public/events.ics"
