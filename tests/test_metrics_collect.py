@@ -663,7 +663,7 @@ def test_empty_inbox_reads_back_off_and_a_new_item_resets(tmp_path: Path, store:
         store, project, clock, inbox_every=timedelta(minutes=5), inbox_max_every=timedelta(hours=1)
     )
     # Nothing ever arrives: 5 → 10 → 20 → 40 → 60 (the cap) → 60 minutes apart.
-    assert inbox_read_minutes(collector, clock, range(0, 300)) == [0, 10, 30, 70, 130, 190, 250]
+    assert inbox_read_minutes(collector, clock, range(300)) == [0, 10, 30, 70, 130, 190, 250]
     PLATFORM.inbox["alpha"] = [item(1)]
     # Read at 310 (found the item): back to every 5 minutes, then backing off again.
     assert inbox_read_minutes(collector, clock, range(300, 400)) == [310, 315, 325, 345, 385]
@@ -673,7 +673,7 @@ def test_inbox_backoff_survives_a_restart(tmp_path: Path, store: Store) -> None:
     project = project_for(tmp_path, alpha="collectfake")
     clock = FakeClock(T0)
     first = MetricsCollector(store, project, clock, inbox_every=timedelta(minutes=5))
-    assert inbox_read_minutes(first, clock, range(0, 60)) == [0, 10, 30]
+    assert inbox_read_minutes(first, clock, range(60)) == [0, 10, 30]
     restarted = MetricsCollector(store, project, clock, inbox_every=timedelta(minutes=5))
     assert inbox_read_minutes(restarted, clock, range(60, 120)) == [70]
 
