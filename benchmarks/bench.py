@@ -23,6 +23,7 @@ from pathlib import Path
 
 import requests
 
+from benchmarks.collect import bench_collect
 from crosspost.daemon import Daemon
 from crosspost.preview import plan_posts
 from crosspost.project import load_project
@@ -173,7 +174,12 @@ def _claim_all(store: Store, workers: int) -> list[int]:
     return claimed
 
 
-BENCHES = {"plan": bench_plan, "dispatch": bench_dispatch, "claims": bench_claims}
+BENCHES = {
+    "plan": bench_plan,
+    "dispatch": bench_dispatch,
+    "claims": bench_claims,
+    "collect": bench_collect,
+}
 
 
 def main(names: list[str]) -> None:

@@ -42,7 +42,6 @@ from connectors.base import (
     Connector,
     ConnectorError,
     InboxItem,
-    Metrics,
     RateLimited,
 )
 from crosspost.project import Project
@@ -50,6 +49,7 @@ from crosspost.store import Store
 from crosspost.store.collect import (
     Candidate,
     InboxSchedule,
+    NewSnapshot,
     add_metric_snapshots,
     apply_followers,
     collect_candidates,
@@ -58,7 +58,7 @@ from crosspost.store.collect import (
     last_account_snapshots,
     save_inbox,
 )
-from crosspost.store.models import AccountSnapshot, MetricSnapshot
+from crosspost.store.models import AccountSnapshot
 from crosspost.thread_metrics import thread_metrics
 
 __all__ = ["AccountOutcome", "CollectReport", "MetricsCollector", "next_step"]
@@ -404,13 +404,14 @@ class MetricsCollector:
         parts = {due.candidate.publication_id: _parts(due.candidate) for due in posts}
         wanted = [part for post_parts in parts.values() for part in post_parts]
         found = connector.fetch_metrics(list(dict.fromkeys(wanted)))
-        batch: list[MetricSnapshot] = []
+        batch: list[NewSnapshot] = []
         for due in posts:
             metrics = thread_metrics(parts[due.candidate.publication_id], found)
             if metrics is None:
                 self._unanswered[due.candidate.publication_id] = due.step
                 continue
-            batch.append(_snapshot(due, metrics, now))
+            step = int(due.step.total_seconds())
+            batch.append(NewSnapshot(due.candidate.publication_id, now, metrics, step))
         outcome.thinned += add_metric_snapshots(self.store, batch, self.thin)
         outcome.posts += len(batch)
 
@@ -523,18 +524,3 @@ class _Due:
 
     candidate: Candidate
     step: timedelta
-
-
-def _snapshot(due: _Due, metrics: Metrics, now: datetime) -> MetricSnapshot:
-    return MetricSnapshot(
-        publication_id=due.candidate.publication_id,
-        collected_at=now,
-        step=int(due.step.total_seconds()),
-        likes=metrics.likes,
-        reposts=metrics.reposts,
-        replies=metrics.replies,
-        quotes=metrics.quotes,
-        views=metrics.views,
-        bookmarks=metrics.bookmarks,
-        raw=dict(metrics.raw),
-    )

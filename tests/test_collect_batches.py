@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
-from connectors.base import FollowerRef, InboxItem
+from connectors.base import FollowerRef, InboxItem, Metrics
 from crosspost.metrics import MetricsCollector
 from crosspost.store import Store
 from crosspost.store.collect import (
+    NewSnapshot,
     add_metric_snapshot,
     add_metric_snapshots,
     apply_followers,
@@ -86,6 +87,11 @@ def series(publication_ids: list[int]) -> list[MetricSnapshot]:
     ]
 
 
+def new(snapshot: MetricSnapshot) -> NewSnapshot:
+    metrics = Metrics(likes=snapshot.likes)
+    return NewSnapshot(snapshot.publication_id, snapshot.collected_at, metrics)
+
+
 # --------------------------------------------------------------------------- writes
 
 
@@ -98,7 +104,7 @@ def test_a_batch_keeps_the_same_snapshots_as_one_by_one(tmp_path: Path, store: S
     other_ids = [published(other, f"p{n}", T0) for n in range(3)]
     assert other_ids == ids
     statements = Statements(other)
-    thinned = add_metric_snapshots(other, series(ids))
+    thinned = add_metric_snapshots(other, [new(s) for s in series(ids)])
     assert stored(other) == one_by_one
     assert thinned == 3 * 8 - len(one_by_one)
     assert statements.commits == 1
@@ -108,8 +114,8 @@ def test_a_batch_keeps_the_same_snapshots_as_one_by_one(tmp_path: Path, store: S
 def test_a_batch_thins_against_the_stored_series(store: Store) -> None:
     pid = published(store, "p", T0)
     first, *rest = series([pid])
-    add_metric_snapshots(store, [first, rest[0]])
-    add_metric_snapshots(store, rest[1:])
+    add_metric_snapshots(store, [new(first), new(rest[0])])
+    add_metric_snapshots(store, [new(s) for s in rest[1:]])
     assert [likes for _, _, likes in stored(store)] == [1, 1, 2, 2, 5]
 
 

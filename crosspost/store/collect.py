@@ -16,7 +16,7 @@ from sqlalchemy import Table, delete, func, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from connectors.base import FollowerRef, InboxItem
+from connectors.base import FollowerRef, InboxItem, Metrics
 from crosspost.store import Store
 from crosspost.store.db import insert_new
 from crosspost.store.models import (
@@ -37,6 +37,7 @@ __all__ = [
     "Candidate",
     "FollowerDiff",
     "InboxSchedule",
+    "NewSnapshot",
     "add_metric_snapshot",
     "add_metric_snapshots",
     "apply_followers",
@@ -150,18 +151,30 @@ def _parts(remote_id: str, thread_ids: Sequence[Any] | None) -> tuple[str, ...]:
     return (remote_id, *dict.fromkeys(later))
 
 
+@dataclass(frozen=True, slots=True)
+class NewSnapshot:
+    """A metric snapshot to store: plain values, cheaper to build than a model row."""
+
+    publication_id: int
+    collected_at: datetime
+    metrics: Metrics
+    #: The step of ``metrics.after`` it covers, in seconds.
+    step: int | None = None
+
+
 def add_metric_snapshot(store: Store, snapshot: MetricSnapshot, thin: bool = True) -> int:
     """Store one snapshot (see :func:`add_metric_snapshots`).
 
     Returns:
         How many snapshots were thinned away (0 or 1).
     """
-    return add_metric_snapshots(store, [snapshot], thin)
+    counts = {name: getattr(snapshot, name) for name in COUNTS}
+    metrics = Metrics(**counts, raw=snapshot.raw or {})
+    new = NewSnapshot(snapshot.publication_id, snapshot.collected_at, metrics, snapshot.step)
+    return add_metric_snapshots(store, [new], thin)
 
 
-def add_metric_snapshots(
-    store: Store, snapshots: Sequence[MetricSnapshot], thin: bool = True
-) -> int:
+def add_metric_snapshots(store: Store, snapshots: Sequence[NewSnapshot], thin: bool = True) -> int:
     """Store a collect batch of snapshots in one transaction, thinning as it goes.
 
     With ``thin``, a publication's previous snapshot is dropped when it equals both
@@ -186,10 +199,20 @@ def add_metric_snapshots(
     return len(snapshots) - len(rows) + len(dropped)
 
 
-def _snapshot_row(snapshot: MetricSnapshot) -> dict[str, Any]:
-    row = {name: getattr(snapshot, name) for name in (*COUNTS, "publication_id", "raw", "step")}
-    row["collected_at"] = _utc(snapshot.collected_at)
-    return row
+def _snapshot_row(snapshot: NewSnapshot) -> dict[str, Any]:
+    metrics = snapshot.metrics
+    return {
+        "publication_id": snapshot.publication_id,
+        "collected_at": _utc(snapshot.collected_at),
+        "step": snapshot.step,
+        "likes": metrics.likes,
+        "reposts": metrics.reposts,
+        "replies": metrics.replies,
+        "quotes": metrics.quotes,
+        "views": metrics.views,
+        "bookmarks": metrics.bookmarks,
+        "raw": dict(metrics.raw),
+    }
 
 
 @dataclass
@@ -215,10 +238,9 @@ def _tails(session: Session, publication_ids: set[int]) -> dict[int, list[_Point
     )
     query = sa_select(ranked).where(ranked.c.rank <= 2).order_by(ranked.c.rank.desc())
     tails: dict[int, list[_Point]] = {}
-    for row in session.execute(query).mappings():
-        counts = tuple(row[name] for name in COUNTS)
-        point = _Point(_utc(row["collected_at"]), counts, id=row["id"])
-        tails.setdefault(row["publication_id"], []).append(point)
+    for snapshot_id, publication_id, collected_at, _rank, *counts in session.execute(query):
+        point = _Point(_utc(collected_at), tuple(counts), id=snapshot_id)
+        tails.setdefault(publication_id, []).append(point)
     return tails
 
 
