@@ -20,6 +20,7 @@ __all__ = [
     "Follower",
     "FollowerEvent",
     "FollowerList",
+    "InboxPoll",
     "Interaction",
     "MetricSnapshot",
     "Notification",
@@ -107,6 +108,9 @@ class MetricSnapshot(SQLModel, table=True):
     views: int | None = None
     bookmarks: int | None = None
     raw: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    #: The step of ``metrics.after`` (seconds after publishing) this snapshot covers;
+    #: None for snapshots taken before steps were recorded (inferred from ``collected_at``).
+    step: int | None = None
 
 
 class AccountSnapshot(SQLModel, table=True):
@@ -216,6 +220,16 @@ class CollectCursor(SQLModel, table=True):
     kind: str = Field(primary_key=True)
     cursor: str
     updated_at: datetime
+
+
+class InboxPoll(SQLModel, table=True):
+    """When an account's inbox is read next; the interval grows while reads find nothing."""
+
+    __tablename__ = "inbox_poll"
+
+    account: str = Field(primary_key=True)
+    every_seconds: int
+    next_at: datetime
 
 
 class Conversion(SQLModel, table=True):
