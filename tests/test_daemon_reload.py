@@ -66,7 +66,7 @@ def test_an_empty_save_cancels_nothing(
     with caplog.at_level(logging.ERROR, logger="crosspost.daemon"):
         assert settled_reload(daemon, clock) is False
     (record,) = [r for r in caplog.records if "not reloaded" in r.getMessage()]
-    assert "schedule.yaml:1:1: no posts left" in record.getMessage()
+    assert "schedule.yaml:1:1: the schedule is empty" in record.getMessage()
     assert "last good plan keeps running" in record.getMessage()
     clock.advance(timedelta(minutes=1))
     daemon.tick()  # syncs with the last good project
@@ -227,7 +227,7 @@ SLOW_AND_FAST = """\
 """
 
 
-def wait_until(condition: Callable[[], bool], bound: float = 10.0) -> bool:
+def wait_until(condition: Callable[[], bool], bound: float = 30.0) -> bool:
     deadline = time.monotonic() + bound
     while time.monotonic() < deadline:
         if condition():

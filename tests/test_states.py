@@ -128,7 +128,7 @@ def test_daemon_once_exits_1_and_says_when_a_due_post_is_retried(
 ) -> None:
     posts = (
         "- {id: now, content: hello, to: [alpha, beta], at: '2020-01-01 00:00',"
-        " missed: publish, grace: 100000d}\n"
+        " missed: publish, grace: 3650d}\n"
     )
     path = write_project(tmp_path, posts)
     platform.script("alpha", Transient("platform error: HTTP 502 Bad Gateway (HTML page)"))
