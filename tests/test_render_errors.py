@@ -77,8 +77,7 @@ RUNAWAYS = {
     ),
     "silent_joins": (
         # one line: the deadline may strike in the loop or in the join, both on line 2
-        "{{ title }}\n{% for i in range(100000) %}{% set x = range(100000) | join %}"
-        "{% endfor %}\n",
+        "{{ title }}\n{% for i in range(100000) %}{% set x = range(100000) | join %}{% endfor %}\n",
         2,
         "time",
     ),
