@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from crosspost.project import load_project
 from crosspost.publisher import Publisher
 from crosspost.store import PlannedRow, Status, Store
 from crosspost.store.account_state import holds
-from tests.fakes import FakeClock, FakePlatform, install, write_project
+from tests.fakes import FakeClock, FakePlatform, write_project
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 POSTS = """\
@@ -39,16 +38,7 @@ POSTS = """\
 """
 
 
-@pytest.fixture
-def platform(monkeypatch: pytest.MonkeyPatch) -> FakePlatform:
-    return install(monkeypatch)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store(f"sqlite:///{tmp_path}/x.db")
-    yield opened
-    opened.close()
+# the `platform` and `store` fixtures are the shared ones of tests/conftest.py
 
 
 def cli_run(schedule: Path, store: Store, *args: str) -> Result:
