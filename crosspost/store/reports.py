@@ -25,6 +25,7 @@ from crosspost.store.models import (
     MetricSnapshot,
     Publication,
     Status,
+    is_post,
 )
 
 __all__ = [
@@ -137,7 +138,9 @@ def published_posts(
         One row per published publication.
     """
     query = select(Publication).where(
-        Publication.status == Status.PUBLISHED.value, col(Publication.published_at).is_not(None)
+        Publication.status == Status.PUBLISHED,
+        col(Publication.published_at).is_not(None),
+        is_post(),
     )
     if since is not None:
         query = query.where(col(Publication.published_at) >= since)
