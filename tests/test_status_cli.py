@@ -130,3 +130,10 @@ def test_filters(base: Path) -> None:
     result = run(base, "--json", "--account", "beta")
     assert result.exit_code == 1
     assert [p["account"] for p in json.loads(result.stdout)["publications"]] == ["beta"]
+
+
+def test_an_unknown_status_is_bad_input(base: Path) -> None:
+    record(base, "alpha", "published", remote_id="1")
+    result = run(base, "--status", "publishd")
+    assert result.exit_code == 2
+    assert 'unknown status "publishd"' in result.stderr

@@ -327,3 +327,27 @@ def test_heartbeat_and_counts(store: Store) -> None:
     assert beat is not None and beat.worker == "w1"
     assert as_utc(beat.alive_at) == T0 + timedelta(seconds=5)
     assert store.counts() == {"planned": 2}
+
+
+def test_status_reads_back_as_the_enum(store: Store) -> None:
+    store.add_planned([row()], T0)
+    (planned,) = store.publications([Status.PLANNED])
+    assert type(planned.status) is Status and planned.status is Status.PLANNED
+    assert store.counts() == {Status.PLANNED: 1}
+
+
+def test_settle_records_only_on_a_row_still_unknown(store: Store) -> None:
+    store.add_planned([row(), row(account="beta")], T0)
+    first, second = store.claim_due(T0, "w", LEASE)
+    assert first.id is not None and second.id is not None
+    for claimed in (first, second):
+        assert claimed.id is not None
+        assert store.finish(claimed.id, "w", T0, Ended(Status.UNKNOWN, "read timeout"))
+    store.resolve(second.id, T0, Ended(Status.CANCELLED, "skipped by hand"))
+    found = Sent("42", "https://x.example/42", T0)
+    assert store.settle(first.id, T0, found)
+    assert not store.settle(second.id, T0, found)  # a person decided first: theirs stands
+    assert {p.account: p.status for p in store.publications()} == {
+        "alpha": Status.PUBLISHED,
+        "beta": Status.CANCELLED,
+    }
