@@ -331,13 +331,7 @@ class Publisher:
     def _reconcile(self, row: Publication, post: RenderedPost, key: str, reason: str) -> Outcome:
         found = self.find_existing(row, post, key)
         if found is not None:
-            log.info(
-                "reconciled %s for %s: it did go out (%s)",
-                row.entry,
-                row.account,
-                found.url or found.remote_id,
-            )
-            return self._record(row, _sent(found, post))
+            return self._record_found(row, found, post)
         if self._resend_is_safe(row):
             return self._retry_or_fail(row, Transient(f"{reason}; sent again with the same key"))
         log.error("outcome unknown for %s on %s: %s", row.entry, row.account, reason)
@@ -412,13 +406,7 @@ class Publisher:
         )
         if found is None:
             return self._resend(row) if self._resend_is_safe(row) else None
-        log.info(
-            "reconciled %s for %s: it did go out (%s)",
-            row.entry,
-            row.account,
-            found.url or found.remote_id,
-        )
-        return self._record(row, _sent(found, post))
+        return self._record_found(row, found, post)
 
     # -- recording ----------------------------------------------------------
 
@@ -430,10 +418,14 @@ class Publisher:
             recorded = self.store.settle(row.id, now, outcome)
         else:
             recorded = self.store.finish(row.id, self.worker_id, now, outcome)
-        status = outcome.columns()["status"]
-        assert isinstance(status, Status)
+        status = outcome.status
         if not recorded:
-            log.error("lost the lease on %s %s before recording %s", row.entry, row.account, status)
+            log.error(
+                "could not record %s for %s %s: its lease was lost or someone decided first",
+                status,
+                row.entry,
+                row.account,
+            )
         elif isinstance(outcome, Sent):
             log.info(
                 "published %s to %s: %s", row.entry, row.account, outcome.url or outcome.remote_id
@@ -441,6 +433,12 @@ class Publisher:
         url = outcome.url if isinstance(outcome, Sent) else None
         error = outcome.note if isinstance(outcome, Sent) else outcome.error
         return _outcome(row, status, url=url, error=error)
+
+    def _record_found(self, row: Publication, found: Published, post: RenderedPost) -> Outcome:
+        """Reconciliation found the post on the platform: it did go out."""
+        where = found.url or found.remote_id
+        log.info("reconciled %s for %s: it did go out (%s)", row.entry, row.account, where)
+        return self._record(row, _sent(found, post))
 
     def _record_failure(self, row: Publication, reason: str) -> Outcome:
         log.error("failed: %s for %s: %s", row.entry, row.account, reason)

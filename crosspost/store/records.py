@@ -33,10 +33,15 @@ class Sent:
     #: Why a person should look anyway (a thread that went out incomplete).
     note: str | None = None
 
+    @property
+    def status(self) -> Status:
+        """The status it records."""
+        return Status.PUBLISHED
+
     def columns(self) -> dict[str, object]:
         """The row's new values."""
         return {
-            "status": Status.PUBLISHED,
+            "status": self.status,
             "remote_id": self.remote_id,
             "url": self.url,
             "published_at": self.published_at,
@@ -68,10 +73,15 @@ class Requeued:
     #: The claim was not a try: the row was handed back untried, or rate limited.
     undo_attempt: bool = False
 
+    @property
+    def status(self) -> Status:
+        """The status it records."""
+        return Status.PLANNED
+
     def columns(self) -> dict[str, object]:
         """The row's new values (``attempts`` as an expression: claims count in the database)."""
         values: dict[str, object] = {
-            "status": Status.PLANNED,
+            "status": self.status,
             "next_attempt_at": self.at,
             "error": self.error,
         }
