@@ -27,6 +27,7 @@ from crosspost.metrics import MetricsCollector
 from crosspost.project import Project, load_project
 from crosspost.store import PlannedRow, Store
 from crosspost.store.models import MetricSnapshot
+from crosspost.store.records import Sent
 
 __all__ = [
     "BatchingFake",
@@ -135,9 +136,7 @@ def published(store: Store, remote_id: str, at: datetime) -> int:
     publication = store.add_oneoff(row, now=at)
     assert publication is not None and publication.id is not None
     store.claim(publication.id, "sim", timedelta(minutes=5), at)
-    store.finish(
-        publication.id, "sim", at, status="published", remote_id=remote_id, published_at=at
-    )
+    store.finish(publication.id, "sim", at, Sent(remote_id, None, at))
     return publication.id
 
 

@@ -23,7 +23,7 @@ import pytest
 
 from crosspost.daemon import Daemon
 from crosspost.publisher import idempotency_key
-from crosspost.store import Status, Store
+from crosspost.store import Ended, Status, Store
 from tests.fakes import FakeClock, FakePlatform, edit, settled_reload, write_project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -118,7 +118,7 @@ def test_a_row_cancelled_by_hand_stays_cancelled(
     daemon, clock, _ = started(tmp_path, store)
     row = store.find("welcome", "2026-03-01T13:00", "beta")
     assert row is not None and row.id is not None
-    store.resolve(row.id, clock(), status=Status.CANCELLED.value, error="skipped by hand")
+    store.resolve(row.id, clock(), Ended(Status.CANCELLED, "skipped by hand"))
     clock.advance(timedelta(minutes=1))
     daemon.tick()
     assert statuses(store)[("welcome", "2026-03-01T13:00", "beta")] == "cancelled"

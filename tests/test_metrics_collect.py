@@ -33,7 +33,7 @@ from crosspost.metrics import MetricsCollector, next_step
 from crosspost.metrics_cli import collect
 from crosspost.project import Project, load_project
 from crosspost.report_cli import report
-from crosspost.store import PlannedRow, Store
+from crosspost.store import PlannedRow, Sent, Store
 from crosspost.store.collect import add_metric_snapshot, apply_followers
 from crosspost.store.models import (
     AccountSnapshot,
@@ -189,10 +189,7 @@ def published(
         publication.id,
         "w",
         at,
-        status="published",
-        remote_id=remote_id,
-        published_at=at,
-        thread_ids=thread_ids or [remote_id],
+        Sent(remote_id, None, at, thread_ids=tuple(thread_ids or [remote_id])),
     )
     return publication.id
 

@@ -30,6 +30,7 @@ from crosspost.store.models import (
     MetricSnapshot,
     Publication,
     Status,
+    is_post,
 )
 
 __all__ = [
@@ -123,9 +124,10 @@ def collect_candidates(store: Store, published_since: datetime) -> list[Candidat
         )
         .outerjoin(newest, newest.c.publication_id == Publication.id)
         .where(
-            col(Publication.status) == Status.PUBLISHED.value,
+            col(Publication.status) == Status.PUBLISHED,
             col(Publication.remote_id).is_not(None),
             col(Publication.published_at) >= _utc(published_since),
+            is_post(),
         )
         .order_by(col(Publication.published_at), col(Publication.id))
     )
@@ -432,8 +434,9 @@ def _publication_links(
         return {}
     query = select(Publication.id, Publication.remote_id, Publication.thread_ids).where(
         Publication.account == account,
-        Publication.status == Status.PUBLISHED.value,
+        Publication.status == Status.PUBLISHED,
         col(Publication.remote_id).is_not(None),
+        is_post(),
     )
     links: dict[str, int] = {}
     for pid, remote_id, thread_ids in session.exec(query).all():
