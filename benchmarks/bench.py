@@ -24,6 +24,7 @@ from pathlib import Path
 
 import requests
 
+from benchmarks.collect import bench_collect
 from crosspost.daemon import Daemon
 from crosspost.preview import plan_posts
 from crosspost.project import load_project
@@ -239,6 +240,7 @@ BENCHES = {
     "dispatch": bench_dispatch,
     "claims": bench_claims,
     "lateness": bench_lateness,
+    "collect": bench_collect,
 }
 
 

@@ -26,14 +26,21 @@ from crosspost.logs import configure, mask_secrets
 from crosspost.project import Project, load_project
 from crosspost.schedule import parse_duration
 from crosspost.settings import Settings, default_database_url
-from crosspost.store import Store
+from crosspost.store import Status, Store
 from crosspost.store.db import normalise_url
 
 __all__ = ["AppContext", "cli", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 #: Statuses that make a command exit 1.
-TROUBLE = ("failed", "unknown", "missed")
+TROUBLE = (Status.FAILED, Status.UNKNOWN, Status.MISSED)
+#: How a status is shown.
+STYLE: dict[str, str] = {
+    Status.PUBLISHED: "green",
+    Status.FAILED: "red",
+    Status.UNKNOWN: "yellow",
+    Status.MISSED: "yellow",
+}
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -367,12 +374,12 @@ def publish(
     else:
         for result in results:
             _print_result(result)
-    not_out = [r for r in results if r.status not in ("published", "dry-run")]
+    not_out = [r for r in results if r.status not in (Status.PUBLISHED, "dry-run")]
     _exit(EXIT_FAILED if not_out else EXIT_OK)
 
 
 def _print_result(result: Any) -> None:
-    style = {"published": "green", "failed": "red", "unknown": "yellow"}.get(result.status, "")
+    style = STYLE.get(result.status, "")
     where = result.url or ""
     line = f"[{style}]{result.status}[/{style}]" if style else result.status
     out.print(f"{line} {result.account}: {result.content} {where}")
@@ -438,15 +445,13 @@ def _report_waiting(store: Store, held: dict[str, str]) -> list[Any]:
 
 
 def _print_outcome(outcome: Any) -> None:
-    style = {"published": "green", "failed": "red", "unknown": "yellow", "missed": "yellow"}.get(
-        outcome.status, "dim"
-    )
+    style = STYLE.get(outcome.status, "dim")
     stamp = datetime.now().astimezone().strftime("%H:%M:%S")
     out.print(
         f"{stamp} [{style}]{outcome.status:>9}[/{style}] {outcome.entry} → "
         f"{outcome.account} {outcome.url or ''}"
     )
-    if outcome.error and outcome.status != "published":
+    if outcome.error and outcome.status != Status.PUBLISHED:
         out.print(f"          {outcome.error}", markup=False)
 
 
@@ -480,7 +485,7 @@ def status(
     """
     store = app.store()
     until = None if show_all or as_json else _now() + timedelta(hours=1)
-    rows = store.publications(_split(statuses), _split(accounts), until=until)
+    rows = store.publications(_statuses(statuses), _split(accounts), until=until)
     beat = store.last_heartbeat()
     held = _held_accounts(store)
     if as_json:
@@ -523,6 +528,18 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def _statuses(value: str) -> list[Status]:
+    """``--status`` values; an unknown one is bad input (exit 2), not an empty list."""
+    known = [str(s) for s in Status]
+    wrong = [name for name in _split(value) if name not in known]
+    if wrong:
+        raise click.BadParameter(
+            f'unknown status "{wrong[0]}" (expected one of: {", ".join(known)})',
+            param_hint="--status",
+        )
+    return [Status(name) for name in _split(value)]
+
+
 def _status_json(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -546,7 +563,7 @@ def _print_status(rows: list[Any], beat: Any, total: int) -> None:
         table.add_column(column)
     for row in rows:
         detail = row.url or row.remote_id or ""
-        if row.error and row.status != "published":
+        if row.error and row.status != Status.PUBLISHED:
             detail = row.error
         table.add_row(
             str(row.id),

@@ -41,7 +41,7 @@ from crosspost.preview import check_project
 from crosspost.project import Project, load_project
 from crosspost.publisher import Outcome, Publisher
 from crosspost.settings import SecretSource
-from crosspost.store import Store
+from crosspost.store import Status, Store
 from crosspost.sync import DEFAULT_HORIZON, SyncReport, sync_plan
 
 __all__ = ["Daemon"]
@@ -257,7 +257,7 @@ class Daemon:
         for _ in range(max_rounds):
             round_outcomes = self.tick()
             outcomes += round_outcomes
-            if not any(o.status != "planned" for o in round_outcomes) or self.stopping:
+            if not any(o.status != Status.PLANNED for o in round_outcomes) or self.stopping:
                 break
         return outcomes
 

@@ -36,19 +36,29 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.base import AuthError, Capability, Connector, ConnectorError, Metrics, RateLimited
+from connectors.base import (
+    AuthError,
+    Capability,
+    Connector,
+    ConnectorError,
+    InboxItem,
+    RateLimited,
+)
 from crosspost.project import Project
 from crosspost.store import Store
 from crosspost.store.collect import (
     Candidate,
-    add_metric_snapshot,
+    InboxSchedule,
+    NewSnapshot,
+    add_metric_snapshots,
     apply_followers,
     collect_candidates,
     inbox_cursor,
+    inbox_schedules,
     last_account_snapshots,
     save_inbox,
 )
-from crosspost.store.models import AccountSnapshot, MetricSnapshot
+from crosspost.store.models import AccountSnapshot
 from crosspost.thread_metrics import thread_metrics
 
 __all__ = ["AccountOutcome", "CollectReport", "MetricsCollector", "next_step"]
@@ -117,17 +127,49 @@ class CollectReport:
 
 
 def next_step(
-    published_at: datetime, last: datetime | None, steps: list[timedelta]
+    published_at: datetime,
+    last: datetime | None,
+    steps: list[timedelta],
+    covered: timedelta | None = None,
 ) -> timedelta | None:
     """The first step of ``steps`` not yet covered by a snapshot taken at ``last``.
+
+    Args:
+        published_at: when the post was published.
+        last: when its newest snapshot was taken (None: never).
+        steps: ``metrics.after``, shortest first.
+        covered: the furthest step a snapshot recorded covering; a snapshot taken a
+            little before its step (aligned collection) covers that step.
 
     Returns:
         The step, or None when every step is covered (collection is over).
     """
     for step in steps:
-        if last is None or published_at + step > last:
+        if (covered is None or step > covered) and (last is None or published_at + step > last):
             return step
     return None
+
+
+def step_to_cover(
+    published_at: datetime,
+    first: timedelta,
+    steps: list[timedelta],
+    now: datetime,
+    align: float,
+) -> timedelta | None:
+    """The furthest step from ``first`` on that falls due by ``now`` within its window.
+
+    A step *s* is in its window once ``now`` is at most ``align`` × *s* before it
+    falls due; a round that finds several steps passed covers all of them at once.
+
+    Returns:
+        The step a snapshot taken now covers, or None when ``first`` is not in its window yet.
+    """
+    covered = None
+    for step in steps:
+        if step >= first and published_at + step <= now + step * align:
+            covered = step
+    return covered
 
 
 class MetricsCollector:
@@ -139,7 +181,12 @@ class MetricsCollector:
         clock: returns the current UTC time (tests pass a fake one).
         thin: drop unchanged middle snapshots.
         max_posts: at most this many posts collected per round (bounded work).
-        inbox_every: how often an account's inbox is read.
+        align: when one of an account's posts is due, its other posts whose step falls
+            due within this fraction of the step (0.1: a 24 h step within 2.4 h) are
+            collected in the same batch, a little early, so batches fill up.
+        inbox_every: how often an account's inbox is read while reads find something.
+        inbox_max_every: the interval doubles after each read that found nothing, up
+            to this; a read that finds something goes back to ``inbox_every``.
         inbox_pages: at most this many inbox pages read per account and round.
         follower_limit: at most this many followers listed; a longer list is not diffed.
         on_account: called with each account's name before it is worked on (progress).
@@ -153,7 +200,9 @@ class MetricsCollector:
         *,
         thin: bool = True,
         max_posts: int = 1000,
+        align: float = 0.1,
         inbox_every: timedelta = timedelta(minutes=5),
+        inbox_max_every: timedelta = timedelta(hours=1),
         inbox_pages: int = 5,
         follower_limit: int = 10_000,
         on_account: Callable[[str], None] | None = None,
@@ -163,15 +212,18 @@ class MetricsCollector:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.thin = thin
         self.max_posts = max_posts
+        self.align = align
         self.inbox_every = inbox_every
+        self.inbox_max_every = inbox_max_every
         self.inbox_pages = inbox_pages
         self.follower_limit = follower_limit
         self.on_account = on_account
         self._paused: dict[str, datetime] = {}
-        # Work that got no answer, remembered so it is not asked for every round.
-        self._unanswered: dict[int, datetime] = {}
+        # Steps that got no answer, remembered so they are not asked for every round.
+        self._unanswered: dict[int, timedelta] = {}
         self._audience_tried: dict[str, datetime] = {}
         self._inbox_read: dict[str, datetime] = {}
+        self._inbox_schedules: dict[str, InboxSchedule] = {}
         self._lock = threading.Lock()
 
     def run_due(self) -> CollectReport:
@@ -180,6 +232,7 @@ class MetricsCollector:
             project, now = self.project, self.clock()
             report = CollectReport(started_at=now)
             due = self._due_posts(project, now)
+            self._inbox_schedules = inbox_schedules(self.store)
             audience_due = self._audience_due(project, now)
             for account in sorted(project.accounts):
                 if self.on_account is not None:
@@ -193,7 +246,12 @@ class MetricsCollector:
 
     # -- planning the round ----------------------------------------------------
 
-    def _due_posts(self, project: Project, now: datetime) -> dict[str, list[Candidate]]:
+    def _due_posts(self, project: Project, now: datetime) -> dict[str, list[_Due]]:
+        """Per account, the posts to collect this round and the step each snapshot covers.
+
+        Only accounts with a post whose step has fallen due get a batch; it also takes
+        the account's posts whose step falls due within their window (``align``).
+        """
         steps = sorted(project.schedule.metrics.after)
         if not steps:
             return {}
@@ -203,24 +261,48 @@ class MetricsCollector:
             for c in candidates
             if c.publication_id in self._unanswered
         }
-        due: dict[str, list[Candidate]] = defaultdict(list)
-        count = 0
+        fallen: list[_Due] = []
+        early: list[_Due] = []
         for candidate in candidates:
-            if candidate.account in project.accounts and self._is_due(candidate, steps, now):
-                due[candidate.account].append(candidate)
-                count += 1
-                if count >= self.max_posts:
-                    break
+            if candidate.account in project.accounts:
+                self._place(candidate, steps, now, fallen, early)
+        triggered = {d.candidate.account for d in fallen}
+        batch = fallen + [d for d in early if d.candidate.account in triggered]
+        due: dict[str, list[_Due]] = defaultdict(list)
+        for item in batch[: self.max_posts]:
+            due[item.candidate.account].append(item)
         return due
 
-    def _is_due(self, candidate: Candidate, steps: list[timedelta], now: datetime) -> bool:
-        seen = [
-            t
-            for t in (candidate.last_collected_at, self._unanswered.get(candidate.publication_id))
-            if t is not None
+    def _place(
+        self,
+        candidate: Candidate,
+        steps: list[timedelta],
+        now: datetime,
+        fallen: list[_Due],
+        early: list[_Due],
+    ) -> None:
+        """Put ``candidate`` in ``fallen`` (its step is due) or ``early`` (within its window)."""
+        first = self._next_step(candidate, steps)
+        if first is None:
+            return
+        step = step_to_cover(candidate.published_at, first, steps, now, self.align)
+        if step is None:
+            return
+        fits = fallen if candidate.published_at + first <= now else early
+        fits.append(_Due(candidate, step))
+
+    def _next_step(self, candidate: Candidate, steps: list[timedelta]) -> timedelta | None:
+        covered = [
+            s
+            for s in (candidate.last_step, self._unanswered.get(candidate.publication_id))
+            if s is not None
         ]
-        step = next_step(candidate.published_at, max(seen) if seen else None, steps)
-        return step is not None and candidate.published_at + step <= now
+        return next_step(
+            candidate.published_at,
+            candidate.last_collected_at,
+            steps,
+            max(covered) if covered else None,
+        )
 
     def _audience_due(self, project: Project, now: datetime) -> set[str]:
         every = project.schedule.metrics.accounts_every
@@ -239,7 +321,7 @@ class MetricsCollector:
         project: Project,
         account: str,
         now: datetime,
-        posts: list[Candidate],
+        posts: list[_Due],
         audience: bool,
     ) -> AccountOutcome | None:
         paused = self._paused.get(account)
@@ -267,7 +349,7 @@ class MetricsCollector:
         connector: Connector,
         account: str,
         now: datetime,
-        posts: list[Candidate],
+        posts: list[_Due],
         audience: bool,
         outcome: AccountOutcome,
     ) -> list[tuple[str, Callable[[], None]]]:
@@ -315,20 +397,23 @@ class MetricsCollector:
     def _collect_posts(
         self,
         connector: Connector,
-        posts: list[Candidate],
+        posts: list[_Due],
         now: datetime,
         outcome: AccountOutcome,
     ) -> None:
-        wanted = [part for candidate in posts for part in candidate.parts or (candidate.remote_id,)]
+        parts = {due.candidate.publication_id: _parts(due.candidate) for due in posts}
+        wanted = [part for post_parts in parts.values() for part in post_parts]
         found = connector.fetch_metrics(list(dict.fromkeys(wanted)))
-        for candidate in posts:
-            metrics = thread_metrics(candidate.parts or (candidate.remote_id,), found)
+        batch: list[NewSnapshot] = []
+        for due in posts:
+            metrics = thread_metrics(parts[due.candidate.publication_id], found)
             if metrics is None:
-                self._unanswered[candidate.publication_id] = now
+                self._unanswered[due.candidate.publication_id] = due.step
                 continue
-            snapshot = _snapshot(candidate.publication_id, metrics, now)
-            outcome.thinned += add_metric_snapshot(self.store, snapshot, self.thin)
-            outcome.posts += 1
+            step = int(due.step.total_seconds())
+            batch.append(NewSnapshot(due.candidate.publication_id, now, metrics, step))
+        outcome.thinned += add_metric_snapshots(self.store, batch, self.thin)
+        outcome.posts += len(batch)
 
     def _collect_figures(
         self, connector: Connector, account: str, now: datetime, outcome: AccountOutcome
@@ -367,33 +452,75 @@ class MetricsCollector:
     def _inbox_due(self, connector: Connector, account: str, now: datetime) -> bool:
         if Capability.INBOX not in connector.capabilities:
             return False
-        last = self._inbox_read.get(account)
-        return last is None or now - last >= self.inbox_every
+        tried = self._inbox_read.get(account)
+        if tried is not None and now - tried < self.inbox_every:
+            return False  # a failed read waits too, it does not retry every round
+        schedule = self._inbox_schedules.get(account)
+        return schedule is None or now >= schedule.next_at
 
     def _collect_inbox(
         self, connector: Connector, account: str, now: datetime, outcome: AccountOutcome
     ) -> None:
+        """Read the pages since the cursor; store them and the next read in one transaction.
+
+        What was read before a failing page is still stored (with the cursor reached).
+        """
         self._inbox_read[account] = now
-        cursor = inbox_cursor(self.store, account)
+        start = inbox_cursor(self.store, account)
+        read = _InboxRead(start)
+        try:
+            self._read_pages(connector, read)
+        finally:
+            schedule = self._next_read(account, now, bool(read.items)) if read.done else None
+            if read.items or read.cursor != start or schedule is not None:
+                outcome.interactions += save_inbox(
+                    self.store,
+                    account,
+                    connector.name,
+                    read.items,
+                    read.cursor,
+                    now,
+                    schedule=schedule,
+                )
+
+    def _read_pages(self, connector: Connector, read: _InboxRead) -> None:
         for _page in range(self.inbox_pages):
-            page = connector.fetch_inbox(cursor)  # type: ignore[attr-defined]
-            outcome.interactions += save_inbox(
-                self.store, account, connector.name, page.items, page.cursor, now
-            )
-            if not page.items or page.cursor is None or page.cursor == cursor:
-                return
-            cursor = page.cursor
+            page = connector.fetch_inbox(read.cursor)  # type: ignore[attr-defined]
+            read.items.extend(page.items)
+            ended = not page.items or page.cursor is None or page.cursor == read.cursor
+            read.cursor = page.cursor or read.cursor
+            if ended:
+                break
+        read.done = True
+
+    def _next_read(self, account: str, now: datetime, found: bool) -> InboxSchedule:
+        """Back to ``inbox_every`` after a read that found something, else twice the last wait."""
+        every = self.inbox_every
+        previous = self._inbox_schedules.get(account)
+        if not found:
+            waited = max(previous.every if previous else every, every)
+            every = min(waited * 2, max(self.inbox_max_every, every))
+        schedule = InboxSchedule(every, now + every)
+        self._inbox_schedules[account] = schedule
+        return schedule
 
 
-def _snapshot(publication_id: int, metrics: Metrics, now: datetime) -> MetricSnapshot:
-    return MetricSnapshot(
-        publication_id=publication_id,
-        collected_at=now,
-        likes=metrics.likes,
-        reposts=metrics.reposts,
-        replies=metrics.replies,
-        quotes=metrics.quotes,
-        views=metrics.views,
-        bookmarks=metrics.bookmarks,
-        raw=dict(metrics.raw),
-    )
+@dataclass
+class _InboxRead:
+    """The pages of one inbox read so far."""
+
+    cursor: str | None
+    items: list[InboxItem] = field(default_factory=list)
+    done: bool = False
+
+
+def _parts(candidate: Candidate) -> tuple[str, ...]:
+    return candidate.parts or (candidate.remote_id,)
+
+
+@dataclass(frozen=True)
+class _Due:
+    """A post to collect this round and the step its snapshot covers."""
+
+    candidate: Candidate
+    step: timedelta

@@ -2,7 +2,11 @@
 
 Messages go through any configured account named in ``notify.to`` (a Slack or
 Telegram channel, a Discord webhook, a folder, …). Each problem is reported
-once: the store remembers what was sent.
+once: the store remembers what was told. A message is not sent from here: it
+becomes a publication of its own entry (``notify:<problem>``) per notify
+account, with the message in its row, and the publisher sends it like any
+post (claimed, leased, paced, retried after a rate limit or a server error,
+reconciled rather than resent when the outcome is unknown).
 """
 
 from __future__ import annotations
@@ -10,23 +14,24 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from connectors.base import ConnectorError, RenderedPost
 from crosspost.project import Project
 from crosspost.publisher import Outcome
-from crosspost.store import Store
-from crosspost.text import iter_graphemes
+from crosspost.store import PlannedRow, Status, Store
+from crosspost.target import NOTIFICATION_CONTENT, NOTIFY_PREFIX
 
 __all__ = ["Notifier"]
 
 log = logging.getLogger(__name__)
 
 _WHAT = {
-    "failed": "failed",
-    "missed": "was missed",
-    "unknown": "may or may not have gone out (unknown)",
+    Status.FAILED: "failed",
+    Status.MISSED: "was missed",
+    Status.UNKNOWN: "may or may not have gone out (unknown)",
 }
+#: A notification not sent within this long (nothing running, the account held) is missed.
+NOTIFY_WITHIN = timedelta(days=1)
 
 
 class Notifier:
@@ -42,6 +47,8 @@ class Notifier:
         for outcome in outcomes:
             if outcome.cause == "credentials":
                 continue  # told once per account by credentials()
+            if outcome.entry.startswith(NOTIFY_PREFIX):
+                continue  # a notification that failed is not told through the same channel
             if outcome.status in _WHAT:
                 message = (
                     f"crosspost: {outcome.entry} for {outcome.account} "
@@ -66,17 +73,28 @@ class Notifier:
             self.send(f"credentials:{account}:{digest}", "credentials", message)
 
     def send(self, key: str, kind: str, message: str) -> None:
-        """Send ``message`` once for ``key`` to every notify account."""
+        """Queue ``message`` once for ``key`` to every notify account."""
         spec = self.project.schedule.notify
         if spec is None or kind not in spec.on:
             return
-        if not self.store.notify_once(key, message, self.clock()):
-            return
-        delivered = 0
-        for account in self._targets(spec.to):
-            delivered += self._deliver(account, key, message)
-        if not delivered:  # nobody heard it: try again next time
-            self.store.forget_notification(key)
+        accounts = self._targets(spec.to)
+        if not accounts:
+            return  # nobody to tell: not recorded, so it is told once someone is
+        now = self.clock()
+        rows = [
+            PlannedRow(
+                f"{NOTIFY_PREFIX}{key}",
+                "once",
+                account,
+                NOTIFICATION_CONTENT,
+                now,
+                now + NOTIFY_WITHIN,
+                message=message,
+            )
+            for account in accounts
+        ]
+        if self.store.add_notification(key, message, rows, now):
+            log.info("notifying %s: %s", ", ".join(accounts), key)
 
     def _targets(self, names: list[str]) -> list[str]:
         accounts: list[str] = []
@@ -85,27 +103,3 @@ class Notifier:
                 if member in self.project.accounts and member not in accounts:
                     accounts.append(member)
         return accounts
-
-    def _deliver(self, account: str, key: str, message: str) -> int:
-        connector = self.project.connector(account)
-        limit = connector.effective_limits.max_length
-        text = _clip(message, limit, connector.measure)
-        post = RenderedPost(parts=(text,), content_id="crosspost-notification")
-        digest = hashlib.sha256(f"{key}\x1f{account}".encode()).hexdigest()[:32]
-        try:
-            connector.publish(post, f"crosspost-notify-{digest}")
-        except ConnectorError as error:
-            log.error("could not notify %s: %s", account, error)
-            return 0
-        return 1
-
-
-def _clip(text: str, limit: int, measure: Callable[[str], int]) -> str:
-    if not limit or measure(text) <= limit:
-        return text
-    kept = ""
-    for cluster in iter_graphemes(text):
-        if measure(kept + cluster + "…") > limit:
-            break
-        kept += cluster
-    return kept + "…"

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from connectors.base import RenderedPost
 from crosspost.content import ContentItem
@@ -18,11 +19,25 @@ from crosspost.errors import ConfigError, CrosspostError, Problem
 from crosspost.limits import apply_reported_limits
 from crosspost.pending import waiting_for
 from crosspost.project import Project
-from crosspost.publisher import ONE_OFF_PREFIX, Publisher
-from crosspost.render import RenderError, Target, text_hash
-from crosspost.store import PlannedRow, Publication, Status, Store
+from crosspost.publisher import Publisher
+from crosspost.render import RenderError, text_hash
+from crosspost.store import (
+    Decision,
+    Ended,
+    PlannedRow,
+    Publication,
+    Replanned,
+    Sent,
+    Status,
+    Store,
+)
+from crosspost.target import ONE_OFF_PREFIX, render_target
 
 __all__ = ["RESOLVABLE", "OneOffResult", "publish_now", "resolve_publication"]
+
+
+#: A one-off's state: its publication's, or not recorded at all (a dry run, a held account).
+OneOffStatus = Status | Literal["dry-run", "held"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +46,7 @@ class OneOffResult:
 
     account: str
     content: str
-    status: str
+    status: OneOffStatus
     url: str | None = None
     error: str | None = None
     parts: list[str] = field(default_factory=list)
@@ -57,13 +72,11 @@ def _accounts(project: Project, to: str) -> list[str]:
 
 
 def _render(project: Project, item: ContentItem, account: str, now: datetime) -> RenderedPost:
-    connector = project.connector(account)
-    target = Target(account, connector.name, item.id, now)
     try:
-        post = project.renderer.render(item, target, connector)
+        post = render_target(project, f"{ONE_OFF_PREFIX}{item.id}", account, now, item)
     except RenderError as exc:
         raise ConfigError([exc.problem]) from None
-    problems = connector.check(post)
+    problems = project.connector(account).check(post)
     if problems:
         raise ConfigError(
             [
@@ -143,7 +156,7 @@ def _publish_one(
     if row is None:
         existing = store.find(entry, occurrence, account)
         assert existing is not None
-        if existing.status != Status.PLANNED.value:
+        if existing.status != Status.PLANNED:
             return OneOffResult(
                 account, item.id, existing.status, existing.url, _already(existing.status)
             )
@@ -154,15 +167,15 @@ def _publish_one(
         raise CrosspostError(f"publication {row.id} is being published by another process")
     outcome = publisher.publish_row(claimed, item)
     error = outcome.error
-    if outcome.status == Status.PLANNED.value:  # a transient failure: the daemon retries it
+    if outcome.status == Status.PLANNED:  # a transient failure: the daemon retries it
         waiting = store.get(row.id)
         assert waiting is not None
         error = waiting_for(waiting, publisher.clock(), publisher.held).describe()
     return OneOffResult(account, item.id, outcome.status, outcome.url, error)
 
 
-def _already(status: str) -> str:
-    if status == Status.PUBLISHED.value:
+def _already(status: Status) -> str:
+    if status == Status.PUBLISHED:
         return "already published; nothing sent (use --again to publish it again)"
     return (
         f"this exact post was tried before and is {status}; nothing sent "
@@ -172,9 +185,9 @@ def _already(status: str) -> str:
 
 #: What each decision may be taken on.
 RESOLVABLE = {
-    "published": {Status.UNKNOWN.value, Status.FAILED.value, Status.MISSED.value},
-    "retry": {Status.UNKNOWN.value, Status.FAILED.value, Status.MISSED.value},
-    "skip": {Status.UNKNOWN.value, Status.FAILED.value, Status.MISSED.value, Status.PLANNED.value},
+    "published": {Status.UNKNOWN, Status.FAILED, Status.MISSED},
+    "retry": {Status.UNKNOWN, Status.FAILED, Status.MISSED},
+    "skip": {Status.UNKNOWN, Status.FAILED, Status.MISSED, Status.PLANNED},
 }
 
 
@@ -211,24 +224,13 @@ def resolve_publication(
                 )
             ]
         )
+    decision: Decision
     if action == "published":
-        fields: dict[str, object] = {
-            "status": Status.PUBLISHED.value,
-            "url": url,
-            "remote_id": row.remote_id or url,
-            "published_at": now,
-            "error": "marked published by hand",
-        }
+        decision = Sent(row.remote_id or url, url, now, note="marked published by hand")
     elif action == "retry":
-        fields = {
-            "status": Status.PLANNED.value,
-            "next_attempt_at": None,
-            "due_at": now,
-            "expires_at": now + timedelta(hours=1),
-            "error": None,
-        }
+        decision = Replanned(due_at=now, expires_at=now + timedelta(hours=1))
     else:
-        fields = {"status": Status.CANCELLED.value, "error": "skipped by hand"}
-    resolved = store.resolve(publication_id, now, **fields)
+        decision = Ended(Status.CANCELLED, "skipped by hand")
+    resolved = store.resolve(publication_id, now, decision)
     assert resolved is not None
     return resolved

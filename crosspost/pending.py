@@ -59,5 +59,5 @@ def waiting_for(row: Publication, now: datetime, held: Mapping[str, str]) -> Wai
 
 def due_not_sent(store: Store, now: datetime, held: Mapping[str, str]) -> list[Waiting]:
     """Every planned publication whose time has come and that is still not out."""
-    rows = store.publications([Status.PLANNED.value], until=now + timedelta(microseconds=1))
+    rows = store.publications([Status.PLANNED], until=now + timedelta(microseconds=1))
     return [waiting_for(row, now, held) for row in rows]

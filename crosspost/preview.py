@@ -12,8 +12,9 @@ from connectors.base import RenderedPost
 from crosspost.errors import Problem, RenderLimitError
 from crosspost.plan import Occurrence, occurrences
 from crosspost.project import Project
-from crosspost.render import RenderError, Target
+from crosspost.render import RenderError
 from crosspost.schedule import PostSpec
+from crosspost.target import render_target
 
 __all__ = ["PlannedPost", "check_project", "plan_checksum", "plan_posts"]
 
@@ -46,18 +47,8 @@ def _zone(project: Project, post: PostSpec) -> str:
 
 
 def _render(project: Project, post: PostSpec, account: str, occurrence: Occurrence) -> RenderedPost:
-    connector = project.connector(account)
-    target = Target(
-        account,
-        connector.name,
-        post.id,
-        occurrence.local,
-        post.utm,
-        post.thread == "auto",
-        post.numbering,
-    )
     item = project.resolve_content(post.content)
-    return project.renderer.render(item, target, connector)
+    return render_target(project, post.id, account, occurrence.due_at, item)
 
 
 def plan_posts(

@@ -49,16 +49,15 @@ from crosspost.errors import ConfigError
 from crosspost.lease import Holder, LeaseRecord, gone_holders, this_process
 from crosspost.limits import apply_reported_limits, remember_reported_limits
 from crosspost.project import Project
-from crosspost.render import RenderError, Target, text_hash
-from crosspost.store import Publication, Status, Store
+from crosspost.render import RenderError, text_hash
+from crosspost.store import Ended, Finish, Publication, Requeued, Sent, Status, Store
 from crosspost.store.account_state import hold_account, holds, lift_changed_holds
+from crosspost.target import ONE_OFF_PREFIX, render_publication
 
 __all__ = ["ONE_OFF_PREFIX", "Outcome", "Publisher", "idempotency_key"]
 
 log = logging.getLogger(__name__)
 
-#: Entries of one-off publications (``crosspost publish``) start with this.
-ONE_OFF_PREFIX = "publish:"
 #: Unknown publications are looked for again this often, for this long after they were due.
 RECONCILE_EVERY = timedelta(minutes=5)
 RECONCILE_FOR = timedelta(days=1)
@@ -80,7 +79,7 @@ class Outcome:
     publication_id: int
     entry: str
     account: str
-    status: str
+    status: Status
     url: str | None = None
     error: str | None = None
     #: ``"credentials"`` when the account's credentials failed (reported per account).
@@ -241,14 +240,8 @@ class Publisher:
         """Give back a claimed row that was not tried (stop requested, account paused)."""
         assert row.id is not None
         retry_at = self.paused.get(row.account)
-        self.store.finish(
-            row.id,
-            self.worker_id,
-            self.clock(),
-            status=Status.PLANNED.value,
-            attempts=max(row.attempts - 1, 0),
-            next_attempt_at=retry_at,
-        )
+        handed_back = Requeued(retry_at, row.error, undo_attempt=True)
+        self.store.finish(row.id, self.worker_id, self.clock(), handed_back)
         return _outcome(row, Status.PLANNED)
 
     # -- one publication ----------------------------------------------------
@@ -274,36 +267,22 @@ class Publisher:
             return self._handle_error(row, post, key, error)
         finally:  # a server tells its limits with the first call, even one that fails
             remember_reported_limits(self.store, self.project, row.account, self.clock())
-        return self._record_published(row, published, text_hash(post.parts))
+        return self._record(row, _sent(published, post))
 
     def render(self, row: Publication, item: ContentItem | None = None) -> RenderedPost:
-        """The post a publication sends, rendered with the project's current content.
+        """The post a publication sends (:func:`crosspost.target.render_publication`).
 
         Raises:
             RenderError, ConfigError, KeyError: the content or template is broken or gone.
         """
-        entry = self.project.post(row.entry)
-        account = self.project.accounts[row.account]
-        # a one-off made from a file outside the library is rendered from that file again
-        item = item or self.project.resolve_content(row.source or row.content_id)
-        zone = entry.timezone if entry and entry.timezone else self.project.schedule.timezone
-        target = Target(
-            account=row.account,
-            platform=account.platform,
-            entry=row.entry.removeprefix(ONE_OFF_PREFIX),
-            occurrence=row.due_at.astimezone(zone),
-            utm=entry.utm if entry else True,
-            thread=entry.thread == "auto" if entry else True,
-            numbering=entry.numbering if entry else False,
-        )
-        return self.project.renderer.render(item, target, self.project.connector(row.account))
+        return render_publication(self.project, row, item)
 
     def _handle_error(
         self, row: Publication, post: RenderedPost, key: str, error: ConnectorError
     ) -> Outcome:
         if error.partial is not None:
             note = f"thread incomplete, later parts failed: {error}"
-            return self._record_published(row, error.partial, text_hash(post.parts), note)
+            return self._record(row, _sent(error.partial, post, note))
         if isinstance(error, RateLimited):
             return self._rate_limited(row, error)
         if isinstance(error, AuthError):
@@ -326,15 +305,8 @@ class Publisher:
         assert row.id is not None
         self.paused[row.account] = error.retry_at
         log.warning("%s is rate limited until %s", row.account, error.retry_at.isoformat())
-        self.store.finish(
-            row.id,
-            self.worker_id,
-            self.clock(),
-            status=Status.PLANNED.value,
-            next_attempt_at=error.retry_at,
-            attempts=max(row.attempts - 1, 0),
-            error=str(error),
-        )
+        later = Requeued(error.retry_at, str(error), undo_attempt=True)
+        self.store.finish(row.id, self.worker_id, self.clock(), later)
         return _outcome(row, Status.PLANNED, error=str(error))
 
     def _retry_or_fail(self, row: Publication, error: ConnectorError) -> Outcome:
@@ -349,15 +321,7 @@ class Publisher:
             error,
             int(delay.total_seconds()),
         )
-        self.store.finish(
-            row.id,
-            self.worker_id,
-            self.clock(),
-            status=Status.PLANNED.value,
-            next_attempt_at=self.clock() + delay,
-            error=str(error),
-        )
-        return _outcome(row, Status.PLANNED, error=str(error))
+        return self._record(row, Requeued(self.clock() + delay, str(error)))
 
     def _backoff(self, attempts: int) -> timedelta:
         base = self.backoff.total_seconds() * 2 ** max(attempts - 1, 0)
@@ -367,17 +331,11 @@ class Publisher:
     def _reconcile(self, row: Publication, post: RenderedPost, key: str, reason: str) -> Outcome:
         found = self.find_existing(row, post, key)
         if found is not None:
-            log.info(
-                "reconciled %s for %s: it did go out (%s)",
-                row.entry,
-                row.account,
-                found.url or found.remote_id,
-            )
-            return self._record_published(row, found, text_hash(post.parts))
+            return self._record_found(row, found, post)
         if self._resend_is_safe(row):
             return self._retry_or_fail(row, Transient(f"{reason}; sent again with the same key"))
         log.error("outcome unknown for %s on %s: %s", row.entry, row.account, reason)
-        return self._finish(row, Status.UNKNOWN, error=reason)
+        return self._record(row, Ended(Status.UNKNOWN, reason))
 
     def _resend_is_safe(self, row: Publication) -> bool:
         """Whether the platform still remembers this publication's idempotency key."""
@@ -409,7 +367,7 @@ class Publisher:
     def _reconcile_unknown(self, now: datetime) -> list[Outcome]:
         """Look again, now and then, for posts whose outcome is still unknown."""
         outcomes = []
-        recent = self.store.publications([Status.UNKNOWN.value], since=now - RECONCILE_FOR)
+        recent = self.store.publications([Status.UNKNOWN], since=now - RECONCILE_FOR)
         for row in recent[:RECONCILE_BATCH]:
             assert row.id is not None
             last = self._looked_up.get(row.id)
@@ -433,10 +391,7 @@ class Publisher:
         assert row.id is not None
         note = "not found on the platform; sending again with the same idempotency key"
         log.warning("%s for %s: %s", row.entry, row.account, note)
-        self.store.resolve(
-            row.id, self.clock(), status=Status.PLANNED.value, next_attempt_at=None, error=note
-        )
-        return _outcome(row, Status.PLANNED, error=note)
+        return self._record(row, Requeued(None, note))
 
     def _look_for(self, row: Publication) -> Outcome | None:
         """Record an unknown publication as published if the platform has it."""
@@ -451,76 +406,62 @@ class Publisher:
         )
         if found is None:
             return self._resend(row) if self._resend_is_safe(row) else None
-        assert row.id is not None
-        log.info(
-            "reconciled %s for %s: it did go out (%s)",
-            row.entry,
-            row.account,
-            found.url or found.remote_id,
-        )
-        self.store.resolve(
-            row.id,
-            self.clock(),
-            status=Status.PUBLISHED.value,
-            error=None,
-            **_published_fields(found, text_hash(post.parts)),
-        )
-        return _outcome(row, Status.PUBLISHED, url=found.url)
+        return self._record_found(row, found, post)
 
     # -- recording ----------------------------------------------------------
 
-    def _record_published(
-        self, row: Publication, published: Published, digest: str, note: str | None = None
-    ) -> Outcome:
-        fields = _published_fields(published, digest)
-        outcome = self._finish(row, Status.PUBLISHED, error=note, **fields)
-        log.info(
-            "published %s to %s: %s", row.entry, row.account, published.url or published.remote_id
-        )
-        return outcome
+    def _record(self, row: Publication, outcome: Finish) -> Outcome:
+        """Write ``outcome``: on our claim, or on an ``unknown`` row reconciliation looked at."""
+        assert row.id is not None
+        now = self.clock()
+        if row.status == Status.UNKNOWN:
+            recorded = self.store.settle(row.id, now, outcome)
+        else:
+            recorded = self.store.finish(row.id, self.worker_id, now, outcome)
+        status = outcome.status
+        if not recorded:
+            log.error(
+                "could not record %s for %s %s: its lease was lost or someone decided first",
+                status,
+                row.entry,
+                row.account,
+            )
+        elif isinstance(outcome, Sent):
+            log.info(
+                "published %s to %s: %s", row.entry, row.account, outcome.url or outcome.remote_id
+            )
+        url = outcome.url if isinstance(outcome, Sent) else None
+        error = outcome.note if isinstance(outcome, Sent) else outcome.error
+        return _outcome(row, status, url=url, error=error)
+
+    def _record_found(self, row: Publication, found: Published, post: RenderedPost) -> Outcome:
+        """Reconciliation found the post on the platform: it did go out."""
+        where = found.url or found.remote_id
+        log.info("reconciled %s for %s: it did go out (%s)", row.entry, row.account, where)
+        return self._record(row, _sent(found, post))
 
     def _record_failure(self, row: Publication, reason: str) -> Outcome:
         log.error("failed: %s for %s: %s", row.entry, row.account, reason)
-        return self._finish(row, Status.FAILED, error=reason)
-
-    def _finish(self, row: Publication, status: Status, **fields: object) -> Outcome:
-        assert row.id is not None
-        recorded = self.store.finish(
-            row.id,
-            self.worker_id,
-            self.clock(),
-            status=status.value,
-            next_attempt_at=None,
-            **fields,
-        )
-        if not recorded:
-            log.error("lost the lease on %s %s before recording %s", row.entry, row.account, status)
-        url = fields.get("url")
-        error = fields.get("error")
-        return _outcome(
-            row,
-            status,
-            url=url if isinstance(url, str) else None,
-            error=error if isinstance(error, str) else None,
-        )
+        return self._record(row, Ended(Status.FAILED, reason))
 
 
 def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _published_fields(published: Published, digest: str) -> dict[str, object]:
-    return {
-        "remote_id": published.remote_id,
-        "url": published.url,
-        "published_at": published.published_at,
-        "thread_ids": list(published.thread_ids) or None,
-        "text_hash": digest,
-    }
+def _sent(published: Published, post: RenderedPost, note: str | None = None) -> Sent:
+    return Sent(
+        remote_id=published.remote_id,
+        url=published.url,
+        published_at=published.published_at,
+        thread_ids=tuple(published.thread_ids),
+        text_hash=text_hash(post.parts),
+        note=note,
+    )
 
 
 def _outcome(
     row: Publication, status: Status, url: str | None = None, error: str | None = None
 ) -> Outcome:
     assert row.id is not None
-    return Outcome(row.id, row.entry, row.account, status.value, url or row.url, error)
+    return Outcome(row.id, row.entry, row.account, status, url or row.url, error)

@@ -27,7 +27,7 @@ __all__ = ["Resolution", "resolve", "resolve_many"]
 
 #: What filters pick when no ``--status`` is given: never ``unknown`` by default,
 #: because retrying a post that may have gone out is a decision to take one by one.
-DEFAULT_STATUSES = (Status.FAILED.value, Status.MISSED.value)
+DEFAULT_STATUSES = (Status.FAILED, Status.MISSED)
 #: Re-sending more than this many at once needs ``--force``.
 BULK_LIMIT = 20
 
@@ -55,7 +55,7 @@ def _checked_url(url: str) -> str:
 
 
 def _select(
-    store: Store, ids: tuple[int, ...], entry: str, accounts: list[str], statuses: list[str]
+    store: Store, ids: tuple[int, ...], entry: str, accounts: list[str], statuses: list[Status]
 ) -> list[Publication]:
     if ids:
         rows = []
@@ -83,7 +83,7 @@ def resolve_many(
     url: str | None = None,
     entry: str = "",
     accounts: list[str] | None = None,
-    statuses: list[str] | None = None,
+    statuses: list[Status] | None = None,
     force: bool = False,
     now: datetime,
 ) -> Resolution:
@@ -159,7 +159,7 @@ def resolve(
     Exactly one of --published URL, --retry or --skip. --retry also lifts the
     credentials hold of the accounts it touches. Exits 2 when nothing matches.
     """
-    from crosspost.cli import _print_json, _split, _status_json, out
+    from crosspost.cli import _print_json, _split, _status_json, _statuses, out
 
     if [url is not None, retry, skip].count(True) != 1:
         raise click.UsageError("give exactly one of --published URL, --retry, --skip")
@@ -171,7 +171,7 @@ def resolve(
         url=url,
         entry=entry,
         accounts=_split(accounts),
-        statuses=_split(statuses),
+        statuses=_statuses(statuses),
         force=force,
         now=datetime.now(UTC),
     )

@@ -26,6 +26,7 @@ from connectors.base import Capability, Connector, ConnectorError
 from crosspost.project import Project
 from crosspost.store import Store
 from crosspost.store.models import Publication, Status
+from crosspost.store.records import Noted, Retracted
 
 if TYPE_CHECKING:  # cli.py imports this module to register the command
     from crosspost.cli import AppContext
@@ -71,7 +72,7 @@ def choose(
     """
     if not (ids or entries or accounts):
         raise click.UsageError("give publication ids, --entry or --account")
-    rows = store.publications([Status.PUBLISHED.value], accounts)
+    rows = store.publications([Status.PUBLISHED], accounts)
     chosen = [r for r in rows if (not entries or r.entry in entries) and (not ids or r.id in ids)]
     missing = sorted(set(ids) - {r.id for r in chosen})
     if missing:
@@ -85,7 +86,7 @@ def _why_not(store: Store, publication_id: int) -> str:
     row = store.get(publication_id)
     if row is None:
         return f"no publication {publication_id}"
-    if row.status != Status.PUBLISHED.value:
+    if row.status != Status.PUBLISHED:
         return f"publication {publication_id} is {row.status}, not published"
     return f"publication {publication_id} does not match --entry/--account"
 
@@ -109,10 +110,10 @@ def retract_one(
         return result
     result.error = _delete_parts(connector, result)
     if result.error is None:
-        store.resolve(result.id, now, status=Status.RETRACTED.value, error=None)
+        store.resolve(result.id, now, Retracted())
         result.status = Status.RETRACTED.value
     else:
-        store.resolve(result.id, now, error=f"retract: {result.error}")
+        store.resolve(result.id, now, Noted(f"retract: {result.error}"))
     return result
 
 

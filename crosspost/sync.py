@@ -24,9 +24,9 @@ from datetime import datetime, timedelta
 
 from crosspost.plan import Occurrence, occurrences
 from crosspost.project import Project
-from crosspost.publisher import ONE_OFF_PREFIX
 from crosspost.schedule import PostSpec
 from crosspost.store import PlannedRow, Store
+from crosspost.target import is_scheduled
 
 __all__ = ["SKIP_TOLERANCE", "SyncReport", "grace_of", "sync_plan"]
 
@@ -94,7 +94,7 @@ def sync_plan(
         cancelled += store.cancel_planned(post.id, keep, now, now)
         store.set_planned_until(post.id, now + horizon, now)
     for entry in store.planned_entries() - active:
-        if not entry.startswith(ONE_OFF_PREFIX):
+        if is_scheduled(entry):
             cancelled += store.cancel_planned(entry, set(), None, now)
     return SyncReport(added, cancelled, restored)
 

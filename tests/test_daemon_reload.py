@@ -23,7 +23,7 @@ import pytest
 
 from crosspost.daemon import Daemon
 from crosspost.publisher import idempotency_key
-from crosspost.store import Status, Store
+from crosspost.store import Ended, Status, Store
 from tests.fakes import FakeClock, FakePlatform, edit, settled_reload, write_project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,7 +66,7 @@ def test_an_empty_save_cancels_nothing(
     with caplog.at_level(logging.ERROR, logger="crosspost.daemon"):
         assert settled_reload(daemon, clock) is False
     (record,) = [r for r in caplog.records if "not reloaded" in r.getMessage()]
-    assert "schedule.yaml:1:1: no posts left" in record.getMessage()
+    assert "schedule.yaml:1:1: the schedule is empty" in record.getMessage()
     assert "last good plan keeps running" in record.getMessage()
     clock.advance(timedelta(minutes=1))
     daemon.tick()  # syncs with the last good project
@@ -118,7 +118,7 @@ def test_a_row_cancelled_by_hand_stays_cancelled(
     daemon, clock, _ = started(tmp_path, store)
     row = store.find("welcome", "2026-03-01T13:00", "beta")
     assert row is not None and row.id is not None
-    store.resolve(row.id, clock(), status=Status.CANCELLED.value, error="skipped by hand")
+    store.resolve(row.id, clock(), Ended(Status.CANCELLED, "skipped by hand"))
     clock.advance(timedelta(minutes=1))
     daemon.tick()
     assert statuses(store)[("welcome", "2026-03-01T13:00", "beta")] == "cancelled"
@@ -227,7 +227,7 @@ SLOW_AND_FAST = """\
 """
 
 
-def wait_until(condition: Callable[[], bool], bound: float = 10.0) -> bool:
+def wait_until(condition: Callable[[], bool], bound: float = 30.0) -> bool:
     deadline = time.monotonic() + bound
     while time.monotonic() < deadline:
         if condition():

@@ -16,6 +16,7 @@ from crosspost import inbox_cli
 from crosspost.store import Store
 from crosspost.store.collect import save_inbox
 from crosspost.store.inbox import inbox_entries, mark_answered
+from crosspost.store.records import Sent
 from tests.conftest import write_file
 from tests.test_metrics_collect import published
 
@@ -58,7 +59,8 @@ def store(tmp_path: Path, schedule: Path) -> Iterator[Store]:
 def _published(store: Store, account: str, remote_id: str) -> int:
     at = NOW - timedelta(days=9)
     publication_id = published(store, account, remote_id, at)
-    store.resolve(publication_id, at, url=f"https://social.example/{remote_id}")
+    url = f"https://social.example/{remote_id}"
+    store.resolve(publication_id, at, Sent(remote_id, url, at, thread_ids=(remote_id,)))
     return publication_id
 
 

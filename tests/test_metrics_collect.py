@@ -33,7 +33,7 @@ from crosspost.metrics import MetricsCollector, next_step
 from crosspost.metrics_cli import collect
 from crosspost.project import Project, load_project
 from crosspost.report_cli import report
-from crosspost.store import PlannedRow, Store
+from crosspost.store import PlannedRow, Sent, Store
 from crosspost.store.collect import add_metric_snapshot, apply_followers
 from crosspost.store.models import (
     AccountSnapshot,
@@ -189,10 +189,7 @@ def published(
         publication.id,
         "w",
         at,
-        status="published",
-        remote_id=remote_id,
-        published_at=at,
-        thread_ids=thread_ids or [remote_id],
+        Sent(remote_id, None, at, thread_ids=tuple(thread_ids or [remote_id])),
     )
     return publication.id
 
@@ -633,14 +630,49 @@ def test_a_page_read_twice_is_stored_once(tmp_path: Path, store: Store) -> None:
     assert sorted(i.remote_id for i in rows(store, Interaction)) == ["1", "2", "3"]
 
 
-def test_inbox_is_read_every_inbox_every(tmp_path: Path, store: Store) -> None:
+def test_inbox_is_read_every_inbox_every_while_items_arrive(tmp_path: Path, store: Store) -> None:
     project = project_for(tmp_path, alpha="collectfake")
     clock = FakeClock(T0)
     collector = MetricsCollector(store, project, clock, inbox_every=timedelta(minutes=5))
-    for _minute in range(11):
+    read: list[int] = []
+    for minute in range(11):
+        PLATFORM.inbox.setdefault("alpha", []).append(item(minute + 1))
+        read += inbox_read_minutes(collector, clock, range(minute, minute + 1))
+    assert read == [0, 5, 10]
+
+
+def inbox_read_minutes(collector: MetricsCollector, clock: FakeClock, minutes: range) -> list[int]:
+    """The minutes (from T0) at which the inbox was read, ticking every minute."""
+    read: list[int] = []
+    for minute in minutes:
+        clock.set(T0 + timedelta(minutes=minute))
+        before = len(PLATFORM.calls)
         collector.run_due()
-        clock.advance(timedelta(minutes=1))
-    assert len([c for c in PLATFORM.calls if c[1] == "inbox"]) == 3
+        if any(c[1] == "inbox" for c in PLATFORM.calls[before:]):
+            read.append(minute)
+    return read
+
+
+def test_empty_inbox_reads_back_off_and_a_new_item_resets(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="collectfake")
+    clock = FakeClock(T0)
+    collector = MetricsCollector(
+        store, project, clock, inbox_every=timedelta(minutes=5), inbox_max_every=timedelta(hours=1)
+    )
+    # Nothing ever arrives: 5 → 10 → 20 → 40 → 60 (the cap) → 60 minutes apart.
+    assert inbox_read_minutes(collector, clock, range(300)) == [0, 10, 30, 70, 130, 190, 250]
+    PLATFORM.inbox["alpha"] = [item(1)]
+    # Read at 310 (found the item): back to every 5 minutes, then backing off again.
+    assert inbox_read_minutes(collector, clock, range(300, 400)) == [310, 315, 325, 345, 385]
+
+
+def test_inbox_backoff_survives_a_restart(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="collectfake")
+    clock = FakeClock(T0)
+    first = MetricsCollector(store, project, clock, inbox_every=timedelta(minutes=5))
+    assert inbox_read_minutes(first, clock, range(60)) == [0, 10, 30]
+    restarted = MetricsCollector(store, project, clock, inbox_every=timedelta(minutes=5))
+    assert inbox_read_minutes(restarted, clock, range(60, 120)) == [70]
 
 
 # --------------------------------------------------------------------------- CLI

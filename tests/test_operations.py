@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connectors.base import Rejected, Unknown
+from connectors.base import RateLimited, Rejected, Transient, Unknown
 from crosspost.cli import cli
 from crosspost.daemon import Daemon
 from crosspost.notify import Notifier
 from crosspost.project import load_project
 from crosspost.publisher import Outcome, Publisher
-from crosspost.store import PlannedRow, Status, Store
+from crosspost.store import Ended, PlannedRow, Status, Store
 from tests.fakes import FakeClock, copy_example, install
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -55,7 +55,7 @@ def store_with(tmp_path: Path) -> tuple[Store, str]:
     store.add_planned([PlannedRow("launch", "o1", "alpha", "hello", T0, T0 + timedelta(hours=1))])
     (row,) = store.claim_due(T0, "w", timedelta(minutes=5))
     assert row.id is not None
-    store.finish(row.id, "w", T0, status=Status.UNKNOWN.value, error="read timeout")
+    store.finish(row.id, "w", T0, Ended(Status.UNKNOWN, "read timeout"))
     return store, url
 
 
@@ -155,17 +155,32 @@ def test_max_per_day_caps_an_account(tmp_path: Path, monkeypatch: pytest.MonkeyP
 # --------------------------------------------------------------------------- notify
 
 
-def _notifier(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on: str = "") -> Notifier:
-    install(monkeypatch)
-    kinds = f"\n  on: [{on}]" if on else ""
-    path = _schedule(
-        tmp_path,
-        "  alpha: {connector: fake}\n  ops: {connector: folder, path: alerts}\n",
-        _at(1),
-        f"notify:\n  to: [ops]{kinds}\n",
-    )
-    store = Store(f"sqlite:///{tmp_path}/x.db")
-    return Notifier(store, load_project(path), FakeClock(T0))
+class _Notify:
+    """A project with a ``notify:`` account: the notifier queues, the publisher sends."""
+
+    def __init__(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on: str = "", ops: str = ""
+    ) -> None:
+        self.platform = install(monkeypatch)
+        kinds = f"\n  on: [{on}]" if on else ""
+        self.path = _schedule(
+            tmp_path,
+            "  alpha: {connector: fake}\n" + (ops or "  ops: {connector: folder, path: alerts}\n"),
+            _at(1),
+            f"notify:\n  to: [ops]{kinds}\n",
+        )
+        self.store = Store(f"sqlite:///{tmp_path}/x.db")
+        self.clock = FakeClock(T0 + timedelta(hours=2))  # p1 is long past: never claimed
+        self.notifier = Notifier(self.store, load_project(self.path), self.clock)
+
+    def publisher(self) -> Publisher:
+        """A publisher of the project (each one a worker of its own, like another process)."""
+        return Publisher(self.store, load_project(self.path), clock=self.clock)
+
+    def tell(self, *outcomes: Outcome) -> list[Outcome]:
+        """Queue the notifications for ``outcomes``, then publish what is due."""
+        self.notifier.outcomes(outcomes)
+        return self.publisher().run_due()
 
 
 def _alerts(tmp_path: Path) -> list[str]:
@@ -174,12 +189,12 @@ def _alerts(tmp_path: Path) -> list[str]:
 
 
 def test_each_problem_is_told_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    notifier = _notifier(tmp_path, monkeypatch)
-    failed = Outcome(7, "p1", "alpha", "failed", error="text is too long")
-    notifier.outcomes([failed])
-    notifier.outcomes([failed])  # the same problem again: not told twice
-    notifier.outcomes([Outcome(8, "p2", "alpha", "missed", error="late")])
-    notifier.outcomes([Outcome(9, "p3", "alpha", "published")])
+    notify = _Notify(tmp_path, monkeypatch)
+    failed = Outcome(7, "p1", "alpha", Status.FAILED, error="text is too long")
+    notify.tell(failed)
+    notify.tell(failed)  # the same problem again: not told twice
+    notify.tell(Outcome(8, "p2", "alpha", Status.MISSED, error="late"))
+    notify.tell(Outcome(9, "p3", "alpha", Status.PUBLISHED))
     alerts = _alerts(tmp_path)
     assert len(alerts) == 2
     assert any("p1 for alpha failed: text is too long" in a for a in alerts)
@@ -187,11 +202,28 @@ def test_each_problem_is_told_once(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_notify_on_limits_what_is_told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    notifier = _notifier(tmp_path, monkeypatch, on="unknown")
-    notifier.outcomes([Outcome(7, "p1", "alpha", "failed", error="refused")])
-    notifier.outcomes([Outcome(8, "p2", "alpha", "unknown", error="timeout")])
+    notify = _Notify(tmp_path, monkeypatch, on="unknown")
+    notify.tell(Outcome(7, "p1", "alpha", Status.FAILED, error="refused"))
+    notify.tell(Outcome(8, "p2", "alpha", Status.UNKNOWN, error="timeout"))
     alerts = _alerts(tmp_path)
     assert len(alerts) == 1 and "unknown" in alerts[0]
+
+
+def test_a_notification_is_a_publication_of_its_own_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notify = _Notify(tmp_path, monkeypatch)
+    (sent,) = notify.tell(Outcome(7, "p1", "alpha", Status.FAILED, error="refused"))
+    assert (sent.entry, sent.account, sent.status) == (
+        "notify:publication:7:failed",
+        "ops",
+        Status.PUBLISHED,
+    )
+    row = notify.store.get(sent.publication_id)
+    assert row is not None and row.message is not None and "p1 for alpha failed" in row.message
+    # a notification that fails is not told about through the notify channel again
+    notify.tell(Outcome(sent.publication_id, sent.entry, "ops", Status.FAILED, error="x"))
+    assert len(_alerts(tmp_path)) == 1
 
 
 def test_a_daemon_tells_about_a_refused_post(
@@ -215,21 +247,53 @@ def test_a_daemon_tells_about_a_refused_post(
 def test_a_notify_target_that_fails_is_tried_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    platform = install(monkeypatch)
-    path = _schedule(
-        tmp_path,
-        "  alpha: {connector: fake}\n  ops: {connector: fake}\n",
-        _at(1),
-        "notify: {to: ops}\n",
-    )
-    store = Store(f"sqlite:///{tmp_path}/x.db")
-    notifier = Notifier(store, load_project(path), FakeClock(T0))
-    platform.script("ops", Unknown("timeout"), "ok")
-    problem = Outcome(7, "p1", "alpha", "failed", error="refused")
-    notifier.outcomes([problem])  # not delivered: forgotten, so it is tried again
-    notifier.outcomes([problem])
-    notifier.outcomes([problem])  # delivered before: not again
-    assert [c.account for c in platform.calls] == ["ops", "ops"]
+    notify = _Notify(tmp_path, monkeypatch, ops="  ops: {connector: fake}\n")
+    notify.platform.script("ops", Transient("HTTP 503"), "ok")
+    problem = Outcome(7, "p1", "alpha", Status.FAILED, error="refused")
+    notify.tell(problem)  # not delivered: planned again after a backoff
+    notify.clock.advance(timedelta(minutes=2))
+    notify.tell(problem)  # delivered by the retry, and not queued a second time
+    notify.clock.advance(timedelta(minutes=2))
+    notify.tell(problem)
+    assert [(c.account, c.outcome) for c in notify.platform.calls] == [
+        ("ops", "Transient"),
+        ("ops", "ok"),
+    ]
+
+
+def test_a_rate_limited_notification_goes_out_after_the_retry_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notify = _Notify(tmp_path, monkeypatch, ops="  ops: {connector: fake}\n")
+    retry_at = notify.clock() + timedelta(minutes=10)
+    notify.platform.script("ops", RateLimited("HTTP 429", retry_at=retry_at))
+    (first,) = notify.tell(Outcome(7, "p1", "alpha", Status.FAILED, error="refused"))
+    assert first.status == Status.PLANNED  # not logged and dropped: waiting in its row
+    notify.clock.advance(timedelta(minutes=9))
+    assert notify.publisher().run_due() == []
+    notify.clock.set(retry_at)
+    (sent,) = notify.publisher().run_due()
+    assert sent.status == Status.PUBLISHED
+    delivered = notify.platform.published("ops")
+    assert len(delivered) == 1 and "p1 for alpha failed: refused" in delivered[0].text
+
+
+def test_a_crash_between_claim_and_send_leaves_no_duplicate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notify = _Notify(tmp_path, monkeypatch, ops="  ops: {connector: fake}\n")
+    problem = Outcome(7, "p1", "alpha", Status.FAILED, error="refused")
+    notify.notifier.outcomes([problem])
+    lease = timedelta(minutes=10)
+    (claimed,) = notify.store.claim_due(notify.clock(), "dead-worker", lease)  # then it dies
+    assert claimed.entry == "notify:publication:7:failed"
+    notify.clock.advance(lease + timedelta(seconds=1))
+    notify.tell(problem)  # the lease ran out untouched: planned again, sent once
+    notify.tell(problem)
+    notify.clock.advance(timedelta(hours=1))
+    notify.tell(problem)
+    assert [c.account for c in notify.platform.calls] == ["ops"]
+    assert [p.status for p in notify.store.publications()] == [Status.PUBLISHED]
 
 
 # --------------------------------------------------------------------------- logs

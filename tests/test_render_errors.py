@@ -76,8 +76,8 @@ RUNAWAYS = {
         "output",
     ),
     "silent_joins": (
-        "{{ title }}\n{% for i in range(100000) %}\n"
-        "{% set x = range(100000) | join %}{% endfor %}\n",
+        # one line: the deadline may strike in the loop or in the join, both on line 2
+        "{{ title }}\n{% for i in range(100000) %}{% set x = range(100000) | join %}{% endfor %}\n",
         2,
         "time",
     ),
@@ -271,7 +271,11 @@ PLAN = ["plan", "--until", "1d", "--json"]
 def test_runaway_template_ends_by_itself_in_a_subprocess(
     name: str, command: list[str], project_dir: Path
 ) -> None:
-    """With the default bounds (2 s), a real process ends with exit 2 well within 10 s."""
+    """With the default bounds (2 s), a real process ends with exit 2 by itself.
+
+    The timeout leaves room for a loaded machine's slow start (the render itself stops
+    at 2 s); without the bounds these templates run for hours.
+    """
     template, line, bound = RUNAWAYS[name]
     write_file(project_dir / "templates" / "event.j2", template)
     done = subprocess.run(
@@ -279,7 +283,7 @@ def test_runaway_template_ends_by_itself_in_a_subprocess(
         cwd=project_dir,
         capture_output=True,
         text=True,
-        timeout=10,
+        timeout=60,
         check=False,
     )
     assert done.returncode == 2, done.stderr

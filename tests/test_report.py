@@ -33,7 +33,15 @@ from crosspost.report import (
 )
 from crosspost.report_cli import conversions, import_conversions, read_conversions, report
 from crosspost.report_render import COLUMNS, report_data, to_csv, to_html, write_csv_dir
-from crosspost.store import AccountSnapshot, MetricSnapshot, PlannedRow, Store
+from crosspost.store import (
+    AccountSnapshot,
+    Ended,
+    MetricSnapshot,
+    PlannedRow,
+    Sent,
+    Status,
+    Store,
+)
 from crosspost.store.models import Conversion, FollowerEvent, Interaction
 from crosspost.store.reports import ConversionRow, upsert_conversions
 
@@ -62,14 +70,9 @@ class Builder:
         row = PlannedRow(entry, f"occ-{self.count}", account, content, published, published)
         created = self.store.add_oneoff(row, now=published)
         assert created is not None and created.id is not None
-        self.store.resolve(
-            created.id,
-            published,
-            status=status,
-            published_at=published,
-            remote_id=f"r{self.count}",
-            url=f"https://example.org/{self.count}",
-        )
+        sent = Sent(f"r{self.count}", f"https://example.org/{self.count}", published)
+        decision = sent if status == "published" else Ended(Status(status), "refused")  # type: ignore[arg-type]
+        self.store.resolve(created.id, published, decision)
         return created.id
 
     def metrics(self, publication: int, collected: datetime, **counts: Any) -> None:

@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from connectors.base import Rejected, Transient
 from crosspost.cli import cli
 from crosspost.store import PlannedRow, Store
+from crosspost.store.records import Sent
 from tests.fakes import FakePlatform, install, write_project
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -53,14 +54,9 @@ def published(base: Path, account: str, entry: str, ids: list[str], n: int = 0) 
         )
         row = store.find(entry, occurrence, account)
         assert row is not None and row.id is not None
-        store.resolve(
-            row.id,
-            T0,
-            status="published",
-            remote_id=ids[0],
-            url=f"https://fake.example/{ids[0]}",
-            thread_ids=ids if len(ids) > 1 else None,
-        )
+        url = f"https://fake.example/{ids[0]}"
+        thread = tuple(ids) if len(ids) > 1 else ()
+        store.resolve(row.id, T0, Sent(ids[0], url, T0, thread_ids=thread))
         return row.id
     finally:
         store.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from crosspost.project import load_project
 from crosspost.publisher import Publisher
 from crosspost.store import PlannedRow, Status, Store
 from crosspost.store.account_state import holds
-from tests.fakes import FakeClock, FakePlatform, install, write_project
+from tests.fakes import FakeClock, FakePlatform, write_project
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 POSTS = """\
@@ -39,16 +38,7 @@ POSTS = """\
 """
 
 
-@pytest.fixture
-def platform(monkeypatch: pytest.MonkeyPatch) -> FakePlatform:
-    return install(monkeypatch)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store(f"sqlite:///{tmp_path}/x.db")
-    yield opened
-    opened.close()
+# the `platform` and `store` fixtures are the shared ones of tests/conftest.py
 
 
 def cli_run(schedule: Path, store: Store, *args: str) -> Result:
@@ -128,7 +118,7 @@ def test_daemon_once_exits_1_and_says_when_a_due_post_is_retried(
 ) -> None:
     posts = (
         "- {id: now, content: hello, to: [alpha, beta], at: '2020-01-01 00:00',"
-        " missed: publish, grace: 100000d}\n"
+        " missed: publish, grace: 3650d}\n"
     )
     path = write_project(tmp_path, posts)
     platform.script("alpha", Transient("platform error: HTTP 502 Bad Gateway (HTML page)"))

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from crosspost.cli import cli
-from crosspost.store import PlannedRow, Store
+from crosspost.store import Ended, Finish, PlannedRow, Sent, Status, Store
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 KEYS = {"entry", "occurrence", "account", "status", "due_at", "remote_id", "url", "error"}
@@ -36,7 +36,9 @@ def run(base: Path, *args: str) -> Result:
     )
 
 
-def record(base: Path, account: str, status: str, **fields: object) -> None:
+def record(
+    base: Path, account: str, status: str, remote_id: str = "", url: str = "", error: str = ""
+) -> None:
     """One publication of entry ``launch`` for ``account``, claimed and finished as ``status``."""
     store = Store(f"sqlite:///{base}/x.db")
     try:
@@ -56,7 +58,12 @@ def record(base: Path, account: str, status: str, **fields: object) -> None:
                 skip_accounts=[p.account for p in store.publications() if p.account != account],
             )
             assert row.id is not None
-            assert store.finish(row.id, "w", T0, status=status, **fields)
+            outcome: Finish = (
+                Sent(remote_id, url or None, T0)
+                if status == "published"
+                else Ended(Status(status), error)  # type: ignore[arg-type]
+            )
+            assert store.finish(row.id, "w", T0, outcome)
         store.heartbeat("w", T0, T0)
     finally:
         store.close()
@@ -123,3 +130,10 @@ def test_filters(base: Path) -> None:
     result = run(base, "--json", "--account", "beta")
     assert result.exit_code == 1
     assert [p["account"] for p in json.loads(result.stdout)["publications"]] == ["beta"]
+
+
+def test_an_unknown_status_is_bad_input(base: Path) -> None:
+    record(base, "alpha", "published", remote_id="1")
+    result = run(base, "--status", "publishd")
+    assert result.exit_code == 2
+    assert 'unknown status "publishd"' in result.stderr

@@ -20,7 +20,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from crosspost.store import PlannedRow, Publication, Status, Store
+from crosspost.store import Ended, PlannedRow, Publication, Requeued, Sent, Status, Store
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -216,13 +216,7 @@ def test_claim_skips_held_accounts_and_rows_waiting_for_a_retry(store: Store) ->
     first = store.claim_due(T0, "w", LEASE, skip_accounts=["beta"])
     assert sorted(p.account for p in first) == ["alpha", "gamma"]
     gamma = next(p for p in first if p.account == "gamma")
-    store.finish(
-        gamma.id,
-        "w",
-        T0,
-        status=Status.PLANNED.value,  # type: ignore[arg-type]
-        next_attempt_at=T0 + timedelta(minutes=10),
-    )
+    store.finish(gamma.id, "w", T0, Requeued(T0 + timedelta(minutes=10), None))
     assert [p.account for p in store.claim_due(T0 + timedelta(minutes=1), "w", LEASE)] == ["beta"]
     assert [p.account for p in store.claim_due(T0 + timedelta(minutes=10), "w", LEASE)] == ["gamma"]
 
@@ -231,26 +225,17 @@ def test_finish_only_by_the_lease_holder(store: Store) -> None:
     store.add_planned([row()], T0)
     (claimed,) = store.claim_due(T0, "holder", LEASE)
     assert claimed.id is not None
-    assert not store.finish(
-        claimed.id, "intruder", T0, status=Status.PUBLISHED.value, remote_id="x"
-    )
+    assert not store.finish(claimed.id, "intruder", T0, Sent("x", None, T0))
     unchanged = store.get(claimed.id)
     assert unchanged is not None
     assert (unchanged.status, unchanged.remote_id) == (Status.PUBLISHING.value, None)
-    assert store.finish(
-        claimed.id,
-        "holder",
-        T0,
-        status=Status.PUBLISHED.value,
-        remote_id="42",
-        url="https://x.example/42",
-    )
+    assert store.finish(claimed.id, "holder", T0, Sent("42", "https://x.example/42", T0))
     done = store.get(claimed.id)
     assert done is not None
     assert (done.status, done.remote_id, done.url) == ("published", "42", "https://x.example/42")
     assert (done.claimed_by, done.claimed_until) == (None, None)
     # finished: the holder cannot record a second outcome either
-    assert not store.finish(claimed.id, "holder", T0, status=Status.FAILED.value)
+    assert not store.finish(claimed.id, "holder", T0, Ended(Status.FAILED, "refused"))
 
 
 def test_claim_next_takes_the_oldest_due_row_of_each_account_not_skipped(store: Store) -> None:
@@ -275,7 +260,7 @@ def test_restore_cancelled_brings_back_only_rows_a_sync_cancelled(store: Store) 
     assert store.cancel_planned("launch", set(), None, T0) == 2
     by_hand = store.find("launch", "b", "alpha")
     assert by_hand is not None and by_hand.id is not None
-    store.resolve(by_hand.id, T0, error="skipped by hand")
+    store.resolve(by_hand.id, T0, Ended(Status.CANCELLED, "skipped by hand"))
     wanted = {("a", "alpha"), ("b", "alpha")}
     assert store.restore_cancelled("launch", wanted, T0, T0) == 1
     assert {r.occurrence: r.status for r in store.publications()} == {
@@ -311,7 +296,7 @@ def test_expired_lease_becomes_unknown_never_planned(store: Store) -> None:
     # an unknown row is never claimed again: that would be a blind resend
     assert store.claim_due(T0 + timedelta(days=1), "w", LEASE) == []
     # and the dead worker can no longer record an outcome
-    assert not store.finish(rows[0].id, "dead-worker", T0, status="published")  # type: ignore[arg-type]
+    assert not store.finish(rows[0].id, "dead-worker", T0, Sent("1", None, T0))  # type: ignore[arg-type]
 
 
 def test_expire_missed_only_for_never_tried_rows(store: Store) -> None:
@@ -320,14 +305,7 @@ def test_expire_missed_only_for_never_tried_rows(store: Store) -> None:
         [row(account="untried", grace=grace), row(account="retrying", grace=grace)], T0
     )
     (tried,) = store.claim_due(T0, "w", LEASE, skip_accounts=["untried"])
-    store.finish(
-        tried.id,
-        "w",
-        T0,
-        status=Status.PLANNED.value,  # type: ignore[arg-type]
-        next_attempt_at=T0 + timedelta(minutes=30),
-        error="HTTP 503",
-    )
+    store.finish(tried.id, "w", T0, Requeued(T0 + timedelta(minutes=30), "HTTP 503"))
     assert store.expire_missed(T0 + grace) == []  # not past the grace yet
     missed = store.expire_missed(T0 + timedelta(minutes=31))
     assert [p.account for p in missed] == ["untried"]
@@ -349,3 +327,27 @@ def test_heartbeat_and_counts(store: Store) -> None:
     assert beat is not None and beat.worker == "w1"
     assert as_utc(beat.alive_at) == T0 + timedelta(seconds=5)
     assert store.counts() == {"planned": 2}
+
+
+def test_status_reads_back_as_the_enum(store: Store) -> None:
+    store.add_planned([row()], T0)
+    (planned,) = store.publications([Status.PLANNED])
+    assert type(planned.status) is Status and planned.status is Status.PLANNED
+    assert store.counts() == {Status.PLANNED: 1}
+
+
+def test_settle_records_only_on_a_row_still_unknown(store: Store) -> None:
+    store.add_planned([row(), row(account="beta")], T0)
+    first, second = store.claim_due(T0, "w", LEASE)
+    assert first.id is not None and second.id is not None
+    for claimed in (first, second):
+        assert claimed.id is not None
+        assert store.finish(claimed.id, "w", T0, Ended(Status.UNKNOWN, "read timeout"))
+    store.resolve(second.id, T0, Ended(Status.CANCELLED, "skipped by hand"))
+    found = Sent("42", "https://x.example/42", T0)
+    assert store.settle(first.id, T0, found)
+    assert not store.settle(second.id, T0, found)  # a person decided first: theirs stands
+    assert {p.account: p.status for p in store.publications()} == {
+        "alpha": Status.PUBLISHED,
+        "beta": Status.CANCELLED,
+    }

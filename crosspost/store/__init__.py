@@ -25,19 +25,26 @@ from crosspost.store.models import (
     Publication,
     Status,
 )
+from crosspost.store.records import Decision, Ended, Finish, Replanned, Requeued, Sent
 
 __all__ = [
     "AccountSnapshot",
     "DaemonHeartbeat",
+    "Decision",
+    "Ended",
+    "Finish",
     "MetricSnapshot",
     "PlannedRow",
     "Publication",
+    "Replanned",
+    "Requeued",
+    "Sent",
     "Status",
     "Store",
 ]
 
-#: Statuses a publication can still leave by itself.
-OPEN = (Status.PLANNED.value, Status.PUBLISHING.value)
+#: A publication's key: written down once, published once.
+_KEY = ["entry", "occurrence", "account"]
 #: The note on rows cancelled by a schedule change; only these come back when the entry does.
 CANCELLED_BY_SYNC = "the schedule entry changed or was removed before it was due"
 
@@ -58,6 +65,8 @@ class PlannedRow:
     expires_at: datetime
     #: One-offs made from a Markdown file: that file, to render it again later.
     source: str | None = None
+    #: Notifications: the message itself.
+    message: str | None = None
 
 
 class Store:
@@ -93,22 +102,12 @@ class Store:
         """Write down publications that are not there yet; return how many were new."""
         if not rows:
             return 0
-        now = now or _now()
-        values = [
-            {
-                **row.__dict__,
-                "status": Status.PLANNED.value,
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for row in rows
-        ]
+        values = _planned_values(rows, now or _now())
         table = Publication.__table__  # type: ignore[attr-defined]
         inserted = 0
         with self._session() as session:
             for chunk in _chunks(values, 500):
-                inserted += insert_new(session, table, chunk, ["entry", "occurrence", "account"])
+                inserted += insert_new(session, table, chunk, _KEY)
             session.commit()
         return inserted
 
@@ -133,7 +132,7 @@ class Store:
         with self._session() as session:
             query = select(Publication).where(
                 col(Publication.entry) == entry,
-                col(Publication.status) == Status.PLANNED.value,
+                col(Publication.status) == Status.PLANNED,
                 col(Publication.attempts) == 0,
             )
             if since is not None:
@@ -141,7 +140,7 @@ class Store:
             cancelled = 0
             for row in session.exec(query).all():
                 if (row.occurrence, row.account) not in keep:
-                    row.status, row.updated_at = Status.CANCELLED.value, now
+                    row.status, row.updated_at = Status.CANCELLED, now
                     row.error = CANCELLED_BY_SYNC
                     session.add(row)
                     cancelled += 1
@@ -161,7 +160,7 @@ class Store:
         with self._session() as session:
             query = select(Publication).where(
                 col(Publication.entry) == entry,
-                col(Publication.status) == Status.CANCELLED.value,
+                col(Publication.status) == Status.CANCELLED,
                 col(Publication.attempts) == 0,
                 col(Publication.error) == CANCELLED_BY_SYNC,
                 col(Publication.due_at) >= since,
@@ -169,7 +168,7 @@ class Store:
             restored = 0
             for row in session.exec(query).all():
                 if (row.occurrence, row.account) in wanted:
-                    row.status, row.error, row.updated_at = Status.PLANNED.value, None, now
+                    row.status, row.error, row.updated_at = Status.PLANNED, None, now
                     session.add(row)
                     restored += 1
             session.commit()
@@ -180,7 +179,7 @@ class Store:
         with self._session() as session:
             query = (
                 select(Publication.entry)
-                .where(col(Publication.status) == Status.PLANNED.value)
+                .where(col(Publication.status) == Status.PLANNED)
                 .distinct()
             )
             return set(session.exec(query).all())
@@ -196,7 +195,7 @@ class Store:
     def expire_missed(self, now: datetime) -> list[Publication]:
         """Planned, never-tried rows whose grace ran out become ``missed``."""
         condition = and_(
-            col(Publication.status) == Status.PLANNED.value,
+            col(Publication.status) == Status.PLANNED,
             col(Publication.attempts) == 0,
             col(Publication.expires_at) < now,
         )
@@ -214,7 +213,7 @@ class Store:
         one that was claimed but never sent goes back to ``planned``, untouched.
         """
         expired = and_(
-            col(Publication.status) == Status.PUBLISHING.value,
+            col(Publication.status) == Status.PUBLISHING,
             or_(
                 col(Publication.claimed_until) < now,
                 col(Publication.claimed_by).in_(list(gone)),
@@ -233,7 +232,7 @@ class Store:
             update(Publication)
             .where(condition)
             .values(
-                status=Status.PLANNED.value,
+                status=Status.PLANNED,
                 claimed_by=None,
                 claimed_until=None,
                 attempts=col(Publication.attempts) - 1,
@@ -261,7 +260,7 @@ class Store:
                 isouter=True,
             )
             .where(
-                col(Publication.status) == Status.PUBLISHING.value,
+                col(Publication.status) == Status.PUBLISHING,
                 col(Publication.claimed_host) == host,
             )
             .distinct()
@@ -278,7 +277,7 @@ class Store:
             update(Publication)
             .where(
                 col(Publication.id) == publication_id,
-                col(Publication.status) == Status.PUBLISHING.value,
+                col(Publication.status) == Status.PUBLISHING,
                 col(Publication.claimed_by) == worker,
             )
             .values(send_started_at=now, claimed_until=now + lease, updated_at=now)
@@ -307,7 +306,7 @@ class Store:
         with self._session() as session:
             rows = list(session.exec(query).all())
             for row in rows:
-                row.status, row.updated_at, row.error = status.value, now, error
+                row.status, row.updated_at, row.error = status, now, error
                 row.claimed_until = row.claimed_by = None
                 session.add(row)
             session.commit()
@@ -389,48 +388,53 @@ class Store:
         holder: Holder | None = None,
     ) -> Publication | None:
         """Lease one planned publication to ``worker`` (``crosspost publish``)."""
-        with self._session() as session:
-            query = select(Publication).where(
-                col(Publication.id) == publication_id,
-                col(Publication.status) == Status.PLANNED.value,
-            )
-            if not is_sqlite(self.engine):
-                query = query.with_for_update()
-            row = session.exec(query).first()
-            if row is None:
-                return None
-            _take_lease(row, worker, now + lease, now, holder)
-            session.add(row)
-            session.commit()
-            return row
+        query = select(Publication).where(
+            col(Publication.id) == publication_id,
+            col(Publication.status) == Status.PLANNED,
+        )
+        rows = self._lease(query, worker, lease, now, holder)
+        return rows[0] if rows else None
 
-    def finish(self, publication_id: int, worker: str, now: datetime, **fields: Any) -> bool:
+    def finish(self, publication_id: int, worker: str, now: datetime, outcome: Finish) -> bool:
         """Record the outcome of a claimed publication, if ``worker`` still holds the lease.
 
-        The status, remote id and URL are written in this one transaction.
+        The status and its fields (remote id, URL, …) are written in this one transaction.
         """
-        values = {"claimed_by": None, "claimed_until": None, "updated_at": now, **fields}
-        statement = (
-            update(Publication)
-            .where(
-                col(Publication.id) == publication_id,
-                col(Publication.status) == Status.PUBLISHING.value,
-                col(Publication.claimed_by) == worker,
-            )
-            .values(**values)
+        return self._record(
+            outcome,
+            now,
+            col(Publication.id) == publication_id,
+            col(Publication.status) == Status.PUBLISHING,
+            col(Publication.claimed_by) == worker,
         )
+
+    def settle(self, publication_id: int, now: datetime, outcome: Finish) -> bool:
+        """Record what reconciliation found out about an ``unknown`` publication.
+
+        False if it is no longer ``unknown`` (a person or another daemon decided first).
+        """
+        return self._record(
+            outcome,
+            now,
+            col(Publication.id) == publication_id,
+            col(Publication.status) == Status.UNKNOWN,
+        )
+
+    def _record(self, outcome: Finish, now: datetime, *condition: Any) -> bool:
+        values = {"claimed_by": None, "claimed_until": None, "updated_at": now}
+        statement = update(Publication).where(*condition).values(**values, **outcome.columns())
         with self._session() as session:
             result = session.execute(statement)
             session.commit()
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def resolve(self, publication_id: int, now: datetime, **fields: Any) -> Publication | None:
-        """Set fields of a publication a person decided about (``crosspost resolve``)."""
+    def resolve(self, publication_id: int, now: datetime, decision: Decision) -> Publication | None:
+        """Record a person's decision about a publication (``crosspost resolve``)."""
         with self._session() as session:
             row = session.get(Publication, publication_id)
             if row is None:
                 return None
-            for name, value in {**fields, "updated_at": now}.items():
+            for name, value in {**decision.columns(), "updated_at": now}.items():
                 setattr(row, name, value)
             session.add(row)
             session.commit()
@@ -455,7 +459,7 @@ class Store:
 
     def publications(
         self,
-        statuses: Iterable[str] = (),
+        statuses: Iterable[Status] = (),
         accounts: Iterable[str] = (),
         since: datetime | None = None,
         until: datetime | None = None,
@@ -479,16 +483,16 @@ class Store:
         """How many publications are planned, and when the first of them is due."""
         with self._session() as session:
             query = select(func.count(), func.min(Publication.due_at)).where(
-                col(Publication.status) == Status.PLANNED.value
+                col(Publication.status) == Status.PLANNED
             )
             count, first = session.exec(query).one()
         return int(count), _utc(first)
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> dict[Status, int]:
         """How many publications are in each status."""
         with self._session() as session:
             query = select(Publication.status, func.count()).group_by(Publication.status)
-            return {status: number for status, number in session.exec(query).all()}
+            return {Status(status): number for status, number in session.exec(query).all()}
 
     # -- health and snapshots -------------------------------------------------
 
@@ -512,7 +516,7 @@ class Store:
         with self._session() as session:
             query = select(func.max(Publication.updated_at)).where(
                 col(Publication.account) == account,
-                col(Publication.status) == Status.PUBLISHED.value,
+                col(Publication.status) == Status.PUBLISHED,
             )
             value = session.exec(query).first()
         return _utc(value)
@@ -522,28 +526,28 @@ class Store:
         with self._session() as session:
             query = select(func.count()).where(
                 col(Publication.account) == account,
-                col(Publication.status) == Status.PUBLISHED.value,
+                col(Publication.status) == Status.PUBLISHED,
                 col(Publication.updated_at) >= since,
             )
             return int(session.exec(query).one())
 
-    def notify_once(self, key: str, message: str, now: datetime) -> bool:
-        """Record that ``key`` was reported; False if it already was (tell people once)."""
-        table = Notification.__table__  # type: ignore[attr-defined]
+    def add_notification(
+        self, key: str, message: str, rows: Sequence[PlannedRow], now: datetime
+    ) -> bool:
+        """Record problem ``key`` and its publications to the notify accounts, in one go.
+
+        False, and nothing written, if ``key`` was recorded before: each problem is
+        told once, and a crash cannot leave it recorded without its messages.
+        """
+        notification = Notification.__table__  # type: ignore[attr-defined]
+        publication = Publication.__table__  # type: ignore[attr-defined]
+        told = [{"key": key, "sent_at": now, "message": message}]
         with self._session() as session:
-            new = insert_new(
-                session, table, [{"key": key, "sent_at": now, "message": message}], ["key"]
-            )
+            new = insert_new(session, notification, told, ["key"])
+            if new:
+                insert_new(session, publication, _planned_values(rows, now), _KEY)
             session.commit()
         return bool(new)
-
-    def forget_notification(self, key: str) -> None:
-        """Allow ``key`` to be reported again (the message could not be sent)."""
-        with self._session() as session:
-            row = session.get(Notification, key)
-            if row is not None:
-                session.delete(row)
-                session.commit()
 
     def add_snapshot(self, snapshot: MetricSnapshot | AccountSnapshot) -> None:
         """Store one metric or account snapshot."""
@@ -555,7 +559,7 @@ class Store:
 def _due(now: datetime, skip_accounts: Iterable[str]) -> list[Any]:
     """Planned rows whose time (or retry time) has come and whose grace has not run out."""
     return [
-        col(Publication.status) == Status.PLANNED.value,
+        col(Publication.status) == Status.PLANNED,
         col(Publication.due_at) <= now,
         or_(
             col(Publication.next_attempt_at).is_(None),
@@ -566,10 +570,15 @@ def _due(now: datetime, skip_accounts: Iterable[str]) -> list[Any]:
     ]
 
 
+def _planned_values(rows: Sequence[PlannedRow], now: datetime) -> list[dict[str, Any]]:
+    fresh = {"status": Status.PLANNED, "attempts": 0, "created_at": now, "updated_at": now}
+    return [{**row.__dict__, **fresh} for row in rows]
+
+
 def _take_lease(
     row: Publication, worker: str, until: datetime, now: datetime, holder: Holder | None
 ) -> None:
-    row.status = Status.PUBLISHING.value
+    row.status = Status.PUBLISHING
     row.claimed_by, row.claimed_until = worker, until
     row.send_started_at = None
     row.attempts += 1

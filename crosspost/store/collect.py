@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import Table, delete, func, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from connectors.base import FollowerRef, InboxItem
+from connectors.base import FollowerRef, InboxItem, Metrics
 from crosspost.store import Store
 from crosspost.store.db import insert_new
 from crosspost.store.models import (
@@ -25,20 +25,26 @@ from crosspost.store.models import (
     Follower,
     FollowerEvent,
     FollowerList,
+    InboxPoll,
     Interaction,
     MetricSnapshot,
     Publication,
     Status,
+    is_post,
 )
 
 __all__ = [
     "COUNTS",
     "Candidate",
     "FollowerDiff",
+    "InboxSchedule",
+    "NewSnapshot",
     "add_metric_snapshot",
+    "add_metric_snapshots",
     "apply_followers",
     "collect_candidates",
     "inbox_cursor",
+    "inbox_schedules",
     "last_account_snapshots",
     "save_inbox",
 ]
@@ -59,6 +65,8 @@ class Candidate:
     last_collected_at: datetime | None
     #: Remote ids of every post of its thread, ``remote_id`` first (just it for a plain post).
     parts: tuple[str, ...] = ()
+    #: The furthest step a snapshot recorded covering (None: none recorded one).
+    last_step: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,11 @@ def _session(store: Store) -> Session:
     return Session(store.engine, expire_on_commit=False)
 
 
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
 # --------------------------------------------------------------------------- post metrics
 
 
@@ -91,7 +104,11 @@ def collect_candidates(store: Store, published_since: datetime) -> list[Candidat
         published_since: Posts published before this are no longer collected.
     """
     newest = (
-        select(MetricSnapshot.publication_id, func.max(MetricSnapshot.collected_at).label("last"))
+        select(
+            MetricSnapshot.publication_id,
+            func.max(MetricSnapshot.collected_at).label("last"),
+            func.max(MetricSnapshot.step).label("step"),
+        )
         .group_by(col(MetricSnapshot.publication_id))
         .subquery()
     )
@@ -103,12 +120,14 @@ def collect_candidates(store: Store, published_since: datetime) -> list[Candidat
             col(Publication.published_at),
             newest.c.last,
             col(Publication.thread_ids),
+            newest.c.step,
         )
         .outerjoin(newest, newest.c.publication_id == Publication.id)
         .where(
-            col(Publication.status) == Status.PUBLISHED.value,
+            col(Publication.status) == Status.PUBLISHED,
             col(Publication.remote_id).is_not(None),
             col(Publication.published_at) >= _utc(published_since),
+            is_post(),
         )
         .order_by(col(Publication.published_at), col(Publication.id))
     )
@@ -122,8 +141,9 @@ def collect_candidates(store: Store, published_since: datetime) -> list[Candidat
             _utc(published),
             _utc(last) if last is not None else None,
             _parts(str(remote_id), thread_ids),
+            timedelta(seconds=step) if step is not None else None,
         )
-        for pid, account, remote_id, published, last, thread_ids in rows
+        for pid, account, remote_id, published, last, thread_ids, step in rows
         if published is not None
     ]
 
@@ -133,44 +153,118 @@ def _parts(remote_id: str, thread_ids: Sequence[Any] | None) -> tuple[str, ...]:
     return (remote_id, *dict.fromkeys(later))
 
 
-def add_metric_snapshot(store: Store, snapshot: MetricSnapshot, thin: bool = True) -> int:
-    """Store one snapshot; with ``thin``, drop the one before it if it changed nothing.
+@dataclass(frozen=True, slots=True)
+class NewSnapshot:
+    """A metric snapshot to store: plain values, cheaper to build than a model row."""
 
-    The previous snapshot is dropped when it equals both its own predecessor and
-    the new one, so a flat series keeps its first and last points. The newest
-    snapshot is never dropped.
+    publication_id: int
+    collected_at: datetime
+    metrics: Metrics
+    #: The step of ``metrics.after`` it covers, in seconds.
+    step: int | None = None
+
+
+def add_metric_snapshot(store: Store, snapshot: MetricSnapshot, thin: bool = True) -> int:
+    """Store one snapshot (see :func:`add_metric_snapshots`).
 
     Returns:
         How many snapshots were thinned away (0 or 1).
     """
-    snapshot.collected_at = _utc(snapshot.collected_at)
-    with _session(store) as session:
-        session.add(snapshot)
-        session.flush()
-        thinned = _thin(session, snapshot) if thin else 0
-        session.commit()
-    return thinned
+    counts = {name: getattr(snapshot, name) for name in COUNTS}
+    metrics = Metrics(**counts, raw=snapshot.raw or {})
+    new = NewSnapshot(snapshot.publication_id, snapshot.collected_at, metrics, snapshot.step)
+    return add_metric_snapshots(store, [new], thin)
 
 
-def _thin(session: Session, newest: MetricSnapshot) -> int:
-    query = (
-        select(MetricSnapshot)
-        .where(MetricSnapshot.publication_id == newest.publication_id)
-        .order_by(col(MetricSnapshot.collected_at).desc(), col(MetricSnapshot.id).desc())
-        .limit(3)
-    )
-    last_three = list(session.exec(query).all())
-    if len(last_three) < 3 or last_three[0].id != newest.id:
+def add_metric_snapshots(store: Store, snapshots: Sequence[NewSnapshot], thin: bool = True) -> int:
+    """Store a collect batch of snapshots in one transaction, thinning as it goes.
+
+    With ``thin``, a publication's previous snapshot is dropped when it equals both
+    its own predecessor and the new one, so a flat series keeps its first and last
+    points. The newest snapshot is never dropped. The rows go in as one bulk insert.
+
+    Returns:
+        How many snapshots were thinned away.
+    """
+    rows = [_snapshot_row(snapshot) for snapshot in snapshots]
+    if not rows:
         return 0
-    _, middle, oldest = last_three
-    if _counts(middle) == _counts(newest) == _counts(oldest):
-        session.execute(delete(MetricSnapshot).where(col(MetricSnapshot.id) == middle.id))
-        return 1
-    return 0
+    table = _table(MetricSnapshot)
+    with _session(store) as session:
+        dropped: list[int] = []
+        if thin:
+            rows, dropped = _thinned(rows, _tails(session, {r["publication_id"] for r in rows}))
+        if dropped:
+            session.execute(delete(table).where(table.c.id.in_(dropped)))
+        session.execute(insert(table), rows)
+        session.commit()
+    return len(snapshots) - len(rows) + len(dropped)
 
 
-def _counts(snapshot: MetricSnapshot) -> tuple[int | None, ...]:
-    return tuple(getattr(snapshot, name) for name in COUNTS)
+def _snapshot_row(snapshot: NewSnapshot) -> dict[str, Any]:
+    metrics = snapshot.metrics
+    return {
+        "publication_id": snapshot.publication_id,
+        "collected_at": _utc(snapshot.collected_at),
+        "step": snapshot.step,
+        "likes": metrics.likes,
+        "reposts": metrics.reposts,
+        "replies": metrics.replies,
+        "quotes": metrics.quotes,
+        "views": metrics.views,
+        "bookmarks": metrics.bookmarks,
+        "raw": dict(metrics.raw),
+    }
+
+
+@dataclass
+class _Point:
+    """A snapshot as thinning sees it: stored (``id``) or still to insert (``row``)."""
+
+    collected_at: datetime
+    counts: tuple[int | None, ...]
+    id: int | None = None
+    row: dict[str, Any] | None = None
+
+
+def _tails(session: Session, publication_ids: set[int]) -> dict[int, list[_Point]]:
+    """The two newest stored snapshots of each publication, oldest first."""
+    table = _table(MetricSnapshot)
+    newest_first = (table.c.collected_at.desc(), table.c.id.desc())
+    rank = func.row_number().over(partition_by=table.c.publication_id, order_by=newest_first)
+    ranked = (
+        sa_select(table.c.id, table.c.publication_id, table.c.collected_at, rank.label("rank"))
+        .add_columns(*(table.c[name] for name in COUNTS))
+        .where(table.c.publication_id.in_(publication_ids))
+        .subquery()
+    )
+    query = sa_select(ranked).where(ranked.c.rank <= 2).order_by(ranked.c.rank.desc())
+    tails: dict[int, list[_Point]] = {}
+    for snapshot_id, publication_id, collected_at, _rank, *counts in session.execute(query):
+        point = _Point(_utc(collected_at), tuple(counts), id=snapshot_id)
+        tails.setdefault(publication_id, []).append(point)
+    return tails
+
+
+def _thinned(
+    rows: list[dict[str, Any]], tails: dict[int, list[_Point]]
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The rows still to insert and the stored ids to delete, the batch thinned in order."""
+    dropped_ids: list[int] = []
+    dropped_rows: set[int] = set()
+    for row in rows:
+        tail = tails.setdefault(row["publication_id"], [])
+        new = _Point(row["collected_at"], tuple(row[name] for name in COUNTS), row=row)
+        if len(tail) == 2 and tail[1].collected_at <= new.collected_at:
+            if tail[0].counts == tail[1].counts == new.counts:
+                middle = tail.pop()
+                if middle.id is not None:
+                    dropped_ids.append(middle.id)
+                else:
+                    dropped_rows.add(id(middle.row))
+        tail.append(new)
+        del tail[:-2]
+    return [row for row in rows if id(row) not in dropped_rows], dropped_ids
 
 
 # --------------------------------------------------------------------------- accounts
@@ -194,43 +288,58 @@ def apply_followers(
     was already following, so no join is recorded. Whether a list was read before
     is recorded (``follower_list``), never inferred from an empty set: an account
     with no followers, or with none left, counts its next followers as joins.
+    Everything is written in one transaction, joins, leaves and events as bulk statements.
     """
     now = _utc(now)
     current = {ref.id: ref for ref in followers}
+    table = _table(Follower)
     with _session(store) as session:
         listed = session.get(FollowerList, account)
         seeded = listed is None
-        known = {
-            row.follower_id: row
-            for row in session.exec(select(Follower).where(Follower.account == account)).all()
-        }
+        known_query = sa_select(table.c.follower_id, table.c.handle).where(
+            table.c.account == account
+        )
+        known: dict[str, str] = {fid: handle for fid, handle in session.execute(known_query)}
         joins = [ref for fid, ref in current.items() if fid not in known]
-        leaves = [FollowerRef(fid, row.handle) for fid, row in known.items() if fid not in current]
-        for ref in joins:
-            session.add(
-                Follower(account=account, follower_id=ref.id, handle=ref.handle, first_seen_at=now)
+        leaves = [FollowerRef(fid, handle) for fid, handle in known.items() if fid not in current]
+        if joins:
+            session.execute(insert(table), [_follower(account, ref, now) for ref in joins])
+        for chunk in _chunks([ref.id for ref in leaves]):
+            session.execute(
+                delete(table).where(table.c.account == account, table.c.follower_id.in_(chunk))
             )
-        for ref in leaves:
-            session.delete(known[ref.id])
         if listed is None:
             listed = FollowerList(account=account, first_listed_at=now, last_listed_at=now)
         else:
-            session.add_all(
-                _events(account, joins, "join", now) + _events(account, leaves, "leave", now)
-            )
+            events = _events(account, joins, "join", now) + _events(account, leaves, "leave", now)
+            if events:
+                session.execute(insert(_table(FollowerEvent)), events)
         listed.last_listed_at = now
         session.add(listed)
         session.commit()
     return FollowerDiff([] if seeded else joins, [] if seeded else leaves, seeded)
 
 
+def _follower(account: str, ref: FollowerRef, now: datetime) -> dict[str, Any]:
+    return {"account": account, "follower_id": ref.id, "handle": ref.handle, "first_seen_at": now}
+
+
+def _chunks(values: list[str], size: int = 5000) -> Iterable[list[str]]:
+    # Bound the bound parameters of one statement (SQLite allows 32,766).
+    return (values[start : start + size] for start in range(0, len(values), size))
+
+
 def _events(
     account: str, refs: Iterable[FollowerRef], kind: str, now: datetime
-) -> list[FollowerEvent]:
+) -> list[dict[str, Any]]:
     return [
-        FollowerEvent(
-            account=account, follower_id=ref.id, handle=ref.handle, kind=kind, observed_at=now
-        )
+        {
+            "account": account,
+            "follower_id": ref.id,
+            "handle": ref.handle,
+            "kind": kind,
+            "observed_at": now,
+        }
         for ref in refs
     ]
 
@@ -245,6 +354,24 @@ def inbox_cursor(store: Store, account: str, kind: str = "inbox") -> str | None:
         return row.cursor if row is not None else None
 
 
+@dataclass(frozen=True)
+class InboxSchedule:
+    """When an account's inbox is read next, and the interval that led there."""
+
+    every: timedelta
+    next_at: datetime
+
+
+def inbox_schedules(store: Store) -> dict[str, InboxSchedule]:
+    """The stored inbox schedule of every account read so far, in one query."""
+    with _session(store) as session:
+        rows = session.exec(select(InboxPoll)).all()
+    return {
+        row.account: InboxSchedule(timedelta(seconds=row.every_seconds), _utc(row.next_at))
+        for row in rows
+    }
+
+
 def save_inbox(
     store: Store,
     account: str,
@@ -253,11 +380,13 @@ def save_inbox(
     cursor: str | None,
     now: datetime,
     kind: str = "inbox",
+    schedule: InboxSchedule | None = None,
 ) -> int:
-    """Store new interactions and move the cursor, in one transaction.
+    """Store new interactions, move the cursor and the next read, in one transaction.
 
     An interaction already stored (same account and remote id) is left alone, so
-    reading the same page twice stores nothing twice.
+    reading the same page twice stores nothing twice. The interactions go in as
+    one bulk insert.
 
     Returns:
         How many interactions were new.
@@ -266,12 +395,12 @@ def save_inbox(
     with _session(store) as session:
         links = _publication_links(session, account, {i.in_reply_to for i in items} - {None})
         values = [_interaction(account, platform, item, links, now) for item in items]
-        table = Interaction.__table__  # type: ignore[attr-defined]
-        inserted = sum(
-            insert_new(session, table, [value], ["account", "remote_id"]) for value in values
-        )
+        inserted = insert_new(session, _table(Interaction), values, ["account", "remote_id"])
         if cursor is not None:
             _set_cursor(session, account, kind, cursor, now)
+        if schedule is not None:
+            every = int(schedule.every.total_seconds())
+            session.merge(InboxPoll(account=account, every_seconds=every, next_at=schedule.next_at))
         session.commit()
     return inserted
 
@@ -305,8 +434,9 @@ def _publication_links(
         return {}
     query = select(Publication.id, Publication.remote_id, Publication.thread_ids).where(
         Publication.account == account,
-        Publication.status == Status.PUBLISHED.value,
+        Publication.status == Status.PUBLISHED,
         col(Publication.remote_id).is_not(None),
+        is_post(),
     )
     links: dict[str, int] = {}
     for pid, remote_id, thread_ids in session.exec(query).all():

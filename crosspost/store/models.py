@@ -6,8 +6,9 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, ColumnElement, Dialect, Index, String, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel, col
 
 __all__ = [
     "AccountHold",
@@ -20,12 +21,21 @@ __all__ = [
     "Follower",
     "FollowerEvent",
     "FollowerList",
+    "InboxPoll",
     "Interaction",
     "MetricSnapshot",
     "Notification",
+    "NOTIFY_PREFIX",
+    "ONE_OFF_PREFIX",
     "Publication",
     "Status",
+    "is_post",
 ]
+
+#: Entries of one-off publications (``crosspost publish``) start with this.
+ONE_OFF_PREFIX = "publish:"
+#: Entries of notifications (``notify:`` in the schedule) start with this.
+NOTIFY_PREFIX = "notify:"
 
 
 class Status(enum.StrEnum):
@@ -52,6 +62,19 @@ class Status(enum.StrEnum):
         return self.value
 
 
+class _StatusColumn(TypeDecorator[Status]):
+    """A :class:`Status` stored as its plain string value (the column stays VARCHAR)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Status | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else Status(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Status | None:
+        return None if value is None else Status(value)
+
+
 class Publication(SQLModel, table=True):
     """One occurrence of one entry for one account: the unit of exactly-once."""
 
@@ -65,7 +88,9 @@ class Publication(SQLModel, table=True):
     occurrence: str
     account: str = Field(index=True)
     content_id: str
-    status: str = Field(default=Status.PLANNED.value)
+    status: Status = Field(
+        default=Status.PLANNED, sa_column=Column(_StatusColumn(), nullable=False)
+    )
     due_at: datetime
     #: After this, a publication never attempted is ``missed`` instead of sent late.
     expires_at: datetime
@@ -81,6 +106,8 @@ class Publication(SQLModel, table=True):
     claimed_process_start: float | None = None
     #: One-offs: the Markdown file it was made from, to render it again on a retry.
     source: str | None = None
+    #: Notifications: the message itself, written when the problem was seen.
+    message: str | None = None
     attempts: int = 0
     remote_id: str | None = None
     url: str | None = None
@@ -90,6 +117,11 @@ class Publication(SQLModel, table=True):
     text_hash: str | None = None
     created_at: datetime
     updated_at: datetime
+
+
+def is_post() -> ColumnElement[bool]:
+    """Publications that are posts to an audience: not notifications to the team."""
+    return col(Publication.entry).not_like(f"{NOTIFY_PREFIX}%")
 
 
 class MetricSnapshot(SQLModel, table=True):
@@ -107,6 +139,9 @@ class MetricSnapshot(SQLModel, table=True):
     views: int | None = None
     bookmarks: int | None = None
     raw: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    #: The step of ``metrics.after`` (seconds after publishing) this snapshot covers;
+    #: None for snapshots taken before steps were recorded (inferred from ``collected_at``).
+    step: int | None = None
 
 
 class AccountSnapshot(SQLModel, table=True):
@@ -216,6 +251,16 @@ class CollectCursor(SQLModel, table=True):
     kind: str = Field(primary_key=True)
     cursor: str
     updated_at: datetime
+
+
+class InboxPoll(SQLModel, table=True):
+    """When an account's inbox is read next; the interval grows while reads find nothing."""
+
+    __tablename__ = "inbox_poll"
+
+    account: str = Field(primary_key=True)
+    every_seconds: int
+    next_at: datetime
 
 
 class Conversion(SQLModel, table=True):

@@ -26,6 +26,7 @@ from crosspost.store.models import (
     MetricSnapshot,
     Publication,
     Status,
+    is_post,
 )
 
 __all__ = [
@@ -126,8 +127,9 @@ def _published(
 ) -> Any:
     """The WHERE clause of "published in ``[since, until)`` by these accounts"."""
     clauses = [
-        col(Publication.status) == Status.PUBLISHED.value,
+        col(Publication.status) == Status.PUBLISHED,
         col(Publication.published_at).is_not(None),
+        is_post(),
     ]
     if since is not None:
         clauses.append(col(Publication.published_at) >= since)

@@ -720,7 +720,9 @@ def publish_row(store: Any, row_cls: Any, account: str, remote_id: str, at: date
     )
     publication = store.add_oneoff(row, now=at)
     store.claim(publication.id, "w", timedelta(minutes=5), at)
-    store.finish(publication.id, "w", at, status="published", remote_id=remote_id, published_at=at)
+    from crosspost.store import Sent
+
+    store.finish(publication.id, "w", at, Sent(remote_id, None, at))
     return int(publication.id)
 
 
