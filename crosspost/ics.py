@@ -102,10 +102,13 @@ def refresh_calendar(project: Project, now: datetime) -> Path | None:
         return None
     try:
         text = calendar_text(project.schedule, project.content, now)
-        return path if write_calendar(path, text) else None
+        if not write_calendar(path, text):
+            return None
     except OSError as exc:  # a calendar that cannot be written must not stop publishing
         _log.error("%s not written: %s", path, exc)
         return None
+    _log.info("%s written", path)
+    return path
 
 
 def _without_stamps(text: str) -> list[str]:

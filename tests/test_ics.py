@@ -151,3 +151,13 @@ def test_the_daemon_rewrites_the_calendar_when_the_schedule_changes(
     assert settled_reload(daemon, clock)
     (event,) = parsed(path).walk("VEVENT")
     assert event["DTSTART"].dt == datetime(2027, 3, 20, 11, 0, tzinfo=KYIV)
+
+
+def test_a_calendar_that_cannot_be_written_does_not_stop_the_daemon(
+    tmp_path: Path, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    schedule = write(tmp_path, EVENT, "calendar: schedule.yaml/events.ics\n")  # not a folder
+    with caplog.at_level("ERROR", logger="crosspost.ics"):
+        daemon = Daemon(schedule, store, clock=FakeClock(datetime(2027, 1, 1, tzinfo=UTC)))
+    assert daemon.sync().added == 0  # nothing due in the next 24 h, but it runs
+    assert any("events.ics not written" in r.getMessage() for r in caplog.records)
