@@ -126,11 +126,14 @@ class _App(click.Group):
     type=click.Path(dir_okay=False, path_type=Path),
     default=Path("schedule.yaml"),
     show_default=True,
+    envvar="CROSSPOST_SCHEDULE",
+    show_envvar=True,
     help="The schedule file.",
 )
 @click.option(
     "--database",
-    envvar="CROSSPOST_DATABASE_URL",
+    envvar=["CROSSPOST_DATABASE", "CROSSPOST_DATABASE_URL"],
+    show_envvar=True,
     default=None,
     help="SQLAlchemy URL [default: sqlite:///<schedule dir>/crosspost.db]",
 )
@@ -138,10 +141,17 @@ class _App(click.Group):
     "--log-level",
     default="WARNING",
     show_default=True,
+    envvar="CROSSPOST_LOG_LEVEL",
+    show_envvar=True,
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
 )
 @click.option(
-    "--log-format", default="text", show_default=True, type=click.Choice(["text", "json"])
+    "--log-format",
+    default="text",
+    show_default=True,
+    envvar="CROSSPOST_LOG_FORMAT",
+    show_envvar=True,
+    type=click.Choice(["text", "json"], case_sensitive=False),
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(__version__, prog_name="crosspost")
@@ -484,10 +494,12 @@ def resolve(
 
 def _add_commands() -> None:
     # imported here: these modules build on AppContext and the helpers above
+    from crosspost.health_cli import health
+    from crosspost.init_cli import init
     from crosspost.metrics_cli import collect
     from crosspost.report_cli import conversions, report
 
-    for command in (collect, report, conversions):
+    for command in (collect, report, conversions, init, health):
         cli.add_command(command)
 
 
