@@ -28,6 +28,7 @@ from crosspost.schedule import parse_duration
 from crosspost.settings import Settings, default_database_url
 from crosspost.store import Store
 from crosspost.store.db import normalise_url
+from crosspost.tables import format_option
 
 __all__ = ["AppContext", "cli", "main"]
 
@@ -380,29 +381,49 @@ def _print_outcome(outcome: Any) -> None:
 
 
 @cli.command(epilog="Example: crosspost status --status failed,unknown --json")
-@click.option("--status", "statuses", default="", help="Only these statuses, comma-separated.")
+@click.option("--status", "statuses", default="", help="Only these states, comma-separated.")
 @click.option("--account", "accounts", default="", help="Only these accounts, comma-separated.")
-@click.option("--limit", default=50, show_default=True, help="Show the newest N (0 = all).")
+@click.option(
+    "--limit", default=50, show_default=True, help="With a filter: the newest N (0 = all)."
+)
 @click.option(
     "--all",
     "show_all",
     is_flag=True,
-    help="Also show planned publications more than an hour ahead.",
+    help="Every publication, also those planned more than an hour ahead.",
 )
+@format_option
 @click.option("--json", "as_json", is_flag=True, help="Print every publication as JSON.")
 @click.pass_obj
 def status(
-    app: AppContext, statuses: str, accounts: str, limit: int, show_all: bool, as_json: bool
+    app: AppContext,
+    statuses: str,
+    accounts: str,
+    limit: int,
+    show_all: bool,
+    fmt: str,
+    as_json: bool,
 ) -> None:
-    """Every publication with its state, due time, account, remote id, URL and last error.
+    """What needs attention first: counts per state, problems, the last published, the next planned.
 
+    With --status, --account or --all: the matching publications instead.
     Exits 1 when any publication failed, was missed or is unknown.
     """
+    from crosspost import status_view
+
+    try:
+        wanted = status_view.parse_statuses(statuses)
+    except click.BadParameter as exc:
+        exc.param_hint = "--status"
+        raise
     store = app.store()
+    if not (as_json or wanted or accounts or show_all):
+        problems = status_view.print_overview(out, store, _now(), fmt)
+        _exit(EXIT_FAILED if problems else EXIT_OK)
     until = None if show_all or as_json else _now() + timedelta(hours=1)
-    rows = store.publications(_split(statuses), _split(accounts), until=until)
-    beat = store.last_heartbeat()
+    rows = store.publications(wanted, _split(accounts), until=until)
     if as_json:
+        beat = store.last_heartbeat()
         _print_json(
             {
                 "publications": [_status_json(r) for r in rows],
@@ -410,7 +431,7 @@ def status(
             }
         )
     else:
-        _print_status(rows[-limit:] if limit else rows, beat, len(rows))
+        status_view.print_rows(out, rows[-limit:] if limit else rows, store, _now(), fmt)
     _exit(EXIT_FAILED if any(r.status in TROUBLE for r in rows) else EXIT_OK)
 
 
@@ -433,33 +454,6 @@ def _status_json(row: Any) -> dict[str, Any]:
         "published_at": row.published_at.isoformat() if row.published_at else None,
         "error": row.error,
     }
-
-
-def _print_status(rows: list[Any], beat: Any, total: int) -> None:
-    table = Table()
-    for column in ("id", "due (UTC)", "entry", "account", "status", "url / error"):
-        table.add_column(column)
-    for row in rows:
-        detail = row.url or row.remote_id or ""
-        if row.error and row.status != "published":
-            detail = row.error
-        table.add_row(
-            str(row.id),
-            f"{row.due_at:%Y-%m-%d %H:%M}",
-            f"{row.entry} {row.occurrence}",
-            row.account,
-            row.status,
-            detail,
-        )
-    out.print(table)
-    if beat is None:
-        out.print("daemon: never ran against this database")
-    else:
-        ago = int((_now() - beat.alive_at).total_seconds())
-        out.print(
-            f"daemon: last alive {beat.alive_at:%Y-%m-%d %H:%M:%S}Z ({ago}s ago); "
-            f"{len(rows)} of {total} shown"
-        )
 
 
 # --------------------------------------------------------------------------- resolve
