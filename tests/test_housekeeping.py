@@ -20,6 +20,8 @@ def test_license_file_is_the_declared_licence() -> None:
 def test_changelog_and_project_urls() -> None:
     assert "## [Unreleased]" in (REPO / "CHANGELOG.md").read_text("utf-8")
     assert {"Homepage", "Changelog", "Issues"} <= set(PROJECT["urls"])
+    assert all(isinstance(url, str) for url in PROJECT["urls"].values())
+    assert "click>=8.2,<9" in PROJECT["dependencies"]  # not swallowed by another table
 
 
 def test_classifiers_name_every_supported_python() -> None:
