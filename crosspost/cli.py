@@ -16,7 +16,6 @@ from typing import Any, NoReturn
 
 import click
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -229,54 +228,49 @@ def check(app: AppContext, as_json: bool) -> None:
     show_default=True,
     help="How far ahead: a duration (90m, 2d, 1w).",
 )
-@click.option("--limit", default=200, show_default=True, help="Show at most this many.")
+@click.option("--limit", default=200, show_default=True, help="Show at most this many (0 = all).")
+@click.option("--entry", "entries", multiple=True, help="Only this entry (repeatable).")
+@click.option("--account", "accounts", multiple=True, help="Only this account (repeatable).")
+@click.option("--content", "contents", multiple=True, help="Only this content (repeatable).")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the rendered text.")
+@format_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.pass_obj
-def plan(app: AppContext, until: str, limit: int, verbose: bool, as_json: bool) -> None:
+def plan(
+    app: AppContext,
+    until: str,
+    limit: int,
+    entries: tuple[str, ...],
+    accounts: tuple[str, ...],
+    contents: tuple[str, ...],
+    verbose: bool,
+    fmt: str,
+    as_json: bool,
+) -> None:
     """Show the upcoming publications in order, rendered and measured; sends nothing.
 
     Exits 2 when a post would be refused by its platform.
     """
-    from crosspost.preview import plan_checksum, plan_posts
+    from crosspost.plan_view import plan_filter, print_plan, summary
+    from crosspost.preview import plan_checksum, plan_page
 
     try:
         horizon = parse_duration(until)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--until") from None
     project = app.project()
+    only = plan_filter(project, entries, accounts, contents)
     now = _now()
-    posts = list(plan_posts(project, now, now + horizon, limit))
+    posts, total = plan_page(project, now, now + horizon, limit, only)
     checksum = plan_checksum(posts)
     if as_json:
-        _print_json({"checksum": checksum, "publications": [asdict(p) for p in posts]})
+        publications = [asdict(p) for p in posts]
+        _print_json({"checksum": checksum, "total": total, "publications": publications})
     else:
-        _print_plan(posts, verbose)
-        out.print(f"{len(posts)} publication(s) in the next {until}; plan sha256 {checksum}")
+        print_plan(out, posts, verbose, fmt)
+        if fmt != "tsv":
+            out.print(f"{summary(len(posts), total, until)}; plan sha256 {checksum}")
     _exit(EXIT_BAD_INPUT if any(p.problems for p in posts) else EXIT_OK)
-
-
-def _print_plan(posts: list[Any], verbose: bool) -> None:
-    table = Table(show_lines=verbose)
-    for column in ("local time", "UTC", "account", "content", "length", "text" if verbose else ""):
-        if column:
-            table.add_column(column)
-    for post in posts:
-        local = datetime.fromisoformat(post.local)
-        length = " + ".join(str(n) for n in post.lengths) or "-"
-        cells = [
-            f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({post.zone})",
-            f"{datetime.fromisoformat(post.due_at):%Y-%m-%d %H:%M}Z",
-            post.account,
-            post.content,
-            f"{length}/{post.limit} {post.unit}"
-            + (f" ({len(post.parts)} parts)" if len(post.parts) > 1 else "")
-            + ("  [red]" + "; ".join(post.problems) + "[/red]" if post.problems else ""),
-        ]
-        if verbose:
-            cells.append("\n— — —\n".join(post.parts))
-        table.add_row(*cells)
-    out.print(table)
 
 
 # --------------------------------------------------------------------------- publish

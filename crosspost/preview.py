@@ -15,11 +15,21 @@ from crosspost.project import Project
 from crosspost.render import RenderError, Target
 from crosspost.schedule import PostSpec
 
-__all__ = ["PlannedPost", "check_project", "plan_checksum", "plan_posts"]
+__all__ = [
+    "COUNT_CAP",
+    "PlanFilter",
+    "PlannedPost",
+    "check_project",
+    "plan_checksum",
+    "plan_page",
+    "plan_posts",
+]
 
 #: How far ahead ``check`` looks for an entry's next occurrence: a one-off for an
 #: event two years away is checked today, not the year before it is due.
 CHECK_WINDOW = timedelta(days=100 * 366)
+#: Occurrences per entry counted for "first 200 of N".
+COUNT_CAP = 100_000
 
 
 @dataclass(frozen=True)
@@ -60,20 +70,62 @@ def _render(project: Project, post: PostSpec, account: str, occurrence: Occurren
     return project.renderer.render(item, target, connector)
 
 
+@dataclass(frozen=True)
+class PlanFilter:
+    """Which publications ``plan`` shows; an empty set keeps all."""
+
+    entries: frozenset[str] = frozenset()
+    accounts: frozenset[str] = frozenset()
+    contents: frozenset[str] = frozenset()
+
+    def keeps_entry(self, post: PostSpec) -> bool:
+        return (not self.entries or post.id in self.entries) and (
+            not self.contents or post.content in self.contents
+        )
+
+    def keeps_account(self, account: str) -> bool:
+        return not self.accounts or account in self.accounts
+
+
+_Row = tuple[Occurrence, PostSpec, str]
+
+
+def _upcoming(
+    project: Project, start: datetime, end: datetime, cap: int, only: PlanFilter
+) -> list[_Row]:
+    rows: list[_Row] = []
+    for post in project.schedule.posts:
+        if not post.enabled or not only.keeps_entry(post):
+            continue
+        zone = post.timezone or project.schedule.timezone
+        accounts = [a for a in project.targets[post.id] if only.keeps_account(a)]
+        for occurrence in occurrences(post, zone, start, end, cap):
+            rows += [(occurrence, post, account) for account in accounts]
+    rows.sort(key=lambda r: (r[0].due_at, r[1].id, r[2]))
+    return rows
+
+
 def plan_posts(
     project: Project, start: datetime, end: datetime, limit: int | None = None
 ) -> Iterator[PlannedPost]:
     """Upcoming publications in due order, rendered and measured."""
-    rows = []
-    for post in project.schedule.posts:
-        if not post.enabled:
-            continue
-        zone = post.timezone or project.schedule.timezone
-        for occurrence in occurrences(post, zone, start, end, limit or 10_000):
-            rows += [(occurrence, post, account) for account in project.targets[post.id]]
-    rows.sort(key=lambda r: (r[0].due_at, r[1].id, r[2]))
+    rows = _upcoming(project, start, end, limit or 10_000, PlanFilter())
     for occurrence, post, account in rows[:limit] if limit else rows:
         yield _planned(project, post, account, occurrence)
+
+
+def plan_page(
+    project: Project, start: datetime, end: datetime, limit: int, only: PlanFilter
+) -> tuple[list[PlannedPost], int]:
+    """The first ``limit`` matching publications, rendered, and how many match in all.
+
+    Only the shown ones are rendered; the total counts up to :data:`COUNT_CAP`
+    occurrences per entry.
+    """
+    rows = _upcoming(project, start, end, COUNT_CAP, only)
+    chosen = rows[:limit] if limit else rows
+    shown = [_planned(project, post, account, occ) for occ, post, account in chosen]
+    return shown, len(rows)
 
 
 def _planned(project: Project, post: PostSpec, account: str, occurrence: Occurrence) -> PlannedPost:

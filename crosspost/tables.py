@@ -12,6 +12,7 @@ import click
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 __all__ = ["FORMATS", "format_option", "print_table"]
 
@@ -49,7 +50,7 @@ def print_table(
         else:
             table.add_column(column, overflow="fold", max_width=_MAX_NARROW)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))  # user text, never markup
     console.print(table, soft_wrap=False)
 
 
