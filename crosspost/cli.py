@@ -291,11 +291,14 @@ def publish(
     Running it twice by mistake does not post twice: the same text to the same
     account is recorded once, unless --again.
     """
-    from crosspost.oneoff import publish_now
+    from crosspost.oneoff import UnknownTarget, publish_now
 
-    results = publish_now(
-        app.project(), app.store(), content, to, dry_run=dry_run, again=again, clock=_now
-    )
+    try:
+        results = publish_now(
+            app.project(), app.store(), content, to, dry_run=dry_run, again=again, clock=_now
+        )
+    except UnknownTarget as exc:
+        raise click.BadParameter(str(exc), param_hint="--to") from None
     if as_json:
         _print_json({"publications": [asdict(r) for r in results]})
     else:
