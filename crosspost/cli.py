@@ -337,8 +337,9 @@ def _print_result(result: Any) -> None:
 def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
     """Run the scheduler: publish on time, re-read the schedule when it changes.
 
-    SIGTERM or SIGINT stops it cleanly: the publication in flight is finished
-    and recorded. With --once, exits 1 if any publication failed.
+    SIGTERM or SIGINT (Ctrl-C) stops it cleanly: the publication in flight is
+    finished and recorded; exits 0 after SIGTERM, 130 after Ctrl-C. With --once,
+    exits 1 if any publication failed.
     """
     from crosspost.daemon import Daemon
 
@@ -356,9 +357,15 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
         if not outcomes:
             out.print("nothing is due")
         _exit(EXIT_FAILED if any(o.status in TROUBLE for o in outcomes) else EXIT_OK)
-    out.print(f"crosspost daemon: {app.schedule} → {store!r}; Ctrl-C to stop")
+    from crosspost.daemon_view import exit_code_for, in_flight, start_banner, stopping_message
+
+    def tell(signum: int) -> None:
+        out.print(stopping_message(signum, in_flight(store, runner.publisher.worker_id)))
+
+    runner.on_signal = tell
+    out.print(start_banner(runner.project, _shown(str(app.schedule)), _now()), markup=False)
     runner.run_forever()
-    _exit(EXIT_OK)
+    _exit(exit_code_for(runner.received))
 
 
 def _print_outcome(outcome: Any) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from crosspost.humanize import duration
 from crosspost.schedule import parse_duration
 
 if TYPE_CHECKING:  # crosspost.cli imports this module to register the command
@@ -40,7 +41,7 @@ class DaemonHealth:
         """One line: ``daemon alive (…)``, ``daemon not running (last seen …)`` or never ran."""
         if self.alive_at is None or self.age is None:
             return "daemon never ran against this database"
-        seen = f"{self.alive_at:%Y-%m-%d %H:%M:%S}Z, {_ago(self.age)}"
+        seen = f"{self.alive_at:%Y-%m-%d %H:%M:%S}Z, {duration(self.age)} ago"
         if self.ok:
             return f"daemon alive (last seen {seen})"
         return f"daemon not running (last seen {seen})"
@@ -52,14 +53,6 @@ def daemon_health(alive_at: datetime | None, now: datetime, max_age: timedelta) 
         return DaemonHealth(None, None, max_age)
     alive_at = alive_at if alive_at.tzinfo else alive_at.replace(tzinfo=UTC)
     return DaemonHealth(alive_at, max(now - alive_at, timedelta(0)), max_age)
-
-
-def _ago(age: timedelta) -> str:
-    seconds = int(age.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds // size} {unit} ago"
-    return f"{seconds} s ago"
 
 
 @click.command(epilog="Example: crosspost health --max-age 5m || systemctl restart crosspost")
