@@ -12,22 +12,22 @@ import sys
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from crosspost import __version__
 from crosspost.errors import ConfigError, CrosspostError, Problem
+from crosspost.lazy_group import LazyGroup
 from crosspost.logs import configure, mask_secrets
-from crosspost.project import Project, load_project
-from crosspost.schedule import parse_duration
-from crosspost.settings import Settings, default_database_url
-from crosspost.store import Store
-from crosspost.store.db import normalise_url
 from crosspost.tables import format_option
+
+# The heavy parts (SQLAlchemy, Alembic, pydantic, Jinja, connectors) are imported by
+# the commands that need them, so that --help and check start fast.
+if TYPE_CHECKING:
+    from crosspost.project import Project
+    from crosspost.store import Store
 
 __all__ = ["AppContext", "cli", "main"]
 
@@ -49,6 +49,8 @@ class AppContext:
 
     def project(self) -> Project:
         """Load the project; secrets it resolves are masked in logs from now on."""
+        from crosspost.project import load_project
+
         project = load_project(self.schedule)
         mask_secrets(project.secret_values())
         return project
@@ -60,6 +62,13 @@ class AppContext:
             ConfigError: no database named and no schedule to put the default next to.
             CrosspostError: the database cannot be reached.
         """
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+        from crosspost.settings import Settings, default_database_url
+        from crosspost.store import Store
+        from crosspost.store.db import normalise_url
+
         url = self.database or Settings().database_url
         if url is None:
             if not self.schedule.is_file():
@@ -98,7 +107,7 @@ def print_problems(problems: list[Problem]) -> None:
         )
 
 
-class _App(click.Group):
+class _App(LazyGroup):
     """Turns :class:`CrosspostError` into a message and its exit code, without a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -253,6 +262,7 @@ def plan(
     """
     from crosspost.plan_view import plan_filter, print_plan, summary
     from crosspost.preview import plan_checksum, plan_page
+    from crosspost.schedule import parse_duration
 
     try:
         horizon = parse_duration(until)
@@ -342,6 +352,7 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
     exits 1 if any publication failed.
     """
     from crosspost.daemon import Daemon
+    from crosspost.schedule import parse_duration
 
     try:
         tick_every, lease_for = parse_duration(tick), parse_duration(lease)
@@ -490,15 +501,37 @@ def resolve(
     _exit(EXIT_OK)
 
 
-def _add_commands() -> None:
-    # imported here: these modules build on AppContext and the helpers above
-    from crosspost.health_cli import health
-    from crosspost.init_cli import init
-    from crosspost.metrics_cli import collect
-    from crosspost.report_cli import conversions, report
+#: Commands in modules of their own: name → (module:attribute, summary for --help).
+_COMMANDS = {
+    "collect": (
+        "crosspost.metrics_cli:collect",
+        "Collect post reactions, account figures, follower joins/leaves and mentions.",
+    ),
+    "report": (
+        "crosspost.report_cli:report",
+        "Reactions, audience growth and churn, member-written content, conversions and the "
+        "best times to post, from what crosspost has collected. Reads only the local store.",
+    ),
+    "conversions": (
+        "crosspost.report_cli:conversions",
+        "Conversions from analytics exports, matched to posts by their UTM tags.",
+    ),
+    "init": (
+        "crosspost.init_cli:init",
+        "Start a project in DIRECTORY (default: here): a commented schedule.yaml, content/, "
+        "templates/, .env.example and .gitignore.",
+    ),
+    "health": (
+        "crosspost.health_cli:health",
+        "Exit 0 when the daemon was alive within --max-age, else 1 (for healthchecks).",
+    ),
+}
 
-    for command in (collect, report, conversions, init, health):
-        cli.add_command(command)
+
+def _add_commands() -> None:
+    # imported when used: these modules build on AppContext and the helpers above
+    for name, (target, summary) in _COMMANDS.items():
+        cli.add_lazy(name, target, summary)
 
 
 _add_commands()
