@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crosspost.humanize import duration
-from crosspost.preview import PlanFilter, plan_page
+from crosspost.preview import next_posts
 from crosspost.project import Project
 
 __all__ = ["BANNER_HORIZON", "exit_code_for", "in_flight", "start_banner", "stopping_message"]
@@ -19,19 +19,17 @@ BANNER_HORIZON = timedelta(days=7)
 def start_banner(project: Project, schedule: str, now: datetime) -> str:
     """``crosspost daemon: …; next post: 18:00 Europe/Kyiv (in 3 h), 12 planned in 7 d``.
 
-    Only the first post is rendered; the count covers :data:`BANNER_HORIZON`.
+    Nothing is rendered and no platform is asked; the count covers :data:`BANNER_HORIZON`.
     """
-    posts, total = plan_page(project, now, now + BANNER_HORIZON, 1, PlanFilter())
+    first, total = next_posts(project, now, now + BANNER_HORIZON)
     span = duration(BANNER_HORIZON)
-    if not posts:
+    if first is None:
         upcoming = f"nothing planned in the next {span}"
     else:
-        first = posts[0]
-        local = datetime.fromisoformat(first.local)
-        due = datetime.fromisoformat(first.due_at)
-        when = f"{local:%H:%M}" if due - now < timedelta(days=1) else f"{local:%Y-%m-%d %H:%M}"
+        soon = first.due_at - now < timedelta(days=1)
+        when = f"{first.local:%H:%M}" if soon else f"{first.local:%Y-%m-%d %H:%M}"
         upcoming = (
-            f"next post: {when} {first.zone} (in {duration(due - now)}), "
+            f"next post: {when} {first.zone} (in {duration(first.due_at - now)}), "
             f"{total:,} planned in {span}"
         )
     return f"crosspost daemon: {schedule}; {upcoming}; Ctrl-C to stop"

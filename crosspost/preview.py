@@ -17,10 +17,12 @@ from crosspost.schedule import PostSpec
 
 __all__ = [
     "COUNT_CAP",
+    "NextPost",
     "PlanFilter",
     "PlannedPost",
     "check_project",
     "plan_checksum",
+    "next_posts",
     "plan_page",
     "plan_posts",
 ]
@@ -112,6 +114,28 @@ def plan_posts(
     rows = _upcoming(project, start, end, limit or 10_000, PlanFilter())
     for occurrence, post, account in rows[:limit] if limit else rows:
         yield _planned(project, post, account, occurrence)
+
+
+@dataclass(frozen=True)
+class NextPost:
+    """When the next publication falls due, in UTC and in its entry's zone."""
+
+    due_at: datetime
+    local: datetime
+    zone: str
+
+
+def next_posts(project: Project, start: datetime, end: datetime) -> tuple[NextPost | None, int]:
+    """The first upcoming publication and how many fall due before ``end``.
+
+    Nothing is rendered and no connector is built, so no platform is asked anything
+    (the daemon calls this before its first round).
+    """
+    rows = _upcoming(project, start, end, COUNT_CAP, PlanFilter())
+    if not rows:
+        return None, 0
+    occurrence, post, _account = rows[0]
+    return NextPost(occurrence.due_at, occurrence.local, _zone(project, post)), len(rows)
 
 
 def plan_page(
