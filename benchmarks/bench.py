@@ -13,6 +13,7 @@ Everything runs in a temporary folder against the local mock Mastodon server
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 import tempfile
 import threading
@@ -28,7 +29,7 @@ from crosspost.preview import plan_posts
 from crosspost.project import load_project
 from crosspost.store import PlannedRow, Store
 from crosspost.sync import sync_plan
-from tests.mockplatform import MockMastodon
+from tests.mockplatform import Fault, MockMastodon
 
 
 def _timed(action: Callable[[], object]) -> tuple[float, object]:
@@ -173,7 +174,72 @@ def _claim_all(store: Store, workers: int) -> list[int]:
     return claimed
 
 
-BENCHES = {"plan": bench_plan, "dispatch": bench_dispatch, "claims": bench_claims}
+def bench_lateness(
+    folder: Path, accounts: int = 3, posts: int = 15, slow_seconds: float = 1.5
+) -> None:
+    """How late each account's posts go out while one account's platform answers slowly.
+
+    The slow account talks to its own mock server, which holds every POST for
+    ``slow_seconds``; the others share a prompt one. Each account has a post due
+    every second. The real daemon runs (``run_forever``, 1 s rounds) until all went out.
+    """
+    with MockMastodon(tokens=["fast"]) as fast, MockMastodon(tokens=["slow"]) as slow:
+        slow.fail_next("POST", "/api/v1/statuses", Fault.slow(slow_seconds), times=None)
+        os.environ["BENCH_FAST"], os.environ["BENCH_SLOW"] = "fast", "slow"
+        servers = [(slow.url, "BENCH_SLOW")] + [(fast.url, "BENCH_FAST")] * (accounts - 1)
+        accounts_yaml = "\n".join(
+            f"  a{n}: {{connector: mastodon, instance: '{url}', access_token: '${{{var}}}'}}"
+            for n, (url, var) in enumerate(servers)
+        )
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=5)
+        entries = "\n".join(
+            f"  - {{id: p{n}x{a}, content: c, to: [a{a}], "
+            f"at: '{start + timedelta(seconds=n):%Y-%m-%d %H:%M:%S}'}}"
+            for n in range(posts)
+            for a in range(accounts)
+        )
+        content = "  - {id: c, body: 'A post of the lateness benchmark'}"
+        path = _write(
+            folder,
+            f"timezone: UTC\naccounts:\n{accounts_yaml}\ncontent:\n{content}\nposts:\n{entries}\n",
+        )
+        store = Store(f"sqlite:///{folder / 'lateness.db'}")
+        daemon = Daemon(path, store, tick=timedelta(seconds=1), collect_every=None)
+        bound = posts * (slow_seconds + 1) + 30
+        threading.Thread(target=_stop_when_done, args=(daemon, store, bound), daemon=True).start()
+        daemon.run_forever()
+        rows = store.publications()
+    print(f"lateness: {accounts} accounts, a0 answers in {slow_seconds}s, {posts} posts each")
+    for account in sorted({r.account for r in rows}):
+        late = sorted(
+            (r.updated_at - r.due_at).total_seconds()
+            for r in rows
+            if r.account == account and r.status == "published"
+        )
+        if late:
+            print(
+                f"  {account}: {len(late)} published, lateness median "
+                f"{statistics.median(late):.2f}s, worst {late[-1]:.2f}s"
+            )
+
+
+def _stop_when_done(daemon: Daemon, store: Store, bound: float) -> None:
+    deadline = time.monotonic() + bound
+    time.sleep(2)
+    while time.monotonic() < deadline:
+        counts = store.counts()
+        if counts and not counts.get("planned") and not counts.get("publishing"):
+            break
+        time.sleep(0.5)
+    daemon.stop()
+
+
+BENCHES = {
+    "plan": bench_plan,
+    "dispatch": bench_dispatch,
+    "claims": bench_claims,
+    "lateness": bench_lateness,
+}
 
 
 def main(names: list[str]) -> None:

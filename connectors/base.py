@@ -389,6 +389,14 @@ class Connector(Protocol):
       ``None`` on the first call.
     - ``followers(limit: int) -> list[FollowerRef]`` (``Capability.FOLLOWER_LIST``): at
       most ``limit`` followers of the account; a list of exactly ``limit`` may be cut short.
+
+    Optional for connectors whose server reports its own limits (a Mastodon instance):
+
+    - ``reported_limits() -> dict[str, Any] | None``: what the server reported in this
+      process, as JSON-ready data, or ``None``. The core keeps it in the store.
+    - ``use_reported_limits(data: Mapping[str, Any]) -> None``: count with what the
+      server reported in an earlier run (``effective_limits`` reflects it), until the
+      server is asked again. ``check`` and ``plan`` never ask; they use this.
     """
 
     name: ClassVar[str]

@@ -45,7 +45,7 @@ from connectors.base import (
     Transient,
     Unknown,
 )
-from connectors.http import HttpClient, HttpConnector
+from connectors.http import HttpClient, HttpConnector, summarise_body
 from crosspost.text import (
     find_hashtags,
     find_mentions,
@@ -149,7 +149,7 @@ def _describe(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text.strip()[:200] or response.reason or "no reason given"
+        return summarise_body(response)
     if not isinstance(body, dict):
         return str(body)[:200]
     parts = [str(body[key]) for key in ("error", "message") if body.get(key)]
@@ -727,6 +727,7 @@ class BlueskyConnector(HttpConnector):
             AuthError, RateLimited, Transient.
         """
         seen_at, _, seen_cid = (cursor or "").partition("|")
+        own_did = self._current_session()["did"]
         items: list[InboxItem] = []
         newest, page_cursor = cursor, None
         for _page in range(INBOX_PAGES):
@@ -744,7 +745,7 @@ class BlueskyConnector(HttpConnector):
                     return InboxPage(tuple(items), newest)
                 if newest == cursor:  # the first (newest) notification seen
                     newest = f"{at}|{cid}"
-                item = _inbox_item(note)
+                item = _inbox_item(note, own_did)
                 if item is not None:
                     items.append(item)
             page_cursor = body.get("cursor")
@@ -780,11 +781,18 @@ class BlueskyConnector(HttpConnector):
         return found[:limit]
 
 
-def _inbox_item(note: Mapping[str, Any]) -> InboxItem | None:
-    """An :class:`InboxItem` from a notification view (mention, reply or quote)."""
+def _inbox_item(note: Mapping[str, Any], own_did: str) -> InboxItem | None:
+    """An :class:`InboxItem` from a member's mention, reply or quote; None for anything else.
+
+    The ``reasons`` filter of the request is not trusted alone (a server may
+    ignore it): likes, reposts and follows are not member-written content, and
+    the account's own posts (its thread parts) are not a member's.
+    """
     author, record = note.get("author"), note.get("record")
     uri, reason = note.get("uri"), note.get("reason")
     if not isinstance(author, dict) or not isinstance(record, dict) or not isinstance(uri, str):
+        return None
+    if reason not in INBOX_REASONS or author.get("did") == own_did:
         return None
     try:
         created = _parse_time(record.get("createdAt") or note.get("indexedAt"))

@@ -52,7 +52,13 @@ from connectors.base import (
     Transient,
     Unknown,
 )
-from connectors.http import DEFAULT_BACKOFF, HttpClient, HttpConnector, parse_retry_at
+from connectors.http import (
+    DEFAULT_BACKOFF,
+    HttpClient,
+    HttpConnector,
+    parse_retry_at,
+    summarise_body,
+)
 
 __all__ = ["DiscordConnector"]
 
@@ -123,7 +129,7 @@ def _describe(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text.strip()[:200] or response.reason or "no reason given"
+        return summarise_body(response)
     if not isinstance(body, dict):
         return str(body)[:200]
     text = str(body.get("message") or response.reason or "no reason given")

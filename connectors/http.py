@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -52,6 +54,7 @@ __all__ = [
     "HttpClient",
     "HttpConnector",
     "parse_retry_at",
+    "summarise_body",
     "user_agent",
 ]
 
@@ -133,18 +136,57 @@ def parse_retry_at(headers: Mapping[str, str], now: datetime | None = None) -> d
 # --------------------------------------------------------------------------- client
 
 
+#: A proxy's or CDN's error page rather than the platform's own answer.
+_HTML = re.compile(r"<!doctype html|<html[\s>]|<body[\s>]|<head[\s>]", re.IGNORECASE)
+#: How much of a plain-text error body is worth a line in a message.
+_PLAIN_TEXT_SHOWN = 120
+
+
+def _looks_like_html(response: requests.Response, text: str) -> bool:
+    content_type = response.headers.get("Content-Type", "").lower()
+    return "html" in content_type or bool(_HTML.search(text[:1000]))
+
+
+def summarise_body(response: requests.Response) -> str:
+    """One line about a response whose body is not JSON; an HTML page is never repeated.
+
+    ``HTTP 502 Bad Gateway (HTML page) from api.example``, or the first line of a
+    short plain-text body.
+    """
+    host = urlsplit(response.url or "").hostname or "the platform"
+    head = f"HTTP {response.status_code} {response.reason or ''}".rstrip()
+    text = response.text.strip()
+    if _looks_like_html(response, text):
+        return f"{head} (HTML page) from {host}"
+    if not text:
+        return f"{head} (empty answer) from {host}"
+    line = " ".join(text.splitlines()[0].split())
+    if len(line) > _PLAIN_TEXT_SHOWN:
+        line = line[: _PLAIN_TEXT_SHOWN - 1] + "…"
+    return f"{head} from {host}: {line}"
+
+
 def _default_describe(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        text = response.text.strip()
-        return text[:200] if text else response.reason or "no reason given"
+        return summarise_body(response)
     if isinstance(body, dict):
         for key in ("error_description", "error", "message", "detail", "description", "title"):
             value = body.get(key)
             if isinstance(value, str) and value:
                 return value
     return str(body)[:200]
+
+
+def _never_a_page(describe: Describe) -> Describe:
+    """``describe``, except that an error page in its answer becomes a one-line summary."""
+
+    def described(response: requests.Response) -> str:
+        reason = describe(response)
+        return summarise_body(response) if _HTML.search(reason[:1000]) else reason
+
+    return described
 
 
 def _connection_never_made(exc: requests.ConnectionError) -> bool:
@@ -186,7 +228,7 @@ class HttpClient:
         self.account = account
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.describe = describe
+        self.describe = _never_a_page(describe)
         self.clock = clock or (lambda: datetime.now(UTC))
         self._secrets = [s for s in secrets if s]
         self.log = logging.getLogger(f"crosspost.connectors.{platform}[@{account}].http")

@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any, ClassVar, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from connectors.base import (
     AccountMetrics,
+    AuthError,
     Capability,
     ConnectorSettings,
     ConnectorState,
@@ -205,6 +207,27 @@ class InstanceConfig:
             poll_max_expiration=_int(polls, "max_expiration", default.poll_max_expiration),
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """These values as JSON-ready data (for the store)."""
+        data = asdict(self)
+        data["media_types"] = sorted(self.media_types)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> InstanceConfig:
+        """The values :meth:`to_dict` gave; unknown keys are ignored.
+
+        Raises:
+            TypeError, ValueError: a value has the wrong type.
+        """
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["media_types"] = frozenset(map(str, values.get("media_types", _DEFAULT_TYPES)))
+        for name, value in values.items():
+            if name != "media_types" and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ValueError(f"{name} is not a count: {value!r}")
+        return cls(**values)
+
     def limits(self) -> Limits:
         """These values as connector limits."""
         return Limits(
@@ -268,7 +291,8 @@ class MastodonConnector(HttpConnector):
 
         #: Base URL of the server, ``https://`` only.
         instance: str
-        #: User token with ``write:statuses write:media read:statuses read:accounts``.
+        #: User token with ``write:statuses write:media read:statuses read:accounts
+        #: read:notifications`` (each read scope is needed by one collect step).
         access_token: SecretStr
         #: Default visibility; the account's own default when unset.
         visibility: Visibility | None = None
@@ -311,6 +335,10 @@ class MastodonConnector(HttpConnector):
         self.media_poll_attempts = media_poll_attempts
         self.media_poll_interval = media_poll_interval
         self.instance: InstanceConfig | None = None
+        #: The token's own account id, learnt from the first ``verify_credentials``.
+        self._account_id: str | None = None
+        #: What the server reported in an earlier run (from the store), until it is asked again.
+        self.remembered: InstanceConfig | None = None
 
     @property
     def config(self) -> MastodonConnector.Settings:
@@ -350,18 +378,33 @@ class MastodonConnector(HttpConnector):
             ) from None
 
     @property
+    def _known(self) -> InstanceConfig | None:
+        return self.instance or self.remembered
+
+    @property
     def effective_limits(self) -> Limits:
-        """The instance's limits once known, else the configured or default ones."""
-        if self.instance is not None:
-            return self.instance.limits()
+        """The instance's limits once known (now or in an earlier run), else configured ones."""
+        if self._known is not None:
+            return self._known.limits()
         if self.config.max_characters:
             return replace(self.limits, max_length=self.config.max_characters)
         return self.limits
 
+    def reported_limits(self) -> dict[str, Any] | None:
+        """What ``/api/v2/instance`` said in this process, to be kept for later runs."""
+        return self.instance.to_dict() if self.instance is not None else None
+
+    def use_reported_limits(self, data: Mapping[str, Any]) -> None:
+        """Count with what the server reported earlier until it is asked again."""
+        try:
+            self.remembered = InstanceConfig.from_dict(data)
+        except (TypeError, ValueError):
+            self.log.warning("ignoring unreadable stored instance limits")
+
     @property
     def url_width(self) -> int:
         """Characters every URL counts for."""
-        return self.instance.url_width if self.instance else DEFAULT_URL_WIDTH
+        return self._known.url_width if self._known else DEFAULT_URL_WIDTH
 
     def measure(self, text: str) -> int:
         """Grapheme count with URLs at ``characters_reserved_per_url`` and ``@u@host`` as ``@u``."""
@@ -393,7 +436,7 @@ class MastodonConnector(HttpConnector):
     def _check_poll_duration(self, post: RenderedPost) -> list[str]:
         if post.poll is None:
             return []
-        config = self.instance or InstanceConfig()
+        config = self._known or InstanceConfig()
         seconds = int(post.poll.duration.total_seconds())
         if not config.poll_min_expiration <= seconds <= config.poll_max_expiration:
             return [
@@ -404,7 +447,7 @@ class MastodonConnector(HttpConnector):
 
     def _check_media_item(self, item: MediaItem, limits: Limits) -> list[str]:
         if item.mime_type.startswith(("video/", "audio/")):
-            video_limit = (self.instance or InstanceConfig()).video_size_limit
+            video_limit = (self._known or InstanceConfig()).video_size_limit
             limits = replace(limits, max_media_bytes=video_limit)
         return super()._check_media_item(item, limits)
 
@@ -558,7 +601,10 @@ class MastodonConnector(HttpConnector):
         # One request per status (the batch endpoint needs 4.3+), a few at a time; a
         # 429 on any of them ends the round and the collector comes back at retry_at.
         ids = list(dict.fromkeys(remote_ids))
-        with ThreadPoolExecutor(max_workers=min(METRICS_PARALLEL, len(ids) or 1)) as pool:
+        with (
+            self._needs_scope("read:statuses"),
+            ThreadPoolExecutor(max_workers=min(METRICS_PARALLEL, len(ids) or 1)) as pool,
+        ):
             results = list(pool.map(self._status_metrics, ids))
         return {
             remote_id: metrics
@@ -597,11 +643,42 @@ class MastodonConnector(HttpConnector):
         )
 
     def _own_account(self) -> dict[str, Any]:
-        response = self.http.request("GET", "/api/v1/accounts/verify_credentials")
+        with self._needs_scope("read:accounts"):
+            response = self.http.request("GET", "/api/v1/accounts/verify_credentials")
         body = self.http.json(response)
         if not isinstance(body, dict) or not body.get("id"):
             raise self._unreadable("account")
+        self._account_id = str(body["id"])
         return body
+
+    def _own_id(self) -> str:
+        """The token's account id, asked for once per connector."""
+        return self._account_id or str(self._own_account()["id"])
+
+    def _own_id_if_allowed(self) -> str | None:
+        """The own account id, or None when the token may not read it (the inbox still works)."""
+        try:
+            return self._own_id()
+        except AuthError as error:
+            if error.status != 403:
+                raise
+            self.log.info("own statuses not told apart in the inbox: %s", error.message)
+            return None
+
+    @contextmanager
+    def _needs_scope(self, scope: str) -> Iterator[None]:
+        """Name the OAuth scope a 403 means is missing, so the user knows what to grant."""
+        try:
+            yield
+        except AuthError as error:
+            if error.status != 403:
+                raise
+            raise AuthError(
+                f"the token lacks the {scope} scope ({error.message})",
+                platform=self.name,
+                account=self.account,
+                status=403,
+            ) from None
 
     def account_metrics(self) -> AccountMetrics:
         """Followers, following and statuses of the token's account.
@@ -665,75 +742,69 @@ class MastodonConnector(HttpConnector):
     def fetch_inbox(self, cursor: str | None) -> InboxPage:
         """Mentions (and replies, which mention us) newer than ``cursor``, a notification id.
 
-        ``GET /api/v1/notifications?types[]=mention&since_id=…``, following ``Link``
-        ``rel="next"`` pages back to the cursor, at most :data:`INBOX_PAGES` pages.
+        ``GET /api/v1/notifications?types[]=mention&since_id=…``, paging back to the
+        cursor, at most :data:`INBOX_PAGES` pages. Each page repeats the whole query
+        and takes only the paging values from ``Link: rel="next"``: some servers
+        (Takahē) drop ``types[]`` from that link. Each notification is checked for
+        its type anyway, and the account's own statuses are never a member's.
 
         Raises:
-            AuthError, RateLimited, Transient.
+            AuthError: also when the token lacks ``read:notifications``.
+            RateLimited, Transient.
         """
-        params: list[tuple[str, str]] = [("types[]", "mention"), ("limit", "40")]
-        since = [("since_id", cursor)] if cursor else []
-        url, items, newest = "/api/v1/notifications", [], cursor
+        query: list[tuple[str, str]] = [("types[]", "mention"), ("limit", "40")]
+        query += [("since_id", cursor)] if cursor else []
+        own_id = self._own_id_if_allowed()
+        params: list[tuple[str, str]] | None = query
+        items, newest = [], cursor
         for _page in range(INBOX_PAGES):
-            response = self.http.request("GET", url, params=params + since)
+            with self._needs_scope("read:notifications"):
+                response = self.http.request("GET", "/api/v1/notifications", params=params)
             body = self.http.json(response)
             if not isinstance(body, list):
                 raise self._unreadable("notifications")
             for notification in body:
                 newest = _newer(newest, notification)
-                item = self._inbox_item(notification)
+                item = _inbox_item(notification, own_id)
                 if item is not None:
                     items.append(item)
-            next_url = self._next_link(response)
-            if not body or next_url is None:
+            params = self._next_page(response, query) if body else None
+            if params is None:
                 break
-            url, params = next_url, []
         return InboxPage(tuple(items), newest)
 
-    def _inbox_item(self, notification: Any) -> InboxItem | None:
-        status = notification.get("status") if isinstance(notification, dict) else None
-        account = status.get("account") if isinstance(status, dict) else None
-        if not isinstance(status, dict) or not isinstance(account, dict) or not status.get("id"):
-            return None
-        try:
-            created = _parse_time(status.get("created_at"))
-        except ValueError:
-            return None
-        parent = status.get("in_reply_to_id")
-        return InboxItem(
-            remote_id=str(status["id"]),
-            kind="reply" if parent else "mention",
-            author="@" + str(account.get("acct") or account.get("username") or ""),
-            author_id=str(account["id"]) if account.get("id") else None,
-            text=html_to_text(str(status.get("content") or "")).strip(),
-            url=str(status.get("url") or status.get("uri") or "") or None,
-            created_at=created,
-            in_reply_to=str(parent) if parent else None,
-            raw={"notification_id": notification.get("id"), "visibility": status.get("visibility")},
-        )
+    def _next_page(
+        self, response: Any, query: list[tuple[str, str]]
+    ) -> list[tuple[str, str]] | None:
+        """``query`` plus the paging values (``max_id``…) of ``Link: rel="next"``; None at the end.
 
-    def _next_link(self, response: Any) -> str | None:
-        """The ``Link: rel="next"`` URL, only when it stays on this server (it gets the token)."""
+        The link only moves the window; the filters are always ours, whatever the
+        server left out of it.
+        """
         url = response.links.get("next", {}).get("url")
         if not isinstance(url, str):
             return None
         if urlsplit(url).netloc != urlsplit(self.config.instance).netloc:
             self.log.warning("ignoring a pagination link to another host")
             return None
-        return url
+        ours = {name for name, _ in query}
+        paging = [(k, v) for k, v in parse_qsl(urlsplit(url).query) if k not in ours]
+        return query + paging if paging else None
 
     def followers(self, limit: int) -> list[FollowerRef]:
         """At most ``limit`` followers (``GET /api/v1/accounts/:id/followers``, ``Link`` pages).
 
         Raises:
-            AuthError, RateLimited, Transient.
+            AuthError: also when the token lacks ``read:accounts``.
+            RateLimited, Transient.
         """
-        account_id = str(self._own_account()["id"])
-        url: str | None = f"/api/v1/accounts/{quote(account_id, safe='')}/followers"
-        params: dict[str, str] = {"limit": str(FOLLOWERS_PAGE)}
+        path = f"/api/v1/accounts/{quote(self._own_id(), safe='')}/followers"
+        query = [("limit", str(FOLLOWERS_PAGE))]
+        params: list[tuple[str, str]] | None = query
         found: list[FollowerRef] = []
-        while url is not None and len(found) < limit:
-            response = self.http.request("GET", url, params=params)
+        while params is not None and len(found) < limit:
+            with self._needs_scope("read:accounts"):
+                response = self.http.request("GET", path, params=params)
             body = self.http.json(response)
             if not isinstance(body, list):
                 raise self._unreadable("followers")
@@ -742,8 +813,40 @@ class MastodonConnector(HttpConnector):
                 for a in body
                 if isinstance(a, dict) and a.get("id")
             ]
-            url, params = (self._next_link(response) if body else None), {}
+            params = self._next_page(response, query) if body else None
         return found[:limit]
+
+
+def _inbox_item(notification: Any, own_id: str | None) -> InboxItem | None:
+    """An :class:`InboxItem` for a member's mention; None for anything else.
+
+    Favourites, boosts and follows are not member-written content, whatever the
+    server sent, and a status of the account itself is not a member's.
+    """
+    if not isinstance(notification, dict) or notification.get("type") != "mention":
+        return None
+    status = notification.get("status")
+    account = status.get("account") if isinstance(status, dict) else None
+    if not isinstance(status, dict) or not isinstance(account, dict) or not status.get("id"):
+        return None
+    if str(account.get("id")) == own_id:
+        return None
+    try:
+        created = _parse_time(status.get("created_at"))
+    except ValueError:
+        return None
+    parent = status.get("in_reply_to_id")
+    return InboxItem(
+        remote_id=str(status["id"]),
+        kind="reply" if parent else "mention",
+        author="@" + str(account.get("acct") or account.get("username") or ""),
+        author_id=str(account["id"]) if account.get("id") else None,
+        text=html_to_text(str(status.get("content") or "")).strip(),
+        url=str(status.get("url") or status.get("uri") or "") or None,
+        created_at=created,
+        in_reply_to=str(parent) if parent else None,
+        raw={"notification_id": notification.get("id"), "visibility": status.get("visibility")},
+    )
 
 
 def _newer(current: str | None, notification: Any) -> str | None:

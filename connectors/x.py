@@ -42,7 +42,7 @@ from connectors.base import (
     Transient,
     Unknown,
 )
-from connectors.http import HttpClient, HttpConnector
+from connectors.http import HttpClient, HttpConnector, summarise_body
 from connectors.x_text import MAX_WEIGHTED_LENGTH, find_x_urls, weighted_length
 
 __all__ = ["XConnector"]
@@ -65,7 +65,7 @@ def _describe(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text.strip()[:200] or response.reason or "no reason given"
+        return summarise_body(response)
     if not isinstance(body, dict):
         return str(body)[:200]
     for key in ("detail", "error_description", "title", "error"):

@@ -7,6 +7,8 @@ connector's settings model, where they are ``SecretStr``.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ from crosspost.schedule import AccountSpec
 from crosspost.settings import REFERENCE, SecretSource
 from crosspost.yamlfile import locate, validation_problems
 
-__all__ = ["Account", "build_accounts", "secret_fields"]
+__all__ = ["Account", "build_accounts", "secret_fields", "settings_hash"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,21 @@ class Account:
         """A connector instance for this account (no network I/O)."""
         state = FileState(state_dir / "state" / f"{self.name}.json")
         return self.connector_cls(self.name, self.settings, state)  # type: ignore[call-arg]
+
+
+def settings_hash(account: Account) -> str:
+    """A short digest of the account's connector and resolved settings, secrets included.
+
+    Stored with a hold or learned limits to notice that the settings changed (a new
+    token, another server). Truncated sha256: it tells values apart, it cannot
+    give a token back.
+    """
+    values = {
+        name: value.get_secret_value() if isinstance(value, SecretStr) else value
+        for name, value in account.settings
+    }
+    data = json.dumps([account.platform, values], sort_keys=True, default=str)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
 def secret_fields(settings_cls: type[ConnectorSettings]) -> set[str]:

@@ -193,6 +193,32 @@ def _exit(code: int) -> NoReturn:
 # --------------------------------------------------------------------------- check
 
 
+def _known_limits(app: AppContext, project: Project) -> list[Any]:
+    """Use the limits servers reported earlier; say where each account's limit comes from.
+
+    Reads the database only if there is one: ``check`` never creates it.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from crosspost.limits import apply_reported_limits, limit_sources
+    from crosspost.settings import Settings, default_database_url
+    from crosspost.store import Store
+
+    url = app.database or Settings().database_url
+    if url is None and (app.schedule.parent / "crosspost.db").is_file():
+        url = default_database_url(app.schedule)
+    used = {}
+    if url is not None:
+        try:
+            store = Store(url)
+        except SQLAlchemyError:
+            err.print("warning: the database cannot be read; counting with known defaults")
+        else:
+            used = apply_reported_limits(store, project)
+            store.close()
+    return limit_sources(project, used)
+
+
 @cli.command(epilog="Example: crosspost check --json")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
@@ -204,8 +230,10 @@ def check(app: AppContext, as_json: bool) -> None:
     """
     from crosspost.preview import check_project
 
+    limits: list[Any] = []
     try:
         project = app.project()
+        limits = _known_limits(app, project)
         problems = check_project(project, _now())
     except ConfigError as exc:
         problems, project = exc.problems, None
@@ -214,6 +242,7 @@ def check(app: AppContext, as_json: bool) -> None:
             {
                 "ok": not problems,
                 "problems": [{**asdict(p), "file": _shown(p.file)} for p in problems],
+                "limits": [asdict(source) for source in limits],
             }
         )
     else:
@@ -223,6 +252,8 @@ def check(app: AppContext, as_json: bool) -> None:
                 f"ok: {len(project.schedule.posts)} entries, {len(project.accounts)} "
                 f"accounts, {len(project.content)} content items"
             )
+        if limits:
+            out.print("\n".join(["length limits:", *(f"  {s.describe()}" for s in limits)]))
     _exit(EXIT_BAD_INPUT if problems else EXIT_OK)
 
 
@@ -269,6 +300,7 @@ def plan(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--until") from None
     project = app.project()
+    _known_limits(app, project)
     only = plan_filter(project, entries, accounts, contents)
     now = _now()
     posts, total = plan_page(project, now, now + horizon, limit, only)
@@ -314,7 +346,8 @@ def publish(
     else:
         for result in results:
             _print_result(result)
-    _exit(EXIT_FAILED if any(r.status in TROUBLE for r in results) else EXIT_OK)
+    not_out = [r for r in results if r.status not in ("published", "dry-run")]
+    _exit(EXIT_FAILED if not_out else EXIT_OK)
 
 
 def _print_result(result: Any) -> None:
@@ -365,9 +398,11 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
     )
     if once:
         outcomes = runner.run_once()
-        if not outcomes:
+        waiting = _report_waiting(store, runner.publisher.held)
+        if not outcomes and not waiting:
             out.print("nothing is due")
-        _exit(EXIT_FAILED if any(o.status in TROUBLE for o in outcomes) else EXIT_OK)
+        trouble = any(o.status in TROUBLE for o in outcomes)
+        _exit(EXIT_FAILED if trouble or waiting else EXIT_OK)
     from crosspost.daemon_view import exit_code_for, in_flight, start_banner, stopping_message
 
     def tell(signum: int) -> None:
@@ -377,6 +412,16 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
     out.print(start_banner(runner.project, _shown(str(app.schedule)), _now()), markup=False)
     runner.run_forever()
     _exit(exit_code_for(runner.received))
+
+
+def _report_waiting(store: Store, held: dict[str, str]) -> list[Any]:
+    """Say which due publications did not go out in this run, and when they are tried again."""
+    from crosspost.pending import due_not_sent
+
+    waiting = due_not_sent(store, _now(), held)
+    for item in waiting:
+        err.print(item.describe(), markup=False)
+    return waiting
 
 
 def _print_outcome(outcome: Any) -> None:
@@ -433,21 +478,46 @@ def status(
         raise
     store = app.store()
     if not (as_json or wanted or accounts or show_all):
-        problems = status_view.print_overview(out, store, _now(), fmt)
-        _exit(EXIT_FAILED if problems else EXIT_OK)
+        problems, held_now = status_view.print_overview(out, store, _now(), fmt)
+        _exit(EXIT_FAILED if problems or held_now else EXIT_OK)
     until = None if show_all or as_json else _now() + timedelta(hours=1)
     rows = store.publications(wanted, _split(accounts), until=until)
+    held = _held_accounts(store)
     if as_json:
         beat = store.last_heartbeat()
         _print_json(
             {
                 "publications": [_status_json(r) for r in rows],
                 "daemon": {"alive_at": beat.alive_at.isoformat() if beat else None},
+                "held_accounts": held,
             }
         )
     else:
         status_view.print_rows(out, rows[-limit:] if limit else rows, store, _now(), fmt)
-    _exit(EXIT_FAILED if any(r.status in TROUBLE for r in rows) else EXIT_OK)
+        _print_held(held)
+    _exit(EXIT_FAILED if held or any(r.status in TROUBLE for r in rows) else EXIT_OK)
+
+
+def _held_accounts(store: Store) -> list[dict[str, str]]:
+    """Accounts held since their credentials failed (status shows them; they exit 1)."""
+    from crosspost.store.account_state import holds
+
+    return [
+        {"account": h.account, "reason": h.reason, "since": h.since.isoformat()}
+        for h in holds(store)
+    ]
+
+
+def _print_held(held: list[dict[str, str]]) -> None:
+    if not held:
+        return
+    out.print("held accounts (credentials failed; nothing of theirs is sent):")
+    for hold in held:
+        out.print(
+            f"  {hold['account']} since {hold['since']}: {hold['reason']}\n"
+            f"    fix its settings, or: crosspost resolve --account {hold['account']} --retry",
+            markup=False,
+        )
 
 
 def _split(value: str) -> list[str]:
@@ -471,36 +541,6 @@ def _status_json(row: Any) -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------- resolve
-
-
-@cli.command(epilog="Example: crosspost resolve 42 --published https://social.example/@club/1")
-@click.argument("publication_id", type=int)
-@click.option("--published", "url", default=None, help="It did go out, at this URL.")
-@click.option("--retry", is_flag=True, help="It did not go out: publish it again.")
-@click.option("--skip", is_flag=True, help="Leave it: do not publish it.")
-@click.option("--json", "as_json", is_flag=True, help="Print the publication as JSON.")
-@click.pass_obj
-def resolve(
-    app: AppContext, publication_id: int, url: str | None, retry: bool, skip: bool, as_json: bool
-) -> None:
-    """Decide about a publication that is unknown, failed or missed (see crosspost status).
-
-    Exactly one of --published URL, --retry or --skip.
-    """
-    from crosspost.oneoff import resolve_publication
-
-    if [bool(url), retry, skip].count(True) != 1:
-        raise click.UsageError("give exactly one of --published URL, --retry, --skip")
-    action = "published" if url else "retry" if retry else "skip"
-    row = resolve_publication(app.store(), publication_id, action, url, _now())
-    if as_json:
-        _print_json(_status_json(row))
-    else:
-        out.print(f"publication {row.id} ({row.entry} → {row.account}) is now {row.status}")
-    _exit(EXIT_OK)
-
-
 #: Commands in modules of their own: name → (module:attribute, summary for --help).
 _COMMANDS = {
     "collect": (
@@ -520,6 +560,10 @@ _COMMANDS = {
         "crosspost.init_cli:init",
         "Start a project in DIRECTORY (default: here): a commented schedule.yaml, content/, "
         "templates/, .env.example and .gitignore.",
+    ),
+    "resolve": (
+        "crosspost.resolve_cli:resolve",
+        "Decide about publications that are unknown, failed or missed (see crosspost status).",
     ),
     "health": (
         "crosspost.health_cli:health",

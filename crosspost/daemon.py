@@ -1,10 +1,19 @@
 """The daemon: APScheduler 3.x as an in-process timer over the store.
 
 The scheduler keeps nothing of its own (memory job store, one interval job).
-Each tick re-reads ``schedule.yaml`` if it changed (a broken edit is reported
-and the last good project keeps running), writes the plan ahead into the
-store, and publishes what is due. Stopping (SIGTERM, SIGINT) lets the
-publication in flight finish and hands back the ones claimed but not started.
+Each round re-reads the project if its files changed and have been stable for
+a moment (``settle``), writes the plan ahead into the store, and hands what is
+due to the :class:`~crosspost.dispatch.AccountDispatcher`: accounts publish in
+parallel, each one post at a time, so a slow account delays only itself.
+
+A reload is applied only when the whole project loads and every upcoming post
+renders (as ``check`` does); otherwise the problems are logged with file:line
+and the last good project, with its templates and content as they were read,
+keeps publishing. A schedule that lost all its posts is refused the same way.
+
+Stopping (SIGTERM, SIGINT) claims nothing more, lets the publications in
+flight finish for up to ``shutdown_grace`` and hands back the ones claimed but
+not started; a call still hanging after that is left to the crash path.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,10 +31,12 @@ from types import FrameType
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from crosspost.errors import ConfigError
+from crosspost.dispatch import DEFAULT_WORKERS, AccountDispatcher
+from crosspost.errors import ConfigError, CrosspostError, Problem
 from crosspost.logs import mask_secrets
 from crosspost.metrics import MetricsCollector
 from crosspost.notify import Notifier
+from crosspost.preview import check_project
 from crosspost.project import Project, load_project
 from crosspost.publisher import Outcome, Publisher
 from crosspost.settings import SecretSource
@@ -38,14 +50,20 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
+#: A file's modification time (ns) and size: what tells that it changed.
+Stamp = tuple[int, int]
+
+
 @dataclass
 class _Watch:
-    """The schedule's files as they were when last loaded."""
+    """The project's files as they were when last applied, and a change still settling."""
 
-    stamps: dict[Path, float] = field(default_factory=dict)
+    stamps: dict[Path, Stamp] = field(default_factory=dict)
+    pending: dict[Path, Stamp] | None = None
+    pending_since: datetime | None = None
 
     @staticmethod
-    def of(project_path: Path, extra: list[Path]) -> dict[Path, float]:
+    def of(project_path: Path, extra: list[Path]) -> dict[Path, Stamp]:
         stamps = {}
         for path in [project_path, *extra]:
             candidates = (
@@ -53,10 +71,17 @@ class _Watch:
             )
             for file in candidates:
                 try:
-                    stamps[file] = file.stat().st_mtime
+                    stat = file.stat()
                 except OSError:
                     continue
+                stamps[file] = (stat.st_mtime_ns, stat.st_size)
         return stamps
+
+    def settled(self, stamps: dict[Path, Stamp], now: datetime, settle: timedelta) -> bool:
+        """Whether ``stamps`` have been seen unchanged for ``settle`` (an editor may be saving)."""
+        if stamps != self.pending or self.pending_since is None:
+            self.pending, self.pending_since = stamps, now
+        return now - self.pending_since >= settle
 
 
 class Daemon:
@@ -68,6 +93,9 @@ class Daemon:
         clock: current UTC time (injected in tests).
         tick: how often due publications are looked for.
         horizon: how far ahead publications are written down.
+        settle: how long changed files must stay unchanged before they are reloaded.
+        workers: how many accounts may publish at the same moment.
+        shutdown_grace: how long a stop waits for the publications in flight.
     """
 
     def __init__(
@@ -82,6 +110,9 @@ class Daemon:
         lease: timedelta = timedelta(minutes=10),
         collect_every: timedelta | None = timedelta(minutes=1),
         on_outcome: Callable[[Outcome], None] | None = None,
+        settle: timedelta = timedelta(seconds=2),
+        workers: int = DEFAULT_WORKERS,
+        shutdown_grace: timedelta = timedelta(seconds=10),
     ) -> None:
         self.schedule_path = schedule_path.resolve()
         self.store = store
@@ -94,7 +125,10 @@ class Daemon:
         self.publisher = Publisher(store, self.project, clock=self.clock, lease=lease)
         self.notifier = Notifier(store, self.project, self.clock)
         self.collector = MetricsCollector(store, self.project, self.clock)
+        self.dispatcher = AccountDispatcher(self.publisher, workers, self.on_outcome)
         self.collect_every = collect_every
+        self.settle = settle
+        self.shutdown_grace = shutdown_grace
         self._watch = _Watch(self._stamps())
         self._synced_at: datetime | None = None
         self._started_at = self.clock()
@@ -111,7 +145,7 @@ class Daemon:
         mask_secrets(project.secret_values())  # new tokens of a reload too
         return project
 
-    def _stamps(self) -> dict[Path, float]:
+    def _stamps(self) -> dict[Path, Stamp]:
         base = self.project.base_dir
         extra = [base / self.project.schedule.templates_dir, base / ".env"]
         if self.project.schedule.content_dir:
@@ -119,27 +153,57 @@ class Daemon:
         return _Watch.of(self.schedule_path, extra)
 
     def reload_if_changed(self) -> bool:
-        """Re-read the project if a file changed; a broken one leaves the last good one running."""
+        """Re-read the project once its changed files settled; a broken one changes nothing."""
         stamps = self._stamps()
         if stamps == self._watch.stamps:
+            self._watch.pending = None
+            return False
+        if not self._watch.settled(stamps, self.clock(), self.settle):
             return False
         self._watch = _Watch(stamps)
+        name = self.schedule_path.name
         try:
-            project = self._load()
-        except ConfigError as exc:
-            log.error("schedule not reloaded, the last good plan keeps running:\n%s", exc)
+            project = self._validated(self._load())
+        except CrosspostError as exc:
+            log.error("%s not reloaded, the last good plan keeps running:\n%s", name, exc)
             return False
+        except Exception as exc:  # whatever a file holds, the daemon keeps publishing
+            log.error(
+                "%s not reloaded (%s: %s), the last good plan keeps running",
+                name,
+                type(exc).__name__,
+                exc,
+            )
+            log.debug("reload failure", exc_info=True)
+            return False
+        self._adopt(project)
+        log.info("%s reloaded", name)
+        return True
+
+    def _validated(self, project: Project) -> Project:
+        """``project`` if every upcoming post renders and it still has posts.
+
+        Raises:
+            ConfigError: the problems, each with file:line.
+        """
+        before = sum(p.enabled for p in self.project.schedule.posts)
+        if before and not any(p.enabled for p in project.schedule.posts):
+            message = (
+                f"no posts left (the running plan has {before}); an empty or unfinished save? "
+                "To stop publishing, set enabled: false on the entries"
+            )
+            raise ConfigError([Problem.at(project.path, 1, 1, message)])
         project.adopt_connectors(self.project)
-        changed = {
-            n for n in project.accounts if project.accounts[n] != self.project.accounts.get(n)
-        }
-        for name in changed:  # new credentials: try the account again
-            self.publisher.held.pop(name, None)
+        problems = check_project(project, self.clock(), platform_rules=False)
+        if problems:
+            raise ConfigError(problems)
+        return project
+
+    def _adopt(self, project: Project) -> None:
+        # held accounts whose settings changed are tried again by Publisher.refresh_holds
         self.project = project
         self.publisher.project = self.notifier.project = self.collector.project = project
         self._synced_at = None
-        log.info("schedule reloaded from %s", self.schedule_path.name)
-        return True
 
     # -- one round ------------------------------------------------------------
 
@@ -152,20 +216,39 @@ class Daemon:
             log.info("plan updated: %d added, %d cancelled", report.added, report.cancelled)
         return report
 
-    def tick(self) -> list[Outcome]:
-        """One round: reload if needed, sync when due, publish what is due, beat."""
+    def upcoming(self) -> tuple[int, datetime | None]:
+        """How many publications are planned, and when the next one is due."""
+        return self.store.planned_summary()
+
+    def round(self) -> list[Outcome]:
+        """Reload if needed, sync when due, hand what is due to the workers; don't wait.
+
+        Returns the outcomes recorded since the last round.
+        """
         with self._lock:
             self.reload_if_changed()
             now = self.clock()
             if self._synced_at is None or now - self._synced_at >= timedelta(minutes=1):
                 self.sync()
-            outcomes = self.publisher.run_due()
+            found = self.publisher.maintain(now)
+            if not self.stopping:
+                self.dispatcher.dispatch()
+            outcomes = found + self.dispatcher.take()
             self.store.heartbeat(self.publisher.worker_id, self.clock(), self._started_at)
             self.notifier.outcomes(outcomes)
-            self.notifier.credentials(self.publisher.held)
-        for outcome in outcomes:
+            self.notifier.credentials(dict(self.publisher.held))  # workers add to it
+        for outcome in found:  # the workers reported theirs as they went
             self.on_outcome(outcome)
         return outcomes
+
+    def tick(self) -> list[Outcome]:
+        """One round, then wait until every account is done with what is due (tests, --once)."""
+        outcomes = self.round()
+        self.dispatcher.wait()
+        finished = self.dispatcher.take()
+        with self._lock:
+            self.notifier.outcomes(finished)
+        return outcomes + finished
 
     def run_once(self, max_rounds: int = 100) -> list[Outcome]:
         """Publish everything due now, then return (for cron and tests)."""
@@ -186,9 +269,9 @@ class Daemon:
         return self.publisher.stopping.is_set()
 
     def stop(self, *_args: object) -> None:
-        """Finish the publication in flight, hand back the rest, stop the timer."""
+        """Claim nothing more, stop the timer; ``run_forever`` then waits for what is in flight."""
         if not self.stopping:
-            log.info("stopping: finishing the publication in flight")
+            log.info("stopping: finishing the publications in flight")
         self.publisher.stopping.set()
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
@@ -203,7 +286,7 @@ class Daemon:
         )
         self._scheduler = scheduler
         scheduler.add_job(
-            self._safe_tick,
+            self._safe_round,
             "interval",
             seconds=self.tick_every.total_seconds(),
             next_run_time=datetime.now(UTC),
@@ -227,8 +310,27 @@ class Daemon:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            with self._lock:  # wait for a tick in flight to record its outcome
-                log.info("daemon stopped")
+            self._shut_down()
+
+    def _shut_down(self) -> None:
+        self.publisher.stopping.set()
+        # a round in flight may still be claiming: let it finish, but not for ever
+        deadline = time.monotonic() + self.shutdown_grace.total_seconds()
+        locked = self._lock.acquire(timeout=self.shutdown_grace.total_seconds())
+        try:
+            left = timedelta(seconds=max(deadline - time.monotonic(), 0))
+            hung = self.dispatcher.shutdown(left)
+        finally:
+            if locked:
+                self._lock.release()
+        if hung:
+            log.warning(
+                "stopped with publications still in flight for %s after %ss; "
+                "their leases expire and they are reconciled",
+                ", ".join(sorted(hung)),
+                int(self.shutdown_grace.total_seconds()),
+            )
+        log.info("daemon stopped")
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("received %s", signal.Signals(signum).name)
@@ -244,8 +346,8 @@ class Daemon:
         except Exception:  # collection must never take the daemon down
             log.exception("metrics collection failed; trying again at the next round")
 
-    def _safe_tick(self) -> None:
+    def _safe_round(self) -> None:
         try:
-            self.tick()
+            self.round()
         except Exception:  # a bug or a database outage must not kill the timer
-            log.exception("tick failed; trying again at the next one")
+            log.exception("round failed; trying again at the next one")

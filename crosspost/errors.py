@@ -4,6 +4,8 @@
 
     CrosspostError               exit 1: something failed at run time
     └── ConfigError              exit 2: bad input (schedule, content, templates, accounts)
+        └── RenderError          a template failed at its file:line (syntax, runtime, …)
+            └── RenderLimitError     … by going over a render bound (time, output, …)
 
 Connector errors have their own tree in :mod:`connectors.base`.
 """
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-__all__ = ["ConfigError", "CrosspostError", "Problem"]
+__all__ = ["ConfigError", "CrosspostError", "Problem", "RenderError", "RenderLimitError"]
 
 
 @dataclass(frozen=True, order=True)
@@ -50,3 +52,19 @@ class ConfigError(CrosspostError):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = sorted(set(problems))
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class RenderError(ConfigError):
+    """A template failed; ``problem`` says where (template file and line) and why."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__([problem])
+        self.problem = problem
+
+
+class RenderLimitError(RenderError):
+    """A render went over a bound; ``bound`` names it (time, output, range, number)."""
+
+    def __init__(self, problem: Problem, bound: str) -> None:
+        super().__init__(problem)
+        self.bound = bound

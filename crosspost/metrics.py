@@ -7,16 +7,22 @@ One round (:meth:`MetricsCollector.run_due`) does, for every account of the proj
    7 d, 30 d). A round that finds several steps passed (the collector was not
    running) takes one snapshot for all of them. After the last step the post is
    left alone. Due posts are grouped by account: ``fetch_metrics`` is called once
-   per account per round and batches as its platform allows.
+   per account per round, for every part of every thread, and batches as its
+   platform allows; a thread's figures are the sum over its parts without its
+   own replies (:func:`~crosspost.thread_metrics.thread_metrics`).
 2. **Account snapshots** every ``metrics.accounts_every``; where the connector
    lists followers, the set is compared with the stored one (joins and leaves).
 3. **Inbox** for connectors with ``Capability.INBOX``: mentions and replies since
    the stored cursor.
 
-Failures stay with their account: ``RateLimited`` pauses the account until
-``retry_at`` while the others go on; ``Transient`` and ``Unknown`` are retried
-next round; ``AuthError`` is logged as a warning and retried next round (a person
-has to renew the credentials). ``run_due`` never raises for one account.
+The four steps (post metrics, account figures, followers, inbox) are independent:
+a step that fails is recorded under its own name (``AccountOutcome.errors``) and
+the next step still runs, so a token refused one scope still collects what its
+other scopes allow. ``RateLimited`` is the exception: it pauses the whole account
+until ``retry_at`` (the platform asked for quiet) while the other accounts go on.
+``Transient`` and ``Unknown`` are retried next round; ``AuthError`` is logged as a
+warning and retried next round (a person has to renew the credentials or grant
+the scope). ``run_due`` never raises for one account.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from crosspost.store.collect import (
     save_inbox,
 )
 from crosspost.store.models import AccountSnapshot, MetricSnapshot
+from crosspost.thread_metrics import thread_metrics
 
 __all__ = ["AccountOutcome", "CollectReport", "MetricsCollector", "next_step"]
 
@@ -67,15 +74,23 @@ class AccountOutcome:
     leaves: int = 0
     #: New interactions stored.
     interactions: int = 0
-    #: Why the account's work stopped this round, if it did.
+    #: Each step that failed this round (``post metrics``, ``account figures``,
+    #: ``followers``, ``inbox``, or ``connector``) and why; the other steps ran.
+    errors: dict[str, str] = field(default_factory=dict)
+    #: The failures in one line, None when every step worked.
     error: str | None = None
     #: When a rate-limited account is tried again.
     retry_at: datetime | None = None
 
     @property
     def failed(self) -> bool:
-        """Whether the account's work stopped on an error."""
+        """Whether a step of the account's work failed."""
         return self.error is not None
+
+    def fail(self, step: str, message: str) -> None:
+        """Record that ``step`` failed with ``message``."""
+        self.errors[step] = message
+        self.error = "; ".join(f"{name}: {why}" for name, why in self.errors.items())
 
 
 @dataclass
@@ -232,37 +247,70 @@ class MetricsCollector:
             return AccountOutcome(account, error="rate limited", retry_at=paused)
         self._paused.pop(account, None)
         outcome = AccountOutcome(account)
-        with self._guard(outcome):
+        connector: Connector | None = None
+        with self._step(outcome, "connector"):
             connector = project.connector(account)
-            inbox = self._inbox_due(connector, account, now)
-            if not (posts or audience or inbox):
-                return None
-            if posts:
-                self._collect_posts(connector, posts, now, outcome)
-            if audience:
-                self._collect_audience(connector, account, now, outcome)
-            if inbox:
-                self._collect_inbox(connector, account, now, outcome)
+        if connector is None:
+            return outcome
+        steps = self._steps(connector, account, now, posts, audience, outcome)
+        if not steps:
+            return None
+        for name, work in steps:
+            with self._step(outcome, name):
+                work()
+            if outcome.retry_at is not None:
+                break  # rate limited: the platform asked for quiet, so no further step
         return outcome
 
+    def _steps(
+        self,
+        connector: Connector,
+        account: str,
+        now: datetime,
+        posts: list[Candidate],
+        audience: bool,
+        outcome: AccountOutcome,
+    ) -> list[tuple[str, Callable[[], None]]]:
+        """The independent steps due for one account, each failing on its own."""
+        steps: list[tuple[str, Callable[[], None]]] = []
+        if posts:
+            steps.append(
+                ("post metrics", lambda: self._collect_posts(connector, posts, now, outcome))
+            )
+        if audience:
+            self._audience_tried[account] = now
+            steps.append(
+                ("account figures", lambda: self._collect_figures(connector, account, now, outcome))
+            )
+            if Capability.FOLLOWER_LIST in connector.capabilities:
+                steps.append(
+                    ("followers", lambda: self._collect_followers(connector, account, now, outcome))
+                )
+        if self._inbox_due(connector, account, now):
+            steps.append(("inbox", lambda: self._collect_inbox(connector, account, now, outcome)))
+        return steps
+
     @contextmanager
-    def _guard(self, outcome: AccountOutcome) -> Iterator[None]:
+    def _step(self, outcome: AccountOutcome, step: str) -> Iterator[None]:
         account = outcome.account
         try:
             yield
         except RateLimited as exc:
             self._paused[account] = exc.retry_at
-            outcome.error, outcome.retry_at = str(exc), exc.retry_at
-            log.info("%s: rate limited until %s; other accounts go on", account, exc.retry_at)
+            outcome.fail(step, str(exc))
+            outcome.retry_at = exc.retry_at
+            log.info(
+                "%s: %s rate limited until %s; other accounts go on", account, step, exc.retry_at
+            )
         except AuthError as exc:
-            outcome.error = str(exc)
-            log.warning("%s: credentials refused, nothing collected: %s", account, exc)
+            outcome.fail(step, str(exc))
+            log.warning("%s: %s refused, the other steps go on: %s", account, step, exc)
         except ConnectorError as exc:
-            outcome.error = str(exc)
-            log.info("%s: collection failed, retried next round: %s", account, exc)
+            outcome.fail(step, str(exc))
+            log.info("%s: %s failed, retried next round: %s", account, step, exc)
         except Exception as exc:  # a broken connector must not stop the other accounts
-            outcome.error = f"{type(exc).__name__}: {exc}"
-            log.exception("%s: unexpected error while collecting", account)
+            outcome.fail(step, f"{type(exc).__name__}: {exc}")
+            log.exception("%s: unexpected error while collecting %s", account, step)
 
     def _collect_posts(
         self,
@@ -271,9 +319,10 @@ class MetricsCollector:
         now: datetime,
         outcome: AccountOutcome,
     ) -> None:
-        found = connector.fetch_metrics([c.remote_id for c in posts])
+        wanted = [part for candidate in posts for part in candidate.parts or (candidate.remote_id,)]
+        found = connector.fetch_metrics(list(dict.fromkeys(wanted)))
         for candidate in posts:
-            metrics = found.get(candidate.remote_id)
+            metrics = thread_metrics(candidate.parts or (candidate.remote_id,), found)
             if metrics is None:
                 self._unanswered[candidate.publication_id] = now
                 continue
@@ -281,10 +330,9 @@ class MetricsCollector:
             outcome.thinned += add_metric_snapshot(self.store, snapshot, self.thin)
             outcome.posts += 1
 
-    def _collect_audience(
+    def _collect_figures(
         self, connector: Connector, account: str, now: datetime, outcome: AccountOutcome
     ) -> None:
-        self._audience_tried[account] = now
         figures = connector.account_metrics()
         values = (figures.followers, figures.following, figures.posts, figures.members)
         if any(v is not None for v in values) or figures.raw:
@@ -300,8 +348,6 @@ class MetricsCollector:
                 )
             )
             outcome.account_snapshot = True
-        if Capability.FOLLOWER_LIST in connector.capabilities:
-            self._collect_followers(connector, account, now, outcome)
 
     def _collect_followers(
         self, connector: Connector, account: str, now: datetime, outcome: AccountOutcome

@@ -60,7 +60,8 @@ class Notifier:
             digest = hashlib.sha256(reason.encode()).hexdigest()[:12]
             message = (
                 f"crosspost: the credentials of {account} stopped working ({reason}). "
-                "Its posts are held until its settings change."
+                "Its posts are held until its settings change "
+                f"(or: crosspost resolve --account {account} --retry)."
             )
             self.send(f"credentials:{account}:{digest}", "credentials", message)
 

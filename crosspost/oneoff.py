@@ -10,17 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import ClassVar
 
 from connectors.base import RenderedPost
 from crosspost.content import ContentItem
 from crosspost.errors import ConfigError, CrosspostError, Problem
+from crosspost.limits import apply_reported_limits
+from crosspost.pending import waiting_for
 from crosspost.project import Project, unknown_account_message
 from crosspost.publisher import ONE_OFF_PREFIX, Publisher
 from crosspost.render import RenderError, Target, text_hash
 from crosspost.store import PlannedRow, Publication, Status, Store
 
-__all__ = ["OneOffResult", "UnknownTarget", "publish_now", "resolve_publication"]
+__all__ = ["RESOLVABLE", "OneOffResult", "UnknownTarget", "publish_now", "resolve_publication"]
 
 
 @dataclass(frozen=True)
@@ -93,14 +96,35 @@ def publish_now(
     """
     item = project.resolve_content(reference)
     now = clock()
+    apply_reported_limits(store, project)
     posts = {account: _render(project, item, account, now) for account in _accounts(project, to)}
     if dry_run:
         return [OneOffResult(a, item.id, "dry-run", parts=list(p.parts)) for a, p in posts.items()]
     publisher = Publisher(store, project, clock=clock)
+    publisher.refresh_holds()
     return [
-        _publish_one(publisher, store, item, account, post, again, now)
+        _held(item, account, publisher.held[account])
+        if account in publisher.held
+        else _publish_one(publisher, store, item, account, post, again, now)
         for account, post in posts.items()
     ]
+
+
+def _held(item: ContentItem, account: str, reason: str) -> OneOffResult:
+    return OneOffResult(
+        account,
+        item.id,
+        "held",
+        error=f"not sent: the account is held since its credentials failed ({reason}); "
+        f"fix its settings, or run crosspost resolve --account {account} --retry",
+    )
+
+
+def _source(project: Project, item: ContentItem) -> str | None:
+    """The file a one-off comes from, when it is not an item of the library."""
+    if project.content.get(item.id) is item or not item.source:
+        return None
+    return str(Path(item.source).resolve())
 
 
 def _publish_one(
@@ -114,8 +138,9 @@ def _publish_one(
 ) -> OneOffResult:
     entry = f"{ONE_OFF_PREFIX}{item.id}"
     occurrence = f"again-{now:%Y%m%dT%H%M%S%fZ}" if again else text_hash(post.parts)[:16]
+    source = _source(publisher.project, item)
     row = store.add_oneoff(
-        PlannedRow(entry, occurrence, account, item.id, now, now + timedelta(days=1)), now
+        PlannedRow(entry, occurrence, account, item.id, now, now + timedelta(days=1), source), now
     )
     if row is None:
         existing = store.find(entry, occurrence, account)
@@ -126,11 +151,16 @@ def _publish_one(
             )
         row = existing
     assert row.id is not None
-    claimed = store.claim(row.id, publisher.worker_id, publisher.lease, now)
+    claimed = store.claim(row.id, publisher.worker_id, publisher.lease, now, publisher.holder)
     if claimed is None:
         raise CrosspostError(f"publication {row.id} is being published by another process")
     outcome = publisher.publish_row(claimed, item)
-    return OneOffResult(account, item.id, outcome.status, outcome.url, outcome.error)
+    error = outcome.error
+    if outcome.status == Status.PLANNED.value:  # a transient failure: the daemon retries it
+        waiting = store.get(row.id)
+        assert waiting is not None
+        error = waiting_for(waiting, publisher.clock(), publisher.held).describe()
+    return OneOffResult(account, item.id, outcome.status, outcome.url, error)
 
 
 def _already(status: str) -> str:
@@ -143,7 +173,7 @@ def _already(status: str) -> str:
 
 
 #: What each decision may be taken on.
-_RESOLVABLE = {
+RESOLVABLE = {
     "published": {Status.UNKNOWN.value, Status.FAILED.value, Status.MISSED.value},
     "retry": {Status.UNKNOWN.value, Status.FAILED.value, Status.MISSED.value},
     "skip": {Status.UNKNOWN.value, Status.FAILED.value, Status.MISSED.value, Status.PLANNED.value},
@@ -170,8 +200,8 @@ def resolve_publication(
                 )
             ]
         )
-    if row.status not in _RESOLVABLE[action]:
-        allowed = ", ".join(sorted(_RESOLVABLE[action]))
+    if row.status not in RESOLVABLE[action]:
+        allowed = ", ".join(sorted(RESOLVABLE[action]))
         raise ConfigError(
             [
                 Problem.at(

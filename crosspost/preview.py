@@ -183,11 +183,12 @@ def plan_checksum(posts: list[PlannedPost]) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-def check_project(project: Project, now: datetime) -> list[Problem]:
+def check_project(project: Project, now: datetime, platform_rules: bool = True) -> list[Problem]:
     """Render the next occurrence of every entry for every target and check it.
 
     Every problem is placed on the entry's line in ``schedule.yaml``, or on the
-    template line that failed.
+    template line that failed. ``platform_rules=False`` only renders (what a
+    daemon's reload asks: a post too long fails alone, a broken template fails all).
     """
     problems: list[Problem] = []
     for index, post in enumerate(project.schedule.posts):
@@ -197,12 +198,12 @@ def check_project(project: Project, now: datetime) -> list[Problem]:
         upcoming = occurrences(post, zone, now, now + CHECK_WINDOW, 1)
         if not upcoming:
             continue  # a one-off in the past: its missed policy decides, status shows it
-        problems += _check_entry(project, index, post, upcoming[0])
+        problems += _check_entry(project, index, post, upcoming[0], platform_rules)
     return problems
 
 
 def _check_entry(
-    project: Project, index: int, post: PostSpec, occurrence: Occurrence
+    project: Project, index: int, post: PostSpec, occurrence: Occurrence, platform_rules: bool
 ) -> list[Problem]:
     problems = []
     line = project.line_of("posts", index)
@@ -211,6 +212,8 @@ def _check_entry(
             rendered = _render(project, post, account, occurrence)
         except RenderError as exc:
             problems.append(exc.problem)
+            continue
+        if not platform_rules:
             continue
         connector = project.connector(account)
         for reason in connector.check(rendered):

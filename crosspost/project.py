@@ -36,6 +36,8 @@ class Project:
     targets: dict[str, list[str]]
     renderer: Renderer
     _connectors: dict[str, Connector] = field(default_factory=dict, repr=False)
+    #: Content named by path, read once: a later edit reaches a daemon only by a reload.
+    _by_path: dict[str, ContentItem] = field(default_factory=dict, repr=False)
 
     @property
     def base_dir(self) -> Path:
@@ -86,11 +88,14 @@ class Project:
         """
         if reference in self.content:
             return self.content[reference]
+        if reference in self._by_path:
+            return self._by_path[reference]
         given = Path(reference)
         candidates = [given] if given.is_absolute() else [Path.cwd() / given, self.base_dir / given]
         for path in candidates:
             if path.suffix == ".md" and path.is_file():
-                return load_markdown(path, self.base_dir)
+                item = self._by_path[reference] = load_markdown(path, self.base_dir)
+                return item
         close = difflib.get_close_matches(reference, sorted(self.content), n=1)
         hint = f'; did you mean "{close[0]}"?' if close else ""
         raise ConfigError(

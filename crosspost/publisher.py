@@ -8,7 +8,8 @@ outcome            the publication becomes
 =================  =============================================================
 ``Published``      ``published`` with remote id and URL, in one transaction
 ``Rejected``       ``failed`` with the platform's reason; never retried
-``AuthError``      ``failed``; the account is held until its settings change
+``AuthError``      ``failed``; the account is held (in the store, so across runs)
+                   until its settings change or ``resolve --account A --retry``
 ``RateLimited``    ``planned`` again at ``retry_at``; the account pauses, others go on
 ``Transient``      ``planned`` again after exponential backoff with jitter,
                    ``failed`` after ``max_attempts``
@@ -42,11 +43,15 @@ from connectors.base import (
     Transient,
     Unknown,
 )
+from crosspost.accounts import settings_hash
 from crosspost.content import ContentItem
 from crosspost.errors import ConfigError
+from crosspost.lease import Holder, LeaseRecord, gone_holders, this_process
+from crosspost.limits import apply_reported_limits, remember_reported_limits
 from crosspost.project import Project
 from crosspost.render import RenderError, Target, text_hash
 from crosspost.store import Publication, Status, Store
+from crosspost.store.account_state import hold_account, holds, lift_changed_holds
 
 __all__ = ["ONE_OFF_PREFIX", "Outcome", "Publisher", "idempotency_key"]
 
@@ -92,6 +97,7 @@ class Publisher:
         lease: how long a claim is valid; a worker that dies leaves the row to reconciliation.
         max_attempts: tries for ``Transient`` failures before giving up.
         backoff: first retry delay; doubles each attempt, with jitter, up to ``max_backoff``.
+        stale_after: a daemon of this host silent for longer has its leases expired at once.
     """
 
     def __init__(
@@ -105,6 +111,7 @@ class Publisher:
         backoff: timedelta = timedelta(seconds=30),
         max_backoff: timedelta = timedelta(hours=1),
         workers: int = 4,
+        stale_after: timedelta = timedelta(minutes=5),
     ) -> None:
         self.store = store
         self.project = project
@@ -115,6 +122,8 @@ class Publisher:
         self.max_backoff = max_backoff
         self.workers = workers
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.holder: Holder = this_process()
+        self.stale_after = stale_after
         self.paused: dict[str, datetime] = {}
         self.held: dict[str, str] = {}
         self.stopping = threading.Event()
@@ -126,18 +135,10 @@ class Publisher:
     def run_due(self, limit: int = 50) -> list[Outcome]:
         """Publish what is due now; return what happened to each publication touched."""
         now = self.clock()
-        outcomes = [self._lease_expired(row) for row in self.store.expire_leases(now)]
-        outcomes += self._reconcile_unknown(now)
-        for row in self.store.expire_missed(now):
-            log.warning(
-                "missed: %s %s for %s (due %s)",
-                row.entry,
-                row.occurrence,
-                row.account,
-                row.due_at.isoformat(),
-            )
-            outcomes.append(_outcome(row, Status.MISSED, error=row.error))
-        rows = self.store.claim_due(now, self.worker_id, self.lease, limit, self._blocked(now))
+        outcomes = self.maintain(now)
+        rows = self.store.claim_due(
+            now, self.worker_id, self.lease, limit, self.blocked(now), self.holder
+        )
         by_account: dict[str, list[Publication]] = defaultdict(list)
         for row in rows:
             by_account[row.account].append(row)
@@ -150,8 +151,57 @@ class Publisher:
                 outcomes += result
         return outcomes
 
-    def _blocked(self, now: datetime) -> list[str]:
-        self.paused = {a: until for a, until in self.paused.items() if until > now}
+    def refresh_holds(self) -> None:
+        """Lift holds of accounts whose settings changed; read the others from the store."""
+        digests = {name: settings_hash(a) for name, a in self.project.accounts.items()}
+        for account in lift_changed_holds(self.store, digests):
+            log.info("the settings of %s changed: its posts are tried again", account)
+        self.held = {hold.account: hold.reason for hold in holds(self.store)}
+
+    def _gone_workers(self, now: datetime) -> list[str]:
+        """Workers of this host that died (or went silent) while holding leases."""
+        records = [
+            LeaseRecord(worker, Holder(self.holder.host, pid, start), beat)
+            for worker, pid, start, beat in self.store.lease_holders(self.holder.host)
+            if pid is not None
+        ]
+        gone = gone_holders(records, self.holder, now, self.stale_after)
+        for worker in gone:
+            log.warning("%s is gone: its leases expire now", worker)
+        return gone
+
+    def maintain(self, now: datetime) -> list[Outcome]:
+        """Holds and limits from the store, expired leases, unknown rows, rows past their grace."""
+        self.refresh_holds()
+        apply_reported_limits(self.store, self.project)
+        expired = self.store.expire_leases(now, self._gone_workers(now))
+        outcomes = [self._lease_expired(row) for row in expired]
+        outcomes += self._reconcile_unknown(now)
+        for row in self.store.expire_missed(now):
+            log.warning(
+                "missed: %s %s for %s (due %s)",
+                row.entry,
+                row.occurrence,
+                row.account,
+                row.due_at.isoformat(),
+            )
+            outcomes.append(_outcome(row, Status.MISSED, error=row.error))
+        return outcomes
+
+    def may_publish(self, account: str, now: datetime) -> bool:
+        """Whether ``account`` may send now (not paused, held or throttled, no stop asked)."""
+        if self.stopping.is_set() or account in self.held:
+            return False
+        paused = self.paused.get(account)
+        if paused is not None and paused > now:
+            return False
+        return not self._is_throttled(account, now)
+
+    def blocked(self, now: datetime) -> list[str]:
+        """Accounts that must not publish now: paused, held or throttled."""
+        for account, until in list(self.paused.items()):  # in place: workers add to it
+            if until <= now:
+                self.paused.pop(account, None)
         return sorted(set(self.paused) | set(self.held) | self._throttled(now))
 
     def _throttled(self, now: datetime) -> set[str]:
@@ -182,12 +232,12 @@ class Publisher:
                 or row.account in self.held
                 or (index and self._is_throttled(row.account, self.clock()))
             ):
-                outcomes += [self._release(r) for r in rows[index:]]
+                outcomes += [self.release(r) for r in rows[index:]]
                 break
             outcomes.append(self.publish_row(row))
         return outcomes
 
-    def _release(self, row: Publication) -> Outcome:
+    def release(self, row: Publication) -> Outcome:
         """Give back a claimed row that was not tried (stop requested, account paused)."""
         assert row.id is not None
         retry_at = self.paused.get(row.account)
@@ -222,6 +272,8 @@ class Publisher:
             published = connector.publish(post, key)
         except ConnectorError as error:
             return self._handle_error(row, post, key, error)
+        finally:  # a server tells its limits with the first call, even one that fails
+            remember_reported_limits(self.store, self.project, row.account, self.clock())
         return self._record_published(row, published, text_hash(post.parts))
 
     def render(self, row: Publication, item: ContentItem | None = None) -> RenderedPost:
@@ -232,7 +284,8 @@ class Publisher:
         """
         entry = self.project.post(row.entry)
         account = self.project.accounts[row.account]
-        item = item or self.project.resolve_content(row.content_id)
+        # a one-off made from a file outside the library is rendered from that file again
+        item = item or self.project.resolve_content(row.source or row.content_id)
         zone = entry.timezone if entry and entry.timezone else self.project.schedule.timezone
         target = Target(
             account=row.account,
@@ -254,7 +307,7 @@ class Publisher:
         if isinstance(error, RateLimited):
             return self._rate_limited(row, error)
         if isinstance(error, AuthError):
-            self.held[row.account] = str(error)
+            self._hold(row.account, str(error))
             log.error("account %s needs new credentials: %s", row.account, error)
             return replace(self._record_failure(row, str(error)), cause="credentials")
         if isinstance(error, Transient):
@@ -263,6 +316,11 @@ class Publisher:
             return self._reconcile(row, post, key, str(error))
         assert isinstance(error, Rejected)
         return self._record_failure(row, str(error))
+
+    def _hold(self, account: str, reason: str) -> None:
+        self.held[account] = reason
+        digest = settings_hash(self.project.accounts[account])
+        hold_account(self.store, account, reason, digest, self.clock())
 
     def _rate_limited(self, row: Publication, error: RateLimited) -> Outcome:
         assert row.id is not None

@@ -6,15 +6,18 @@ Templates are looked up in this order, first found wins:
 2. ``templates/<template>.j2``
 3. the built-in default below.
 
-Templates run in a ``SandboxedEnvironment`` with ``StrictUndefined``, so a
+Templates are read once, when the project is loaded (:mod:`crosspost.snapshot`), so a
+running daemon renders from the last good version of the files. They run in a
+``SandboxedEnvironment`` with ``StrictUndefined``, so a
 misspelt variable is an error with the template's file and line, not an empty
-string in a published post.
+string in a published post. Any error a template raises while rendering is a
+:class:`RenderError` at the template's file and line, and a render is bounded in
+time and output (:class:`~crosspost.sandbox.RenderLimits`, docs/limits.md).
 """
 
 from __future__ import annotations
 
 import hashlib
-import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,20 +29,35 @@ import regex
 from jinja2 import (
     ChoiceLoader,
     DictLoader,
-    FileSystemLoader,
-    StrictUndefined,
     Template,
-    TemplateError,
     TemplateSyntaxError,
 )
-from jinja2.sandbox import SandboxedEnvironment
 
 from connectors.base import Capability, Connector, MediaItem, Poll, RenderedPost
 from crosspost.content import ContentItem
-from crosspost.errors import Problem
+from crosspost.errors import Problem, RenderError
+from crosspost.render_errors import (
+    JINJA_STRING_NAME,
+    NamedUndefined,
+    TemplateFrame,
+    innermost_frame,
+    read_source,
+    runtime_error,
+)
+from crosspost.sandbox import BoundedEnvironment, LimitExceeded, RenderLimits, bounded_render
+from crosspost.snapshot import TemplateSnapshot
 from crosspost.text import grapheme_length, thread_parts
 
-__all__ = ["BUILTIN_DEFAULT", "RenderError", "Renderer", "Target", "hashtags", "text_hash", "utm"]
+__all__ = [
+    "BUILTIN_DEFAULT",
+    "RenderError",
+    "RenderLimits",
+    "Renderer",
+    "Target",
+    "hashtags",
+    "text_hash",
+    "utm",
+]
 
 BUILTIN_DEFAULT = """\
 {{ body }}
@@ -53,14 +71,6 @@ BUILTIN_DEFAULT = """\
 {%- endif %}"""
 
 _BUILTIN_NAME = "<built-in>/default.j2"
-
-
-class RenderError(Exception):
-    """A template failed; ``problem`` says where."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -113,14 +123,18 @@ def text_hash(parts: Iterable[str]) -> str:
 class Renderer:
     """Renders content items for targets with the project's templates."""
 
-    def __init__(self, templates_dir: Path, base_dir: Path) -> None:
+    def __init__(
+        self, templates_dir: Path, base_dir: Path, limits: RenderLimits | None = None
+    ) -> None:
         self.templates_dir = templates_dir
         self.base_dir = base_dir
-        self.env = SandboxedEnvironment(
+        self.limits = limits or RenderLimits()
+        self.env = BoundedEnvironment(
+            self.limits,
             loader=ChoiceLoader(
-                [FileSystemLoader(str(templates_dir)), DictLoader({_BUILTIN_NAME: BUILTIN_DEFAULT})]
+                [TemplateSnapshot(templates_dir), DictLoader({_BUILTIN_NAME: BUILTIN_DEFAULT})]
             ),
-            undefined=StrictUndefined,
+            undefined=NamedUndefined,
             autoescape=False,
             keep_trailing_newline=False,
         )
@@ -155,10 +169,16 @@ class Renderer:
         """
         item, _ = item.for_target(target.platform, target.account)
         template = self.template(item.template, target.platform)
+        context = self._context(item, target)
         try:
-            return template.render(self._context(item, target)).strip()
-        except TemplateError as exc:
-            raise RenderError(self._runtime_problem(exc, template)) from None
+            return self._generate(template, context).strip()
+        except RenderError:
+            raise
+        except Exception as exc:  # whatever template code raises is the template's error
+            where = innermost_frame(exc.__traceback__) or TemplateFrame(
+                template.filename or JINJA_STRING_NAME, 1, {}
+            )
+            raise self._runtime_error(exc, where, context) from None
 
     def render(self, item: ContentItem, target: Target, connector: Connector) -> RenderedPost:
         """The full post for ``target``: text split into a thread when it is too long.
@@ -243,15 +263,45 @@ class Renderer:
             else filename
         )
 
-    def _runtime_problem(self, exc: TemplateError, template: Template) -> Problem:
-        name = template.filename or template.name or "?"
-        line = 1
-        for frame in traceback.extract_tb(exc.__traceback__):
-            if frame.filename in (template.filename, template.name) and frame.lineno:
-                line = frame.lineno
-        if isinstance(exc, TemplateSyntaxError):
-            line = exc.lineno
-        return Problem.at(self._shown(name), line, 1, f"template: {exc}")
+    def _generate(self, template: Template, context: dict[str, Any]) -> str:
+        """Stream the render, stopping at the output or time bound."""
+        chunks: list[str] = []
+        size = 0
+        stream = template.generate(context)
+        with bounded_render(self.limits) as check:
+            for chunk in stream:
+                chunks.append(chunk)
+                size += len(chunk)
+                try:
+                    check(size)
+                except LimitExceeded as exc:  # raised here, outside the template: say where it was
+                    where = _suspended_at(stream) or TemplateFrame(JINJA_STRING_NAME, 1, {})
+                    raise self._runtime_error(exc, where, context) from None
+        return "".join(chunks)
+
+    def _runtime_error(
+        self, exc: BaseException, where: TemplateFrame, context: dict[str, Any]
+    ) -> RenderError:
+        filename = where.filename
+        if filename == JINJA_STRING_NAME:
+            filename = _BUILTIN_NAME
+        source = read_source(where.filename, BUILTIN_DEFAULT)
+        names = [*context, *self.env.globals]
+        return runtime_error(exc, where, source, self._shown(filename), names)
+
+
+def _suspended_at(stream: Any) -> TemplateFrame | None:
+    """The template line a suspended render stopped at: its innermost template generator."""
+    found = None
+    generator: Any = stream
+    while generator is not None and hasattr(generator, "gi_frame"):
+        frame = generator.gi_frame
+        template = frame.f_globals.get("__jinja_template__") if frame else None
+        if frame is not None and template is not None:
+            line = template.get_corresponding_lineno(frame.f_lineno)
+            found = TemplateFrame(template.filename or JINJA_STRING_NAME, line, {})
+        generator = generator.gi_yieldfrom
+    return found
 
 
 def _frozen(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -60,13 +60,10 @@ def summary_line(counts: Mapping[str, int]) -> str:
 
 
 def held_accounts(store: Any) -> dict[str, str]:
-    """Accounts whose posts are held (credentials stopped working) → why.
+    """Accounts whose posts are held (credentials stopped working) → since when and why."""
+    from crosspost.store.account_state import holds
 
-    Held accounts live only in the daemon's memory today; helper ``states`` moves them
-    into the store. Wire this to the store's query then: it is the only input of the
-    "held accounts" section.
-    """
-    return {}
+    return {h.account: f"since {h.since:%Y-%m-%d %H:%M}Z: {h.reason}" for h in holds(store)}
 
 
 def print_overview(
@@ -75,18 +72,23 @@ def print_overview(
     now: datetime,
     fmt: str = "table",
     held: Mapping[str, str] | None = None,
-) -> list[Any]:
-    """Summary, problems, held accounts, last published, next planned, daemon; the problems."""
+) -> tuple[list[Any], dict[str, str]]:
+    """Summary, problems, held accounts, last published, next planned, daemon.
+
+    Returns:
+        The publications that need attention, and the held accounts.
+    """
     console.print(summary_line(store.counts()), markup=False)
     problems: list[Any] = store.publications(PROBLEMS)
     _section(console, f"needs attention ({len(problems)})", problems, fmt)
-    _held_section(console, held if held is not None else held_accounts(store), fmt)
+    held = held if held is not None else held_accounts(store)
+    _held_section(console, held, fmt)
     published = store.publications(["published"])[-_SHOWN:]
     _section(console, f"last {len(published)} published", published, fmt)
     planned = store.publications(["planned"], since=now)[:_SHOWN]
     _section(console, f"next {len(planned)} planned", planned, fmt)
     console.print(daemon_line(store, now), markup=False)
-    return problems
+    return problems, dict(held)
 
 
 def print_rows(console: Console, rows: Sequence[Any], store: Any, now: datetime, fmt: str) -> None:
@@ -117,6 +119,10 @@ def _held_section(console: Console, held: Mapping[str, str], fmt: str) -> None:
         console.print(f"\nheld accounts ({len(held)})", style="bold", markup=False)
     rows = [(account, reason) for account, reason in sorted(held.items())]
     print_table(console, ("account", "why"), rows, fmt, wide=("why",))
+    if fmt != "tsv":
+        console.print(
+            "fix the settings, or: crosspost resolve --account NAME --retry", markup=False
+        )
 
 
 def _cells(row: Any) -> list[str]:

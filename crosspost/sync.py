@@ -8,9 +8,11 @@ Each sync, for every enabled entry:
   its ``missed`` policy applies) up to ``now + horizon`` are added;
 * planned, never-tried rows due from now on that the entry no longer produces
   (a moved time, a removed account) are cancelled;
+* rows a sync cancelled that the entry produces again (it was removed by a bad
+  save and restored, or moved and moved back) are planned again;
 
 and every entry that left the schedule has its planned rows cancelled. Nothing
-published, failed or unknown is ever touched.
+published, failed or unknown is ever touched, nor a row a person cancelled.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class SyncReport:
 
     added: int = 0
     cancelled: int = 0
+    restored: int = 0
 
 
 def grace_of(post: PostSpec) -> timedelta:
@@ -55,7 +58,7 @@ def sync_plan(
 ) -> SyncReport:
     """Bring the store's planned publications in line with the project."""
     states = store.entry_states()
-    added = cancelled = 0
+    added = cancelled = restored = 0
     active = set()
     for post in project.schedule.posts:
         if not post.enabled:
@@ -73,12 +76,13 @@ def sync_plan(
         new = [o for o in found if o.due_at >= start]
         added += store.add_planned(_rows(post, new, accounts), now)
         keep = {(o.key, a) for o in found if o.due_at >= now for a in accounts}
+        restored += store.restore_cancelled(post.id, keep, now, now)
         cancelled += store.cancel_planned(post.id, keep, now, now)
         store.set_planned_until(post.id, now + horizon, now)
     for entry in store.planned_entries() - active:
         if not entry.startswith(ONE_OFF_PREFIX):
             cancelled += store.cancel_planned(entry, set(), None, now)
-    return SyncReport(added, cancelled)
+    return SyncReport(added, cancelled, restored)
 
 
 def _first_start(post: PostSpec, project: Project, now: datetime) -> datetime:

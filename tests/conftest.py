@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from crosspost.cli import cli
+from crosspost.store import Store
+from tests.fakes import FakePlatform, install
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEDULES = Path(__file__).resolve().parent / "fixtures" / "schedules"
@@ -52,3 +54,17 @@ def run_cli(tmp_path: Path) -> Callable[..., Result]:
         return runner.invoke(cli, ["-s", str(schedule), "--database", database, *args])
 
     return run
+
+
+@pytest.fixture
+def platform(monkeypatch: pytest.MonkeyPatch) -> FakePlatform:
+    """The fake platform, its ``fake`` connectors loadable (see tests/fakes.py)."""
+    return install(monkeypatch)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh SQLite store in the test's folder."""
+    opened = Store(f"sqlite:///{tmp_path}/x.db")
+    yield opened
+    opened.close()

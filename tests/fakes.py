@@ -14,6 +14,7 @@ An unscripted call succeeds. Every call, successful or not, is kept in ``calls``
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 import threading
@@ -39,6 +40,7 @@ from connectors.base import (
     Unknown,
 )
 from crosspost import registry
+from crosspost.daemon import Daemon
 
 __all__ = [
     "Call",
@@ -47,10 +49,12 @@ __all__ = [
     "FakePlatform",
     "ReconcilingFakeConnector",
     "copy_example",
+    "edit",
     "feed_entries",
     "install",
     "partial_thread",
     "platform",
+    "settled_reload",
     "write_project",
 ]
 
@@ -291,3 +295,20 @@ def feed_entries(path: Path) -> list[dict[str, str]]:
         }
         for entry in root.findall(f"{ATOM}entry")
     ]
+
+
+def edit(path: Path, text: str | bytes) -> None:
+    """Rewrite a file as an editor saves it, so that its mtime surely changes."""
+    before = path.stat().st_mtime
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    os.utime(path, (before + 10, before + 10))
+
+
+def settled_reload(daemon: Daemon, clock: FakeClock) -> bool:
+    """Look at the files twice, ``settle`` apart, as the running daemon's rounds do."""
+    assert daemon.reload_if_changed() is False  # just saved: wait until it stops changing
+    clock.advance(daemon.settle)
+    return daemon.reload_if_changed()

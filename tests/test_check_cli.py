@@ -167,7 +167,9 @@ def test_example_project_checks_ok(example_project: Path, run_cli: Callable[...,
 def test_example_project_check_json(example_project: Path, run_cli: Callable[..., Result]) -> None:
     result = run_cli(example_project, "check", "--json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"ok": True, "problems": []}
+    data = json.loads(result.stdout)
+    assert (data["ok"], data["problems"]) == (True, [])
+    assert {s["source"] for s in data["limits"]} == {"default"}
 
 
 def test_check_writes_no_database_and_no_output_files(
@@ -373,7 +375,10 @@ def test_check_reports_missing_template_variable_with_template_line(
         """)
     result = run_cli(schedule, "check")
     assert result.exit_code == 2
-    assert "templates/default.j2:3:1: template: 'linq' is undefined" in result.stderr
+    assert (
+        "templates/default.j2:3:8: template: 'linq' is undefined; did you mean \"link\"?"
+        in result.stderr
+    )
 
 
 def test_secret_from_dotenv_next_to_the_schedule(

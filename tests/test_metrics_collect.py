@@ -32,8 +32,9 @@ from crosspost.errors import ConfigError
 from crosspost.metrics import MetricsCollector, next_step
 from crosspost.metrics_cli import collect
 from crosspost.project import Project, load_project
+from crosspost.report_cli import report
 from crosspost.store import PlannedRow, Store
-from crosspost.store.collect import add_metric_snapshot
+from crosspost.store.collect import add_metric_snapshot, apply_followers
 from crosspost.store.models import (
     AccountSnapshot,
     CollectCursor,
@@ -41,6 +42,7 @@ from crosspost.store.models import (
     Interaction,
     MetricSnapshot,
 )
+from crosspost.thread_metrics import thread_metrics
 from tests.fakes import FakeClock
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -64,6 +66,12 @@ class Platform:
         self.errors: dict[str, list[Exception]] = {}
         self.followers: dict[str, list[list[FollowerRef]]] = {}
         self.inbox: dict[str, list[InboxItem]] = {}
+        #: An error each named call raises (``account``, ``followers``), every time.
+        self.refused: dict[str, Exception] = {}
+
+    def refuse(self, call: str) -> None:
+        if call in self.refused:
+            raise self.refused[call]
 
     def fail(self, account: str) -> None:
         queue = self.errors.get(account)
@@ -92,6 +100,7 @@ class CollectFake(BaseConnector):
 
     def account_metrics(self) -> AccountMetrics:
         PLATFORM.calls.append((self.account, "account", None))
+        PLATFORM.refuse("account")
         return AccountMetrics(followers=len(self._current_followers()))
 
     def _current_followers(self) -> list[FollowerRef]:
@@ -99,6 +108,7 @@ class CollectFake(BaseConnector):
         return sets[0]
 
     def followers(self, limit: int) -> list[FollowerRef]:
+        PLATFORM.refuse("followers")
         sets = PLATFORM.followers.get(self.account) or [[]]
         current = sets.pop(0) if len(sets) > 1 else sets[0]
         return current[:limit]
@@ -106,6 +116,7 @@ class CollectFake(BaseConnector):
     def fetch_inbox(self, cursor: str | None) -> InboxPage:
         """Items with a numeric id above ``cursor``, at most two per page, oldest first."""
         PLATFORM.calls.append((self.account, "inbox", cursor))
+        PLATFORM.refuse("inbox")
         after = int(cursor or 0)
         items = sorted(
             (i for i in PLATFORM.inbox.get(self.account, []) if int(i.remote_id) > after),
@@ -143,6 +154,11 @@ def write_schedule(tmp_path: Path, accounts: dict[str, str], extra: str = "") ->
                 "    handle: crosspost.bsky.social",
                 "    app_password: ${BSKY_PASSWORD}",
                 "    appview: https://public.api.bsky.app",
+            ]
+        if connector == "mastodon":
+            lines += [
+                "    instance: https://social.example",
+                "    access_token: ${MASTODON_TOKEN}",
             ]
     lines += ["content:", "  - id: hello", "    title: Hello", "    body: Hello.", "posts: []"]
     path = tmp_path / "schedule.yaml"
@@ -270,6 +286,41 @@ def test_rate_limited_account_is_retried_at_retry_at_while_others_go_on(
     assert len(snapshots(store, alpha)) == 1
 
 
+def test_a_refused_step_does_not_skip_the_others(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="collectfake")
+    pid = published(store, "alpha", "a1", T0)
+    PLATFORM.followers["alpha"] = [refs("ann")]
+    PLATFORM.inbox["alpha"] = [item(1, "a1")]
+    scope = "the token lacks the read:accounts scope: out_of_scope"
+    PLATFORM.refused["account"] = AuthError(scope, status=403)
+    outcome = MetricsCollector(store, project, FakeClock(T0 + timedelta(hours=1))).run_due()
+    (alpha,) = outcome.accounts
+    assert alpha.errors == {"account figures": f"{scope} (HTTP 403)"}
+    assert alpha.error == f"account figures: {scope} (HTTP 403)"
+    assert (alpha.posts, alpha.interactions) == (1, 1)
+    assert [s.publication_id for s in snapshots(store)] == [pid]
+    assert [i.remote_id for i in rows(store, Interaction)] == ["1"]
+    assert rows(store, AccountSnapshot) == []
+
+
+def test_each_failed_step_has_its_own_message(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="collectfake")
+    PLATFORM.refused["followers"] = AuthError("needs read:follows", status=403)
+    PLATFORM.refused["inbox"] = Transient("inbox is down")
+    (alpha,) = MetricsCollector(store, project, FakeClock(T0)).run_due().accounts
+    assert alpha.errors == {"followers": "needs read:follows (HTTP 403)", "inbox": "inbox is down"}
+    assert alpha.account_snapshot
+
+
+def test_a_rate_limit_stops_the_account_s_later_steps(tmp_path: Path, store: Store) -> None:
+    project = project_for(tmp_path, alpha="collectfake")
+    PLATFORM.refused["account"] = RateLimited("slow down", retry_at=T0 + timedelta(hours=1))
+    (alpha,) = MetricsCollector(store, project, FakeClock(T0)).run_due().accounts
+    assert list(alpha.errors) == ["account figures"]
+    assert alpha.retry_at == T0 + timedelta(hours=1)
+    assert [c[1] for c in PLATFORM.calls] == ["account"]
+
+
 @pytest.mark.parametrize("error", [Transient("503"), AuthError("token revoked")])
 def test_failures_are_retried_next_round(tmp_path: Path, store: Store, error: Exception) -> None:
     project = project_for(tmp_path, alpha="plainfake")
@@ -332,6 +383,81 @@ def test_25_bluesky_posts_are_one_getposts_call(
     assert str(calls[0].request.url).count("uris=") == 25
     assert report.accounts[0].posts == 25
     assert sorted(s.likes or 0 for s in snapshots(store)) == list(range(25))
+
+
+# --------------------------------------------------------------------------- threads
+
+ROOT = "at://did:plc:abc/app.bsky.feed.post/root"
+PART2 = "at://did:plc:abc/app.bsky.feed.post/part2"
+
+
+def view(uri: str, likes: int = 0, reposts: int = 0, replies: int = 0) -> dict[str, Any]:
+    """A post view of ``app.bsky.feed.getPosts``."""
+    counts = {"likeCount": likes, "repostCount": reposts, "replyCount": replies}
+    return {"uri": uri, "cid": "c", **counts, "quoteCount": 0}
+
+
+def test_a_thread_is_its_parts_without_its_own_replies() -> None:
+    found = {
+        "root": Metrics(likes=1, reposts=0, replies=1),  # the reply is part 2
+        "part2": Metrics(likes=2, reposts=1, replies=1),  # a member answered part 2
+    }
+    combined = thread_metrics(("root", "part2"), found)
+    assert combined is not None
+    assert (combined.likes, combined.reposts, combined.replies) == (3, 1, 1)
+    assert combined.views is None  # no part reports views
+    assert thread_metrics(("root", "part2"), {}) is None
+    assert thread_metrics(("root",), {"root": found["root"]}) == found["root"]
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("root", "part2", "expected"),
+    [
+        # one like on part 1; part 2 is counted by the AppView as a reply to part 1
+        ({"likes": 1, "replies": 1}, {}, (1, 0, 0)),
+        # a member reposted and answered part 2
+        ({"replies": 1}, {"reposts": 1, "replies": 1}, (0, 1, 1)),
+    ],
+    ids=["own-part-is-no-reply", "reactions-to-a-later-part-count"],
+)
+def test_a_bluesky_thread_is_the_sum_of_its_parts(
+    tmp_path: Path,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    root: dict[str, int],
+    part2: dict[str, int],
+    expected: tuple[int, int, int],
+) -> None:
+    monkeypatch.setenv("BSKY_PASSWORD", "abcd-efgh-ijkl-mnop")
+    project = project_for(tmp_path, sky="bluesky")
+    pid = published(store, "sky", ROOT, T0, thread_ids=[ROOT, PART2])
+    responses.get(
+        "https://public.api.bsky.app/xrpc/app.bsky.feed.getPosts",
+        json={"posts": [view(ROOT, **root), view(PART2, **part2)]},
+    )
+    MetricsCollector(store, project, FakeClock(T0 + timedelta(minutes=15))).run_due()
+    (call,) = [c for c in responses.calls if "getPosts" in str(c.request.url)]
+    assert str(call.request.url).count("uris=") == 2
+    (snapshot,) = snapshots(store, pid)
+    assert (snapshot.likes, snapshot.reposts, snapshot.replies) == expected
+
+
+@responses.activate
+def test_a_mastodon_thread_counts_its_parts_not_its_own_replies(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MASTODON_TOKEN", "secret-token")
+    project = project_for(tmp_path, masto="mastodon")
+    pid = published(store, "masto", "101", T0, thread_ids=["101", "102", "103"])
+    statuses = "https://social.example/api/v1/statuses"
+    for status_id, favourites, replies in (("101", 2, 1), ("102", 0, 2), ("103", 1, 0)):
+        counts = {"favourites_count": favourites, "reblogs_count": 0, "replies_count": replies}
+        responses.get(f"{statuses}/{status_id}", json={"id": status_id, **counts})
+    MetricsCollector(store, project, FakeClock(T0 + timedelta(minutes=15))).run_due()
+    (snapshot,) = snapshots(store, pid)
+    # 3 replies counted by the server, 2 of them the thread's own parts
+    assert (snapshot.likes, snapshot.replies) == (3, 1)
 
 
 # --------------------------------------------------------------------------- thinning
@@ -427,6 +553,42 @@ def test_a_cut_short_follower_list_is_not_diffed(tmp_path: Path, store: Store) -
     assert rows(store, FollowerEvent) == []
 
 
+def test_first_followers_of_an_account_with_none_are_joins(store: Store) -> None:
+    assert apply_followers(store, "m", [], T0).seeded
+    diff = apply_followers(store, "m", refs("ann", "bob"), T0 + timedelta(days=1))
+    assert not diff.seeded
+    assert [ref.handle for ref in diff.joins] == ["@ann", "@bob"]
+    assert sorted(e.handle for e in rows(store, FollowerEvent)) == ["@ann", "@bob"]
+
+
+def test_followers_after_everyone_left_are_joins(store: Store) -> None:
+    apply_followers(store, "m", refs("ann"), T0)
+    left = apply_followers(store, "m", [], T0 + timedelta(days=1))
+    assert [ref.handle for ref in left.leaves] == ["@ann"]
+    back = apply_followers(store, "m", refs("bob"), T0 + timedelta(days=2))
+    assert [ref.handle for ref in back.joins] == ["@bob"]
+    kinds = sorted((e.kind, e.handle) for e in rows(store, FollowerEvent))
+    assert kinds == [("join", "@bob"), ("leave", "@ann")]
+
+
+def test_report_of_first_two_followers_and_one_leave(tmp_path: Path, store: Store) -> None:
+    path = write_schedule(tmp_path, {"alpha": "collectfake"})
+    PLATFORM.followers["alpha"] = [[], refs("ann", "bob"), refs("bob")]
+    start = datetime.now(UTC) - timedelta(days=3)
+    clock = FakeClock(start)
+    collector = MetricsCollector(store, load_project(path), clock)
+    for _day in range(3):
+        collector.run_due()
+        clock.advance(timedelta(days=1))
+    result = CliRunner().invoke(
+        report, ["--since", "7d", "--format", "json"], obj=AppContext(path, store.url)
+    )
+    assert result.exit_code == 0, result.output
+    (figures,) = json.loads(result.stdout)["accounts"]
+    assert (figures["joins"], figures["leaves"]) == (2, 1)
+    assert (figures["followers_start"], figures["followers_end"]) == (0, 1)
+
+
 # --------------------------------------------------------------------------- inbox
 
 
@@ -501,7 +663,9 @@ def test_collect_once_exits_1_when_every_account_failed(tmp_path: Path, store: S
     PLATFORM.errors["alpha"] = [Transient("503 from the platform")]
     result = CliRunner().invoke(collect, ["--once", "--json"], obj=AppContext(path, store.url))
     assert result.exit_code == 1
-    assert json.loads(result.stdout)["accounts"][0]["error"] == "503 from the platform"
+    assert (
+        json.loads(result.stdout)["accounts"][0]["error"] == "post metrics: 503 from the platform"
+    )
 
 
 def test_collect_once_prints_a_table(tmp_path: Path, store: Store) -> None:

@@ -80,7 +80,7 @@ def test_resolve_retry_puts_it_back_in_the_queue(
     store, url = store_with
     code, output = _resolve(tmp_path, url, "1", "--retry", "--json")
     assert code == 0, output
-    assert json.loads(output)["status"] == "planned"
+    assert [p["status"] for p in json.loads(output)["publications"]] == ["planned"]
     assert store.claim_due(datetime.now(UTC), "w2", timedelta(minutes=5))
 
 

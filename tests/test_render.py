@@ -101,7 +101,8 @@ def test_undefined_top_level_variable(tmp_path: Path) -> None:
     with pytest.raises(RenderError) as info:
         _renderer(tmp_path).render_text(ITEM, _target())
     assert str(info.value.problem) == (
-        "templates/event.mastodon.j2:2:1: template: 'subtitle' is undefined"
+        "templates/event.mastodon.j2:2:4: template: 'subtitle' is undefined;"
+        ' did you mean "title"?'
     )
 
 

@@ -68,7 +68,7 @@ def test_status_json_shape(base: Path) -> None:
     result = run(base, "--json")
     assert result.exit_code == 0, result.output + result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"publications", "daemon"}
+    assert set(data) == {"publications", "daemon", "held_accounts"}
     assert isinstance(data["daemon"], dict)
     assert datetime.fromisoformat(data["daemon"]["alive_at"]) == T0
     first, second = data["publications"]
@@ -106,7 +106,11 @@ def test_exit_1_when_something_needs_attention(base: Path, status: str) -> None:
 def test_empty_store_is_ok(base: Path) -> None:
     result = run(base, "--json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"publications": [], "daemon": {"alive_at": None}}
+    assert json.loads(result.stdout) == {
+        "publications": [],
+        "daemon": {"alive_at": None},
+        "held_accounts": [],
+    }
     plain = run(base)
     assert plain.exit_code == 0
     assert "daemon never ran against this database" in plain.stdout

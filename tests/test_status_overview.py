@@ -70,7 +70,7 @@ def test_overview_shows_problems_recent_and_next(tmp_path: Path) -> None:
     store = _store(tmp_path)
     _fill(store)
     console = Console(width=80, record=True)
-    problems = print_overview(console, store, NOW, held={"mastodon": "token revoked (401)"})
+    problems, _held = print_overview(console, store, NOW, held={"mastodon": "token revoked (401)"})
     text = console.export_text()
     assert [p.status for p in problems] == ["failed", "missed"]
     lines = text.splitlines()
@@ -117,3 +117,14 @@ def test_tsv_has_one_header_and_tab_separated_rows(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].split("\t") == ["id", "due (UTC)", "entry", "account", "status", "url / error"]
     assert all(len(line.split("\t")) == 6 for line in lines[1:13])
+
+
+def test_held_accounts_from_the_store_are_shown_and_exit_1(tmp_path: Path) -> None:
+    from crosspost.store.account_state import hold_account
+
+    store = _store(tmp_path)
+    hold_account(store, "mastodon", "token revoked (HTTP 401)", "digest", NOW)
+    store.close()
+    result = _run(tmp_path, "--format", "tsv")
+    assert result.exit_code == 1, result.output
+    assert "mastodon\tsince " in result.stdout and "token revoked (HTTP 401)" in result.stdout

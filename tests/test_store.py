@@ -253,6 +253,37 @@ def test_finish_only_by_the_lease_holder(store: Store) -> None:
     assert not store.finish(claimed.id, "holder", T0, status=Status.FAILED.value)
 
 
+def test_claim_next_takes_the_oldest_due_row_of_each_account_not_skipped(store: Store) -> None:
+    store.add_planned(
+        [
+            row(str(n), account, due=T0 - timedelta(minutes=10 - n))
+            for n in range(3)
+            for account in ("alpha", "beta", "gamma")
+        ],
+        T0,
+    )
+    first = store.claim_next(T0, "w", LEASE, skip_accounts=["gamma"])
+    assert sorted((r.account, r.occurrence) for r in first) == [("alpha", "0"), ("beta", "0")]
+    assert {r.status for r in first} == {"publishing"}
+    (following,) = store.claim_next(T0, "w", LEASE, account="alpha")
+    assert following.occurrence == "1"
+    assert store.claim_next(T0, "w", LEASE, skip_accounts=["alpha", "beta", "gamma"]) == []
+
+
+def test_restore_cancelled_brings_back_only_rows_a_sync_cancelled(store: Store) -> None:
+    store.add_planned([row("a", due=T0 + LEASE), row("b", due=T0 + LEASE)], T0)
+    assert store.cancel_planned("launch", set(), None, T0) == 2
+    by_hand = store.find("launch", "b", "alpha")
+    assert by_hand is not None and by_hand.id is not None
+    store.resolve(by_hand.id, T0, error="skipped by hand")
+    wanted = {("a", "alpha"), ("b", "alpha")}
+    assert store.restore_cancelled("launch", wanted, T0, T0) == 1
+    assert {r.occurrence: r.status for r in store.publications()} == {
+        "a": "planned",
+        "b": "cancelled",
+    }
+
+
 def test_claimed_but_never_sent_goes_back_to_planned(store: Store) -> None:
     store.add_planned([row(), row(account="beta")], T0)
     first, second = store.claim_due(T0, "dead-worker", LEASE)

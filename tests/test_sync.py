@@ -6,31 +6,17 @@ import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from crosspost.project import load_project
 from crosspost.publisher import Publisher
 from crosspost.store import Publication, Store
 from crosspost.sync import sync_plan
-from tests.fakes import FakeClock, FakePlatform, install, write_project
+from tests.fakes import FakeClock, FakePlatform, write_project
 
 T0 = datetime(2026, 3, 1, 12, 3, tzinfo=UTC)
 
 
 def utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-@pytest.fixture
-def platform(monkeypatch: pytest.MonkeyPatch) -> FakePlatform:
-    return install(monkeypatch)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = Store(f"sqlite:///{tmp_path}/x.db")
-    yield opened  # type: ignore[misc]
-    opened.close()
 
 
 def sync(

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, or_, update
 from sqlmodel import Session, col, select
 
+from crosspost.lease import Holder
 from crosspost.store.db import insert_new, is_sqlite, make_engine, migrate
 from crosspost.store.models import (
     AccountSnapshot,
@@ -37,6 +38,8 @@ __all__ = [
 
 #: Statuses a publication can still leave by itself.
 OPEN = (Status.PLANNED.value, Status.PUBLISHING.value)
+#: The note on rows cancelled by a schedule change; only these come back when the entry does.
+CANCELLED_BY_SYNC = "the schedule entry changed or was removed before it was due"
 
 
 def _now() -> datetime:
@@ -53,6 +56,8 @@ class PlannedRow:
     content_id: str
     due_at: datetime
     expires_at: datetime
+    #: One-offs made from a Markdown file: that file, to render it again later.
+    source: str | None = None
 
 
 class Store:
@@ -137,11 +142,38 @@ class Store:
             for row in session.exec(query).all():
                 if (row.occurrence, row.account) not in keep:
                     row.status, row.updated_at = Status.CANCELLED.value, now
-                    row.error = "the schedule entry changed or was removed before it was due"
+                    row.error = CANCELLED_BY_SYNC
                     session.add(row)
                     cancelled += 1
             session.commit()
         return cancelled
+
+    def restore_cancelled(
+        self, entry: str, wanted: set[tuple[str, str]], since: datetime, now: datetime
+    ) -> int:
+        """Plan again the entry's rows a schedule change cancelled that are ``wanted`` again.
+
+        Only never-tried rows due from ``since`` on, cancelled by a sync (not by a
+        person), come back: an entry removed by a bad save and restored keeps its plan.
+        """
+        if not wanted:
+            return 0
+        with self._session() as session:
+            query = select(Publication).where(
+                col(Publication.entry) == entry,
+                col(Publication.status) == Status.CANCELLED.value,
+                col(Publication.attempts) == 0,
+                col(Publication.error) == CANCELLED_BY_SYNC,
+                col(Publication.due_at) >= since,
+            )
+            restored = 0
+            for row in session.exec(query).all():
+                if (row.occurrence, row.account) in wanted:
+                    row.status, row.error, row.updated_at = Status.PLANNED.value, None, now
+                    session.add(row)
+                    restored += 1
+            session.commit()
+        return restored
 
     def planned_entries(self) -> set[str]:
         """Entries that still have planned rows."""
@@ -175,15 +207,18 @@ class Store:
             "its time passed while crosspost was not running (later than the entry's grace allows)",
         )
 
-    def expire_leases(self, now: datetime) -> list[Publication]:
-        """Rows left ``publishing`` by a worker that died.
+    def expire_leases(self, now: datetime, gone: Iterable[str] = ()) -> list[Publication]:
+        """Rows left ``publishing`` by a worker that died: lease over, or holder ``gone``.
 
         A row whose sending had started becomes ``unknown`` (never ``planned``);
         one that was claimed but never sent goes back to ``planned``, untouched.
         """
         expired = and_(
             col(Publication.status) == Status.PUBLISHING.value,
-            col(Publication.claimed_until) < now,
+            or_(
+                col(Publication.claimed_until) < now,
+                col(Publication.claimed_by).in_(list(gone)),
+            ),
         )
         self._unclaim_unsent(and_(expired, col(Publication.send_started_at).is_(None)), now)
         return self._transition(
@@ -208,6 +243,32 @@ class Store:
         with self._session() as session:
             session.execute(statement)
             session.commit()
+
+    def lease_holders(
+        self, host: str
+    ) -> list[tuple[str, int | None, float | None, datetime | None]]:
+        """Workers of ``host`` holding leases: (worker, pid, process start, last heartbeat)."""
+        query = (
+            select(
+                Publication.claimed_by,
+                Publication.claimed_pid,
+                Publication.claimed_process_start,
+                DaemonHeartbeat.alive_at,
+            )
+            .join(
+                DaemonHeartbeat,
+                col(DaemonHeartbeat.worker) == col(Publication.claimed_by),
+                isouter=True,
+            )
+            .where(
+                col(Publication.status) == Status.PUBLISHING.value,
+                col(Publication.claimed_host) == host,
+            )
+            .distinct()
+        )
+        with self._session() as session:
+            rows = session.exec(query).all()
+        return [(w, pid, start, _utc(beat)) for w, pid, start, beat in rows if w is not None]
 
     def start_sending(
         self, publication_id: int, worker: str, now: datetime, lease: timedelta
@@ -259,39 +320,73 @@ class Store:
         lease: timedelta,
         limit: int = 50,
         skip_accounts: Iterable[str] = (),
+        holder: Holder | None = None,
     ) -> list[Publication]:
-        """Lease up to ``limit`` due publications to ``worker`` (oldest first)."""
+        """Lease up to ``limit`` due publications to ``worker`` (oldest first).
+
+        ``holder`` is the process behind ``worker``, recorded so that a restart on its
+        host can tell when it is gone.
+        """
         query = (
             select(Publication)
-            .where(
-                col(Publication.status) == Status.PLANNED.value,
-                col(Publication.due_at) <= now,
-                or_(
-                    col(Publication.next_attempt_at).is_(None),
-                    col(Publication.next_attempt_at) <= now,
-                ),
-                or_(col(Publication.attempts) > 0, col(Publication.expires_at) >= now),
-                col(Publication.account).not_in(list(skip_accounts)),
-            )
+            .where(*_due(now, skip_accounts))
             .order_by(col(Publication.due_at), col(Publication.id))
             .limit(limit)
         )
+        return self._lease(query, worker, lease, now, holder)
+
+    def claim_next(
+        self,
+        now: datetime,
+        worker: str,
+        lease: timedelta,
+        skip_accounts: Iterable[str] = (),
+        account: str | None = None,
+        holder: Holder | None = None,
+    ) -> list[Publication]:
+        """Lease the oldest due publication of every account (or of ``account`` only).
+
+        One row per account and call: each account's posts go out one after the
+        other in due order, while accounts go in parallel, with no cap on how many.
+        ``holder`` is recorded as in :meth:`claim_due`.
+        """
+        due = _due(now, skip_accounts)
+        if account is not None:
+            due.append(col(Publication.account) == account)
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=col(Publication.account),
+                order_by=(col(Publication.due_at), col(Publication.id)),
+            )
+            .label("rank")
+        )
+        ranked = select(col(Publication.id), rank).where(*due).subquery()
+        first = select(ranked.c.id).where(ranked.c.rank == 1)
+        query = select(Publication).where(col(Publication.id).in_(first), *due)
+        query = query.order_by(col(Publication.due_at), col(Publication.id))
+        return self._lease(query, worker, lease, now, holder)
+
+    def _lease(
+        self, query: Any, worker: str, lease: timedelta, now: datetime, holder: Holder | None
+    ) -> list[Publication]:
         if not is_sqlite(self.engine):
             query = query.with_for_update(skip_locked=True)
         with self._session() as session:
             rows = list(session.exec(query).all())
             for row in rows:
-                row.status = Status.PUBLISHING.value
-                row.claimed_by, row.claimed_until = worker, now + lease
-                row.send_started_at = None
-                row.attempts += 1
-                row.updated_at = now
+                _take_lease(row, worker, now + lease, now, holder)
                 session.add(row)
             session.commit()
         return rows
 
     def claim(
-        self, publication_id: int, worker: str, lease: timedelta, now: datetime
+        self,
+        publication_id: int,
+        worker: str,
+        lease: timedelta,
+        now: datetime,
+        holder: Holder | None = None,
     ) -> Publication | None:
         """Lease one planned publication to ``worker`` (``crosspost publish``)."""
         with self._session() as session:
@@ -304,11 +399,7 @@ class Store:
             row = session.exec(query).first()
             if row is None:
                 return None
-            row.status = Status.PUBLISHING.value
-            row.claimed_by, row.claimed_until = worker, now + lease
-            row.send_started_at = None
-            row.attempts += 1
-            row.updated_at = now
+            _take_lease(row, worker, now + lease, now, holder)
             session.add(row)
             session.commit()
             return row
@@ -384,6 +475,15 @@ class Store:
                 session.exec(query.order_by(col(Publication.due_at), col(Publication.id))).all()
             )
 
+    def planned_summary(self) -> tuple[int, datetime | None]:
+        """How many publications are planned, and when the first of them is due."""
+        with self._session() as session:
+            query = select(func.count(), func.min(Publication.due_at)).where(
+                col(Publication.status) == Status.PLANNED.value
+            )
+            count, first = session.exec(query).one()
+        return int(count), _utc(first)
+
     def counts(self) -> dict[str, int]:
         """How many publications are in each status."""
         with self._session() as session:
@@ -450,6 +550,33 @@ class Store:
         with self._session() as session:
             session.add(snapshot)
             session.commit()
+
+
+def _due(now: datetime, skip_accounts: Iterable[str]) -> list[Any]:
+    """Planned rows whose time (or retry time) has come and whose grace has not run out."""
+    return [
+        col(Publication.status) == Status.PLANNED.value,
+        col(Publication.due_at) <= now,
+        or_(
+            col(Publication.next_attempt_at).is_(None),
+            col(Publication.next_attempt_at) <= now,
+        ),
+        or_(col(Publication.attempts) > 0, col(Publication.expires_at) >= now),
+        col(Publication.account).not_in(list(skip_accounts)),
+    ]
+
+
+def _take_lease(
+    row: Publication, worker: str, until: datetime, now: datetime, holder: Holder | None
+) -> None:
+    row.status = Status.PUBLISHING.value
+    row.claimed_by, row.claimed_until = worker, until
+    row.send_started_at = None
+    row.attempts += 1
+    row.updated_at = now
+    if holder is not None:
+        row.claimed_host, row.claimed_pid = holder.host, holder.pid
+        row.claimed_process_start = holder.process_start
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -24,6 +24,7 @@ from crosspost.store.models import (
     CollectCursor,
     Follower,
     FollowerEvent,
+    FollowerList,
     Interaction,
     MetricSnapshot,
     Publication,
@@ -56,6 +57,8 @@ class Candidate:
     published_at: datetime
     #: When its newest snapshot was taken, None when it has none yet.
     last_collected_at: datetime | None
+    #: Remote ids of every post of its thread, ``remote_id`` first (just it for a plain post).
+    parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ def collect_candidates(store: Store, published_since: datetime) -> list[Candidat
             col(Publication.remote_id),
             col(Publication.published_at),
             newest.c.last,
+            col(Publication.thread_ids),
         )
         .outerjoin(newest, newest.c.publication_id == Publication.id)
         .where(
@@ -117,10 +121,16 @@ def collect_candidates(store: Store, published_since: datetime) -> list[Candidat
             str(remote_id),
             _utc(published),
             _utc(last) if last is not None else None,
+            _parts(str(remote_id), thread_ids),
         )
-        for pid, account, remote_id, published, last in rows
+        for pid, account, remote_id, published, last, thread_ids in rows
         if published is not None
     ]
+
+
+def _parts(remote_id: str, thread_ids: Sequence[Any] | None) -> tuple[str, ...]:
+    later = [str(t) for t in thread_ids or [] if t and str(t) != remote_id]
+    return (remote_id, *dict.fromkeys(later))
 
 
 def add_metric_snapshot(store: Store, snapshot: MetricSnapshot, thin: bool = True) -> int:
@@ -180,31 +190,38 @@ def apply_followers(
 ) -> FollowerDiff:
     """Compare ``followers`` with the known set, record joins and leaves, store the new set.
 
-    The first list seen for an account only seeds the set: everyone in it was
-    already following, so no join is recorded.
+    The first list ever read for an account only seeds the set: everyone in it
+    was already following, so no join is recorded. Whether a list was read before
+    is recorded (``follower_list``), never inferred from an empty set: an account
+    with no followers, or with none left, counts its next followers as joins.
     """
     now = _utc(now)
     current = {ref.id: ref for ref in followers}
     with _session(store) as session:
+        listed = session.get(FollowerList, account)
+        seeded = listed is None
         known = {
             row.follower_id: row
             for row in session.exec(select(Follower).where(Follower.account == account)).all()
         }
         joins = [ref for fid, ref in current.items() if fid not in known]
         leaves = [FollowerRef(fid, row.handle) for fid, row in known.items() if fid not in current]
-        seeded = not known
         for ref in joins:
             session.add(
                 Follower(account=account, follower_id=ref.id, handle=ref.handle, first_seen_at=now)
             )
         for ref in leaves:
             session.delete(known[ref.id])
-        if not seeded:
+        if listed is None:
+            listed = FollowerList(account=account, first_listed_at=now, last_listed_at=now)
+        else:
             session.add_all(
                 _events(account, joins, "join", now) + _events(account, leaves, "leave", now)
             )
+        listed.last_listed_at = now
+        session.add(listed)
         session.commit()
-    return FollowerDiff([] if seeded else joins, leaves, seeded)
+    return FollowerDiff([] if seeded else joins, [] if seeded else leaves, seeded)
 
 
 def _events(

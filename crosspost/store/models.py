@@ -10,6 +10,8 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "AccountHold",
+    "AccountLimits",
     "AccountSnapshot",
     "CollectCursor",
     "Conversion",
@@ -17,6 +19,7 @@ __all__ = [
     "EntryState",
     "Follower",
     "FollowerEvent",
+    "FollowerList",
     "Interaction",
     "MetricSnapshot",
     "Notification",
@@ -69,6 +72,13 @@ class Publication(SQLModel, table=True):
     claimed_by: str | None = None
     #: Set just before the request leaves; a claim that dies without it never sent anything.
     send_started_at: datetime | None = None
+    #: The process holding the lease: a restart on the same host can tell it is gone.
+    claimed_host: str | None = None
+    claimed_pid: int | None = None
+    #: Start time of that process (epoch seconds), so a reused pid is not taken for it.
+    claimed_process_start: float | None = None
+    #: One-offs: the Markdown file it was made from, to render it again on a retry.
+    source: str | None = None
     attempts: int = 0
     remote_id: str | None = None
     url: str | None = None
@@ -166,6 +176,20 @@ class Follower(SQLModel, table=True):
     first_seen_at: datetime
 
 
+class FollowerList(SQLModel, table=True):
+    """An account whose follower list has been read: later lists are compared with it.
+
+    Recorded explicitly because an empty ``follower`` set cannot tell "never
+    listed" from "listed, nobody follows": only the very first list is a seed.
+    """
+
+    __tablename__ = "follower_list"
+
+    account: str = Field(primary_key=True)
+    first_listed_at: datetime
+    last_listed_at: datetime
+
+
 class FollowerEvent(SQLModel, table=True):
     """A join or a leave seen by comparing follower lists."""
 
@@ -218,3 +242,31 @@ class Notification(SQLModel, table=True):
     key: str = Field(primary_key=True)
     sent_at: datetime
     message: str = ""
+
+
+class AccountHold(SQLModel, table=True):
+    """An account whose credentials failed: none of its posts are tried until it is lifted.
+
+    Lifted when the account's settings (``settings_hash``) change, or by
+    ``crosspost resolve --account NAME --retry``.
+    """
+
+    __tablename__ = "account_hold"
+
+    account: str = Field(primary_key=True)
+    reason: str
+    #: Hash of the account's settings when it was held (see ``accounts.settings_hash``).
+    settings_hash: str
+    since: datetime
+
+
+class AccountLimits(SQLModel, table=True):
+    """The limits an account's server last reported (e.g. a Mastodon instance's)."""
+
+    __tablename__ = "account_limits"
+
+    account: str = Field(primary_key=True)
+    #: Settings they were read with: another server or token may report others.
+    settings_hash: str
+    limits: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    reported_at: datetime

@@ -828,6 +828,28 @@ def test_inbox_with_nothing_new_keeps_the_cursor(rsps: responses.RequestsMock) -
     assert make().fetch_inbox("t|c") == InboxPage((), "t|c")
 
 
+def test_inbox_stores_only_members_mentions_replies_and_quotes(
+    rsps: responses.RequestsMock,
+) -> None:
+    login(rsps)
+    ours = {"did": DID, "handle": HANDLE}
+    rsps.get(
+        f"{PDS}/app.bsky.notification.listNotifications",
+        json={  # a server that ignored the reasons filter
+            "notifications": [
+                notification("3f", "like", "2026-03-01T12:05:00.000Z", reasonSubject=OUR_POST),
+                notification("3e", "repost", "2026-03-01T12:04:00.000Z", reasonSubject=OUR_POST),
+                notification("3d", "follow", "2026-03-01T12:03:30.000Z"),
+                notification("3c", "reply", "2026-03-01T12:03:00.000Z", author=ours),
+                notification("3b", "reply", "2026-03-01T12:02:00.000Z", reasonSubject=OUR_POST),
+            ]
+        },
+    )
+    page = make().fetch_inbox(None)
+    assert [(i.remote_id.rsplit("/", 1)[1], i.kind) for i in page.items] == [("3b", "reply")]
+    assert page.cursor == "2026-03-01T12:05:00.000Z|cid-3f"
+
+
 def test_followers_follow_cursors_up_to_the_limit(rsps: responses.RequestsMock) -> None:
     appview = "https://public.api.bsky.app"
     url = f"{appview}/xrpc/app.bsky.graph.getFollowers"

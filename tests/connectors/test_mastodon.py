@@ -554,16 +554,30 @@ def test_split_text_rejoins(text: str, limit: int) -> None:
 # --------------------------------------------------------------------------- inbox, followers
 
 NOTIFICATIONS = f"{HOST}/api/v1/notifications"
+VERIFY = f"{HOST}/api/v1/accounts/verify_credentials"
 
 
-def mention(notification_id: str, status_id: str, reply_to: str | None = None) -> dict[str, Any]:
-    """A ``mention`` Notification entity (shape of docs.joinmastodon.org/entities/Notification)."""
+def me(rsps: responses.RequestsMock) -> str:
+    """Answer ``verify_credentials`` with the fixture account; return its id."""
+    rsps.get(VERIFY, json=payload("account"))
+    return str(payload("account")["id"])
+
+
+def mention(
+    notification_id: str,
+    status_id: str,
+    reply_to: str | None = None,
+    kind: str = "mention",
+    author_id: str = "9001",
+) -> dict[str, Any]:
+    """A Notification entity (shape of docs.joinmastodon.org/entities/Notification)."""
+    author = {"id": author_id, "username": "ada", "acct": "ada@other.example"}
     return {
         "id": notification_id,
-        "type": "mention",
+        "type": kind,
         "created_at": "2026-08-01T13:51:43.458Z",
         "group_key": f"ungrouped-{notification_id}",
-        "account": {"id": "9001", "username": "ada", "acct": "ada@other.example"},
+        "account": author,
         "status": {
             "id": status_id,
             "created_at": "2026-08-01T13:51:42.823Z",
@@ -574,7 +588,7 @@ def mention(notification_id: str, status_id: str, reply_to: str | None = None) -
             "url": f"https://other.example/@ada/{status_id}",
             "content": '<p><span class="h-card"><a href="#">@<span>us</span></a></span> nice &amp; '
             "useful</p>",
-            "account": {"id": "9001", "username": "ada", "acct": "ada@other.example"},
+            "account": author,
         },
     }
 
@@ -583,6 +597,7 @@ def test_inbox_reads_mentions_since_the_cursor_across_link_pages(
     rsps: responses.RequestsMock,
 ) -> None:
     older = f"{NOTIFICATIONS}?max_id=21&types%5B%5D=mention"
+    me(rsps)
     rsps.get(
         NOTIFICATIONS,
         json=[mention("23", "111", reply_to="100"), mention("22", "110")],
@@ -596,7 +611,9 @@ def test_inbox_reads_mentions_since_the_cursor_across_link_pages(
         NOTIFICATIONS,
         json=[mention("21", "109")],
         match=[
-            matchers.query_param_matcher({"max_id": "21", "types[]": "mention", "since_id": "20"})
+            matchers.query_param_matcher(
+                {"max_id": "21", "types[]": "mention", "limit": "40", "since_id": "20"}
+            )
         ],
     )
     connector, _ = make()
@@ -614,6 +631,7 @@ def test_inbox_reads_mentions_since_the_cursor_across_link_pages(
 
 
 def test_inbox_with_nothing_new_keeps_the_cursor(rsps: responses.RequestsMock) -> None:
+    me(rsps)
     rsps.get(NOTIFICATIONS, json=[])
     connector, _ = make()
     page = connector.fetch_inbox("23")
@@ -621,6 +639,7 @@ def test_inbox_with_nothing_new_keeps_the_cursor(rsps: responses.RequestsMock) -
 
 
 def test_inbox_does_not_follow_links_to_other_hosts(rsps: responses.RequestsMock) -> None:
+    me(rsps)
     rsps.get(
         NOTIFICATIONS,
         json=[mention("5", "50")],
@@ -644,7 +663,7 @@ def test_followers_follow_link_pages_up_to_the_limit(rsps: responses.RequestsMoc
         followers,
         json=[{"id": "3", "acct": "cy"}, {"id": "4", "acct": "dee"}],
         headers={"Link": f'<{followers}?max_id=4>; rel="next"'},
-        match=[matchers.query_param_matcher({"max_id": "2"})],
+        match=[matchers.query_param_matcher({"max_id": "2", "limit": "80"})],
     )
     connector, _ = make()
     got = connector.followers(3)
@@ -656,7 +675,62 @@ def test_followers_follow_link_pages_up_to_the_limit(rsps: responses.RequestsMoc
 
 
 def test_inbox_auth_error(rsps: responses.RequestsMock) -> None:
+    me(rsps)
     rsps.get(NOTIFICATIONS, status=401, json={"error": "The access token is invalid"})
     connector, _ = make()
     with pytest.raises(AuthError):
         connector.fetch_inbox(None)
+
+
+def test_inbox_keeps_its_filter_on_every_page_and_stores_only_members_mentions(
+    rsps: responses.RequestsMock,
+) -> None:
+    own = me(rsps)
+    # Takahē's next link keeps only the cursor; the server then sends every type.
+    rsps.get(
+        NOTIFICATIONS,
+        json=[mention("30", "300")],
+        headers={"Link": f'<{NOTIFICATIONS}?max_id=30>; rel="next"'},
+        match=[matchers.query_param_matcher({"types[]": "mention", "limit": "40"})],
+    )
+    rsps.get(
+        NOTIFICATIONS,
+        json=[
+            mention("29", "290", kind="favourite", author_id="9002"),
+            mention("28", "280", kind="reblog", author_id="9002"),
+            {"id": "27", "type": "follow", "account": {"id": "9003", "acct": "cy"}},
+            mention("26", "260", author_id=own),  # the account mentioning itself
+            mention("25", "250", reply_to="200"),
+        ],
+        match=[matchers.query_param_matcher({"types[]": "mention", "limit": "40", "max_id": "30"})],
+    )
+    connector, _ = make()
+    page = connector.fetch_inbox(None)
+    assert [(i.remote_id, i.kind, i.author_id) for i in page.items] == [
+        ("300", "mention", "9001"),
+        ("250", "reply", "9001"),
+    ]
+    assert page.cursor == "30"
+
+
+def test_inbox_names_the_missing_scope(rsps: responses.RequestsMock) -> None:
+    me(rsps)
+    rsps.get(NOTIFICATIONS, status=403, json={"error": "out_of_scope"})
+    connector, _ = make()
+    with pytest.raises(AuthError, match="read:notifications"):
+        connector.fetch_inbox(None)
+
+
+def test_inbox_works_without_read_accounts(rsps: responses.RequestsMock) -> None:
+    rsps.get(VERIFY, status=403, json={"error": "out_of_scope"})
+    rsps.get(NOTIFICATIONS, json=[mention("5", "50")])
+    connector, _ = make()
+    assert [i.remote_id for i in connector.fetch_inbox(None).items] == ["50"]
+
+
+def test_account_figures_name_the_missing_scope(rsps: responses.RequestsMock) -> None:
+    rsps.get(VERIFY, status=403, json={"error": "out_of_scope"})
+    connector, _ = make()
+    with pytest.raises(AuthError, match="read:accounts") as caught:
+        connector.account_metrics()
+    assert caught.value.status == 403

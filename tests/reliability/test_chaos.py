@@ -13,10 +13,12 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -65,9 +67,34 @@ def _daemon(
         return subprocess.Popen(command, cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
 
 
+def _wait_for_rows(database: str, started: float) -> None:
+    """Until the first daemon has written the plan down, so that killing it means something.
+
+    Read with plain sqlite3: opening a Store would migrate, racing the daemon's own migration.
+    """
+    path = database.removeprefix("sqlite:///")
+    while not _planned_rows(path):
+        assert time.monotonic() - started < BUDGET, "the daemon never wrote its plan"
+        time.sleep(0.1)
+
+
+def _planned_rows(path: str) -> int:
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)) as connection:
+            return int(connection.execute("SELECT count(*) FROM publication").fetchone()[0])
+    except sqlite3.Error:  # not created or not migrated yet
+        return 0
+
+
 def _settled(store: Store) -> bool:
+    """Every publication is written down and none is left to send.
+
+    A daemon killed before its first sync leaves no rows at all (under load the import
+    alone can take seconds): that is not settled, the finisher still has work.
+    """
     counts = store.counts()
-    return not counts.get("publishing") and not counts.get("planned")
+    written = sum(counts.values()) == ENTRIES * ACCOUNTS
+    return written and not counts.get("publishing") and not counts.get("planned")
 
 
 @dataclass
@@ -108,8 +135,10 @@ def _run(tmp_path: Path, mock: MockMastodon) -> Chaos:
     }
     log = tmp_path / "daemon.log"
 
-    for _ in range(KILLS):
+    for kill in range(KILLS):
         process = _daemon(schedule, database, env, "--tick", "1s", "--lease", "3s", log=log)
+        if kill == 0:  # on a loaded machine start-up alone can outlast the random delay
+            _wait_for_rows(database, started)
         time.sleep(rng.uniform(1.0, 3.0))
         process.send_signal(signal.SIGKILL)
         assert process.wait(timeout=10) == -signal.SIGKILL

@@ -323,6 +323,7 @@ def test_hot_reload_adds_moves_and_removes_future_publications(
         ),
     ).read_text(encoding="utf-8")
     rewrite(path, good)
+    daemon.reload_if_changed()  # seen now, applied once it stayed unchanged for a moment
     clock.advance(timedelta(seconds=5))
     daemon.tick()
 
@@ -339,6 +340,7 @@ def test_hot_reload_adds_moves_and_removes_future_publications(
 
     broken = good.replace("at: 2026-06-01 12:30:00", "at: half past noon")
     rewrite(path, broken)
+    daemon.reload_if_changed()
     clock.advance(timedelta(seconds=5))
     with caplog.at_level(logging.ERROR, logger="crosspost.daemon"):
         daemon.tick()

@@ -282,7 +282,7 @@ def test_unauthorized_fails_one_post_notifies_once_and_holds_the_rest_until_relo
     clock = Clock(t0)
     secrets = {"TOK1": "t1", "TOK1_NEW": "t1-new", "TOK2": "t2"}
     daemon = make_daemon(path, store, clock, secrets)
-    daemon.publisher.workers = 1  # m1 first, then m2, in one thread
+    daemon.dispatcher.workers = 1  # m1 first, then m2, in one thread
     mock.fail_next("POST", STATUSES, Fault.unauthorized())
 
     daemon.tick()
@@ -303,6 +303,7 @@ def test_unauthorized_fails_one_post_notifies_once_and_holds_the_rest_until_relo
 
     text = path.read_text(encoding="utf-8").replace("${TOK1}", "${TOK1_NEW}")
     rewrite(path, text)
+    daemon.reload_if_changed()  # seen now, applied once it stayed unchanged for a moment
     ticks(daemon, clock, timedelta(seconds=10), 1)
 
     grouped = {(r.entry, r.account): r for r in store.publications()}
