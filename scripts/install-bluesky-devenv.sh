@@ -13,11 +13,18 @@ set -eu
 NODE_VERSION=22.23.5
 DEVENV_VERSION=0.6.7
 
+# Where it cannot run at all it installs nothing, says why on stderr and exits 0 with
+# nothing on stdout, so that the README's test command goes on; the real-server tests
+# then skip with that reason (or fail under CI=true).
 case "$(uname -s)-$(uname -m)" in
     Linux-x86_64) ;;
-    *) echo "install-bluesky-devenv: only Linux x86_64 is supported" >&2; exit 1 ;;
+    *) echo "install-bluesky-devenv: only Linux x86_64 is supported; nothing installed" >&2
+       exit 0 ;;
 esac
-command -v npm >/dev/null 2>&1 || { echo "install-bluesky-devenv: npm not found" >&2; exit 1; }
+if ! command -v npm >/dev/null 2>&1; then
+    echo "install-bluesky-devenv: npm not found; nothing installed" >&2
+    exit 0
+fi
 
 CACHE="${XDG_CACHE_HOME:-${HOME:?neither XDG_CACHE_HOME nor HOME is set}/.cache}/crosspost"
 NODE_HOME="$CACHE/node-$NODE_VERSION"
