@@ -48,7 +48,8 @@ from connectors.base import (
     Unknown,
 )
 from connectors.http import HttpClient, HttpConnector
-from crosspost.text import find_urls, grapheme_length
+from crosspost.text import grapheme_length
+from crosspost.urls import LENIENT_PATHS, UrlRules, find_url_matches
 
 #: Status reads in flight at once when collecting metrics.
 METRICS_PARALLEL = 4
@@ -71,6 +72,20 @@ MENTION_RE = re.compile(
     re.IGNORECASE,
 )
 _WHITESPACE = re.compile(r"\s+")
+#: What ``Extractor.extract_urls_with_indices(str, extract_url_without_protocol:
+#: false)`` finds with Mastodon's overrides (``config/initializers/twitter_regex.rb``):
+#: these schemes, paths in any script; no bare domains, no ``localhost``, no
+#: ``user:pass@`` (a URL needs a known TLD and no user info).
+MASTODON_URLS = UrlRules(
+    schemes=("https", "http", "dat", "dweb", "ipfs", "ipns", "ssb", "gopher", "gemini"),
+    paths=LENIENT_PATHS,
+)
+#: ``end_mention_match``: a mention followed by these is no mention.
+_MENTION_END = re.compile(
+    r"[@＠\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0300-\u036f\u1e00-\u1eff]|://"
+)
+#: What Ruby's ``String#strip`` removes; ``Status#prepare_contents`` strips before counting.
+_RUBY_SPACE = " \t\n\v\f\r\x00"
 _DEFAULT_TYPES = frozenset(
     {
         "image/jpeg",
@@ -97,16 +112,19 @@ _DEFAULT_TYPES = frozenset(
 def countable_text(text: str, url_width: int = DEFAULT_URL_WIDTH) -> str:
     """``text`` as Mastodon counts it: URLs as ``url_width`` x's, ``@u@host`` as ``@u``.
 
-    Mirrors ``StatusLengthValidator#countable_text``: a blank text counts nothing,
-    and a mention inside a URL is part of the URL.
+    Mirrors ``StatusLengthValidator#countable_text`` on the text ``Status#prepare_contents``
+    stripped: a blank text counts nothing, a mention inside a URL is part of the URL,
+    and only what twitter-text's URL rules accept counts as a URL.
     """
     if not text.strip():
         return ""
-    urls = [(span.start, span.end, "x" * url_width) for span in find_urls(text)]
+    text = text.strip(_RUBY_SPACE)
+    urls = [(url.start, url.end, "x" * url_width) for url in find_url_matches(text, MASTODON_URLS)]
     mentions = [
         (m.start(), m.end(), "@" + m.group("user"))
         for m in MENTION_RE.finditer(text)
         if not any(start <= m.start() < end for start, end, _ in urls)
+        and not _MENTION_END.match(text, m.end())
     ]
     pieces: list[str] = []
     position = 0
@@ -120,7 +138,7 @@ def countable_text(text: str, url_width: int = DEFAULT_URL_WIDTH) -> str:
 
 def status_length(text: str, spoiler_text: str = "", url_width: int = DEFAULT_URL_WIDTH) -> int:
     """Length of a status with its content warning, as Mastodon validates it."""
-    return grapheme_length(spoiler_text + countable_text(text, url_width))
+    return grapheme_length(spoiler_text.strip(_RUBY_SPACE) + countable_text(text, url_width))
 
 
 class _TextOnly(HTMLParser):

@@ -112,6 +112,7 @@ def _build(
                 f"variable {variable} is not set (export it or add it to .env)",
             )
         )
+    problems += _line_breaks(raw, resolved, root, path, prefix)
     if problems:
         return None, problems
     try:
@@ -119,6 +120,26 @@ def _build(
     except ValidationError as exc:
         return None, _settings_problems(exc, cls.Settings, root, path, prefix)
     return Account(name, spec, cls, settings), []
+
+
+def _line_breaks(
+    raw: dict[str, Any], resolved: dict[str, Any], root: Any, path: Path, prefix: list[str | int]
+) -> list[Problem]:
+    """A value from the environment with a line break in it (a token pasted with its newline)."""
+    problems = []
+    for key, value in raw.items():
+        if REFERENCE.search(str(value)) and any(c in str(resolved.get(key)) for c in "\r\n"):
+            line, column = locate(root, [*prefix, key])
+            problems.append(
+                Problem.at(
+                    path,
+                    line,
+                    column,
+                    f"{'.'.join(map(str, prefix))}.{key}: the value of {value} contains a line "
+                    "break (check the environment or .env)",
+                )
+            )
+    return problems
 
 
 def _literal_secrets(

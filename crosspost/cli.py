@@ -62,12 +62,10 @@ class AppContext:
             ConfigError: no database named and no schedule to put the default next to.
             CrosspostError: the database cannot be reached.
         """
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+        from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
         from crosspost.settings import Settings, default_database_url
         from crosspost.store import Store
-        from crosspost.store.db import normalise_url
 
         url = self.database or Settings().database_url
         if url is None:
@@ -85,10 +83,34 @@ class AppContext:
             url = default_database_url(self.schedule)
         try:
             return Store(url)
-        except SQLAlchemyError as exc:
-            reason = str(exc.orig if isinstance(exc, DBAPIError) else exc).splitlines()[0]
-            shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
-            raise CrosspostError(f"cannot open the database {shown}: {reason}") from None
+        except (ArgumentError, ImportError) as exc:  # not a URL, or its driver is missing
+            raise click.BadParameter(_reason(exc), param_hint="--database") from None
+        except (SQLAlchemyError, OSError) as exc:
+            raise CrosspostError(
+                f"cannot open the database {_url_shown(url)}: {_reason(exc)}"
+            ) from None
+
+
+def _url_shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from crosspost.store.db import normalise_url
+
+    try:
+        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of what went wrong, from the driver when there is one."""
+    dbapi_error = _sqlalchemy_error("DBAPIError")
+    cause = getattr(exc, "orig", exc) if dbapi_error and isinstance(exc, dbapi_error) else exc
+    if isinstance(cause, OSError) and cause.strerror:
+        where = f"{cause.filename}: " if cause.filename else ""
+        return f"{where}{cause.strerror}"
+    return (str(cause).splitlines() or [type(cause).__name__])[0]
 
 
 def _shown(path: str) -> str:
@@ -107,6 +129,25 @@ def print_problems(problems: list[Problem]) -> None:
         )
 
 
+def _sqlalchemy_error(name: str) -> type[Exception] | None:
+    """``sqlalchemy.exc.<name>`` if SQLAlchemy was imported; else none of its errors can occur."""
+    module = sys.modules.get("sqlalchemy.exc")
+    found = getattr(module, name, None) if module is not None else None
+    return found if isinstance(found, type) and issubclass(found, Exception) else None
+
+
+def _machine_error(exc: Exception) -> bool:
+    """A failure of the machine or the database, not of the input or of crosspost."""
+    database_error = _sqlalchemy_error("SQLAlchemyError")
+    return isinstance(exc, OSError) or (
+        database_error is not None and isinstance(exc, database_error)
+    )
+
+
+#: Errors in a path the user gave (``--output schedule.yaml/x.html``): bad input.
+_PATH_ERRORS = (NotADirectoryError, IsADirectoryError, FileNotFoundError, FileExistsError)
+
+
 class _App(LazyGroup):
     """Turns :class:`CrosspostError` into a message and its exit code, without a traceback."""
 
@@ -122,6 +163,12 @@ class _App(LazyGroup):
                 raise
             err.print(f"Error: {exc}", markup=False)
             ctx.exit(exc.exit_code)
+        except Exception as exc:
+            # the input was fine, the machine was not: a full disk, a read-only database…
+            if not _machine_error(exc) or (ctx.obj is not None and ctx.obj.debug):
+                raise
+            err.print(f"Error: {_reason(exc)}", markup=False)
+            ctx.exit(EXIT_BAD_INPUT if isinstance(exc, _PATH_ERRORS) else EXIT_FAILED)
 
 
 @click.group(
@@ -268,7 +315,13 @@ def check(app: AppContext, as_json: bool) -> None:
     show_default=True,
     help="How far ahead: a duration (90m, 2d, 1w).",
 )
-@click.option("--limit", default=200, show_default=True, help="Show at most this many (0 = all).")
+@click.option(
+    "--limit",
+    default=200,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Show at most this many (0 = all).",
+)
 @click.option("--entry", "entries", multiple=True, help="Only this entry (repeatable).")
 @click.option("--account", "accounts", multiple=True, help="Only this account (repeatable).")
 @click.option("--content", "contents", multiple=True, help="Only this content (repeatable).")
@@ -444,7 +497,11 @@ def _print_outcome(outcome: Any) -> None:
 @click.option("--status", "statuses", default="", help="Only these states, comma-separated.")
 @click.option("--account", "accounts", default="", help="Only these accounts, comma-separated.")
 @click.option(
-    "--limit", default=50, show_default=True, help="With a filter: the newest N (0 = all)."
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(0),
+    help="With a filter: the newest N (0 = all).",
 )
 @click.option(
     "--all",
@@ -564,6 +621,18 @@ _COMMANDS = {
     "resolve": (
         "crosspost.resolve_cli:resolve",
         "Decide about publications that are unknown, failed or missed (see crosspost status).",
+    ),
+    "retract": (
+        "crosspost.retract_cli:retract_command",
+        "Delete published posts from their platforms (every part of a thread).",
+    ),
+    "import": (
+        "crosspost.import_cli:import_command",
+        "Turn the rows of FILE (.csv or .json) into content files and schedule entries.",
+    ),
+    "inbox": (
+        "crosspost.inbox_cli:inbox",
+        "Mentions, replies, quotes and comments members wrote, newest first.",
     ),
     "health": (
         "crosspost.health_cli:health",

@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from crosspost.errors import ConfigError, Problem
+from crosspost.inputfile import read_text
 from crosspost.schedule import Duration
 from crosspost.yamlfile import locate, parse_yaml, validation_problems
 
@@ -134,12 +135,11 @@ def load_markdown(path: Path, base: Path | None = None) -> ContentItem:
     Raises:
         ConfigError: bad front matter, at its line.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([Problem.at(path, 1, 1, f"cannot read: {exc.strerror}")]) from None
-    front, body, first_line = split_front_matter(text)
     shown = path.relative_to(base) if base and path.is_relative_to(base) else path
+    text = read_text(path, shown)
+    if not text.strip():
+        raise ConfigError([Problem.at(shown, 1, 1, "the content file is empty")])
+    front, body, first_line = split_front_matter(text)
     meta = parse_yaml(front, shown, line_offset=first_line - 1) if front.strip() else {}
     if not isinstance(meta, Mapping):
         raise ConfigError([Problem.at(shown, first_line, 1, "front matter must be a mapping")])
@@ -184,8 +184,9 @@ def load_library(
         except ConfigError as exc:
             problems += exc.problems
     if content_dir is not None and not content_dir.is_dir():
+        line, column = locate(inline_root, ["content_dir"])
         problems.append(
-            Problem.at(schedule_path, 1, 1, f"content_dir {content_dir} is not a folder")
+            Problem.at(schedule_path, line, column, f"content_dir {content_dir} is not a folder")
         )
     if problems:
         raise ConfigError(problems)

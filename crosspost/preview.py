@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from connectors.base import RenderedPost
-from crosspost.errors import Problem
+from crosspost.errors import Problem, RenderLimitError
 from crosspost.plan import Occurrence, occurrences
 from crosspost.project import Project
 from crosspost.render import RenderError, Target
@@ -112,8 +112,11 @@ def plan_posts(
 ) -> Iterator[PlannedPost]:
     """Upcoming publications in due order, rendered and measured."""
     rows = _upcoming(project, start, end, limit or 10_000, PlanFilter())
+    # A render that ran into a bound (time, output) is not tried again for the same entry
+    # and account: one runaway template must not cost its bound once per occurrence.
+    runaway: dict[tuple[str, str], RenderLimitError] = {}
     for occurrence, post, account in rows[:limit] if limit else rows:
-        yield _planned(project, post, account, occurrence)
+        yield _planned(project, post, account, occurrence, runaway)
 
 
 @dataclass(frozen=True)
@@ -148,16 +151,28 @@ def plan_page(
     """
     rows = _upcoming(project, start, end, COUNT_CAP, only)
     chosen = rows[:limit] if limit else rows
-    shown = [_planned(project, post, account, occ) for occ, post, account in chosen]
+    runaway: dict[tuple[str, str], RenderLimitError] = {}
+    shown = [_planned(project, post, account, occ, runaway) for occ, post, account in chosen]
     return shown, len(rows)
 
 
-def _planned(project: Project, post: PostSpec, account: str, occurrence: Occurrence) -> PlannedPost:
+def _planned(
+    project: Project,
+    post: PostSpec,
+    account: str,
+    occurrence: Occurrence,
+    runaway: dict[tuple[str, str], RenderLimitError],
+) -> PlannedPost:
     connector = project.connector(account)
     limits = connector.effective_limits
     try:
+        if (post.id, account) in runaway:
+            raise runaway[post.id, account]
         rendered = _render(project, post, account, occurrence)
         parts, problems = list(rendered.parts), connector.check(rendered)
+    except RenderLimitError as exc:
+        runaway[post.id, account] = exc
+        parts, problems = [], [str(exc.problem)]
     except RenderError as exc:
         parts, problems = [], [str(exc.problem)]
     return PlannedPost(

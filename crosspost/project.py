@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from apscheduler.triggers.base import BaseTrigger
 
 from connectors.base import Connector
 from crosspost.accounts import Account, build_accounts, secret_fields
 from crosspost.content import ContentItem, load_library, load_markdown
 from crosspost.errors import ConfigError, Problem
+from crosspost.inputfile import ensure_regular
 from crosspost.plan import trigger_for
 from crosspost.render import Renderer
 from crosspost.schedule import PostSpec, ScheduleFile, read_schedule
@@ -109,9 +113,8 @@ def load_project(path: Path, secrets: SecretSource | None = None) -> Project:
     Raises:
         ConfigError: every problem found, each with file:line:column.
     """
+    ensure_regular(path)  # named as given, before a symlink is resolved
     path = path.resolve()
-    if not path.is_file():
-        raise ConfigError([Problem.at(path, 1, 1, "schedule file not found")])
     schedule, root = read_schedule(path)
     base = path.parent
     secrets = secrets or SecretSource(base / ".env")
@@ -121,12 +124,14 @@ def load_project(path: Path, secrets: SecretSource | None = None) -> Project:
         content = load_library(schedule.content, root, path, content_dir)
     except ConfigError as exc:
         content, problems = {}, list(exc.problems)
+    library_broken = bool(problems)
     accounts, account_problems = build_accounts(schedule.accounts, root, path, secrets)
     problems += account_problems
     problems += _group_problems(schedule, root, path)
     targets, target_problems = _targets(schedule, root, path)
     problems += target_problems
-    problems += _content_problems(schedule, content, root, path, base)
+    if not library_broken:  # else every reference to a broken item would look unknown
+        problems += _content_problems(schedule, content, root, path, base)
     problems += _trigger_problems(schedule, root, path)
     problems += _notify_problems(schedule, root, path)
     if problems:
@@ -216,13 +221,42 @@ def _content_problems(
 def _trigger_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Problem]:
     problems = []
     for index, post in enumerate(schedule.posts):
+        field = "cron" if post.cron else "every" if post.every else "at"
         try:
-            trigger_for(post, post.timezone or schedule.timezone)
-        except ValueError as exc:
-            field = "cron" if post.cron else "every" if post.every else "at"
+            trigger = trigger_for(post, post.timezone or schedule.timezone)
+            reason = _never_fires(post, trigger)
+        except (ValueError, OverflowError) as exc:
+            reason = str(exc)
+        if reason is None:
+            reason, field = _until_problem(post), "until"
+        if reason is not None:
             line, column = locate(root, ["posts", index, field])
-            problems.append(Problem.at(path, line, column, f"posts.{index}.{field}: {exc}"))
+            problems.append(Problem.at(path, line, column, f"posts.{index}.{field}: {reason}"))
     return problems
+
+
+def _never_fires(post: PostSpec, trigger: BaseTrigger) -> str | None:
+    """Why a cron entry would never go out (``0 0 31 2 *``: there is no 31 February)."""
+    if post.cron is None or post.until is not None:
+        return None  # an ended entry is checked against its until
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        return f'cron "{post.cron}" never fires (no date matches it)'
+    return None
+
+
+def _until_problem(post: PostSpec) -> str | None:
+    if post.until is None:
+        return None
+    for name in ("start", "at"):
+        begin = getattr(post, name)
+        if begin is not None and _naive(post.until) <= _naive(begin):
+            return f"until {post.until} is not after {name} {begin}: the entry would never run"
+    return None
+
+
+def _naive(moment: datetime) -> datetime:
+    # both are read as wall-clock times of the same entry; an explicit offset is kept
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _notify_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Problem]:

@@ -9,27 +9,55 @@ from __future__ import annotations
 import csv
 import difflib
 import json
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
 from connectors.base import Capability
 from crosspost.errors import ConfigError, Problem
+from crosspost.inputfile import read_text
 from crosspost.project import Project
-from crosspost.report import ReportQuery, build_report, parse_since, parse_until
-from crosspost.report_render import print_report, to_csv, to_html, to_json, write_csv_dir
+from crosspost.report import (
+    MIN_POSTS_FOR_TIMES,
+    MIN_POSTS_PER_SLOT,
+    Report,
+    ReportQuery,
+    build_report,
+    parse_since,
+    parse_until,
+)
+from crosspost.report_render import (
+    DEFAULT_POSTS_SHOWN,
+    print_report,
+    to_csv,
+    to_html,
+    to_json,
+    write_csv_dir,
+)
 from crosspost.store import Store
 from crosspost.store.reports import ConversionRow, upsert_conversions
+
+#: The largest analytics export read (64 MiB).
+MAX_CSV_BYTES = 64 * 1024 * 1024
 
 if TYPE_CHECKING:  # crosspost.cli imports this module to register the commands
     from crosspost.cli import AppContext
 
-__all__ = ["COLUMN_ALIASES", "conversions", "import_conversions", "read_conversions", "report"]
+__all__ = [
+    "COLUMN_ALIASES",
+    "DEFAULT_NAMES",
+    "conversions",
+    "import_conversions",
+    "output_target",
+    "read_conversions",
+    "report",
+]
 
 #: Accepted header names (lower case, spaces and dashes as ``_``) per field.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -89,6 +117,7 @@ def report_query(
     platforms: Sequence[str],
     now: datetime,
     min_posts: int,
+    min_slot_posts: int = MIN_POSTS_PER_SLOT,
 ) -> ReportQuery:
     """The period and accounts of a report, from the command's options.
 
@@ -115,7 +144,46 @@ def report_query(
         for n in chosen
         if Capability.FOLLOWER_LIST in project.accounts[n].connector_cls.capabilities
     )
-    return ReportQuery(start, end, chosen, zone, exact, min_posts)
+    titles = {key: item.title for key, item in project.content.items() if item.title}
+    return ReportQuery(
+        start, end, chosen, zone, exact, min_posts, titles=titles, min_slot_posts=min_slot_posts
+    )
+
+
+#: The file written into an existing directory given as ``--output``, per format.
+DEFAULT_NAMES = {
+    "table": "report.txt",
+    "csv": "report.csv",
+    "json": "report.json",
+    "html": "report.html",
+}
+
+
+def _is_folder(text: str) -> bool:
+    return text.endswith(("/", os.sep))
+
+
+def output_target(output: str | None, fmt: str) -> Path | None:
+    """Where ``--output`` writes: a file, or a folder for CSV's one-file-per-section.
+
+    An existing directory gets ``report.<format>`` inside it (CSV: one file per section);
+    a path ending in ``/`` must be an existing directory; a file's missing parent folders
+    are created.
+
+    Raises:
+        click.BadParameter: a folder that does not exist (exit 2).
+    """
+    if output is None:
+        return None
+    path = Path(output)
+    if path.is_dir():
+        return path if fmt == "csv" else path / DEFAULT_NAMES[fmt]
+    if _is_folder(output):
+        raise click.BadParameter(
+            f"folder {output} does not exist (create it, or give a file name)",
+            param_hint="--output",
+        )
+    return path
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -148,16 +216,31 @@ def _emit(text: str, output: Path | None) -> None:
 )
 @click.option(
     "--output",
-    type=click.Path(path_type=Path),
     default=None,
-    help="Write here instead of stdout; for csv, a directory gets one file per section.",
+    help="Write here instead of stdout. An existing directory gets report.<format> "
+    "(csv: one file per section); a DIR/ that does not exist is an error.",
+)
+@click.option(
+    "--posts",
+    "posts_shown",
+    default=DEFAULT_POSTS_SHOWN,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Posts listed in the table and HTML page, most reactions first (csv/json: all).",
 )
 @click.option(
     "--min-posts",
-    default=20,
+    default=MIN_POSTS_FOR_TIMES,
     show_default=True,
     type=click.IntRange(1),
     help="Posts with metrics a platform needs before 'when to post' is shown.",
+)
+@click.option(
+    "--min-slot-posts",
+    default=MIN_POSTS_PER_SLOT,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Posts a weekday × hour needs before 'when to post' shows or advises it.",
 )
 @click.pass_obj
 def report(
@@ -167,29 +250,39 @@ def report(
     accounts: tuple[str, ...],
     platforms: tuple[str, ...],
     fmt: str,
-    output: Path | None,
+    output: str | None,
+    posts_shown: int,
     min_posts: int,
+    min_slot_posts: int,
 ) -> None:
     """Reactions, audience growth and churn, member-written content, conversions and the
-    best times to post, from what crosspost has collected. Reads only the local store.
+    best times to post, from what crosspost has collected in the period (--since, --until).
+    Reads only the local store; every time is shown in the schedule's timezone.
     """
+    target = output_target(output, fmt)
     project, store = app.project(), app.store()
     now = _now()
-    query = report_query(project, since, until, accounts, platforms, now, min_posts)
+    query = report_query(project, since, until, accounts, platforms, now, min_posts, min_slot_posts)
     with _working("Reading the store…"):
         built = build_report(store, query, now, (_split(accounts), _split(platforms)))
     store.close()
-    if fmt == "table" and output is not None:
-        with output.open("w", encoding="utf-8") as handle:
-            print_report(built, Console(file=handle, width=200))
+    _write_report(built, fmt, target, posts_shown)
+
+
+def _write_report(built: Report, fmt: str, target: Path | None, posts_shown: int) -> None:
+    if fmt == "table" and target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("w", encoding="utf-8") as handle:
+            print_report(built, Console(file=handle, width=200), posts_shown)
     elif fmt == "table":
-        print_report(built, Console())
-    elif fmt == "csv" and output is not None and (output.is_dir() or str(output).endswith("/")):
-        for path in write_csv_dir(built, output):
+        print_report(built, Console(), posts_shown)
+    elif fmt == "csv" and target is not None and target.is_dir():
+        for path in write_csv_dir(built, target):
             Console(stderr=True).print(f"wrote {path}", markup=False)
+    elif fmt == "html":
+        _emit(to_html(built, posts_shown), target)
     else:
-        render = {"csv": to_csv, "json": to_json, "html": to_html}[fmt]
-        _emit(render(built), output)
+        _emit({"csv": to_csv, "json": to_json}[fmt](built), target)
 
 
 # --------------------------------------------------------------------------- conversions
@@ -209,9 +302,14 @@ def _header_map(header: Sequence[str], path: Path) -> dict[str, int]:
     return found
 
 
+#: The largest count or value accepted (well inside a 64-bit integer column).
+_LARGEST = 1e15
+
+
 def _number(text: str, integer: bool) -> float | int:
     value = float(text.replace("_", "").strip())
-    if value < 0 or value != value:  # NaN is never equal to itself
+    # NaN is never equal to itself; inf and huge counts would not fit the store
+    if value < 0 or value != value or value > _LARGEST:
         raise ValueError(text)
     if integer:
         if value != int(value):
@@ -305,17 +403,14 @@ def read_conversions(path: Path) -> list[ConversionRow]:
         ConfigError: the file is unreadable, lacks a required column, or has bad rows
             (each named file:line:column with what was expected).
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem.at(path, 1, 1, f"cannot read the file: {exc}")]) from None
+    text = read_text(path, limit=MAX_CSV_BYTES)
     reader = csv.reader(text.splitlines(keepends=True), _dialect(text))
     header = next(reader, None)
     if not header:
         raise ConfigError([Problem.at(path, 1, 1, "empty file: expected a header row")])
     columns = _header_map(header, path)
     rows, problems = [], []
-    for cells in reader:
+    for cells in _rows_of(reader, path):
         if not any(c.strip() for c in cells):
             continue
         row, found = _parse_row(cells, columns, (path, reader.line_num))
@@ -325,6 +420,13 @@ def read_conversions(path: Path) -> list[ConversionRow]:
     if problems:
         raise ConfigError(problems)
     return _merge(rows)
+
+
+def _rows_of(reader: Any, path: Path) -> Iterator[list[str]]:
+    try:
+        yield from reader
+    except csv.Error as exc:  # a field over the csv module's size limit, a stray NUL…
+        raise ConfigError([Problem.at(path, reader.line_num, 1, f"CSV: {exc}")]) from None
 
 
 def import_conversions(store: Store, path: Path, now: datetime) -> tuple[int, int, int]:

@@ -10,22 +10,35 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from crosspost.report import PostFigures, Report
+from crosspost.report_charts import (
+    WEEKDAYS,
+    followers_chart,
+    heatmaps,
+    local_time,
+    post_link,
+    reactions_chart,
+    report_zone,
+)
 
 __all__ = [
     "COLUMNS",
+    "DEFAULT_POSTS_SHOWN",
     "REPORT_VERSION",
     "WEEKDAYS",
     "format_number",
+    "most_reacted",
+    "posts_heading",
     "print_report",
     "report_data",
     "to_csv",
@@ -36,7 +49,6 @@ __all__ = [
 
 #: Bumped only when a documented column or key changes meaning or goes away.
 REPORT_VERSION = 1
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 _POST = (
     "publication_id",
@@ -59,6 +71,7 @@ _POST = (
     "conversions",
     "clicks",
     "conversion_value",
+    "title",
 )
 
 #: Columns of every CSV section, in order; the JSON objects use the same keys.
@@ -92,8 +105,17 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "distinct_authors",
         "growth",
     ),
-    "when_to_post": ("platform", "weekday", "hour", "posts", "median_reactions"),
-    "when_to_post_status": ("platform", "posts", "enough_data", "message"),
+    "when_to_post": (
+        "platform",
+        "weekday",
+        "hour",
+        "posts",
+        "median_reactions",
+        "ratio",
+        "ratio_low",
+        "ratio_high",
+    ),
+    "when_to_post_status": ("platform", "posts", "enough_data", "message", "advice"),
 }
 
 
@@ -111,12 +133,13 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _row(values: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:
-    return {name: _json_value(values[name]) for name in columns}
+def _row(item: Any, columns: Sequence[str]) -> dict[str, Any]:
+    # getattr, not dataclasses.asdict: asdict deep-copies every field of every row.
+    return {name: _json_value(getattr(item, name)) for name in columns}
 
 
 def _post(post: PostFigures) -> dict[str, Any]:
-    return _row(asdict(post), _POST)
+    return _row(post, _POST)
 
 
 def report_data(report: Report) -> dict[str, Any]:
@@ -134,22 +157,35 @@ def report_data(report: Report) -> dict[str, Any]:
         "posts": [_post(p) for p in report.posts],
         "top_posts": [{"rank": r.rank, **_post(r.post)} for r in report.top_posts],
         "bottom_posts": [{"rank": r.rank, **_post(r.post)} for r in report.bottom_posts],
-        "accounts": [_row(asdict(a), COLUMNS["accounts"]) for a in report.accounts],
-        "followers": [_row(asdict(f), COLUMNS["followers"]) for f in report.followers],
-        "community": [_row(asdict(w), COLUMNS["community"]) for w in report.community],
+        "accounts": [_row(a, COLUMNS["accounts"]) for a in report.accounts],
+        "followers": [_row(f, COLUMNS["followers"]) for f in report.followers],
+        "community": [_row(w, COLUMNS["community"]) for w in report.community],
         "when_to_post": [
             {
-                **_row(asdict(t), COLUMNS["when_to_post_status"]),
-                "cells": [_row(asdict(c), COLUMNS["when_to_post"][1:]) for c in t.cells],
+                **_row(t, COLUMNS["when_to_post_status"]),
+                "cells": [_row(c, COLUMNS["when_to_post"][1:]) for c in t.cells],
             }
             for t in report.when_to_post
         ],
     }
 
 
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def to_json(report: Report) -> str:
-    """The report as one JSON object (see ``docs/report-formats.md``)."""
-    return json.dumps(report_data(report), ensure_ascii=False, indent=2) + "\n"
+    """The report as one JSON object (see ``docs/report-formats.md``): one key per line,
+    one list item per line (``indent=`` would switch json to its slow pure-Python encoder)."""
+    data = report_data(report)
+    keys = []
+    for key, value in data.items():
+        if isinstance(value, list) and value:
+            items = ",\n    ".join(_compact(item) for item in value)
+            keys.append(f"  {_compact(key)}: [\n    {items}\n  ]")
+        else:
+            keys.append(f"  {_compact(key)}: {_compact(value)}")
+    return "{\n" + ",\n".join(keys) + "\n}\n"
 
 
 # --------------------------------------------------------------------------- CSV
@@ -217,6 +253,9 @@ def write_csv_dir(report: Report, folder: Path) -> list[Path]:
 
 # --------------------------------------------------------------------------- display
 
+#: Posts listed per table in the terminal and the HTML page (CSV and JSON keep all).
+DEFAULT_POSTS_SHOWN = 20
+
 
 def format_number(value: Any, kind: str = "int") -> str:
     """How the table and the HTML page show a figure: ``int``, ``pct``, ``rate`` or ``float``."""
@@ -233,24 +272,23 @@ def format_number(value: Any, kind: str = "int") -> str:
     return f"{value:,}"
 
 
-def _local(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+def _post_view(zone_name: str) -> tuple[tuple[str, str, str], ...]:
+    return (
+        (f"published ({zone_name})", "published_at", "time"),
+        ("account", "account", "text"),
+        ("post", "title", "link"),
+        ("likes", "likes", "int"),
+        ("reposts", "reposts", "int"),
+        ("replies", "replies", "int"),
+        ("quotes", "quotes", "int"),
+        ("views", "views", "int"),
+        ("reactions", "reactions", "int"),
+        ("engagement", "engagement_rate", "pct"),
+        ("24 h velocity", "velocity_24h", "rate"),
+        ("conversions", "conversions", "int"),
+    )
 
 
-_POST_VIEW = (
-    ("published (UTC)", "published_at", "time"),
-    ("account", "account", "text"),
-    ("content", "content", "text"),
-    ("likes", "likes", "int"),
-    ("reposts", "reposts", "int"),
-    ("replies", "replies", "int"),
-    ("quotes", "quotes", "int"),
-    ("views", "views", "int"),
-    ("reactions", "reactions", "int"),
-    ("engagement", "engagement_rate", "pct"),
-    ("24 h velocity", "velocity_24h", "rate"),
-    ("conversions", "conversions", "int"),
-)
 _ACCOUNT_VIEW = (
     ("account", "account", "text"),
     ("platform", "platform", "text"),
@@ -275,183 +313,78 @@ _WEEK_VIEW = (
 )
 
 
-def _shown(value: Any, kind: str) -> str:
-    if kind == "text":
+def _shown(value: Any, kind: str, zone: tzinfo) -> str:
+    if kind in ("text", "link"):
         return "" if value is None else str(value)
     if kind == "time":
-        return _local(value)
+        return local_time(value, zone)
     return format_number(value, kind)
 
 
-def _table(title: str, view: Sequence[tuple[str, str, str]], rows: Sequence[Any]) -> Table:
+def most_reacted(report: Report, limit: int) -> list[PostFigures]:
+    """The ``limit`` posts with the most reactions (then the newest); unmeasured ones last."""
+    ranked = sorted(
+        report.posts,
+        key=lambda p: (p.reactions is None, -(p.reactions or 0), -p.published_at.timestamp()),
+    )
+    return ranked[:limit]
+
+
+def posts_heading(report: Report, limit: int) -> str:
+    """``Posts (20 of 10,000 with the most reactions; CSV and JSON list all)``."""
+    total = len(report.posts)
+    if total <= limit:
+        return f"Posts ({total:,})"
+    return f"Posts ({limit:,} of {total:,} with the most reactions; CSV and JSON list all)"
+
+
+def _cell_text(row: Any, name: str, kind: str, zone: tzinfo) -> Text | str:
+    shown = _shown(getattr(row, name), kind, zone)
+    url = post_link(getattr(row, "url", None)) if kind == "link" else None
+    return Text(shown, style=f"link {url}") if url else shown
+
+
+def _table(
+    title: str, view: Sequence[tuple[str, str, str]], rows: Sequence[Any], zone: tzinfo
+) -> Table:
     table = Table(title=title, title_justify="left")
     for label, _, kind in view:
-        table.add_column(label, justify="left" if kind in ("text", "time") else "right")
+        table.add_column(label, justify="left" if kind in _TEXT_KINDS else "right")
     for row in rows:
-        table.add_row(*(_shown(getattr(row, name), kind) for _, name, kind in view))
+        table.add_row(*(_cell_text(row, name, kind, zone) for _, name, kind in view))
     return table
+
+
+_TEXT_KINDS = ("text", "time", "link")
 
 
 def _best_slots(report: Report, console: Console) -> None:
     for times in report.when_to_post:
         if not times.enough_data:
-            console.print(f"When to post on {times.platform}: {times.message}")
-            continue
-        best = sorted(times.cells, key=lambda c: (-c.median_reactions, c.weekday, c.hour))[:5]
-        slots = ", ".join(
-            f"{WEEKDAYS[c.weekday - 1]} {c.hour:02d}:00 ({c.median_reactions:g})" for c in best
-        )
-        console.print(f"When to post on {times.platform} ({times.message}): {slots}")
-
-
-def print_report(report: Report, console: Console) -> None:
-    """Print the report as rich tables."""
-    console.print(
-        f"Report {_local(report.since)} – {_local(report.until)} UTC "
-        f"(weeks and hours in {report.timezone})"
-    )
-    console.print(_table("Accounts", _ACCOUNT_VIEW, report.accounts))
-    console.print(_table("Top posts", _POST_VIEW, [r.post for r in report.top_posts]))
-    console.print(_table("Bottom posts", _POST_VIEW, [r.post for r in report.bottom_posts]))
-    console.print(_table("All posts", _POST_VIEW, report.posts))
-    console.print(_table("Member-written content per week", _WEEK_VIEW, report.community))
-    _best_slots(report, console)
-
-
-# --------------------------------------------------------------------------- SVG charts
-
-#: Okabe–Ito colours: told apart by colour-blind readers and in greyscale print.
-_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
-_W, _H, _LEFT, _RIGHT, _TOP, _BOTTOM = 760, 260, 64, 16, 16, 36
-
-
-@dataclass(frozen=True)
-class _Line:
-    label: str
-    color: str
-    points: str
-    dots: tuple[tuple[float, float], ...]
-
-
-@dataclass(frozen=True)
-class _Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    color: str
-    title: str
-
-
-@dataclass(frozen=True)
-class _Chart:
-    width: int
-    height: int
-    lines: tuple[_Line, ...] = ()
-    bars: tuple[_Bar, ...] = ()
-    y_ticks: tuple[tuple[float, str], ...] = ()
-    x_ticks: tuple[tuple[float, str], ...] = ()
-    legend: tuple[tuple[str, str], ...] = ()
-
-
-def _scale(low: float, high: float, start: float, end: float) -> Any:
-    span = (high - low) or 1.0
-    return lambda value: round(start + (value - low) / span * (end - start), 2)
-
-
-def _y_ticks(low: float, high: float, y: Any, kind: str = "int") -> tuple[tuple[float, str], ...]:
-    steps = 4
-    values = [low + (high - low) * i / steps for i in range(steps + 1)]
-    return tuple((y(v), format_number(round(v), kind)) for v in values)
-
-
-def _x_ticks(report: Report, x: Any) -> tuple[tuple[float, str], ...]:
-    start, end = report.since.timestamp(), report.until.timestamp()
-    moments = [start + (end - start) * i / 4 for i in range(5)]
-    return tuple((x(m), datetime.fromtimestamp(m, UTC).strftime("%b %d")) for m in moments)
-
-
-def _followers_chart(report: Report) -> _Chart | None:
-    by_account: dict[str, list[tuple[float, int]]] = {}
-    for sample in report.followers:
-        moment = max(sample.collected_at, report.since).timestamp()
-        by_account.setdefault(sample.account, []).append((moment, sample.followers))
-    if not by_account:
-        return None
-    values = [v for points in by_account.values() for _, v in points]
-    low, high = min(values) * 0.95, max(values) * 1.05 or 1.0
-    x = _scale(report.since.timestamp(), report.until.timestamp(), _LEFT, _W - _RIGHT)
-    y = _scale(low, high, _H - _BOTTOM, _TOP)
-    lines = []
-    for index, (account, points) in enumerate(sorted(by_account.items())):
-        dots = tuple((x(t), y(v)) for t, v in points)
-        # A flat line to the period's end: the count holds until the next snapshot.
-        dots += ((x(report.until.timestamp()), dots[-1][1]),)
-        text = " ".join(f"{a},{b}" for a, b in dots)
-        lines.append(_Line(account, _PALETTE[index % len(_PALETTE)], text, dots[:-1]))
-    legend = tuple((line.label, line.color) for line in lines)
-    return _Chart(
-        _W,
-        _H,
-        lines=tuple(lines),
-        y_ticks=_y_ticks(low, high, y),
-        x_ticks=_x_ticks(report, x),
-        legend=legend,
-    )
-
-
-def _reactions_chart(report: Report) -> _Chart | None:
-    posts = [p for p in report.posts if p.reactions is not None]
-    if not posts:
-        return None
-    high = max(p.reactions or 0 for p in posts) or 1
-    y = _scale(0, high, _H - _BOTTOM, _TOP)
-    slot = (_W - _LEFT - _RIGHT) / len(posts)
-    colors = {
-        name: _PALETTE[i % len(_PALETTE)]
-        for i, name in enumerate(sorted({p.platform for p in posts}))
-    }
-    bars = tuple(
-        _Bar(
-            round(_LEFT + i * slot + slot * 0.1, 2),
-            y(p.reactions or 0),
-            round(slot * 0.8, 2),
-            max(round(_H - _BOTTOM - y(p.reactions or 0), 2), 1.0),
-            colors[p.platform],
-            f"{p.content} on {p.account}, {_local(p.published_at)} UTC: {p.reactions} reactions",
-        )
-        for i, p in enumerate(posts)
-    )
-    return _Chart(
-        _W, _H, bars=bars, y_ticks=_y_ticks(0, high, y), legend=tuple(sorted(colors.items()))
-    )
-
-
-@dataclass(frozen=True)
-class _Heatmap:
-    platform: str
-    message: str
-    cells: tuple[_Bar, ...]
-
-
-def _heatmaps(report: Report) -> list[_Heatmap]:
-    maps = []
-    for times in report.when_to_post:
-        high = max((c.median_reactions for c in times.cells), default=0) or 1.0
-        cells = tuple(
-            _Bar(
-                _LEFT + c.hour * 28,
-                8 + (c.weekday - 1) * 28,
-                26,
-                26,
-                f"rgba(0, 114, 178, {0.15 + 0.85 * c.median_reactions / high:.2f})",
-                f"{WEEKDAYS[c.weekday - 1]} {c.hour:02d}:00: median {c.median_reactions:g} "
-                f"reactions over {c.posts} posts",
+            console.print(f"When to post on {times.platform}: {times.message}", markup=False)
+        else:
+            console.print(
+                f"When to post on {times.platform} ({times.message}, hours in "
+                f"{report.timezone}): {times.advice}",
+                markup=False,
             )
-            for c in times.cells
-        )
-        maps.append(_Heatmap(times.platform, times.message, cells))
-    return maps
+
+
+def print_report(report: Report, console: Console, posts: int = DEFAULT_POSTS_SHOWN) -> None:
+    """Print the report as rich tables, times in the report's zone; ``posts`` rows of posts."""
+    zone = report_zone(report)
+    view = _post_view(report.timezone)
+    console.print(
+        f"Report {local_time(report.since, zone)} – {local_time(report.until, zone)} "
+        f"{report.timezone}",
+        markup=False,
+    )
+    console.print(_table("Accounts", _ACCOUNT_VIEW, report.accounts, zone))
+    console.print(_table("Top posts", view, [r.post for r in report.top_posts], zone))
+    console.print(_table("Bottom posts", view, [r.post for r in report.bottom_posts], zone))
+    console.print(_table(posts_heading(report, posts), view, most_reacted(report, posts), zone))
+    console.print(_table("Member-written content per week", _WEEK_VIEW, report.community, zone))
+    _best_slots(report, console)
 
 
 # --------------------------------------------------------------------------- HTML
@@ -459,41 +392,54 @@ def _heatmaps(report: Report) -> list[_Heatmap]:
 
 @dataclass(frozen=True)
 class _View:
-    """A table for the template: headings and already formatted cells keyed by field."""
+    """A table for the template: headings and cells (field, kind, text, link) per row."""
 
     headings: tuple[tuple[str, str, str], ...]
-    rows: list[list[tuple[str, str, str]]]
+    rows: list[list[tuple[str, str, str, str | None]]]
 
 
-def _view(view: Sequence[tuple[str, str, str]], rows: Sequence[Any]) -> _View:
+def _view(view: Sequence[tuple[str, str, str]], rows: Sequence[Any], zone: tzinfo) -> _View:
     cells = [
-        [(name, kind, _shown(getattr(row, name), kind)) for _, name, kind in view] for row in rows
+        [
+            (
+                name,
+                kind,
+                _shown(getattr(row, name), kind, zone),
+                post_link(getattr(row, "url", None)) if kind == "link" else None,
+            )
+            for _, name, kind in view
+        ]
+        for row in rows
     ]
     return _View(tuple(view), cells)
 
 
-def to_html(report: Report) -> str:
-    """One self-contained HTML page: inline CSS and SVG, no script, no external fetch."""
+def to_html(report: Report, posts: int = DEFAULT_POSTS_SHOWN) -> str:
+    """One self-contained HTML page: inline CSS and SVG, no script, no external fetch
+    (links to the posts themselves are plain anchors)."""
     environment = Environment(
         loader=PackageLoader("crosspost", "report_templates"),
         autoescape=select_autoescape(["html", "j2"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    zone = report_zone(report)
+    view = _post_view(report.timezone)
     template = environment.get_template("report.html.j2")
     return template.render(
         report=report,
-        since=_local(report.since),
-        until=_local(report.until),
-        generated=_local(report.generated_at),
-        accounts=_view(_ACCOUNT_VIEW, report.accounts),
-        top=_view(_POST_VIEW, [r.post for r in report.top_posts]),
-        bottom=_view(_POST_VIEW, [r.post for r in report.bottom_posts]),
-        posts=_view(_POST_VIEW, report.posts),
-        community=_view(_WEEK_VIEW, report.community),
-        followers_chart=_followers_chart(report),
-        reactions_chart=_reactions_chart(report),
-        heatmaps=_heatmaps(report),
+        since=local_time(report.since, zone),
+        until=local_time(report.until, zone),
+        generated=local_time(report.generated_at, zone),
+        accounts=_view(_ACCOUNT_VIEW, report.accounts, zone),
+        top=_view(view, [r.post for r in report.top_posts], zone),
+        bottom=_view(view, [r.post for r in report.bottom_posts], zone),
+        posts=_view(view, most_reacted(report, posts), zone),
+        posts_heading=posts_heading(report, posts),
+        community=_view(_WEEK_VIEW, report.community, zone),
+        followers_chart=followers_chart(report),
+        reactions_chart=reactions_chart(report),
+        heatmaps=heatmaps(report),
         weekdays=WEEKDAYS,
         report_version=REPORT_VERSION,
     )

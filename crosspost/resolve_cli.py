@@ -127,7 +127,7 @@ def resolve_many(
     "  crosspost resolve --status missed --retry     # after a day of downtime\n"
     "  crosspost resolve --account mastodon --retry  # after renewing its token"
 )
-@click.argument("publication_ids", type=int, nargs=-1)
+@click.argument("publication_ids", type=click.IntRange(1, 2**63 - 1), nargs=-1)
 @click.option("--entry", default="", help="Only publications of this schedule entry.")
 @click.option("--account", "accounts", default="", help="Only these accounts, comma-separated.")
 @click.option(

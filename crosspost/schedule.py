@@ -8,6 +8,7 @@ content goes to which accounts, and when (``at``, ``cron`` or ``every``).
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -31,6 +32,9 @@ from crosspost.yamlfile import load_yaml, locate, validation_problems
 
 __all__ = [
     "AccountSpec",
+    "MAX_DURATION",
+    "MIN_INTERVAL",
+    "YEARS",
     "Duration",
     "LocalDateTime",
     "MetricsSpec",
@@ -43,25 +47,43 @@ __all__ = [
 ]
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)", re.IGNORECASE)
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_UNIT_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+#: The longest duration anywhere (``every``, ``grace``, ``--until``…): 100 years.
+MAX_DURATION = timedelta(days=36_500)
+#: The shortest ``every`` interval.
+MIN_INTERVAL = timedelta(minutes=1)
+#: Dates and times (``at``, ``start``, ``until``) must fall in these years.
+YEARS = range(1970, 2101)
 
 
 def parse_duration(value: Any) -> timedelta:
-    """``"90s"``, ``"15m"``, ``"1h30m"``, ``"2d"``, ``"1w"`` (or seconds as a number)."""
+    """``"90s"``, ``"15m"``, ``"1h30m"``, ``"2d"``, ``"1w"`` (or seconds as a number).
+
+    Raises:
+        ValueError: not a duration, not longer than zero, or longer than :data:`MAX_DURATION`.
+    """
     if isinstance(value, timedelta):
-        return value
+        return _bounded(value.total_seconds(), value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
+        return _bounded(float(value), value)
     text = str(value).strip().replace(" ", "")
     if not text or _DURATION_PART.sub("", text):
         raise ValueError(f"{value!r} is not a duration (expected e.g. 90s, 15m, 1h30m, 2d, 1w)")
-    total = timedelta()
-    for number, unit in _DURATION_PART.findall(text):
-        total += timedelta(**{_UNITS[unit.lower()]: float(number)})
-    if total <= timedelta():
+    seconds = sum(
+        float(number) * _UNIT_SECONDS[unit.lower()] for number, unit in _DURATION_PART.findall(text)
+    )
+    return _bounded(seconds, value)
+
+
+def _bounded(seconds: float, value: Any) -> timedelta:
+    # checked as a float first: timedelta() itself overflows long before .inf
+    if not math.isfinite(seconds) or seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"{value!r} is longer than the limit of {MAX_DURATION.days}d (100 years)")
+    if seconds <= 0:
         raise ValueError(f"{value!r} must be longer than zero")
-    return total
+    return timedelta(seconds=seconds)
 
 
 def _format_duration(value: timedelta) -> str:
@@ -86,7 +108,16 @@ def _zone(value: Any) -> ZoneInfo:
 
 
 def _local_datetime(value: Any) -> datetime:
-    """A wall-clock time as written; a zone in the text is kept."""
+    """A wall-clock time as written (a zone in the text is kept), between the :data:`YEARS`."""
+    moment = _parse_datetime(value)
+    if moment.year not in YEARS:
+        raise ValueError(
+            f"{value!s} is outside the years {YEARS.start}-{YEARS.stop - 1} crosspost plans in"
+        )
+    return moment
+
+
+def _parse_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
     if isinstance(value, date):
@@ -149,6 +180,13 @@ class PostSpec(_Strict):
     def _one_or_many(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("every")
+    @classmethod
+    def _not_too_often(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < MIN_INTERVAL:
+            raise ValueError(f"every {value} is shorter than the minimum interval of 1m")
         return value
 
     @model_validator(mode="after")
@@ -222,8 +260,8 @@ def read_schedule(path: Path) -> tuple[ScheduleFile, Any]:
         ConfigError: with every problem found, each at its file:line:column.
     """
     root = load_yaml(path)
-    if root is None:
-        root = {}
+    if root is None:  # an editor's empty save must never read as "no posts"
+        raise ConfigError([Problem.at(path, 1, 1, "the schedule is empty")])
     if not isinstance(root, dict):
         raise ConfigError([Problem.at(path, 1, 1, "expected a mapping at the top level")])
     try:

@@ -8,6 +8,7 @@ Secrets never live in ``schedule.yaml``: account settings refer to them as
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Mapping
@@ -16,6 +17,8 @@ from typing import Any, Literal
 
 from dotenv import dotenv_values
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crosspost.inputfile import read_text
 
 __all__ = ["REFERENCE", "SecretSource", "Settings", "default_database_url"]
 
@@ -45,8 +48,8 @@ class SecretSource:
     def __init__(self, env_file: Path | None = None, environ: Mapping[str, str] | None = None):
         self._environ = os.environ if environ is None else environ
         self._file: dict[str, str | None] = {}
-        if env_file is not None and env_file.is_file():
-            self._file = dict(dotenv_values(env_file))
+        if env_file is not None and os.path.lexists(env_file):  # a dangling link is an error
+            self._file = dict(dotenv_values(stream=io.StringIO(read_text(env_file))))
 
     def __repr__(self) -> str:
         return "SecretSource(...)"

@@ -17,6 +17,7 @@ published, failed or unknown is ever touched, nor a row a person cancelled.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,8 @@ __all__ = ["SKIP_TOLERANCE", "SyncReport", "grace_of", "sync_plan"]
 SKIP_TOLERANCE = timedelta(minutes=2)
 #: How far ahead publications are written down.
 DEFAULT_HORIZON = timedelta(hours=24)
+_log = logging.getLogger(__name__)
+
 #: At most this many occurrences per entry and sync (guards against ``every: 1s``).
 MAX_PER_SYNC = 5_000
 #: Longer than any DST shift (Lord Howe: 30 min; most: 1 h).
@@ -60,21 +63,33 @@ def sync_plan(
     states = store.entry_states()
     added = cancelled = restored = 0
     active = set()
-    for post in project.schedule.posts:
+    for index, post in enumerate(project.schedule.posts):
         if not post.enabled:
             continue
         active.add(post.id)
         state = states.get(post.id)
-        start = min(state.planned_until, now) if state else _first_start(post, project, now)
-        zone = post.timezone or project.schedule.timezone
-        # Computed from a little earlier than needed: a wall time skipped by
-        # spring-forward is only produced when the search starts before the gap.
-        found = occurrences(
-            post, zone, min(start, now - _DST_LOOKBACK), now + horizon, MAX_PER_SYNC
-        )
         accounts = project.targets[post.id]
-        new = [o for o in found if o.due_at >= start]
-        added += store.add_planned(_rows(post, new, accounts), now)
+        try:
+            start = min(state.planned_until, now) if state else _first_start(post, project, now)
+            zone = post.timezone or project.schedule.timezone
+            # Computed from a little earlier than needed: a wall time skipped by
+            # spring-forward is only produced when the search starts before the gap.
+            found = occurrences(
+                post, zone, min(start, now - _DST_LOOKBACK), now + horizon, MAX_PER_SYNC
+            )
+            rows = _rows(post, [o for o in found if o.due_at >= start], accounts)
+        except (ValueError, ArithmeticError) as exc:
+            # check bounds every value; should one still fail, only its entry stops
+            _log.error(
+                "%s:%d: posts.%d (%s) cannot be planned, the other entries go on: %s",
+                project.path,
+                project.line_of("posts", index),
+                index,
+                post.id,
+                exc,
+            )
+            continue
+        added += store.add_planned(rows, now)
         keep = {(o.key, a) for o in found if o.due_at >= now for a in accounts}
         restored += store.restore_cancelled(post.id, keep, now, now)
         cancelled += store.cancel_planned(post.id, keep, now, now)

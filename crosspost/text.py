@@ -19,11 +19,12 @@ from dataclasses import dataclass
 
 import regex
 
+from crosspost.urls import LINKS, find_url_matches
+
 __all__ = [
     "HASHTAG_RE",
     "iter_graphemes",
     "MENTION_RE",
-    "URL_RE",
     "Span",
     "find_hashtags",
     "find_mentions",
@@ -39,12 +40,6 @@ __all__ = [
 
 Measure = Callable[[str], int]
 
-#: URLs with an explicit scheme; trailing punctuation that usually closes the
-#: sentence (or a parenthesis opened before the URL) is not part of the URL.
-URL_RE = regex.compile(
-    r"""https?://[^\s<>"'`]+?(?=[.,:;!?'")\]]*(?:\s|$))""",
-    regex.IGNORECASE,
-)
 #: ``@user`` or ``@user@domain.tld`` (fediverse), or a Bluesky-style handle ``@name.bsky.social``.
 MENTION_RE = regex.compile(
     r"(?<![\w@/])@(?P<user>[\w](?:[\w.-]*[\w])?)(?:@(?P<domain>[\w-]+(?:\.[\w-]+)+))?"
@@ -90,8 +85,8 @@ def _spans(pattern: regex.Pattern[str], text: str) -> list[Span]:
 
 
 def find_urls(text: str) -> list[Span]:
-    """Every ``http(s)://`` URL in ``text``."""
-    return _spans(URL_RE, text)
+    """Every ``http(s)://`` URL in ``text`` (balanced parentheses belong to it)."""
+    return [Span(m.start, m.end, m.text) for m in find_url_matches(text, LINKS)]
 
 
 def find_mentions(text: str) -> list[Span]:
@@ -112,7 +107,12 @@ def _inside(span: Span, others: list[Span]) -> bool:
 
 def with_urls_as(text: str, width: int) -> str:
     """``text`` with every URL replaced by ``width`` placeholder characters."""
-    return str(URL_RE.sub(lambda _m: "x" * width, text))
+    pieces: list[str] = []
+    position = 0
+    for span in find_urls(text):
+        pieces += [text[position : span.start], "x" * width]
+        position = span.end
+    return "".join(pieces) + text[position:]
 
 
 # --------------------------------------------------------------------------- splitting
@@ -228,15 +228,50 @@ def thread_parts(text: str, limit: int, measure: Measure, *, numbering: bool = F
     if measure(text.strip()) <= limit:
         return [text.strip()]
     if not numbering:
-        return [s.strip() for s in split_text(text, limit, measure) if s.strip()]
+        return _balanced_parts(text, limit, measure)
     reserve = 0
     while True:  # the counter's width depends on how many parts there are
-        segments = [s.strip() for s in split_text(text, limit - reserve, measure) if s.strip()]
+        segments = _balanced_parts(text, limit - reserve, measure)
         total = len(segments)
         needed = measure(f"\n\n{total}/{total}")
         if needed <= reserve or limit - needed <= 0:
             return [f"{s}\n\n{n}/{total}" for n, s in enumerate(segments, start=1)]
         reserve = needed
+
+
+def _worst_cut(text: str, segments: list[str]) -> _Boundary:
+    """The poorest boundary among the cuts between ``segments``."""
+    worst = _Boundary.PARAGRAPH
+    position = 0
+    for segment in segments[:-1]:
+        position += len(segment)
+        worst = min(worst, _classify(text, position))
+    return worst
+
+
+def _balanced_parts(text: str, limit: int, measure: Measure) -> list[str]:
+    """The fewest parts :func:`split_text` gives, cut as evenly as that allows.
+
+    A greedy split fills every part but the last, which can be one character
+    long. The smallest limit that gives no more parts and cuts at boundaries as
+    good as the greedy ones (paragraph, sentence, word) spreads the text evenly.
+    """
+    greedy = split_text(text, limit, measure)
+    count, quality = len(greedy), _worst_cut(text, greedy)
+
+    def acceptable(segments: list[str]) -> bool:
+        return len(segments) <= count and _worst_cut(text, segments) >= quality
+
+    best = greedy
+    low, high = 1, limit
+    while count > 1 and low < high:
+        middle = (low + high) // 2
+        segments = split_text(text, middle, measure)
+        if acceptable(segments):
+            best, high = segments, middle
+        else:
+            low = middle + 1
+    return [s.strip() for s in best if s.strip()]
 
 
 def iter_graphemes(text: str) -> Iterator[str]:

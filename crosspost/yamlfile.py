@@ -16,16 +16,94 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from crosspost.errors import ConfigError, Problem
+from crosspost.inputfile import read_text
 
-__all__ = ["load_yaml", "locate", "parse_yaml", "validation_problems"]
+__all__ = [
+    "MAX_ALIAS_NODES",
+    "MAX_DEPTH",
+    "load_yaml",
+    "locate",
+    "parse_yaml",
+    "validation_problems",
+]
+
+
+#: At most this many nodes may be produced by aliases (``*name``) in one document.
+MAX_ALIAS_NODES = 100_000
+#: Deeper nesting than this is refused (it would only ever be a mistake or an attack).
+MAX_DEPTH = 100
+#: The tags plain YAML resolves to; any other (``!foo``, ``!!python/…``) is refused.
+_KNOWN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
+)
+
+
+class _BoundedComposer(Composer):
+    """Counts what aliases expand to, refusing alias bombs and unknown tags where they are.
+
+    ruamel.yaml shares the anchored node rather than copying it, but everything
+    after parsing (validation, rendering) walks the expanded tree, so 9 nested
+    levels of 9 aliases would cost 9⁹ nodes there.
+    """
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self._expanded = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.parser.check_event(AliasEvent):
+            mark = self.parser.peek_event().start_mark
+            node = super().compose_node(parent, index)
+            self._expanded += self._size(node, mark, set())
+            if self._expanded > MAX_ALIAS_NODES:
+                raise ComposerError(
+                    None,
+                    None,
+                    f"aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb?)",
+                    mark,
+                )
+            return node
+        node = super().compose_node(parent, index)
+        tag = str(getattr(node.tag, "value", node.tag) or "")
+        if tag and tag not in _KNOWN_TAGS:
+            raise ComposerError(
+                None, None, f"unknown tag {tag} (tags are not used)", node.start_mark
+            )
+        return node
+
+    def _size(self, node: Node, mark: Any, open_nodes: set[int]) -> int:
+        known = self._sizes.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in open_nodes:
+            raise ComposerError(None, None, "an alias refers to the node it is in", mark)
+        open_nodes.add(id(node))
+        size = 1
+        if isinstance(node, MappingNode):
+            size += sum(
+                self._size(k, mark, open_nodes) + self._size(v, mark, open_nodes)
+                for k, v in node.value
+            )
+        elif isinstance(node, SequenceNode):
+            size += sum(self._size(item, mark, open_nodes) for item in node.value)
+        open_nodes.discard(id(node))
+        self._sizes[id(node)] = size
+        return size
 
 
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
+    yaml.max_depth = MAX_DEPTH
+    yaml.Composer = _BoundedComposer
     return yaml
 
 
@@ -60,11 +138,7 @@ def _syntax_problem(exc: MarkedYAMLError, file: Path | str, line_offset: int) ->
 
 def load_yaml(path: Path) -> Any:
     """Read and parse a YAML file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([Problem.at(path, 1, 1, f"cannot read: {exc.strerror}")]) from None
-    return parse_yaml(text, path)
+    return parse_yaml(read_text(path), path)
 
 
 def locate(root: Any, loc: Sequence[str | int], line_offset: int = 0) -> tuple[int, int]:

@@ -117,6 +117,9 @@ class FakePlatform:
     landed: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     counter: int = 0
+    #: Remote ids passed to ``delete``, in call order, and the error each one raises.
+    delete_calls: list[str] = field(default_factory=list)
+    delete_errors: dict[str, Exception] = field(default_factory=dict)
 
     def reset(self) -> None:
         """Forget everything (between tests)."""
@@ -125,6 +128,8 @@ class FakePlatform:
         self.scripts.clear()
         self.landed.clear()
         self.counter = 0
+        self.delete_calls.clear()
+        self.delete_errors.clear()
 
     def script(self, account: str, *actions: Action) -> None:
         """Append what the next ``publish`` calls of ``account`` do, in order."""
@@ -216,9 +221,26 @@ class ReconcilingFakeConnector(FakeConnector):
         return platform.posts.get(idempotency_key)
 
 
+class DeletingFakeConnector(FakeConnector):
+    """A fake that declares ``DELETE``; ``platform.delete_errors`` scripts failures by id."""
+
+    name: ClassVar[str] = "fake-delete"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.THREADS, Capability.DELETE}
+    )
+
+    def delete(self, remote_id: str) -> None:
+        with platform.lock:
+            platform.delete_calls.append(remote_id)
+            error = platform.delete_errors.pop(remote_id, None)
+        if error is not None:
+            raise error
+
+
 _FAKES: dict[str, type[Any]] = {
     FakeConnector.name: FakeConnector,
     ReconcilingFakeConnector.name: ReconcilingFakeConnector,
+    DeletingFakeConnector.name: DeletingFakeConnector,
 }
 
 

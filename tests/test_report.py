@@ -23,7 +23,14 @@ from sqlmodel import Session, col, select
 
 from crosspost.cli import AppContext, _App
 from crosspost.errors import ConfigError
-from crosspost.report import Report, ReportQuery, build_report, parse_since, parse_until
+from crosspost.report import (
+    Report,
+    ReportQuery,
+    build_report,
+    median_range,
+    parse_since,
+    parse_until,
+)
 from crosspost.report_cli import conversions, import_conversions, read_conversions, report
 from crosspost.report_render import COLUMNS, report_data, to_csv, to_html, write_csv_dir
 from crosspost.store import AccountSnapshot, MetricSnapshot, PlannedRow, Store
@@ -175,8 +182,9 @@ def query(zone: str = "UTC", **changes: Any) -> ReportQuery:
         accounts={"masto": "mastodon", "sky": "bluesky"},
         timezone=ZoneInfo(zone),
         exact_followers=frozenset({"masto"}),
-        min_posts=3,
+        min_posts=2,
         top=1,
+        min_slot_posts=1,  # a fixture small enough to compute by hand
     )
     return ReportQuery(**{**base, **changes})
 
@@ -261,18 +269,62 @@ def test_weeks_follow_the_schedule_zone(store: Store, fixture: dict[str, int]) -
     assert weeks == {"2024-W10": 3, "2024-W11": 6, "2024-W12": 1}
 
 
-def test_when_to_post(store: Store, fixture: dict[str, int]) -> None:
-    sky, masto = made(store).when_to_post
+def test_when_to_post_reads_only_the_period(store: Store, fixture: dict[str, int]) -> None:
+    sky, masto = made(store, min_posts=2, min_slot_posts=1).when_to_post
     assert (sky.platform, sky.enough_data, sky.message) == (
         "bluesky",
         False,
         "not enough data yet (1 posts)",
     )
-    assert masto.enough_data and masto.posts == 3  # p1, p3 and the older p4
+    assert masto.enough_data and masto.posts == 2  # p1 and p3; p4 is before --since
     cells = {(c.weekday, c.hour): (c.posts, c.median_reactions) for c in masto.cells}
-    assert cells == {(2, 10): (2, 23.5), (2, 18): (1, 5.0)}  # median of 40 and 7
-    kyiv = {(c.weekday, c.hour) for c in made(store, zone="Europe/Kyiv").when_to_post[1].cells}
-    assert kyiv == {(2, 12), (2, 20)}  # UTC+2 in March
+    assert cells == {(2, 10): (1, 40.0), (2, 18): (1, 5.0)}
+    kyiv = made(store, zone="Europe/Kyiv", min_posts=2, min_slot_posts=1).when_to_post[1]
+    assert {(c.weekday, c.hour) for c in kyiv.cells} == {(2, 12), (2, 20)}  # UTC+2 in March
+    wider = made(store, since=at(20, month=2), min_posts=2, min_slot_posts=1).when_to_post[1]
+    assert wider.posts == 3  # p4 comes in with an earlier --since
+    assert {(c.weekday, c.hour): c.posts for c in wider.cells}[(2, 10)] == 2
+
+
+def test_when_to_post_needs_enough_posts_per_slot(store: Store) -> None:
+    """Five posts in one slot make advice; slots with fewer are left out, not shown."""
+    b = Builder(store)
+    tuesday_evening = [at(5, 18), at(12, 18), at(5, 18, 30), at(12, 18, 20), at(5, 18, 40)]
+    for n, moment in enumerate(tuesday_evening):
+        b.metrics(b.post("masto", "e", f"c{n}", moment), moment + timedelta(hours=2), likes=20 + n)
+    for n in range(10):  # one post per slot elsewhere: 10 slots of one post each
+        moment = at(6 + n % 5, n)
+        b.metrics(b.post("masto", "e", f"d{n}", moment), moment + timedelta(hours=1), likes=10)
+    (times,) = made(
+        store, accounts={"masto": "mastodon"}, min_posts=5, min_slot_posts=5
+    ).when_to_post
+    assert times.enough_data and times.posts == 15
+    (cell,) = times.cells  # never a cell of one post
+    assert (cell.weekday, cell.hour, cell.posts, cell.median_reactions) == (2, 18, 5, 22.0)
+    assert cell.ratio == pytest.approx(22 / 10)  # the platform's median is 10
+    assert (cell.ratio_low, cell.ratio_high) == (pytest.approx(2.0), pytest.approx(2.4))
+    assert times.advice == (
+        "Tuesdays 18:00–19:00 got 2.2× the median reactions (range 2.0–2.4×), 5 posts"
+    )
+    few = made(store, accounts={"masto": "mastodon"}, min_posts=5, min_slot_posts=6)
+    assert not few.when_to_post[0].enough_data and few.when_to_post[0].cells == ()
+    assert "no weekday × hour with 6 or more" in few.when_to_post[0].message
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([1, 2, 3, 4, 5], (1, 5)),  # too few for 95 %: the whole range
+        (list(range(1, 11)), (2, 9)),  # n = 10: x(2)..x(9)
+        (list(range(1, 15)), (3, 12)),  # n = 14: x(3)..x(12)
+        (list(range(1, 21)), (6, 15)),  # n = 20: x(6)..x(15)
+        ([7], (7, 7)),
+    ],
+)
+def test_median_range_uses_binomial_order_statistics(
+    values: list[int], expected: tuple[int, int]
+) -> None:
+    assert median_range(values) == expected
 
 
 def test_filters_limit_every_section(store: Store, fixture: dict[str, int]) -> None:
@@ -360,7 +412,10 @@ def test_html_is_self_contained_and_escaped(store: Store, fixture: dict[str, int
     Builder(store).post("masto", "x", "<script>alert(1)</script>", at(14))
     page = to_html(made(store))
     assert "<script>" not in page and "&lt;script&gt;" in page
-    assert not re.search(r"<script|\b(src|href)\s*=|@import|url\(", page)
+    assert not re.search(r"<script|\bsrc\s*=|@import|url\(", page)
+    # The only links are plain anchors to the posts themselves: nothing is fetched.
+    links = re.findall(r"<(\w+)[^>]*\bhref=\"([^\"]*)\"", page)
+    assert links and all(tag == "a" and url.startswith("https://") for tag, url in links)
     assert 'id="followers-chart"' in page and 'id="reactions-chart"' in page
     assert 'id="heatmap-mastodon"' in page and "not enough data yet (1 posts)" in page
 
@@ -413,6 +468,53 @@ def test_report_command_writes_every_format(project: AppContext, tmp_path: Path)
     assert result.exit_code == 0 and (tmp_path / "csv" / "posts.csv").is_file()
     page = invoke(project, "report", "--format", "html", "--platform", "feed")
     assert page.exit_code == 0 and page.output.startswith("<!DOCTYPE html>")
+
+
+def test_output_folder_that_does_not_exist_is_an_error(project: AppContext, tmp_path: Path) -> None:
+    for fmt in ("html", "json", "csv", "table"):
+        result = invoke(project, "report", "--format", fmt, "--output", f"{tmp_path}/missing/")
+        assert result.exit_code == 2, result.output
+        (line,) = [x for x in result.output.splitlines() if "missing" in x]
+        assert "--output" in line and "does not exist" in line
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "missing").exists()
+
+
+def test_output_existing_folder_gets_a_default_name(project: AppContext, tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for fmt, name in (("html", "report.html"), ("json", "report.json"), ("table", "report.txt")):
+        result = invoke(project, "report", "--format", fmt, "--output", f"{folder}/")
+        assert result.exit_code == 0, result.output
+        assert (folder / name).is_file() and (folder / name).stat().st_size > 0
+    result = invoke(project, "report", "--format", "csv", "--output", str(folder))
+    assert result.exit_code == 0 and (folder / "posts.csv").is_file()
+
+
+def test_posts_option_pages_the_table_but_not_json(project: AppContext, tmp_path: Path) -> None:
+    store = project.store()
+    b = Builder(store)
+    now = datetime.now(UTC)
+    for n in range(4):
+        made_at = now - timedelta(days=3, hours=n)
+        b.metrics(b.post("archive", "e", f"c{n}", made_at), made_at + timedelta(hours=1), likes=n)
+    store.close()
+    table = invoke(project, "report", "--posts", "2")
+    assert table.exit_code == 0, table.output
+    assert "Posts (2 of 4 with the most reactions; CSV and JSON list all)" in table.output
+    assert table.output.splitlines()[0].endswith(" UTC")  # the heading names the zone
+    page = invoke(project, "report", "--format", "html", "--posts", "1")
+    posts_table = re.search(r'<table id="posts-table">.*?</table>', page.output, re.S)
+    assert posts_table and posts_table.group(0).count('data-field="title"') == 1
+    data = json.loads(invoke(project, "report", "--format", "json", "--posts", "1").output)
+    assert len(data["posts"]) == 4
+
+
+def test_posts_are_named_by_their_content_title(store: Store, fixture: dict[str, int]) -> None:
+    result = made(store, titles={"launch-post": "crosspost 1.0 is out"})
+    names = {p.content: p.title for p in result.posts}
+    assert names == {"launch-post": "crosspost 1.0 is out", "tip-1": "tip-1"}
+    assert report_data(result)["posts"][0]["title"] == "crosspost 1.0 is out"
 
 
 @pytest.mark.parametrize(

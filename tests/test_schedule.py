@@ -79,9 +79,12 @@ def test_defaults(write_schedule: Callable[..., Path]) -> None:
     assert post.thread == "auto" and post.utm and post.enabled and not post.numbering
 
 
-def test_empty_file_is_an_empty_schedule(write_schedule: Callable[..., Path]) -> None:
-    schedule, _ = read_schedule(write_schedule(""))
-    assert schedule.posts == [] and schedule.accounts == {}
+def test_an_empty_file_is_an_error_not_an_empty_schedule(
+    write_schedule: Callable[..., Path],
+) -> None:
+    # an editor's empty save must not read as "cancel every post"
+    with pytest.raises(ConfigError, match="the schedule is empty"):
+        read_schedule(write_schedule(""))
 
 
 def _problems(path: Path) -> list[Problem]:

@@ -199,3 +199,41 @@ def test_emoji_clusters_are_never_cut(unit: str) -> None:
     parts = thread_parts(text, measure(FAMILY) * 3 + 2, measure)
     assert len(parts) > 1
     assert all(set(p.split(" ")) == {FAMILY} for p in parts)
+
+
+# --------------------------------------------------------------------------- balance
+
+
+def test_over_limit_text_has_no_one_character_tail() -> None:
+    # The reported case: 299 graphemes then a reply "a".
+    text = " ".join(["words"] * 50) + " a"
+    assert grapheme_length(text) == 301
+    parts = thread_parts(text, 300, grapheme_length)
+    assert len(parts) == 2
+    assert min(grapheme_length(p) for p in parts) > 100
+
+
+def test_balance_keeps_the_fewest_parts_and_sentence_cuts() -> None:
+    text = "Sentence number one is here. " * 30
+    greedy = [s.strip() for s in split_text(text, 300, grapheme_length) if s.strip()]
+    parts = thread_parts(text, 300, grapheme_length)
+    assert len(parts) == len(greedy)
+    assert all(p.endswith(".") for p in parts)
+
+
+@FAST
+@given(
+    words=st.lists(st.text(alphabet="abcdéfg日👍", min_size=1, max_size=10), min_size=2),
+    limit=st.integers(40, 300),
+    unit=st.sampled_from(sorted(MEASURES)),
+)
+def test_parts_of_plain_words_are_balanced(words: list[str], limit: int, unit: str) -> None:
+    measure = MEASURES[unit]
+    limit = max(limit, 4 * max(measure(w) for w in words))
+    text = " ".join(words)
+    parts = thread_parts(text, limit, measure)
+    greedy = [s.strip() for s in split_text(text, limit, measure) if s.strip()]
+    assert len(parts) == len(greedy)  # never more posts than needed
+    if len(parts) > 1:  # no tiny part: each holds at least a third of the longest
+        sizes = [measure(p) for p in parts]
+        assert min(sizes) * 3 >= max(sizes)

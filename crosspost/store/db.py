@@ -7,11 +7,18 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Table, create_engine, event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-__all__ = ["insert_new", "is_sqlite", "make_engine", "migrate", "normalise_url"]
+from crosspost.errors import CrosspostError
+
+__all__ = ["MIGRATION_LOCK", "insert_new", "is_sqlite", "make_engine", "migrate", "normalise_url"]
+
+#: The PostgreSQL advisory lock key held while migrating (any fixed 64-bit number).
+MIGRATION_LOCK = 0x63726F7373706F73  # "crosspos"
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -81,9 +88,34 @@ def insert_new(session: Any, table: Table, values: list[dict[str, Any]], key: li
 
 
 def migrate(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest migration."""
+    """Create or upgrade the schema to the newest migration.
+
+    On PostgreSQL the upgrade holds an advisory lock for its transaction, so
+    two processes starting on a fresh database at once migrate one after the
+    other (the second then finds nothing to do) instead of both creating types.
+
+    Raises:
+        CrosspostError: the database was written by a newer crosspost.
+    """
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        _refuse_newer(connection, config)
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
+
+
+def _refuse_newer(connection: Connection, config: Config) -> None:
+    current = MigrationContext.configure(connection).get_current_heads()
+    if not current:  # a fresh database: nothing to compare
+        return
+    scripts = ScriptDirectory.from_config(config)
+    unknown = sorted(set(current) - {script.revision for script in scripts.walk_revisions()})
+    if unknown:
+        newest = scripts.get_current_head()
+        raise CrosspostError(
+            f"the database was written by a newer crosspost (schema revision {unknown[0]}; "
+            f"this one knows up to {newest}): upgrade crosspost to use it"
+        )

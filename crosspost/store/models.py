@@ -45,6 +45,8 @@ class Status(enum.StrEnum):
     UNKNOWN = "unknown"
     #: Its entry was removed or changed before it was due.
     CANCELLED = "cancelled"
+    #: Deleted from the platform by ``crosspost retract``; ids and URL kept as history.
+    RETRACTED = "retracted"
 
     def __str__(self) -> str:
         return self.value
@@ -163,6 +165,8 @@ class Interaction(SQLModel, table=True):
     publication_id: int | None = Field(default=None, foreign_key="publication.id", index=True)
     collected_at: datetime
     raw: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    #: When we answered it (through crosspost or marked by hand); None while unanswered.
+    answered_at: datetime | None = None
 
 
 class Follower(SQLModel, table=True):

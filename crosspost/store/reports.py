@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
+from sqlmodel import select as select_model
 
 from crosspost.store import Store
 from crosspost.store.models import (
@@ -31,14 +32,15 @@ __all__ = [
     "ConversionRow",
     "FollowerPoint",
     "InteractionRow",
+    "PostReactions",
     "PostRow",
     "ReactionSnapshot",
     "account_snapshots",
     "conversions_for",
     "follower_event_counts",
     "interactions",
+    "post_reactions",
     "published_posts",
-    "reaction_snapshots",
     "upsert_conversions",
 ]
 
@@ -119,6 +121,23 @@ def _session(store: Store) -> Session:
     return Session(store.engine, expire_on_commit=False)
 
 
+def _published(
+    since: datetime | None, until: datetime | None, accounts: Iterable[str] | None
+) -> Any:
+    """The WHERE clause of "published in ``[since, until)`` by these accounts"."""
+    clauses = [
+        col(Publication.status) == Status.PUBLISHED.value,
+        col(Publication.published_at).is_not(None),
+    ]
+    if since is not None:
+        clauses.append(col(Publication.published_at) >= since)
+    if until is not None:
+        clauses.append(col(Publication.published_at) < until)
+    if accounts is not None:
+        clauses.append(col(Publication.account).in_(list(accounts)))
+    return and_(*clauses)
+
+
 def published_posts(
     store: Store,
     since: datetime | None,
@@ -136,76 +155,138 @@ def published_posts(
     Returns:
         One row per published publication.
     """
-    query = select(Publication).where(
-        Publication.status == Status.PUBLISHED.value, col(Publication.published_at).is_not(None)
+    query = (
+        select(
+            col(Publication.id),
+            col(Publication.entry),
+            col(Publication.content_id),
+            col(Publication.account),
+            col(Publication.published_at),
+            col(Publication.url),
+        )
+        .where(_published(since, until, accounts))
+        .order_by(col(Publication.published_at), col(Publication.id))
     )
-    if since is not None:
-        query = query.where(col(Publication.published_at) >= since)
-    if until is not None:
-        query = query.where(col(Publication.published_at) < until)
-    if accounts is not None:
-        query = query.where(col(Publication.account).in_(list(accounts)))
-    query = query.order_by(col(Publication.published_at), col(Publication.id))
-    with _session(store) as session:
-        rows = session.exec(query).all()
-    return [
-        PostRow(p.id or 0, p.entry, p.content_id, p.account, _utc(p.published_at), p.url)
-        for p in rows
-        if p.published_at is not None
-    ]
+    with store.engine.connect() as connection:
+        rows: Sequence[Any] = connection.execute(query).all()
+    return [PostRow(i, e, c, a, _utc(at), url) for i, e, c, a, at, url in rows]
 
 
-def reaction_snapshots(store: Store, ids: Sequence[int]) -> dict[int, list[ReactionSnapshot]]:
-    """Every metric snapshot of the given publications, oldest first per publication."""
-    found: dict[int, list[ReactionSnapshot]] = defaultdict(list)
-    with _session(store) as session:
-        for chunk in _chunks(list(ids)):
-            query = (
-                select(MetricSnapshot)
-                .where(col(MetricSnapshot.publication_id).in_(chunk))
-                .order_by(col(MetricSnapshot.collected_at), col(MetricSnapshot.id))
-            )
-            for s in session.exec(query).all():
-                found[s.publication_id].append(
-                    ReactionSnapshot(
-                        s.publication_id,
-                        _utc(s.collected_at),
-                        s.likes,
-                        s.reposts,
-                        s.replies,
-                        s.quotes,
-                        s.views,
-                        s.bookmarks,
-                    )
-                )
-    return dict(found)
+@dataclass(frozen=True)
+class PostReactions:
+    """The snapshots of one post the report needs: the latest, and the last of its first day."""
+
+    latest: ReactionSnapshot
+    early: ReactionSnapshot | None
+
+
+_SNAPSHOT_COLUMNS: tuple[Any, ...] = (
+    col(MetricSnapshot.publication_id),
+    col(MetricSnapshot.collected_at),
+    col(MetricSnapshot.likes),
+    col(MetricSnapshot.reposts),
+    col(MetricSnapshot.replies),
+    col(MetricSnapshot.quotes),
+    col(MetricSnapshot.views),
+    col(MetricSnapshot.bookmarks),
+)
+
+
+def _snapshot(row: Sequence[Any]) -> ReactionSnapshot:
+    return ReactionSnapshot(row[0], _utc(row[1]), *row[2:8])
+
+
+def post_reactions(
+    store: Store,
+    since: datetime | None,
+    until: datetime | None,
+    accounts: Iterable[str] | None = None,
+    first: timedelta = timedelta(hours=24),
+) -> dict[int, PostReactions]:
+    """Per post published in ``[since, until)``: its latest snapshot and the last one
+    taken within ``first`` after publishing (for the first-day velocity).
+
+    One query reads each snapshot of those posts once, in a single pass; a post without
+    snapshots is absent.
+    """
+    query = (
+        select(*_SNAPSHOT_COLUMNS, col(Publication.published_at))
+        .join(Publication, col(Publication.id) == col(MetricSnapshot.publication_id))
+        .where(_published(since, until, accounts))
+        .order_by(
+            col(MetricSnapshot.publication_id),
+            col(MetricSnapshot.collected_at),
+            col(MetricSnapshot.id),
+        )
+    )
+    latest: dict[int, Sequence[Any]] = {}
+    early: dict[int, Sequence[Any]] = {}
+    with store.engine.connect() as connection:
+        for row in connection.execute(query):
+            latest[row[0]] = row
+            if row[8] < row[1] <= row[8] + first:
+                early[row[0]] = row
+    return {
+        key: PostReactions(_snapshot(row), _snapshot(early[key]) if key in early else None)
+        for key, row in latest.items()
+    }
+
+
+_FOLLOWER_COLUMNS: tuple[Any, ...] = (
+    col(AccountSnapshot.account),
+    col(AccountSnapshot.collected_at),
+    col(AccountSnapshot.followers),
+)
 
 
 def account_snapshots(
-    store: Store, accounts: Sequence[str], until: datetime | None
+    store: Store, accounts: Sequence[str], since: datetime | None, until: datetime | None
 ) -> dict[str, list[FollowerPoint]]:
-    """Follower counts per account before ``until``, oldest first (all history, for baselines)."""
-    found: dict[str, list[FollowerPoint]] = defaultdict(list)
-    query = select(AccountSnapshot).where(
+    """Follower counts per account in ``[since, until)``, oldest first, each series led by
+    the latest count before ``since`` (the baseline), when there is one."""
+    counted = and_(
         col(AccountSnapshot.account).in_(list(accounts)),
         col(AccountSnapshot.followers).is_not(None),
     )
+    period = select(*_FOLLOWER_COLUMNS).where(counted)
+    if since is not None:
+        period = period.where(col(AccountSnapshot.collected_at) >= since)
     if until is not None:
-        query = query.where(col(AccountSnapshot.collected_at) < until)
-    query = query.order_by(col(AccountSnapshot.collected_at), col(AccountSnapshot.id))
-    with _session(store) as session:
-        for s in session.exec(query).all():
-            found[s.account].append(
-                FollowerPoint(s.account, _utc(s.collected_at), s.followers or 0)
-            )
+        period = period.where(col(AccountSnapshot.collected_at) < until)
+    period = period.order_by(col(AccountSnapshot.collected_at), col(AccountSnapshot.id))
+    found: dict[str, list[FollowerPoint]] = defaultdict(list)
+    with store.engine.connect() as connection:
+        if since is not None:
+            for account, at, followers in connection.execute(_baselines(counted, since)):
+                found[account].append(FollowerPoint(account, _utc(at), followers))
+        for account, at, followers in connection.execute(period):
+            found[account].append(FollowerPoint(account, _utc(at), followers))
     return dict(found)
+
+
+def _baselines(counted: Any, since: datetime) -> Any:
+    """The latest follower count of each account before ``since``."""
+    order = (col(AccountSnapshot.collected_at).desc(), col(AccountSnapshot.id).desc())
+    ranked = (
+        select(
+            *_FOLLOWER_COLUMNS,
+            func.row_number()
+            .over(partition_by=col(AccountSnapshot.account), order_by=order)
+            .label("n"),
+        )
+        .where(counted, col(AccountSnapshot.collected_at) < since)
+        .subquery()
+    )
+    return select(ranked.c.account, ranked.c.collected_at, ranked.c.followers).where(
+        ranked.c.n == 1
+    )
 
 
 def follower_event_counts(
     store: Store, accounts: Sequence[str], since: datetime | None, until: datetime | None
 ) -> dict[str, dict[str, int]]:
     """Joins and leaves per account in ``[since, until)``: ``{account: {"join": n, ...}}``."""
-    query = select(FollowerEvent.account, FollowerEvent.kind, func.count()).where(
+    query = select_model(FollowerEvent.account, FollowerEvent.kind, func.count()).where(
         col(FollowerEvent.account).in_(list(accounts))
     )
     if since is not None:
@@ -224,17 +305,21 @@ def interactions(
     store: Store, accounts: Sequence[str], since: datetime | None, until: datetime | None
 ) -> list[InteractionRow]:
     """Member-written content received by the accounts in ``[since, until)``, oldest first."""
-    query = select(Interaction).where(col(Interaction.account).in_(list(accounts)))
+    query = select(
+        col(Interaction.account),
+        col(Interaction.platform),
+        col(Interaction.kind),
+        col(Interaction.author),
+        col(Interaction.created_at),
+    ).where(col(Interaction.account).in_(list(accounts)))
     if since is not None:
         query = query.where(col(Interaction.created_at) >= since)
     if until is not None:
         query = query.where(col(Interaction.created_at) < until)
     query = query.order_by(col(Interaction.created_at))
-    with _session(store) as session:
-        rows = session.exec(query).all()
-    return [
-        InteractionRow(r.account, r.platform, r.kind, r.author, _utc(r.created_at)) for r in rows
-    ]
+    with store.engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [InteractionRow(a, p, k, who, _utc(at)) for a, p, k, who, at in rows]
 
 
 def conversions_for(store: Store, campaigns: Iterable[str]) -> list[ConversionRow]:
@@ -243,7 +328,7 @@ def conversions_for(store: Store, campaigns: Iterable[str]) -> list[ConversionRo
     found: list[ConversionRow] = []
     with _session(store) as session:
         for chunk in _chunks(wanted):
-            query = select(Conversion).where(col(Conversion.campaign).in_(chunk))
+            query = select_model(Conversion).where(col(Conversion.campaign).in_(chunk))
             found += [
                 ConversionRow(
                     c.campaign, c.content, c.source, c.day, c.conversions, c.clicks, c.value
@@ -294,7 +379,9 @@ def _existing_keys(
 ) -> set[tuple[str, str, str, str]]:
     found: set[tuple[str, str, str, str]] = set()
     for chunk in _chunks(sorted({k[0] for k in keys})):
-        query = select(Conversion.campaign, Conversion.content, Conversion.source, Conversion.day)
+        query = select_model(
+            Conversion.campaign, Conversion.content, Conversion.source, Conversion.day
+        )
         for row in session.exec(query.where(col(Conversion.campaign).in_(chunk))).all():
             found.add((row[0], row[1], row[2], row[3]))
     return found & set(keys)

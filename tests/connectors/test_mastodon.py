@@ -88,8 +88,10 @@ def instance(rsps: responses.RequestsMock, **statuses: int) -> None:
 COUNTING = [
     ("plain", "hello", "", 5),
     ("long URL counts 23", "see https://example.org/a/very/long/path/that/goes/on", "", 27),
-    ("http URL counts 23 too", "http://x.example", "", 23),
-    ("two URLs", "two https://a.example/x https://b.example/y", "", 51),
+    ("http URL counts 23 too", "http://x.example.org", "", 23),
+    ("two URLs", "two https://a.example.org/x https://b.example.org/y", "", 51),
+    # twitter-text needs a delegated TLD; the reserved .example is none.
+    ("reserved TLD is text", "http://x.example", "", 16),
     ("no scheme is plain text", "www.example.org", "", 15),
     ("remote mention counts as @user", "hi @ada@other.example!", "", 8),
     ("local mention", "@ada", "", 4),

@@ -1,0 +1,113 @@
+"""What members wrote to us, as ``crosspost inbox`` lists it, and whether we answered.
+
+Reads the ``interaction`` rows the metrics collector stored, with the
+publication each one answers; writes only ``answered_at``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from crosspost.store import Store
+from crosspost.store.models import Interaction, Publication
+
+__all__ = ["InboxEntry", "inbox_entries", "mark_answered"]
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """One member-written item, with the post of ours it answers (when it answers one)."""
+
+    id: int
+    account: str
+    platform: str
+    kind: str
+    author: str
+    text: str
+    url: str | None
+    created_at: datetime
+    answered_at: datetime | None
+    #: The schedule entry, content id and URL of our post it answers.
+    entry: str | None = None
+    content_id: str | None = None
+    post_url: str | None = None
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands datetimes back naive; the store only ever writes UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def inbox_entries(
+    store: Store,
+    accounts: Sequence[str] = (),
+    since: datetime | None = None,
+    unanswered: bool = False,
+    limit: int | None = None,
+) -> list[InboxEntry]:
+    """Member-written items, newest first.
+
+    Args:
+        store: The store.
+        accounts: Only these accounts (all when empty).
+        since: Only items written at or after this moment.
+        unanswered: Only items not answered yet.
+        limit: At most this many (all when None).
+    """
+    query = (
+        select(Interaction, Publication.entry, Publication.content_id, Publication.url)
+        .outerjoin(Publication, col(Interaction.publication_id) == col(Publication.id))
+        .order_by(col(Interaction.created_at).desc(), col(Interaction.id).desc())
+    )
+    if accounts:
+        query = query.where(col(Interaction.account).in_(list(accounts)))
+    if since is not None:
+        query = query.where(col(Interaction.created_at) >= _utc(since))
+    if unanswered:
+        query = query.where(col(Interaction.answered_at).is_(None))
+    if limit is not None:
+        query = query.limit(limit)
+    with Session(store.engine) as session:
+        return [_entry(*row) for row in session.exec(query).all()]
+
+
+def _entry(
+    item: Interaction, entry: str | None, content_id: str | None, post_url: str | None
+) -> InboxEntry:
+    return InboxEntry(
+        id=int(item.id or 0),
+        account=item.account,
+        platform=item.platform,
+        kind=item.kind,
+        author=item.author,
+        text=item.text,
+        url=item.url,
+        created_at=_utc(item.created_at),
+        answered_at=_utc(item.answered_at) if item.answered_at else None,
+        entry=entry,
+        content_id=content_id,
+        post_url=post_url,
+    )
+
+
+def mark_answered(store: Store, interaction_ids: Sequence[int], at: datetime) -> list[int]:
+    """Record that these items were answered at ``at`` (the first answer's time is kept).
+
+    Returns:
+        The ids that exist (marked now or before); the others are unknown.
+    """
+    ids = list(interaction_ids)
+    with Session(store.engine) as session:
+        found = session.exec(select(Interaction.id).where(col(Interaction.id).in_(ids))).all()
+        session.execute(
+            update(Interaction)
+            .where(col(Interaction.id).in_(ids), col(Interaction.answered_at).is_(None))
+            .values(answered_at=_utc(at))
+        )
+        session.commit()
+    return sorted(int(i) for i in found if i is not None)
