@@ -607,7 +607,8 @@ _COMMANDS = {
     "report": (
         "crosspost.report_cli:report",
         "Reactions, audience growth and churn, member-written content, conversions and the "
-        "best times to post, from what crosspost has collected. Reads only the local store.",
+        "best times to post, from what crosspost has collected in the period (--since, "
+        "--until). Reads only the local store; every time is shown in the schedule's timezone.",
     ),
     "conversions": (
         "crosspost.report_cli:conversions",
