@@ -134,6 +134,9 @@ class Daemon:
         self._started_at = self.clock()
         self._lock = threading.Lock()
         self._scheduler: BlockingScheduler | None = None
+        #: The signal that stopped ``run_forever`` (None: not a signal); told to ``on_signal``.
+        self.received: int | None = None
+        self.on_signal: Callable[[int], None] = lambda _signum: None
 
     # -- loading ------------------------------------------------------------
 
@@ -331,6 +334,8 @@ class Daemon:
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("received %s", signal.Signals(signum).name)
+        self.received = signum
+        self.on_signal(signum)
         self.stop()
 
     def _safe_collect(self) -> None:

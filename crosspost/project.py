@@ -25,7 +25,7 @@ from crosspost.schedule import PostSpec, ScheduleFile, read_schedule
 from crosspost.settings import SecretSource
 from crosspost.yamlfile import locate
 
-__all__ = ["Project", "load_project"]
+__all__ = ["Project", "load_project", "unknown_account_message"]
 
 
 @dataclass
@@ -156,13 +156,14 @@ def _group_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Probl
                         path,
                         line,
                         column,
-                        f"groups.{group}.{index}: " + _unknown_account(member, schedule),
+                        f"groups.{group}.{index}: " + unknown_account_message(member, schedule),
                     )
                 )
     return problems
 
 
-def _unknown_account(name: str, schedule: ScheduleFile) -> str:
+def unknown_account_message(name: str, schedule: ScheduleFile) -> str:
+    """`unknown account or group "x" (expected one of: …); did you mean "y"?`."""
     names = sorted(schedule.accounts) + sorted(schedule.groups)
     close = difflib.get_close_matches(name, names, n=1)
     hint = f'; did you mean "{close[0]}"?' if close else ""
@@ -183,7 +184,10 @@ def _targets(
                 line, column = locate(root, ["posts", index, "to", position])
                 problems.append(
                     Problem.at(
-                        path, line, column, f"posts.{index}.to: " + _unknown_account(name, schedule)
+                        path,
+                        line,
+                        column,
+                        f"posts.{index}.to: " + unknown_account_message(name, schedule),
                     )
                 )
                 continue
@@ -264,7 +268,10 @@ def _notify_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Prob
             line, column = locate(root, ["notify", "to", index])
             problems.append(
                 Problem.at(
-                    path, line, column, f"notify.to.{index}: " + _unknown_account(name, schedule)
+                    path,
+                    line,
+                    column,
+                    f"notify.to.{index}: " + unknown_account_message(name, schedule),
                 )
             )
     return problems
