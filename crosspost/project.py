@@ -122,6 +122,9 @@ def load_project(path: Path, secrets: SecretSource | None = None) -> Project:
     content_dir = base / schedule.content_dir if schedule.content_dir else None
     library = read_library(schedule.content, root, path, content_dir)
     content, problems = library.items, list(library.problems)
+    renderer = Renderer(base / schedule.templates_dir, base)
+    for item in content.values():
+        problems += renderer.template_problems(item)
     accounts, account_problems = build_accounts(schedule.accounts, root, path, secrets)
     problems += account_problems
     problems += _group_problems(schedule, root, path)
@@ -132,7 +135,6 @@ def load_project(path: Path, secrets: SecretSource | None = None) -> Project:
     problems += _notify_problems(schedule, root, path)
     if problems:
         raise ConfigError(problems)
-    renderer = Renderer(base / schedule.templates_dir, base)
     return Project(path, schedule, root, content, accounts, targets, renderer)
 
 
