@@ -16,7 +16,7 @@ from apscheduler.triggers.base import BaseTrigger
 
 from connectors.base import Connector
 from crosspost.accounts import Account, build_accounts, secret_fields
-from crosspost.content import ContentItem, load_library, load_markdown
+from crosspost.content import ContentItem, Library, load_markdown, read_library
 from crosspost.errors import ConfigError, Problem
 from crosspost.inputfile import ensure_regular
 from crosspost.plan import trigger_for
@@ -120,23 +120,21 @@ def load_project(path: Path, secrets: SecretSource | None = None) -> Project:
     secrets = secrets or SecretSource(base / ".env")
     problems: list[Problem] = []
     content_dir = base / schedule.content_dir if schedule.content_dir else None
-    try:
-        content = load_library(schedule.content, root, path, content_dir)
-    except ConfigError as exc:
-        content, problems = {}, list(exc.problems)
-    library_broken = bool(problems)
+    library = read_library(schedule.content, root, path, content_dir)
+    content, problems = library.items, list(library.problems)
+    renderer = Renderer(base / schedule.templates_dir, base)
+    for item in content.values():
+        problems += renderer.template_problems(item)
     accounts, account_problems = build_accounts(schedule.accounts, root, path, secrets)
     problems += account_problems
     problems += _group_problems(schedule, root, path)
     targets, target_problems = _targets(schedule, root, path)
     problems += target_problems
-    if not library_broken:  # else every reference to a broken item would look unknown
-        problems += _content_problems(schedule, content, root, path, base)
+    problems += _content_problems(schedule, library, root, path, base)
     problems += _trigger_problems(schedule, root, path)
     problems += _notify_problems(schedule, root, path)
     if problems:
         raise ConfigError(problems)
-    renderer = Renderer(base / schedule.templates_dir, base)
     return Project(path, schedule, root, content, accounts, targets, renderer)
 
 
@@ -197,17 +195,21 @@ def _targets(
 
 
 def _content_problems(
-    schedule: ScheduleFile, content: dict[str, ContentItem], root: Any, path: Path, base: Path
+    schedule: ScheduleFile, library: Library, root: Any, path: Path, base: Path
 ) -> list[Problem]:
+    content = library.items
     problems = []
     for index, post in enumerate(schedule.posts):
         reference = post.content
         if reference in content or (reference.endswith(".md") and (base / reference).is_file()):
             continue
+        if library.failed_to_load(reference):  # its own problems are reported already
+            continue
         if not content and schedule.content_dir is None and not schedule.content:
             hint = " (no content is defined: add content: entries or a content_dir)"
         else:
-            close = difflib.get_close_matches(reference, sorted(content), n=1)
+            named = sorted({*content, *library.failed} - {""})  # a broken item is still named
+            close = difflib.get_close_matches(reference, named, n=1)
             hint = f'; did you mean "{close[0]}"?' if close else ""
         line, column = locate(root, ["posts", index, "content"])
         problems.append(

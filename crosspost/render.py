@@ -17,6 +17,7 @@ time and output (:class:`~crosspost.sandbox.RenderLimits`, docs/limits.md).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from jinja2 import (
     ChoiceLoader,
     DictLoader,
     Template,
+    TemplatesNotFound,
     TemplateSyntaxError,
 )
 
@@ -142,15 +144,26 @@ class Renderer:
         self.env.filters["hashtags"] = hashtags
         self.env.filters["graphemes"] = grapheme_length
 
-    def template(self, name: str, platform: str) -> Template:
+    def template(
+        self, name: str, platform: str, named_in: tuple[ContentItem, str] | None = None
+    ) -> Template:
         """The template for content template ``name`` on ``platform`` (lookup order above).
 
+        Only ``default`` falls back to the built-in when no file matches it on any
+        platform: any other name would be a misspelling rendered without its lines.
+
         Raises:
-            RenderError: the template has a syntax error.
+            RenderError: the template has a syntax error, or ``name`` matches no file
+                (placed at ``named_in``: the item and its field that names the template).
         """
-        candidates = [f"{name}.{platform}.j2", f"{name}.j2", _BUILTIN_NAME]
+        candidates = [f"{name}.{platform}.j2", f"{name}.j2"]
+        if self.template_problem(name) is None:
+            candidates.append(_BUILTIN_NAME)
         try:
             return self.env.select_template(candidates)
+        except TemplatesNotFound:
+            item, key = named_in or (None, "template")
+            raise RenderError(self._unknown_template(name, key, item)) from None
         except TemplateSyntaxError as exc:
             raise RenderError(
                 Problem.at(
@@ -161,6 +174,40 @@ class Renderer:
                 )
             ) from None
 
+    def template_names(self) -> list[str]:
+        """The names content may give as ``template:`` (``event`` for ``event.mastodon.j2``)."""
+        names = {"default"}
+        for file in self.env.list_templates():
+            stem = file.removesuffix(".j2")
+            if file.endswith(".j2") and file != _BUILTIN_NAME:
+                folder, slash, name = stem.rpartition("/")
+                names |= {stem, folder + slash + name.rsplit(".", 1)[0]}
+        return sorted(names)
+
+    def template_problem(self, name: str) -> str | None:
+        """Why ``name`` is not a template (no file for it on any platform), or None."""
+        known = self.template_names()
+        if name in known:
+            return None
+        close = difflib.get_close_matches(name, known, n=1)
+        # event.mastodon is known as a name too, but only event is worth listing
+        listed = [n for n in known if not any(n.startswith(f"{other}.") for other in known)]
+        hint = f'; did you mean "{close[0]}"?' if close else f" (known: {', '.join(listed)})"
+        return f'unknown template "{name}"{hint}'
+
+    def template_problems(self, item: ContentItem) -> list[Problem]:
+        """A problem for every template ``item`` names that matches no file."""
+        return [
+            self._unknown_template(name, key, item)
+            for key, name in item.named_templates()
+            if self.template_problem(name) is not None
+        ]
+
+    def _unknown_template(self, name: str, key: str, item: ContentItem | None) -> Problem:
+        line, column = item.position(key) if item else (1, 1)
+        where = self._shown(item.source) if item and item.source else str(self.templates_dir)
+        return Problem.at(where, line, column, f"{key}: {self.template_problem(name)}")
+
     def render_text(self, item: ContentItem, target: Target) -> str:
         """The text of ``item`` for ``target``, before any thread splitting.
 
@@ -168,7 +215,8 @@ class Renderer:
             RenderError: a template failed (missing variable, syntax, …), with its file:line.
         """
         item, _ = item.for_target(target.platform, target.account)
-        template = self.template(item.template, target.platform)
+        key = item.template_field(target.platform, target.account)
+        template = self.template(item.template, target.platform, named_in=(item, key))
         context = self._context(item, target)
         try:
             return self._generate(template, context).strip()
