@@ -38,6 +38,10 @@ class Project:
     _connectors: dict[str, Connector] = field(default_factory=dict, repr=False)
     #: Content named by path, read once: a later edit reaches a daemon only by a reload.
     _by_path: dict[str, ContentItem] = field(default_factory=dict, repr=False)
+    _posts: dict[str, PostSpec] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._posts = {post.id: post for post in self.schedule.posts}
 
     @property
     def base_dir(self) -> Path:
@@ -50,8 +54,8 @@ class Project:
         return self.base_dir / self.schedule.state_dir
 
     def post(self, entry: str) -> PostSpec | None:
-        """The ``posts:`` entry with this id."""
-        return next((p for p in self.schedule.posts if p.id == entry), None)
+        """The ``posts:`` entry with this id (ids are unique: loading refuses duplicates)."""
+        return self._posts.get(entry)
 
     def line_of(self, *loc: str | int) -> int:
         """Line of a node of ``schedule.yaml``."""

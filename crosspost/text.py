@@ -54,6 +54,9 @@ HASHTAG_RE = regex.compile(
 )
 _SENTENCE_END = frozenset(".!?…。！？")
 _GRAPHEME = regex.compile(r"\X")
+#: Below U+0300 (where combining marks start) every code point is a cluster of its own,
+#: but for CR LF: checked over every pair of them in tests/test_text.py.
+_FIRST_JOINING = "\u0300"
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,15 @@ class Span:
 
 def grapheme_length(text: str) -> int:
     """Number of extended grapheme clusters (Unicode 15+ rules of `regex`)."""
-    return len(_GRAPHEME.findall(text))
+    simple = _simple_grapheme_length(text)
+    return len(_GRAPHEME.findall(text)) if simple is None else simple
+
+
+def _simple_grapheme_length(text: str) -> int | None:
+    """The cluster count of text without joining code points (ASCII, Latin), else None."""
+    if text.isascii() or not text or max(text) < _FIRST_JOINING:
+        return len(text) - text.count("\r\n")
+    return None
 
 
 def utf8_length(text: str) -> int:

@@ -128,9 +128,11 @@ class Store:
         ``keep`` holds ``(occurrence, account)`` pairs; ``since=None`` means any time.
         """
         with self._session() as session:
+            # ``status || ''`` keeps SQLite off ix_publication_due, which it would
+            # pick and then scan every planned row of every entry
             query = select(Publication).where(
                 col(Publication.entry) == entry,
-                col(Publication.status) == Status.PLANNED.value,
+                col(Publication.status).concat("") == Status.PLANNED.value,
                 col(Publication.attempts) == 0,
             )
             if since is not None:

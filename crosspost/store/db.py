@@ -1,13 +1,19 @@
-"""Engines: SQLite in WAL mode with ``BEGIN IMMEDIATE``, or PostgreSQL; migrations on start."""
+"""Engines: SQLite in WAL mode with ``BEGIN IMMEDIATE``, or PostgreSQL; migrations on start.
+
+Alembic (with every dialect it supports, mako and pygments) is imported only when
+the database is behind the newest migration: a plain query of ``alembic_version``
+tells, so a daemon or a command on an up-to-date database never loads it.
+"""
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
@@ -82,8 +88,38 @@ def insert_new(session: Any, table: Table, values: list[dict[str, Any]], key: li
 
 def migrate(engine: Engine) -> None:
     """Create or upgrade the schema to the newest migration."""
+    if _applied(engine) == migration_heads():
+        return
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
+
+
+_REVISION = re.compile(r"^(down_revision|revision)\b[^=]*=\s*(.+)$", re.MULTILINE)
+
+
+@cache
+def migration_heads() -> frozenset[str]:
+    """The newest revisions, read from the migration files as Alembic would chain them."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (_MIGRATIONS / "versions").glob("*.py"):
+        for name, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            found = set(re.findall(r"[\"']([^\"']+)[\"']", value))
+            (revisions if name == "revision" else parents).update(found)
+    return frozenset(revisions - parents)
+
+
+def _applied(engine: Engine) -> frozenset[str]:
+    """The revisions the database is at; empty when it has none (or no schema yet)."""
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DBAPIError:
+        return frozenset()
+    return frozenset(str(row[0]) for row in rows)
