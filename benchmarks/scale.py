@@ -43,7 +43,9 @@ def _content(items: int) -> str:
         words = 120 if n % 3 == 0 else 25  # a third become threads on Bluesky
         body = " ".join(_WORDS[(n + i) % len(_WORDS)] for i in range(words))
         link = f", link: 'https://example.org/news/{n}'" if n % 2 else ""
-        lines.append(f"  - {{id: c{n}, body: '{body}. Post {n}.', tags: [news, week{n % 7}]{link}}}")
+        lines.append(
+            f"  - {{id: c{n}, body: '{body}. Post {n}.', tags: [news, week{n % 7}]{link}}}"
+        )
     return "\n".join(lines)
 
 

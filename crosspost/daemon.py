@@ -241,7 +241,9 @@ class Daemon:
         self._definitions = after
         if not changed:
             return SyncReport()
-        return self._logged(sync_plan(self.project, self.store, self.clock(), self.horizon, changed))
+        return self._logged(
+            sync_plan(self.project, self.store, self.clock(), self.horizon, changed)
+        )
 
     def extend(self) -> SyncReport:
         """Write down what came within the horizon since the last extension."""

@@ -83,7 +83,9 @@ def sync_plan(
     existing: dict[str, list[PlanRow]] = defaultdict(list)
     for row in plan_rows(store, now, entries):
         existing[row.entry].append(row)
-    wanted = [p for p in project.schedule.posts if p.enabled and (entries is None or p.id in entries)]
+    wanted = [
+        p for p in project.schedule.posts if p.enabled and (entries is None or p.id in entries)
+    ]
     new_rows: list[PlannedRow] = []
     cancel: list[int] = []
     restore: list[int] = []
@@ -92,7 +94,9 @@ def sync_plan(
         accounts = project.targets[post.id]
         have = existing.pop(post.id, [])
         known = {(r.occurrence, r.account) for r in have}
-        new_rows += [r for r in _rows(post, new, accounts) if (r.occurrence, r.account) not in known]
+        new_rows += [
+            r for r in _rows(post, new, accounts) if (r.occurrence, r.account) not in known
+        ]
         keep = {(o.key, a) for o in found if o.due_at >= now for a in accounts}
         for row in (r for r in have if r.due_at >= now):
             planned = row.status == Status.PLANNED.value

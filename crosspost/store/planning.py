@@ -44,8 +44,8 @@ class PlanRow:
 def plan_rows(store: Store, now: datetime, entries: Collection[str] | None) -> list[PlanRow]:
     """Never-tried rows of ``entries`` (all when None) that are planned, or were
     cancelled by a sync and are due from ``now`` on."""
-    columns = [col(Publication.id), col(Publication.entry), col(Publication.occurrence)]
-    columns += [col(Publication.account), col(Publication.status), col(Publication.due_at)]
+    columns: list[Any] = [col(Publication.id), col(Publication.entry), col(Publication.occurrence)]
+    columns += [col(Publication.account), col(Publication.status), Publication.due_at]
     condition = and_(
         col(Publication.attempts) == 0,
         or_(
