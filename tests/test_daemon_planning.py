@@ -42,6 +42,16 @@ def synced_entries(monkeypatch: pytest.MonkeyPatch) -> list[set[str] | None]:
     return calls
 
 
+def started_then_edited(tmp_path: Path, store: Store, old: str, new: str) -> None:
+    """Start a daemon on POSTS, then save ``old`` replaced by ``new`` and let it reload."""
+    clock = FakeClock(T0)
+    path = write_project(tmp_path, POSTS)
+    daemon = Daemon(path, store, clock=clock)
+    daemon.tick()
+    edit(path, path.read_text(encoding="utf-8").replace(old, new))
+    assert settled_reload(daemon, clock)
+
+
 def test_rounds_without_changes_sync_nothing_again(
     tmp_path: Path, store: Store, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -59,12 +69,7 @@ def test_a_changed_entry_is_synced_alone(
     tmp_path: Path, store: Store, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = synced_entries(monkeypatch)
-    clock = FakeClock(T0)
-    path = write_project(tmp_path, POSTS)
-    daemon = Daemon(path, store, clock=clock)
-    daemon.tick()
-    edit(path, path.read_text(encoding="utf-8").replace("every: 1h", "every: 2h"))
-    assert settled_reload(daemon, clock)
+    started_then_edited(tmp_path, store, "every: 1h", "every: 2h")
     assert calls == [None, {"hourly"}]
     hourly = [p for p in store.publications(["planned"]) if p.entry == "hourly"]
     assert len(hourly) == 12  # 24 h ahead, every 2 h
@@ -75,12 +80,7 @@ def test_a_removed_entry_is_synced_and_its_rows_cancelled(
     tmp_path: Path, store: Store, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = synced_entries(monkeypatch)
-    clock = FakeClock(T0)
-    path = write_project(tmp_path, POSTS)
-    daemon = Daemon(path, store, clock=clock)
-    daemon.tick()
-    edit(path, path.read_text(encoding="utf-8").replace("- id: daily", "- id: daily2"))
-    assert settled_reload(daemon, clock)
+    started_then_edited(tmp_path, store, "- id: daily", "- id: daily2")
     assert calls == [None, {"daily", "daily2"}]
     assert {p.entry for p in store.publications(["cancelled"])} == {"daily"}
     assert {p.entry for p in store.publications(["planned"])} == {"hourly", "daily2"}
