@@ -452,10 +452,15 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
         tick_every, lease_for = parse_duration(tick), parse_duration(lease)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    app.project()  # bad input: exit 2 before the database is even opened
+    project = app.project()  # bad input: exit 2 before the database is even opened
     store = app.store()
     runner = Daemon(
-        app.schedule, store, on_outcome=_print_outcome, tick=tick_every, lease=lease_for
+        app.schedule,
+        store,
+        on_outcome=_print_outcome,
+        tick=tick_every,
+        lease=lease_for,
+        project=project,
     )
     if once:
         outcomes = runner.run_once()

@@ -73,6 +73,8 @@ BUILTIN_DEFAULT = """\
 {%- endif %}"""
 
 _BUILTIN_NAME = "<built-in>/default.j2"
+#: Cut threads remembered per renderer (a bound on memory, not a tuning knob).
+_THREADS_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,10 @@ class Renderer:
         self.env.filters["utm"] = utm
         self.env.filters["hashtags"] = hashtags
         self.env.filters["graphemes"] = grapheme_length
+        #: Templates never change under a renderer (they are read once): look each up once.
+        self._templates: dict[tuple[str, str], Template] = {}
+        #: Threads already cut, by text, limit, numbering and connector (its measure).
+        self._threads: dict[tuple[str, int, bool, int], list[str]] = {}
 
     def template(
         self, name: str, platform: str, named_in: tuple[ContentItem, str] | None = None
@@ -156,11 +162,15 @@ class Renderer:
             RenderError: the template has a syntax error, or ``name`` matches no file
                 (placed at ``named_in``: the item and its field that names the template).
         """
+        found = self._templates.get((name, platform))
+        if found is not None:
+            return found
         candidates = [f"{name}.{platform}.j2", f"{name}.j2"]
         if self.template_problem(name) is None:
             candidates.append(_BUILTIN_NAME)
         try:
-            return self.env.select_template(candidates)
+            found = self._templates[name, platform] = self.env.select_template(candidates)
+            return found
         except TemplatesNotFound:
             item, key = named_in or (None, "template")
             raise RenderError(self._unknown_template(name, key, item)) from None
@@ -268,7 +278,14 @@ class Renderer:
         can_thread = target.thread and Capability.THREADS in connector.capabilities
         if limit <= 0 or not can_thread or connector.measure(text) <= limit:
             return [text]
-        return thread_parts(text, limit, connector.measure, numbering=target.numbering)
+        key = (text, limit, target.numbering, id(connector))
+        if key not in self._threads:  # the same text for the same account: check, plan
+            if len(self._threads) >= _THREADS_KEPT:
+                self._threads.clear()
+            self._threads[key] = thread_parts(
+                text, limit, connector.measure, numbering=target.numbering
+            )
+        return list(self._threads[key])
 
     def _link(self, item: ContentItem, target: Target) -> str | None:
         if not item.link:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import enum
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -49,6 +50,13 @@ HASHTAG_RE = regex.compile(
 )
 _SENTENCE_END = frozenset(".!?…。！？")
 _GRAPHEME = regex.compile(r"\X")
+#: Below U+0300 (where combining marks start) every code point is a cluster of its own,
+#: but for CR LF: checked over every pair of them in tests/test_text.py.
+_FIRST_JOINING = "\u0300"
+#: Runs of what ``str.isspace`` calls space (``\s`` of `regex` differs on a few code points).
+_SPACES = regex.compile(
+    "[" + regex.escape("".join(c for c in map(chr, range(0x3001)) if c.isspace())) + "]+"
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,14 @@ class Span:
 
 def grapheme_length(text: str) -> int:
     """Number of extended grapheme clusters (Unicode 15+ rules of `regex`)."""
+    if _without_joining(text):
+        return len(text) - text.count("\r\n")
     return len(_GRAPHEME.findall(text))
+
+
+def _without_joining(text: str) -> bool:
+    """Whether every code point of ``text`` is a cluster of its own (but CR LF): ASCII, Latin."""
+    return text.isascii() or not text or max(text) < _FIRST_JOINING
 
 
 def utf8_length(text: str) -> int:
@@ -134,17 +149,33 @@ def _protected(text: str) -> list[Span]:
 
 
 def _boundaries(text: str) -> tuple[list[int], list[_Boundary]]:
-    """Every position where a cut may fall, with its quality."""
-    protected = _protected(text)
-    positions: list[int] = []
-    kinds: list[_Boundary] = []
-    for match in _GRAPHEME.finditer(text):
-        end = match.end()
-        if any(s.start < end < s.end for s in protected):
-            continue
-        positions.append(end)
-        kinds.append(_classify(text, end))
-    return positions, kinds
+    """Every position where a cut may fall, with its quality (linear in the text)."""
+    allowed = bytearray(b"\x01") * (len(text) + 1)  # 0 inside a cluster or a protected span
+    allowed[0] = 0
+    for span in _protected(text):
+        allowed[span.start + 1 : span.end] = bytes(max(span.end - span.start - 1, 0))
+    if _without_joining(text):  # every code point is a cluster, but CR LF
+        crlf = text.find("\r\n")
+        while crlf >= 0:
+            allowed[crlf + 1] = 0
+            crlf = text.find("\r\n", crlf + 2)
+        positions = list(itertools.compress(range(len(text) + 1), allowed))
+    else:
+        positions = [m.end() for m in _GRAPHEME.finditer(text) if allowed[m.end()]]
+    return positions, _kinds(text, positions)
+
+
+def _kinds(text: str, positions: list[int]) -> list[_Boundary]:
+    """The quality of each position: only the end of a run of spaces is more than a grapheme."""
+    kinds = [_Boundary.GRAPHEME] * len(positions)
+    index = 0
+    for run in _SPACES.finditer(text):
+        index = bisect.bisect_left(positions, run.end(), index)
+        if index < len(positions) and positions[index] == run.end():
+            kinds[index] = _classify(text, run.end())
+    if positions and positions[-1] >= len(text):
+        kinds[-1] = _Boundary.PARAGRAPH
+    return kinds
 
 
 def _classify(text: str, pos: int) -> _Boundary:
@@ -158,8 +189,9 @@ def _classify(text: str, pos: int) -> _Boundary:
     gap = text[start:pos]
     if gap.count("\n") >= 2:
         return _Boundary.PARAGRAPH
-    before = text[:start].rstrip("\"'»”)")
-    if before and before[-1] in _SENTENCE_END:
+    while start > 0 and text[start - 1] in "\"'»”)":  # a quote or bracket closing the sentence
+        start -= 1
+    if start > 0 and text[start - 1] in _SENTENCE_END:
         return _Boundary.SENTENCE
     return _Boundary.WORD
 
