@@ -48,6 +48,7 @@ from connectors.base import (
     Unknown,
 )
 from connectors.http import HttpClient, HttpConnector
+from crosspost.markdown import TextFormat
 from crosspost.text import find_urls, grapheme_length
 
 #: Status reads in flight at once when collecting metrics.
@@ -266,6 +267,8 @@ class MastodonConnector(HttpConnector):
     """
 
     name: ClassVar[str] = "mastodon"
+    #: Plain text: Markdown links spelt out as ``text (url)``.
+    text_format: ClassVar[TextFormat] = TextFormat.PLAIN
     #: Mastodon keeps keys for an hour (PostStatusService); a margin for clock drift.
     idempotency_window: ClassVar[timedelta | None] = timedelta(minutes=50)
     limits: ClassVar[Limits] = InstanceConfig().limits()

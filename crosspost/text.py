@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import regex
@@ -133,9 +133,11 @@ def _protected(text: str) -> list[Span]:
     )
 
 
-def _boundaries(text: str) -> tuple[list[int], list[_Boundary]]:
+def _boundaries(
+    text: str, unbreakable: Sequence[tuple[int, int]] = ()
+) -> tuple[list[int], list[_Boundary]]:
     """Every position where a cut may fall, with its quality."""
-    protected = _protected(text)
+    protected = _protected(text) + [Span(start, end, "") for start, end in unbreakable]
     positions: list[int] = []
     kinds: list[_Boundary] = []
     for match in _GRAPHEME.finditer(text):
@@ -164,16 +166,19 @@ def _classify(text: str, pos: int) -> _Boundary:
     return _Boundary.WORD
 
 
-def split_text(text: str, limit: int, measure: Measure) -> list[str]:
+def split_text(
+    text: str, limit: int, measure: Measure, unbreakable: Sequence[tuple[int, int]] = ()
+) -> list[str]:
     """Cut ``text`` into segments whose stripped text each measures at most ``limit``.
 
     ``"".join(split_text(text, …)) == text`` always holds: whitespace at a cut
     stays at the end of the segment before it. A single unbreakable piece
     longer than the limit (a very long URL) becomes a segment of its own.
+    ``unbreakable`` adds ``(start, end)`` ranges that are never cut (a link's text).
     """
     if measure(text.strip()) <= limit:
         return [text]
-    positions, kinds = _boundaries(text)
+    positions, kinds = _boundaries(text, unbreakable)
     segments: list[str] = []
     start = 0
     while start < len(text):
@@ -220,18 +225,28 @@ def _last_fitting(
     return best
 
 
-def thread_parts(text: str, limit: int, measure: Measure, *, numbering: bool = False) -> list[str]:
+def thread_parts(
+    text: str,
+    limit: int,
+    measure: Measure,
+    *,
+    numbering: bool = False,
+    unbreakable: Sequence[tuple[int, int]] = (),
+) -> list[str]:
     """The posts of a thread for ``text``: stripped segments, optionally numbered ``1/3``.
 
-    With numbering, room for the widest counter is kept in every part.
+    With numbering, room for the widest counter is kept in every part. No cut
+    falls inside an ``unbreakable`` ``(start, end)`` range.
     """
     if measure(text.strip()) <= limit:
         return [text.strip()]
     if not numbering:
-        return [s.strip() for s in split_text(text, limit, measure) if s.strip()]
+        return [s.strip() for s in split_text(text, limit, measure, unbreakable) if s.strip()]
     reserve = 0
     while True:  # the counter's width depends on how many parts there are
-        segments = [s.strip() for s in split_text(text, limit - reserve, measure) if s.strip()]
+        segments = [
+            s.strip() for s in split_text(text, limit - reserve, measure, unbreakable) if s.strip()
+        ]
         total = len(segments)
         needed = measure(f"\n\n{total}/{total}")
         if needed <= reserve or limit - needed <= 0:
