@@ -241,18 +241,21 @@ class _PlainWriter:
         return code
 
     def link(self, text: str, url: str, plain_text: str) -> str:
-        shown = self.escape(url)
-        return mark(shown if _same_address(plain_text, url) else f"{text} ({shown})")
+        if _same_address(plain_text, url):
+            return mark(self.escape(_readable(url).removeprefix("mailto:")))
+        return mark(f"{text} ({self.escape(_readable(url))})")
 
     def image(self, alt: str, url: str) -> str:
-        return mark(f"{self.escape(alt)} ({self.escape(url)})") if alt.strip() else ""
+        return mark(f"{self.escape(alt)} ({self.escape(_readable(url))})") if alt.strip() else ""
 
 
 class _RichWriter(_PlainWriter):
     """Plain text whose links carry their URL in marks (see :func:`mark`)."""
 
     def link(self, text: str, url: str, plain_text: str) -> str:
-        return mark(url) if _same_address(plain_text, url) else mark(text, url)
+        if _same_address(plain_text, url):
+            return mark(_readable(url).removeprefix("mailto:"), url)
+        return mark(text, url)
 
 
 class _HtmlWriter(_PlainWriter):
@@ -416,7 +419,13 @@ def _plain(node: SyntaxTreeNode) -> str:
 
 def _same_address(text: str, url: str) -> bool:
     """An autolink (``<https://…>``, ``<a@b.org>``) or a link whose text is its URL."""
-    return text in (url, url.removeprefix("mailto:"))
+    readable = _readable(url)
+    return text in (url, readable, readable.removeprefix("mailto:"))
+
+
+def _readable(url: str) -> str:
+    """``url`` as a person reads it (``%D1%81`` shown as ``с``), for plain text."""
+    return str(_parser().normalizeLinkText(url))
 
 
 class Formatted(str):
