@@ -139,7 +139,7 @@ def escape_for(form: OutputForm, value: str) -> str:
     return writer_class(form.html_tags).escape(value) if writer_class else value
 
 
-def mark(shown: str, url: str | None = None) -> str:
+def _mark(shown: str, url: str | None = None) -> str:
     """``shown`` kept whole by the splitter, linking to ``url`` in the rich form."""
     tail = f"{MARK_URL}{url}" if url else ""
     return f"{MARK_START}{shown}{tail}{MARK_END}"
@@ -242,20 +242,20 @@ class _PlainWriter:
 
     def link(self, text: str, url: str, plain_text: str) -> str:
         if _same_address(plain_text, url):
-            return mark(self.escape(_readable(url).removeprefix("mailto:")))
-        return mark(f"{text} ({self.escape(_readable(url))})")
+            return _mark(self.escape(_readable(url).removeprefix("mailto:")))
+        return _mark(f"{text} ({self.escape(_readable(url))})")
 
     def image(self, alt: str, url: str) -> str:
-        return mark(f"{self.escape(alt)} ({self.escape(_readable(url))})") if alt.strip() else ""
+        return _mark(f"{self.escape(alt)} ({self.escape(_readable(url))})") if alt.strip() else ""
 
 
 class _RichWriter(_PlainWriter):
-    """Plain text whose links carry their URL in marks (see :func:`mark`)."""
+    """Plain text whose links carry their URL in marks (see :func:`_mark`)."""
 
     def link(self, text: str, url: str, plain_text: str) -> str:
         if _same_address(plain_text, url):
-            return mark(_readable(url).removeprefix("mailto:"), url)
-        return mark(text, url)
+            return _mark(_readable(url).removeprefix("mailto:"), url)
+        return _mark(text, url)
 
 
 class _HtmlWriter(_PlainWriter):
@@ -341,7 +341,7 @@ class _SlackWriter(_PlainWriter):
 
     def link(self, text: str, url: str, plain_text: str) -> str:
         safe = self.escape(_percent(url, "|<>"))
-        return mark(f"<{safe}>" if _same_address(plain_text, url) else f"<{safe}|{text}>")
+        return _mark(f"<{safe}>" if _same_address(plain_text, url) else f"<{safe}|{text}>")
 
     def image(self, alt: str, url: str) -> str:
         return self.link(self.escape(alt), url, alt) if alt.strip() else ""
@@ -381,8 +381,8 @@ class _DiscordWriter(_PlainWriter):
 
     def link(self, text: str, url: str, plain_text: str) -> str:
         if _same_address(plain_text, url):
-            return mark(url)
-        return mark(f"[{text}]({_percent(url, '()<> ')})")
+            return _mark(url)
+        return _mark(f"[{text}]({_percent(url, '()<> ')})")
 
     def image(self, alt: str, url: str) -> str:
         return self.link(self.escape(alt), url, alt) if alt.strip() else ""

@@ -18,7 +18,16 @@ from html.parser import HTMLParser
 from crosspost.markdown import MARK_END, MARK_START, MARK_URL, LinkSpan
 from crosspost.text import thread_parts
 
-__all__ = ["Marked", "TagSpan", "split_html", "split_marked", "unmark", "visible_text"]
+__all__ = [
+    "Marked",
+    "TagSpan",
+    "read_html",
+    "split_html",
+    "split_marked",
+    "unmark",
+    "visible_text",
+    "write_html",
+]
 
 Measure = Callable[[str], int]
 _VOID = frozenset({"br", "hr", "img"})

@@ -246,9 +246,7 @@ def test_one_photo_goes_as_multipart_with_a_caption(
     rsps: responses.RequestsMock, photo: MediaItem
 ) -> None:
     rsps.post(f"{API}/sendPhoto", json=tg("send_photo"))
-    published = make().publish(
-        RenderedPost(parts=("Look at &lt;this&gt;",), media=(photo,)), KEY
-    )
+    published = make().publish(RenderedPost(parts=("Look at &lt;this&gt;",), media=(photo,)), KEY)
     fields = multipart(rsps.calls[0].request)
     assert fields == {
         "chat_id": "@crosspostnews",
