@@ -152,6 +152,7 @@ class _PlainWriter:
     """Plain text; the base the other writers change piece by piece."""
 
     block_separator = "\n\n"
+    bullet = "•"
 
     def __init__(self, tags: frozenset[str]) -> None:
         self.tags = tags
@@ -192,7 +193,7 @@ class _PlainWriter:
     def listing(self, items: list[str], start: int | None) -> str:
         lines = []
         for number, text in enumerate(items, start=start or 1):
-            bullet = "•" if start is None else f"{number}."
+            bullet = self.bullet if start is None else f"{number}."
             lines.append(f"{bullet} " + text.replace("\n", "\n" + " " * (len(bullet) + 1)))
         return "\n".join(lines)
 
@@ -350,15 +351,10 @@ class _SlackWriter(_PlainWriter):
 class _DiscordWriter(_PlainWriter):
     """Discord Markdown: ``#``–``###`` headings, masked links, backslash escapes."""
 
+    bullet = "-"
+
     def heading(self, level: int, text: str) -> str:
         return f"{'#' * level} {text}" if level <= 3 else f"**{text}**"
-
-    def listing(self, items: list[str], start: int | None) -> str:
-        lines = []
-        for number, text in enumerate(items, start=start or 1):
-            bullet = "-" if start is None else f"{number}."
-            lines.append(f"{bullet} " + text.replace("\n", "\n" + " " * (len(bullet) + 1)))
-        return "\n".join(lines)
 
     def pre(self, code: str, language: str) -> str:
         fence = "```" if "```" not in code else "````"
