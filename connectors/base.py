@@ -33,6 +33,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from crosspost.markdown import INLINE_HTML_TAGS, LinkSpan, TextFormat
 from crosspost.text import grapheme_length
 
 __all__ = [
@@ -214,6 +215,9 @@ class RenderedPost:
     language: str | None = None
     #: Per-platform options from the content's overrides (visibility, …).
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: Links over each part's text, for connectors whose ``text_format`` is rich text;
+    #: empty otherwise (and when the text has no Markdown links).
+    links: tuple[tuple[LinkSpan, ...], ...] = ()
 
     @property
     def text(self) -> str:
@@ -459,6 +463,10 @@ class BaseConnector:
     Settings: ClassVar[type[ConnectorSettings]] = ConnectorSettings
     #: Link to the platform's API documentation used to write the connector.
     docs_url: ClassVar[str] = ""
+    #: The form Markdown bodies are rendered in for this platform (crosspost.markdown).
+    text_format: ClassVar[TextFormat] = TextFormat.PLAIN
+    #: The HTML tags the platform accepts, when ``text_format`` is HTML.
+    html_tags: ClassVar[frozenset[str]] = INLINE_HTML_TAGS
     #: How long the platform remembers an idempotency key: within it, a publication
     #: whose outcome is unknown may be sent again with the same key and cannot
     #: duplicate. None: never resend by itself.

@@ -46,6 +46,7 @@ from connectors.base import (
     Unknown,
 )
 from connectors.http import HttpClient, HttpConnector, summarise_body
+from crosspost.markdown import LinkSpan, TextFormat
 from crosspost.text import (
     find_hashtags,
     find_mentions,
@@ -95,6 +96,10 @@ def rkey_for(idempotency_key: str) -> str:
     micros = _TID_EPOCH_US + ((digest >> 10) & ((1 << _TID_SPAN_BITS) - 1))
     value = (micros << 10) | (digest & 0x3FF)
     return "".join(_S32[(value >> (5 * shift)) & 31] for shift in range(12, -1, -1))
+
+
+def _overlaps(span: tuple[int, int, Any], links: Sequence[LinkSpan]) -> bool:
+    return any(span[0] < link.end and link.start < span[1] for link in links)
 
 
 def _byte_slice(text: str, start: int, end: int) -> dict[str, int]:
@@ -164,6 +169,8 @@ class BlueskyConnector(HttpConnector):
     #: record per key, for good.
     idempotency_window: ClassVar[timedelta | None] = timedelta(days=365)
     docs_url: ClassVar[str] = "https://docs.bsky.app/docs/category/http-reference"
+    #: Markdown links become link facets over their text.
+    text_format: ClassVar[TextFormat] = TextFormat.RICH
     limits: ClassVar[Limits] = Limits(
         max_length=MAX_GRAPHEMES,
         unit="graphemes",
@@ -506,7 +513,7 @@ class BlueskyConnector(HttpConnector):
         root: Published | None,
     ) -> dict[str, Any]:
         record: dict[str, Any] = {"$type": POST_COLLECTION, "text": text, "createdAt": _now()}
-        facets = self._facets(text)
+        facets = self._facets(text, post.links[index] if index < len(post.links) else ())
         if facets:
             record["facets"] = facets
         if post.language:
@@ -530,8 +537,26 @@ class BlueskyConnector(HttpConnector):
 
     # -- rich text ------------------------------------------------------------
 
-    def _facets(self, text: str) -> list[dict[str, Any]]:
-        """Link, mention and hashtag facets with UTF-8 byte offsets, in text order."""
+    def _facets(self, text: str, links: Sequence[LinkSpan] = ()) -> list[dict[str, Any]]:
+        """Link, mention and hashtag facets with UTF-8 byte offsets, in text order.
+
+        ``links`` are the Markdown links of this post (``[text](url)``); what the
+        text itself shows (a URL, a #tag) inside one of them gets no facet of its own,
+        as facets must not overlap.
+        """
+        found = [
+            (link.start, link.end, {"$type": "app.bsky.richtext.facet#link", "uri": link.url})
+            for link in links
+        ]
+        found.extend(span for span in self._text_facets(text) if not _overlaps(span, links))
+        found.sort(key=lambda item: item[0])
+        return [
+            {"index": _byte_slice(text, start, end), "features": [feature]}
+            for start, end, feature in found
+        ]
+
+    def _text_facets(self, text: str) -> list[tuple[int, int, dict[str, str]]]:
+        """Facets for the URLs, mentions and hashtags written in the text."""
         found: list[tuple[int, int, dict[str, str]]] = []
         for span in find_urls(text):
             found.append(
@@ -549,11 +574,7 @@ class BlueskyConnector(HttpConnector):
                 found.append(
                     (span.start, span.end, {"$type": "app.bsky.richtext.facet#tag", "tag": tag})
                 )
-        found.sort(key=lambda item: item[0])
-        return [
-            {"index": _byte_slice(text, start, end), "features": [feature]}
-            for start, end, feature in found
-        ]
+        return found
 
     def _resolve(self, handle: str) -> str | None:
         """The DID of ``handle``, or None when it is no Bluesky handle or does not resolve."""

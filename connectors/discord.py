@@ -59,6 +59,7 @@ from connectors.http import (
     parse_retry_at,
     summarise_body,
 )
+from crosspost.markdown import TextFormat
 
 __all__ = ["DiscordConnector"]
 
@@ -174,6 +175,8 @@ class DiscordConnector(HttpConnector):
     """Posts to one Discord channel, as a webhook or as a bot."""
 
     name: ClassVar[str] = "discord"
+    #: Texts arrive as Discord Markdown, escaped.
+    text_format: ClassVar[TextFormat] = TextFormat.DISCORD
     docs_url: ClassVar[str] = "https://discord.com/developers/docs/resources/message#create-message"
     base_url: ClassVar[str] = API
     limits: ClassVar[Limits] = Limits(

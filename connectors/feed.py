@@ -22,6 +22,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -44,6 +45,8 @@ from connectors.base import (
     RenderedPost,
     Transient,
 )
+from crosspost.markdown import BLOCK_HTML_TAGS, TextFormat
+from crosspost.markup import visible_text
 from crosspost.text import find_hashtags, grapheme_length, iter_graphemes
 
 __all__ = [
@@ -80,6 +83,9 @@ class FeedConnector(BaseConnector):
     """Publishes into an Atom feed file, newest entry first, at most ``max_entries``."""
 
     name: ClassVar[str] = "feed"
+    #: Entries carry HTML content (block tags, links, images).
+    text_format: ClassVar[TextFormat] = TextFormat.HTML
+    html_tags: ClassVar[frozenset[str]] = BLOCK_HTML_TAGS
     idempotency_window: ClassVar[timedelta | None] = timedelta(days=365)  # entry ids are kept
     docs_url: ClassVar[str] = "https://www.rfc-editor.org/rfc/rfc4287"
     limits: ClassVar[Limits] = Limits(max_length=100_000, unit="graphemes", max_media=10)
@@ -171,19 +177,20 @@ class FeedConnector(BaseConnector):
         if post.language:
             entry.set(_XML_LANG, post.language)
         _text(entry, "id", wanted)
-        _text(entry, "title", entry_title(post))
+        body = "\n\n".join(post.parts)
+        shown = visible_text(body)
+        _text(entry, "title", entry_title(replace(post, parts=(shown,))))
         _text(entry, "published", rfc3339(now))
         _text(entry, "updated", rfc3339(now))
         if post.link:
             ET.SubElement(entry, f"{_A}link", rel="alternate", href=post.link)
         for item in post.media:
             ET.SubElement(entry, f"{_A}link", _enclosure(item))
-        body = "\n\n".join(post.parts)
-        for tag in dict.fromkeys(span.text[1:] for span in find_hashtags(body)):
+        for tag in dict.fromkeys(span.text[1:] for span in find_hashtags(shown)):
             ET.SubElement(entry, f"{_A}category", term=tag)
         if post.content_warning:
             _text(entry, "summary", post.content_warning).set("type", "text")
-        _text(entry, "content", body).set("type", "text")
+        _text(entry, "content", body).set("type", "html")
         return entry
 
     def _published(self, entry: ET.Element) -> Published:

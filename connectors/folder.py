@@ -51,6 +51,7 @@ from connectors.feed import (
     rfc3339,
     utc_now,
 )
+from crosspost.markdown import TextFormat
 
 __all__ = ["FolderConnector", "PART_SEPARATOR"]
 
@@ -70,6 +71,8 @@ class FolderConnector(BaseConnector):
     """Writes each publication as a file in a folder, attachments copied beside it."""
 
     name: ClassVar[str] = "folder"
+    #: Files keep the Markdown as written.
+    text_format: ClassVar[TextFormat] = TextFormat.MARKDOWN
     idempotency_window: ClassVar[timedelta | None] = timedelta(days=365)  # file names are kept
     docs_url: ClassVar[str] = "https://jekyllrb.com/docs/front-matter/"
     limits: ClassVar[Limits] = Limits(max_length=100_000, unit="graphemes", max_media=10)

@@ -40,6 +40,7 @@ from connectors.base import (
     Unknown,
 )
 from connectors.http import HttpClient, HttpConnector, parse_retry_at
+from crosspost.markdown import TextFormat
 from crosspost.text import find_hashtags, thread_parts, utf16_length
 
 __all__ = [
@@ -177,6 +178,8 @@ class LinkedInConnector(HttpConnector):
     """Posts as a LinkedIn member or organisation; later thread parts become comments."""
 
     name: ClassVar[str] = "linkedin"
+    #: Plain text: Markdown links spelt out as ``text (url)``.
+    text_format: ClassVar[TextFormat] = TextFormat.PLAIN
     base_url: ClassVar[str] = "https://api.linkedin.com/rest"
     docs_url: ClassVar[str] = (
         "https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api"

@@ -48,6 +48,7 @@ from connectors.base import (
     Unknown,
 )
 from connectors.http import HttpClient, HttpConnector
+from crosspost.markdown import TextFormat
 from crosspost.text import grapheme_length
 from crosspost.urls import LENIENT_PATHS, UrlRules, find_url_matches
 
@@ -284,6 +285,8 @@ class MastodonConnector(HttpConnector):
     """
 
     name: ClassVar[str] = "mastodon"
+    #: Plain text: Markdown links spelt out as ``text (url)``.
+    text_format: ClassVar[TextFormat] = TextFormat.PLAIN
     #: Mastodon keeps keys for an hour (PostStatusService); a margin for clock drift.
     idempotency_window: ClassVar[timedelta | None] = timedelta(minutes=50)
     limits: ClassVar[Limits] = InstanceConfig().limits()

@@ -51,6 +51,7 @@ from connectors.base import (
     Unknown,
 )
 from connectors.http import HttpClient, HttpConnector, parse_retry_at
+from crosspost.markdown import TextFormat
 from crosspost.text import split_text
 
 __all__ = ["SlackConnector", "escape"]
@@ -115,6 +116,8 @@ class SlackConnector(HttpConnector):
     name: ClassVar[str] = "slack"
     base_url: ClassVar[str] = "https://slack.com/api"
     docs_url: ClassVar[str] = "https://docs.slack.dev/reference/methods/chat.postMessage"
+    #: Texts arrive as mrkdwn, already escaped.
+    text_format: ClassVar[TextFormat] = TextFormat.SLACK
     limits: ClassVar[Limits] = Limits(
         # chat.postMessage asks for at most 4,000 characters in `text` and cuts
         # above 40,000; 4,000 also keeps a part within two section blocks.
@@ -171,12 +174,13 @@ class SlackConnector(HttpConnector):
         )
 
     def measure(self, text: str) -> int:
-        """Characters (code points) of ``text`` once ``&``, ``<`` and ``>`` are escaped.
+        """Characters (code points) of ``text``, the mrkdwn that is sent.
 
-        Slack limits the text it receives, and each escape grows a character
-        into an entity (``&`` → ``&amp;``), so the escaped length is what counts.
+        The text comes rendered as mrkdwn, ``&``, ``<`` and ``>`` already escaped
+        (an entity counts as the characters it is written with), so its length
+        is what Slack receives.
         """
-        return len(text) + 4 * text.count("&") + 3 * (text.count("<") + text.count(">"))
+        return len(text)
 
     # -- the Web API -------------------------------------------------------------
 
@@ -258,12 +262,12 @@ class SlackConnector(HttpConnector):
     def _message(
         self, post: RenderedPost, index: int, text: str, thread_ts: str | None
     ) -> dict[str, Any]:
-        """The chat.postMessage body: escaped fallback ``text`` plus section blocks."""
+        """The chat.postMessage body: the mrkdwn as fallback ``text`` plus section blocks."""
         settings = self.settings
-        body: dict[str, Any] = {"channel": settings.channel, "text": escape(text)}
+        body: dict[str, Any] = {"channel": settings.channel, "text": text}
         blocks = self._blocks(text)
         if blocks is not None:
-            if index == 0 and post.link and post.link not in text:
+            if index == 0 and post.link and escape(post.link) not in text:
                 link = _link(post.link, post.title)
                 blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": link}]})
             body["blocks"] = blocks
@@ -290,7 +294,7 @@ class SlackConnector(HttpConnector):
                 continue
             if self.measure(piece) > SECTION_TEXT_MAX:
                 return None
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": escape(piece)}})
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": piece}})
         return blocks or None
 
     def _published(self, answer: Mapping[str, Any], channel: str) -> Published:
@@ -332,7 +336,7 @@ class SlackConnector(HttpConnector):
         body: dict[str, Any] = {
             "files": files,
             "channel_id": self.settings.channel,
-            "initial_comment": escape(text),
+            "initial_comment": text,
         }
         if thread_ts:
             body["thread_ts"] = thread_ts

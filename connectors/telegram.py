@@ -53,6 +53,8 @@ from connectors.base import (
     Unknown,
 )
 from connectors.http import DEFAULT_BACKOFF, HttpClient, HttpConnector, parse_retry_at
+from crosspost.markdown import INLINE_HTML_TAGS, TextFormat
+from crosspost.markup import visible_text
 from crosspost.text import utf16_length
 
 __all__ = ["TelegramConnector", "escape", "message_url"]
@@ -128,6 +130,9 @@ class TelegramConnector(HttpConnector):
         }
     )
     docs_url: ClassVar[str] = "https://core.telegram.org/bots/api"
+    #: Posts are sent with ``parse_mode=HTML``, in the tags Telegram's HTML style knows.
+    text_format: ClassVar[TextFormat] = TextFormat.HTML
+    html_tags: ClassVar[frozenset[str]] = INLINE_HTML_TAGS
 
     class Settings(ConnectorSettings):
         """The ``accounts:`` entry of a Telegram channel or group.
@@ -207,13 +212,13 @@ class TelegramConnector(HttpConnector):
     # -- counting -------------------------------------------------------------
 
     def measure(self, text: str) -> int:
-        """Length in UTF-16 code units of the plain text (what entity offsets count).
+        """Length in UTF-16 code units of ``text`` (HTML) after entity parsing.
 
-        The text is sent HTML-escaped, so after entity parsing Telegram sees
-        exactly ``text``; UTF-16 counts an astral character (most emoji) as 2,
-        never less than code points or graphemes, so a text that fits here fits there.
+        Telegram counts its limits on the text a reader sees, tags gone and
+        ``&amp;`` one character, in UTF-16 code units (what entity offsets
+        count): an astral character (most emoji) is 2.
         """
-        return utf16_length(text)
+        return utf16_length(visible_text(text))
 
     def check(self, post: RenderedPost) -> list[str]:
         """Every reason this post would be refused; the caption limit binds part 1 only."""
@@ -267,7 +272,7 @@ class TelegramConnector(HttpConnector):
             return self._send_album(text, post.media, reply)
         payload = {
             "chat_id": self.settings.chat_id,
-            "text": escape(text),
+            "text": text,
             "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": not self.settings.link_preview},
             "disable_notification": self.settings.disable_notification,
@@ -278,7 +283,7 @@ class TelegramConnector(HttpConnector):
     def _send_poll(self, question: str, poll: Poll, reply: dict[str, int] | None) -> Any:
         payload: dict[str, Any] = {
             "chat_id": self.settings.chat_id,
-            "question": question,
+            "question": visible_text(question),
             "options": [{"text": option} for option in poll.options],
             # Channels only take anonymous polls; groups accept them too.
             "is_anonymous": True,
@@ -303,7 +308,7 @@ class TelegramConnector(HttpConnector):
         return form
 
     def _send_photo(self, caption: str, item: MediaItem, reply: dict[str, int] | None) -> Any:
-        form = {**self._form(reply), "caption": escape(caption), "parse_mode": "HTML"}
+        form = {**self._form(reply), "caption": caption, "parse_mode": "HTML"}
         files = {"photo": self._upload(item)}
         return self._call("sendPhoto", data=form, files=files)
 
@@ -315,7 +320,7 @@ class TelegramConnector(HttpConnector):
         for number, item in enumerate(media):
             items.append({"type": "photo", "media": f"attach://photo{number}"})
             files[f"photo{number}"] = self._upload(item)
-        items[0].update(caption=escape(caption), parse_mode="HTML")
+        items[0].update(caption=caption, parse_mode="HTML")
         form = {**self._form(reply), "media": json.dumps(items)}
         messages = self._call("sendMediaGroup", data=form, files=files)
         if not isinstance(messages, list) or not messages:

@@ -44,6 +44,7 @@ from connectors.base import (
 )
 from connectors.http import HttpClient, HttpConnector, summarise_body
 from connectors.x_text import MAX_WEIGHTED_LENGTH, find_x_urls, weighted_length
+from crosspost.markdown import TextFormat
 
 __all__ = ["XConnector"]
 
@@ -102,6 +103,8 @@ class XConnector(HttpConnector):
     """Posts, threads, polls and images on X through API v2, with user-context auth."""
 
     name: ClassVar[str] = "x"
+    #: Plain text: Markdown links spelt out as ``text (url)``.
+    text_format: ClassVar[TextFormat] = TextFormat.PLAIN
     limits: ClassVar[Limits] = Limits(
         max_length=MAX_WEIGHTED_LENGTH,
         unit="weighted characters",

@@ -81,6 +81,8 @@ class ContentItem(BaseModel):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     title: str = ""
     body: str = ""
+    #: A short version for announcements; the body's first paragraph when empty.
+    summary: str = ""
     link: str | None = None
     tags: list[str] = Field(default_factory=list)
     media: list[MediaSpec] = Field(default_factory=list)
@@ -146,7 +148,18 @@ class ContentItem(BaseModel):
 
 
 _OVERRIDABLE = frozenset(
-    {"title", "body", "link", "tags", "media", "poll", "content_warning", "language", "template"}
+    {
+        "title",
+        "body",
+        "summary",
+        "link",
+        "tags",
+        "media",
+        "poll",
+        "content_warning",
+        "language",
+        "template",
+    }
 )
 
 

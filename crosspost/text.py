@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import enum
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import regex
@@ -148,12 +148,18 @@ def _protected(text: str) -> list[Span]:
     )
 
 
-def _boundaries(text: str) -> tuple[list[int], list[_Boundary]]:
-    """Every position where a cut may fall, with its quality (linear in the text)."""
+def _boundaries(
+    text: str, unbreakable: Sequence[tuple[int, int]] = ()
+) -> tuple[list[int], list[_Boundary]]:
+    """Every position where a cut may fall, with its quality (linear in the text).
+
+    ``unbreakable`` adds ``(start, end)`` ranges that are never cut (a link's text).
+    """
     allowed = bytearray(b"\x01") * (len(text) + 1)  # 0 inside a cluster or a protected span
     allowed[0] = 0
-    for span in _protected(text):
-        allowed[span.start + 1 : span.end] = bytes(max(span.end - span.start - 1, 0))
+    ranges = [(span.start, span.end) for span in _protected(text)] + list(unbreakable)
+    for start, end in ranges:
+        allowed[start + 1 : end] = bytes(max(end - start - 1, 0))
     if _without_joining(text):  # every code point is a cluster, but CR LF
         crlf = text.find("\r\n")
         while crlf >= 0:
@@ -196,16 +202,19 @@ def _classify(text: str, pos: int) -> _Boundary:
     return _Boundary.WORD
 
 
-def split_text(text: str, limit: int, measure: Measure) -> list[str]:
+def split_text(
+    text: str, limit: int, measure: Measure, unbreakable: Sequence[tuple[int, int]] = ()
+) -> list[str]:
     """Cut ``text`` into segments whose stripped text each measures at most ``limit``.
 
     ``"".join(split_text(text, …)) == text`` always holds: whitespace at a cut
     stays at the end of the segment before it. A single unbreakable piece
     longer than the limit (a very long URL) becomes a segment of its own.
+    ``unbreakable`` adds ``(start, end)`` ranges that are never cut (a link's text).
     """
     if measure(text.strip()) <= limit:
         return [text]
-    positions, kinds = _boundaries(text)
+    positions, kinds = _boundaries(text, unbreakable)
     segments: list[str] = []
     start = 0
     while start < len(text):
@@ -252,18 +261,26 @@ def _last_fitting(
     return best
 
 
-def thread_parts(text: str, limit: int, measure: Measure, *, numbering: bool = False) -> list[str]:
+def thread_parts(
+    text: str,
+    limit: int,
+    measure: Measure,
+    *,
+    numbering: bool = False,
+    unbreakable: Sequence[tuple[int, int]] = (),
+) -> list[str]:
     """The posts of a thread for ``text``: stripped segments, optionally numbered ``1/3``.
 
-    With numbering, room for the widest counter is kept in every part.
+    With numbering, room for the widest counter is kept in every part. No cut
+    falls inside an ``unbreakable`` ``(start, end)`` range.
     """
     if measure(text.strip()) <= limit:
         return [text.strip()]
     if not numbering:
-        return _balanced_parts(text, limit, measure)
+        return _balanced_parts(text, limit, measure, unbreakable)
     reserve = 0
     while True:  # the counter's width depends on how many parts there are
-        segments = _balanced_parts(text, limit - reserve, measure)
+        segments = _balanced_parts(text, limit - reserve, measure, unbreakable)
         total = len(segments)
         needed = measure(f"\n\n{total}/{total}")
         if needed <= reserve or limit - needed <= 0:
@@ -281,14 +298,16 @@ def _worst_cut(text: str, segments: list[str]) -> _Boundary:
     return worst
 
 
-def _balanced_parts(text: str, limit: int, measure: Measure) -> list[str]:
+def _balanced_parts(
+    text: str, limit: int, measure: Measure, unbreakable: Sequence[tuple[int, int]] = ()
+) -> list[str]:
     """The fewest parts :func:`split_text` gives, cut as evenly as that allows.
 
     A greedy split fills every part but the last, which can be one character
     long. The smallest limit that gives no more parts and cuts at boundaries as
     good as the greedy ones (paragraph, sentence, word) spreads the text evenly.
     """
-    greedy = split_text(text, limit, measure)
+    greedy = split_text(text, limit, measure, unbreakable)
     count, quality = len(greedy), _worst_cut(text, greedy)
 
     def acceptable(segments: list[str]) -> bool:
@@ -298,7 +317,7 @@ def _balanced_parts(text: str, limit: int, measure: Measure) -> list[str]:
     low, high = 1, limit
     while count > 1 and low < high:
         middle = (low + high) // 2
-        segments = split_text(text, middle, measure)
+        segments = split_text(text, middle, measure, unbreakable)
         if acceptable(segments):
             best, high = segments, middle
         else:

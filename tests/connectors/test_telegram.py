@@ -137,9 +137,18 @@ def test_building_the_connector_does_no_network_io(rsps: responses.RequestsMock)
 
 @pytest.mark.parametrize(
     ("text", "units"),
-    [("hello", 5), ("é", 1), ("字", 1), ("🎉", 2), ("👍🏽", 4), ("👨‍👩‍👧‍👦", 11), ("<b>&", 4)],
+    [
+        ("hello", 5),
+        ("é", 1),
+        ("字", 1),
+        ("🎉", 2),
+        ("👍🏽", 4),
+        ("👨‍👩‍👧‍👦", 11),
+        ("&lt;b&gt;&amp;", 4),
+        ('<b>bold</b> <a href="https://example.org/?a=1&amp;b=2">link</a>', 9),
+    ],
 )
-def test_measure_counts_utf16_code_units_of_the_plain_text(text: str, units: int) -> None:
+def test_measure_counts_utf16_code_units_after_entity_parsing(text: str, units: int) -> None:
     assert make().measure(text) == units
 
 
@@ -173,7 +182,7 @@ def test_unsupported_media_type_and_too_many_photos(photo: MediaItem) -> None:
 # --------------------------------------------------------------------------- publishing
 
 
-def test_text_is_html_escaped_and_sent_with_parse_mode(rsps: responses.RequestsMock) -> None:
+def test_html_text_is_sent_as_is_with_parse_mode(rsps: responses.RequestsMock) -> None:
     rsps.post(
         f"{API}/sendMessage",
         json=tg("send_message"),
@@ -181,7 +190,7 @@ def test_text_is_html_escaped_and_sent_with_parse_mode(rsps: responses.RequestsM
             matchers.json_params_matcher(
                 {
                     "chat_id": "@crosspostnews",
-                    "text": "&lt;b&gt;not bold&lt;/b&gt; &amp; Q&amp;A \"quoted\" 'single'",
+                    "text": "<b>bold</b> &lt;b&gt; &amp; Q&amp;A \"quoted\" 'single'",
                     "parse_mode": "HTML",
                     "link_preview_options": {"is_disabled": True},
                     "disable_notification": True,
@@ -190,7 +199,8 @@ def test_text_is_html_escaped_and_sent_with_parse_mode(rsps: responses.RequestsM
         ],
     )
     connector = make(disable_notification=True, link_preview=False)
-    post = RenderedPost(parts=("<b>not bold</b> & Q&A \"quoted\" 'single'",))
+    # the renderer wrote the HTML (crosspost.markdown); the connector sends it unchanged
+    post = RenderedPost(parts=("<b>bold</b> &lt;b&gt; &amp; Q&amp;A \"quoted\" 'single'",))
     published = connector.publish(post, KEY)
     assert published.remote_id == f"{CHANNEL}:42"
     assert published.published_at == datetime.fromtimestamp(1795687200, UTC)
@@ -236,7 +246,7 @@ def test_one_photo_goes_as_multipart_with_a_caption(
     rsps: responses.RequestsMock, photo: MediaItem
 ) -> None:
     rsps.post(f"{API}/sendPhoto", json=tg("send_photo"))
-    published = make().publish(RenderedPost(parts=("Look at <this>",), media=(photo,)), KEY)
+    published = make().publish(RenderedPost(parts=("Look at &lt;this&gt;",), media=(photo,)), KEY)
     fields = multipart(rsps.calls[0].request)
     assert fields == {
         "chat_id": "@crosspostnews",
