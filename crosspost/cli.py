@@ -418,9 +418,13 @@ def _print_result(result: Any) -> None:
     out.print(f"{line} {result.account}: {result.content} {where}")
     if result.error:
         out.print(f"  {result.error}", markup=False)
-    for part in result.parts if result.status == "dry-run" else []:
+    if result.status != "dry-run":
+        return
+    total = len(result.parts)
+    for number, (part, length) in enumerate(zip(result.parts, result.lengths, strict=True), 1):
+        thread = f"part {number}/{total}, " if total > 1 else ""
+        out.print(f"— {thread}{length}/{result.limit} {result.unit} —", markup=False)
         out.print(part, markup=False)
-        out.print("— — —")
 
 
 # --------------------------------------------------------------------------- daemon

@@ -50,6 +50,24 @@ class OneOffResult:
     url: str | None = None
     error: str | None = None
     parts: list[str] = field(default_factory=list)
+    #: Dry runs: how long each part is, against ``limit`` in ``unit`` (as the platform counts).
+    lengths: list[int] = field(default_factory=list)
+    limit: int | None = None
+    unit: str | None = None
+
+
+def _dry_run(project: Project, item: ContentItem, account: str, post: RenderedPost) -> OneOffResult:
+    connector = project.connector(account)
+    limits = connector.effective_limits
+    return OneOffResult(
+        account,
+        item.id,
+        "dry-run",
+        parts=list(post.parts),
+        lengths=[connector.measure(part) for part in post.parts],
+        limit=limits.max_length,
+        unit=limits.unit,
+    )
 
 
 class UnknownTarget(CrosspostError):
@@ -111,7 +129,7 @@ def publish_now(
     apply_reported_limits(store, project)
     posts = {account: _render(project, item, account, now) for account in _accounts(project, to)}
     if dry_run:
-        return [OneOffResult(a, item.id, "dry-run", parts=list(p.parts)) for a, p in posts.items()]
+        return [_dry_run(project, item, account, post) for account, post in posts.items()]
     publisher = Publisher(store, project, clock=clock)
     publisher.refresh_holds()
     return [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,16 @@ def test_dry_run_sends_nothing(example: Path) -> None:
     assert "This is our new feed." in result.stdout  # the rendered text is shown
     assert not (example / "public").exists()
     assert rows(example) == []
+
+
+def test_dry_run_shows_each_length_against_the_limit(example: Path) -> None:
+    result = run(example, "publish", "welcome", "--to", "archive", "--dry-run", "--json")
+    assert result.exit_code == 0, result.output + result.stderr
+    (shown,) = json.loads(result.stdout)["publications"]
+    assert shown["lengths"] == [len(shown["parts"][0])]  # plain ASCII: graphemes = characters
+    assert (shown["limit"], shown["unit"]) == (100_000, "graphemes")
+    text = run(example, "publish", "welcome", "--to", "archive", "--dry-run").stdout
+    assert f"— {shown['lengths'][0]}/100000 graphemes —" in text
 
 
 def test_a_group_publishes_to_each_member(example: Path) -> None:
