@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -43,9 +42,8 @@ from connectors.base import (
     Rejected,
     RenderedPost,
     Transient,
-    Unknown,
 )
-from connectors.http import HttpClient, HttpConnector, summarise_body
+from connectors.http import HttpClient, HttpConnector, Kind, Outcome, Verdict, summarise_body
 from crosspost.text import (
     find_hashtags,
     find_mentions,
@@ -248,6 +246,7 @@ class BlueskyConnector(HttpConnector):
             base_url=self.settings.service,
             secrets=[password],
             describe=_describe,
+            classify=self.classify,
         )
 
     # -- counting -------------------------------------------------------------
@@ -295,7 +294,7 @@ class BlueskyConnector(HttpConnector):
         method: str,
         nsid: str,
         *,
-        keyed: bool = False,
+        kind: Kind,
         ok: Sequence[int] = (),
         **kwargs: Any,
     ) -> requests.Response:
@@ -304,29 +303,29 @@ class BlueskyConnector(HttpConnector):
         Args:
             method: HTTP method.
             nsid: the XRPC method, e.g. ``com.atproto.repo.createRecord``.
-            keyed: repeating the call cannot duplicate anything.
+            kind: what the call does (see :class:`~connectors.http.Kind`).
             ok: error statuses the caller handles itself.
             **kwargs: passed to ``requests``.
         """
-        response = self._authed(method, nsid, keyed, ok, kwargs)
+        response = self._authed(method, nsid, kind, ok, kwargs)
         if self._token_refused(response):
             self._renew_session()
-            response = self._authed(method, nsid, keyed, ok, kwargs)
+            response = self._authed(method, nsid, kind, ok, kwargs)
             if self._token_refused(response):
                 raise self._auth_error(f"a fresh session was refused ({_describe(response)})")
         if not response.ok and response.status_code not in ok:
-            raise self.http.error_for(response, write=method != "GET", keyed=keyed)
+            raise self.http.failure(response, kind)
         return response
 
     def _authed(
-        self, method: str, nsid: str, keyed: bool, ok: Sequence[int], kwargs: Mapping[str, Any]
+        self, method: str, nsid: str, kind: Kind, ok: Sequence[int], kwargs: Mapping[str, Any]
     ) -> requests.Response:
         token = self._current_session()["accessJwt"]
         headers = {**kwargs.get("headers", {}), "Authorization": f"Bearer {token}"}
         return self.http.request(
             method,
             self._url(nsid),
-            keyed=keyed,
+            kind=kind,
             ok=(400, 401, *ok),
             **{**kwargs, "headers": headers},
         )
@@ -362,7 +361,7 @@ class BlueskyConnector(HttpConnector):
             self.state.save({**self.state.load(), "session": session})
 
     def _store(self, response: requests.Response) -> None:
-        body = self._object(response, write=False)
+        body = self._object(response, Kind.HARMLESS_WRITE)
         session = {key: self._text(body, key) for key in ("accessJwt", "refreshJwt", "did")}
         session["handle"] = str(body.get("handle") or self.settings.handle)
         session["identifier"] = self.settings.handle
@@ -376,14 +375,13 @@ class BlueskyConnector(HttpConnector):
             "identifier": settings.handle,
             "password": settings.app_password.get_secret_value(),
         }
-        with self._harmless():
-            response = self.http.request(
-                "POST",
-                self._url("com.atproto.server.createSession"),
-                keyed=True,
-                ok=(400, 401),
-                json=body,
-            )
+        response = self.http.request(
+            "POST",
+            self._url("com.atproto.server.createSession"),
+            kind=Kind.HARMLESS_WRITE,
+            ok=(400, 401),
+            json=body,
+        )
         if response.status_code in (400, 401):
             raise self._auth_error(f"Bluesky refused the app password ({_describe(response)})")
         self.log.info("created a new session")
@@ -392,14 +390,13 @@ class BlueskyConnector(HttpConnector):
     def _renew_session(self) -> None:
         """Refresh the session; if the refresh token is refused too, log in again."""
         refresh = (self._session or {}).get("refreshJwt", "")
-        with self._harmless():
-            response = self.http.request(
-                "POST",
-                self._url("com.atproto.server.refreshSession"),
-                keyed=True,
-                ok=(400, 401),
-                headers={"Authorization": f"Bearer {refresh}"},
-            )
+        response = self.http.request(
+            "POST",
+            self._url("com.atproto.server.refreshSession"),
+            kind=Kind.HARMLESS_WRITE,
+            ok=(400, 401),
+            headers={"Authorization": f"Bearer {refresh}"},
+        )
         if response.ok:
             self.log.info("refreshed the session")
             self._store(response)
@@ -417,31 +414,20 @@ class BlueskyConnector(HttpConnector):
         )
         return self.http.error(AuthError, message)
 
-    @contextmanager
-    def _harmless(self) -> Iterator[None]:
-        """A call that publishes nothing (login, blob upload): its uncertainty is transient."""
-        try:
-            yield
-        except Unknown as error:
-            raise Transient(
-                error.message, platform=self.name, account=self.account, status=error.status
-            ) from None
+    def classify(self, response: requests.Response) -> Verdict | None:
+        """XRPC error names: an expired or invalid token is a refused credential."""
+        if response.status_code == 400 and _error_name(response) in _RENEW:
+            return Verdict(Outcome.AUTH, f"session refused: {_describe(response)}", 400)
+        return None
 
-    def _object(self, response: requests.Response, *, write: bool) -> dict[str, Any]:
-        body = self.http.json(response)
-        if not isinstance(body, dict):
-            raise self._malformed("the answer is not a JSON object", write=write)
-        return body
+    def _object(self, response: requests.Response, kind: Kind = Kind.READ) -> dict[str, Any]:
+        return self.http.json_object(response, kind)
 
-    def _text(self, body: Mapping[str, Any], key: str, *, write: bool = False) -> str:
+    def _text(self, body: Mapping[str, Any], key: str, kind: Kind = Kind.READ) -> str:
         value = body.get(key)
         if not isinstance(value, str) or not value:
-            raise self._malformed(f"the answer has no {key!r}", write=write)
+            raise self.http.unreadable(f"the answer has no {key!r}", kind)
         return value
-
-    def _malformed(self, message: str, *, write: bool) -> ConnectorError:
-        cls = Unknown if write else Transient
-        return cls(message, platform=self.name, account=self.account)
 
     # -- publishing -----------------------------------------------------------
 
@@ -466,7 +452,9 @@ class BlueskyConnector(HttpConnector):
             "record": record,
         }
         try:
-            response = self._xrpc("POST", "com.atproto.repo.createRecord", keyed=True, json=body)
+            response = self._xrpc(
+                "POST", "com.atproto.repo.createRecord", kind=Kind.KEYED_WRITE, json=body
+            )
         except (Rejected, Transient) as error:
             # A resend lands on the same key: the PDS refuses it, and the earlier one is the post.
             existing = self._existing(rkey, error)
@@ -474,8 +462,11 @@ class BlueskyConnector(HttpConnector):
                 raise
             self.log.info("record %s already existed; not posted twice", rkey)
             return existing
-        created = self._object(response, write=True)
-        uri, cid = self._text(created, "uri", write=True), self._text(created, "cid", write=True)
+        created = self._object(response, Kind.KEYED_WRITE)
+        uri, cid = (
+            self._text(created, "uri", Kind.KEYED_WRITE),
+            self._text(created, "cid", Kind.KEYED_WRITE),
+        )
         return self._published(uri, cid, record["createdAt"])
 
     def _existing(self, rkey: str, error: ConnectorError) -> Published | None:
@@ -566,7 +557,7 @@ class BlueskyConnector(HttpConnector):
             )
             did = None
             if response.ok:
-                value = self._object(response, write=False).get("did")
+                value = self._object(response).get("did")
                 did = value if isinstance(value, str) and value.startswith("did:") else None
             self._dids[handle] = did
         return self._dids[handle]
@@ -595,17 +586,18 @@ class BlueskyConnector(HttpConnector):
                 platform=self.name,
                 account=self.account,
             ) from None
-        with self._harmless():  # an unreferenced blob is garbage-collected by the PDS
-            response = self._xrpc(
-                "POST",
-                "com.atproto.repo.uploadBlob",
-                keyed=True,
-                data=data,
-                headers={"Content-Type": item.mime_type},
-            )
-        blob = self._object(response, write=False).get("blob")
+        # An unreferenced blob is garbage-collected by the PDS: the upload is harmless.
+        response = self._xrpc(
+            "POST",
+            "com.atproto.repo.uploadBlob",
+            kind=Kind.HARMLESS_WRITE,
+            data=data,
+            headers={"Content-Type": item.mime_type},
+        )
+        blob = self._object(response, Kind.HARMLESS_WRITE).get("blob")
         if not isinstance(blob, dict):
-            raise self._malformed("the blob upload answer has no 'blob'", write=False)
+            message = "the blob upload answer has no 'blob'"
+            raise self.http.unreadable(message, Kind.HARMLESS_WRITE)
         image: dict[str, Any] = {"image": blob, "alt": item.alt}
         size = _image_size(data)
         if size and all(size):
@@ -618,8 +610,13 @@ class BlueskyConnector(HttpConnector):
         """A public read: from the AppView when one is set (no session), else through the PDS."""
         appview = self.settings.appview
         if appview:
-            return self.http.request("GET", self._url(nsid, appview), ok=ok, **kwargs)
-        return self._xrpc("GET", nsid, ok=ok, **kwargs)
+            url = self._url(nsid, appview)
+            return self.http.request("GET", url, kind=Kind.READ, ok=ok, **kwargs)
+        return self._xrpc("GET", nsid, kind=Kind.READ, ok=ok, **kwargs)
+
+    def _read_own(self, nsid: str, **kwargs: Any) -> requests.Response:
+        """A read of this account's own data, through the PDS with the session."""
+        return self._xrpc("GET", nsid, kind=Kind.READ, **kwargs)
 
     def _get_post(self, rkey: str) -> Published | None:
         """The post record at ``rkey`` in this account's repo, or None."""
@@ -628,12 +625,12 @@ class BlueskyConnector(HttpConnector):
             "collection": POST_COLLECTION,
             "rkey": rkey,
         }
-        response = self._xrpc("GET", "com.atproto.repo.getRecord", ok=(400, 404), params=params)
+        response = self._read_own("com.atproto.repo.getRecord", ok=(400, 404), params=params)
         if not response.ok:
             if _error_name(response) in _NOT_FOUND:
                 return None
-            raise self.http.error_for(response, write=False)
-        body = self._object(response, write=False)
+            raise self.http.failure(response, Kind.READ)
+        body = self._object(response)
         value = body.get("value")
         created = value.get("createdAt") if isinstance(value, dict) else None
         return self._published(self._text(body, "uri"), self._text(body, "cid"), created)
@@ -658,7 +655,7 @@ class BlueskyConnector(HttpConnector):
         for start in range(0, len(ids), GET_POSTS_BATCH):
             batch = ids[start : start + GET_POSTS_BATCH]
             response = self._read("app.bsky.feed.getPosts", params={"uris": batch})
-            posts = self._object(response, write=False).get("posts")
+            posts = self._object(response).get("posts")
             for view in posts if isinstance(posts, list) else []:
                 if isinstance(view, dict) and isinstance(view.get("uri"), str):
                     result[view["uri"]] = self._metrics(view)
@@ -684,9 +681,7 @@ class BlueskyConnector(HttpConnector):
         actor = self.settings.handle
         if not self.settings.appview:
             actor = self._current_session()["did"]
-        profile = self._object(
-            self._read("app.bsky.actor.getProfile", params={"actor": actor}), write=False
-        )
+        profile = self._object(self._read("app.bsky.actor.getProfile", params={"actor": actor}))
 
         def count(key: str) -> int | None:
             value = profile.get(key)
@@ -712,7 +707,7 @@ class BlueskyConnector(HttpConnector):
                 f"{remote_id} belongs to another account", platform=self.name, account=self.account
             )
         body = {"repo": did, "collection": POST_COLLECTION, "rkey": match["rkey"]}
-        self._xrpc("POST", "com.atproto.repo.deleteRecord", keyed=True, json=body)
+        self._xrpc("POST", "com.atproto.repo.deleteRecord", kind=Kind.HARMLESS_WRITE, json=body)
 
     # -- inbox and followers --------------------------------------------------
 
@@ -734,10 +729,8 @@ class BlueskyConnector(HttpConnector):
             params: dict[str, Any] = {"limit": 50, "reasons": list(INBOX_REASONS)}
             if page_cursor:
                 params["cursor"] = page_cursor
-            body = self._object(
-                self._xrpc("GET", "app.bsky.notification.listNotifications", params=params),
-                write=False,
-            )
+            nsid = "app.bsky.notification.listNotifications"
+            body = self._object(self._read_own(nsid, params=params))
             notifications = [n for n in body.get("notifications") or [] if isinstance(n, dict)]
             for note in notifications:
                 at, cid = str(note.get("indexedAt") or ""), str(note.get("cid") or "")
@@ -770,9 +763,7 @@ class BlueskyConnector(HttpConnector):
                 "limit": 100,
                 **({"cursor": page_cursor} if page_cursor else {}),
             }
-            body = self._object(
-                self._read("app.bsky.graph.getFollowers", params=params), write=False
-            )
+            body = self._object(self._read("app.bsky.graph.getFollowers", params=params))
             page = [f for f in body.get("followers") or [] if isinstance(f, dict) and f.get("did")]
             found += [FollowerRef(str(f["did"]), "@" + str(f.get("handle") or "")) for f in page]
             page_cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None

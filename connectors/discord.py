@@ -26,9 +26,7 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from importlib import metadata
 from typing import Any, ClassVar
 
 import requests
@@ -36,7 +34,6 @@ from pydantic import SecretStr, field_validator, model_validator
 
 from connectors.base import (
     AccountMetrics,
-    AuthError,
     Capability,
     ConnectorError,
     ConnectorSettings,
@@ -46,17 +43,19 @@ from connectors.base import (
     Limits,
     Metrics,
     Published,
-    RateLimited,
     Rejected,
     RenderedPost,
-    Transient,
-    Unknown,
 )
 from connectors.http import (
-    DEFAULT_BACKOFF,
+    PROJECT_URL,
     HttpClient,
     HttpConnector,
-    parse_retry_at,
+    Kind,
+    Outcome,
+    RateBuckets,
+    Verdict,
+    crosspost_version,
+    retry_after_seconds,
     summarise_body,
 )
 
@@ -72,7 +71,6 @@ EMBED_TITLE_MAX = 256
 NONCE_LENGTH = 25
 MENTION_KINDS = frozenset({"users", "roles", "everyone"})
 #: Every error status; ``_send`` maps them itself so it can read Discord's body first.
-_ALL_ERRORS = range(400, 600)
 _PERMISSION_CODES = frozenset({50001, 50013})
 _UNKNOWN_WEBHOOK = 10015
 _UNKNOWN_MESSAGE = 10008
@@ -112,11 +110,7 @@ _WEBHOOK_CAPABILITIES = _BOT_CAPABILITIES - {
 
 def _discord_user_agent() -> str:
     """Discord asks bots for ``DiscordBot ($url, $version)``."""
-    try:
-        version = metadata.version("crosspost")
-    except metadata.PackageNotFoundError:  # running from a plain checkout
-        version = "0"
-    return f"DiscordBot (https://pypi.org/project/crosspost/, {version})"
+    return f"DiscordBot ({PROJECT_URL}, {crosspost_version()})"
 
 
 def nonce_for(idempotency_key: str) -> str:
@@ -160,14 +154,6 @@ def _error_code(response: requests.Response) -> int | None:
         return None
     code = body.get("code") if isinstance(body, dict) else None
     return code if isinstance(code, int) else None
-
-
-@dataclass
-class _Bucket:
-    """What the last response of a rate-limit bucket said."""
-
-    remaining: int
-    reset_at: datetime
 
 
 class DiscordConnector(HttpConnector):
@@ -247,9 +233,6 @@ class DiscordConnector(HttpConnector):
             raise TypeError("DiscordConnector needs DiscordConnector.Settings")
         self.config = settings
         self._webhook = self._webhook_parts(settings)
-        self._routes: dict[str, str] = {}
-        self._buckets: dict[str, _Bucket] = {}
-        self._global_until: datetime | None = None
         self._bot_id: str | None = None
         super().__init__(account, settings, state)
         if self._webhook is not None:
@@ -281,6 +264,8 @@ class DiscordConnector(HttpConnector):
             headers=headers,
             secrets=secrets,
             describe=_describe,
+            classify=self.classify,
+            buckets=RateBuckets(),
         )
 
     # -- counting and checks ----------------------------------------------------
@@ -373,8 +358,9 @@ class DiscordConnector(HttpConnector):
                     "fail_if_not_exists": False,
                 }
         files = self._files(post) if index == 0 and post.media else None
-        response = self._send_message(payload, files)
-        return self._published(self._json_object(response, write=True))
+        kind = Kind.PUBLISHING_WRITE if self._webhook is not None else Kind.KEYED_WRITE
+        response = self._send_message(payload, files, kind)
+        return self._published(self.http.json_object(response, kind), kind)
 
     def _payload(self, post: RenderedPost, index: int, text: str) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -424,7 +410,10 @@ class DiscordConnector(HttpConnector):
         return files
 
     def _send_message(
-        self, payload: dict[str, Any], files: list[tuple[str, tuple[str, bytes, str]]] | None
+        self,
+        payload: dict[str, Any],
+        files: list[tuple[str, tuple[str, bytes, str]]] | None,
+        kind: Kind,
     ) -> requests.Response:
         body: dict[str, Any] = (
             {"files": files, "data": {"payload_json": json.dumps(payload)}}
@@ -438,6 +427,7 @@ class DiscordConnector(HttpConnector):
                 f"/webhooks/{hook_id}/{token}",
                 "POST /webhooks",
                 hook_id,
+                kind=kind,
                 params={"wait": "true"},
                 **body,
             )
@@ -448,16 +438,16 @@ class DiscordConnector(HttpConnector):
             f"/channels/{channel}/messages",
             "POST /channels/messages",
             channel,
-            keyed=True,
+            kind=kind,
             **body,
         )
 
-    def _published(self, message: Mapping[str, Any]) -> Published:
-        """The ``Published`` for a message object; a message without ids is uncertain."""
+    def _published(self, message: Mapping[str, Any], kind: Kind) -> Published:
+        """The ``Published`` for a message object; a message without ids is unreadable."""
         message_id = message.get("id")
         channel_id = message.get("channel_id") or self.config.channel_id
         if not isinstance(message_id, str) or not isinstance(channel_id, str):
-            raise self._error(Unknown, "Discord's answer has no message id; the message may exist")
+            raise self.http.unreadable("Discord's answer has no message id", kind)
         guild = message.get("guild_id") or self.config.guild_id or "@me"
         return Published(
             remote_id=f"{channel_id}:{message_id}",
@@ -486,10 +476,10 @@ class DiscordConnector(HttpConnector):
         if ids is None:
             return None
         path, route, major = self._message_route(*ids)
-        response = self._send("GET", path, f"GET {route}", major, ok=(404,))
+        response = self._send("GET", path, f"GET {route}", major, kind=Kind.READ, ok=(404,))
         if response.status_code == 404:
             return None
-        return self._json_object(response, write=False)
+        return self.http.json_object(response, Kind.READ)
 
     def account_metrics(self) -> AccountMetrics:
         """Member count of the server (bot mode with ``guild_id``); nothing for webhooks.
@@ -501,9 +491,14 @@ class DiscordConnector(HttpConnector):
         if self._webhook is not None or not guild:
             return AccountMetrics()
         response = self._send(
-            "GET", f"/guilds/{guild}", "GET /guilds", guild, params={"with_counts": "true"}
+            "GET",
+            f"/guilds/{guild}",
+            "GET /guilds",
+            guild,
+            kind=Kind.READ,
+            params={"with_counts": "true"},
         )
-        body = self._json_object(response, write=False)
+        body = self.http.json_object(response, Kind.READ)
         members = body.get("approximate_member_count")
         return AccountMetrics(
             members=members if isinstance(members, int) else None,
@@ -525,9 +520,10 @@ class DiscordConnector(HttpConnector):
         if ids is None:
             raise self._error(Rejected, f"not a Discord message id: {remote_id!r}")
         path, route, major = self._message_route(*ids)
-        response = self._send("DELETE", path, f"DELETE {route}", major, ok=(404,))
+        kind = Kind.HARMLESS_WRITE
+        response = self._send("DELETE", path, f"DELETE {route}", major, kind=kind, ok=(404,))
         if response.status_code == 404 and _error_code(response) != _UNKNOWN_MESSAGE:
-            raise self._map_error(response, keyed=False)
+            raise self.http.failure(response, kind)
 
     def find_recent(self, idempotency_key: str, text: str) -> Published | None:
         """Bot mode: the last 50 messages, matched by nonce or by the bot's identical text.
@@ -543,15 +539,16 @@ class DiscordConnector(HttpConnector):
             f"/channels/{channel}/messages",
             "GET /channels/messages",
             channel,
+            kind=Kind.READ,
             params={"limit": "50"},
         )
-        messages = self.http.json(response)
+        messages = self.http.json(response, Kind.READ)
         if not isinstance(messages, list):
-            raise self._error(Transient, "Discord's message list is not a list")
+            raise self.http.unreadable("Discord's message list is not a list", Kind.READ)
         nonce, wanted = nonce_for(idempotency_key), text.strip()
         for message in messages:
             if isinstance(message, dict) and _matches(message, nonce, wanted):
-                return self._published(message)
+                return self._published(message, Kind.READ)
         return None
 
     # -- inbox ------------------------------------------------------------------
@@ -588,10 +585,11 @@ class DiscordConnector(HttpConnector):
     def _own_id(self) -> str:
         """The bot's user id (``GET /users/@me``), asked once per connector."""
         if self._bot_id is None:
-            response = self._send("GET", "/users/@me", "GET /users/@me", "@me")
-            user_id = self._json_object(response, write=False).get("id")
+            response = self._send("GET", "/users/@me", "GET /users/@me", "@me", kind=Kind.READ)
+            user_id = self.http.json_object(response, Kind.READ).get("id")
             if not isinstance(user_id, str) or not _SNOWFLAKE_RE.match(user_id):
-                raise self._error(Transient, "Discord's /users/@me answer has no user id")
+                message = "Discord's /users/@me answer has no user id"
+                raise self.http.unreadable(message, Kind.READ)
             self._bot_id = user_id
         return self._bot_id
 
@@ -603,11 +601,12 @@ class DiscordConnector(HttpConnector):
             f"/channels/{channel}/messages",
             "GET /channels/messages",
             channel,
+            kind=Kind.READ,
             params=params,
         )
-        body = self.http.json(response)
+        body = self.http.json(response, Kind.READ)
         if not isinstance(body, list):
-            raise self._error(Transient, "Discord's message list is not a list")
+            raise self.http.unreadable("Discord's message list is not a list", Kind.READ)
         return [
             m for m in body if isinstance(m, dict) and _SNOWFLAKE_RE.match(str(m.get("id", "")))
         ]
@@ -661,93 +660,60 @@ class DiscordConnector(HttpConnector):
         route: str,
         major: str,
         *,
-        keyed: bool = False,
+        kind: Kind,
         ok: Sequence[int] = (),
         **kwargs: Any,
     ) -> requests.Response:
-        """One request, refused before sending while its bucket is known to be empty."""
+        """One request in its rate-limit bucket (``route`` and its major parameter)."""
         route_key = f"{route} {major}"
-        self._wait_check(route_key, major)
-        response = self.http.request(method, path, keyed=keyed, ok=_ALL_ERRORS, **kwargs)
-        self._remember_bucket(route_key, major, response)
+        response = self.http.request(method, path, kind=kind, ok=ok, route=route_key, **kwargs)
+        if response.status_code in ok and _error_code(response) == _UNKNOWN_WEBHOOK:
+            raise self.http.failure(response, kind)
+        return response
+
+    def classify(self, response: requests.Response) -> Verdict | None:
+        """Discord's JSON error codes: a deleted webhook, missing permissions, 429 bodies."""
         if response.ok:
-            return response
-        if response.status_code in ok and _error_code(response) != _UNKNOWN_WEBHOOK:
-            return response
-        raise self._map_error(response, keyed=keyed)
-
-    def _wait_check(self, route_key: str, major: str) -> None:
-        now = self.http.clock()
-        if self._global_until is not None and self._global_until > now:
-            raise self._error(
-                RateLimited, "global rate limit still in force", retry_at=self._global_until
-            )
-        bucket_id = self._routes.get(route_key)
-        bucket = self._buckets.get(f"{bucket_id}|{major}") if bucket_id else None
-        if bucket is not None and bucket.remaining <= 0 and bucket.reset_at > now:
-            raise self._error(
-                RateLimited, "rate limit bucket is empty; not sending", retry_at=bucket.reset_at
-            )
-
-    def _remember_bucket(self, route_key: str, major: str, response: requests.Response) -> None:
-        headers = response.headers
-        bucket_id = headers.get("X-RateLimit-Bucket")
-        try:
-            remaining = int(headers["X-RateLimit-Remaining"])
-            reset_after = float(headers["X-RateLimit-Reset-After"])
-        except (KeyError, ValueError):
-            return
-        if not bucket_id:
-            return
-        self._routes[route_key] = bucket_id
-        reset_at = self.http.clock() + timedelta(seconds=reset_after)
-        self._buckets[f"{bucket_id}|{major}"] = _Bucket(remaining, reset_at)
-
-    def _map_error(self, response: requests.Response, *, keyed: bool) -> ConnectorError:
+            return None
         status, code = response.status_code, _error_code(response)
         reason = self.http.describe(response)
         if status == 429:
             return self._too_many(response, reason)
         if status == 404 and self._webhook is not None and code == _UNKNOWN_WEBHOOK:
-            return self._error(AuthError, "the webhook was deleted; create a new one", status)
+            return Verdict(Outcome.AUTH, "the webhook was deleted; create a new one", status)
         if status == 403 and code in _PERMISSION_CODES:
-            return self._error(
-                AuthError,
+            return Verdict(
+                Outcome.AUTH,
                 f"{reason}; give the bot View Channel, Send Messages, Attach Files and "
                 "Read Message History in this channel",
                 status,
             )
         if status == 401:
             what = "webhook" if self._webhook is not None else "bot token"
-            return self._error(AuthError, f"the {what} was refused: {reason}", status)
-        write = response.request.method not in ("GET", "HEAD", None)
-        return self.http.error_for(response, write=write, keyed=keyed, reason=reason)
+            return Verdict(Outcome.AUTH, f"the {what} was refused: {reason}", status)
+        return None
 
-    def _too_many(self, response: requests.Response, reason: str) -> ConnectorError:
-        now = self.http.clock()
+    @staticmethod
+    def _too_many(response: requests.Response, reason: str) -> Verdict:
         try:
             body = response.json()
         except ValueError:
             body = {}
         body = body if isinstance(body, dict) else {}
-        seconds = body.get("retry_after")
-        if isinstance(seconds, int | float) and not isinstance(seconds, bool):
-            retry_at = now + timedelta(seconds=float(seconds))
-        else:
-            retry_at = parse_retry_at(response.headers, now) or now + DEFAULT_BACKOFF
         scope = response.headers.get("X-RateLimit-Scope", "")
-        if body.get("global") is True or response.headers.get("X-RateLimit-Global") == "true":
-            self._global_until = retry_at
+        every_route = (
+            body.get("global") is True or response.headers.get("X-RateLimit-Global") == "true"
+        )
+        if every_route:
             scope = "global"
         label = f" ({scope})" if scope else ""
-        return self._error(RateLimited, f"rate limited{label}: {reason}", 429, retry_at=retry_at)
-
-    def _json_object(self, response: requests.Response, *, write: bool) -> dict[str, Any]:
-        body = self.http.json(response)
-        if not isinstance(body, dict):
-            message = "Discord answered with something that is not a message object"
-            raise self._error(Unknown, message) if write else self._error(Transient, message)
-        return body
+        return Verdict(
+            Outcome.RATE_LIMITED,
+            f"rate limited{label}: {reason}",
+            429,
+            retry_after=retry_after_seconds(body.get("retry_after")),
+            global_limit=every_route,
+        )
 
     def _channel(self) -> str:
         assert self.config.channel_id, "bot mode always has a channel (settings validator)"

@@ -34,12 +34,10 @@ from connectors.base import (
     MediaItem,
     Metrics,
     Published,
-    RateLimited,
     RenderedPost,
     Transient,
-    Unknown,
 )
-from connectors.http import HttpClient, HttpConnector, parse_retry_at
+from connectors.http import HttpClient, HttpConnector, Kind, Outcome, Verdict, parse_retry_at
 from crosspost.text import find_hashtags, thread_parts, utf16_length
 
 __all__ = [
@@ -252,6 +250,7 @@ class LinkedInConnector(HttpConnector):
             },
             secrets=[token],
             describe=_describe,
+            classify=self.classify,
         )
 
     @property
@@ -277,34 +276,22 @@ class LinkedInConnector(HttpConnector):
     # -- HTTP -----------------------------------------------------------------
 
     def _call(
-        self, method: str, path: str, *, ok: Sequence[int] = (), **kwargs: Any
+        self, method: str, path: str, kind: Kind, *, ok: Sequence[int] = (), **kwargs: Any
     ) -> requests.Response:
-        """One request; a 429 without ``Retry-After`` waits for the daily reset."""
-        response = self.http.request(method, path, ok=(429, *ok), **kwargs)
+        return self.http.request(method, path, kind=kind, ok=ok, **kwargs)
+
+    def classify(self, response: requests.Response) -> Verdict | None:
+        """A 429 without ``Retry-After`` waits for the daily reset (midnight UTC)."""
         if response.status_code != 429:
-            return response
+            return None
         now = self.http.clock()
         retry_at = parse_retry_at(response.headers, now) or _next_midnight(now)
-        raise RateLimited(
-            f"rate limited: {_describe(response)}",
-            retry_at=retry_at,
-            platform=self.name,
-            account=self.account,
-            status=429,
+        return Verdict(
+            Outcome.RATE_LIMITED, f"rate limited: {_describe(response)}", 429, retry_at=retry_at
         )
 
-    def _json(self, response: requests.Response) -> dict[str, Any]:
-        body = self.http.json(response)
-        if not isinstance(body, dict):
-            write = response.request.method not in ("GET", "HEAD", None)
-            cls = Unknown if write else Transient
-            raise cls(
-                "LinkedIn answered with an unexpected body",
-                platform=self.name,
-                account=self.account,
-                status=response.status_code,
-            )
-        return body
+    def _json(self, response: requests.Response, kind: Kind = Kind.READ) -> dict[str, Any]:
+        return self.http.json_object(response, kind)
 
     # -- publishing -----------------------------------------------------------
 
@@ -337,15 +324,12 @@ class LinkedInConnector(HttpConnector):
         content = self._content(post)
         if content:
             body["content"] = content
-        response = self._call("POST", "posts", json=body)
+        kind = Kind.PUBLISHING_WRITE
+        response = self._call("POST", "posts", kind, json=body)
         urn = response.headers.get("x-restli-id", "").strip()
         if not urn:
-            raise Unknown(
-                "LinkedIn accepted the post but sent no x-restli-id; it may exist",
-                platform=self.name,
-                account=self.account,
-                status=response.status_code,
-            )
+            message = "LinkedIn accepted the post but sent no x-restli-id"
+            raise self.http.unreadable(message, kind, response.status_code)
         return Published(remote_id=urn, url=_post_url(urn), published_at=self.http.clock())
 
     def _post_body(self, post: RenderedPost) -> dict[str, Any]:
@@ -384,16 +368,10 @@ class LinkedInConnector(HttpConnector):
             self._call(
                 "PUT",
                 upload_url,
+                Kind.HARMLESS_WRITE,
                 data=item.path.read_bytes(),
                 headers={"Content-Type": item.mime_type},
             )
-        except Unknown as error:
-            raise Transient(
-                f"image upload failed before posting: {error.message}",
-                platform=self.name,
-                account=self.account,
-                status=error.status,
-            ) from None
         except OSError as error:
             raise Transient(
                 f"{item.path.name}: cannot read the file ({error.strerror})",
@@ -407,32 +385,29 @@ class LinkedInConnector(HttpConnector):
 
     def _initialize_upload(self) -> tuple[str, str]:
         request = {"initializeUploadRequest": {"owner": self.settings.author}}
-        response = self._call("POST", "images", params={"action": "initializeUpload"}, json=request)
-        value = self._json(response).get("value")
+        kind = Kind.HARMLESS_WRITE
+        params = {"action": "initializeUpload"}
+        response = self._call("POST", "images", kind, params=params, json=request)
+        value = self._json(response, kind).get("value")
         urn = value.get("image") if isinstance(value, dict) else None
         upload_url = value.get("uploadUrl") if isinstance(value, dict) else None
         if not (isinstance(urn, str) and isinstance(upload_url, str)):
-            raise Transient(
-                "LinkedIn's image upload answer has no image or uploadUrl",
-                platform=self.name,
-                account=self.account,
-            )
+            message = "LinkedIn's image upload answer has no image or uploadUrl"
+            raise self.http.unreadable(message, kind)
         return urn, upload_url
 
     def _create_comment(self, post_urn: str, text: str) -> str:
         """Comment ``text`` on ``post_urn`` as the author; the comment's URN."""
         body = {"actor": self.settings.author, "object": post_urn, "message": {"text": text}}
-        response = self._call("POST", f"socialActions/{_encoded(post_urn)}/comments", json=body)
+        kind = Kind.PUBLISHING_WRITE
+        path = f"socialActions/{_encoded(post_urn)}/comments"
+        response = self._call("POST", path, kind, json=body)
         urn = response.headers.get("x-restli-id", "").strip()
         if not urn and response.content:
-            payload = self._json(response)
+            payload = self._json(response, kind)
             urn = str(payload.get("$URN") or payload.get("id") or "")
         if not urn:
-            raise Unknown(
-                "LinkedIn accepted a comment but did not name it; it may exist",
-                platform=self.name,
-                account=self.account,
-            )
+            raise self.http.unreadable("LinkedIn accepted a comment but did not name it", kind)
         return urn
 
     # -- reading --------------------------------------------------------------
@@ -446,6 +421,7 @@ class LinkedInConnector(HttpConnector):
         response = self._call(
             "GET",
             "posts",
+            Kind.READ,
             params={
                 "q": "author",
                 "author": self.settings.author,
@@ -487,7 +463,7 @@ class LinkedInConnector(HttpConnector):
         return found
 
     def _social_actions(self, urn: str) -> Metrics | None:
-        response = self._call("GET", f"socialActions/{_encoded(urn)}", ok=(404,))
+        response = self._call("GET", f"socialActions/{_encoded(urn)}", Kind.READ, ok=(404,))
         if response.status_code == 404:
             return None
         body = self._json(response)
@@ -507,7 +483,8 @@ class LinkedInConnector(HttpConnector):
                 continue
             listed = ",".join(_encoded(u) for u in chosen)
             query = f"q=organizationalEntity&organizationalEntity={org}&{key}=List({listed})"
-            body = self._json(self._call("GET", f"organizationalEntityShareStatistics?{query}"))
+            path = f"organizationalEntityShareStatistics?{query}"
+            body = self._json(self._call("GET", path, Kind.READ))
             for element in body.get("elements", []):
                 totals = element.get("totalShareStatistics") if isinstance(element, dict) else None
                 if isinstance(totals, dict) and isinstance(element.get(kind), str):
@@ -521,6 +498,7 @@ class LinkedInConnector(HttpConnector):
         response = self._call(
             "GET",
             f"networkSizes/{_encoded(self.settings.author)}",
+            Kind.READ,
             params={"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"},
         )
         body = self._json(response)
@@ -528,4 +506,4 @@ class LinkedInConnector(HttpConnector):
 
     def delete(self, remote_id: str) -> None:
         """Delete a post (its comments go with it); an already deleted post is fine."""
-        self._call("DELETE", f"posts/{_encoded(remote_id)}", ok=(404,))
+        self._call("DELETE", f"posts/{_encoded(remote_id)}", Kind.HARMLESS_WRITE, ok=(404,))

@@ -33,6 +33,7 @@ from connectors.base import (
     AccountMetrics,
     AuthError,
     Capability,
+    ConnectorError,
     ConnectorSettings,
     ConnectorState,
     FollowerRef,
@@ -45,9 +46,8 @@ from connectors.base import (
     Rejected,
     RenderedPost,
     Transient,
-    Unknown,
 )
-from connectors.http import HttpClient, HttpConnector
+from connectors.http import HttpClient, HttpConnector, Kind
 from crosspost.text import find_urls, grapheme_length
 
 #: Status reads in flight at once when collecting metrics.
@@ -355,6 +355,7 @@ class MastodonConnector(HttpConnector):
             base_url=self.config.instance,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             secrets=[token],
+            classify=self.classify,
         )
 
     # -- limits ---------------------------------------------------------------
@@ -367,15 +368,12 @@ class MastodonConnector(HttpConnector):
         """
         if self.instance is not None:
             return
-        response = self.http.request("GET", "/api/v2/instance")
+        response = self.http.request("GET", "/api/v2/instance", kind=Kind.READ)
         try:
-            self.instance = InstanceConfig.from_instance(self.http.json(response))
+            self.instance = InstanceConfig.from_instance(self.http.json(response, Kind.READ))
         except (ValueError, TypeError, KeyError) as exc:
-            raise Transient(
-                f"the instance description could not be read ({exc})",
-                platform=self.name,
-                account=self.account,
-            ) from None
+            message = f"the instance description could not be read ({exc})"
+            raise self.http.unreadable(message, Kind.READ) from None
 
     @property
     def _known(self) -> InstanceConfig | None:
@@ -474,18 +472,14 @@ class MastodonConnector(HttpConnector):
         response = self.http.request(
             "POST",
             "/api/v1/statuses",
-            keyed=True,
+            kind=Kind.KEYED_WRITE,
             data=fields,
             headers={"Idempotency-Key": idempotency_key},
         )
-        published = self._to_published(self.http.json(response))
+        published = self._to_published(self.http.json(response, Kind.KEYED_WRITE))
         if published is None:
-            raise Unknown(
-                "the server's answer has no status id or date; the status may exist",
-                platform=self.name,
-                account=self.account,
-                status=response.status_code,
-            )
+            message = "the server's answer has no status id or date"
+            raise self.http.unreadable(message, Kind.KEYED_WRITE, response.status_code)
         return published
 
     def _status_fields(
@@ -534,17 +528,7 @@ class MastodonConnector(HttpConnector):
     # -- media ----------------------------------------------------------------
 
     def _upload_all(self, media: Sequence[MediaItem]) -> list[str]:
-        try:
-            return [self._upload(item) for item in media]
-        except Unknown as error:
-            # An upload that may have arrived only leaves an unattached file
-            # behind, never a status, so sending it again is safe.
-            raise Transient(
-                f"media upload unconfirmed: {error.message}",
-                platform=self.name,
-                account=self.account,
-                status=error.status,
-            ) from None
+        return [self._upload(item) for item in media]
 
     def _upload(self, item: MediaItem) -> str:
         """``POST /api/v2/media`` with the alt text; waits for processing when 202."""
@@ -556,20 +540,20 @@ class MastodonConnector(HttpConnector):
                 platform=self.name,
                 account=self.account,
             ) from None
+        # An upload that may have arrived only leaves an unattached file
+        # behind, never a status, so sending it again is safe.
         response = self.http.request(
             "POST",
             "/api/v2/media",
+            kind=Kind.HARMLESS_WRITE,
             files={"file": (item.path.name, content, item.mime_type)},
             data={"description": item.alt} if item.alt else {},
         )
-        body = self.http.json(response)
-        media_id = body.get("id") if isinstance(body, dict) else None
+        body = self.http.json_object(response, Kind.HARMLESS_WRITE)
+        media_id = body.get("id")
         if not isinstance(media_id, str | int) or isinstance(media_id, bool):
-            raise Transient(
-                f"{item.path.name}: the upload answer has no media id",
-                platform=self.name,
-                account=self.account,
-            )
+            message = f"{item.path.name}: the upload answer has no media id"
+            raise self.http.unreadable(message, Kind.HARMLESS_WRITE)
         if response.status_code == 202 or not body.get("url"):
             self._wait_for_media(str(media_id), item)
         return str(media_id)
@@ -578,10 +562,12 @@ class MastodonConnector(HttpConnector):
         """Poll ``GET /api/v1/media/:id`` until it has a ``url`` (206 = still processing)."""
         for _attempt in range(self.media_poll_attempts):
             self.sleep(self.media_poll_interval)
-            response = self.http.request("GET", f"/api/v1/media/{quote(media_id)}", ok=(206,))
+            response = self.http.request(
+                "GET", f"/api/v1/media/{quote(media_id)}", kind=Kind.READ, ok=(206,)
+            )
             if response.status_code == 206:
                 continue
-            body = self.http.json(response)
+            body = self.http.json(response, Kind.READ)
             if isinstance(body, dict) and body.get("url"):
                 return
         raise Transient(
@@ -614,11 +600,11 @@ class MastodonConnector(HttpConnector):
 
     def _status_metrics(self, remote_id: str) -> Metrics | None:
         path = f"/api/v1/statuses/{quote(remote_id, safe='')}"
-        response = self.http.request("GET", path, ok=(404,))
+        response = self.http.request("GET", path, kind=Kind.READ, ok=(404,))
         if response.status_code == 404:
             self.log.info("status %s is gone; no metrics", remote_id)
             return None
-        return self._metrics(self.http.json(response))
+        return self._metrics(self.http.json(response, Kind.READ))
 
     def _metrics(self, body: Any) -> Metrics:
         counts = ("favourites_count", "reblogs_count", "replies_count", "quotes_count")
@@ -635,17 +621,15 @@ class MastodonConnector(HttpConnector):
             raw=raw,
         )
 
-    def _unreadable(self, what: str) -> Transient:
-        return Transient(
-            f"the server's {what} answer could not be read",
-            platform=self.name,
-            account=self.account,
-        )
+    def _unreadable(self, what: str) -> ConnectorError:
+        return self.http.unreadable(f"the server's {what} answer could not be read", Kind.READ)
 
     def _own_account(self) -> dict[str, Any]:
         with self._needs_scope("read:accounts"):
-            response = self.http.request("GET", "/api/v1/accounts/verify_credentials")
-        body = self.http.json(response)
+            response = self.http.request(
+                "GET", "/api/v1/accounts/verify_credentials", kind=Kind.READ
+            )
+        body = self.http.json(response, Kind.READ)
         if not isinstance(body, dict) or not body.get("id"):
             raise self._unreadable("account")
         self._account_id = str(body["id"])
@@ -706,7 +690,7 @@ class MastodonConnector(HttpConnector):
             AuthError, RateLimited, Rejected, Transient, Unknown.
         """
         path = f"/api/v1/statuses/{quote(remote_id, safe='')}"
-        response = self.http.request("DELETE", path, ok=(404,))
+        response = self.http.request("DELETE", path, kind=Kind.HARMLESS_WRITE, ok=(404,))
         if response.status_code == 404:
             self.log.info("status %s was already gone", remote_id)
 
@@ -723,9 +707,10 @@ class MastodonConnector(HttpConnector):
         response = self.http.request(
             "GET",
             f"/api/v1/accounts/{quote(account_id, safe='')}/statuses",
+            kind=Kind.READ,
             params={"limit": "40"},
         )
-        statuses = self.http.json(response)
+        statuses = self.http.json(response, Kind.READ)
         if not isinstance(statuses, list):
             raise self._unreadable("statuses")
         wanted = normalised_text(text)
@@ -759,8 +744,10 @@ class MastodonConnector(HttpConnector):
         items, newest = [], cursor
         for _page in range(INBOX_PAGES):
             with self._needs_scope("read:notifications"):
-                response = self.http.request("GET", "/api/v1/notifications", params=params)
-            body = self.http.json(response)
+                response = self.http.request(
+                    "GET", "/api/v1/notifications", kind=Kind.READ, params=params
+                )
+            body = self.http.json(response, Kind.READ)
             if not isinstance(body, list):
                 raise self._unreadable("notifications")
             for notification in body:
@@ -804,8 +791,8 @@ class MastodonConnector(HttpConnector):
         found: list[FollowerRef] = []
         while params is not None and len(found) < limit:
             with self._needs_scope("read:accounts"):
-                response = self.http.request("GET", path, params=params)
-            body = self.http.json(response)
+                response = self.http.request("GET", path, kind=Kind.READ, params=params)
+            body = self.http.json(response, Kind.READ)
             if not isinstance(body, list):
                 raise self._unreadable("followers")
             found += [

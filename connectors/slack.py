@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -36,7 +36,6 @@ from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from connectors.base import (
     AccountMetrics,
-    AuthError,
     Capability,
     ConnectorError,
     ConnectorSettings,
@@ -44,13 +43,11 @@ from connectors.base import (
     MediaItem,
     Metrics,
     Published,
-    RateLimited,
     Rejected,
     RenderedPost,
     Transient,
-    Unknown,
 )
-from connectors.http import HttpClient, HttpConnector, parse_retry_at
+from connectors.http import HttpClient, HttpConnector, Kind, Outcome, Verdict
 from crosspost.text import split_text
 
 __all__ = ["SlackConnector", "escape"]
@@ -168,6 +165,7 @@ class SlackConnector(HttpConnector):
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {token}"},
             secrets=[token],
+            classify=self.classify,
         )
 
     def measure(self, text: str) -> int:
@@ -180,22 +178,17 @@ class SlackConnector(HttpConnector):
 
     # -- the Web API -------------------------------------------------------------
 
-    def _call(self, http_method: str, method: str, **kwargs: Any) -> dict[str, Any]:
-        """Call one Web API method and return its body, or raise the matching error."""
-        response = self.http.request(http_method, method, **kwargs)
-        body = self.http.json(response)
-        write = http_method.upper() not in ("GET", "HEAD")
-        if not isinstance(body, dict):
-            raise self._fail(Unknown if write else Transient, f"{method}: unexpected answer")
-        if body.get("ok") is True:
-            return body
-        raise self._api_error(method, response, body, write=write)
+    def _call(self, method: str, kind: Kind, **kwargs: Any) -> dict[str, Any]:
+        """Call one Web API method (reads as GET, the rest as POST) and return its body."""
+        http_method = "GET" if kind is Kind.READ else "POST"
+        response = self.http.request(http_method, method, kind=kind, **kwargs)
+        return self.http.json_object(response, kind)
 
-    def _post(self, method: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def _post(self, method: str, body: Mapping[str, Any], kind: Kind) -> dict[str, Any]:
         """POST ``body`` as UTF-8 JSON (Slack warns ``missing_charset`` otherwise)."""
         return self._call(
-            "POST",
             method,
+            kind,
             data=json.dumps(body).encode("utf-8"),
             headers={"Content-Type": "application/json; charset=utf-8"},
         )
@@ -203,27 +196,28 @@ class SlackConnector(HttpConnector):
     def _fail(self, cls: type[ConnectorError], message: str, **extra: Any) -> ConnectorError:
         return self.http.error(cls, message, **extra)
 
-    def _api_error(
-        self, method: str, response: requests.Response, body: Mapping[str, Any], *, write: bool
-    ) -> ConnectorError:
-        """The connector error for an ``{"ok": false, "error": code}`` answer."""
+    def classify(self, response: requests.Response) -> Verdict | None:
+        """Slack's envelope: HTTP 200 with ``{"ok": false, "error": code}``."""
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        if not isinstance(body, dict) or body.get("ok") is not False:
+            return None
+        method = urlsplit(response.url or "").path.rpartition("/")[2]
         code = str(body.get("error") or "unknown_error")
         status = response.status_code
         if code in _AUTH_ERRORS:
             needed = body.get("needed")
             detail = f"{code}; the token lacks the scope {needed}" if needed else code
-            return self._fail(AuthError, f"{method}: {detail}", status=status)
+            return Verdict(Outcome.AUTH, f"{method}: {detail}", status)
         if code == "ratelimited":
-            retry_at = parse_retry_at(response.headers, self.http.clock())
-            retry_at = retry_at or self.http.clock() + timedelta(seconds=60)
-            return self._fail(
-                RateLimited, f"{method}: ratelimited", status=status, retry_at=retry_at
-            )
+            return Verdict(Outcome.RATE_LIMITED, f"{method}: ratelimited", status)
         if code in _UNCERTAIN_ERRORS:
-            cls = Unknown if write else Transient
-            return self._fail(cls, f"{method}: Slack failed ({code}); it may have acted")
+            message = f"{method}: Slack failed ({code}); it may have acted"
+            return Verdict(Outcome.PLATFORM_FAILED, message)
         hint = _HINTS.get(code)
-        return self._fail(Rejected, f"{method}: {code}" + (f" ({hint})" if hint else ""))
+        return Verdict(Outcome.REJECTED, f"{method}: {code}" + (f" ({hint})" if hint else ""))
 
     # -- publishing --------------------------------------------------------------
 
@@ -241,8 +235,8 @@ class SlackConnector(HttpConnector):
         if index == 0 and post.media:
             return self._publish_files(post.media, text, thread_ts)
         body = self._message(post, index, text, thread_ts)
-        answer = self._post("chat.postMessage", body)
-        return self._published(answer, self.settings.channel)
+        answer = self._post("chat.postMessage", body, Kind.PUBLISHING_WRITE)
+        return self._published(answer, self.settings.channel, Kind.PUBLISHING_WRITE)
 
     def _thread_ts(self, root: Published, post: RenderedPost, index: int) -> str:
         ts = root.extra.get("ts")
@@ -293,12 +287,12 @@ class SlackConnector(HttpConnector):
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": escape(piece)}})
         return blocks or None
 
-    def _published(self, answer: Mapping[str, Any], channel: str) -> Published:
+    def _published(self, answer: Mapping[str, Any], channel: str, kind: Kind) -> Published:
         """A :class:`Published` from an answer carrying ``ts`` (and maybe ``channel``)."""
         ts = answer.get("ts")
         channel = str(answer.get("channel") or channel)
         if not isinstance(ts, str) or not ts:
-            raise self._fail(Unknown, "Slack accepted the message but gave no ts for it")
+            raise self.http.unreadable("Slack answered without the message's ts", kind)
         return Published(
             remote_id=f"{channel}:{ts}",
             url=self._permalink(channel, ts),
@@ -309,9 +303,8 @@ class SlackConnector(HttpConnector):
     def _permalink(self, channel: str, ts: str) -> str | None:
         """The message's permalink, or ``None``: the post exists either way."""
         try:
-            answer = self._call(
-                "GET", "chat.getPermalink", params={"channel": channel, "message_ts": ts}
-            )
+            params = {"channel": channel, "message_ts": ts}
+            answer = self._call("chat.getPermalink", Kind.READ, params=params)
         except ConnectorError as error:
             self.log.warning("no permalink for %s:%s: %s", channel, ts, error)
             return None
@@ -324,11 +317,7 @@ class SlackConnector(HttpConnector):
         self, media: Sequence[MediaItem], text: str, thread_ts: str | None
     ) -> Published:
         """Upload every file, then share them in one message whose text is ``text``."""
-        try:
-            files = [{"id": self._upload(item), "title": item.path.name} for item in media]
-        except Unknown as error:
-            # Nothing is shared before completeUploadExternal, so nothing can show.
-            raise self._fail(Transient, f"file upload failed: {error.message}") from None
+        files = [{"id": self._upload(item), "title": item.path.name} for item in media]
         body: dict[str, Any] = {
             "files": files,
             "channel_id": self.settings.channel,
@@ -336,7 +325,7 @@ class SlackConnector(HttpConnector):
         }
         if thread_ts:
             body["thread_ts"] = thread_ts
-        answer = self._post("files.completeUploadExternal", body)
+        answer = self._post("files.completeUploadExternal", body, Kind.PUBLISHING_WRITE)
         return self._published_files(answer, files[0]["id"])
 
     def _upload(self, item: MediaItem) -> str:
@@ -348,10 +337,12 @@ class SlackConnector(HttpConnector):
         form: dict[str, Any] = {"filename": item.path.name, "length": len(content)}
         if item.alt:
             form["alt_txt"] = item.alt
-        answer = self._call("POST", "files.getUploadURLExternal", data=form)
+        # Nothing is shared before completeUploadExternal, so nothing can show.
+        answer = self._call("files.getUploadURLExternal", Kind.HARMLESS_WRITE, data=form)
         upload_url, file_id = answer.get("upload_url"), answer.get("file_id")
         if not isinstance(upload_url, str) or not isinstance(file_id, str):
-            raise self._fail(Transient, "files.getUploadURLExternal gave no upload_url/file_id")
+            message = "files.getUploadURLExternal gave no upload_url/file_id"
+            raise self.http.unreadable(message, Kind.HARMLESS_WRITE)
         host = urlsplit(upload_url).hostname or ""
         if urlsplit(upload_url).scheme != "https" or not (
             host == "slack.com" or host.endswith(".slack.com")
@@ -359,7 +350,11 @@ class SlackConnector(HttpConnector):
             # The session carries the bot token; never send it off Slack's domain.
             raise self._fail(Transient, "Slack gave an upload URL outside slack.com")
         self.http.request(
-            "POST", upload_url, data=content, headers={"Content-Type": item.mime_type}
+            "POST",
+            upload_url,
+            kind=Kind.HARMLESS_WRITE,
+            data=content,
+            headers={"Content-Type": item.mime_type},
         )
         return file_id
 
@@ -371,7 +366,7 @@ class SlackConnector(HttpConnector):
         first = first if isinstance(first, dict) else {}
         ts = _share_ts(first, channel) or self._share_ts_from_info(file_id)
         if ts:
-            return self._published({"channel": channel, "ts": ts}, channel)
+            return self._published({"channel": channel, "ts": ts}, channel, Kind.READ)
         permalink = first.get("permalink")
         return Published(
             remote_id=f"{channel}:{_FILE_PREFIX}{file_id}",
@@ -383,7 +378,7 @@ class SlackConnector(HttpConnector):
     def _share_ts_from_info(self, file_id: str) -> str | None:
         """Ask ``files.info`` once where the file was shared; Slack shares asynchronously."""
         try:
-            answer = self._call("GET", "files.info", params={"file": file_id})
+            answer = self._call("files.info", Kind.READ, params={"file": file_id})
         except ConnectorError as error:
             self.log.warning("files.info for %s failed: %s", file_id, error)
             return None
@@ -404,7 +399,7 @@ class SlackConnector(HttpConnector):
                 continue
             params = {"channel": channel, "timestamp": ts, "full": "true"}
             try:
-                answer = self._call("GET", "reactions.get", params=params)
+                answer = self._call("reactions.get", Kind.READ, params=params)
             except Rejected as error:
                 self.log.info("no metrics for %s: %s", remote_id, error)
                 continue
@@ -414,9 +409,9 @@ class SlackConnector(HttpConnector):
     def account_metrics(self) -> AccountMetrics:
         """Members of the channel (``conversations.info``, needs ``channels:read``)."""
         params = {"channel": self.settings.channel, "include_num_members": "true"}
-        channel = self._call("GET", "conversations.info", params=params).get("channel")
+        channel = self._call("conversations.info", Kind.READ, params=params).get("channel")
         if not isinstance(channel, dict):
-            raise self._fail(Transient, "conversations.info gave no channel")
+            raise self.http.unreadable("conversations.info gave no channel", Kind.READ)
         members = channel.get("num_members")
         return AccountMetrics(
             members=members if isinstance(members, int) else None,
@@ -431,9 +426,10 @@ class SlackConnector(HttpConnector):
         channel, ts = _split_id(remote_id)
         try:
             if ts.startswith(_FILE_PREFIX):
-                self._post("files.delete", {"file": ts.removeprefix(_FILE_PREFIX)})
+                file_id = ts.removeprefix(_FILE_PREFIX)
+                self._post("files.delete", {"file": file_id}, Kind.HARMLESS_WRITE)
             else:
-                self._post("chat.delete", {"channel": channel, "ts": ts})
+                self._post("chat.delete", {"channel": channel, "ts": ts}, Kind.HARMLESS_WRITE)
         except Rejected as error:
             if not any(code in error.reason for code in _GONE_ERRORS):
                 raise
@@ -446,11 +442,11 @@ class SlackConnector(HttpConnector):
         """
         channel = self.settings.channel
         params = {"channel": channel, "limit": "50"}
-        messages = self._call("GET", "conversations.history", params=params).get("messages")
+        messages = self._call("conversations.history", Kind.READ, params=params).get("messages")
         wanted = {escape(text.strip()), text.strip()}
         for message in messages if isinstance(messages, list) else []:
             if isinstance(message, dict) and str(message.get("text", "")).strip() in wanted:
-                return self._published(message, channel)
+                return self._published(message, channel, Kind.READ)
         return None
 
 

@@ -26,7 +26,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import requests
@@ -34,7 +34,6 @@ from pydantic import ConfigDict, SecretStr, field_validator
 
 from connectors.base import (
     AccountMetrics,
-    AuthError,
     Capability,
     ConnectorError,
     ConnectorSettings,
@@ -46,19 +45,22 @@ from connectors.base import (
     Metrics,
     Poll,
     Published,
-    RateLimited,
     Rejected,
     RenderedPost,
-    Transient,
-    Unknown,
 )
-from connectors.http import DEFAULT_BACKOFF, HttpClient, HttpConnector, parse_retry_at
+from connectors.http import (
+    HttpClient,
+    HttpConnector,
+    Kind,
+    Outcome,
+    Verdict,
+    retry_after_seconds,
+)
 from crosspost.text import utf16_length
 
 __all__ = ["TelegramConnector", "escape", "message_url"]
 
 #: Statuses the connector maps itself, because Telegram explains them in the body.
-_HANDLED_STATUSES = tuple(range(400, 600))
 #: Bounds of ``sendPoll`` (Bot API 9.1 raised options to 12, 9.6 open_period to 30 days).
 POLL_QUESTION_MAX = 300
 POLL_OPTIONS_MIN = 2
@@ -202,6 +204,7 @@ class TelegramConnector(HttpConnector):
             self.account,
             base_url=f"{self.settings.api_url}/bot{token}",
             secrets=[token],
+            classify=self.classify,
         )
 
     # -- counting -------------------------------------------------------------
@@ -273,7 +276,7 @@ class TelegramConnector(HttpConnector):
             "disable_notification": self.settings.disable_notification,
             **({"reply_parameters": reply} if reply else {}),
         }
-        return self._published(self._call("sendMessage", json=payload))
+        return self._published(self._call("sendMessage", Kind.PUBLISHING_WRITE, json=payload))
 
     def _send_poll(self, question: str, poll: Poll, reply: dict[str, int] | None) -> Any:
         payload: dict[str, Any] = {
@@ -290,7 +293,7 @@ class TelegramConnector(HttpConnector):
             payload["open_period"] = seconds
         if reply:
             payload["reply_parameters"] = reply
-        return self._call("sendPoll", json=payload)
+        return self._call("sendPoll", Kind.PUBLISHING_WRITE, json=payload)
 
     def _form(self, reply: dict[str, int] | None) -> dict[str, str]:
         """Fields common to multipart sends; nested objects go JSON-serialised."""
@@ -305,7 +308,7 @@ class TelegramConnector(HttpConnector):
     def _send_photo(self, caption: str, item: MediaItem, reply: dict[str, int] | None) -> Any:
         form = {**self._form(reply), "caption": escape(caption), "parse_mode": "HTML"}
         files = {"photo": self._upload(item)}
-        return self._call("sendPhoto", data=form, files=files)
+        return self._call("sendPhoto", Kind.PUBLISHING_WRITE, data=form, files=files)
 
     def _send_album(
         self, caption: str, media: Sequence[MediaItem], reply: dict[str, int] | None
@@ -317,9 +320,10 @@ class TelegramConnector(HttpConnector):
             files[f"photo{number}"] = self._upload(item)
         items[0].update(caption=escape(caption), parse_mode="HTML")
         form = {**self._form(reply), "media": json.dumps(items)}
-        messages = self._call("sendMediaGroup", data=form, files=files)
+        messages = self._call("sendMediaGroup", Kind.PUBLISHING_WRITE, data=form, files=files)
         if not isinstance(messages, list) or not messages:
-            raise self._uncertain("sendMediaGroup answered without the messages it sent")
+            message = "sendMediaGroup answered without the messages it sent"
+            raise self.http.unreadable(message, Kind.PUBLISHING_WRITE)
         first = self._published(messages[0])
         ids = [self._published(message).extra["message_id"] for message in messages]
         self._remember_album(first.remote_id, ids)
@@ -345,7 +349,8 @@ class TelegramConnector(HttpConnector):
             chat_id = int(chat["id"])
             published_at = datetime.fromtimestamp(int(message["date"]), UTC)
         except (KeyError, TypeError, ValueError):
-            raise self._uncertain("Telegram answered without a readable message") from None
+            message = "Telegram answered without a readable message"
+            raise self.http.unreadable(message, Kind.PUBLISHING_WRITE) from None
         username = chat.get("username") if isinstance(chat, dict) else None
         return Published(
             remote_id=f"{chat_id}:{message_id}",
@@ -447,19 +452,14 @@ class TelegramConnector(HttpConnector):
     def _get_updates(self, params: Mapping[str, Any]) -> list[Any] | None:
         """One ``getUpdates`` page; None when a webhook is set (409, warned once)."""
         try:
-            updates = self._call("getUpdates", method="GET", params=params)
+            updates = self._call("getUpdates", Kind.READ, params=params)
         except Rejected as error:
             if error.status != 409:
                 raise
-            if "webhook" not in error.reason.lower():
-                # "terminated by other getUpdates request": another reader polls this bot.
-                raise self._fail(
-                    Transient, f"another program reads this bot's updates: {error.reason}", 409
-                ) from None
             self._warn_webhook()
             return None
         if not isinstance(updates, list):
-            raise self._fail(Transient, "getUpdates answered without a list of updates")
+            raise self.http.unreadable("getUpdates answered without a list of updates", Kind.READ)
         return updates
 
     def _warn_webhook(self) -> None:
@@ -608,19 +608,19 @@ class TelegramConnector(HttpConnector):
     def _identity(self) -> dict[str, Any]:
         """The bot's ``id`` and ``username`` (``getMe``), asked once per connector."""
         if self._bot is None:
-            me = self._call("getMe", method="GET")
+            me = self._call("getMe", Kind.READ)
             if not isinstance(me, dict) or not isinstance(me.get("id"), int):
-                raise self._fail(Transient, "getMe answered without the bot's id")
+                raise self.http.unreadable("getMe answered without the bot's id", Kind.READ)
             self._bot = {"id": me["id"], "username": str(me.get("username") or "")}
         return self._bot
 
     def account_metrics(self) -> AccountMetrics:
         """Members of the chat; for a channel they are its followers too."""
         params = {"chat_id": self.settings.chat_id}
-        count = self._call("getChatMemberCount", method="GET", params=params)
-        chat = self._call("getChat", method="GET", params=params)
+        count = self._call("getChatMemberCount", Kind.READ, params=params)
+        chat = self._call("getChat", Kind.READ, params=params)
         if not isinstance(count, int) or not isinstance(chat, dict):
-            raise self._fail(Transient, "Telegram answered without a member count")
+            raise self.http.unreadable("Telegram answered without a member count", Kind.READ)
         channel = chat.get("type") == "channel"
         return AccountMetrics(
             members=count,
@@ -643,9 +643,13 @@ class TelegramConnector(HttpConnector):
         try:
             if album:
                 payload = {"chat_id": chat_id, "message_ids": album}
-                self._call("deleteMessages", json=payload)
+                self._call("deleteMessages", Kind.HARMLESS_WRITE, json=payload)
             else:
-                self._call("deleteMessage", json={"chat_id": chat_id, "message_id": message_id})
+                self._call(
+                    "deleteMessage",
+                    Kind.HARMLESS_WRITE,
+                    json={"chat_id": chat_id, "message_id": message_id},
+                )
         except Rejected as error:
             raise self._fail(
                 Rejected,
@@ -668,61 +672,51 @@ class TelegramConnector(HttpConnector):
 
     # -- the Bot API envelope -------------------------------------------------
 
-    def _call(self, api_method: str, *, method: str = "POST", **kwargs: Any) -> Any:
-        """Call ``api_method`` and return its ``result``, or raise the error it stands for."""
-        write = method != "GET"
-        response = self.http.request(method, api_method, ok=_HANDLED_STATUSES, **kwargs)
-        if response.status_code >= 400:
-            raise self._error_for(response, write)
-        body = self.http.json(response)
-        if isinstance(body, dict) and body.get("ok") is False:
-            raise self._error_for(response, write)
-        if not isinstance(body, dict) or body.get("ok") is not True or "result" not in body:
-            cls = Unknown if write else Transient
-            raise self._fail(cls, f"{api_method} answered without ok/result")
+    def _call(self, api_method: str, kind: Kind, **kwargs: Any) -> Any:
+        """Call ``api_method`` and return its ``result``; reads are GETs, the rest POSTs."""
+        method = "GET" if kind is Kind.READ else "POST"
+        response = self.http.request(method, api_method, kind=kind, **kwargs)
+        body = self.http.json_object(response, kind)
+        if body.get("ok") is not True or "result" not in body:
+            raise self.http.unreadable(f"{api_method} answered without ok/result", kind)
         return body["result"]
 
-    def _error_for(self, response: requests.Response, write: bool) -> ConnectorError:
-        """Map a Bot API error (HTTP status or ``ok:false`` body) to the error tree."""
+    def classify(self, response: requests.Response) -> Verdict | None:
+        """The Bot API envelope: ``ok:false``, ``error_code``, ``description``, ``parameters``."""
         body = _json_or_empty(response)
+        if response.ok and body.get("ok") is not False:
+            return None
         code = body.get("error_code") if isinstance(body.get("error_code"), int) else None
         code = code or response.status_code
         reason = str(body.get("description") or response.reason or f"error {code}")
         found = body.get("parameters")
         parameters: dict[str, Any] = found if isinstance(found, dict) else {}
         if code == 429 or "retry_after" in parameters:
-            return self._rate_limited(response, parameters, reason)
+            seconds = retry_after_seconds(parameters.get("retry_after"))
+            return Verdict(Outcome.RATE_LIMITED, f"rate limited: {reason}", 429, seconds)
+        return self._refusal(code, reason, parameters)
+
+    def _refusal(self, code: int, reason: str, parameters: Mapping[str, Any]) -> Verdict:
         if "migrate_to_chat_id" in parameters:
             new = parameters["migrate_to_chat_id"]
-            return self._fail(
-                Rejected, f"{reason}; the group is now a supergroup: set chat_id to {new}", code
-            )
+            message = f"{reason}; the group is now a supergroup: set chat_id to {new}"
+            return Verdict(Outcome.REJECTED, message, code)
         if code in (401, 404):
-            return self._fail(AuthError, f"the bot token was refused ({reason})", code)
+            return Verdict(Outcome.AUTH, f"the bot token was refused ({reason})", code)
         if code == 403 or _RIGHTS_RE.search(reason):
-            return self._fail(AuthError, _not_admin(reason, self.settings.chat_id), code)
+            return Verdict(Outcome.AUTH, _not_admin(reason, self.settings.chat_id), code)
+        if code == 409 and "webhook" not in reason.lower():
+            # "terminated by other getUpdates request": another reader polls this bot.
+            message = f"another program reads this bot's updates: {reason}"
+            return Verdict(Outcome.PLATFORM_FAILED, message, code)
         if 400 <= code < 500:
-            return self._fail(Rejected, reason, code)
-        return self.http.error_for(response, write=write, reason=reason)
-
-    def _rate_limited(
-        self, response: requests.Response, parameters: Mapping[str, Any], reason: str
-    ) -> ConnectorError:
-        now = self.http.clock()
-        seconds = parameters.get("retry_after")
-        if isinstance(seconds, int | float) and not isinstance(seconds, bool):
-            retry_at = now + timedelta(seconds=seconds)
-        else:
-            retry_at = parse_retry_at(response.headers, now) or now + DEFAULT_BACKOFF
-        return self._fail(RateLimited, f"rate limited: {reason}", 429, retry_at=retry_at)
+            return Verdict(Outcome.REJECTED, reason, code)
+        return Verdict(Outcome.PLATFORM_FAILED, f"platform error: {reason}", code)
 
     def _fail(
         self, cls: type[ConnectorError], message: str, status: int | None = None, **extra: Any
     ) -> ConnectorError:
         return self.http.error(cls, message, status, **extra)
-
-    def _uncertain(self, message: str) -> ConnectorError:
-        return self._fail(Unknown, f"{message}; the post may exist")
 
 
 # --------------------------------------------------------------------------- helpers

@@ -39,10 +39,8 @@ from connectors.base import (
     RateLimited,
     Rejected,
     RenderedPost,
-    Transient,
-    Unknown,
 )
-from connectors.http import HttpClient, HttpConnector, summarise_body
+from connectors.http import HttpClient, HttpConnector, Kind, Outcome, Verdict, summarise_body
 from connectors.x_text import MAX_WEIGHTED_LENGTH, find_x_urls, weighted_length
 
 __all__ = ["XConnector"]
@@ -58,6 +56,15 @@ _DAILY_HEADERS = (
     ("x-user-limit-24hour-remaining", "x-user-limit-24hour-reset"),
 )
 _OAUTH1_FIELDS = ("api_key", "api_secret", "access_token", "access_token_secret")
+
+
+def _errors_only(response: requests.Response) -> bool:
+    """X's 200 that carries ``errors`` and no ``data``: nothing was done."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and "data" not in body and bool(body.get("errors"))
 
 
 def _describe(response: requests.Response) -> str:
@@ -182,7 +189,12 @@ class XConnector(HttpConnector):
             if secret is not None
         ]
         client = HttpClient(
-            self.name, self.account, base_url=self.base_url, secrets=secrets, describe=_describe
+            self.name,
+            self.account,
+            base_url=self.base_url,
+            secrets=secrets,
+            describe=_describe,
+            classify=self.classify,
         )
         if not settings.uses_oauth2:
             keys = [getattr(settings, field).get_secret_value() for field in _OAUTH1_FIELDS]
@@ -279,13 +291,12 @@ class XConnector(HttpConnector):
 
     def _token_request(self, form: dict[str, str], auth: tuple[str, str] | None) -> Any:
         try:
-            response = self.http.request("POST", TOKEN_URL, data=form, auth=auth)
-            body = self.http.json(response)
+            # No post can come of a token request; it is safe to try again.
+            kind = Kind.HARMLESS_WRITE
+            response = self.http.request("POST", TOKEN_URL, kind=kind, data=form, auth=auth)
+            body = self.http.json(response, kind)
         except (AuthError, Rejected) as error:
             raise self._reauthorise(error.message) from None
-        except Unknown as error:
-            # No post can come of a token request; it is safe to try again.
-            raise Transient(error.message, platform=self.name, account=self.account) from None
         if not isinstance(body, dict):
             raise self._reauthorise("the token answer was not an object")
         return body
@@ -301,50 +312,43 @@ class XConnector(HttpConnector):
 
     # -- requests -------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _call(self, method: str, path: str, kind: Kind, **kwargs: Any) -> requests.Response:
         """One API request; on a 401 with OAuth 2.0, renew the token and try once more."""
         try:
-            return self._send(method, path, **kwargs)
+            return self._send(method, path, kind, **kwargs)
         except AuthError as error:
             if not self.settings.uses_oauth2 or error.status != 401:
                 raise
         self.log.info("access token refused; renewing it once")
         self._refresh()
-        return self._send(method, path, **kwargs)
+        return self._send(method, path, kind, **kwargs)
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _send(self, method: str, path: str, kind: Kind, **kwargs: Any) -> requests.Response:
         headers = {**kwargs.pop("headers", {}), **self._auth_headers()}
-        response = self.http.request(method, path, ok=(403,), headers=headers, **kwargs)
-        if response.status_code == 403:
+        return self.http.request(method, path, kind=kind, headers=headers, **kwargs)
+
+    def classify(self, response: requests.Response) -> Verdict | None:
+        """A 403 for a duplicate is a refusal of the content; a 200 with only ``errors`` too."""
+        status = response.status_code
+        if status == 403:
             reason = _describe(response)
             if "duplicate" in reason.lower():
-                raise Rejected(
+                message = (
                     "X refused the post as a duplicate: the same text was already posted "
-                    f"from this account ({self.http.redact(reason)})",
-                    platform=self.name,
-                    account=self.account,
-                    status=403,
+                    f"from this account ({reason})"
                 )
-            raise self.http.error_for(response, write=method.upper() != "GET", reason=reason)
-        return response
+                return Verdict(Outcome.REJECTED, message, status)
+            return Verdict(Outcome.AUTH, f"credentials refused: {reason}", status)
+        if response.ok and _errors_only(response):
+            return Verdict(Outcome.REJECTED, _describe(response), status)
+        return None
 
-    def _body(self, response: requests.Response, *, write: bool) -> dict[str, Any]:
-        """The JSON object of a 2xx answer; X's 200-with-``errors`` becomes an error."""
-        body = self.http.json(response)
-        if not isinstance(body, dict):
-            raise self._unreadable(write)
-        if "data" not in body and body.get("errors"):
-            raise self.http.error_for(response, write=write)
-        return body
+    def _body(self, response: requests.Response, kind: Kind) -> dict[str, Any]:
+        """The JSON object of a 2xx answer."""
+        return self.http.json_object(response, kind)
 
-    def _unreadable(self, write: bool) -> ConnectorError:
-        cls = Unknown if write else Transient
-        message = "X answered without the expected fields"
-        return cls(
-            message + ("; the post may exist" if write else ""),
-            platform=self.name,
-            account=self.account,
-        )
+    def _unreadable(self, kind: Kind) -> ConnectorError:
+        return self.http.unreadable("X answered without the expected fields", kind)
 
     # -- daily limit ---------------------------------------------------------------------
 
@@ -391,12 +395,13 @@ class XConnector(HttpConnector):
         if index == 0 and post.poll is not None:
             minutes = int(post.poll.duration.total_seconds() // 60)
             payload["poll"] = {"options": list(post.poll.options), "duration_minutes": minutes}
-        response = self._call("POST", "/2/tweets", json=payload)
+        kind = Kind.PUBLISHING_WRITE
+        response = self._call("POST", "/2/tweets", kind, json=payload)
         self._remember_daily_limit(response.headers)
         try:
-            remote_id = str(self._body(response, write=True)["data"]["id"])
+            remote_id = str(self._body(response, kind)["data"]["id"])
         except (KeyError, TypeError):
-            raise self._unreadable(write=True) from None
+            raise self._unreadable(kind) from None
         # The create answer carries only id and text, so the time is ours.
         return Published(remote_id, self._url(remote_id), datetime.now(UTC))
 
@@ -416,40 +421,38 @@ class XConnector(HttpConnector):
                 f"{item.path.name}: {error.strerror}", platform=self.name, account=self.account
             ) from None
         category = "tweet_gif" if item.mime_type == "image/gif" else "tweet_image"
-        try:
-            response = self._call(
+        response = self._call(
+            "POST",
+            "/2/media/upload",
+            Kind.HARMLESS_WRITE,
+            data={"media_category": category},
+            files={"media": (item.path.name, content, item.mime_type)},
+        )
+        media_id = self._media_id(response)
+        if item.alt:
+            metadata = {"alt_text": {"text": item.alt}}
+            self._call(
                 "POST",
-                "/2/media/upload",
-                keyed=True,
-                data={"media_category": category},
-                files={"media": (item.path.name, content, item.mime_type)},
+                "/2/media/metadata",
+                Kind.HARMLESS_WRITE,
+                json={"id": media_id, "metadata": metadata},
             )
-            media_id = self._media_id(response)
-            if item.alt:
-                metadata = {"alt_text": {"text": item.alt}}
-                self._call(
-                    "POST",
-                    "/2/media/metadata",
-                    keyed=True,
-                    json={"id": media_id, "metadata": metadata},
-                )
-        except Unknown as error:
-            raise Transient(error.message, platform=self.name, account=self.account) from None
         return media_id
 
     def _media_id(self, response: requests.Response) -> str:
         try:
-            return str(self._body(response, write=False)["data"]["id"])
+            return str(self._body(response, Kind.HARMLESS_WRITE)["data"]["id"])
         except (KeyError, TypeError):
-            raise self._unreadable(write=False) from None
+            raise self._unreadable(Kind.HARMLESS_WRITE) from None
 
     # -- reading back ------------------------------------------------------------------------
 
     def _me(self, fields: str | None = None) -> dict[str, Any]:
         params = {"user.fields": fields} if fields else None
-        data = self._body(self._call("GET", "/2/users/me", params=params), write=False)["data"]
+        response = self._call("GET", "/2/users/me", Kind.READ, params=params)
+        data = self._body(response, Kind.READ).get("data")
         if not isinstance(data, dict) or "id" not in data:
-            raise self._unreadable(write=False)
+            raise self._unreadable(Kind.READ)
         return data
 
     def find_recent(self, idempotency_key: str, text: str) -> Published | None:
@@ -460,9 +463,9 @@ class XConnector(HttpConnector):
         """
         user_id = self._me()["id"]
         params = {"max_results": _RECENT_POSTS, "tweet.fields": "created_at"}
-        response = self._call("GET", f"/2/users/{user_id}/tweets", params=params)
+        response = self._call("GET", f"/2/users/{user_id}/tweets", Kind.READ, params=params)
         wanted = _comparable(text)
-        for tweet in self._body(response, write=False).get("data") or []:
+        for tweet in self._body(response, Kind.READ).get("data") or []:
             if isinstance(tweet, dict) and _comparable(str(tweet.get("text", ""))) == wanted:
                 remote_id = str(tweet["id"])
                 created = tweet.get("created_at")
@@ -479,7 +482,7 @@ class XConnector(HttpConnector):
         found: dict[str, Metrics] = {}
         for batch in _chunks(list(remote_ids), _METRICS_BATCH):
             params = {"ids": ",".join(batch), "tweet.fields": "public_metrics"}
-            body = self._body(self._call("GET", "/2/tweets", params=params), write=False)
+            body = self._body(self._call("GET", "/2/tweets", Kind.READ, params=params), Kind.READ)
             for tweet in body.get("data") or []:
                 counts = tweet.get("public_metrics") if isinstance(tweet, dict) else None
                 if isinstance(counts, dict):
@@ -498,7 +501,7 @@ class XConnector(HttpConnector):
         """Followers, following and post count from ``/2/users/me``."""
         counts = self._me("public_metrics").get("public_metrics")
         if not isinstance(counts, dict):
-            raise self._unreadable(write=False)
+            raise self._unreadable(Kind.READ)
         return AccountMetrics(
             followers=counts.get("followers_count"),
             following=counts.get("following_count"),
@@ -512,7 +515,8 @@ class XConnector(HttpConnector):
         Raises:
             Rejected: X answered that nothing was deleted.
         """
-        body = self._body(self._call("DELETE", f"/2/tweets/{remote_id}"), write=True)
+        kind = Kind.HARMLESS_WRITE
+        body = self._body(self._call("DELETE", f"/2/tweets/{remote_id}", kind), kind)
         if not (isinstance(body.get("data"), dict) and body["data"].get("deleted")):
             raise Rejected(
                 f"X did not delete post {remote_id}", platform=self.name, account=self.account
