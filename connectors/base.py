@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -45,7 +45,9 @@ __all__ = [
     "ConnectorSettings",
     "ConnectorState",
     "FileState",
+    "FollowerList",
     "FollowerRef",
+    "Inbox",
     "InboxItem",
     "InboxPage",
     "Limits",
@@ -54,6 +56,7 @@ __all__ = [
     "Metrics",
     "Poll",
     "Published",
+    "Reconcilable",
     "RateLimited",
     "Rejected",
     "RenderedPost",
@@ -381,14 +384,11 @@ class Connector(Protocol):
     Instances are built with ``Cls(account, settings, state)`` where
     ``settings`` is an instance of ``Cls.Settings``.
 
-    Optional methods, present when the capability is declared (and raising
-    ``Rejected`` on :class:`BaseConnector` otherwise):
-
-    - ``fetch_inbox(cursor: str | None) -> InboxPage`` (``Capability.INBOX``): mentions
-      and replies newer than ``cursor``, the opaque value a previous page returned;
-      ``None`` on the first call.
-    - ``followers(limit: int) -> list[FollowerRef]`` (``Capability.FOLLOWER_LIST``): at
-      most ``limit`` followers of the account; a list of exactly ``limit`` may be cut short.
+    Optional abilities are protocols of their own, checked with ``isinstance``
+    where they are used: :class:`Reconcilable` (``find_recent`` and
+    ``idempotency_window``), :class:`Inbox` (``fetch_inbox``) and
+    :class:`FollowerList` (``followers``). A connector has the ability when it
+    has the methods AND its account's ``capabilities`` name it.
 
     Optional for connectors whose server reports its own limits (a Mastodon instance):
 
@@ -401,7 +401,8 @@ class Connector(Protocol):
 
     name: ClassVar[str]
     limits: ClassVar[Limits]
-    capabilities: ClassVar[frozenset[Capability]]
+    #: What this account can do (the class's manifest, narrowed by its settings).
+    capabilities: frozenset[Capability]
     Settings: ClassVar[type[ConnectorSettings]]
 
     @property
@@ -437,12 +438,41 @@ class Connector(Protocol):
         """Delete a published post."""
         ...
 
+
+@runtime_checkable
+class Reconcilable(Protocol):
+    """A connector that can look for a post whose outcome is unknown (``RECONCILE``)."""
+
+    #: How long the platform remembers an idempotency key: within it, a publication
+    #: whose outcome is unknown may be sent again with the same key. None: never.
+    idempotency_window: timedelta | None
+
     def find_recent(self, idempotency_key: str, text: str) -> Published | None:
-        """Look for a post this key or text produced lately (reconciliation), else None."""
+        """Look for a post this key or text produced lately, else None."""
+        ...
+
+
+@runtime_checkable
+class Inbox(Protocol):
+    """A connector that reads mentions and replies (``Capability.INBOX``)."""
+
+    def fetch_inbox(self, cursor: str | None) -> InboxPage:
+        """Mentions and replies newer than ``cursor`` (opaque; None on the first call)."""
+        ...
+
+
+@runtime_checkable
+class FollowerList(Protocol):
+    """A connector that lists the account's followers (``Capability.FOLLOWER_LIST``)."""
+
+    def followers(self, limit: int) -> list[FollowerRef]:
+        """At most ``limit`` followers; a list of exactly ``limit`` may be cut short."""
         ...
 
 
 # --------------------------------------------------------------------------- base class
+
+_E = TypeVar("_E", bound=ConnectorError)
 
 
 class BaseConnector:
@@ -455,7 +485,7 @@ class BaseConnector:
 
     name: ClassVar[str] = ""
     limits: ClassVar[Limits] = Limits(max_length=0)
-    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    capabilities: frozenset[Capability] = frozenset()
     Settings: ClassVar[type[ConnectorSettings]] = ConnectorSettings
     #: Link to the platform's API documentation used to write the connector.
     docs_url: ClassVar[str] = ""
@@ -472,11 +502,25 @@ class BaseConnector:
     ) -> None:
         self.account = account
         self.settings = settings
+        self.capabilities = self.capabilities_for(settings)
         self.state: ConnectorState = state if state is not None else MemoryState()
         self.log = logging.getLogger(f"crosspost.connectors.{self.name}[@{account}]")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(account={self.account!r})"
+
+    def error(self, cls: type[_E], message: str, status: int | None = None, **extra: Any) -> _E:
+        """The one way to build an error of this account (connectors over HTTP mask secrets)."""
+        return cls(message, platform=self.name, account=self.account, status=status, **extra)
+
+    def unable(self, what: str) -> Rejected:
+        """The refusal of an ability this account lacks (e.g. an inbox in webhook mode)."""
+        return self.error(Rejected, f"{self.name} account {self.account!r} has no {what}")
+
+    @classmethod
+    def capabilities_for(cls, settings: ConnectorSettings) -> frozenset[Capability]:
+        """What an account with ``settings`` can do; the manifest unless a mode narrows it."""
+        return cls.capabilities
 
     # -- limits ---------------------------------------------------------------
 
@@ -624,25 +668,3 @@ class BaseConnector:
     def delete(self, remote_id: str) -> None:
         """Refuse: this platform cannot delete."""
         raise Rejected(f"{self.name} cannot delete posts", platform=self.name, account=self.account)
-
-    def find_recent(self, idempotency_key: str, text: str) -> Published | None:
-        """Nothing to look in by default: the outcome stays unknown."""
-        return None
-
-    def fetch_inbox(self, cursor: str | None) -> InboxPage:
-        """Refuse: this connector cannot read mentions and replies (no ``Capability.INBOX``).
-
-        Raises:
-            Rejected: always, unless a subclass implements it.
-        """
-        raise Rejected(f"{self.name} has no inbox", platform=self.name, account=self.account)
-
-    def followers(self, limit: int) -> list[FollowerRef]:
-        """Refuse: this connector cannot list followers (no ``Capability.FOLLOWER_LIST``).
-
-        Raises:
-            Rejected: always, unless a subclass implements it.
-        """
-        raise Rejected(
-            f"{self.name} has no follower list", platform=self.name, account=self.account
-        )

@@ -170,7 +170,7 @@ class BlueskyConnector(HttpConnector):
         media_types=frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"}),
         alt_text_required=True,
     )
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: frozenset[Capability] = frozenset(
         {
             Capability.THREADS,
             Capability.MEDIA,
@@ -581,10 +581,8 @@ class BlueskyConnector(HttpConnector):
         try:
             data = item.path.read_bytes()
         except OSError as error:
-            raise Rejected(
-                f"{item.path.name}: cannot read the file ({error.strerror})",
-                platform=self.name,
-                account=self.account,
+            raise self.error(
+                Rejected, f"{item.path.name}: cannot read the file ({error.strerror})"
             ) from None
         # An unreferenced blob is garbage-collected by the PDS: the upload is harmless.
         response = self._xrpc(
@@ -699,13 +697,9 @@ class BlueskyConnector(HttpConnector):
         match = _AT_URI_RE.match(remote_id)
         did = self._current_session()["did"]
         if not match or match["collection"] != POST_COLLECTION:
-            raise Rejected(
-                f"not a Bluesky post URI: {remote_id}", platform=self.name, account=self.account
-            )
+            raise self.error(Rejected, f"not a Bluesky post URI: {remote_id}")
         if match["repo"] not in (did, self._current_session().get("handle")):
-            raise Rejected(
-                f"{remote_id} belongs to another account", platform=self.name, account=self.account
-            )
+            raise self.error(Rejected, f"{remote_id} belongs to another account")
         body = {"repo": did, "collection": POST_COLLECTION, "rkey": match["rkey"]}
         self._xrpc("POST", "com.atproto.repo.deleteRecord", kind=Kind.HARMLESS_WRITE, json=body)
 

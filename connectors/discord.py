@@ -35,7 +35,6 @@ from pydantic import SecretStr, field_validator, model_validator
 from connectors.base import (
     AccountMetrics,
     Capability,
-    ConnectorError,
     ConnectorSettings,
     ConnectorState,
     InboxItem,
@@ -172,7 +171,7 @@ class DiscordConnector(HttpConnector):
         max_poll_option_length=55,
     )
     #: Bot mode; a webhook account has neither a key nor a channel to search.
-    capabilities: ClassVar[frozenset[Capability]] = _BOT_CAPABILITIES
+    capabilities: frozenset[Capability] = _BOT_CAPABILITIES
 
     class Settings(ConnectorSettings):
         """One Discord channel: either ``webhook_url`` or ``bot_token`` + ``channel_id``.
@@ -235,10 +234,13 @@ class DiscordConnector(HttpConnector):
         self._webhook = self._webhook_parts(settings)
         self._bot_id: str | None = None
         super().__init__(account, settings, state)
-        if self._webhook is not None:
-            # Shadows the class manifest for this account only: a webhook cannot
-            # take a nonce, so the dispatcher must not think a resend is harmless.
-            vars(self)["capabilities"] = _WEBHOOK_CAPABILITIES
+
+    @classmethod
+    def capabilities_for(cls, settings: ConnectorSettings) -> frozenset[Capability]:
+        """A webhook takes no nonce and cannot read its channel, so a resend is not harmless."""
+        if isinstance(settings, DiscordConnector.Settings) and settings.webhook_url is not None:
+            return _WEBHOOK_CAPABILITIES
+        return cls.capabilities
 
     @staticmethod
     def _webhook_parts(settings: DiscordConnector.Settings) -> tuple[str, str] | None:
@@ -403,7 +405,7 @@ class DiscordConnector(HttpConnector):
             try:
                 data = item.path.read_bytes()
             except OSError as exc:
-                raise self._error(
+                raise self.error(
                     Rejected, f"{item.path.name}: cannot read ({exc.strerror})"
                 ) from None
             files.append((f"files[{n}]", (item.path.name, data, item.mime_type)))
@@ -518,7 +520,7 @@ class DiscordConnector(HttpConnector):
         """
         ids = _split_remote_id(remote_id)
         if ids is None:
-            raise self._error(Rejected, f"not a Discord message id: {remote_id!r}")
+            raise self.error(Rejected, f"not a Discord message id: {remote_id!r}")
         path, route, major = self._message_route(*ids)
         kind = Kind.HARMLESS_WRITE
         response = self._send("DELETE", path, f"DELETE {route}", major, kind=kind, ok=(404,))
@@ -566,7 +568,7 @@ class DiscordConnector(HttpConnector):
             AuthError, RateLimited, Transient.
         """
         if self._webhook is not None:
-            return super().fetch_inbox(cursor)
+            raise self.unable("inbox")
         bot_id = self._own_id()
         messages: list[dict[str, Any]] = []
         newest = cursor
@@ -718,12 +720,6 @@ class DiscordConnector(HttpConnector):
     def _channel(self) -> str:
         assert self.config.channel_id, "bot mode always has a channel (settings validator)"
         return self.config.channel_id
-
-    def _error(
-        self, cls: type[ConnectorError], message: str, status: int | None = None, **extra: Any
-    ) -> ConnectorError:
-        """``cls`` with the message redacted and this account's names filled in."""
-        return self.http.error(cls, message, status, **extra)
 
 
 def _split_remote_id(remote_id: str) -> tuple[str, str] | None:

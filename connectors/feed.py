@@ -83,7 +83,7 @@ class FeedConnector(BaseConnector):
     idempotency_window: ClassVar[timedelta | None] = timedelta(days=365)  # entry ids are kept
     docs_url: ClassVar[str] = "https://www.rfc-editor.org/rfc/rfc4287"
     limits: ClassVar[Limits] = Limits(max_length=100_000, unit="graphemes", max_media=10)
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: frozenset[Capability] = frozenset(
         {
             Capability.THREADS,
             Capability.MEDIA,
@@ -263,11 +263,10 @@ class FeedConnector(BaseConnector):
         return root
 
     def _corrupt(self, why: str) -> Rejected:
-        return Rejected(
+        return self.error(
+            Rejected,
             f"{self.path} cannot be updated: {why}; fix or move the file "
             "(crosspost never overwrites it)",
-            platform=self.name,
-            account=self.account,
         )
 
     def _write(self, root: ET.Element, now: datetime) -> None:

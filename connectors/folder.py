@@ -73,7 +73,7 @@ class FolderConnector(BaseConnector):
     idempotency_window: ClassVar[timedelta | None] = timedelta(days=365)  # file names are kept
     docs_url: ClassVar[str] = "https://jekyllrb.com/docs/front-matter/"
     limits: ClassVar[Limits] = Limits(max_length=100_000, unit="graphemes", max_media=10)
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: frozenset[Capability] = frozenset(
         {
             Capability.THREADS,
             Capability.MEDIA,
@@ -155,9 +155,7 @@ class FolderConnector(BaseConnector):
             os.replace(staging, into)
         except FileNotFoundError as exc:
             shutil.rmtree(staging, ignore_errors=True)
-            raise Rejected(
-                f"media file {exc.filename} disappeared", platform=self.name, account=self.account
-            ) from exc
+            raise self.error(Rejected, f"media file {exc.filename} disappeared") from exc
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -223,11 +221,7 @@ class FolderConnector(BaseConnector):
             Rejected: ``remote_id`` is not the name of a file this connector writes.
         """
         if not _NAME.fullmatch(remote_id):
-            raise Rejected(
-                f"{remote_id!r} is not a post file name of this folder",
-                platform=self.name,
-                account=self.account,
-            )
+            raise self.error(Rejected, f"{remote_id!r} is not a post file name of this folder")
         with self._locked():
             target = self.folder / remote_id
             if not target.is_file():

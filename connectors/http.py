@@ -595,6 +595,10 @@ class HttpConnector(BaseConnector):
         """Build the client; subclasses add auth headers and secrets here."""
         return HttpClient(self.name, self.account, base_url=self.base_url, classify=self.classify)
 
+    def error(self, cls: type[_E], message: str, status: int | None = None, **extra: Any) -> _E:
+        """An error of this account, with every secret the client knows masked."""
+        return self.http.error(cls, message, status, **extra)
+
     def classify(self, response: requests.Response) -> Verdict | None:
         """Read the platform's envelope of ``response`` (``ok:false``, error codes, …).
 

@@ -186,7 +186,7 @@ class LinkedInConnector(HttpConnector):
         media_types=frozenset({"image/jpeg", "image/png", "image/gif"}),
         alt_text_max=4086,
     )
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: frozenset[Capability] = frozenset(
         {Capability.THREADS, Capability.MEDIA, Capability.RECONCILE, Capability.DELETE}
     )
 
@@ -373,10 +373,8 @@ class LinkedInConnector(HttpConnector):
                 headers={"Content-Type": item.mime_type},
             )
         except OSError as error:
-            raise Transient(
-                f"{item.path.name}: cannot read the file ({error.strerror})",
-                platform=self.name,
-                account=self.account,
+            raise self.error(
+                Transient, f"{item.path.name}: cannot read the file ({error.strerror})"
             ) from None
         image = {"id": urn}
         if item.alt:

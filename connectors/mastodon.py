@@ -269,7 +269,7 @@ class MastodonConnector(HttpConnector):
     #: Mastodon keeps keys for an hour (PostStatusService); a margin for clock drift.
     idempotency_window: ClassVar[timedelta | None] = timedelta(minutes=50)
     limits: ClassVar[Limits] = InstanceConfig().limits()
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: frozenset[Capability] = frozenset(
         {
             Capability.THREADS,
             Capability.POLLS,
@@ -535,11 +535,8 @@ class MastodonConnector(HttpConnector):
         try:
             content = item.path.read_bytes()
         except OSError as exc:
-            raise Rejected(
-                f"{item.path.name}: cannot be read ({exc.strerror or type(exc).__name__})",
-                platform=self.name,
-                account=self.account,
-            ) from None
+            reason = exc.strerror or type(exc).__name__
+            raise self.error(Rejected, f"{item.path.name}: cannot be read ({reason})") from None
         # An upload that may have arrived only leaves an unattached file
         # behind, never a status, so sending it again is safe.
         response = self.http.request(
@@ -570,11 +567,7 @@ class MastodonConnector(HttpConnector):
             body = self.http.json(response, Kind.READ)
             if isinstance(body, dict) and body.get("url"):
                 return
-        raise Transient(
-            f"{item.path.name}: the server is still processing the upload",
-            platform=self.name,
-            account=self.account,
-        )
+        raise self.error(Transient, f"{item.path.name}: the server is still processing the upload")
 
     # -- reading back ---------------------------------------------------------
 
@@ -657,11 +650,8 @@ class MastodonConnector(HttpConnector):
         except AuthError as error:
             if error.status != 403:
                 raise
-            raise AuthError(
-                f"the token lacks the {scope} scope ({error.message})",
-                platform=self.name,
-                account=self.account,
-                status=403,
+            raise self.error(
+                AuthError, f"the token lacks the {scope} scope ({error.message})", status=403
             ) from None
 
     def account_metrics(self) -> AccountMetrics:

@@ -121,7 +121,7 @@ class SlackConnector(HttpConnector):
         max_media_bytes=1_000_000_000,
         alt_text_max=1000,
     )
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: frozenset[Capability] = frozenset(
         {Capability.THREADS, Capability.MEDIA, Capability.RECONCILE, Capability.DELETE}
     )
 
@@ -193,9 +193,6 @@ class SlackConnector(HttpConnector):
             headers={"Content-Type": "application/json; charset=utf-8"},
         )
 
-    def _fail(self, cls: type[ConnectorError], message: str, **extra: Any) -> ConnectorError:
-        return self.http.error(cls, message, **extra)
-
     def classify(self, response: requests.Response) -> Verdict | None:
         """Slack's envelope: HTTP 200 with ``{"ok": false, "error": code}``."""
         try:
@@ -243,7 +240,7 @@ class SlackConnector(HttpConnector):
         if isinstance(ts, str) and ts:
             return ts
         left = len(post.parts) - index
-        raise self._fail(
+        raise self.error(
             Rejected,
             f"the first message went out with files but Slack did not tell its ts yet, "
             f"so the {left} remaining part(s) were not sent as replies",
@@ -333,7 +330,7 @@ class SlackConnector(HttpConnector):
         try:
             content = item.path.read_bytes()
         except OSError as error:
-            raise self._fail(Rejected, f"{item.path.name}: {error.strerror}") from None
+            raise self.error(Rejected, f"{item.path.name}: {error.strerror}") from None
         form: dict[str, Any] = {"filename": item.path.name, "length": len(content)}
         if item.alt:
             form["alt_txt"] = item.alt
@@ -348,7 +345,7 @@ class SlackConnector(HttpConnector):
             host == "slack.com" or host.endswith(".slack.com")
         ):
             # The session carries the bot token; never send it off Slack's domain.
-            raise self._fail(Transient, "Slack gave an upload URL outside slack.com")
+            raise self.error(Transient, "Slack gave an upload URL outside slack.com")
         self.http.request(
             "POST",
             upload_url,

@@ -35,7 +35,6 @@ from pydantic import ConfigDict, SecretStr, field_validator
 from connectors.base import (
     AccountMetrics,
     Capability,
-    ConnectorError,
     ConnectorSettings,
     ConnectorState,
     InboxItem,
@@ -120,7 +119,7 @@ class TelegramConnector(HttpConnector):
         max_poll_option_length=100,
         max_caption_length=1024,
     )
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: frozenset[Capability] = frozenset(
         {
             Capability.THREADS,
             Capability.POLLS,
@@ -192,9 +191,13 @@ class TelegramConnector(HttpConnector):
         self._webhook_warned = False
         self._bot: dict[str, Any] | None = None
         super().__init__(account, settings, state)
-        if not self.settings.inbox:
-            # Shadows the class manifest for this account only: no inbox to read.
-            vars(self)["capabilities"] = type(self).capabilities - {Capability.INBOX}
+
+    @classmethod
+    def capabilities_for(cls, settings: ConnectorSettings) -> frozenset[Capability]:
+        """Without ``inbox: true`` the account reads no updates, so it has no inbox."""
+        if isinstance(settings, TelegramConnector.Settings) and not settings.inbox:
+            return cls.capabilities - {Capability.INBOX}
+        return cls.capabilities
 
     def _make_client(self) -> HttpClient:
         token = self.settings.bot_token.get_secret_value()
@@ -338,7 +341,7 @@ class TelegramConnector(HttpConnector):
         try:
             content = item.path.read_bytes()
         except OSError as exc:
-            raise self._fail(Rejected, f"{item.path.name}: cannot read ({exc.strerror})") from None
+            raise self.error(Rejected, f"{item.path.name}: cannot read ({exc.strerror})") from None
         return item.path.name, content, item.mime_type
 
     def _published(self, message: Any) -> Published:
@@ -391,7 +394,7 @@ class TelegramConnector(HttpConnector):
             AuthError, RateLimited, Transient.
         """
         if not self.settings.inbox:
-            return super().fetch_inbox(cursor)
+            raise self.unable("inbox")
         self._enable_inbox()
         self._read_updates()  # a webhook (False) still lets the queue be served
         state = self.state.load()
@@ -651,7 +654,7 @@ class TelegramConnector(HttpConnector):
                     json={"chat_id": chat_id, "message_id": message_id},
                 )
         except Rejected as error:
-            raise self._fail(
+            raise self.error(
                 Rejected,
                 f"Telegram refused to delete {remote_id} (bots can delete only messages "
                 f"less than 48 hours old): {error.reason}",
@@ -663,7 +666,7 @@ class TelegramConnector(HttpConnector):
         try:
             return int(chat), int(message)
         except ValueError:
-            raise self._fail(Rejected, f"not a Telegram post id: {remote_id!r}") from None
+            raise self.error(Rejected, f"not a Telegram post id: {remote_id!r}") from None
 
     def _remember_album(self, remote_id: str, ids: list[int]) -> None:
         state = self.state.load()
@@ -712,11 +715,6 @@ class TelegramConnector(HttpConnector):
         if 400 <= code < 500:
             return Verdict(Outcome.REJECTED, reason, code)
         return Verdict(Outcome.PLATFORM_FAILED, f"platform error: {reason}", code)
-
-    def _fail(
-        self, cls: type[ConnectorError], message: str, status: int | None = None, **extra: Any
-    ) -> ConnectorError:
-        return self.http.error(cls, message, status, **extra)
 
 
 # --------------------------------------------------------------------------- helpers

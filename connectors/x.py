@@ -119,7 +119,7 @@ class XConnector(HttpConnector):
         max_poll_options=4,
         max_poll_option_length=25,
     )
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: frozenset[Capability] = frozenset(
         {
             Capability.THREADS,
             Capability.POLLS,
@@ -302,12 +302,11 @@ class XConnector(HttpConnector):
         return body
 
     def _reauthorise(self, reason: str) -> AuthError:
-        return AuthError(
+        return self.error(
+            AuthError,
             f"X refused to renew the access token of account {self.account!r} ({reason}); "
             "authorise the app again with the offline.access scope and put the new "
             "refresh_token in the account settings",
-            platform=self.name,
-            account=self.account,
         )
 
     # -- requests -------------------------------------------------------------------
@@ -355,11 +354,10 @@ class XConnector(HttpConnector):
     def _check_daily_limit(self) -> None:
         until = self.state.load().get("daily_limit_until")
         if until and datetime.fromisoformat(until) > self._now():
-            raise RateLimited(
+            raise self.error(
+                RateLimited,
                 "the 24-hour posting limit of this account or app is used up",
                 retry_at=datetime.fromisoformat(until),
-                platform=self.name,
-                account=self.account,
             )
 
     def _remember_daily_limit(self, headers: Mapping[str, str]) -> None:
@@ -417,9 +415,7 @@ class XConnector(HttpConnector):
         try:
             content = item.path.read_bytes()
         except OSError as error:
-            raise Rejected(
-                f"{item.path.name}: {error.strerror}", platform=self.name, account=self.account
-            ) from None
+            raise self.error(Rejected, f"{item.path.name}: {error.strerror}") from None
         category = "tweet_gif" if item.mime_type == "image/gif" else "tweet_image"
         response = self._call(
             "POST",
@@ -518,6 +514,4 @@ class XConnector(HttpConnector):
         kind = Kind.HARMLESS_WRITE
         body = self._body(self._call("DELETE", f"/2/tweets/{remote_id}", kind), kind)
         if not (isinstance(body.get("data"), dict) and body["data"].get("deleted")):
-            raise Rejected(
-                f"X did not delete post {remote_id}", platform=self.name, account=self.account
-            )
+            raise self.error(Rejected, f"X did not delete post {remote_id}")

@@ -36,7 +36,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.base import AuthError, Capability, Connector, ConnectorError, Metrics, RateLimited
+from connectors.base import (
+    AuthError,
+    Capability,
+    Connector,
+    ConnectorError,
+    FollowerList,
+    Inbox,
+    Metrics,
+    RateLimited,
+)
 from crosspost.project import Project
 from crosspost.store import Store
 from crosspost.store.collect import (
@@ -282,12 +291,16 @@ class MetricsCollector:
             steps.append(
                 ("account figures", lambda: self._collect_figures(connector, account, now, outcome))
             )
-            if Capability.FOLLOWER_LIST in connector.capabilities:
+            lister = connector if isinstance(connector, FollowerList) else None
+            if lister is not None and Capability.FOLLOWER_LIST in connector.capabilities:
                 steps.append(
-                    ("followers", lambda: self._collect_followers(connector, account, now, outcome))
+                    ("followers", lambda: self._collect_followers(lister, account, now, outcome))
                 )
-        if self._inbox_due(connector, account, now):
-            steps.append(("inbox", lambda: self._collect_inbox(connector, account, now, outcome)))
+        inbox = connector if isinstance(connector, Inbox) else None
+        if inbox is not None and self._inbox_due(connector, account, now):
+            steps.append(
+                ("inbox", lambda: self._collect_inbox(inbox, connector.name, account, now, outcome))
+            )
         return steps
 
     @contextmanager
@@ -350,9 +363,9 @@ class MetricsCollector:
             outcome.account_snapshot = True
 
     def _collect_followers(
-        self, connector: Connector, account: str, now: datetime, outcome: AccountOutcome
+        self, connector: FollowerList, account: str, now: datetime, outcome: AccountOutcome
     ) -> None:
-        followers = connector.followers(self.follower_limit)  # type: ignore[attr-defined]
+        followers = connector.followers(self.follower_limit)
         if len(followers) >= self.follower_limit:
             # A cut-short list would turn everyone past the cut into a "leave".
             log.warning(
@@ -371,14 +384,14 @@ class MetricsCollector:
         return last is None or now - last >= self.inbox_every
 
     def _collect_inbox(
-        self, connector: Connector, account: str, now: datetime, outcome: AccountOutcome
+        self, inbox: Inbox, platform: str, account: str, now: datetime, outcome: AccountOutcome
     ) -> None:
         self._inbox_read[account] = now
         cursor = inbox_cursor(self.store, account)
         for _page in range(self.inbox_pages):
-            page = connector.fetch_inbox(cursor)  # type: ignore[attr-defined]
+            page = inbox.fetch_inbox(cursor)
             outcome.interactions += save_inbox(
-                self.store, account, connector.name, page.items, page.cursor, now
+                self.store, account, platform, page.items, page.cursor, now
             )
             if not page.items or page.cursor is None or page.cursor == cursor:
                 return

@@ -171,7 +171,7 @@ class FakeConnector(BaseConnector):
 
     name: ClassVar[str] = "fake"
     limits: ClassVar[Limits] = Limits(max_length=10_000)
-    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.THREADS})
+    capabilities: frozenset[Capability] = frozenset({Capability.THREADS})
 
     class Settings(ConnectorSettings):
         """Nothing needed; ``label`` only shows that settings reach the connector."""
@@ -208,9 +208,7 @@ class ReconcilingFakeConnector(FakeConnector):
     """A fake that declares ``RECONCILE``: ``find_recent`` sees posts that landed."""
 
     name: ClassVar[str] = "fake-reconcile"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.THREADS, Capability.RECONCILE}
-    )
+    capabilities: frozenset[Capability] = frozenset({Capability.THREADS, Capability.RECONCILE})
 
     def find_recent(self, idempotency_key: str, text: str) -> Published | None:
         return platform.posts.get(idempotency_key)

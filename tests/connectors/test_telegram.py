@@ -27,6 +27,7 @@ from connectors.base import (
     MemoryState,
     Poll,
     RateLimited,
+    Reconcilable,
     Rejected,
     RenderedPost,
     Transient,
@@ -542,7 +543,9 @@ def test_delete_refuses_a_foreign_id() -> None:
 
 
 def test_nothing_to_reconcile_with() -> None:
-    assert make().find_recent(KEY, "hi") is None
+    connector = make()
+    assert not isinstance(connector, Reconcilable)
+    assert Capability.RECONCILE not in connector.capabilities
 
 
 # --------------------------------------------------------------------------- properties
