@@ -534,25 +534,49 @@ class BaseConnector:
         return grapheme_length(text)
 
     def check(self, post: RenderedPost) -> list[str]:
-        """Every reason this post would be refused, without sending anything."""
+        """Every reason this post would be refused, without sending anything.
+
+        One hook per rule, each overridable on its own: ``_check_text``,
+        ``_check_media``, ``_check_poll`` and ``_check_options``.
+        """
         limits = self.effective_limits
-        problems: list[str] = []
-        text_limit = limits.max_length
-        if post.media and limits.max_caption_length:
-            text_limit = min(text_limit, limits.max_caption_length)
-        for number, part in enumerate(post.parts, start=1):
-            length = self.measure(part)
-            if text_limit and length > text_limit:
-                label = f"part {number} " if len(post.parts) > 1 else ""
-                problems.append(
-                    f"{label}text is {length} {limits.unit} long "
-                    f"(at most {text_limit} on {self.name})"
-                )
+        problems = self._check_text(post, limits)
         if len(post.parts) > 1 and Capability.THREADS not in self.capabilities:
             problems.append(f"{self.name} cannot publish threads")
         problems.extend(self._check_media(post, limits))
         problems.extend(self._check_poll(post, limits))
+        problems.extend(self._check_options(post))
         return problems
+
+    def _check_text(self, post: RenderedPost, limits: Limits) -> list[str]:
+        """Each part against the text limit (the caption limit too when media go along)."""
+        text_limit = limits.max_length
+        if post.media and limits.max_caption_length:
+            text_limit = min(text_limit, limits.max_caption_length)
+        lengths = [self.measure(part) for part in post.parts]
+        return [
+            self._too_long(post, number, length, text_limit, limits.unit)
+            for number, length in enumerate(lengths, start=1)
+            if text_limit and length > text_limit
+        ]
+
+    def _too_long(
+        self,
+        post: RenderedPost,
+        number: int,
+        length: int,
+        limit: int,
+        unit: str,
+        *,
+        what: str = "text",
+    ) -> str:
+        """The one message for a part over a limit: ``part 2 text is 510 graphemes long …``."""
+        label = f"part {number} " if len(post.parts) > 1 else ""
+        return f"{label}{what} is {length} {unit} long (at most {limit} on {self.name})"
+
+    def _check_options(self, post: RenderedPost) -> list[str]:
+        """The platform's own ``options:`` and settings of the post; none by default."""
+        return []
 
     def _check_media(self, post: RenderedPost, limits: Limits) -> list[str]:
         if not post.media:

@@ -261,23 +261,20 @@ class BlueskyConnector(HttpConnector):
         """
         return max(grapheme_length(text), -(-utf8_length(text) // _BYTES_PER_GRAPHEME))
 
-    def check(self, post: RenderedPost) -> list[str]:
-        """Every reason Bluesky would refuse ``post``, each rule reported in its own unit."""
+    def _check_text(self, post: RenderedPost, limits: Limits) -> list[str]:
+        """Both of Bluesky's rules, each reported in its own unit."""
         problems: list[str] = []
         for number, part in enumerate(post.parts, start=1):
-            label = f"part {number} " if len(post.parts) > 1 else ""
             graphemes, size = grapheme_length(part), utf8_length(part)
             if graphemes > MAX_GRAPHEMES:
-                problems.append(
-                    f"{label}text is {graphemes} graphemes long "
-                    f"(at most {MAX_GRAPHEMES} on {self.name})"
-                )
+                problems.append(self._too_long(post, number, graphemes, MAX_GRAPHEMES, "graphemes"))
             if size > MAX_BYTES:
-                problems.append(
-                    f"{label}text is {size} UTF-8 bytes long (at most {MAX_BYTES} on {self.name})"
-                )
-        problems.extend(self._check_media(post, self.effective_limits))
-        problems.extend(self._check_poll(post, self.effective_limits))
+                problems.append(self._too_long(post, number, size, MAX_BYTES, "UTF-8 bytes"))
+        return problems
+
+    def _check_options(self, post: RenderedPost) -> list[str]:
+        """A content warning must be one of Bluesky's self-labels."""
+        problems: list[str] = []
         warning = post.content_warning.strip()
         if warning and warning not in SELF_LABELS:
             allowed = ", ".join(sorted(SELF_LABELS))

@@ -276,14 +276,14 @@ class DiscordConnector(HttpConnector):
         """Length in Unicode code points, as Discord's API validates ``content``."""
         return len(text)
 
-    def check(self, post: RenderedPost) -> list[str]:
-        """The base checks plus Discord's poll, alt text, mention and size rules."""
-        problems = super().check(post)
-        problems.extend(self._check_alt_code_points(post))
-        problems.extend(self._check_discord_poll(post))
-        problems.extend(self._check_request_size(post))
-        problems.extend(self._check_options(post))
-        return problems
+    def _check_media(self, post: RenderedPost, limits: Limits) -> list[str]:
+        """The shared media rules, alt text in code points and the size of one request."""
+        problems = super()._check_media(post, limits)
+        return [*problems, *self._check_alt_code_points(post), *self._check_request_size(post)]
+
+    def _check_poll(self, post: RenderedPost, limits: Limits) -> list[str]:
+        """The shared poll rules plus Discord's question, option and duration rules."""
+        return [*super()._check_poll(post, limits), *self._check_discord_poll(post)]
 
     def _check_alt_code_points(self, post: RenderedPost) -> list[str]:
         limit = self.limits.alt_text_max

@@ -135,9 +135,9 @@ class FeedConnector(BaseConnector):
 
     # -- checks ---------------------------------------------------------------
 
-    def check(self, post: RenderedPost) -> list[str]:
-        """The base checks, plus: enclosures must be images."""
-        problems = super().check(post)
+    def _check_media(self, post: RenderedPost, limits: Limits) -> list[str]:
+        """The shared media rules, plus: enclosures must be images."""
+        problems = super()._check_media(post, limits)
         for item in post.media:
             if not item.mime_type.startswith("image/"):
                 problems.append(f"{item.path.name}: type {item.mime_type} (expected image/*)")

@@ -408,28 +408,28 @@ class MastodonConnector(HttpConnector):
         """Grapheme count with URLs at ``characters_reserved_per_url`` and ``@u@host`` as ``@u``."""
         return grapheme_length(countable_text(text, self.url_width))
 
-    def check(self, post: RenderedPost) -> list[str]:
-        """Every reason the server would refuse ``post``, content warning included."""
-        problems = super().check(replace(post, parts=()))
-        limit = self.effective_limits.max_length
-        for number, part in enumerate(post.parts, start=1):
-            length = status_length(part, post.content_warning, self.url_width)
-            if length > limit:
-                label = f"part {number} " if len(post.parts) > 1 else ""
-                with_cw = " with its content warning" if post.content_warning else ""
-                problems.append(
-                    f"{label}text{with_cw} is {length} characters long "
-                    f"(at most {limit} on {self.name})"
-                )
+    def _check_text(self, post: RenderedPost, limits: Limits) -> list[str]:
+        """Each status as the server counts it: content warning included."""
+        what = "text with its content warning" if post.content_warning else "text"
+        lengths = [status_length(part, post.content_warning, self.url_width) for part in post.parts]
+        return [
+            self._too_long(post, number, length, limits.max_length, "characters", what=what)
+            for number, length in enumerate(lengths, start=1)
+            if length > limits.max_length
+        ]
+
+    def _check_poll(self, post: RenderedPost, limits: Limits) -> list[str]:
+        problems = super()._check_poll(post, limits)
         if post.poll is not None and post.media:
             problems.append("a Mastodon status cannot carry both a poll and media")
-        problems.extend(self._check_poll_duration(post))
+        return [*problems, *self._check_poll_duration(post)]
+
+    def _check_options(self, post: RenderedPost) -> list[str]:
         visibility = post.options.get("visibility")
         if visibility is not None and visibility not in VISIBILITIES:
-            problems.append(
-                f"visibility {visibility!r} is not one of {', '.join(sorted(VISIBILITIES))}"
-            )
-        return problems
+            allowed = ", ".join(sorted(VISIBILITIES))
+            return [f"visibility {visibility!r} is not one of {allowed}"]
+        return []
 
     def _check_poll_duration(self, post: RenderedPost) -> list[str]:
         if post.poll is None:

@@ -221,20 +221,20 @@ class TelegramConnector(HttpConnector):
         """
         return utf16_length(text)
 
-    def check(self, post: RenderedPost) -> list[str]:
-        """Every reason this post would be refused; the caption limit binds part 1 only."""
-        problems = super().check(_without(post))
+    def _check_text(self, post: RenderedPost, limits: Limits) -> list[str]:
+        """Every part against the text limit; the caption limit binds part 1 only."""
+        problems = super()._check_text(replace(post, media=()), limits)
         if post.media:
-            problems.extend(self._check_media(post, self.effective_limits))
             caption = self.measure(post.text)
-            limit = self.effective_limits.max_caption_length
+            limit = limits.max_caption_length
             if caption > limit:
                 problems.append(
                     f"caption is {caption} {self.limits.unit} long (at most {limit} with media)"
                 )
-        if post.poll is not None:
-            problems.extend(self._poll_problems(post, post.poll))
         return problems
+
+    def _check_poll(self, post: RenderedPost, limits: Limits) -> list[str]:
+        return [] if post.poll is None else self._poll_problems(post, post.poll)
 
     def _poll_problems(self, post: RenderedPost, poll: Poll) -> list[str]:
         problems = []
@@ -733,11 +733,6 @@ def message_url(chat_id: int, message_id: int, username: str | None) -> str | No
     if text.startswith("-100"):
         return f"https://t.me/c/{text[4:]}/{message_id}"
     return None  # basic groups and private chats have no message links
-
-
-def _without(post: RenderedPost) -> RenderedPost:
-    """``post`` without media and poll, for the base class's text and thread checks."""
-    return replace(post, media=(), poll=None)
 
 
 def _reply_parameters(reply_to: Published | None) -> dict[str, int] | None:

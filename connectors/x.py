@@ -205,9 +205,9 @@ class XConnector(HttpConnector):
         """X's weighted length: URLs 23, emoji and CJK 2, Latin 1 (twitter-text v3)."""
         return weighted_length(text)
 
-    def check(self, post: RenderedPost) -> list[str]:
-        """The shared checks plus X's poll rules (no media with a poll, 2–4 options, 5 min–7 d)."""
-        problems = super().check(post)
+    def _check_poll(self, post: RenderedPost, limits: Limits) -> list[str]:
+        """The shared poll rules plus X's (no media with a poll, 2–4 options, 5 min–7 d)."""
+        problems = super()._check_poll(post, limits)
         poll = post.poll
         if poll is None:
             return problems

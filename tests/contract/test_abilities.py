@@ -57,3 +57,10 @@ def test_no_getattr_or_ignore_around_optional_abilities() -> None:
     ]:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             assert not pattern.search(line), f"{path.name}:{number}: {line.strip()}"
+
+
+def test_the_too_long_message_is_written_once() -> None:
+    sources = [p.read_text(encoding="utf-8") for p in ROOT.joinpath("connectors").rglob("*.py")]
+    assert sum(source.count('f"part {number} "') for source in sources) == 1
+    # the Connector protocol declares check, BaseConnector defines it; the hooks do the rest
+    assert sum(source.count("def check(") for source in sources) == 2
