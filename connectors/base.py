@@ -25,7 +25,8 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -45,6 +46,7 @@ __all__ = [
     "ConnectorSettings",
     "ConnectorState",
     "FileState",
+    "Extra",
     "FollowerList",
     "FollowerRef",
     "Inbox",
@@ -66,6 +68,10 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- errors
+
+
+#: What a connector put in ``Published.extra``, kept with the publication and given back.
+Extra = Mapping[str, Any]
 
 
 class ConnectorError(Exception):
@@ -328,8 +334,43 @@ class ConnectorState(Protocol):
         """Replace what is saved, atomically."""
         ...
 
+    def update(self, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        """Load, ``change`` in place and save, with no other update in between; the result."""
+        ...
 
-class MemoryState:
+
+#: One lock per state (file path or memory object): the publisher and the collector
+#: threads of one connector may both write it.
+_STATE_LOCKS: dict[object, threading.Lock] = {}
+_STATE_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_for(key: object) -> threading.Lock:
+    with _STATE_LOCKS_GUARD:
+        return _STATE_LOCKS.setdefault(key, threading.Lock())
+
+
+class _Updating:
+    """``update`` for states that have ``load``, ``save`` and a lock key."""
+
+    def _lock_key(self) -> object:
+        return id(self)
+
+    def load(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def save(self, data: Mapping[str, Any]) -> None:
+        raise NotImplementedError
+
+    def update(self, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        with _lock_for(self._lock_key()):
+            data = self.load()
+            change(data)
+            self.save(data)
+            return data
+
+
+class MemoryState(_Updating):
     """A :class:`ConnectorState` that lives as long as the process (tests, dry runs)."""
 
     def __init__(self, data: Mapping[str, Any] | None = None) -> None:
@@ -345,11 +386,14 @@ class MemoryState:
         return f"MemoryState(keys={sorted(self._data)})"
 
 
-class FileState:
+class FileState(_Updating):
     """A :class:`ConnectorState` kept in one JSON file readable only by its owner."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+
+    def _lock_key(self) -> object:
+        return str(self.path.resolve())
 
     def load(self) -> dict[str, Any]:
         try:
@@ -434,7 +478,7 @@ class Connector(Protocol):
         """Followers, following, posts or members of the account."""
         ...
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Delete a published post."""
         ...
 
@@ -689,6 +733,6 @@ class BaseConnector:
         """No audience figures unless the platform has them."""
         return AccountMetrics()
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Refuse: this platform cannot delete."""
         raise Rejected(f"{self.name} cannot delete posts", platform=self.name, account=self.account)

@@ -32,6 +32,7 @@ from connectors.base import (
     ConnectorError,
     ConnectorSettings,
     ConnectorState,
+    Extra,
     FollowerRef,
     InboxItem,
     InboxPage,
@@ -689,7 +690,7 @@ class BlueskyConnector(HttpConnector):
             raw=profile,
         )
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Delete a post of this account by its ``at://`` URI (deleting twice is harmless)."""
         match = _AT_URI_RE.match(remote_id)
         did = self._current_session()["did"]

@@ -37,6 +37,7 @@ from connectors.base import (
     Capability,
     ConnectorSettings,
     ConnectorState,
+    Extra,
     InboxItem,
     InboxPage,
     Limits,
@@ -511,7 +512,7 @@ class DiscordConnector(HttpConnector):
             },
         )
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Delete a message; one that is already gone counts as deleted.
 
         Raises:

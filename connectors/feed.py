@@ -36,6 +36,7 @@ from connectors.base import (
     ConnectorError,
     ConnectorSettings,
     ConnectorState,
+    Extra,
     Limits,
     MediaItem,
     Metrics,
@@ -220,7 +221,7 @@ class FeedConnector(BaseConnector):
             entry = _find_entry(self._read(), entry_id(idempotency_key))
         return None if entry is None else self._published(entry)
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Drop the entry; an entry that is already gone is not an error.
 
         Readers that fetched the feed before keep their cached copy.

@@ -33,6 +33,7 @@ from connectors.base import (
     Capability,
     ConnectorSettings,
     ConnectorState,
+    Extra,
     Limits,
     MediaItem,
     Metrics,
@@ -214,7 +215,7 @@ class FolderConnector(BaseConnector):
             existing = self._existing(idempotency_key)
         return None if existing is None else self._published(existing)
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Remove the file and its media folder; a file already gone is not an error.
 
         Raises:

@@ -30,6 +30,7 @@ from connectors.base import (
     Capability,
     ConnectorError,
     ConnectorSettings,
+    Extra,
     Limits,
     MediaItem,
     Metrics,
@@ -502,6 +503,6 @@ class LinkedInConnector(HttpConnector):
         body = self._json(response)
         return AccountMetrics(followers=_count(body, "firstDegreeSize"), raw=body)
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Delete a post (its comments go with it); an already deleted post is fine."""
         self._call("DELETE", f"posts/{_encoded(remote_id)}", Kind.HARMLESS_WRITE, ok=(404,))

@@ -36,6 +36,7 @@ from connectors.base import (
     ConnectorError,
     ConnectorSettings,
     ConnectorState,
+    Extra,
     FollowerRef,
     InboxItem,
     InboxPage,
@@ -673,7 +674,7 @@ class MastodonConnector(HttpConnector):
             raw=counts,
         )
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """``DELETE /api/v1/statuses/:id``; a status that is already gone counts as deleted.
 
         Raises:

@@ -39,6 +39,7 @@ from connectors.base import (
     Capability,
     ConnectorError,
     ConnectorSettings,
+    Extra,
     Limits,
     MediaItem,
     Metrics,
@@ -415,7 +416,7 @@ class SlackConnector(HttpConnector):
             raw={"name": channel.get("name"), "num_members": members},
         )
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Delete a message (``chat.delete``) or an unshared upload (``files.delete``).
 
         A message that is already gone counts as deleted.

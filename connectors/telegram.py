@@ -27,6 +27,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, ClassVar
 
 import requests
@@ -37,6 +38,7 @@ from connectors.base import (
     Capability,
     ConnectorSettings,
     ConnectorState,
+    Extra,
     InboxItem,
     InboxPage,
     Limits,
@@ -328,8 +330,9 @@ class TelegramConnector(HttpConnector):
             message = "sendMediaGroup answered without the messages it sent"
             raise self.http.unreadable(message, Kind.PUBLISHING_WRITE)
         first = self._published(messages[0])
+        # The ids travel in Published.extra, which the store keeps with the
+        # publication and gives back to ``delete``: no second store for them.
         ids = [self._published(message).extra["message_id"] for message in messages]
-        self._remember_album(first.remote_id, ids)
         return Published(
             remote_id=first.remote_id,
             url=first.url,
@@ -404,18 +407,15 @@ class TelegramConnector(HttpConnector):
         queued = [e for e in state.get("inbox_queue", []) if isinstance(e, dict)]
         pending = [e for e in queued if int(e.get("seq", 0)) > after]
         if len(pending) != len(queued):
-            state["inbox_queue"] = pending
-            self.state.save(state)
+            self.state.update(partial(_drop_queued, after=after))
         page = pending[:INBOX_PAGE]
         items = tuple(item for item in map(_item_from_state, page) if item is not None)
         return InboxPage(items, str(page[-1]["seq"]) if page else cursor)
 
     def _enable_inbox(self) -> None:
         """From the first inbox read on, the update reader asks for member messages too."""
-        state = self.state.load()
-        if not state.get("inbox_on"):
-            state["inbox_on"] = True
-            self.state.save(state)
+        if not self.state.load().get("inbox_on"):
+            self.state.update(_inbox_on)
 
     def _allowed_updates(self, state: Mapping[str, Any]) -> list[str]:
         # Messages are asked for only once the inbox is read, so an account whose
@@ -445,9 +445,9 @@ class TelegramConnector(HttpConnector):
             updates = self._get_updates(params)
             if updates is None:
                 return False
-            _fold_updates(state, updates)
-            self._queue_messages(state, updates)
-            self.state.save(state)
+            # Folded into the state as saved NOW, under its lock: whatever another
+            # thread wrote while the page was read is kept.
+            state = self.state.update(partial(self._take_updates, updates=updates))
             if len(updates) < 100:
                 break
         return True
@@ -474,6 +474,10 @@ class TelegramConnector(HttpConnector):
             )
 
     # -- member messages (inbox) ------------------------------------------------
+
+    def _take_updates(self, state: dict[str, Any], updates: Sequence[Any]) -> None:
+        _fold_updates(state, updates)
+        self._queue_messages(state, updates)
 
     def _queue_messages(self, state: dict[str, Any], updates: Sequence[Any]) -> None:
         """Queue every ``message`` update that is a comment, reply or mention for us."""
@@ -633,7 +637,7 @@ class TelegramConnector(HttpConnector):
 
     # -- deleting -------------------------------------------------------------
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Delete a post (every photo of an album) with ``deleteMessage(s)``.
 
         Raises:
@@ -642,7 +646,9 @@ class TelegramConnector(HttpConnector):
             AuthError, RateLimited, Transient, Unknown: as for publishing.
         """
         chat_id, message_id = self._split_id(remote_id)
-        album = self.state.load().get("albums", {}).get(remote_id)
+        album = list((extra or {}).get("album") or [])
+        # Albums sent before the store kept ``extra`` were noted in the state file.
+        album = album or self.state.load().get("albums", {}).get(remote_id)
         try:
             if album:
                 payload = {"chat_id": chat_id, "message_ids": album}
@@ -667,11 +673,6 @@ class TelegramConnector(HttpConnector):
             return int(chat), int(message)
         except ValueError:
             raise self.error(Rejected, f"not a Telegram post id: {remote_id!r}") from None
-
-    def _remember_album(self, remote_id: str, ids: list[int]) -> None:
-        state = self.state.load()
-        state.setdefault("albums", {})[remote_id] = ids
-        self.state.save(state)
 
     # -- the Bot API envelope -------------------------------------------------
 
@@ -754,6 +755,16 @@ def _json_or_empty(response: requests.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _inbox_on(state: dict[str, Any]) -> None:
+    state["inbox_on"] = True
+
+
+def _drop_queued(state: dict[str, Any], after: int) -> None:
+    """Forget queued member messages up to ``after``: the store has them."""
+    queued = [e for e in state.get("inbox_queue", []) if isinstance(e, dict)]
+    state["inbox_queue"] = [e for e in queued if int(e.get("seq", 0)) > after]
 
 
 def _fold_updates(state: dict[str, Any], updates: Sequence[Any]) -> None:

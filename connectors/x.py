@@ -32,6 +32,7 @@ from connectors.base import (
     Capability,
     ConnectorError,
     ConnectorSettings,
+    Extra,
     Limits,
     MediaItem,
     Metrics,
@@ -505,7 +506,7 @@ class XConnector(HttpConnector):
             raw=counts,
         )
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Delete one post.
 
         Raises:

@@ -519,6 +519,7 @@ def _published_fields(published: Published, digest: str) -> dict[str, object]:
         "url": published.url,
         "published_at": published.published_at,
         "thread_ids": list(published.thread_ids) or None,
+        "extra": dict(published.extra) or None,
         "text_hash": digest,
     }
 

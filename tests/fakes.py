@@ -157,6 +157,7 @@ class FakePlatform:
             url=f"https://fake.example/{account}/{ids[0]}",
             published_at=datetime(2026, 1, 1, tzinfo=UTC),
             thread_ids=ids,
+            extra={"album": list(ids)},
         )
         self.posts[key] = published
         return published
