@@ -59,6 +59,7 @@ __all__ = [
     "Poll",
     "Published",
     "Reconcilable",
+    "ThreadPart",
     "RateLimited",
     "Rejected",
     "RenderedPost",
@@ -228,6 +229,21 @@ class RenderedPost:
     def text(self) -> str:
         """The text of the first (or only) post."""
         return self.parts[0] if self.parts else ""
+
+
+@dataclass(frozen=True)
+class ThreadPart:
+    """One post of a thread, as :meth:`BaseConnector._publish_part` sends it."""
+
+    #: 0 for the first post, which carries media and poll.
+    index: int
+    text: str
+    #: The post before this one; None for the first.
+    reply_to: Published | None
+    #: The first post of the thread; None for the first.
+    root: Published | None
+    #: The publication's key for the first post, ``<key>-<index>`` for later ones.
+    idempotency_key: str
 
 
 @dataclass(frozen=True)
@@ -703,7 +719,8 @@ class BaseConnector:
         for index, text in enumerate(post.parts):
             key = idempotency_key if index == 0 else f"{idempotency_key}-{index}"
             try:
-                previous = self._publish_part(post, index, text, previous, root, key)
+                part = ThreadPart(index, text, previous, root, key)
+                previous = self._publish_part(post, part)
             except ConnectorError as error:
                 if root is not None:
                     error.partial = replace(root, thread_ids=tuple(ids))
@@ -713,15 +730,7 @@ class BaseConnector:
         assert root is not None, "a post has at least one part"
         return replace(root, thread_ids=tuple(ids))
 
-    def _publish_part(
-        self,
-        post: RenderedPost,
-        index: int,
-        text: str,
-        reply_to: Published | None,
-        root: Published | None,
-        idempotency_key: str,
-    ) -> Published:
+    def _publish_part(self, post: RenderedPost, part: ThreadPart) -> Published:
         """Publish one post of a thread (``index`` 0 carries media and poll)."""
         raise NotImplementedError
 

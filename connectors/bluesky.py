@@ -42,6 +42,7 @@ from connectors.base import (
     Published,
     Rejected,
     RenderedPost,
+    ThreadPart,
     Transient,
 )
 from connectors.http import HttpClient, HttpConnector, Kind, Outcome, Verdict, summarise_body
@@ -429,16 +430,15 @@ class BlueskyConnector(HttpConnector):
 
     # -- publishing -----------------------------------------------------------
 
-    def _publish_part(
-        self,
-        post: RenderedPost,
-        index: int,
-        text: str,
-        reply_to: Published | None,
-        root: Published | None,
-        idempotency_key: str,
-    ) -> Published:
+    def _publish_part(self, post: RenderedPost, part: ThreadPart) -> Published:
         """Create one post record at the record key derived from the idempotency key."""
+        index, text, reply_to, root, idempotency_key = (
+            part.index,
+            part.text,
+            part.reply_to,
+            part.root,
+            part.idempotency_key,
+        )
         session = self._current_session()
         record = self._record(post, index, text, reply_to, root)
         rkey = rkey_for(idempotency_key)

@@ -45,6 +45,7 @@ from connectors.base import (
     Published,
     Rejected,
     RenderedPost,
+    ThreadPart,
 )
 from connectors.http import (
     PROJECT_URL,
@@ -341,16 +342,14 @@ class DiscordConnector(HttpConnector):
 
     # -- publishing -------------------------------------------------------------
 
-    def _publish_part(
-        self,
-        post: RenderedPost,
-        index: int,
-        text: str,
-        reply_to: Published | None,
-        root: Published | None,
-        idempotency_key: str,
-    ) -> Published:
+    def _publish_part(self, post: RenderedPost, part: ThreadPart) -> Published:
         """Send one message; later parts reply to the one before (bot mode)."""
+        index, text, reply_to, idempotency_key = (
+            part.index,
+            part.text,
+            part.reply_to,
+            part.idempotency_key,
+        )
         payload = self._payload(post, index, text)
         if self._webhook is None:
             payload["nonce"] = nonce_for(idempotency_key)

@@ -46,6 +46,7 @@ from connectors.base import (
     Published,
     Rejected,
     RenderedPost,
+    ThreadPart,
     Transient,
 )
 from connectors.http import HttpClient, HttpConnector, Kind
@@ -452,20 +453,18 @@ class MastodonConnector(HttpConnector):
 
     # -- publishing -----------------------------------------------------------
 
-    def _publish_part(
-        self,
-        post: RenderedPost,
-        index: int,
-        text: str,
-        reply_to: Published | None,
-        root: Published | None,
-        idempotency_key: str,
-    ) -> Published:
+    def _publish_part(self, post: RenderedPost, part: ThreadPart) -> Published:
         """``POST /api/v1/statuses`` for one status of the thread, keyed.
 
         Raises:
             AuthError, RateLimited, Rejected, Transient, Unknown.
         """
+        index, text, reply_to, idempotency_key = (
+            part.index,
+            part.text,
+            part.reply_to,
+            part.idempotency_key,
+        )
         fields = self._status_fields(post, text, reply_to)
         if index == 0:
             fields += [("media_ids[]", media_id) for media_id in self._upload_all(post.media)]

@@ -46,6 +46,7 @@ from connectors.base import (
     Published,
     Rejected,
     RenderedPost,
+    ThreadPart,
     Transient,
 )
 from connectors.http import HttpClient, HttpConnector, Kind, Outcome, Verdict
@@ -219,16 +220,9 @@ class SlackConnector(HttpConnector):
 
     # -- publishing --------------------------------------------------------------
 
-    def _publish_part(
-        self,
-        post: RenderedPost,
-        index: int,
-        text: str,
-        reply_to: Published | None,
-        root: Published | None,
-        idempotency_key: str,
-    ) -> Published:
+    def _publish_part(self, post: RenderedPost, part: ThreadPart) -> Published:
         """Post one message; replies go under the FIRST message (Slack has one level)."""
+        index, text, root = (part.index, part.text, part.root)
         thread_ts = self._thread_ts(root, post, index) if root is not None else None
         if index == 0 and post.media:
             return self._publish_files(post.media, text, thread_ts)

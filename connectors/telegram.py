@@ -48,6 +48,7 @@ from connectors.base import (
     Published,
     Rejected,
     RenderedPost,
+    ThreadPart,
 )
 from connectors.http import (
     HttpClient,
@@ -256,16 +257,9 @@ class TelegramConnector(HttpConnector):
 
     # -- publishing -----------------------------------------------------------
 
-    def _publish_part(
-        self,
-        post: RenderedPost,
-        index: int,
-        text: str,
-        reply_to: Published | None,
-        root: Published | None,
-        idempotency_key: str,
-    ) -> Published:
+    def _publish_part(self, post: RenderedPost, part: ThreadPart) -> Published:
         """Send one post; the first carries the poll, photo or album."""
+        index, text, reply_to = (part.index, part.text, part.reply_to)
         reply = _reply_parameters(reply_to)
         if index == 0 and post.poll is not None:
             return self._published(self._send_poll(text, post.poll, reply))

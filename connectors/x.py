@@ -40,6 +40,7 @@ from connectors.base import (
     RateLimited,
     Rejected,
     RenderedPost,
+    ThreadPart,
 )
 from connectors.http import HttpClient, HttpConnector, Kind, Outcome, Verdict, summarise_body
 from connectors.x_text import MAX_WEIGHTED_LENGTH, find_x_urls, weighted_length
@@ -377,15 +378,8 @@ class XConnector(HttpConnector):
         self._check_daily_limit()
         return super()._publish(post, idempotency_key)
 
-    def _publish_part(
-        self,
-        post: RenderedPost,
-        index: int,
-        text: str,
-        reply_to: Published | None,
-        root: Published | None,
-        idempotency_key: str,
-    ) -> Published:
+    def _publish_part(self, post: RenderedPost, part: ThreadPart) -> Published:
+        index, text, reply_to = (part.index, part.text, part.reply_to)
         payload: dict[str, Any] = {"text": text}
         if reply_to is not None:
             payload["reply"] = {"in_reply_to_tweet_id": reply_to.remote_id}
