@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -59,6 +59,7 @@ __all__ = [
     "Poll",
     "Published",
     "Reconcilable",
+    "SettingsT",
     "ThreadPart",
     "RateLimited",
     "Rejected",
@@ -533,9 +534,11 @@ class FollowerList(Protocol):
 # --------------------------------------------------------------------------- base class
 
 _E = TypeVar("_E", bound=ConnectorError)
+#: The settings model of a connector: ``BaseConnector["MyConnector.Settings"]``.
+SettingsT = TypeVar("SettingsT", bound=ConnectorSettings)
 
 
-class BaseConnector:
+class BaseConnector(Generic[SettingsT]):
     """Shared behaviour of the built-in connectors (template method).
 
     Subclasses set the class attributes and implement ``_publish``; the public
@@ -560,8 +563,11 @@ class BaseConnector:
         settings: ConnectorSettings,
         state: ConnectorState | None = None,
     ) -> None:
+        if not isinstance(settings, self.Settings):
+            raise TypeError(f"{type(self).__name__} needs {type(self).__name__}.Settings")
         self.account = account
-        self.settings = settings
+        #: The account's settings, typed as the connector's own model.
+        self.settings: SettingsT = cast(SettingsT, settings)
         self.capabilities = self.capabilities_for(settings)
         self.state: ConnectorState = state if state is not None else MemoryState()
         self.log = logging.getLogger(f"crosspost.connectors.{self.name}[@{account}]")

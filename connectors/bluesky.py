@@ -156,7 +156,7 @@ def _describe(response: requests.Response) -> str:
     return ": ".join(parts) or str(body)[:200]
 
 
-class BlueskyConnector(HttpConnector):
+class BlueskyConnector(HttpConnector["BlueskyConnector.Settings"]):
     """Publishes to one Bluesky account through its PDS, reads counts from the AppView."""
 
     name: ClassVar[str] = "bluesky"
@@ -230,8 +230,6 @@ class BlueskyConnector(HttpConnector):
             if not (re.match(r"^https://[^/\s]+$", value) or local):
                 raise ValueError("must be an https:// origin such as https://bsky.social")
             return value
-
-    settings: Settings
 
     def __init__(
         self, account: str, settings: ConnectorSettings, state: ConnectorState | None = None

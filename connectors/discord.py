@@ -157,7 +157,7 @@ def _error_code(response: requests.Response) -> int | None:
     return code if isinstance(code, int) else None
 
 
-class DiscordConnector(HttpConnector):
+class DiscordConnector(HttpConnector["DiscordConnector.Settings"]):
     """Posts to one Discord channel, as a webhook or as a bot."""
 
     name: ClassVar[str] = "discord"
@@ -232,7 +232,6 @@ class DiscordConnector(HttpConnector):
     ) -> None:
         if not isinstance(settings, DiscordConnector.Settings):
             raise TypeError("DiscordConnector needs DiscordConnector.Settings")
-        self.config = settings
         self._webhook = self._webhook_parts(settings)
         self._bot_id: str | None = None
         super().__init__(account, settings, state)
@@ -255,12 +254,12 @@ class DiscordConnector(HttpConnector):
     def _make_client(self) -> HttpClient:
         headers = {"User-Agent": _discord_user_agent()}
         secrets: list[str] = []
-        if self.config.bot_token is not None:
-            token = self.config.bot_token.get_secret_value()
+        if self.settings.bot_token is not None:
+            token = self.settings.bot_token.get_secret_value()
             headers["Authorization"] = f"Bot {token}"
             secrets.append(token)
-        if self.config.webhook_url is not None and self._webhook is not None:
-            secrets += [self.config.webhook_url.get_secret_value(), self._webhook[1]]
+        if self.settings.webhook_url is not None and self._webhook is not None:
+            secrets += [self.settings.webhook_url.get_secret_value(), self._webhook[1]]
         return HttpClient(
             self.name,
             self.account,
@@ -447,10 +446,10 @@ class DiscordConnector(HttpConnector):
     def _published(self, message: Mapping[str, Any], kind: Kind) -> Published:
         """The ``Published`` for a message object; a message without ids is unreadable."""
         message_id = message.get("id")
-        channel_id = message.get("channel_id") or self.config.channel_id
+        channel_id = message.get("channel_id") or self.settings.channel_id
         if not isinstance(message_id, str) or not isinstance(channel_id, str):
             raise self.http.unreadable("Discord's answer has no message id", kind)
-        guild = message.get("guild_id") or self.config.guild_id or "@me"
+        guild = message.get("guild_id") or self.settings.guild_id or "@me"
         return Published(
             remote_id=f"{channel_id}:{message_id}",
             url=f"{WEB}/{guild}/{channel_id}/{message_id}",
@@ -489,7 +488,7 @@ class DiscordConnector(HttpConnector):
         Raises:
             AuthError, RateLimited, Transient.
         """
-        guild = self.config.guild_id
+        guild = self.settings.guild_id
         if self._webhook is not None or not guild:
             return AccountMetrics()
         response = self._send(
@@ -628,7 +627,7 @@ class DiscordConnector(HttpConnector):
             for user in message.get("mentions") or []
         )
         channel = str(message.get("channel_id") or self._channel())
-        guild = message.get("guild_id") or self.config.guild_id or "@me"
+        guild = message.get("guild_id") or self.settings.guild_id or "@me"
         message_id = str(message["id"])
         return InboxItem(
             remote_id=f"{channel}:{message_id}",
@@ -718,8 +717,8 @@ class DiscordConnector(HttpConnector):
         )
 
     def _channel(self) -> str:
-        assert self.config.channel_id, "bot mode always has a channel (settings validator)"
-        return self.config.channel_id
+        assert self.settings.channel_id, "bot mode always has a channel (settings validator)"
+        return self.settings.channel_id
 
 
 def _split_remote_id(remote_id: str) -> tuple[str, str] | None:

@@ -77,7 +77,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-class FeedConnector(BaseConnector):
+class FeedConnector(BaseConnector["FeedConnector.Settings"]):
     """Publishes into an Atom feed file, newest entry first, at most ``max_entries``."""
 
     name: ClassVar[str] = "feed"
@@ -116,8 +116,6 @@ class FeedConnector(BaseConnector):
         author: str = Field(default="crosspost", min_length=1)
         max_entries: int = Field(default=50, ge=1)
         base_dir: Path | None = Field(default=None, repr=False)
-
-    settings: FeedConnector.Settings
 
     def __init__(
         self,

@@ -67,7 +67,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _LOCK_NAME = ".crosspost.lock"
 
 
-class FolderConnector(BaseConnector):
+class FolderConnector(BaseConnector["FolderConnector.Settings"]):
     """Writes each publication as a file in a folder, attachments copied beside it."""
 
     name: ClassVar[str] = "folder"
@@ -96,8 +96,6 @@ class FolderConnector(BaseConnector):
         path: Path
         format: Format = "markdown"
         base_dir: Path | None = Field(default=None, repr=False)
-
-    settings: FolderConnector.Settings
 
     def __init__(
         self,

@@ -50,6 +50,7 @@ from connectors.base import (
     ConnectorState,
     RateLimited,
     Rejected,
+    SettingsT,
     Transient,
     Unknown,
 )
@@ -576,7 +577,7 @@ class RateBuckets:
 # --------------------------------------------------------------------------- base class
 
 
-class HttpConnector(BaseConnector):
+class HttpConnector(BaseConnector[SettingsT]):
     """A connector that talks HTTP: builds its :class:`HttpClient` once per account."""
 
     #: Base URL of the API, unless the settings name one (``base_url``/``instance``).

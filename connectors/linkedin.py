@@ -172,7 +172,7 @@ def _count(source: Mapping[str, Any], *path: str) -> int | None:
 # --------------------------------------------------------------------------- connector
 
 
-class LinkedInConnector(HttpConnector):
+class LinkedInConnector(HttpConnector["LinkedInConnector.Settings"]):
     """Posts as a LinkedIn member or organisation; later thread parts become comments."""
 
     name: ClassVar[str] = "linkedin"
@@ -235,8 +235,6 @@ class LinkedInConnector(HttpConnector):
             if self.visibility == "CONNECTIONS" and not self.author.startswith("urn:li:person:"):
                 raise ValueError("visibility CONNECTIONS is only for urn:li:person authors")
             return self
-
-    settings: Settings
 
     def _make_client(self) -> HttpClient:
         token = self.settings.access_token.get_secret_value()

@@ -255,7 +255,7 @@ def _int(section: Any, key: str, default: int) -> int:
 # --------------------------------------------------------------------------- connector
 
 
-class MastodonConnector(HttpConnector):
+class MastodonConnector(HttpConnector["MastodonConnector.Settings"]):
     """Publishes statuses to one account on a Mastodon server.
 
     Args:
@@ -342,19 +342,12 @@ class MastodonConnector(HttpConnector):
         #: What the server reported in an earlier run (from the store), until it is asked again.
         self.remembered: InstanceConfig | None = None
 
-    @property
-    def config(self) -> MastodonConnector.Settings:
-        """The settings, typed."""
-        if not isinstance(self.settings, MastodonConnector.Settings):
-            raise TypeError("MastodonConnector needs MastodonConnector.Settings")
-        return self.settings
-
     def _make_client(self) -> HttpClient:
-        token = self.config.access_token.get_secret_value()
+        token = self.settings.access_token.get_secret_value()
         return HttpClient(
             self.name,
             self.account,
-            base_url=self.config.instance,
+            base_url=self.settings.instance,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             secrets=[token],
             classify=self.classify,
@@ -386,8 +379,8 @@ class MastodonConnector(HttpConnector):
         """The instance's limits once known (now or in an earlier run), else configured ones."""
         if self._known is not None:
             return self._known.limits()
-        if self.config.max_characters:
-            return replace(self.limits, max_length=self.config.max_characters)
+        if self.settings.max_characters:
+            return replace(self.limits, max_length=self.settings.max_characters)
         return self.limits
 
     def reported_limits(self) -> dict[str, Any] | None:
@@ -489,10 +482,10 @@ class MastodonConnector(HttpConnector):
         if post.content_warning:
             # Every status of a thread stays behind the warning, as the web client does.
             fields.append(("spoiler_text", post.content_warning))
-        visibility = post.options.get("visibility") or self.config.visibility
+        visibility = post.options.get("visibility") or self.settings.visibility
         if visibility:
             fields.append(("visibility", str(visibility)))
-        language = post.language or self.config.language
+        language = post.language or self.settings.language
         if language:
             fields.append(("language", language))
         if reply_to is not None:
@@ -522,7 +515,7 @@ class MastodonConnector(HttpConnector):
             remote_id=str(remote_id),
             url=str(url) if url else None,
             published_at=created_at,
-            extra={"uri": body.get("uri"), "instance": self.config.instance},
+            extra={"uri": body.get("uri"), "instance": self.settings.instance},
         )
 
     # -- media ----------------------------------------------------------------
@@ -761,7 +754,7 @@ class MastodonConnector(HttpConnector):
         url = response.links.get("next", {}).get("url")
         if not isinstance(url, str):
             return None
-        if urlsplit(url).netloc != urlsplit(self.config.instance).netloc:
+        if urlsplit(url).netloc != urlsplit(self.settings.instance).netloc:
             self.log.warning("ignoring a pagination link to another host")
             return None
         ours = {name for name, _ in query}

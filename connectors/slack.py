@@ -108,7 +108,7 @@ def _ts_time(ts: str) -> datetime:
         return datetime.now(UTC)
 
 
-class SlackConnector(HttpConnector):
+class SlackConnector(HttpConnector["SlackConnector.Settings"]):
     """Publishes to one Slack channel as a bot; threads, files, reactions, members."""
 
     name: ClassVar[str] = "slack"
@@ -154,8 +154,6 @@ class SlackConnector(HttpConnector):
             if not token.strip() or any(c.isspace() for c in token):
                 raise ValueError("bot_token must be a non-empty token without spaces")
             return value
-
-    settings: Settings
 
     # -- set-up ------------------------------------------------------------------
 

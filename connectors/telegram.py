@@ -107,7 +107,7 @@ _REDACTOR = _RedactTokens()
 logging.getLogger("urllib3.connectionpool").addFilter(_REDACTOR)
 
 
-class TelegramConnector(HttpConnector):
+class TelegramConnector(HttpConnector["TelegramConnector.Settings"]):
     """Publishes to one Telegram chat as a bot that is an admin there."""
 
     name: ClassVar[str] = "telegram"
@@ -182,8 +182,6 @@ class TelegramConnector(HttpConnector):
             if not value.startswith(("https://", "http://")):
                 raise ValueError("expected an http(s):// URL")
             return value.rstrip("/")
-
-    settings: Settings
 
     def __init__(
         self,

@@ -107,7 +107,7 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
-class XConnector(HttpConnector):
+class XConnector(HttpConnector["XConnector.Settings"]):
     """Posts, threads, polls and images on X through API v2, with user-context auth."""
 
     name: ClassVar[str] = "x"
@@ -174,8 +174,6 @@ class XConnector(HttpConnector):
         def uses_oauth2(self) -> bool:
             """Whether the account authenticates with OAuth 2.0 (else OAuth 1.0a)."""
             return self.refresh_token is not None
-
-    settings: XConnector.Settings
 
     # -- set-up -----------------------------------------------------------------
 

@@ -167,7 +167,7 @@ class FakePlatform:
 platform = FakePlatform()
 
 
-class FakeConnector(BaseConnector):
+class FakeConnector(BaseConnector["FakeConnector.Settings"]):
     """An in-memory connector whose every ``publish`` is scripted on :data:`platform`."""
 
     name: ClassVar[str] = "fake"
