@@ -15,21 +15,16 @@ API pages used:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Literal
-from urllib.parse import quote
+from typing import Any, ClassVar
 
 import requests
-from pydantic import SecretStr, field_validator, model_validator
 
 from connectors.base import (
     AccountMetrics,
     Capability,
     ConnectorError,
-    ConnectorSettings,
     Extra,
     Limits,
     MediaItem,
@@ -39,140 +34,34 @@ from connectors.base import (
     Transient,
 )
 from connectors.http import HttpClient, HttpConnector, Kind, Outcome, Verdict, parse_retry_at
-from crosspost.text import find_hashtags, thread_parts, utf16_length
+from connectors.linkedin.settings import LinkedInSettings
+from connectors.linkedin.text import (
+    COMMENT_MAX_LENGTH,
+    DEFAULT_VERSION,
+    RESERVED,
+    _count,
+    _describe,
+    _encoded,
+    _millis,
+    _next_midnight,
+    _post_url,
+    escape_little,
+    unescape_little,
+)
+from crosspost.text import thread_parts, utf16_length
 
 __all__ = [
     "COMMENT_MAX_LENGTH",
     "DEFAULT_VERSION",
+    "RESERVED",
     "LinkedInConnector",
+    "LinkedInSettings",
     "escape_little",
     "unescape_little",
 ]
 
-#: The ``LinkedIn-Version`` sent unless the account names another (versions live about a year).
-DEFAULT_VERSION = "202605"
-#: Longest comment LinkedIn accepts; later thread parts longer than this are cut again.
-COMMENT_MAX_LENGTH = 1250
-#: Characters the little text format reserves; each is sent as ``\\<char>``.
-RESERVED = frozenset("\\|{}@[]()<>#*_~")
 
-_AUTHOR_RE = re.compile(r"urn:li:(?:person:[A-Za-z0-9_-]+|organization:[0-9]+)")
-_VERSION_RE = re.compile(r"20[0-9]{2}(?:0[1-9]|1[0-2])")
-_HASHTAG_TEMPLATE_RE = re.compile(r"\{hashtag\|\\#\|((?:\\.|[^\\}])*)\}")
-_MENTION_TEMPLATE_RE = re.compile(r"@\[((?:\\.|[^\\\]])*)\]\(urn:li:[^)]*\)")
-_ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
-_DUPLICATE_RE = re.compile(r"duplicate of (urn:li:[A-Za-z]+:[0-9]+)")
-
-_TOKEN_HELP = (
-    "LinkedIn access tokens last 60 days: authorise the app again (OAuth 2.0 "
-    "authorization code flow, or the token generator of the LinkedIn developer portal) "
-    "and put the new token in the account's access_token"
-)
-_SCOPE_HELP = (
-    "the token lacks the permission to post as this author: w_member_social for "
-    "urn:li:person authors, w_organization_social (and a page admin role) for "
-    "urn:li:organization authors"
-)
-
-Visibility = Literal["PUBLIC", "CONNECTIONS", "LOGGED_IN"]
-
-
-# --------------------------------------------------------------------------- little text
-
-
-def _escape_plain(text: str) -> str:
-    return "".join(f"\\{char}" if char in RESERVED else char for char in text)
-
-
-def escape_little(text: str) -> str:
-    """``text`` as little-format commentary: reserved characters escaped, hashtags kept.
-
-    A ``#tag`` that :func:`crosspost.text.find_hashtags` recognises becomes the
-    documented hashtag template ``{hashtag|\\#|tag}`` so it stays clickable;
-    every other reserved character (``@`` included: mentions need a URN) is
-    backslash-escaped so LinkedIn shows it as typed instead of cutting the post.
-    """
-    pieces: list[str] = []
-    position = 0
-    for span in find_hashtags(text):
-        pieces.append(_escape_plain(text[position : span.start]))
-        pieces.append("{hashtag|\\#|" + _escape_plain(span.text[1:]) + "}")
-        position = span.end
-    pieces.append(_escape_plain(text[position:]))
-    return "".join(pieces)
-
-
-def unescape_little(commentary: str) -> str:
-    """What a reader sees of little-format ``commentary``; inverse of :func:`escape_little`."""
-    text = _HASHTAG_TEMPLATE_RE.sub(lambda m: "#" + m.group(1), commentary)
-    text = _MENTION_TEMPLATE_RE.sub(lambda m: "@" + m.group(1), text)
-    return _ESCAPE_RE.sub(lambda m: m.group(1), text)
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _encoded(urn: str) -> str:
-    return quote(urn, safe="")
-
-
-def _post_url(urn: str) -> str:
-    return f"https://www.linkedin.com/feed/update/{urn}"
-
-
-def _next_midnight(now: datetime) -> datetime:
-    """LinkedIn's daily limits reset at midnight UTC."""
-    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return today + timedelta(days=1)
-
-
-def _duplicate_of(body: Mapping[str, Any]) -> str | None:
-    """The URN a ``DUPLICATE_POST`` refusal names, or None for other refusals."""
-    message = str(body.get("message", ""))
-    details = body.get("errorDetails")
-    inputs = details.get("inputErrors", []) if isinstance(details, dict) else []
-    codes = {e.get("code") for e in inputs if isinstance(e, dict)}
-    found = _DUPLICATE_RE.search(message)
-    if "DUPLICATE_POST" in codes or found:
-        return found.group(1) if found else "an earlier post"
-    return None
-
-
-def _describe(response: requests.Response) -> str:
-    """One line from LinkedIn's ``{message, serviceErrorCode, status}`` error body."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    message = str(body.get("message") or response.reason or "no reason given")[:300]
-    if response.status_code == 401:
-        return f"{message}; {_TOKEN_HELP}"
-    if response.status_code == 403:
-        return f"{message}; {_SCOPE_HELP}"
-    duplicate = _duplicate_of(body) if response.status_code == 422 else None
-    if duplicate:
-        return f"LinkedIn refused a duplicate post: it is the same as {duplicate}"
-    code = body.get("serviceErrorCode") or body.get("code")
-    return f"{message} (LinkedIn code {code})" if code else message
-
-
-def _millis(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(value / 1000, UTC) if isinstance(value, int | float) else None
-
-
-def _count(source: Mapping[str, Any], *path: str) -> int | None:
-    value: Any = source
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-# --------------------------------------------------------------------------- connector
-
-
-class LinkedInConnector(HttpConnector["LinkedInConnector.Settings"]):
+class LinkedInConnector(HttpConnector[LinkedInSettings]):
     """Posts as a LinkedIn member or organisation; later thread parts become comments."""
 
     name: ClassVar[str] = "linkedin"
@@ -191,50 +80,7 @@ class LinkedInConnector(HttpConnector["LinkedInConnector.Settings"]):
         {Capability.THREADS, Capability.MEDIA, Capability.RECONCILE, Capability.DELETE}
     )
 
-    class Settings(ConnectorSettings):
-        """One LinkedIn author (``accounts:`` entry).
-
-        Attributes:
-            access_token: 3-legged OAuth token with ``w_member_social`` or
-                ``w_organization_social`` (lasts 60 days).
-            author: ``urn:li:person:<id>`` or ``urn:li:organization:<number>``.
-            version: ``LinkedIn-Version`` header, ``YYYYMM``.
-            visibility: ``PUBLIC``, ``CONNECTIONS`` (members only) or ``LOGGED_IN``.
-        """
-
-        access_token: SecretStr
-        author: str
-        version: str = DEFAULT_VERSION
-        visibility: Visibility = "PUBLIC"
-
-        @field_validator("author")
-        @classmethod
-        def _author_is_urn(cls, value: str) -> str:
-            if not _AUTHOR_RE.fullmatch(value):
-                raise ValueError(
-                    "author must be urn:li:person:<id> or urn:li:organization:<number>"
-                )
-            return value
-
-        @field_validator("version")
-        @classmethod
-        def _version_is_yyyymm(cls, value: str) -> str:
-            if not _VERSION_RE.fullmatch(value):
-                raise ValueError("version must be a LinkedIn-Version like 202605 (YYYYMM)")
-            return value
-
-        @field_validator("access_token")
-        @classmethod
-        def _token_not_empty(cls, value: SecretStr) -> SecretStr:
-            if not value.get_secret_value().strip():
-                raise ValueError("access_token is empty")
-            return value
-
-        @model_validator(mode="after")
-        def _connections_only_for_members(self) -> LinkedInConnector.Settings:
-            if self.visibility == "CONNECTIONS" and not self.author.startswith("urn:li:person:"):
-                raise ValueError("visibility CONNECTIONS is only for urn:li:person authors")
-            return self
+    Settings = LinkedInSettings
 
     def _make_client(self) -> HttpClient:
         token = self.settings.access_token.get_secret_value()
