@@ -41,17 +41,8 @@ from connectors.base import (
     Rejected,
     RenderedPost,
 )
-from connectors.feed import (
-    Clock,
-    atomic_write,
-    entry_id,
-    entry_title,
-    file_lock,
-    os_error,
-    resolve_path,
-    rfc3339,
-    utc_now,
-)
+from connectors.feed.atom import Clock, entry_id, entry_title, rfc3339, utc_now
+from connectors.feed.files import atomic_write, file_lock, os_error, resolve_path
 
 __all__ = ["FolderConnector", "PART_SEPARATOR"]
 
