@@ -15,23 +15,17 @@ API pages used:
 
 from __future__ import annotations
 
-import hashlib
-import html
-import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import requests
-from pydantic import SecretStr, model_validator
-from requests_oauthlib import OAuth1
 
 from connectors.base import (
     AccountMetrics,
     AuthError,
     Capability,
     ConnectorError,
-    ConnectorSettings,
     Extra,
     Limits,
     MediaItem,
@@ -42,72 +36,25 @@ from connectors.base import (
     RenderedPost,
     ThreadPart,
 )
-from connectors.http import HttpClient, HttpConnector, Kind, Outcome, Verdict, summarise_body
-from connectors.x_text import MAX_WEIGHTED_LENGTH, find_x_urls, weighted_length
-
-__all__ = ["XConnector"]
-
-TOKEN_URL = "https://api.x.com/2/oauth2/token"
-#: Renew the access token this long before X says it expires.
-_EXPIRY_MARGIN = timedelta(seconds=60)
-_METRICS_BATCH = 100
-_RECENT_POSTS = 20
-_POLL_MINUTES = (5, 10080)
-_DAILY_HEADERS = (
-    ("x-app-limit-24hour-remaining", "x-app-limit-24hour-reset"),
-    ("x-user-limit-24hour-remaining", "x-user-limit-24hour-reset"),
+from connectors.http import Kind, Outcome, Verdict
+from connectors.x.answers import (
+    _DAILY_HEADERS,
+    _METRICS_BATCH,
+    _POLL_MINUTES,
+    _RECENT_POSTS,
+    _chunks,
+    _comparable,
+    _describe,
+    _errors_only,
 )
-_OAUTH1_FIELDS = ("api_key", "api_secret", "access_token", "access_token_secret")
+from connectors.x.auth import XAuth
+from connectors.x.settings import XSettings
+from connectors.x_text import MAX_WEIGHTED_LENGTH, weighted_length
+
+__all__ = ["XConnector", "XSettings"]
 
 
-def _errors_only(response: requests.Response) -> bool:
-    """X's 200 that carries ``errors`` and no ``data``: nothing was done."""
-    try:
-        body = response.json()
-    except ValueError:
-        return False
-    return isinstance(body, dict) and "data" not in body and bool(body.get("errors"))
-
-
-def _describe(response: requests.Response) -> str:
-    """One line from X's problem details (``detail``/``title``) or ``errors[]``."""
-    try:
-        body = response.json()
-    except ValueError:
-        return summarise_body(response)
-    if not isinstance(body, dict):
-        return str(body)[:200]
-    for key in ("detail", "error_description", "title", "error"):
-        value = body.get(key)
-        if isinstance(value, str) and value:
-            return value
-    errors = body.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        return str(errors[0].get("message") or errors[0].get("detail") or errors[0])[:200]
-    return str(body)[:200]
-
-
-def _comparable(text: str) -> str:
-    """``text`` as X gives it back, for matching: no URLs, one space between words.
-
-    X rewrites every URL to a ``t.co`` link and HTML-escapes ``&<>`` in the
-    text it returns, so both sides drop URLs and compare unescaped NFC text.
-    """
-    text = unicodedata.normalize("NFC", html.unescape(text))
-    kept, position = [], 0
-    for start, end in find_x_urls(text):
-        kept.append(text[position:start])
-        position = end
-    kept.append(text[position:])
-    return " ".join("".join(kept).split())
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-class XConnector(HttpConnector["XConnector.Settings"]):
+class XConnector(XAuth):
     """Posts, threads, polls and images on X through API v2, with user-context auth."""
 
     name: ClassVar[str] = "x"
@@ -133,73 +80,7 @@ class XConnector(HttpConnector["XConnector.Settings"]):
     base_url: ClassVar[str] = "https://api.x.com"
     docs_url: ClassVar[str] = "https://docs.x.com/x-api/posts/create-post"
 
-    class Settings(ConnectorSettings):
-        """One X account: OAuth 2.0 user context *or* OAuth 1.0a user context.
-
-        OAuth 2.0 needs ``client_id`` and the first ``refresh_token`` (scopes
-        ``tweet.read tweet.write users.read media.write offline.access``);
-        ``client_secret`` only for a confidential client. OAuth 1.0a needs all
-        four of ``api_key``, ``api_secret``, ``access_token``, ``access_token_secret``.
-        """
-
-        client_id: str | None = None
-        client_secret: SecretStr | None = None
-        refresh_token: SecretStr | None = None
-        api_key: SecretStr | None = None
-        api_secret: SecretStr | None = None
-        access_token: SecretStr | None = None
-        access_token_secret: SecretStr | None = None
-
-        @model_validator(mode="after")
-        def _one_auth_method(self) -> XConnector.Settings:
-            oauth1 = [getattr(self, field) is not None for field in _OAUTH1_FIELDS]
-            oauth2 = self.client_id is not None or self.refresh_token is not None
-            if oauth2 and any(oauth1):
-                raise ValueError("give either OAuth 2.0 or OAuth 1.0a credentials, not both")
-            if oauth2 and not (self.client_id and self.refresh_token):
-                raise ValueError("OAuth 2.0 needs both client_id and refresh_token")
-            if self.client_secret is not None and not oauth2:
-                raise ValueError("client_secret belongs to OAuth 2.0 (with client_id)")
-            if any(oauth1) and not all(oauth1):
-                raise ValueError("OAuth 1.0a needs " + ", ".join(_OAUTH1_FIELDS))
-            if not oauth2 and not any(oauth1):
-                raise ValueError(
-                    "no credentials: give client_id + refresh_token (OAuth 2.0) or "
-                    + ", ".join(_OAUTH1_FIELDS)
-                    + " (OAuth 1.0a)"
-                )
-            return self
-
-        @property
-        def uses_oauth2(self) -> bool:
-            """Whether the account authenticates with OAuth 2.0 (else OAuth 1.0a)."""
-            return self.refresh_token is not None
-
-    # -- set-up -----------------------------------------------------------------
-
-    def _make_client(self) -> HttpClient:
-        settings = self.settings
-        secrets = [
-            secret.get_secret_value()
-            for secret in (
-                settings.client_secret,
-                settings.refresh_token,
-                *(getattr(settings, field) for field in _OAUTH1_FIELDS),
-            )
-            if secret is not None
-        ]
-        client = HttpClient(
-            self.name,
-            self.account,
-            base_url=self.base_url,
-            secrets=secrets,
-            describe=_describe,
-            classify=self.classify,
-        )
-        if not settings.uses_oauth2:
-            keys = [getattr(settings, field).get_secret_value() for field in _OAUTH1_FIELDS]
-            client.session.auth = OAuth1(keys[0], keys[1], keys[2], keys[3])
-        return client
+    Settings = XSettings
 
     def measure(self, text: str) -> int:
         """X's weighted length: URLs 23, emoji and CJK 2, Latin 1 (twitter-text v3)."""
@@ -221,93 +102,6 @@ class XConnector(HttpConnector["XConnector.Settings"]):
         if post.media:
             problems.append("X does not allow media and a poll on the same post")
         return problems
-
-    # -- authentication -----------------------------------------------------------
-
-    def _now(self) -> datetime:
-        return self.http.clock()
-
-    def _auth_headers(self) -> dict[str, str]:
-        """The bearer header for OAuth 2.0 (renewed when due); OAuth 1.0a signs itself."""
-        if not self.settings.uses_oauth2:
-            return {}
-        saved = self.state.load()
-        token = saved.get("access_token")
-        expires = saved.get("expires_at")
-        due = not expires or datetime.fromisoformat(expires) - _EXPIRY_MARGIN <= self._now()
-        if not token or due or not self._state_matches_settings(saved):
-            token = self._refresh()
-        self.http.add_secret(token)
-        return {"Authorization": f"Bearer {token}"}
-
-    def _seed(self) -> str:
-        assert self.settings.refresh_token is not None
-        seed = self.settings.refresh_token.get_secret_value().encode()
-        return hashlib.sha256(seed).hexdigest()[:16]
-
-    def _state_matches_settings(self, saved: Mapping[str, Any]) -> bool:
-        """False once the user puts a new refresh token in the settings (re-authorised)."""
-        return saved.get("seed") == self._seed()
-
-    def _refresh(self) -> str:
-        """Trade the refresh token for a new pair and save both at once.
-
-        Raises:
-            AuthError: X refused the refresh token; the account must be re-authorised.
-            Transient: X could not be reached.
-        """
-        settings = self.settings
-        assert settings.client_id is not None and settings.refresh_token is not None
-        saved = self.state.load()
-        if self._state_matches_settings(saved) and saved.get("refresh_token"):
-            refresh = str(saved["refresh_token"])
-        else:
-            refresh = settings.refresh_token.get_secret_value()
-        self.http.add_secret(refresh)
-        form = {"grant_type": "refresh_token", "refresh_token": refresh}
-        form["client_id"] = settings.client_id
-        secret = settings.client_secret
-        auth = (settings.client_id, secret.get_secret_value()) if secret else None
-        body = self._token_request(form, auth)
-        try:
-            access, renewed = str(body["access_token"]), str(body.get("refresh_token") or refresh)
-            lifetime = int(body.get("expires_in", 7200))
-        except (KeyError, TypeError, ValueError):
-            raise self._reauthorise("the token answer had no access_token") from None
-        self.http.add_secret(access)
-        self.http.add_secret(renewed)
-        expires_at = self._now() + timedelta(seconds=lifetime)
-        self.state.save(
-            {
-                **saved,
-                "access_token": access,
-                "refresh_token": renewed,
-                "expires_at": expires_at.isoformat(),
-                "seed": self._seed(),
-            }
-        )
-        self.log.info("renewed the OAuth 2.0 access token")
-        return access
-
-    def _token_request(self, form: dict[str, str], auth: tuple[str, str] | None) -> Any:
-        try:
-            # No post can come of a token request; it is safe to try again.
-            kind = Kind.HARMLESS_WRITE
-            response = self.http.request("POST", TOKEN_URL, kind=kind, data=form, auth=auth)
-            body = self.http.json(response, kind)
-        except (AuthError, Rejected) as error:
-            raise self._reauthorise(error.message) from None
-        if not isinstance(body, dict):
-            raise self._reauthorise("the token answer was not an object")
-        return body
-
-    def _reauthorise(self, reason: str) -> AuthError:
-        return self.error(
-            AuthError,
-            f"X refused to renew the access token of account {self.account!r} ({reason}); "
-            "authorise the app again with the offline.access scope and put the new "
-            "refresh_token in the account settings",
-        )
 
     # -- requests -------------------------------------------------------------------
 
