@@ -96,11 +96,9 @@ class FolderConnector(BaseConnector["FolderConnector.Settings"]):
         *,
         clock: Clock = utc_now,
     ) -> None:
-        if not isinstance(settings, FolderConnector.Settings):
-            raise TypeError(f"expected FolderConnector.Settings, got {type(settings).__name__}")
         super().__init__(account, settings, state)
         self.clock = clock
-        self.folder = resolve_path(settings.path, settings.base_dir)
+        self.folder = resolve_path(self.settings.path, self.settings.base_dir)
 
     # -- publishing -----------------------------------------------------------
 

@@ -66,6 +66,7 @@ __all__ = [
     "RateBuckets",
     "Verdict",
     "crosspost_version",
+    "describe_object",
     "parse_retry_at",
     "retry_after_seconds",
     "summarise_body",
@@ -187,16 +188,31 @@ def summarise_body(response: requests.Response) -> str:
     return f"{head} from {host}: {line}"
 
 
-def _default_describe(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return summarise_body(response)
-    if isinstance(body, dict):
-        for key in ("error_description", "error", "message", "detail", "description", "title"):
-            value = body.get(key)
-            if isinstance(value, str) and value:
-                return value
+def describe_object(read: Callable[[requests.Response, Mapping[str, Any]], str]) -> Describe:
+    """A ``describe`` that reads a JSON object error body with ``read``.
+
+    A body that is not JSON becomes a one-line summary (never an HTML page), and
+    JSON that is not an object its first 200 characters.
+    """
+
+    def describe(response: requests.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return summarise_body(response)
+        if not isinstance(body, dict):
+            return str(body)[:200]
+        return read(response, body)
+
+    return describe
+
+
+@describe_object
+def _default_describe(response: requests.Response, body: Mapping[str, Any]) -> str:
+    for key in ("error_description", "error", "message", "detail", "description", "title"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return value
     return str(body)[:200]
 
 

@@ -12,7 +12,7 @@ from connectors.base import (
 )
 from connectors.bluesky.constants import _RENEW
 from connectors.bluesky.settings import BlueskySettings
-from connectors.http import HttpClient, HttpConnector, Kind, Outcome, Verdict, summarise_body
+from connectors.http import HttpClient, HttpConnector, Kind, Outcome, Verdict, describe_object
 
 
 def _error_name(response: requests.Response) -> str:
@@ -25,14 +25,9 @@ def _error_name(response: requests.Response) -> str:
     return name if isinstance(name, str) else ""
 
 
-def _describe(response: requests.Response) -> str:
+@describe_object
+def _describe(response: requests.Response, body: Mapping[str, Any]) -> str:
     """``Name: message`` from an XRPC error body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return summarise_body(response)
-    if not isinstance(body, dict):
-        return str(body)[:200]
     parts = [str(body[key]) for key in ("error", "message") if body.get(key)]
     return ": ".join(parts) or str(body)[:200]
 

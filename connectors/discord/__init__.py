@@ -31,7 +31,6 @@ import requests
 from connectors.base import (
     Capability,
     ConnectorSettings,
-    ConnectorState,
     Limits,
     Published,
     Rejected,
@@ -77,18 +76,6 @@ class DiscordConnector(DiscordReading):
     capabilities: frozenset[Capability] = _BOT_CAPABILITIES
 
     Settings = DiscordSettings
-
-    def __init__(
-        self,
-        account: str,
-        settings: ConnectorSettings,
-        state: ConnectorState | None = None,
-    ) -> None:
-        if not isinstance(settings, DiscordConnector.Settings):
-            raise TypeError("DiscordConnector needs DiscordConnector.Settings")
-        self._webhook = self._webhook_parts(settings)
-        self._bot_id: str | None = None
-        super().__init__(account, settings, state)
 
     @classmethod
     def capabilities_for(cls, settings: ConnectorSettings) -> frozenset[Capability]:

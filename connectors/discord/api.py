@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import requests
@@ -18,8 +18,8 @@ from connectors.http import (
     RateBuckets,
     Verdict,
     crosspost_version,
+    describe_object,
     retry_after_seconds,
-    summarise_body,
 )
 
 
@@ -28,14 +28,9 @@ def _discord_user_agent() -> str:
     return f"DiscordBot ({PROJECT_URL}, {crosspost_version()})"
 
 
-def _describe(response: requests.Response) -> str:
+@describe_object
+def _describe(response: requests.Response, body: Mapping[str, Any]) -> str:
     """Discord's ``message`` and ``code``, plus the first field errors of a 50035."""
-    try:
-        body = response.json()
-    except ValueError:
-        return summarise_body(response)
-    if not isinstance(body, dict):
-        return str(body)[:200]
     text = str(body.get("message") or response.reason or "no reason given")
     if body.get("code"):
         text = f"{text} (code {body['code']})"
@@ -80,6 +75,7 @@ class DiscordApi(HttpConnector[DiscordSettings]):
         return match["id"], match["token"]
 
     def _make_client(self) -> HttpClient:
+        self._webhook = self._webhook_parts(self.settings)
         headers = {"User-Agent": _discord_user_agent()}
         secrets: list[str] = []
         if self.settings.bot_token is not None:

@@ -93,12 +93,10 @@ class FeedConnector(BaseConnector[FeedSettings]):
         *,
         clock: Clock = utc_now,
     ) -> None:
-        if not isinstance(settings, FeedConnector.Settings):
-            raise TypeError(f"expected FeedConnector.Settings, got {type(settings).__name__}")
         super().__init__(account, settings, state)
         self.clock = clock
-        self.path = resolve_path(settings.path, settings.base_dir)
-        self.feed_id = settings.id or f"urn:crosspost:feed:{account}"
+        self.path = resolve_path(self.settings.path, self.settings.base_dir)
+        self.feed_id = self.settings.id or f"urn:crosspost:feed:{account}"
 
     # -- checks ---------------------------------------------------------------
 

@@ -30,7 +30,6 @@ from typing import Any, ClassVar
 from connectors.base import (
     Capability,
     ConnectorSettings,
-    ConnectorState,
     Extra,
     Limits,
     MediaItem,
@@ -82,16 +81,6 @@ class TelegramConnector(TelegramReading):
     docs_url: ClassVar[str] = "https://core.telegram.org/bots/api"
 
     Settings = TelegramSettings
-
-    def __init__(
-        self,
-        account: str,
-        settings: ConnectorSettings,
-        state: ConnectorState | None = None,
-    ) -> None:
-        self._webhook_warned = False
-        self._bot: dict[str, Any] | None = None
-        super().__init__(account, settings, state)
 
     @classmethod
     def capabilities_for(cls, settings: ConnectorSettings) -> frozenset[Capability]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 import requests
 
-from connectors.http import summarise_body
+from connectors.http import describe_object
 from connectors.x_text import find_x_urls
 
 TOKEN_URL = "https://api.x.com/2/oauth2/token"
@@ -34,14 +35,9 @@ def _errors_only(response: requests.Response) -> bool:
     return isinstance(body, dict) and "data" not in body and bool(body.get("errors"))
 
 
-def _describe(response: requests.Response) -> str:
+@describe_object
+def _describe(response: requests.Response, body: Mapping[str, Any]) -> str:
     """One line from X's problem details (``detail``/``title``) or ``errors[]``."""
-    try:
-        body = response.json()
-    except ValueError:
-        return summarise_body(response)
-    if not isinstance(body, dict):
-        return str(body)[:200]
     for key in ("detail", "error_description", "title", "error"):
         value = body.get(key)
         if isinstance(value, str) and value:
