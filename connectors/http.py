@@ -616,6 +616,25 @@ class HttpConnector(BaseConnector[SettingsT]):
         """An error of this account, with every secret the client knows masked."""
         return self.http.error(cls, message, status, **extra)
 
+    def _bearer_client(
+        self,
+        token: str,
+        *,
+        base_url: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        describe: Describe = _default_describe,
+    ) -> HttpClient:
+        """The client of an API that takes ``Authorization: Bearer <token>``, token masked."""
+        return HttpClient(
+            self.name,
+            self.account,
+            base_url=self.base_url if base_url is None else base_url,
+            headers={"Authorization": f"Bearer {token}", **(headers or {})},
+            secrets=[token],
+            describe=describe,
+            classify=self.classify,
+        )
+
     def classify(self, response: requests.Response) -> Verdict | None:
         """Read the platform's envelope of ``response`` (``ok:false``, error codes, …).
 

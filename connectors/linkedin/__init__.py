@@ -83,19 +83,13 @@ class LinkedInConnector(HttpConnector[LinkedInSettings]):
     Settings = LinkedInSettings
 
     def _make_client(self) -> HttpClient:
-        token = self.settings.access_token.get_secret_value()
-        return HttpClient(
-            self.name,
-            self.account,
-            base_url=self.base_url,
+        return self._bearer_client(
+            self.settings.access_token.get_secret_value(),
             headers={
-                "Authorization": f"Bearer {token}",
                 "LinkedIn-Version": self.settings.version,
                 "X-Restli-Protocol-Version": "2.0.0",
             },
-            secrets=[token],
             describe=_describe,
-            classify=self.classify,
         )
 
     @property

@@ -116,14 +116,10 @@ class MastodonConnector(MastodonReading):
         self.remembered: InstanceConfig | None = None
 
     def _make_client(self) -> HttpClient:
-        token = self.settings.access_token.get_secret_value()
-        return HttpClient(
-            self.name,
-            self.account,
+        return self._bearer_client(
+            self.settings.access_token.get_secret_value(),
             base_url=self.settings.instance,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            secrets=[token],
-            classify=self.classify,
+            headers={"Accept": "application/json"},
         )
 
     # -- limits ---------------------------------------------------------------

@@ -91,15 +91,7 @@ class SlackConnector(HttpConnector[SlackSettings]):
     # -- set-up ------------------------------------------------------------------
 
     def _make_client(self) -> HttpClient:
-        token = self.settings.bot_token.get_secret_value()
-        return HttpClient(
-            self.name,
-            self.account,
-            base_url=self.base_url,
-            headers={"Authorization": f"Bearer {token}"},
-            secrets=[token],
-            classify=self.classify,
-        )
+        return self._bearer_client(self.settings.bot_token.get_secret_value())
 
     def measure(self, text: str) -> int:
         """Characters (code points) of ``text`` once ``&``, ``<`` and ``>`` are escaped.
