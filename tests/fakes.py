@@ -20,7 +20,7 @@ import textwrap
 import threading
 import xml.etree.ElementTree as ET
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -162,6 +162,7 @@ class FakePlatform:
             url=f"https://fake.example/{account}/{ids[0]}",
             published_at=datetime(2026, 1, 1, tzinfo=UTC),
             thread_ids=ids,
+            extra={"album": list(ids)},
         )
         self.posts[key] = published
         return published
@@ -171,12 +172,12 @@ class FakePlatform:
 platform = FakePlatform()
 
 
-class FakeConnector(BaseConnector):
+class FakeConnector(BaseConnector["FakeConnector.Settings"]):
     """An in-memory connector whose every ``publish`` is scripted on :data:`platform`."""
 
     name: ClassVar[str] = "fake"
     limits: ClassVar[Limits] = Limits(max_length=10_000)
-    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.THREADS})
+    capabilities: frozenset[Capability] = frozenset({Capability.THREADS})
 
     class Settings(ConnectorSettings):
         """Nothing needed; ``label`` only shows that settings reach the connector."""
@@ -213,9 +214,7 @@ class ReconcilingFakeConnector(FakeConnector):
     """A fake that declares ``RECONCILE``: ``find_recent`` sees posts that landed."""
 
     name: ClassVar[str] = "fake-reconcile"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.THREADS, Capability.RECONCILE}
-    )
+    capabilities: frozenset[Capability] = frozenset({Capability.THREADS, Capability.RECONCILE})
 
     def find_recent(self, idempotency_key: str, text: str) -> Published | None:
         return platform.posts.get(idempotency_key)
@@ -229,7 +228,7 @@ class DeletingFakeConnector(FakeConnector):
         {Capability.THREADS, Capability.DELETE}
     )
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Mapping[str, Any] | None = None) -> None:
         with platform.lock:
             platform.delete_calls.append(remote_id)
             error = platform.delete_errors.pop(remote_id, None)

@@ -89,6 +89,8 @@ class Publication(SQLModel, table=True):
     remote_id: str | None = None
     url: str | None = None
     thread_ids: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    #: ``Published.extra``: what the connector needs again (album ids, a cid, …).
+    extra: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     published_at: datetime | None = None
     error: str | None = None
     text_hash: str | None = None

@@ -27,6 +27,7 @@ from connectors.base import (
     MemoryState,
     Poll,
     RateLimited,
+    Reconcilable,
     Rejected,
     RenderedPost,
     Transient,
@@ -288,7 +289,47 @@ def test_an_album_is_one_media_group_with_attach_names(
     assert fields["photo1"] == ("dog.png", b"\x89PNG dog")
     assert published.remote_id == f"{CHANNEL}:45"
     assert published.extra["album"] == (45, 46)
-    connector.delete(published.remote_id)
+    connector.delete(published.remote_id, published.extra)
+
+
+def test_an_album_sent_while_updates_are_read_is_not_lost_by_the_collector(
+    rsps: responses.RequestsMock, tmp_path: Path, photo: MediaItem
+) -> None:
+    """The publisher and the collector threads share one connector and its state.
+
+    Before, the collector saved the state it had loaded before reading updates,
+    dropping whatever the publisher recorded meanwhile (an album's photo ids):
+    ``delete`` then removed only the first photo.
+    """
+    second = tmp_path / "dog.png"
+    second.write_bytes(b"\x89PNG dog")
+    state = MemoryState({"session_note": "kept"})
+    connector = make(state)
+    post = RenderedPost(
+        parts=("Two photos",), media=(photo, MediaItem(path=second, mime_type="image/png"))
+    )
+    rsps.post(f"{API}/sendMediaGroup", json=tg("send_media_group"))
+    sent: list[Any] = []
+
+    def updates_while_publishing(request: Any) -> tuple[int, dict[str, str], str]:
+        sent.append(connector.publish(post, KEY))  # the publisher thread, mid-read
+        rotated = state.load()  # and a token rotated meanwhile
+        state.save({**rotated, "token": "rotated"})
+        return 200, {}, json.dumps(tg("get_updates"))
+
+    rsps.add_callback(responses.GET, f"{API}/getUpdates", callback=updates_while_publishing)
+    connector.fetch_metrics([f"{CHANNEL}:42"])
+    rsps.post(
+        f"{API}/deleteMessages",
+        json=tg("delete_message"),
+        match=[matchers.json_params_matcher({"chat_id": -1001234567890, "message_ids": [45, 46]})],
+    )
+    saved = state.load()
+    assert saved["token"] == "rotated" and saved["session_note"] == "kept"
+    assert saved["update_offset"] > 0
+    (published,) = sent
+    connector.delete(published.remote_id, published.extra)
+    assert "albums" not in saved  # album ids live with the publication in the store
 
 
 def test_a_poll_takes_the_text_as_question(rsps: responses.RequestsMock) -> None:
@@ -552,7 +593,9 @@ def test_delete_refuses_a_foreign_id() -> None:
 
 
 def test_nothing_to_reconcile_with() -> None:
-    assert make().find_recent(KEY, "hi") is None
+    connector = make()
+    assert not isinstance(connector, Reconcilable)
+    assert Capability.RECONCILE not in connector.capabilities
 
 
 # --------------------------------------------------------------------------- properties
