@@ -119,6 +119,8 @@ class FakePlatform:
     counter: int = 0
     #: Remote ids passed to ``delete``, in call order, and the error each one raises.
     delete_calls: list[str] = field(default_factory=list)
+    #: What each delete was handed besides the id (the post's recorded ``extra``).
+    delete_extras: list[dict[str, Any]] = field(default_factory=list)
     delete_errors: dict[str, Exception] = field(default_factory=dict)
 
     def reset(self) -> None:
@@ -129,6 +131,7 @@ class FakePlatform:
         self.landed.clear()
         self.counter = 0
         self.delete_calls.clear()
+        self.delete_extras.clear()
         self.delete_errors.clear()
 
     def script(self, account: str, *actions: Action) -> None:
@@ -231,6 +234,7 @@ class DeletingFakeConnector(FakeConnector):
     def delete(self, remote_id: str, extra: Mapping[str, Any] | None = None) -> None:
         with platform.lock:
             platform.delete_calls.append(remote_id)
+            platform.delete_extras.append(dict(extra or {}))
             error = platform.delete_errors.pop(remote_id, None)
         if error is not None:
             raise error
