@@ -253,17 +253,18 @@ def _known_limits(app: AppContext, project: Project) -> list[Any]:
 
     Reads the database only if there is one: ``check`` never creates it.
     """
-    from sqlalchemy.exc import SQLAlchemyError
-
     from crosspost.limits import apply_reported_limits, limit_sources
     from crosspost.settings import Settings, default_database_url
-    from crosspost.store import Store
 
     url = app.database or Settings().database_url
     if url is None and (app.schedule.parent / "crosspost.db").is_file():
         url = default_database_url(app.schedule)
     used = {}
     if url is not None:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from crosspost.store import Store
+
         try:
             store = Store(url)
         except SQLAlchemyError:

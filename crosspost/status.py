@@ -1,10 +1,18 @@
-"""The states of a publication, without the database (the CLI reads them at start-up)."""
+"""The states of a publication and the entry prefixes, without the database.
+
+The CLI and ``check`` read these at start-up; importing the store would pull in SQLAlchemy.
+"""
 
 from __future__ import annotations
 
 import enum
 
-__all__ = ["Status"]
+__all__ = ["NOTIFY_PREFIX", "ONE_OFF_PREFIX", "Status"]
+
+#: Entries of one-off publications (``crosspost publish``) start with this.
+ONE_OFF_PREFIX = "publish:"
+#: Entries of notifications (``notify:`` in the schedule) start with this.
+NOTIFY_PREFIX = "notify:"
 
 
 class Status(enum.StrEnum):

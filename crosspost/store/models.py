@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Column, ColumnElement, Dialect, Index, String, Uniq
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel, col
 
-from crosspost.status import Status
+from crosspost.status import NOTIFY_PREFIX, ONE_OFF_PREFIX, Status
 
 __all__ = [
     "AccountHold",
@@ -32,11 +32,6 @@ __all__ = [
     "Status",
     "is_post",
 ]
-
-#: Entries of one-off publications (``crosspost publish``) start with this.
-ONE_OFF_PREFIX = "publish:"
-#: Entries of notifications (``notify:`` in the schedule) start with this.
-NOTIFY_PREFIX = "notify:"
 
 
 class _StatusColumn(TypeDecorator[Status]):
