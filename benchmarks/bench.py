@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -25,6 +26,7 @@ from pathlib import Path
 import requests
 
 from benchmarks.collect import bench_collect
+from benchmarks.scale import write_project
 from crosspost.daemon import Daemon
 from crosspost.preview import plan_posts
 from crosspost.project import load_project
@@ -77,57 +79,68 @@ posts:
 
 
 def bench_dispatch(folder: Path, posts: int = 300, accounts: int = 4) -> None:
-    """Publishing through the real connector to the mock server, vs raw POSTs."""
+    """``crosspost daemon`` (run_forever) and ``--once`` to the mock, vs a bare Session loop."""
     tokens = [f"bench-token-{n}" for n in range(accounts)]
     with MockMastodon(tokens=tokens) as server:
-        raw = _raw_posts(server.url, tokens, posts)
+        bare = _bare_loop(server.url, tokens, posts)
         for n, token in enumerate(tokens):
             os.environ[f"BENCH_TOKEN_{n}"] = token
-        accounts_yaml = "\n".join(
-            f"  m{n}: {{connector: mastodon, instance: '{server.url}', "
-            f"access_token: '${{BENCH_TOKEN_{n}}}'}}"
-            for n in range(accounts)
-        )
-        due = (datetime.now(UTC) - timedelta(seconds=5)).strftime("%Y-%m-%d %H:%M:%S")
-        per_account = posts // accounts
-        entries = "\n".join(
-            f"  - {{id: p{n}, content: c{n % 10}, to: [m{n % accounts}], at: '{due}'}}"
-            for n in range(per_account * accounts)
-        )
-        content = "\n".join(
-            f"  - {{id: c{n}, body: 'Post {n} of the benchmark'}}" for n in range(10)
-        )
-        path = _write(
-            folder,
-            f"timezone: UTC\naccounts:\n{accounts_yaml}\ncontent:\n{content}\nposts:\n{entries}\n",
-        )
-        store = Store(f"sqlite:///{folder / 'dispatch.db'}")
-        daemon = Daemon(path, store)
-        took, outcomes = _timed(lambda: daemon.run_once(max_rounds=1000))
-        published = sum(1 for o in outcomes if o.status == "published")  # type: ignore[attr-defined]
-    rate = published / took
+        rates = {}
+        for mode in ("daemon", "--once"):
+            path = _dispatch_project(folder / mode.strip("-"), server.url, posts, accounts)
+            store = Store(f"sqlite:///{path.parent / 'dispatch.db'}")
+            daemon = Daemon(path, store, collect_every=None)
+            start = time.perf_counter()
+            if mode == "--once":
+                daemon.run_once(max_rounds=1000)
+            else:
+                threading.Thread(
+                    target=_stop_when_done, args=(daemon, store, 120.0), daemon=True
+                ).start()
+                daemon.run_forever()
+            took = time.perf_counter() - start
+            published = store.counts().get("published", 0)
+            rates[mode] = published / took
     print(
-        f"dispatch: {published} posts through {accounts} accounts in {took:.2f}s "
-        f"({rate:,.0f} posts/s); raw POSTs {raw:,.0f}/s; "
-        f"crosspost costs {raw / rate:.1f}x a bare request"
+        f"dispatch: {posts} posts over {accounts} accounts; "
+        f"bare requests.Session loop {bare:,.0f}/s"
+    )
+    for mode, rate in rates.items():
+        print(
+            f"  crosspost daemon {mode:>6}: {rate:,.0f} posts/s = {rate / bare:.2f}x the bare loop"
+        )
+
+
+def _dispatch_project(folder: Path, url: str, posts: int, accounts: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    accounts_yaml = "\n".join(
+        f"  m{n}: {{connector: mastodon, instance: '{url}', access_token: '${{BENCH_TOKEN_{n}}}'}}"
+        for n in range(accounts)
+    )
+    due = (datetime.now(UTC) - timedelta(seconds=5)).strftime("%Y-%m-%d %H:%M:%S")
+    entries = "\n".join(
+        f"  - {{id: p{n}, content: c{n % 10}, to: [m{n % accounts}], at: '{due}'}}"
+        for n in range(posts // accounts * accounts)
+    )
+    content = "\n".join(f"  - {{id: c{n}, body: 'Post {n} of the benchmark'}}" for n in range(10))
+    return _write(
+        folder,
+        f"timezone: UTC\naccounts:\n{accounts_yaml}\ncontent:\n{content}\nposts:\n{entries}\n",
     )
 
 
-def _raw_posts(url: str, tokens: list[str], count: int) -> float:
-    """Bare POSTs, one thread per token as the dispatcher uses one per account."""
-
-    def post_all(token: str) -> None:
+def _bare_loop(url: str, tokens: list[str], count: int) -> float:
+    """Posts per second of one ``requests.Session`` loop posting the same statuses."""
+    sessions = []
+    for token in tokens:
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
-        for n in range(count // len(tokens)):
-            session.post(f"{url}/api/v1/statuses", data={"status": f"raw {n}"}, timeout=10)
-
-    threads = [threading.Thread(target=post_all, args=(t,)) for t in tokens]
+        sessions.append(session)
     start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    for n in range(count):
+        sessions[n % len(sessions)].post(
+            f"{url}/api/v1/statuses", data={"status": f"Post {n % 10} of the benchmark"}, timeout=10
+        )
     return count / (time.perf_counter() - start)
 
 
@@ -224,6 +237,121 @@ def bench_lateness(
             )
 
 
+def bench_daemon(folder: Path, rows: int = 100_000, idle_seconds: float = 60.0) -> None:
+    """``crosspost daemon`` over ~100,000 planned rows: first post, idle CPU, RSS (from /proc)."""
+    with MockMastodon(tokens=["daemon-token"]) as server:
+        path, store_url = _planned_project(folder, server.url, rows)
+        environment = {**os.environ, "BENCH_DAEMON_TOKEN": "daemon-token"}
+        command = [sys.executable, "-m", "crosspost.cli", "-s", str(path), "--database", store_url]
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            [*command, "daemon"], env=environment, stdout=subprocess.DEVNULL, cwd=folder
+        )
+        try:
+            first = _first_post(server, start, bound=120.0)
+            time.sleep(5)  # let the round that published finish
+            cpu_before, at_before = _cpu_seconds(process.pid), time.perf_counter()
+            time.sleep(idle_seconds)
+            cpu = _cpu_seconds(process.pid) - cpu_before
+            wall = time.perf_counter() - at_before
+            rss, peak = _memory_mb(process.pid)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    shown = f"{first:.2f}s" if first is not None else "none within 120s"
+    print(
+        f"daemon with {rows:,} planned rows (SQLite): first post {shown} after start (target < 5s)"
+    )
+    print(
+        f"  idle: {cpu:.2f} CPU-s in {wall:.0f}s = {100 * cpu / wall:.2f}% of a core "
+        "(target < 1%); "
+        f"RSS {rss:.0f} MB, peak {peak:.0f} MB (target <= 150 MB)"
+    )
+
+
+def _planned_project(folder: Path, url: str, rows: int) -> tuple[Path, str]:
+    """A project whose 24 h plan is ~``rows`` rows, nothing due for minutes, one post due now;
+    the plan is written into the store before the daemon starts."""
+    accounts = 4
+    now = datetime.now(UTC)
+    minute = (now.minute + 5) % 15  # the first cron occurrence is minutes away
+    entries = max(rows // (96 * accounts), 1)
+    names = ", ".join(f"m{n}" for n in range(accounts))
+    accounts_yaml = "\n".join(
+        f"  m{n}: {{connector: mastodon, instance: '{url}', "
+        "access_token: '${BENCH_DAEMON_TOKEN}'}"
+        for n in range(accounts)
+    )
+    posts = "\n".join(
+        f"  - {{id: e{n}, content: c, to: [{names}], cron: '{minute}-59/15 * * * *'}}"
+        for n in range(entries)
+    )
+    due = (now - timedelta(seconds=5)).strftime("%Y-%m-%d %H:%M:%S")
+    path = _write(
+        folder,
+        f"timezone: UTC\naccounts:\n{accounts_yaml}\n"
+        "content:\n  - {id: c, body: 'A planned post'}\n"
+        f"posts:\n{posts}\n  - {{id: now, content: c, to: [m0], at: '{due}'}}\n",
+    )
+    store_url = f"sqlite:///{folder / 'daemon.db'}"
+    os.environ["BENCH_DAEMON_TOKEN"] = "daemon-token"
+    store = Store(store_url)
+    took, report = _timed(lambda: sync_plan(load_project(path), store, now))
+    print(f"  (planned {report.added:,} rows in {took:.1f}s before the start)")  # type: ignore[attr-defined]
+    store.close()
+    return path, store_url
+
+
+def _first_post(server: MockMastodon, start: float, bound: float) -> float | None:
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        if server.statuses:
+            return time.perf_counter() - start
+        time.sleep(0.05)
+    return None
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _memory_mb(pid: int) -> tuple[float, float]:
+    """Resident and peak resident memory of a process, from /proc/PID/status."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            values[name] = int(value.split()[0]) / 1024
+    return values["VmRSS"], values["VmHWM"]
+
+
+def bench_scale(folder: Path) -> None:
+    """``check`` and ``plan`` at 1k/10k/50k entries × 10 accounts, vs the bare baseline (CPU-s)."""
+    sizes = [int(n) for n in os.environ.get("CROSSPOST_BENCH_SIZES", "1000,10000,50000").split(",")]
+    crosspost = [sys.executable, "-m", "crosspost.cli", "-s"]
+    bare = [sys.executable, "-m", "benchmarks.bare"]
+    print("scale: CPU seconds (user + sys) of the whole process, crosspost vs bare baseline")
+    for entries in sizes:
+        path = write_project(folder / f"scale{entries}", entries)
+        for command, extra in (("check", []), ("plan", ["--until", "7d", "--json"])):
+            ours = _child_cpu([*crosspost, str(path), command, *extra])
+            baseline = _child_cpu([*bare, command, str(path)])
+            print(
+                f"  {command:5} {entries:>6,} entries: {ours:7.1f} s vs bare {baseline:7.1f} s "
+                f"= {ours / baseline:.2f}x (target <= 1.5x)"
+            )
+
+
+def _child_cpu(command: list[str]) -> float:
+    """CPU seconds a command used (its children's rusage, so load on the machine does not count)."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=Path.cwd())
+    _pid, _status, usage = os.wait4(process.pid, 0)
+    process.returncode = 0
+    return usage.ru_utime + usage.ru_stime
+
+
 def _stop_when_done(daemon: Daemon, store: Store, bound: float) -> None:
     deadline = time.monotonic() + bound
     time.sleep(2)
@@ -237,6 +365,8 @@ def _stop_when_done(daemon: Daemon, store: Store, bound: float) -> None:
 
 BENCHES = {
     "plan": bench_plan,
+    "scale": bench_scale,
+    "daemon": bench_daemon,
     "dispatch": bench_dispatch,
     "claims": bench_claims,
     "lateness": bench_lateness,

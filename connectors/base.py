@@ -25,14 +25,16 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from crosspost.markdown import INLINE_HTML_TAGS, LinkSpan, TextFormat
 from crosspost.text import grapheme_length
 
 __all__ = [
@@ -45,7 +47,10 @@ __all__ = [
     "ConnectorSettings",
     "ConnectorState",
     "FileState",
+    "Extra",
+    "FollowerList",
     "FollowerRef",
+    "Inbox",
     "InboxItem",
     "InboxPage",
     "Limits",
@@ -54,6 +59,9 @@ __all__ = [
     "Metrics",
     "Poll",
     "Published",
+    "Reconcilable",
+    "SettingsT",
+    "ThreadPart",
     "RateLimited",
     "Rejected",
     "RenderedPost",
@@ -63,6 +71,10 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- errors
+
+
+#: What a connector put in ``Published.extra``, kept with the publication and given back.
+Extra = Mapping[str, Any]
 
 
 class ConnectorError(Exception):
@@ -214,11 +226,29 @@ class RenderedPost:
     language: str | None = None
     #: Per-platform options from the content's overrides (visibility, …).
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: Links over each part's text, for connectors whose ``text_format`` is rich text;
+    #: empty otherwise (and when the text has no Markdown links).
+    links: tuple[tuple[LinkSpan, ...], ...] = ()
 
     @property
     def text(self) -> str:
         """The text of the first (or only) post."""
         return self.parts[0] if self.parts else ""
+
+
+@dataclass(frozen=True)
+class ThreadPart:
+    """One post of a thread, as :meth:`BaseConnector._publish_part` sends it."""
+
+    #: 0 for the first post, which carries media and poll.
+    index: int
+    text: str
+    #: The post before this one; None for the first.
+    reply_to: Published | None
+    #: The first post of the thread; None for the first.
+    root: Published | None
+    #: The publication's key for the first post, ``<key>-<index>`` for later ones.
+    idempotency_key: str
 
 
 @dataclass(frozen=True)
@@ -325,8 +355,43 @@ class ConnectorState(Protocol):
         """Replace what is saved, atomically."""
         ...
 
+    def update(self, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        """Load, ``change`` in place and save, with no other update in between; the result."""
+        ...
 
-class MemoryState:
+
+#: One lock per state (file path or memory object): the publisher and the collector
+#: threads of one connector may both write it.
+_STATE_LOCKS: dict[object, threading.Lock] = {}
+_STATE_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_for(key: object) -> threading.Lock:
+    with _STATE_LOCKS_GUARD:
+        return _STATE_LOCKS.setdefault(key, threading.Lock())
+
+
+class _Updating:
+    """``update`` for states that have ``load``, ``save`` and a lock key."""
+
+    def _lock_key(self) -> object:
+        return id(self)
+
+    def load(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def save(self, data: Mapping[str, Any]) -> None:
+        raise NotImplementedError
+
+    def update(self, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        with _lock_for(self._lock_key()):
+            data = self.load()
+            change(data)
+            self.save(data)
+            return data
+
+
+class MemoryState(_Updating):
     """A :class:`ConnectorState` that lives as long as the process (tests, dry runs)."""
 
     def __init__(self, data: Mapping[str, Any] | None = None) -> None:
@@ -342,11 +407,14 @@ class MemoryState:
         return f"MemoryState(keys={sorted(self._data)})"
 
 
-class FileState:
+class FileState(_Updating):
     """A :class:`ConnectorState` kept in one JSON file readable only by its owner."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+
+    def _lock_key(self) -> object:
+        return str(self.path.resolve())
 
     def load(self) -> dict[str, Any]:
         try:
@@ -381,14 +449,11 @@ class Connector(Protocol):
     Instances are built with ``Cls(account, settings, state)`` where
     ``settings`` is an instance of ``Cls.Settings``.
 
-    Optional methods, present when the capability is declared (and raising
-    ``Rejected`` on :class:`BaseConnector` otherwise):
-
-    - ``fetch_inbox(cursor: str | None) -> InboxPage`` (``Capability.INBOX``): mentions
-      and replies newer than ``cursor``, the opaque value a previous page returned;
-      ``None`` on the first call.
-    - ``followers(limit: int) -> list[FollowerRef]`` (``Capability.FOLLOWER_LIST``): at
-      most ``limit`` followers of the account; a list of exactly ``limit`` may be cut short.
+    Optional abilities are protocols of their own, checked with ``isinstance``
+    where they are used: :class:`Reconcilable` (``find_recent`` and
+    ``idempotency_window``), :class:`Inbox` (``fetch_inbox``) and
+    :class:`FollowerList` (``followers``). A connector has the ability when it
+    has the methods AND its account's ``capabilities`` name it.
 
     Optional for connectors whose server reports its own limits (a Mastodon instance):
 
@@ -401,7 +466,8 @@ class Connector(Protocol):
 
     name: ClassVar[str]
     limits: ClassVar[Limits]
-    capabilities: ClassVar[frozenset[Capability]]
+    #: What this account can do (the class's manifest, narrowed by its settings).
+    capabilities: frozenset[Capability]
     Settings: ClassVar[type[ConnectorSettings]]
 
     @property
@@ -433,19 +499,50 @@ class Connector(Protocol):
         """Followers, following, posts or members of the account."""
         ...
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Delete a published post."""
         ...
 
+
+@runtime_checkable
+class Reconcilable(Protocol):
+    """A connector that can look for a post whose outcome is unknown (``RECONCILE``)."""
+
+    #: How long the platform remembers an idempotency key: within it, a publication
+    #: whose outcome is unknown may be sent again with the same key. None: never.
+    idempotency_window: timedelta | None
+
     def find_recent(self, idempotency_key: str, text: str) -> Published | None:
-        """Look for a post this key or text produced lately (reconciliation), else None."""
+        """Look for a post this key or text produced lately, else None."""
+        ...
+
+
+@runtime_checkable
+class Inbox(Protocol):
+    """A connector that reads mentions and replies (``Capability.INBOX``)."""
+
+    def fetch_inbox(self, cursor: str | None) -> InboxPage:
+        """Mentions and replies newer than ``cursor`` (opaque; None on the first call)."""
+        ...
+
+
+@runtime_checkable
+class FollowerList(Protocol):
+    """A connector that lists the account's followers (``Capability.FOLLOWER_LIST``)."""
+
+    def followers(self, limit: int) -> list[FollowerRef]:
+        """At most ``limit`` followers; a list of exactly ``limit`` may be cut short."""
         ...
 
 
 # --------------------------------------------------------------------------- base class
 
+_E = TypeVar("_E", bound=ConnectorError)
+#: The settings model of a connector: ``BaseConnector["MyConnector.Settings"]``.
+SettingsT = TypeVar("SettingsT", bound=ConnectorSettings)
 
-class BaseConnector:
+
+class BaseConnector(Generic[SettingsT]):
     """Shared behaviour of the built-in connectors (template method).
 
     Subclasses set the class attributes and implement ``_publish``; the public
@@ -455,10 +552,14 @@ class BaseConnector:
 
     name: ClassVar[str] = ""
     limits: ClassVar[Limits] = Limits(max_length=0)
-    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    capabilities: frozenset[Capability] = frozenset()
     Settings: ClassVar[type[ConnectorSettings]] = ConnectorSettings
     #: Link to the platform's API documentation used to write the connector.
     docs_url: ClassVar[str] = ""
+    #: The form Markdown bodies are rendered in for this platform (crosspost.markdown).
+    text_format: ClassVar[TextFormat] = TextFormat.PLAIN
+    #: The HTML tags the platform accepts, when ``text_format`` is HTML.
+    html_tags: ClassVar[frozenset[str]] = INLINE_HTML_TAGS
     #: How long the platform remembers an idempotency key: within it, a publication
     #: whose outcome is unknown may be sent again with the same key and cannot
     #: duplicate. None: never resend by itself.
@@ -470,13 +571,30 @@ class BaseConnector:
         settings: ConnectorSettings,
         state: ConnectorState | None = None,
     ) -> None:
+        if not isinstance(settings, self.Settings):
+            raise TypeError(f"{type(self).__name__} needs {type(self).__name__}.Settings")
         self.account = account
-        self.settings = settings
+        #: The account's settings, typed as the connector's own model.
+        self.settings: SettingsT = cast(SettingsT, settings)
+        self.capabilities = self.capabilities_for(settings)
         self.state: ConnectorState = state if state is not None else MemoryState()
         self.log = logging.getLogger(f"crosspost.connectors.{self.name}[@{account}]")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(account={self.account!r})"
+
+    def error(self, cls: type[_E], message: str, status: int | None = None, **extra: Any) -> _E:
+        """The one way to build an error of this account (connectors over HTTP mask secrets)."""
+        return cls(message, platform=self.name, account=self.account, status=status, **extra)
+
+    def unable(self, what: str) -> Rejected:
+        """The refusal of an ability this account lacks (e.g. an inbox in webhook mode)."""
+        return self.error(Rejected, f"{self.name} account {self.account!r} has no {what}")
+
+    @classmethod
+    def capabilities_for(cls, settings: ConnectorSettings) -> frozenset[Capability]:
+        """What an account with ``settings`` can do; the manifest unless a mode narrows it."""
+        return cls.capabilities
 
     # -- limits ---------------------------------------------------------------
 
@@ -490,25 +608,49 @@ class BaseConnector:
         return grapheme_length(text)
 
     def check(self, post: RenderedPost) -> list[str]:
-        """Every reason this post would be refused, without sending anything."""
+        """Every reason this post would be refused, without sending anything.
+
+        One hook per rule, each overridable on its own: ``_check_text``,
+        ``_check_media``, ``_check_poll`` and ``_check_options``.
+        """
         limits = self.effective_limits
-        problems: list[str] = []
-        text_limit = limits.max_length
-        if post.media and limits.max_caption_length:
-            text_limit = min(text_limit, limits.max_caption_length)
-        for number, part in enumerate(post.parts, start=1):
-            length = self.measure(part)
-            if text_limit and length > text_limit:
-                label = f"part {number} " if len(post.parts) > 1 else ""
-                problems.append(
-                    f"{label}text is {length} {limits.unit} long "
-                    f"(at most {text_limit} on {self.name})"
-                )
+        problems = self._check_text(post, limits)
         if len(post.parts) > 1 and Capability.THREADS not in self.capabilities:
             problems.append(f"{self.name} cannot publish threads")
         problems.extend(self._check_media(post, limits))
         problems.extend(self._check_poll(post, limits))
+        problems.extend(self._check_options(post))
         return problems
+
+    def _check_text(self, post: RenderedPost, limits: Limits) -> list[str]:
+        """Each part against the text limit (the caption limit too when media go along)."""
+        text_limit = limits.max_length
+        if post.media and limits.max_caption_length:
+            text_limit = min(text_limit, limits.max_caption_length)
+        lengths = [self.measure(part) for part in post.parts]
+        return [
+            self._too_long(post, number, length, text_limit, limits.unit)
+            for number, length in enumerate(lengths, start=1)
+            if text_limit and length > text_limit
+        ]
+
+    def _too_long(
+        self,
+        post: RenderedPost,
+        number: int,
+        length: int,
+        limit: int,
+        unit: str,
+        *,
+        what: str = "text",
+    ) -> str:
+        """The one message for a part over a limit: ``part 2 text is 510 graphemes long …``."""
+        label = f"part {number} " if len(post.parts) > 1 else ""
+        return f"{label}{what} is {length} {unit} long (at most {limit} on {self.name})"
+
+    def _check_options(self, post: RenderedPost) -> list[str]:
+        """The platform's own ``options:`` and settings of the post; none by default."""
+        return []
 
     def _check_media(self, post: RenderedPost, limits: Limits) -> list[str]:
         if not post.media:
@@ -591,7 +733,8 @@ class BaseConnector:
         for index, text in enumerate(post.parts):
             key = idempotency_key if index == 0 else f"{idempotency_key}-{index}"
             try:
-                previous = self._publish_part(post, index, text, previous, root, key)
+                part = ThreadPart(index, text, previous, root, key)
+                previous = self._publish_part(post, part)
             except ConnectorError as error:
                 if root is not None:
                     error.partial = replace(root, thread_ids=tuple(ids))
@@ -601,15 +744,7 @@ class BaseConnector:
         assert root is not None, "a post has at least one part"
         return replace(root, thread_ids=tuple(ids))
 
-    def _publish_part(
-        self,
-        post: RenderedPost,
-        index: int,
-        text: str,
-        reply_to: Published | None,
-        root: Published | None,
-        idempotency_key: str,
-    ) -> Published:
+    def _publish_part(self, post: RenderedPost, part: ThreadPart) -> Published:
         """Publish one post of a thread (``index`` 0 carries media and poll)."""
         raise NotImplementedError
 
@@ -621,28 +756,6 @@ class BaseConnector:
         """No audience figures unless the platform has them."""
         return AccountMetrics()
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Refuse: this platform cannot delete."""
         raise Rejected(f"{self.name} cannot delete posts", platform=self.name, account=self.account)
-
-    def find_recent(self, idempotency_key: str, text: str) -> Published | None:
-        """Nothing to look in by default: the outcome stays unknown."""
-        return None
-
-    def fetch_inbox(self, cursor: str | None) -> InboxPage:
-        """Refuse: this connector cannot read mentions and replies (no ``Capability.INBOX``).
-
-        Raises:
-            Rejected: always, unless a subclass implements it.
-        """
-        raise Rejected(f"{self.name} has no inbox", platform=self.name, account=self.account)
-
-    def followers(self, limit: int) -> list[FollowerRef]:
-        """Refuse: this connector cannot list followers (no ``Capability.FOLLOWER_LIST``).
-
-        Raises:
-            Rejected: always, unless a subclass implements it.
-        """
-        raise Rejected(
-            f"{self.name} has no follower list", platform=self.name, account=self.account
-        )

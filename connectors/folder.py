@@ -33,6 +33,7 @@ from connectors.base import (
     Capability,
     ConnectorSettings,
     ConnectorState,
+    Extra,
     Limits,
     MediaItem,
     Metrics,
@@ -40,17 +41,9 @@ from connectors.base import (
     Rejected,
     RenderedPost,
 )
-from connectors.feed import (
-    Clock,
-    atomic_write,
-    entry_id,
-    entry_title,
-    file_lock,
-    os_error,
-    resolve_path,
-    rfc3339,
-    utc_now,
-)
+from connectors.feed.atom import Clock, entry_id, entry_title, rfc3339, utc_now
+from connectors.feed.files import atomic_write, file_lock, os_error, resolve_path
+from crosspost.markdown import TextFormat
 
 __all__ = ["FolderConnector", "PART_SEPARATOR"]
 
@@ -66,14 +59,16 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _LOCK_NAME = ".crosspost.lock"
 
 
-class FolderConnector(BaseConnector):
+class FolderConnector(BaseConnector["FolderConnector.Settings"]):
     """Writes each publication as a file in a folder, attachments copied beside it."""
 
     name: ClassVar[str] = "folder"
+    #: Files keep the Markdown as written.
+    text_format: ClassVar[TextFormat] = TextFormat.MARKDOWN
     idempotency_window: ClassVar[timedelta | None] = timedelta(days=365)  # file names are kept
     docs_url: ClassVar[str] = "https://jekyllrb.com/docs/front-matter/"
     limits: ClassVar[Limits] = Limits(max_length=100_000, unit="graphemes", max_media=10)
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: frozenset[Capability] = frozenset(
         {
             Capability.THREADS,
             Capability.MEDIA,
@@ -96,8 +91,6 @@ class FolderConnector(BaseConnector):
         format: Format = "markdown"
         base_dir: Path | None = Field(default=None, repr=False)
 
-    settings: FolderConnector.Settings
-
     def __init__(
         self,
         account: str,
@@ -106,11 +99,9 @@ class FolderConnector(BaseConnector):
         *,
         clock: Clock = utc_now,
     ) -> None:
-        if not isinstance(settings, FolderConnector.Settings):
-            raise TypeError(f"expected FolderConnector.Settings, got {type(settings).__name__}")
         super().__init__(account, settings, state)
         self.clock = clock
-        self.folder = resolve_path(settings.path, settings.base_dir)
+        self.folder = resolve_path(self.settings.path, self.settings.base_dir)
 
     # -- publishing -----------------------------------------------------------
 
@@ -155,9 +146,7 @@ class FolderConnector(BaseConnector):
             os.replace(staging, into)
         except FileNotFoundError as exc:
             shutil.rmtree(staging, ignore_errors=True)
-            raise Rejected(
-                f"media file {exc.filename} disappeared", platform=self.name, account=self.account
-            ) from exc
+            raise self.error(Rejected, f"media file {exc.filename} disappeared") from exc
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -216,18 +205,14 @@ class FolderConnector(BaseConnector):
             existing = self._existing(idempotency_key)
         return None if existing is None else self._published(existing)
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Remove the file and its media folder; a file already gone is not an error.
 
         Raises:
             Rejected: ``remote_id`` is not the name of a file this connector writes.
         """
         if not _NAME.fullmatch(remote_id):
-            raise Rejected(
-                f"{remote_id!r} is not a post file name of this folder",
-                platform=self.name,
-                account=self.account,
-            )
+            raise self.error(Rejected, f"{remote_id!r} is not a post file name of this folder")
         with self._locked():
             target = self.folder / remote_id
             if not target.is_file():

@@ -12,22 +12,23 @@ import sys
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from crosspost import __version__
 from crosspost.errors import ConfigError, CrosspostError, Problem
+from crosspost.lazy_group import LazyGroup
 from crosspost.logs import configure, mask_secrets
-from crosspost.project import Project, load_project
-from crosspost.schedule import parse_duration
-from crosspost.settings import Settings, default_database_url
-from crosspost.store import Status, Store
-from crosspost.store.db import normalise_url
+from crosspost.status import Status
+from crosspost.tables import format_option
+
+# The heavy parts (SQLAlchemy, Alembic, pydantic, Jinja, connectors) are imported by
+# the commands that need them, so that --help and check start fast.
+if TYPE_CHECKING:
+    from crosspost.project import Project
+    from crosspost.store import Store
 
 __all__ = ["AppContext", "cli", "main"]
 
@@ -56,6 +57,8 @@ class AppContext:
 
     def project(self) -> Project:
         """Load the project; secrets it resolves are masked in logs from now on."""
+        from crosspost.project import load_project
+
         project = load_project(self.schedule)
         mask_secrets(project.secret_values())
         return project
@@ -67,6 +70,11 @@ class AppContext:
             ConfigError: no database named and no schedule to put the default next to.
             CrosspostError: the database cannot be reached.
         """
+        from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+        from crosspost.settings import Settings, default_database_url
+        from crosspost.store import Store
+
         url = self.database or Settings().database_url
         if url is None:
             if not self.schedule.is_file():
@@ -92,6 +100,11 @@ class AppContext:
 
 
 def _url_shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from crosspost.store.db import normalise_url
+
     try:
         return make_url(normalise_url(url)).render_as_string(hide_password=True)
     except ArgumentError:
@@ -100,7 +113,8 @@ def _url_shown(url: str) -> str:
 
 def _reason(exc: BaseException) -> str:
     """The first line of what went wrong, from the driver when there is one."""
-    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    dbapi_error = _sqlalchemy_error("DBAPIError")
+    cause = getattr(exc, "orig", exc) if dbapi_error and isinstance(exc, dbapi_error) else exc
     if isinstance(cause, OSError) and cause.strerror:
         where = f"{cause.filename}: " if cause.filename else ""
         return f"{where}{cause.strerror}"
@@ -124,11 +138,26 @@ def print_problems(problems: list[Problem], prefix: str = "") -> None:
         )
 
 
+def _sqlalchemy_error(name: str) -> type[Exception] | None:
+    """``sqlalchemy.exc.<name>`` if SQLAlchemy was imported; else none of its errors can occur."""
+    module = sys.modules.get("sqlalchemy.exc")
+    found = getattr(module, name, None) if module is not None else None
+    return found if isinstance(found, type) and issubclass(found, Exception) else None
+
+
+def _machine_error(exc: Exception) -> bool:
+    """A failure of the machine or the database, not of the input or of crosspost."""
+    database_error = _sqlalchemy_error("SQLAlchemyError")
+    return isinstance(exc, OSError) or (
+        database_error is not None and isinstance(exc, database_error)
+    )
+
+
 #: Errors in a path the user gave (``--output schedule.yaml/x.html``): bad input.
 _PATH_ERRORS = (NotADirectoryError, IsADirectoryError, FileNotFoundError, FileExistsError)
 
 
-class _App(click.Group):
+class _App(LazyGroup):
     """Turns :class:`CrosspostError` into a message and its exit code, without a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -143,9 +172,9 @@ class _App(click.Group):
                 raise
             err.print(f"Error: {exc}", markup=False)
             ctx.exit(exc.exit_code)
-        except (OSError, SQLAlchemyError) as exc:
+        except Exception as exc:
             # the input was fine, the machine was not: a full disk, a read-only database…
-            if ctx.obj is not None and ctx.obj.debug:
+            if not _machine_error(exc) or (ctx.obj is not None and ctx.obj.debug):
                 raise
             err.print(f"Error: {_reason(exc)}", markup=False)
             ctx.exit(EXIT_BAD_INPUT if isinstance(exc, _PATH_ERRORS) else EXIT_FAILED)
@@ -162,11 +191,14 @@ class _App(click.Group):
     type=click.Path(dir_okay=False, path_type=Path),
     default=Path("schedule.yaml"),
     show_default=True,
+    envvar="CROSSPOST_SCHEDULE",
+    show_envvar=True,
     help="The schedule file.",
 )
 @click.option(
     "--database",
-    envvar="CROSSPOST_DATABASE_URL",
+    envvar=["CROSSPOST_DATABASE", "CROSSPOST_DATABASE_URL"],
+    show_envvar=True,
     default=None,
     help="SQLAlchemy URL [default: sqlite:///<schedule dir>/crosspost.db]",
 )
@@ -174,10 +206,17 @@ class _App(click.Group):
     "--log-level",
     default="WARNING",
     show_default=True,
+    envvar="CROSSPOST_LOG_LEVEL",
+    show_envvar=True,
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
 )
 @click.option(
-    "--log-format", default="text", show_default=True, type=click.Choice(["text", "json"])
+    "--log-format",
+    default="text",
+    show_default=True,
+    envvar="CROSSPOST_LOG_FORMAT",
+    show_envvar=True,
+    type=click.Choice(["text", "json"], case_sensitive=False),
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(__version__, prog_name="crosspost")
@@ -216,12 +255,17 @@ def _known_limits(app: AppContext, project: Project) -> list[Any]:
     Reads the database only if there is one: ``check`` never creates it.
     """
     from crosspost.limits import apply_reported_limits, limit_sources
+    from crosspost.settings import Settings, default_database_url
 
     url = app.database or Settings().database_url
     if url is None and (app.schedule.parent / "crosspost.db").is_file():
         url = default_database_url(app.schedule)
     used = {}
     if url is not None:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from crosspost.store import Store
+
         try:
             store = Store(url)
         except SQLAlchemyError:
@@ -294,17 +338,33 @@ def check(app: AppContext, as_json: bool) -> None:
     default=200,
     show_default=True,
     type=click.IntRange(0),
-    help="Show at most this many.",
+    help="Show at most this many (0 = all).",
 )
+@click.option("--entry", "entries", multiple=True, help="Only this entry (repeatable).")
+@click.option("--account", "accounts", multiple=True, help="Only this account (repeatable).")
+@click.option("--content", "contents", multiple=True, help="Only this content (repeatable).")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the rendered text.")
+@format_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.pass_obj
-def plan(app: AppContext, until: str, limit: int, verbose: bool, as_json: bool) -> None:
+def plan(
+    app: AppContext,
+    until: str,
+    limit: int,
+    entries: tuple[str, ...],
+    accounts: tuple[str, ...],
+    contents: tuple[str, ...],
+    verbose: bool,
+    fmt: str,
+    as_json: bool,
+) -> None:
     """Show the upcoming publications in order, rendered and measured; sends nothing.
 
     Exits 2 when a post would be refused by its platform.
     """
-    from crosspost.preview import plan_checksum, plan_posts
+    from crosspost.plan_view import plan_filter, print_plan, summary
+    from crosspost.preview import plan_checksum, plan_page
+    from crosspost.schedule import parse_duration
 
     try:
         horizon = parse_duration(until)
@@ -312,38 +372,18 @@ def plan(app: AppContext, until: str, limit: int, verbose: bool, as_json: bool) 
         raise click.BadParameter(str(exc), param_hint="--until") from None
     project = app.project()
     _known_limits(app, project)
+    only = plan_filter(project, entries, accounts, contents)
     now = _now()
-    posts = list(plan_posts(project, now, now + horizon, limit))
+    posts, total = plan_page(project, now, now + horizon, limit, only)
     checksum = plan_checksum(posts)
     if as_json:
-        _print_json({"checksum": checksum, "publications": [asdict(p) for p in posts]})
+        publications = [asdict(p) for p in posts]
+        _print_json({"checksum": checksum, "total": total, "publications": publications})
     else:
-        _print_plan(posts, verbose)
-        out.print(f"{len(posts)} publication(s) in the next {until}; plan sha256 {checksum}")
+        print_plan(out, posts, verbose, fmt)
+        if fmt != "tsv":
+            out.print(f"{summary(len(posts), total, until)}; plan sha256 {checksum}")
     _exit(EXIT_BAD_INPUT if any(p.problems for p in posts) else EXIT_OK)
-
-
-def _print_plan(posts: list[Any], verbose: bool) -> None:
-    table = Table(show_lines=verbose)
-    for column in ("local time", "UTC", "account", "content", "length", "text" if verbose else ""):
-        if column:
-            table.add_column(column)
-    for post in posts:
-        local = datetime.fromisoformat(post.local)
-        length = " + ".join(str(n) for n in post.lengths) or "-"
-        cells = [
-            f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({post.zone})",
-            f"{datetime.fromisoformat(post.due_at):%Y-%m-%d %H:%M}Z",
-            post.account,
-            post.content,
-            f"{length}/{post.limit} {post.unit}"
-            + (f" ({len(post.parts)} parts)" if len(post.parts) > 1 else "")
-            + ("  [red]" + "; ".join(post.problems) + "[/red]" if post.problems else ""),
-        ]
-        if verbose:
-            cells.append("\n— — —\n".join(post.parts))
-        table.add_row(*cells)
-    out.print(table)
 
 
 # --------------------------------------------------------------------------- publish
@@ -364,11 +404,14 @@ def publish(
     Running it twice by mistake does not post twice: the same text to the same
     account is recorded once, unless --again.
     """
-    from crosspost.oneoff import publish_now
+    from crosspost.oneoff import UnknownTarget, publish_now
 
-    results = publish_now(
-        app.project(), app.store(), content, to, dry_run=dry_run, again=again, clock=_now
-    )
+    try:
+        results = publish_now(
+            app.project(), app.store(), content, to, dry_run=dry_run, again=again, clock=_now
+        )
+    except UnknownTarget as exc:
+        raise click.BadParameter(str(exc), param_hint="--to") from None
     if as_json:
         _print_json({"publications": [asdict(r) for r in results]})
     else:
@@ -385,9 +428,13 @@ def _print_result(result: Any) -> None:
     out.print(f"{line} {result.account}: {result.content} {where}")
     if result.error:
         out.print(f"  {result.error}", markup=False)
-    for part in result.parts if result.status == "dry-run" else []:
+    if result.status != "dry-run":
+        return
+    total = len(result.parts)
+    for number, (part, length) in enumerate(zip(result.parts, result.lengths, strict=True), 1):
+        thread = f"part {number}/{total}, " if total > 1 else ""
+        out.print(f"— {thread}{length}/{result.limit} {result.unit} —", markup=False)
         out.print(part, markup=False)
-        out.print("— — —")
 
 
 # --------------------------------------------------------------------------- daemon
@@ -408,19 +455,26 @@ def _print_result(result: Any) -> None:
 def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
     """Run the scheduler: publish on time, re-read the schedule when it changes.
 
-    SIGTERM or SIGINT stops it cleanly: the publication in flight is finished
-    and recorded. With --once, exits 1 if any publication failed.
+    SIGTERM or SIGINT (Ctrl-C) stops it cleanly: the publication in flight is
+    finished and recorded; exits 0 after SIGTERM, 130 after Ctrl-C. With --once,
+    exits 1 if any publication failed.
     """
     from crosspost.daemon import Daemon
+    from crosspost.schedule import parse_duration
 
     try:
         tick_every, lease_for = parse_duration(tick), parse_duration(lease)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    app.project()  # bad input: exit 2 before the database is even opened
+    project = app.project()  # bad input: exit 2 before the database is even opened
     store = app.store()
     runner = Daemon(
-        app.schedule, store, on_outcome=_print_outcome, tick=tick_every, lease=lease_for
+        app.schedule,
+        store,
+        on_outcome=_print_outcome,
+        tick=tick_every,
+        lease=lease_for,
+        project=project,
     )
     if once:
         outcomes = runner.run_once()
@@ -429,9 +483,15 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
             out.print("nothing is due")
         trouble = any(o.status in TROUBLE for o in outcomes)
         _exit(EXIT_FAILED if trouble or waiting else EXIT_OK)
-    out.print(f"crosspost daemon: {app.schedule} → {store!r}; Ctrl-C to stop")
+    from crosspost.daemon_view import exit_code_for, in_flight, start_banner, stopping_message
+
+    def tell(signum: int) -> None:
+        out.print(stopping_message(signum, in_flight(store, runner.publisher.worker_id)))
+
+    runner.on_signal = tell
+    out.print(start_banner(runner.project, _shown(str(app.schedule)), _now()), markup=False)
     runner.run_forever()
-    _exit(EXIT_OK)
+    _exit(exit_code_for(runner.received))
 
 
 def _report_waiting(store: Store, held: dict[str, str]) -> list[Any]:
@@ -459,36 +519,54 @@ def _print_outcome(outcome: Any) -> None:
 
 
 @cli.command(epilog="Example: crosspost status --status failed,unknown --json")
-@click.option("--status", "statuses", default="", help="Only these statuses, comma-separated.")
+@click.option("--status", "statuses", default="", help="Only these states, comma-separated.")
 @click.option("--account", "accounts", default="", help="Only these accounts, comma-separated.")
 @click.option(
     "--limit",
     default=50,
     show_default=True,
     type=click.IntRange(0),
-    help="Show the newest N (0 = all).",
+    help="With a filter: the newest N (0 = all).",
 )
 @click.option(
     "--all",
     "show_all",
     is_flag=True,
-    help="Also show planned publications more than an hour ahead.",
+    help="Every publication, also those planned more than an hour ahead.",
 )
+@format_option
 @click.option("--json", "as_json", is_flag=True, help="Print every publication as JSON.")
 @click.pass_obj
 def status(
-    app: AppContext, statuses: str, accounts: str, limit: int, show_all: bool, as_json: bool
+    app: AppContext,
+    statuses: str,
+    accounts: str,
+    limit: int,
+    show_all: bool,
+    fmt: str,
+    as_json: bool,
 ) -> None:
-    """Every publication with its state, due time, account, remote id, URL and last error.
+    """What needs attention first: counts per state, problems, the last published, the next planned.
 
+    With --status, --account or --all: the matching publications instead.
     Exits 1 when any publication failed, was missed or is unknown.
     """
+    from crosspost import status_view
+
+    try:
+        wanted = status_view.parse_statuses(statuses)
+    except click.BadParameter as exc:
+        exc.param_hint = "--status"
+        raise
     store = app.store()
+    if not (as_json or wanted or accounts or show_all):
+        problems, held_now = status_view.print_overview(out, store, _now(), fmt)
+        _exit(EXIT_FAILED if problems or held_now else EXIT_OK)
     until = None if show_all or as_json else _now() + timedelta(hours=1)
-    rows = store.publications(_statuses(statuses), _split(accounts), until=until)
-    beat = store.last_heartbeat()
+    rows = store.publications(wanted, _split(accounts), until=until)
     held = _held_accounts(store)
     if as_json:
+        beat = store.last_heartbeat()
         _print_json(
             {
                 "publications": [_status_json(r) for r in rows],
@@ -497,7 +575,7 @@ def status(
             }
         )
     else:
-        _print_status(rows[-limit:] if limit else rows, beat, len(rows))
+        status_view.print_rows(out, rows[-limit:] if limit else rows, store, _now(), fmt)
         _print_held(held)
     _exit(EXIT_FAILED if held or any(r.status in TROUBLE for r in rows) else EXIT_OK)
 
@@ -528,18 +606,6 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _statuses(value: str) -> list[Status]:
-    """``--status`` values; an unknown one is bad input (exit 2), not an empty list."""
-    known = [str(s) for s in Status]
-    wrong = [name for name in _split(value) if name not in known]
-    if wrong:
-        raise click.BadParameter(
-            f'unknown status "{wrong[0]}" (expected one of: {", ".join(known)})',
-            param_hint="--status",
-        )
-    return [Status(name) for name in _split(value)]
-
-
 def _status_json(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -557,54 +623,58 @@ def _status_json(row: Any) -> dict[str, Any]:
     }
 
 
-def _print_status(rows: list[Any], beat: Any, total: int) -> None:
-    table = Table()
-    for column in ("id", "due (UTC)", "entry", "account", "status", "url / error"):
-        table.add_column(column)
-    for row in rows:
-        detail = row.url or row.remote_id or ""
-        if row.error and row.status != Status.PUBLISHED:
-            detail = row.error
-        table.add_row(
-            str(row.id),
-            f"{row.due_at:%Y-%m-%d %H:%M}",
-            f"{row.entry} {row.occurrence}",
-            row.account,
-            row.status,
-            detail,
-        )
-    out.print(table)
-    if beat is None:
-        out.print("daemon: never ran against this database")
-    else:
-        ago = int((_now() - beat.alive_at).total_seconds())
-        out.print(
-            f"daemon: last alive {beat.alive_at:%Y-%m-%d %H:%M:%S}Z ({ago}s ago); "
-            f"{len(rows)} of {total} shown"
-        )
+#: Commands in modules of their own: name → (module:attribute, summary for --help).
+_COMMANDS = {
+    "collect": (
+        "crosspost.metrics_cli:collect",
+        "Collect post reactions, account figures, follower joins/leaves and mentions.",
+    ),
+    "report": (
+        "crosspost.report_cli:report",
+        "Reactions, audience growth and churn, member-written content, conversions and the "
+        "best times to post, from what crosspost has collected in the period (--since, "
+        "--until). Reads only the local store; every time is shown in the schedule's timezone.",
+    ),
+    "conversions": (
+        "crosspost.report_cli:conversions",
+        "Conversions from analytics exports, matched to posts by their UTM tags.",
+    ),
+    "init": (
+        "crosspost.init_cli:init",
+        "Start a project in DIRECTORY (default: here): a commented schedule.yaml, content/, "
+        "templates/, .env.example and .gitignore.",
+    ),
+    "resolve": (
+        "crosspost.resolve_cli:resolve",
+        "Decide about publications that are unknown, failed or missed (see crosspost status).",
+    ),
+    "retract": (
+        "crosspost.retract_cli:retract_command",
+        "Delete published posts from their platforms (every part of a thread).",
+    ),
+    "import": (
+        "crosspost.import_cli:import_command",
+        "Turn the rows of FILE (.csv or .json) into content files and schedule entries.",
+    ),
+    "inbox": (
+        "crosspost.inbox_cli:inbox",
+        "Mentions, replies, quotes and comments members wrote, newest first.",
+    ),
+    "health": (
+        "crosspost.health_cli:health",
+        "Exit 0 when the daemon was alive within --max-age, else 1 (for healthchecks).",
+    ),
+    "calendar": (
+        "crosspost.calendar_cli:calendar_command",
+        "Write every event (cancelled ones marked so) as one iCalendar (.ics) file.",
+    ),
+}
 
 
 def _add_commands() -> None:
-    # imported here: these modules build on AppContext and the helpers above
-    from crosspost.calendar_cli import calendar_command
-    from crosspost.import_cli import import_command
-    from crosspost.inbox_cli import inbox
-    from crosspost.metrics_cli import collect
-    from crosspost.report_cli import conversions, report
-    from crosspost.resolve_cli import resolve
-    from crosspost.retract_cli import retract_command
-
-    for command in (
-        collect,
-        report,
-        conversions,
-        resolve,
-        retract_command,
-        import_command,
-        inbox,
-        calendar_command,
-    ):
-        cli.add_command(command)
+    # imported when used: these modules build on AppContext and the helpers above
+    for name, (target, summary) in _COMMANDS.items():
+        cli.add_lazy(name, target, summary)
 
 
 _add_commands()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,16 @@ from crosspost.inputfile import read_text
 from crosspost.schedule import Duration
 from crosspost.yamlfile import locate, parse_yaml, validation_problems
 
-__all__ = ["ContentItem", "MediaSpec", "PollSpec", "load_library", "load_markdown"]
+__all__ = [
+    "ContentError",
+    "ContentItem",
+    "Library",
+    "MediaSpec",
+    "PollSpec",
+    "load_library",
+    "load_markdown",
+    "read_library",
+]
 
 _FRONT = "---"
 
@@ -71,6 +81,8 @@ class ContentItem(BaseModel):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     title: str = ""
     body: str = ""
+    #: A short version for announcements; the body's first paragraph when empty.
+    summary: str = ""
     link: str | None = None
     tags: list[str] = Field(default_factory=list)
     media: list[MediaSpec] = Field(default_factory=list)
@@ -86,6 +98,9 @@ class ContentItem(BaseModel):
     #: Where it was written, for error messages and relative media paths.
     source: str = ""
     source_line: int = 1
+    #: Line and column in ``source`` of the keys that name a template (``template``,
+    #: ``overrides.<key>.template``), so that an unknown name is reported where it is written.
+    positions: dict[str, tuple[int, int]] = Field(default_factory=dict)
 
     @field_validator("body")
     @classmethod
@@ -112,13 +127,43 @@ class ContentItem(BaseModel):
         """Variables this item adds to its templates' own (an event step's countdown)."""
         return {}
 
+    def named_templates(self) -> list[tuple[str, str]]:
+        """Every template this item names: ``(field, name)``, overrides included."""
+        named = [("template", self.template)]
+        for key, values in self.overrides.items():
+            if isinstance(values.get("template"), str):
+                named.append((f"overrides.{key}.template", values["template"]))
+        return named
+
+    def template_field(self, platform: str, account: str) -> str:
+        """The field the template for ``platform`` and ``account`` comes from (account wins)."""
+        for key in (account, platform):
+            if "template" in self.overrides.get(key, {}):
+                return f"overrides.{key}.template"
+        return "template"
+
+    def position(self, key: str) -> tuple[int, int]:
+        """Line and column of ``key`` in the source (the item's own line if not recorded)."""
+        return self.positions.get(key, (self.source_line, 1))
+
     def media_paths(self, base: Path) -> list[Path]:
         """Absolute paths of the attachments."""
         return [m.path if m.path.is_absolute() else base / m.path for m in self.media]
 
 
 _OVERRIDABLE = frozenset(
-    {"title", "body", "link", "tags", "media", "poll", "content_warning", "language", "template"}
+    {
+        "title",
+        "body",
+        "summary",
+        "link",
+        "tags",
+        "media",
+        "poll",
+        "content_warning",
+        "language",
+        "template",
+    }
 )
 
 
@@ -133,28 +178,132 @@ def split_front_matter(text: str) -> tuple[str, str, int]:
     return "".join(lines[1:]), "", 2
 
 
+class ContentError(ConfigError):
+    """A content item that could not be loaded; ``content_id`` is the id it would have had."""
+
+    def __init__(self, problems: Iterable[Problem], content_id: str) -> None:
+        super().__init__(problems)
+        self.content_id = content_id
+
+
 def load_markdown(path: Path, base: Path | None = None) -> ContentItem:
     """One content file.
 
     Raises:
-        ConfigError: bad front matter, at its line.
+        ContentError: bad front matter, at its line.
     """
     shown = path.relative_to(base) if base and path.is_relative_to(base) else path
-    text = read_text(path, shown)
+    try:
+        text = read_text(path, shown)
+    except ConfigError as exc:
+        raise ContentError(exc.problems, path.stem) from None
     if not text.strip():
-        raise ConfigError([Problem.at(shown, 1, 1, "the content file is empty")])
+        raise ContentError([Problem.at(shown, 1, 1, "the content file is empty")], path.stem)
     front, body, first_line = split_front_matter(text)
-    meta = parse_yaml(front, shown, line_offset=first_line - 1) if front.strip() else {}
+    try:
+        meta = parse_yaml(front, shown, line_offset=first_line - 1) if front.strip() else {}
+    except ConfigError as exc:
+        raise ContentError(exc.problems, path.stem) from None
     if not isinstance(meta, Mapping):
-        raise ConfigError([Problem.at(shown, first_line, 1, "front matter must be a mapping")])
-    data = {"id": path.stem, **dict(meta), "source": str(path), "source_line": 1}
+        problem = Problem.at(shown, first_line, 1, "front matter must be a mapping")
+        raise ContentError([problem], path.stem)
+    data = {
+        "id": path.stem,
+        **dict(meta),
+        "source": str(path),
+        "source_line": 1,
+        "positions": _template_positions(meta, [], first_line - 1),
+    }
     data.setdefault("body", body.strip())
     try:
         return ContentItem.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(
-            validation_problems(exc, meta, shown, line_offset=first_line - 1, model=ContentItem)
-        ) from None
+        problems = validation_problems(
+            exc, meta, shown, line_offset=first_line - 1, model=ContentItem
+        )
+        raise ContentError(problems, _declared_id(meta, path.stem)) from None
+
+
+def _template_positions(
+    root: Any, prefix: list[str | int], line_offset: int = 0
+) -> dict[str, tuple[int, int]]:
+    """Where the item at ``prefix`` of ``root`` names its templates (see ContentItem.positions)."""
+    node = root
+    for key in prefix:
+        node = node[key]
+    if not isinstance(node, Mapping):
+        return {}
+    found: dict[str, list[str | int]] = {}
+    if "template" in node:
+        found["template"] = ["template"]
+    overrides = node.get("overrides")
+    for key, values in overrides.items() if isinstance(overrides, Mapping) else ():
+        if isinstance(values, Mapping) and "template" in values:
+            found[f"overrides.{key}.template"] = ["overrides", key, "template"]
+    return {name: locate(root, [*prefix, *loc], line_offset) for name, loc in found.items()}
+
+
+def _declared_id(data: Mapping[str, Any], fallback: str) -> str:
+    declared = data.get("id")
+    return declared if isinstance(declared, str) else fallback
+
+
+@dataclass
+class Library:
+    """The content items that loaded, and the problems of those that did not."""
+
+    items: dict[str, ContentItem] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    #: Ids of the items that failed to load: a reference to one is not "unknown content".
+    failed: set[str] = field(default_factory=set)
+    #: The content folder is missing: every reference to a file in it would look unknown.
+    folder_missing: bool = False
+
+    def failed_to_load(self, reference: str) -> bool:
+        """Whether ``reference`` may name content whose problems are already reported."""
+        return self.folder_missing or reference in self.failed
+
+
+def read_library(
+    inline: Iterable[Mapping[str, Any]],
+    inline_root: Any,
+    schedule_path: Path,
+    content_dir: Path | None,
+) -> Library:
+    """Every content item that loads, by id: inline ones first, then the Markdown files."""
+    library = Library()
+    for index, raw in enumerate(inline):
+        line, _ = locate(inline_root, ["content", index])
+        positions = _template_positions(inline_root, ["content", index])
+        try:
+            item = ContentItem.model_validate(
+                {
+                    **dict(raw),
+                    "source": str(schedule_path),
+                    "source_line": line,
+                    "positions": positions,
+                }
+            )
+        except ValidationError as exc:
+            library.problems += validation_problems(
+                exc, inline_root, schedule_path, ["content", index], model=ContentItem
+            )
+            library.failed.add(_declared_id(raw, ""))
+            continue
+        _add(library.items, item, library.problems)
+    for path in sorted(content_dir.rglob("*.md")) if content_dir and content_dir.is_dir() else []:
+        try:
+            _add(library.items, load_markdown(path, schedule_path.parent), library.problems)
+        except ContentError as exc:
+            library.problems += exc.problems
+            library.failed.add(exc.content_id)
+    if content_dir is not None and not content_dir.is_dir():
+        line, column = locate(inline_root, ["content_dir"])
+        library.problems.append(
+            Problem.at(schedule_path, line, column, f"content_dir {content_dir} is not a folder")
+        )
+        library.folder_missing = True
+    return library
 
 
 def load_library(
@@ -168,33 +317,10 @@ def load_library(
     Raises:
         ConfigError: with every problem of every item (and duplicate ids).
     """
-    items: dict[str, ContentItem] = {}
-    problems: list[Problem] = []
-    for index, raw in enumerate(inline):
-        line, _ = locate(inline_root, ["content", index])
-        try:
-            item = ContentItem.model_validate(
-                {**dict(raw), "source": str(schedule_path), "source_line": line}
-            )
-        except ValidationError as exc:
-            problems += validation_problems(
-                exc, inline_root, schedule_path, ["content", index], model=ContentItem
-            )
-            continue
-        _add(items, item, problems)
-    for path in sorted(content_dir.rglob("*.md")) if content_dir and content_dir.is_dir() else []:
-        try:
-            _add(items, load_markdown(path, schedule_path.parent), problems)
-        except ConfigError as exc:
-            problems += exc.problems
-    if content_dir is not None and not content_dir.is_dir():
-        line, column = locate(inline_root, ["content_dir"])
-        problems.append(
-            Problem.at(schedule_path, line, column, f"content_dir {content_dir} is not a folder")
-        )
-    if problems:
-        raise ConfigError(problems)
-    return items
+    library = read_library(inline, inline_root, schedule_path, content_dir)
+    if library.problems:
+        raise ConfigError(library.problems)
+    return library.items
 
 
 def _add(items: dict[str, ContentItem], item: ContentItem, problems: list[Problem]) -> None:

@@ -1,10 +1,16 @@
 """The daemon: APScheduler 3.x as an in-process timer over the store.
 
-The scheduler keeps nothing of its own (memory job store, one interval job).
-Each round re-reads the project if its files changed and have been stable for
-a moment (``settle``), writes the plan ahead into the store, and hands what is
+The scheduler keeps nothing of its own (memory job store, one job that the
+daemon reschedules after every round). Each round re-reads the project if its
+files changed and have been stable for a moment (``settle``), and hands what is
 due to the :class:`~crosspost.dispatch.AccountDispatcher`: accounts publish in
 parallel, each one post at a time, so a slow account delays only itself.
+
+Planning costs what changed: the whole plan is synced once at start; after a
+reload only the entries whose definition changed (a fingerprint per entry) are
+synced again, and the horizon is extended every ``horizon / 24``. Between rounds
+the daemon sleeps until the next due row, the next extension or the next look
+at the files (``tick``), whichever comes first.
 
 A reload is applied only when the whole project loads and every upcoming post
 renders (as ``check`` does); otherwise the problems are logged with file:line
@@ -42,7 +48,8 @@ from crosspost.project import Project, load_project
 from crosspost.publisher import Outcome, Publisher
 from crosspost.settings import SecretSource
 from crosspost.store import Status, Store
-from crosspost.sync import DEFAULT_HORIZON, SyncReport, sync_plan
+from crosspost.store.planning import next_due_after
+from crosspost.sync import DEFAULT_HORIZON, SyncReport, definitions, extend_plan, sync_plan
 
 __all__ = ["Daemon"]
 
@@ -92,8 +99,9 @@ class Daemon:
         schedule_path: ``schedule.yaml``.
         store: the store.
         clock: current UTC time (injected in tests).
-        tick: how often due publications are looked for.
+        tick: the longest wait between two rounds (files are looked at every round).
         horizon: how far ahead publications are written down.
+        project: the project, when the caller already loaded it from ``schedule_path``.
         settle: how long changed files must stay unchanged before they are reloaded.
         workers: how many accounts may publish at the same moment.
         shutdown_grace: how long a stop waits for the publications in flight.
@@ -114,6 +122,7 @@ class Daemon:
         settle: timedelta = timedelta(seconds=2),
         workers: int = DEFAULT_WORKERS,
         shutdown_grace: timedelta = timedelta(seconds=10),
+        project: Project | None = None,
     ) -> None:
         self.schedule_path = schedule_path.resolve()
         self.store = store
@@ -122,7 +131,7 @@ class Daemon:
         self.tick_every = tick
         self.horizon = horizon
         self.on_outcome = on_outcome or (lambda _outcome: None)
-        self.project = self._load()
+        self.project = project or self._load()
         refresh_calendar(self.project, self.clock())
         self.publisher = Publisher(store, self.project, clock=self.clock, lease=lease)
         self.notifier = Notifier(store, self.project, self.clock)
@@ -132,10 +141,15 @@ class Daemon:
         self.settle = settle
         self.shutdown_grace = shutdown_grace
         self._watch = _Watch(self._stamps())
-        self._synced_at: datetime | None = None
+        #: Fingerprints of the entries as planned; None until the first whole sync.
+        self._definitions: dict[str, str] | None = None
+        self._extended_at = self.clock()
         self._started_at = self.clock()
         self._lock = threading.Lock()
         self._scheduler: BlockingScheduler | None = None
+        #: The signal that stopped ``run_forever`` (None: not a signal); told to ``on_signal``.
+        self.received: int | None = None
+        self.on_signal: Callable[[int], None] = lambda _signum: None
 
     # -- loading ------------------------------------------------------------
 
@@ -203,18 +217,63 @@ class Daemon:
         # held accounts whose settings changed are tried again by Publisher.refresh_holds
         self.project = project
         self.publisher.project = self.notifier.project = self.collector.project = project
-        self._synced_at = None
+        if self._definitions is not None:
+            self._sync_changed()
 
     # -- one round ------------------------------------------------------------
 
+    @property
+    def extend_every(self) -> timedelta:
+        """How often the plan is extended: it always reaches 23/24 of the horizon ahead."""
+        return self.horizon / 24
+
     def sync(self) -> SyncReport:
-        """Write the plan ahead into the store."""
+        """Write the whole plan ahead into the store (at start)."""
         now = self.clock()
+        definitions_now = definitions(self.project)
         report = sync_plan(self.project, self.store, now, self.horizon)
-        self._synced_at = now
-        if report.added or report.cancelled:
-            log.info("plan updated: %d added, %d cancelled", report.added, report.cancelled)
+        self._definitions, self._extended_at = definitions_now, now
+        return self._logged(report)
+
+    def _sync_changed(self) -> SyncReport:
+        """Sync again only the entries added, changed, removed or disabled since the last sync."""
+        before = self._definitions or {}
+        after = definitions(self.project)
+        changed = {e for e in before.keys() | after.keys() if before.get(e) != after.get(e)}
+        self._definitions = after
+        if not changed:
+            return SyncReport()
+        return self._logged(
+            sync_plan(self.project, self.store, self.clock(), self.horizon, changed)
+        )
+
+    def extend(self) -> SyncReport:
+        """Write down what came within the horizon since the last extension."""
+        now = self.clock()
+        report = extend_plan(self.project, self.store, now, self.horizon)
+        self._extended_at = now
+        return self._logged(report)
+
+    @staticmethod
+    def _logged(report: SyncReport) -> SyncReport:
+        if report.added or report.cancelled or report.restored:
+            log.info(
+                "plan updated: %d added, %d cancelled, %d restored",
+                report.added,
+                report.cancelled,
+                report.restored,
+            )
         return report
+
+    def wait_time(self) -> timedelta:
+        """How long to sleep before the next round: until the next due row, the next
+        extension or ``tick``, whichever is first."""
+        now = self.clock()
+        wake = [now + self.tick_every, self._extended_at + self.extend_every]
+        due = next_due_after(self.store, now)
+        if due is not None:
+            wake.append(due)
+        return max(min(wake) - now, timedelta())
 
     def upcoming(self) -> tuple[int, datetime | None]:
         """How many publications are planned, and when the next one is due."""
@@ -228,8 +287,10 @@ class Daemon:
         with self._lock:
             self.reload_if_changed()
             now = self.clock()
-            if self._synced_at is None or now - self._synced_at >= timedelta(minutes=1):
+            if self._definitions is None:
                 self.sync()
+            elif now - self._extended_at >= self.extend_every:
+                self.extend()
             found = self.publisher.maintain(now)
             if not self.stopping:
                 self.dispatcher.dispatch()
@@ -334,6 +395,8 @@ class Daemon:
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("received %s", signal.Signals(signum).name)
+        self.received = signum
+        self.on_signal(signum)
         self.stop()
 
     def _safe_collect(self) -> None:
@@ -349,3 +412,15 @@ class Daemon:
             self.round()
         except Exception:  # a bug or a database outage must not kill the timer
             log.exception("round failed; trying again at the next one")
+        self._schedule_next_round()
+
+    def _schedule_next_round(self) -> None:
+        scheduler = self._scheduler
+        if scheduler is None or not scheduler.running or self.stopping:
+            return
+        try:
+            wait = self.wait_time()
+        except Exception:  # the interval job still comes back after ``tick``
+            log.exception("could not tell when the next publication is due")
+            return
+        scheduler.modify_job("tick", next_run_time=datetime.now(UTC) + wait)

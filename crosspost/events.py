@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from crosspost.content import ContentItem
+from crosspost.content import ContentItem, Library
 from crosspost.errors import Problem
 from crosspost.schedule import (
     YEARS,
@@ -154,7 +154,7 @@ def _steps(event: EventSpec, index: int, schedule: ScheduleFile) -> Iterator[_St
 
 def event_problems(
     schedule: ScheduleFile,
-    content: dict[str, ContentItem] | None,
+    library: Library,
     root: Any,
     path: Path,
     unknown_account: Callable[[str], str],
@@ -162,7 +162,7 @@ def event_problems(
     """Everything wrong with ``events:``, each at its file:line.
 
     Args:
-        content: the library, or ``None`` when it is broken (references are not checked).
+        library: the content (a reference to an item that failed to load is not unknown).
         unknown_account: the message for a name that is neither an account nor a group.
     """
     problems: list[Problem] = []
@@ -175,8 +175,7 @@ def event_problems(
         for position, name in enumerate(event.to):
             if name not in schedule.accounts and name not in schedule.groups:
                 where.add(problems, ("to", position), unknown_account(name))
-        if content is not None:
-            _reference_problems(event, content, where, problems)
+        _reference_problems(event, library, where, problems)
         _time_problems(event, index, schedule, where, problems)
     return problems
 
@@ -195,17 +194,18 @@ class _Where:
 
 
 def _reference_problems(
-    event: EventSpec, content: dict[str, ContentItem], where: _Where, problems: list[Problem]
+    event: EventSpec, library: Library, where: _Where, problems: list[Problem]
 ) -> None:
     references: list[tuple[Loc, str | None]] = [(("content",), event.content)]
     references += [(("steps", i, "content"), s.content) for i, s in enumerate(event.steps)]
     if event.cancellation is not None:
         references.append((("cancellation", "content"), event.cancellation.content))
     for loc, reference in references:
-        if reference is not None and reference not in content:
-            close = difflib.get_close_matches(reference, sorted(content), n=1)
-            hint = f'; did you mean "{close[0]}"?' if close else ""
-            where.add(problems, loc, f'unknown content "{reference}"{hint}')
+        if reference is None or reference in library.items or library.failed_to_load(reference):
+            continue
+        close = difflib.get_close_matches(reference, sorted(library.items), n=1)
+        hint = f'; did you mean "{close[0]}"?' if close else ""
+        where.add(problems, loc, f'unknown content "{reference}"{hint}')
 
 
 def _time_problems(

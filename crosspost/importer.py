@@ -26,7 +26,7 @@ from crosspost.errors import CrosspostError, Problem
 from crosspost.import_rows import ImportRow, read_rows
 from crosspost.plan import Occurrence, occurrences, trigger_for
 from crosspost.preview import CHECK_WINDOW
-from crosspost.project import Project, _unknown_account
+from crosspost.project import Project, unknown_account_message
 from crosspost.render import RenderError, Target
 from crosspost.schedule import PostSpec
 from crosspost.yamlwrite import dump_yaml, flow_seq, replace_file, schedule_with
@@ -271,7 +271,7 @@ def _post(
 def _target_problems(project: Project, row: ImportRow, spec: PostSpec) -> list[Problem]:
     schedule = project.schedule
     return [
-        row.problem("to", _unknown_account(name, schedule))
+        row.problem("to", unknown_account_message(name, schedule))
         for name in spec.to
         if name not in schedule.accounts and name not in schedule.groups
     ]

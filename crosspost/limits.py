@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crosspost.accounts import settings_hash
 from crosspost.project import Project
-from crosspost.store import Store
-from crosspost.store.account_state import AccountLimits, remember_limits, stored_limits
+
+if TYPE_CHECKING:  # check reads limits without a database: no SQLAlchemy at start-up
+    from crosspost.store import Store
+    from crosspost.store.account_state import AccountLimits
 
 __all__ = ["LimitSource", "apply_reported_limits", "limit_sources", "remember_reported_limits"]
 
@@ -46,6 +48,8 @@ class LimitSource:
 
 def remember_reported_limits(store: Store, project: Project, account: str, now: datetime) -> None:
     """Keep what ``account``'s server reported in this process, if anything."""
+    from crosspost.store.account_state import remember_limits
+
     connector = project.connector(account)
     reported: Callable[[], Mapping[str, Any] | None] | None = getattr(
         connector, "reported_limits", None
@@ -58,6 +62,8 @@ def remember_reported_limits(store: Store, project: Project, account: str, now: 
 
 def apply_reported_limits(store: Store, project: Project) -> dict[str, AccountLimits]:
     """Give each connector the limits its server reported earlier; return those used."""
+    from crosspost.store.account_state import stored_limits
+
     used = {}
     for account, row in stored_limits(store).items():
         if account not in project.accounts:

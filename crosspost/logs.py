@@ -9,8 +9,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from rich.logging import RichHandler
+from rich.text import Text
 
-__all__ = ["SecretFilter", "configure", "mask_secrets"]
+__all__ = ["JsonFormatter", "SecretFilter", "configure", "iso_time", "mask_secrets"]
 
 _secrets: set[str] = set()
 _handler: logging.Handler | None = None
@@ -64,11 +65,22 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())
     else:
-        handler = RichHandler(show_path=False, rich_tracebacks=False, markup=False)
+        handler = RichHandler(
+            show_path=False, rich_tracebacks=False, markup=False, log_time_format=iso_time
+        )
         handler.setFormatter(logging.Formatter("%(message)s"))
     handler.addFilter(SecretFilter())
     root.addHandler(handler)
     _handler = handler
     root.setLevel(level.upper())
-    for noisy in ("apscheduler", "urllib3", "alembic"):
+    for noisy in ("apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # urllib3 logs every retry as a warning; the connector reports the outcome in one
+    # line of its own, so the retries are only worth seeing when debugging.
+    debugging = root.level <= logging.DEBUG
+    logging.getLogger("urllib3").setLevel(logging.DEBUG if debugging else logging.CRITICAL)
+
+
+def iso_time(moment: datetime) -> Text:
+    """A log line's time: ISO 8601, local, with its UTC offset (2026-12-06T14:00:00+02:00)."""
+    return Text(moment.astimezone().isoformat(timespec="seconds"))

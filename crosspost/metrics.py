@@ -41,6 +41,8 @@ from connectors.base import (
     Capability,
     Connector,
     ConnectorError,
+    FollowerList,
+    Inbox,
     InboxItem,
     RateLimited,
 )
@@ -364,12 +366,16 @@ class MetricsCollector:
             steps.append(
                 ("account figures", lambda: self._collect_figures(connector, account, now, outcome))
             )
-            if Capability.FOLLOWER_LIST in connector.capabilities:
+            lister = connector if isinstance(connector, FollowerList) else None
+            if lister is not None and Capability.FOLLOWER_LIST in connector.capabilities:
                 steps.append(
-                    ("followers", lambda: self._collect_followers(connector, account, now, outcome))
+                    ("followers", lambda: self._collect_followers(lister, account, now, outcome))
                 )
-        if self._inbox_due(connector, account, now):
-            steps.append(("inbox", lambda: self._collect_inbox(connector, account, now, outcome)))
+        inbox = connector if isinstance(connector, Inbox) else None
+        if inbox is not None and self._inbox_due(connector, account, now):
+            steps.append(
+                ("inbox", lambda: self._collect_inbox(inbox, connector.name, account, now, outcome))
+            )
         return steps
 
     @contextmanager
@@ -435,9 +441,9 @@ class MetricsCollector:
             outcome.account_snapshot = True
 
     def _collect_followers(
-        self, connector: Connector, account: str, now: datetime, outcome: AccountOutcome
+        self, connector: FollowerList, account: str, now: datetime, outcome: AccountOutcome
     ) -> None:
-        followers = connector.followers(self.follower_limit)  # type: ignore[attr-defined]
+        followers = connector.followers(self.follower_limit)
         if len(followers) >= self.follower_limit:
             # A cut-short list would turn everyone past the cut into a "leave".
             log.warning(
@@ -459,7 +465,7 @@ class MetricsCollector:
         return schedule is None or now >= schedule.next_at
 
     def _collect_inbox(
-        self, connector: Connector, account: str, now: datetime, outcome: AccountOutcome
+        self, inbox: Inbox, platform: str, account: str, now: datetime, outcome: AccountOutcome
     ) -> None:
         """Read the pages since the cursor; store them and the next read in one transaction.
 
@@ -469,23 +475,23 @@ class MetricsCollector:
         start = inbox_cursor(self.store, account)
         read = _InboxRead(start)
         try:
-            self._read_pages(connector, read)
+            self._read_pages(inbox, read)
         finally:
             schedule = self._next_read(account, now, bool(read.items)) if read.done else None
             if read.items or read.cursor != start or schedule is not None:
                 outcome.interactions += save_inbox(
                     self.store,
                     account,
-                    connector.name,
+                    platform,
                     read.items,
                     read.cursor,
                     now,
                     schedule=schedule,
                 )
 
-    def _read_pages(self, connector: Connector, read: _InboxRead) -> None:
+    def _read_pages(self, inbox: Inbox, read: _InboxRead) -> None:
         for _page in range(self.inbox_pages):
-            page = connector.fetch_inbox(read.cursor)  # type: ignore[attr-defined]
+            page = inbox.fetch_inbox(read.cursor)
             read.items.extend(page.items)
             ended = not page.items or page.cursor is None or page.cursor == read.cursor
             read.cursor = page.cursor or read.cursor

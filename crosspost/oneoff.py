@@ -11,14 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from connectors.base import RenderedPost
 from crosspost.content import ContentItem
 from crosspost.errors import ConfigError, CrosspostError, Problem
 from crosspost.limits import apply_reported_limits
 from crosspost.pending import waiting_for
-from crosspost.project import Project
+from crosspost.project import Project, unknown_account_message
 from crosspost.publisher import Publisher
 from crosspost.render import RenderError, text_hash
 from crosspost.store import (
@@ -33,7 +33,7 @@ from crosspost.store import (
 )
 from crosspost.target import ONE_OFF_PREFIX, render_target
 
-__all__ = ["RESOLVABLE", "OneOffResult", "publish_now", "resolve_publication"]
+__all__ = ["RESOLVABLE", "OneOffResult", "UnknownTarget", "publish_now", "resolve_publication"]
 
 
 #: A one-off's state: its publication's, or not recorded at all (a dry run, a held account).
@@ -50,24 +50,43 @@ class OneOffResult:
     url: str | None = None
     error: str | None = None
     parts: list[str] = field(default_factory=list)
+    #: Dry runs: how long each part is, against ``limit`` in ``unit`` (as the platform counts).
+    lengths: list[int] = field(default_factory=list)
+    limit: int | None = None
+    unit: str | None = None
+
+
+def _dry_run(project: Project, item: ContentItem, account: str, post: RenderedPost) -> OneOffResult:
+    connector = project.connector(account)
+    limits = connector.effective_limits
+    return OneOffResult(
+        account,
+        item.id,
+        "dry-run",
+        parts=list(post.parts),
+        lengths=[connector.measure(part) for part in post.parts],
+        limit=limits.max_length,
+        unit=limits.unit,
+    )
+
+
+class UnknownTarget(CrosspostError):
+    """``--to`` names an account or group the schedule does not define (bad input)."""
+
+    exit_code: ClassVar[int] = 2
 
 
 def _accounts(project: Project, to: str) -> list[str]:
     names: list[str] = []
-    problems = []
+    unknown = []
     for name in (n.strip() for n in to.split(",") if n.strip()):
         members = project.schedule.groups.get(name, [name] if name in project.accounts else None)
         if members is None:
-            known = ", ".join(sorted(project.accounts) + sorted(project.schedule.groups))
-            problems.append(
-                Problem.at(
-                    "--to", 1, 1, f'unknown account or group "{name}" (expected one of: {known})'
-                )
-            )
+            unknown.append(unknown_account_message(name, project.schedule))
             continue
         names += [m for m in members if m not in names]
-    if problems or not names:
-        raise ConfigError(problems or [Problem.at("--to", 1, 1, "no account given")])
+    if unknown or not names:
+        raise UnknownTarget("; ".join(unknown) or "no account given")
     return names
 
 
@@ -110,7 +129,7 @@ def publish_now(
     apply_reported_limits(store, project)
     posts = {account: _render(project, item, account, now) for account in _accounts(project, to)}
     if dry_run:
-        return [OneOffResult(a, item.id, "dry-run", parts=list(p.parts)) for a, p in posts.items()]
+        return [_dry_run(project, item, account, post) for account, post in posts.items()]
     publisher = Publisher(store, project, clock=clock)
     publisher.refresh_holds()
     return [

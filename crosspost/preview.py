@@ -16,11 +16,23 @@ from crosspost.render import RenderError
 from crosspost.schedule import PostSpec
 from crosspost.target import render_target
 
-__all__ = ["PlannedPost", "check_project", "plan_checksum", "plan_posts"]
+__all__ = [
+    "COUNT_CAP",
+    "NextPost",
+    "PlanFilter",
+    "PlannedPost",
+    "check_project",
+    "plan_checksum",
+    "next_posts",
+    "plan_page",
+    "plan_posts",
+]
 
 #: How far ahead ``check`` looks for an entry's next occurrence: a one-off for an
 #: event two years away is checked today, not the year before it is due.
 CHECK_WINDOW = timedelta(days=100 * 366)
+#: Occurrences per entry counted for "first 200 of N".
+COUNT_CAP = 100_000
 
 
 @dataclass(frozen=True)
@@ -51,23 +63,88 @@ def _render(project: Project, post: PostSpec, account: str, occurrence: Occurren
     return render_target(project, post.id, account, occurrence.due_at, item)
 
 
+@dataclass(frozen=True)
+class PlanFilter:
+    """Which publications ``plan`` shows; an empty set keeps all."""
+
+    entries: frozenset[str] = frozenset()
+    accounts: frozenset[str] = frozenset()
+    contents: frozenset[str] = frozenset()
+
+    def keeps_entry(self, post: PostSpec) -> bool:
+        return (not self.entries or post.id in self.entries) and (
+            not self.contents or post.content in self.contents
+        )
+
+    def keeps_account(self, account: str) -> bool:
+        return not self.accounts or account in self.accounts
+
+
+_Row = tuple[Occurrence, PostSpec, str]
+
+
+def _upcoming(
+    project: Project, start: datetime, end: datetime, cap: int, only: PlanFilter
+) -> list[_Row]:
+    rows: list[_Row] = []
+    for post in project.schedule.posts:
+        if not post.enabled or not only.keeps_entry(post):
+            continue
+        zone = post.timezone or project.schedule.timezone
+        accounts = [a for a in project.targets[post.id] if only.keeps_account(a)]
+        for occurrence in occurrences(post, zone, start, end, cap):
+            rows += [(occurrence, post, account) for account in accounts]
+    rows.sort(key=lambda r: (r[0].due_at, r[1].id, r[2]))
+    return rows
+
+
 def plan_posts(
     project: Project, start: datetime, end: datetime, limit: int | None = None
 ) -> Iterator[PlannedPost]:
     """Upcoming publications in due order, rendered and measured."""
-    rows = []
-    for post in project.schedule.posts:
-        if not post.enabled:
-            continue
-        zone = post.timezone or project.schedule.timezone
-        for occurrence in occurrences(post, zone, start, end, limit or 10_000):
-            rows += [(occurrence, post, account) for account in project.targets[post.id]]
-    rows.sort(key=lambda r: (r[0].due_at, r[1].id, r[2]))
+    rows = _upcoming(project, start, end, limit or 10_000, PlanFilter())
     # A render that ran into a bound (time, output) is not tried again for the same entry
     # and account: one runaway template must not cost its bound once per occurrence.
     runaway: dict[tuple[str, str], RenderLimitError] = {}
     for occurrence, post, account in rows[:limit] if limit else rows:
         yield _planned(project, post, account, occurrence, runaway)
+
+
+@dataclass(frozen=True)
+class NextPost:
+    """When the next publication falls due, in UTC and in its entry's zone."""
+
+    due_at: datetime
+    local: datetime
+    zone: str
+
+
+def next_posts(project: Project, start: datetime, end: datetime) -> tuple[NextPost | None, int]:
+    """The first upcoming publication and how many fall due before ``end``.
+
+    Nothing is rendered and no connector is built, so no platform is asked anything
+    (the daemon calls this before its first round).
+    """
+    rows = _upcoming(project, start, end, COUNT_CAP, PlanFilter())
+    if not rows:
+        return None, 0
+    occurrence, post, _account = rows[0]
+    return NextPost(occurrence.due_at, occurrence.local, _zone(project, post)), len(rows)
+
+
+def plan_page(
+    project: Project, start: datetime, end: datetime, limit: int, only: PlanFilter
+) -> tuple[list[PlannedPost], int]:
+    """The first ``limit`` matching publications, rendered, and how many match in all.
+
+    Only the shown ones are rendered; the total counts up to :data:`COUNT_CAP`
+    occurrences per entry.
+    """
+    rows = _upcoming(project, start, end, COUNT_CAP, only)
+    chosen = rows[:limit] if limit else rows
+    runaway: dict[tuple[str, str], RenderLimitError] = {}
+    shown = [_planned(project, post, account, occ, runaway) for occ, post, account in chosen]
+    return shown, len(rows)
 
 
 def _planned(

@@ -7,6 +7,9 @@ Loading collects every problem it can find before giving up, so one run of
 from __future__ import annotations
 
 import difflib
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +19,7 @@ from apscheduler.triggers.base import BaseTrigger
 
 from connectors.base import Connector
 from crosspost.accounts import Account, build_accounts, secret_fields
-from crosspost.content import ContentItem, load_library, load_markdown
+from crosspost.content import ContentItem, Library, load_markdown, read_library
 from crosspost.errors import ConfigError, Problem
 from crosspost.events import event_problems, expand_events
 from crosspost.inputfile import ensure_regular
@@ -26,7 +29,7 @@ from crosspost.schedule import PostSpec, ScheduleFile, read_schedule
 from crosspost.settings import SecretSource
 from crosspost.yamlfile import locate
 
-__all__ = ["Project", "load_project"]
+__all__ = ["Project", "load_project", "unknown_account_message"]
 
 
 @dataclass
@@ -45,6 +48,10 @@ class Project:
     _connectors: dict[str, Connector] = field(default_factory=dict, repr=False)
     #: Content named by path, read once: a later edit reaches a daemon only by a reload.
     _by_path: dict[str, ContentItem] = field(default_factory=dict, repr=False)
+    _posts: dict[str, PostSpec] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._posts = {post.id: post for post in self.schedule.posts}
 
     @property
     def base_dir(self) -> Path:
@@ -57,8 +64,8 @@ class Project:
         return self.base_dir / self.schedule.state_dir
 
     def post(self, entry: str) -> PostSpec | None:
-        """The ``posts:`` entry with this id."""
-        return next((p for p in self.schedule.posts if p.id == entry), None)
+        """The ``posts:`` entry with this id (ids are unique: loading refuses duplicates)."""
+        return self._posts.get(entry)
 
     def line_of(self, *loc: str | int) -> int:
         """Line of a node of ``schedule.yaml``."""
@@ -122,38 +129,50 @@ def load_project(path: Path, secrets: SecretSource | None = None) -> Project:
         ConfigError: every problem found, each with file:line:column.
     """
     ensure_regular(path)  # named as given, before a symlink is resolved
+    with _no_collections():
+        return _load(path, secrets)
+
+
+@contextmanager
+def _no_collections() -> Iterator[None]:
+    """No garbage collection while loading: a load makes millions of objects that all
+    live on, and each full collection would walk them all (dozens of seconds for 50k entries)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(path: Path, secrets: SecretSource | None) -> Project:
     path = path.resolve()
     schedule, root = read_schedule(path)
     base = path.parent
     secrets = secrets or SecretSource(base / ".env")
     problems: list[Problem] = []
     content_dir = base / schedule.content_dir if schedule.content_dir else None
-    try:
-        content = load_library(schedule.content, root, path, content_dir)
-    except ConfigError as exc:
-        content, problems = {}, list(exc.problems)
-    library_broken = bool(problems)
+    library = read_library(schedule.content, root, path, content_dir)
+    content, problems = library.items, list(library.problems)
+    renderer = Renderer(base / schedule.templates_dir, base)
+    for item in content.values():
+        problems += renderer.template_problems(item)
     accounts, account_problems = build_accounts(schedule.accounts, root, path, secrets)
     problems += account_problems
     problems += _group_problems(schedule, root, path)
     targets, target_problems = _targets(schedule, root, path)
     problems += target_problems
-    if not library_broken:  # else every reference to a broken item would look unknown
-        problems += _content_problems(schedule, content, root, path, base)
+    problems += _content_problems(schedule, library, root, path, base)
     problems += _trigger_problems(schedule, root, path)
     problems += _notify_problems(schedule, root, path)
     problems += event_problems(
-        schedule,
-        None if library_broken else content,
-        root,
-        path,
-        lambda name: _unknown_account(name, schedule),
+        schedule, library, root, path, lambda name: unknown_account_message(name, schedule)
     )
     if problems:
         raise ConfigError(problems)
     events = expand_events(schedule, content, lambda names: _members(names, schedule))
     schedule = schedule.model_copy(update={"posts": [*schedule.posts, *events.posts]})
-    renderer = Renderer(base / schedule.templates_dir, base)
     return Project(
         path,
         schedule,
@@ -191,13 +210,14 @@ def _group_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Probl
                         path,
                         line,
                         column,
-                        f"groups.{group}.{index}: " + _unknown_account(member, schedule),
+                        f"groups.{group}.{index}: " + unknown_account_message(member, schedule),
                     )
                 )
     return problems
 
 
-def _unknown_account(name: str, schedule: ScheduleFile) -> str:
+def unknown_account_message(name: str, schedule: ScheduleFile) -> str:
+    """`unknown account or group "x" (expected one of: …); did you mean "y"?`."""
     names = sorted(schedule.accounts) + sorted(schedule.groups)
     close = difflib.get_close_matches(name, names, n=1)
     hint = f'; did you mean "{close[0]}"?' if close else ""
@@ -218,7 +238,10 @@ def _targets(
                 line, column = locate(root, ["posts", index, "to", position])
                 problems.append(
                     Problem.at(
-                        path, line, column, f"posts.{index}.to: " + _unknown_account(name, schedule)
+                        path,
+                        line,
+                        column,
+                        f"posts.{index}.to: " + unknown_account_message(name, schedule),
                     )
                 )
                 continue
@@ -228,17 +251,21 @@ def _targets(
 
 
 def _content_problems(
-    schedule: ScheduleFile, content: dict[str, ContentItem], root: Any, path: Path, base: Path
+    schedule: ScheduleFile, library: Library, root: Any, path: Path, base: Path
 ) -> list[Problem]:
+    content = library.items
     problems = []
     for index, post in enumerate(schedule.posts):
         reference = post.content
         if reference in content or (reference.endswith(".md") and (base / reference).is_file()):
             continue
+        if library.failed_to_load(reference):  # its own problems are reported already
+            continue
         if not content and schedule.content_dir is None and not schedule.content:
             hint = " (no content is defined: add content: entries or a content_dir)"
         else:
-            close = difflib.get_close_matches(reference, sorted(content), n=1)
+            named = sorted({*content, *library.failed} - {""})  # a broken item is still named
+            close = difflib.get_close_matches(reference, named, n=1)
             hint = f'; did you mean "{close[0]}"?' if close else ""
         line, column = locate(root, ["posts", index, "content"])
         problems.append(
@@ -299,7 +326,10 @@ def _notify_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Prob
             line, column = locate(root, ["notify", "to", index])
             problems.append(
                 Problem.at(
-                    path, line, column, f"notify.to.{index}: " + _unknown_account(name, schedule)
+                    path,
+                    line,
+                    column,
+                    f"notify.to.{index}: " + unknown_account_message(name, schedule),
                 )
             )
     return problems

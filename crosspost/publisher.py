@@ -38,6 +38,7 @@ from connectors.base import (
     ConnectorError,
     Published,
     RateLimited,
+    Reconcilable,
     Rejected,
     RenderedPost,
     Transient,
@@ -340,8 +341,9 @@ class Publisher:
     def _resend_is_safe(self, row: Publication) -> bool:
         """Whether the platform still remembers this publication's idempotency key."""
         connector = self.project.connector(row.account)
-        window: timedelta | None = getattr(connector, "idempotency_window", None)
-        started = row.send_started_at
+        if not isinstance(connector, Reconcilable):
+            return False
+        window, started = connector.idempotency_window, row.send_started_at
         if window is None or started is None:
             return False
         if Capability.IDEMPOTENCY_KEY not in connector.capabilities:
@@ -352,6 +354,8 @@ class Publisher:
         """Ask the platform whether this publication went out (None when it cannot tell)."""
         connector = self.project.connector(row.account)
         if Capability.RECONCILE not in connector.capabilities:
+            return None
+        if not isinstance(connector, Reconcilable):
             return None
         try:
             found = connector.find_recent(key, post.text)
@@ -455,6 +459,7 @@ def _sent(published: Published, post: RenderedPost, note: str | None = None) -> 
         url=published.url,
         published_at=published.published_at,
         thread_ids=tuple(published.thread_ids),
+        extra=dict(published.extra),
         text_hash=text_hash(post.parts),
         note=note,
     )

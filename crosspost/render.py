@@ -17,6 +17,7 @@ time and output (:class:`~crosspost.sandbox.RenderLimits`, docs/limits.md).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,12 +31,26 @@ from jinja2 import (
     ChoiceLoader,
     DictLoader,
     Template,
+    TemplatesNotFound,
     TemplateSyntaxError,
+    pass_context,
 )
+from jinja2.runtime import Context
 
 from connectors.base import Capability, Connector, MediaItem, Poll, RenderedPost
 from crosspost.content import ContentItem
 from crosspost.errors import Problem, RenderError
+from crosspost.markdown import (
+    Formatted,
+    LinkSpan,
+    OutputForm,
+    TextFormat,
+    escape_for,
+    first_paragraph,
+    form_of,
+    render_markdown,
+)
+from crosspost.markup import Marked, split_html, split_marked, unmark
 from crosspost.render_errors import (
     JINJA_STRING_NAME,
     NamedUndefined,
@@ -46,7 +61,7 @@ from crosspost.render_errors import (
 )
 from crosspost.sandbox import BoundedEnvironment, LimitExceeded, RenderLimits, bounded_render
 from crosspost.snapshot import TemplateSnapshot
-from crosspost.text import grapheme_length, thread_parts
+from crosspost.text import grapheme_length
 
 __all__ = [
     "BUILTIN_DEFAULT",
@@ -71,6 +86,7 @@ BUILTIN_DEFAULT = """\
 {%- endif %}"""
 
 _BUILTIN_NAME = "<built-in>/default.j2"
+PLAIN = OutputForm()
 
 
 @dataclass(frozen=True)
@@ -137,20 +153,38 @@ class Renderer:
             undefined=NamedUndefined,
             autoescape=False,
             keep_trailing_newline=False,
+            finalize=_finalize,
         )
         self.env.filters["utm"] = utm
         self.env.filters["hashtags"] = hashtags
         self.env.filters["graphemes"] = grapheme_length
+        #: Templates never change under a renderer (they are read once): look each up once.
+        self._templates: dict[tuple[str, str], Template] = {}
 
-    def template(self, name: str, platform: str) -> Template:
+    def template(
+        self, name: str, platform: str, named_in: tuple[ContentItem, str] | None = None
+    ) -> Template:
         """The template for content template ``name`` on ``platform`` (lookup order above).
 
+        Only ``default`` falls back to the built-in when no file matches it on any
+        platform: any other name would be a misspelling rendered without its lines.
+
         Raises:
-            RenderError: the template has a syntax error.
+            RenderError: the template has a syntax error, or ``name`` matches no file
+                (placed at ``named_in``: the item and its field that names the template).
         """
-        candidates = [f"{name}.{platform}.j2", f"{name}.j2", _BUILTIN_NAME]
+        found = self._templates.get((name, platform))
+        if found is not None:
+            return found
+        candidates = [f"{name}.{platform}.j2", f"{name}.j2"]
+        if self.template_problem(name) is None:
+            candidates.append(_BUILTIN_NAME)
         try:
-            return self.env.select_template(candidates)
+            found = self._templates[name, platform] = self.env.select_template(candidates)
+            return found
+        except TemplatesNotFound:
+            item, key = named_in or (None, "template")
+            raise RenderError(self._unknown_template(name, key, item)) from None
         except TemplateSyntaxError as exc:
             raise RenderError(
                 Problem.at(
@@ -161,15 +195,54 @@ class Renderer:
                 )
             ) from None
 
-    def render_text(self, item: ContentItem, target: Target) -> str:
-        """The text of ``item`` for ``target``, before any thread splitting.
+    def template_names(self) -> list[str]:
+        """The names content may give as ``template:`` (``event`` for ``event.mastodon.j2``)."""
+        names = {"default"}
+        for file in self.env.list_templates():
+            stem = file.removesuffix(".j2")
+            if file.endswith(".j2") and file != _BUILTIN_NAME:
+                folder, slash, name = stem.rpartition("/")
+                names |= {stem, folder + slash + name.rsplit(".", 1)[0]}
+        return sorted(names)
+
+    def template_problem(self, name: str) -> str | None:
+        """Why ``name`` is not a template (no file for it on any platform), or None."""
+        known = self.template_names()
+        if name in known:
+            return None
+        close = difflib.get_close_matches(name, known, n=1)
+        # event.mastodon is known as a name too, but only event is worth listing
+        listed = [n for n in known if not any(n.startswith(f"{other}.") for other in known)]
+        hint = f'; did you mean "{close[0]}"?' if close else f" (known: {', '.join(listed)})"
+        return f'unknown template "{name}"{hint}'
+
+    def template_problems(self, item: ContentItem) -> list[Problem]:
+        """A problem for every template ``item`` names that matches no file."""
+        return [
+            self._unknown_template(name, key, item)
+            for key, name in item.named_templates()
+            if self.template_problem(name) is not None
+        ]
+
+    def _unknown_template(self, name: str, key: str, item: ContentItem | None) -> Problem:
+        line, column = item.position(key) if item else (1, 1)
+        where = self._shown(item.source) if item and item.source else str(self.templates_dir)
+        return Problem.at(where, line, column, f"{key}: {self.template_problem(name)}")
+
+    def render_text(self, item: ContentItem, target: Target, form: OutputForm = PLAIN) -> str:
+        """The text of ``item`` for ``target`` in ``form``, before any thread splitting.
 
         Raises:
             RenderError: a template failed (missing variable, syntax, …), with its file:line.
         """
+        return unmark(self._template_output(item, target, form)).text
+
+    def _template_output(self, item: ContentItem, target: Target, form: OutputForm) -> str:
+        """What the template wrote, links still between marks (see crosspost.markdown)."""
         item, _ = item.for_target(target.platform, target.account)
-        template = self.template(item.template, target.platform)
-        context = {**item.template_variables(), **self._context(item, target)}
+        key = item.template_field(target.platform, target.account)
+        template = self.template(item.template, target.platform, named_in=(item, key))
+        context = {**item.template_variables(), **self._context(item, target, form)}
         try:
             return self._generate(template, context).strip()
         except RenderError:
@@ -186,11 +259,13 @@ class Renderer:
         Raises:
             RenderError: a template failed.
         """
-        text = self.render_text(item, target)
+        form = form_of(connector)
+        marked = unmark(self._template_output(item, target, form))
         item, options = item.for_target(target.platform, target.account)
-        parts = self._split(text, item, target, connector)
+        parts, links = self._split(marked, item, target, connector, form)
         return RenderedPost(
             parts=tuple(parts),
+            links=links if form.format is TextFormat.RICH and any(links) else (),
             content_id=item.id,
             title=item.title,
             link=self._link(item, target),
@@ -209,8 +284,27 @@ class Renderer:
     # -- helpers -------------------------------------------------------------
 
     def _split(
-        self, text: str, item: ContentItem, target: Target, connector: Connector
-    ) -> list[str]:
+        self,
+        marked: Marked,
+        item: ContentItem,
+        target: Target,
+        connector: Connector,
+        form: OutputForm,
+    ) -> tuple[list[str], tuple[tuple[LinkSpan, ...], ...]]:
+        """The posts of the thread, and the links of each (rich text only)."""
+        limit = self._text_limit(item, target, connector)
+        measure, numbering = connector.measure, target.numbering
+        if form.format is TextFormat.HTML:  # HTML is cut on its visible text, <a> kept whole
+            if limit is None or measure(marked.text) <= limit:
+                return [marked.text], ((),)
+            return split_html(marked.text, limit, measure, numbering=numbering), ()
+        if limit is None or measure(marked.text) <= limit:
+            return [marked.text], (marked.links,)
+        located = split_marked(marked, limit, measure, numbering=numbering)
+        return [part for part, _ in located], tuple(links for _, links in located)
+
+    def _text_limit(self, item: ContentItem, target: Target, connector: Connector) -> int | None:
+        """The length each post of a thread may have, or None when the text is not split."""
         limits = connector.effective_limits
         limit = limits.max_length
         if item.content_warning:  # the warning is repeated on every part and counts with it
@@ -218,9 +312,7 @@ class Renderer:
         if item.media and limits.max_caption_length:
             limit = min(limit, limits.max_caption_length)
         can_thread = target.thread and Capability.THREADS in connector.capabilities
-        if limit <= 0 or not can_thread or connector.measure(text) <= limit:
-            return [text]
-        return thread_parts(text, limit, connector.measure, numbering=target.numbering)
+        return limit if limit > 0 and can_thread else None
 
     def _link(self, item: ContentItem, target: Target) -> str | None:
         if not item.link:
@@ -229,11 +321,15 @@ class Renderer:
             return item.link
         return utm(item.link, target.platform, "social", target.entry, item.id)
 
-    def _context(self, item: ContentItem, target: Target) -> dict[str, Any]:
+    def _context(self, item: ContentItem, target: Target, form: OutputForm) -> dict[str, Any]:
+        summary = item.summary or first_paragraph(item.body)
         return {
             "id": item.id,
             "title": item.title,
-            "body": item.body,
+            "body": Formatted(render_markdown(item.body, form)),
+            "body_markdown": item.body,
+            "summary": Formatted(render_markdown(summary, form)),
+            "text_format": form.format.value,
             "link": self._link(item, target),
             "raw_link": item.link,
             "tags": list(item.tags),
@@ -302,6 +398,15 @@ def _suspended_at(stream: Any) -> TemplateFrame | None:
             found = TemplateFrame(template.filename or JINJA_STRING_NAME, line, {})
         generator = generator.gi_yieldfrom
     return found
+
+
+@pass_context
+def _finalize(context: Context, value: Any) -> Any:
+    """Every ``{{ value }}`` but the rendered body is escaped for the target's form."""
+    if isinstance(value, Formatted):
+        return value
+    form = OutputForm(TextFormat(context.get("text_format", TextFormat.PLAIN)))
+    return escape_for(form, str(value))
 
 
 def _frozen(values: Mapping[str, Any]) -> dict[str, Any]:

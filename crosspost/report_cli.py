@@ -153,6 +153,7 @@ def report_query(
 #: The file written into an existing directory given as ``--output``, per format.
 DEFAULT_NAMES = {
     "table": "report.txt",
+    "plain": "report.txt",
     "csv": "report.csv",
     "json": "report.json",
     "html": "report.html",
@@ -212,7 +213,8 @@ def _emit(text: str, output: Path | None) -> None:
     "fmt",
     default="table",
     show_default=True,
-    type=click.Choice(["table", "csv", "json", "html"]),
+    type=click.Choice(["table", "plain", "csv", "json", "html"]),
+    help="table for people, plain (no borders) for pipes, csv or json for scripts, html to share.",
 )
 @click.option(
     "--output",
@@ -270,12 +272,13 @@ def report(
 
 
 def _write_report(built: Report, fmt: str, target: Path | None, posts_shown: int) -> None:
-    if fmt == "table" and target is not None:
+    plain = fmt == "plain"
+    if fmt in ("table", "plain") and target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("w", encoding="utf-8") as handle:
-            print_report(built, Console(file=handle, width=200), posts_shown)
-    elif fmt == "table":
-        print_report(built, Console(), posts_shown)
+            print_report(built, Console(file=handle, width=200), posts_shown, plain)
+    elif fmt in ("table", "plain"):
+        print_report(built, Console(), posts_shown, plain)
     elif fmt == "csv" and target is not None and target.is_dir():
         for path in write_csv_dir(built, target):
             Console(stderr=True).print(f"wrote {path}", markup=False)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -345,11 +346,16 @@ def _cell_text(row: Any, name: str, kind: str, zone: tzinfo) -> Text | str:
 
 
 def _table(
-    title: str, view: Sequence[tuple[str, str, str]], rows: Sequence[Any], zone: tzinfo
+    title: str,
+    view: Sequence[tuple[str, str, str]],
+    rows: Sequence[Any],
+    zone: tzinfo,
+    plain: bool = False,
 ) -> Table:
-    table = Table(title=title, title_justify="left")
+    # no borders for plain; long cells fold onto more lines instead of becoming "fol…"
+    table = Table(title=title, title_justify="left", box=None if plain else box.HEAVY_HEAD)
     for label, _, kind in view:
-        table.add_column(label, justify="left" if kind in _TEXT_KINDS else "right")
+        table.add_column(label, justify="left" if kind in _TEXT_KINDS else "right", overflow="fold")
     for row in rows:
         table.add_row(*(_cell_text(row, name, kind, zone) for _, name, kind in view))
     return table
@@ -370,8 +376,13 @@ def _best_slots(report: Report, console: Console) -> None:
             )
 
 
-def print_report(report: Report, console: Console, posts: int = DEFAULT_POSTS_SHOWN) -> None:
-    """Print the report as rich tables, times in the report's zone; ``posts`` rows of posts."""
+def print_report(
+    report: Report, console: Console, posts: int = DEFAULT_POSTS_SHOWN, plain: bool = False
+) -> None:
+    """Print the report as rich tables, times in the report's zone; ``posts`` rows of posts.
+
+    ``plain`` prints the same tables without borders (for pipes and narrow terminals).
+    """
     zone = report_zone(report)
     view = _post_view(report.timezone)
     console.print(
@@ -379,11 +390,15 @@ def print_report(report: Report, console: Console, posts: int = DEFAULT_POSTS_SH
         f"{report.timezone}",
         markup=False,
     )
-    console.print(_table("Accounts", _ACCOUNT_VIEW, report.accounts, zone))
-    console.print(_table("Top posts", view, [r.post for r in report.top_posts], zone))
-    console.print(_table("Bottom posts", view, [r.post for r in report.bottom_posts], zone))
-    console.print(_table(posts_heading(report, posts), view, most_reacted(report, posts), zone))
-    console.print(_table("Member-written content per week", _WEEK_VIEW, report.community, zone))
+    sections: list[tuple[str, Sequence[tuple[str, str, str]], Sequence[Any]]] = [
+        ("Accounts", _ACCOUNT_VIEW, report.accounts),
+        ("Top posts", view, [r.post for r in report.top_posts]),
+        ("Bottom posts", view, [r.post for r in report.bottom_posts]),
+        (posts_heading(report, posts), view, most_reacted(report, posts)),
+        ("Member-written content per week", _WEEK_VIEW, report.community),
+    ]
+    for title, columns, rows in sections:
+        console.print(_table(title, columns, rows, zone, plain))
     _best_slots(report, console)
 
 

@@ -159,7 +159,8 @@ def resolve(
     Exactly one of --published URL, --retry or --skip. --retry also lifts the
     credentials hold of the accounts it touches. Exits 2 when nothing matches.
     """
-    from crosspost.cli import _print_json, _split, _status_json, _statuses, out
+    from crosspost.cli import _print_json, _split, _status_json, out
+    from crosspost.status_view import parse_statuses
 
     if [url is not None, retry, skip].count(True) != 1:
         raise click.UsageError("give exactly one of --published URL, --retry, --skip")
@@ -171,7 +172,7 @@ def resolve(
         url=url,
         entry=entry,
         accounts=_split(accounts),
-        statuses=_statuses(statuses),
+        statuses=parse_statuses(statuses),
         force=force,
         now=datetime.now(UTC),
     )

@@ -14,10 +14,10 @@ be), 1 some could not be, 2 bad input (unknown id, nothing chosen, too many with
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -108,7 +108,7 @@ def retract_one(
     if dry_run:
         result.status = "would be retracted"
         return result
-    result.error = _delete_parts(connector, result)
+    result.error = _delete_parts(connector, result, row.extra or {})
     if result.error is None:
         store.resolve(result.id, now, Retracted())
         result.status = Status.RETRACTED.value
@@ -117,11 +117,17 @@ def retract_one(
     return result
 
 
-def _delete_parts(connector: Connector, result: RetractResult) -> str | None:
-    """Delete each part in order; the reason the first failing one stayed, else None."""
+def _delete_parts(
+    connector: Connector, result: RetractResult, extra: Mapping[str, Any]
+) -> str | None:
+    """Delete each part in order; the reason the first failing one stayed, else None.
+
+    ``extra`` is what the connector recorded with the post (a Telegram album's other
+    messages): it deletes what belongs to each part with it.
+    """
     for number, remote_id in enumerate(result.parts, start=1):
         try:
-            connector.delete(remote_id)
+            connector.delete(remote_id, extra)
         except ConnectorError as exc:
             if exc.status != _GONE:
                 label = f"part {number} of {len(result.parts)} " if len(result.parts) > 1 else ""

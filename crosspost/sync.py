@@ -1,7 +1,9 @@
 """Writing the plan down: upcoming occurrences become ``planned`` publications.
 
 The store is the truth; the schedule file only says what should be there.
-Each sync, for every enabled entry:
+Each sync, for every enabled entry (or only those named: a daemon re-syncs the
+entries whose definition changed, see :func:`definitions`, and between changes
+only extends the plan with :func:`extend_plan`):
 
 * occurrences from where planning stopped last time (or, for an entry seen for
   the first time, from now — a one-off ``at`` in the past is included so that
@@ -13,33 +15,45 @@ Each sync, for every enabled entry:
 
 and every entry that left the schedule has its planned rows cancelled. Nothing
 published, failed or unknown is ever touched, nor a row a person cancelled.
+The rows are read in one query and changed in one transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from crosspost.plan import Occurrence, occurrences
 from crosspost.project import Project
 from crosspost.schedule import PostSpec
-from crosspost.store import PlannedRow, Store
+from crosspost.store import PlannedRow, Status, Store
+from crosspost.store.models import EntryState
+from crosspost.store.planning import PlanRow, plan_rows, save_planned_until, set_plan_statuses
 from crosspost.target import is_scheduled
 
-__all__ = ["SKIP_TOLERANCE", "SyncReport", "grace_of", "sync_plan"]
+__all__ = [
+    "SKIP_TOLERANCE",
+    "SyncReport",
+    "definitions",
+    "extend_plan",
+    "grace_of",
+    "sync_plan",
+]
 
 #: How late a ``missed: skip`` entry may still go out (the dispatcher's own delay).
 SKIP_TOLERANCE = timedelta(minutes=2)
 #: How far ahead publications are written down.
 DEFAULT_HORIZON = timedelta(hours=24)
-_log = logging.getLogger(__name__)
-
 #: At most this many occurrences per entry and sync (guards against ``every: 1s``).
 MAX_PER_SYNC = 5_000
 #: Longer than any DST shift (Lord Howe: 30 min; most: 1 h).
 _DST_LOOKBACK = timedelta(hours=3)
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,46 +71,128 @@ def grace_of(post: PostSpec) -> timedelta:
 
 
 def sync_plan(
+    project: Project,
+    store: Store,
+    now: datetime,
+    horizon: timedelta = DEFAULT_HORIZON,
+    entries: Collection[str] | None = None,
+) -> SyncReport:
+    """Bring the store's planned publications in line with the project.
+
+    ``entries`` limits the work to these ids (changed, removed or disabled ones);
+    None looks at every entry, and at every entry that left the schedule.
+    """
+    states = store.entry_states()
+    existing: dict[str, list[PlanRow]] = defaultdict(list)
+    for row in plan_rows(store, now, entries):
+        existing[row.entry].append(row)
+    wanted = [
+        p for p in project.schedule.posts if p.enabled and (entries is None or p.id in entries)
+    ]
+    new_rows: list[PlannedRow] = []
+    cancel: list[int] = []
+    restore: list[int] = []
+    planned: list[PostSpec] = []
+    for post in wanted:
+        have = existing.pop(post.id, [])
+        occurrences_of = _safe_occurrences(post, project, states.get(post.id), now, horizon)
+        if occurrences_of is None:
+            continue  # its rows stay as they are
+        found, new = occurrences_of
+        planned.append(post)
+        accounts = project.targets[post.id]
+        known = {(r.occurrence, r.account) for r in have}
+        new_rows += [
+            r for r in _rows(post, new, accounts) if (r.occurrence, r.account) not in known
+        ]
+        keep = {(o.key, a) for o in found if o.due_at >= now for a in accounts}
+        for row in (r for r in have if r.due_at >= now):
+            is_planned = row.status == Status.PLANNED
+            if is_planned != ((row.occurrence, row.account) in keep):
+                (cancel if is_planned else restore).append(row.id)
+    for entry, rows in existing.items():  # left the schedule, or disabled
+        if is_scheduled(entry):
+            cancel += [r.id for r in rows if r.status == Status.PLANNED]
+    added = store.add_planned(new_rows, now)
+    cancelled, restored = set_plan_statuses(store, cancel, restore, now)
+    save_planned_until(store, {p.id: now + horizon for p in planned}, states, now)
+    return SyncReport(added, cancelled, restored)
+
+
+def extend_plan(
     project: Project, store: Store, now: datetime, horizon: timedelta = DEFAULT_HORIZON
 ) -> SyncReport:
-    """Bring the store's planned publications in line with the project."""
+    """Write down the occurrences that came within ``horizon`` since the last sync.
+
+    For entries whose definition did not change: nothing is cancelled or restored,
+    only what lies beyond where each entry was planned up to is added.
+    """
     states = store.entry_states()
-    added = cancelled = restored = 0
-    active = set()
-    for index, post in enumerate(project.schedule.posts):
-        if not post.enabled:
-            continue
-        active.add(post.id)
-        state = states.get(post.id)
-        accounts = project.targets[post.id]
-        try:
-            start = min(state.planned_until, now) if state else _first_start(post, project, now)
-            zone = post.timezone or project.schedule.timezone
-            # Computed from a little earlier than needed: a wall time skipped by
-            # spring-forward is only produced when the search starts before the gap.
-            found = occurrences(
-                post, zone, min(start, now - _DST_LOOKBACK), now + horizon, MAX_PER_SYNC
-            )
-            rows = _rows(post, [o for o in found if o.due_at >= start], accounts)
-        except (ValueError, ArithmeticError) as exc:
-            # check bounds every value; should one still fail, only its entry stops
-            _log.error(
-                "%s:%d: %s (%s) cannot be planned, the other entries go on: %s",
-                project.path,
-                *project.where(index, post.id),
-                post.id,
-                exc,
-            )
-            continue
-        added += store.add_planned(rows, now)
-        keep = {(o.key, a) for o in found if o.due_at >= now for a in accounts}
-        restored += store.restore_cancelled(post.id, keep, now, now)
-        cancelled += store.cancel_planned(post.id, keep, now, now)
-        store.set_planned_until(post.id, now + horizon, now)
-    for entry in store.planned_entries() - active:
-        if is_scheduled(entry):
-            cancelled += store.cancel_planned(entry, set(), None, now)
-    return SyncReport(added, cancelled, restored)
+    wanted = [p for p in project.schedule.posts if p.enabled]
+    new_rows: list[PlannedRow] = []
+    planned: list[PostSpec] = []
+    for post in wanted:
+        occurrences_of = _safe_occurrences(post, project, states.get(post.id), now, horizon)
+        if occurrences_of is not None:
+            planned.append(post)
+            new_rows += _rows(post, occurrences_of[1], project.targets[post.id])
+    added = store.add_planned(new_rows, now)
+    save_planned_until(store, {p.id: now + horizon for p in planned}, states, now)
+    return SyncReport(added=added)
+
+
+def definitions(project: Project) -> dict[str, str]:
+    """A fingerprint of what decides each enabled entry's rows: a change means a re-sync.
+
+    The content's text is not part of it: rows name their content, which is read
+    when they are published.
+    """
+    zone = str(project.schedule.timezone)
+    return {
+        post.id: hashlib.sha256(
+            f"{post.model_dump_json()}|{zone}|{project.targets[post.id]}".encode()
+        ).hexdigest()
+        for post in project.schedule.posts
+        if post.enabled
+    }
+
+
+def _safe_occurrences(
+    post: PostSpec, project: Project, state: EntryState | None, now: datetime, horizon: timedelta
+) -> tuple[list[Occurrence], list[Occurrence]] | None:
+    """:func:`_occurrences`, or None (logged with its line) when this entry cannot be planned.
+
+    ``check`` bounds every value, so this should not happen; should one still fail,
+    only its entry stops and the others go on.
+    """
+    try:
+        return _occurrences(post, project, state, now, horizon)
+    except (ValueError, ArithmeticError) as exc:
+        index = project.schedule.posts.index(post)
+        _log.error(
+            "%s:%d: %s (%s) cannot be planned, the other entries go on: %s",
+            project.path,
+            *project.where(index, post.id),
+            post.id,
+            exc,
+        )
+        return None
+
+
+def _occurrences(
+    post: PostSpec, project: Project, state: EntryState | None, now: datetime, horizon: timedelta
+) -> tuple[list[Occurrence], list[Occurrence]]:
+    """Every occurrence up to ``now + horizon``, and those not planned yet."""
+    start = min(_utc(state.planned_until), now) if state else _first_start(post, project, now)
+    zone = post.timezone or project.schedule.timezone
+    # Computed from a little earlier than needed: a wall time skipped by
+    # spring-forward is only produced when the search starts before the gap.
+    found = occurrences(post, zone, min(start, now - _DST_LOOKBACK), now + horizon, MAX_PER_SYNC)
+    return found, [o for o in found if o.due_at >= start]
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _first_start(post: PostSpec, project: Project, now: datetime) -> datetime:

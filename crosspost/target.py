@@ -13,14 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from connectors.base import Connector, RenderedPost
 from crosspost.content import ContentItem
 from crosspost.project import Project
 from crosspost.render import Target
-from crosspost.store import Publication
-from crosspost.store.models import NOTIFY_PREFIX, ONE_OFF_PREFIX
+from crosspost.status import NOTIFY_PREFIX, ONE_OFF_PREFIX
 from crosspost.text import iter_graphemes
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is not needed to build a target
+    from crosspost.store import Publication
 
 __all__ = [
     "NOTIFICATION_CONTENT",

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import bisect
 import enum
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import regex
@@ -49,6 +50,13 @@ HASHTAG_RE = regex.compile(
 )
 _SENTENCE_END = frozenset(".!?…。！？")
 _GRAPHEME = regex.compile(r"\X")
+#: Below U+0300 (where combining marks start) every code point is a cluster of its own,
+#: but for CR LF: checked over every pair of them in tests/test_text.py.
+_FIRST_JOINING = "\u0300"
+#: Runs of what ``str.isspace`` calls space (``\s`` of `regex` differs on a few code points).
+_SPACES = regex.compile(
+    "[" + regex.escape("".join(c for c in map(chr, range(0x3001)) if c.isspace())) + "]+"
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,14 @@ class Span:
 
 def grapheme_length(text: str) -> int:
     """Number of extended grapheme clusters (Unicode 15+ rules of `regex`)."""
+    if _without_joining(text):
+        return len(text) - text.count("\r\n")
     return len(_GRAPHEME.findall(text))
+
+
+def _without_joining(text: str) -> bool:
+    """Whether every code point of ``text`` is a cluster of its own (but CR LF): ASCII, Latin."""
+    return text.isascii() or not text or max(text) < _FIRST_JOINING
 
 
 def utf8_length(text: str) -> int:
@@ -133,18 +148,40 @@ def _protected(text: str) -> list[Span]:
     )
 
 
-def _boundaries(text: str) -> tuple[list[int], list[_Boundary]]:
-    """Every position where a cut may fall, with its quality."""
-    protected = _protected(text)
-    positions: list[int] = []
-    kinds: list[_Boundary] = []
-    for match in _GRAPHEME.finditer(text):
-        end = match.end()
-        if any(s.start < end < s.end for s in protected):
-            continue
-        positions.append(end)
-        kinds.append(_classify(text, end))
-    return positions, kinds
+def _boundaries(
+    text: str, unbreakable: Sequence[tuple[int, int]] = ()
+) -> tuple[list[int], list[_Boundary]]:
+    """Every position where a cut may fall, with its quality (linear in the text).
+
+    ``unbreakable`` adds ``(start, end)`` ranges that are never cut (a link's text).
+    """
+    allowed = bytearray(b"\x01") * (len(text) + 1)  # 0 inside a cluster or a protected span
+    allowed[0] = 0
+    ranges = [(span.start, span.end) for span in _protected(text)] + list(unbreakable)
+    for start, end in ranges:
+        allowed[start + 1 : end] = bytes(max(end - start - 1, 0))
+    if _without_joining(text):  # every code point is a cluster, but CR LF
+        crlf = text.find("\r\n")
+        while crlf >= 0:
+            allowed[crlf + 1] = 0
+            crlf = text.find("\r\n", crlf + 2)
+        positions = list(itertools.compress(range(len(text) + 1), allowed))
+    else:
+        positions = [m.end() for m in _GRAPHEME.finditer(text) if allowed[m.end()]]
+    return positions, _kinds(text, positions)
+
+
+def _kinds(text: str, positions: list[int]) -> list[_Boundary]:
+    """The quality of each position: only the end of a run of spaces is more than a grapheme."""
+    kinds = [_Boundary.GRAPHEME] * len(positions)
+    index = 0
+    for run in _SPACES.finditer(text):
+        index = bisect.bisect_left(positions, run.end(), index)
+        if index < len(positions) and positions[index] == run.end():
+            kinds[index] = _classify(text, run.end())
+    if positions and positions[-1] >= len(text):
+        kinds[-1] = _Boundary.PARAGRAPH
+    return kinds
 
 
 def _classify(text: str, pos: int) -> _Boundary:
@@ -158,22 +195,26 @@ def _classify(text: str, pos: int) -> _Boundary:
     gap = text[start:pos]
     if gap.count("\n") >= 2:
         return _Boundary.PARAGRAPH
-    before = text[:start].rstrip("\"'»”)")
-    if before and before[-1] in _SENTENCE_END:
+    while start > 0 and text[start - 1] in "\"'»”)":  # a quote or bracket closing the sentence
+        start -= 1
+    if start > 0 and text[start - 1] in _SENTENCE_END:
         return _Boundary.SENTENCE
     return _Boundary.WORD
 
 
-def split_text(text: str, limit: int, measure: Measure) -> list[str]:
+def split_text(
+    text: str, limit: int, measure: Measure, unbreakable: Sequence[tuple[int, int]] = ()
+) -> list[str]:
     """Cut ``text`` into segments whose stripped text each measures at most ``limit``.
 
     ``"".join(split_text(text, …)) == text`` always holds: whitespace at a cut
     stays at the end of the segment before it. A single unbreakable piece
     longer than the limit (a very long URL) becomes a segment of its own.
+    ``unbreakable`` adds ``(start, end)`` ranges that are never cut (a link's text).
     """
     if measure(text.strip()) <= limit:
         return [text]
-    positions, kinds = _boundaries(text)
+    positions, kinds = _boundaries(text, unbreakable)
     segments: list[str] = []
     start = 0
     while start < len(text):
@@ -220,18 +261,26 @@ def _last_fitting(
     return best
 
 
-def thread_parts(text: str, limit: int, measure: Measure, *, numbering: bool = False) -> list[str]:
+def thread_parts(
+    text: str,
+    limit: int,
+    measure: Measure,
+    *,
+    numbering: bool = False,
+    unbreakable: Sequence[tuple[int, int]] = (),
+) -> list[str]:
     """The posts of a thread for ``text``: stripped segments, optionally numbered ``1/3``.
 
-    With numbering, room for the widest counter is kept in every part.
+    With numbering, room for the widest counter is kept in every part. No cut
+    falls inside an ``unbreakable`` ``(start, end)`` range.
     """
     if measure(text.strip()) <= limit:
         return [text.strip()]
     if not numbering:
-        return _balanced_parts(text, limit, measure)
+        return _balanced_parts(text, limit, measure, unbreakable)
     reserve = 0
     while True:  # the counter's width depends on how many parts there are
-        segments = _balanced_parts(text, limit - reserve, measure)
+        segments = _balanced_parts(text, limit - reserve, measure, unbreakable)
         total = len(segments)
         needed = measure(f"\n\n{total}/{total}")
         if needed <= reserve or limit - needed <= 0:
@@ -249,14 +298,16 @@ def _worst_cut(text: str, segments: list[str]) -> _Boundary:
     return worst
 
 
-def _balanced_parts(text: str, limit: int, measure: Measure) -> list[str]:
+def _balanced_parts(
+    text: str, limit: int, measure: Measure, unbreakable: Sequence[tuple[int, int]] = ()
+) -> list[str]:
     """The fewest parts :func:`split_text` gives, cut as evenly as that allows.
 
     A greedy split fills every part but the last, which can be one character
     long. The smallest limit that gives no more parts and cuts at boundaries as
     good as the greedy ones (paragraph, sentence, word) spreads the text evenly.
     """
-    greedy = split_text(text, limit, measure)
+    greedy = split_text(text, limit, measure, unbreakable)
     count, quality = len(greedy), _worst_cut(text, greedy)
 
     def acceptable(segments: list[str]) -> bool:
@@ -266,7 +317,7 @@ def _balanced_parts(text: str, limit: int, measure: Measure) -> list[str]:
     low, high = 1, limit
     while count > 1 and low < high:
         middle = (low + high) // 2
-        segments = split_text(text, middle, measure)
+        segments = split_text(text, middle, measure, unbreakable)
         if acceptable(segments):
             best, high = segments, middle
         else:

@@ -99,10 +99,13 @@ class UrlRules:
     bare_domains: bool = False
     #: Which characters paths and queries may hold.
     paths: _PathRules = STRICT_PATHS
+    #: Whether a URL with a scheme may have a host on any TLD (``https://club.example``):
+    #: a linker links what the author wrote; a counter follows twitter-text's TLD list.
+    any_host_with_scheme: bool = False
 
 
 #: Links with an ``http(s)://`` scheme and paths in any script: what gets linked.
-LINKS = UrlRules(paths=LENIENT_PATHS)
+LINKS = UrlRules(paths=LENIENT_PATHS, any_host_with_scheme=True)
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,8 @@ def find_url_matches(text: str, rules: UrlRules = LINKS) -> list[UrlMatch]:
     while match := head.search(text, position):
         start = match.start("host")
         size = _domain_length(match.group("host"))
+        if not size and match.group("scheme") and rules.any_host_with_scheme:
+            size = len(match.group("host"))
         if not size:
             # A later start inside this host sees a suffix of its labels, which fails
             # the same way, unless dropping a prefix up to ``_`` fixes a name label.

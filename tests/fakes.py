@@ -20,7 +20,7 @@ import textwrap
 import threading
 import xml.etree.ElementTree as ET
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -119,6 +119,8 @@ class FakePlatform:
     counter: int = 0
     #: Remote ids passed to ``delete``, in call order, and the error each one raises.
     delete_calls: list[str] = field(default_factory=list)
+    #: What each delete was handed besides the id (the post's recorded ``extra``).
+    delete_extras: list[dict[str, Any]] = field(default_factory=list)
     delete_errors: dict[str, Exception] = field(default_factory=dict)
 
     def reset(self) -> None:
@@ -129,6 +131,7 @@ class FakePlatform:
         self.landed.clear()
         self.counter = 0
         self.delete_calls.clear()
+        self.delete_extras.clear()
         self.delete_errors.clear()
 
     def script(self, account: str, *actions: Action) -> None:
@@ -162,6 +165,7 @@ class FakePlatform:
             url=f"https://fake.example/{account}/{ids[0]}",
             published_at=datetime(2026, 1, 1, tzinfo=UTC),
             thread_ids=ids,
+            extra={"album": list(ids)},
         )
         self.posts[key] = published
         return published
@@ -171,12 +175,12 @@ class FakePlatform:
 platform = FakePlatform()
 
 
-class FakeConnector(BaseConnector):
+class FakeConnector(BaseConnector["FakeConnector.Settings"]):
     """An in-memory connector whose every ``publish`` is scripted on :data:`platform`."""
 
     name: ClassVar[str] = "fake"
     limits: ClassVar[Limits] = Limits(max_length=10_000)
-    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.THREADS})
+    capabilities: frozenset[Capability] = frozenset({Capability.THREADS})
 
     class Settings(ConnectorSettings):
         """Nothing needed; ``label`` only shows that settings reach the connector."""
@@ -213,9 +217,7 @@ class ReconcilingFakeConnector(FakeConnector):
     """A fake that declares ``RECONCILE``: ``find_recent`` sees posts that landed."""
 
     name: ClassVar[str] = "fake-reconcile"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.THREADS, Capability.RECONCILE}
-    )
+    capabilities: frozenset[Capability] = frozenset({Capability.THREADS, Capability.RECONCILE})
 
     def find_recent(self, idempotency_key: str, text: str) -> Published | None:
         return platform.posts.get(idempotency_key)
@@ -229,9 +231,10 @@ class DeletingFakeConnector(FakeConnector):
         {Capability.THREADS, Capability.DELETE}
     )
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Mapping[str, Any] | None = None) -> None:
         with platform.lock:
             platform.delete_calls.append(remote_id)
+            platform.delete_extras.append(dict(extra or {}))
             error = platform.delete_errors.pop(remote_id, None)
         if error is not None:
             raise error

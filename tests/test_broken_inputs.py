@@ -432,12 +432,6 @@ CASES = [
     *_structure_cases(),
     *_template_cases(),
 ]
-PENDING_ELSEWHERE = frozenset(
-    {
-        # a content item naming a template that does not exist: the `text` helper's branch
-        "missing-template",
-    }
-)
 
 
 # --------------------------------------------------------------------------- running a case
@@ -573,7 +567,7 @@ def test_every_broken_project_is_an_error_with_its_file_and_line(tmp_path: Path)
         if outcome.peak_bytes > MEMORY_LIMIT:
             failures.append(f"{case.name} [{args[0]}]: peak memory {outcome.peak_bytes >> 20} MB")
         problem = _verdict(case, line, outcome)
-        if problem is not None and case.name not in PENDING_ELSEWHERE:
+        if problem is not None:
             tail = outcome.output.strip().splitlines()[-3:]
             failures.append(f"{case.name} [{args[0]}]: {problem}: {tail}")
     assert not failures, f"{len(failures)} failing:\n" + "\n".join(failures)

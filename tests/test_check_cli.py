@@ -186,7 +186,8 @@ def test_plan_json_shape(example_project: Path, run_cli: Callable[..., Result]) 
     result = run_cli(example_project, "plan", "--until", "3m", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"checksum", "publications"}
+    assert set(data) == {"checksum", "total", "publications"}
+    assert data["total"] == len(data["publications"])  # under the limit
     assert len(data["checksum"]) == 64
     int(data["checksum"], 16)
     publications = data["publications"]

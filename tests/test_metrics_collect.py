@@ -87,9 +87,7 @@ class CollectFake(BaseConnector):
 
     name: ClassVar[str] = "collectfake"
     limits: ClassVar[Limits] = Limits(max_length=500)
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.INBOX, Capability.FOLLOWER_LIST}
-    )
+    capabilities: frozenset[Capability] = frozenset({Capability.INBOX, Capability.FOLLOWER_LIST})
 
     def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
         PLATFORM.calls.append((self.account, "metrics", list(remote_ids)))

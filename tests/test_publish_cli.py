@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,16 @@ def test_dry_run_sends_nothing(example: Path) -> None:
     assert rows(example) == []
 
 
+def test_dry_run_shows_each_length_against_the_limit(example: Path) -> None:
+    result = run(example, "publish", "welcome", "--to", "archive", "--dry-run", "--json")
+    assert result.exit_code == 0, result.output + result.stderr
+    (shown,) = json.loads(result.stdout)["publications"]
+    assert shown["lengths"] == [len(shown["parts"][0])]  # plain ASCII: graphemes = characters
+    assert (shown["limit"], shown["unit"]) == (100_000, "graphemes")
+    text = run(example, "publish", "welcome", "--to", "archive", "--dry-run").stdout
+    assert f"— {shown['lengths'][0]}/100000 graphemes —" in text
+
+
 def test_a_group_publishes_to_each_member(example: Path) -> None:
     result = run(example, "publish", "content/welcome.md", "--to", "everywhere", "--json")
     assert result.exit_code == 0, result.output + result.stderr
@@ -81,8 +92,9 @@ def test_a_group_publishes_to_each_member(example: Path) -> None:
 def test_unknown_account_exits_2_and_sends_nothing(example: Path) -> None:
     result = run(example, "publish", "welcome", "--to", "website-feed,nope")
     assert result.exit_code == 2
-    assert '--to:1:1: unknown account or group "nope"' in result.stderr
-    assert "Error: 1 problem(s) in the input; nothing was changed." in result.stderr
+    assert "--to:1:1" not in result.stderr  # the option, not a fake file location
+    assert "Invalid value for --to" in result.stderr
+    assert 'unknown account or group "nope"' in result.stderr
     assert not (example / "public").exists()
     assert rows(example) == []
 
@@ -92,3 +104,10 @@ def test_unknown_content_exits_2(example: Path) -> None:
     assert result.exit_code == 2
     assert 'no content "welcom" (an id or a .md file); did you mean "welcome"?' in result.stderr
     assert "schedule.yaml:1:1:" in result.stderr
+
+
+def test_misspelt_account_says_did_you_mean(example: Path) -> None:
+    result = run(example, "publish", "welcome", "--to", "website-fed")
+    assert result.exit_code == 2
+    assert "--to" in result.stderr and 'did you mean "website-feed"?' in result.stderr
+    assert rows(example) == []

@@ -90,6 +90,14 @@ def test_published_records_remote_id_and_url_in_the_same_row(world: World) -> No
     assert len(world.platform.calls) == 1
 
 
+def test_published_extra_is_kept_with_the_publication(world: World) -> None:
+    """What the connector needs again (album ids, a cid) lives in the store, not beside it."""
+    world.plan(("o1", "alpha"))
+    world.platform.script("alpha", "ok")
+    world.publisher.run_due()
+    assert world.rows()[("o1", "alpha")].extra == {"album": ["alpha-1-0"]}
+
+
 def test_rejected_fails_with_the_reason_and_is_never_retried(world: World) -> None:
     world.plan(("o1", "alpha"))
     world.platform.script(

@@ -43,9 +43,20 @@ def test_platform_template_first(tmp_path: Path) -> None:
 
 def test_builtin_default_last(tmp_path: Path) -> None:
     renderer = _renderer(tmp_path)
-    text = renderer.render_text(ITEM, _target("feed", utm_on=False))
+    item = ITEM.model_copy(update={"template": "default"})
+    text = renderer.render_text(item, _target("feed", utm_on=False))
     assert text == ("We launched.\n\nhttps://example.org/blog?ref=home#top\n\n#release #OpenSource")
+    assert renderer.template("default", "feed").name == "<built-in>/default.j2"
+
+
+def test_a_named_template_falls_back_to_the_builtin_only_where_it_has_no_platform_file(
+    tmp_path: Path,
+) -> None:
+    write_file(tmp_path / "templates" / "event.mastodon.j2", "M: {{ title }}")
+    renderer = _renderer(tmp_path)
     assert renderer.template("event", "feed").name == "<built-in>/default.j2"
+    with pytest.raises(RenderError, match='unknown template "evnt"; did you mean "event"'):
+        renderer.template("evnt", "mastodon")
 
 
 def test_builtin_default_without_link_or_tags(tmp_path: Path) -> None:

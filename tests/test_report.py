@@ -642,3 +642,22 @@ def test_conversions_import_command(project: AppContext, tmp_path: Path) -> None
 def test_click_objects_are_exported() -> None:
     assert isinstance(report, click.Command) and isinstance(conversions, click.Group)
     assert "import" in conversions.commands
+
+
+def test_plain_format_has_no_borders_and_nothing_cut_at_80_columns(
+    project: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = project.store()
+    b = Builder(store)
+    made_at = datetime.now(UTC) - timedelta(days=2)
+    post = b.post("archive", "announcement-of-the-spring-meetup", "spring-meetup", made_at)
+    b.metrics(post, made_at + timedelta(hours=1), likes=3)
+    store.close()
+    monkeypatch.setenv("COLUMNS", "80")
+    for fmt in ("table", "plain"):
+        result = invoke(project, "report", "--format", fmt)
+        assert result.exit_code == 0, result.output
+        assert all(len(line) <= 80 for line in result.output.splitlines())
+        assert "…" not in result.output  # long cells fold onto more lines instead
+    plain = invoke(project, "report", "--format", "plain").output
+    assert not set("┃━│─┏┡") & set(plain)

@@ -44,7 +44,14 @@ def run(base: Path, *args: str) -> Result:
     )
 
 
-def published(base: Path, account: str, entry: str, ids: list[str], n: int = 0) -> int:
+def published(
+    base: Path,
+    account: str,
+    entry: str,
+    ids: list[str],
+    n: int = 0,
+    extra: dict[str, object] | None = None,
+) -> int:
     """A publication of ``entry`` for ``account`` published as the thread ``ids``."""
     store = Store(f"sqlite:///{base}/x.db")
     try:
@@ -56,7 +63,8 @@ def published(base: Path, account: str, entry: str, ids: list[str], n: int = 0) 
         assert row is not None and row.id is not None
         url = f"https://fake.example/{ids[0]}"
         thread = tuple(ids) if len(ids) > 1 else ()
-        store.resolve(row.id, T0, Sent(ids[0], url, T0, thread_ids=thread))
+        sent = Sent(ids[0], url, T0, thread_ids=thread, extra=extra or {})
+        store.resolve(row.id, T0, sent)
         return row.id
     finally:
         store.close()
@@ -80,6 +88,16 @@ def test_retract_deletes_every_part_last_first_and_keeps_history(
     assert result.exit_code == 0, result.output
     assert fake.delete_calls == ["r3", "r2", "r1"]
     assert status_of(base, pid) == ("retracted", "r1", None)
+
+
+def test_delete_gets_what_the_connector_recorded_with_the_post(
+    base: Path, fake: FakePlatform
+) -> None:
+    # e.g. a Telegram album: its other photos are messages of their own
+    publication_id = published(base, "alpha", "album", ["m1"], extra={"album": ["m1", "m2"]})
+    result = run(base, str(publication_id))
+    assert result.exit_code == 0, result.output
+    assert fake.delete_extras == [{"album": ["m1", "m2"]}]
 
 
 def test_dry_run_deletes_nothing(base: Path, fake: FakePlatform) -> None:

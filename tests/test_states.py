@@ -14,7 +14,7 @@ import responses
 from click.testing import CliRunner, Result
 
 from connectors.base import AuthError, Rejected, Transient, Unknown
-from connectors.http import HttpClient
+from connectors.http import HttpClient, Kind
 from crosspost.cli import cli
 from crosspost.daemon import Daemon
 from crosspost.lease import Holder, host_identity
@@ -150,11 +150,11 @@ def test_an_html_error_page_is_summarised_never_dumped() -> None:
     responses.get("https://api.example/read", body="upstream timed out\nmore", status=503)
     client = HttpClient("demo", "acct", base_url="https://api.example")
     with pytest.raises(Unknown) as caught:  # an unkeyed write answered 5xx may have landed
-        client.request("POST", "/post")
+        client.request("POST", "/post", kind=Kind.PUBLISHING_WRITE)
     assert "HTTP 502 Bad Gateway (HTML page) from api.example" in str(caught.value)
     assert "<" not in str(caught.value)
     with pytest.raises(Transient) as read:
-        client.request("GET", "/read")
+        client.request("GET", "/read", kind=Kind.READ)
     assert "HTTP 503 Service Unavailable from api.example: upstream timed out" in str(read.value)
 
 

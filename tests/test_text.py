@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crosspost.text import (
+    _boundaries,
+    _classify,
     find_hashtags,
     find_mentions,
     find_urls,
@@ -20,6 +22,9 @@ from crosspost.text import (
     utf16_length,
     utf16_offset,
     with_urls_as,
+)
+from crosspost.text import (
+    _protected as protected_spans,
 )
 
 MEASURES = {"graphemes": grapheme_length, "utf8": utf8_length, "utf16": utf16_length}
@@ -237,3 +242,44 @@ def test_parts_of_plain_words_are_balanced(words: list[str], limit: int, unit: s
     if len(parts) > 1:  # no tiny part: each holds at least a third of the longest
         sizes = [measure(p) for p in parts]
         assert min(sizes) * 3 >= max(sizes)
+
+
+# --------------------------------------------------------------------------- fast paths
+
+_SLOW_GRAPHEMES = regex.compile(r"\X")
+
+
+def test_below_u0300_every_code_point_is_a_cluster_but_cr_lf() -> None:
+    # the premise of the fast path, over every pair of such code points
+    pairs = (
+        (a, b)
+        for a in range(0x300)
+        for b in range(0x300)
+        if len(_SLOW_GRAPHEMES.findall(chr(a) + chr(b))) != 2
+    )
+    assert list(pairs) == [(0x0D, 0x0A)]
+
+
+@given(
+    st.one_of(
+        st.text(alphabet=st.characters(max_codepoint=0x2FF)),
+        st.lists(st.sampled_from(["a", "\r", "\n", " ", "é", "e\u0301", "👍🏽", "🇺🇦"])).map(
+            "".join
+        ),
+        st.text(),
+    )
+)
+def test_the_grapheme_fast_path_counts_as_the_regex_does(text: str) -> None:
+    assert grapheme_length(text) == len(_SLOW_GRAPHEMES.findall(text))
+
+
+_PIECES = ["a", "b", ".", " ", "\n", "\r\n", "\u3000", ")", "é", "https://x.org/a", "@u", "#t"]
+
+
+@given(st.lists(st.sampled_from(_PIECES)).map("".join))
+def test_boundary_kinds_are_those_of_every_position(text: str) -> None:
+    positions, kinds = _boundaries(text)
+    ends = [m.end() for m in _SLOW_GRAPHEMES.finditer(text)]
+    protected = protected_spans(text)
+    assert positions == [e for e in ends if not any(s.start < e < s.end for s in protected)]
+    assert kinds == [_classify(text, p) for p in positions]

@@ -41,8 +41,9 @@ X_RULES = UrlRules(bare_domains=True)
         ("http://xn--80ak6aa92e.com/", ["http://xn--80ak6aa92e.com/"]),
         # valid_url_preceding_chars: not glued to a word, @ or $.
         ("x@https://e.org", []),
-        # the last label must be a real TLD (IANA's list).
-        ("https://example.notatld/x", []),
+        # with a scheme, a linker takes any dotted host (as Bluesky's own client does);
+        # counters keep to IANA's TLDs (test_a_linker_links_a_scheme_url_on_any_host…)
+        ("https://example.notatld/x", ["https://example.notatld/x"]),
         ("https://crosspost.rocks", ["https://crosspost.rocks"]),
     ],
 )
@@ -136,3 +137,11 @@ def test_urls_are_ordered_disjoint_slices(text: str) -> None:
         found = find_url_matches(text, rules)
         assert all(m.text == text[m.start : m.end] and m.start < m.end for m in found)
         assert all(a.end <= b.start for a, b in zip(found, found[1:], strict=False))
+
+
+def test_a_linker_links_a_scheme_url_on_any_host_a_counter_does_not() -> None:
+    # Bluesky links what the author wrote after https://; twitter-text counts only known TLDs
+    text = "doors open: https://makerspace.example/open (tomorrow)"
+    assert [m.text for m in find_url_matches(text, LINKS)] == ["https://makerspace.example/open"]
+    assert find_url_matches(text, UrlRules()) == []
+    assert find_url_matches("makerspace.example/open", LINKS) == []

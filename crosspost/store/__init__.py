@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, update
+from sqlalchemy import Engine, String, and_, func, or_, type_coerce, update
 from sqlmodel import Session, col, select
 
 from crosspost.lease import Holder
@@ -130,9 +130,11 @@ class Store:
         ``keep`` holds ``(occurrence, account)`` pairs; ``since=None`` means any time.
         """
         with self._session() as session:
+            # ``status || ''`` keeps SQLite off ix_publication_due, which it would
+            # pick and then scan every planned row of every entry
             query = select(Publication).where(
                 col(Publication.entry) == entry,
-                col(Publication.status) == Status.PLANNED,
+                type_coerce(col(Publication.status), String).concat("") == Status.PLANNED.value,
                 col(Publication.attempts) == 0,
             )
             if since is not None:
@@ -196,6 +198,9 @@ class Store:
         """Planned, never-tried rows whose grace ran out become ``missed``."""
         condition = and_(
             col(Publication.status) == Status.PLANNED,
+            # implied by the next line (grace is never negative); it keeps the index
+            # range to past-due rows instead of every planned row, each round
+            col(Publication.due_at) < now,
             col(Publication.attempts) == 0,
             col(Publication.expires_at) < now,
         )

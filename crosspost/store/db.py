@@ -1,19 +1,26 @@
-"""Engines: SQLite in WAL mode with ``BEGIN IMMEDIATE``, or PostgreSQL; migrations on start."""
+"""Engines: SQLite in WAL mode with ``BEGIN IMMEDIATE``, or PostgreSQL; migrations on start.
+
+Alembic (with every dialect it supports, mako and pygments) is imported only when
+the database is behind the newest migration: a plain query of ``alembic_version``
+tells, so a daemon or a command on an up-to-date database never loads it.
+"""
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from crosspost.errors import CrosspostError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = ["MIGRATION_LOCK", "insert_new", "is_sqlite", "make_engine", "migrate", "normalise_url"]
 
@@ -90,13 +97,20 @@ def insert_new(session: Any, table: Table, values: list[dict[str, Any]], key: li
 def migrate(engine: Engine) -> None:
     """Create or upgrade the schema to the newest migration.
 
-    On PostgreSQL the upgrade holds an advisory lock for its transaction, so
-    two processes starting on a fresh database at once migrate one after the
-    other (the second then finds nothing to do) instead of both creating types.
+    A database already at the newest revisions is seen with one plain query, so
+    Alembic is imported only when there is work to do. On PostgreSQL the upgrade
+    holds an advisory lock for its transaction, so two processes starting on a
+    fresh database at once migrate one after the other (the second then finds
+    nothing to do) instead of both creating types.
 
     Raises:
         CrosspostError: the database was written by a newer crosspost.
     """
+    if _applied(engine) == migration_heads():
+        return
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as connection:
@@ -108,6 +122,9 @@ def migrate(engine: Engine) -> None:
 
 
 def _refuse_newer(connection: Connection, config: Config) -> None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     current = MigrationContext.configure(connection).get_current_heads()
     if not current:  # a fresh database: nothing to compare
         return
@@ -119,3 +136,28 @@ def _refuse_newer(connection: Connection, config: Config) -> None:
             f"the database was written by a newer crosspost (schema revision {unknown[0]}; "
             f"this one knows up to {newest}): upgrade crosspost to use it"
         )
+
+
+_REVISION = re.compile(r"^(down_revision|revision)\b[^=]*=\s*(.+)$", re.MULTILINE)
+
+
+@cache
+def migration_heads() -> frozenset[str]:
+    """The newest revisions, read from the migration files as Alembic would chain them."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (_MIGRATIONS / "versions").glob("*.py"):
+        for name, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            found = set(re.findall(r"[\"']([^\"']+)[\"']", value))
+            (revisions if name == "revision" else parents).update(found)
+    return frozenset(revisions - parents)
+
+
+def _applied(engine: Engine) -> frozenset[str]:
+    """The revisions the database is at; empty when it has none (or no schema yet)."""
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DBAPIError:
+        return frozenset()
+    return frozenset(str(row[0]) for row in rows)

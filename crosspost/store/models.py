@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, ColumnElement, Dialect, Index, String, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel, col
+
+from crosspost.status import NOTIFY_PREFIX, ONE_OFF_PREFIX, Status
 
 __all__ = [
     "AccountHold",
@@ -31,35 +32,6 @@ __all__ = [
     "Status",
     "is_post",
 ]
-
-#: Entries of one-off publications (``crosspost publish``) start with this.
-ONE_OFF_PREFIX = "publish:"
-#: Entries of notifications (``notify:`` in the schedule) start with this.
-NOTIFY_PREFIX = "notify:"
-
-
-class Status(enum.StrEnum):
-    """Where a publication is in its life (see docs/states.md)."""
-
-    #: Waiting for its time (or for a retry after ``next_attempt_at``).
-    PLANNED = "planned"
-    #: Claimed by a worker whose lease runs until ``claimed_until``.
-    PUBLISHING = "publishing"
-    #: The platform has it; ``remote_id`` and ``url`` say where.
-    PUBLISHED = "published"
-    #: Refused or out of retries; ``error`` says why. Never retried by itself.
-    FAILED = "failed"
-    #: Its time passed while nothing was running, beyond the entry's grace.
-    MISSED = "missed"
-    #: It may or may not have gone out; a person (or reconciliation) decides.
-    UNKNOWN = "unknown"
-    #: Its entry was removed or changed before it was due.
-    CANCELLED = "cancelled"
-    #: Deleted from the platform by ``crosspost retract``; ids and URL kept as history.
-    RETRACTED = "retracted"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class _StatusColumn(TypeDecorator[Status]):
@@ -112,6 +84,8 @@ class Publication(SQLModel, table=True):
     remote_id: str | None = None
     url: str | None = None
     thread_ids: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    #: ``Published.extra``: what the connector needs again (album ids, a cid, …).
+    extra: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     published_at: datetime | None = None
     error: str | None = None
     text_hash: str | None = None

@@ -8,7 +8,7 @@ id, a retry without its time). :meth:`crosspost.store.Store.finish`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -37,6 +37,8 @@ class Sent:
     url: str | None
     published_at: datetime | None
     thread_ids: tuple[str, ...] = ()
+    #: What the connector needs later about the post (album ids, a thread map), as JSON.
+    extra: dict[str, object] = field(default_factory=dict)
     #: sha256 of the parts that were sent (:func:`crosspost.render.text_hash`).
     text_hash: str | None = None
     #: Why a person should look anyway (a thread that went out incomplete).
@@ -55,6 +57,7 @@ class Sent:
             "url": self.url,
             "published_at": self.published_at,
             "thread_ids": list(self.thread_ids) or None,
+            "extra": dict(self.extra) or None,
             "text_hash": self.text_hash,
             "error": self.note,
             "next_attempt_at": None,

@@ -186,8 +186,18 @@ def test_first_publish_writes_a_valid_atom_feed(tmp_path: Path) -> None:
     alternate = entry.find(f"{A}link[@rel='alternate']")
     assert alternate is not None and alternate.get("href") == "https://example.org/launch"
     content = entry.find(f"{A}content")
-    assert content is not None and content.get("type") == "text"
+    assert content is not None and content.get("type") == "html"
     assert content.text == "Hello from crosspost! https://example.org/launch"
+
+
+def test_html_content_is_kept_and_the_title_is_its_visible_text(tmp_path: Path) -> None:
+    connector = make(tmp_path)
+    html = '<h1>Big &amp; <i>new</i></h1>\n<p>See <a href="https://example.org/">this</a></p>'
+    connector.publish(RenderedPost(parts=(html,), content_id="n"), KEY)
+    (entry,) = entries(connector.path)
+    content = entry.find(f"{A}content")
+    assert content is not None and content.get("type") == "html" and content.text == html
+    assert entry.findtext(f"{A}title") == "Big & new"
 
 
 def test_published_points_at_the_entry_in_the_file(connector: FeedConnector) -> None:

@@ -343,7 +343,7 @@ def test_failed_image_upload_is_transient_and_posts_nothing(
 ) -> None:
     item = _image(tmp_path, "a.png")
     rsps.add("PUT", _add_upload(rsps, "images_initialize_upload"), status=500)
-    with pytest.raises(Transient, match="image upload"):
+    with pytest.raises(Transient, match="platform error"):
         make().publish(RenderedPost(parts=("x",), media=(item,)), KEY)
     assert not any(c.request.url == f"{API}/posts" for c in rsps.calls)
 

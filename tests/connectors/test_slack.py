@@ -131,14 +131,15 @@ def test_building_does_no_network_io(quiet: responses.RequestsMock) -> None:
 )
 def test_escape_and_measure(text: str, escaped: str, length: int) -> None:
     assert escape(text) == escaped
-    assert make().measure(text) == length == len(escaped)
+    # texts arrive as mrkdwn, escaped by the renderer: what is measured is what is sent
+    assert make().measure(escaped) == length == len(escaped)
 
 
 def test_limit_is_checked_on_the_escaped_text() -> None:
     connector = make()
     assert connector.check(RenderedPost(parts=("x" * 4000,))) == []
-    assert connector.check(RenderedPost(parts=("&" * 800,))) == []
-    assert connector.check(RenderedPost(parts=("&" * 801,)))  # 4005 once escaped
+    assert connector.check(RenderedPost(parts=("&amp;" * 800,))) == []
+    assert connector.check(RenderedPost(parts=("&amp;" * 801,)))  # 4005 characters
 
 
 TEXTS = st.lists(
@@ -172,14 +173,14 @@ def test_measure_is_additive(text: str) -> None:
     assert connector.measure(text) == connector.measure(text[:middle]) + connector.measure(
         text[middle:]
     )
-    assert connector.measure(text) == len(escape(text))
+    assert connector.measure(text) == len(text)
 
 
 # --------------------------------------------------------------------------- publishing
 
 
-def test_publish_sends_escaped_text_and_blocks(rsps: responses.RequestsMock) -> None:
-    text = "Meetup & talks: bring <your> questions"
+def test_publish_sends_the_mrkdwn_text_and_blocks(rsps: responses.RequestsMock) -> None:
+    text = "Meetup &amp; talks: bring &lt;your&gt; questions"  # as the renderer escapes it
     body = {
         "channel": CHANNEL,
         "text": "Meetup &amp; talks: bring &lt;your&gt; questions",
@@ -457,7 +458,7 @@ def test_upload_flow_with_alt_text(rsps: responses.RequestsMock, image: MediaIte
         match=[matchers.query_param_matcher({"file": "F0123FILE01"})],
     )
     add_permalink(rsps, "1503435958.000500")
-    published = make().publish(RenderedPost(parts=("Launch & party",), media=(image,)), KEY)
+    published = make().publish(RenderedPost(parts=("Launch &amp; party",), media=(image,)), KEY)
     assert published.remote_id == f"{CHANNEL}:1503435958.000500"
     assert published.url == fixture("slack", "chat.getPermalink")["permalink"]
     upload = rsps.calls[1].request
@@ -471,7 +472,7 @@ def test_upload_uses_shares_from_the_complete_answer(
     add_upload(rsps)
     add_complete(rsps, {"ok": True, "files": [shared]})
     add_permalink(rsps, "1503435958.000500")
-    published = make().publish(RenderedPost(parts=("Launch & party",), media=(image,)), KEY)
+    published = make().publish(RenderedPost(parts=("Launch &amp; party",), media=(image,)), KEY)
     assert published.extra["ts"] == "1503435958.000500"
 
 
@@ -481,7 +482,7 @@ def test_upload_without_share_yet_records_the_file(
     add_upload(rsps)
     add_complete(rsps)
     rsps.add("GET", f"{API}/files.info", json=fixture("slack", "files.info.unshared"))
-    published = make().publish(RenderedPost(parts=("Launch & party",), media=(image,)), KEY)
+    published = make().publish(RenderedPost(parts=("Launch &amp; party",), media=(image,)), KEY)
     assert published.remote_id == f"{CHANNEL}:file:F0123FILE01"
     assert published.extra == {"channel": CHANNEL, "file_id": "F0123FILE01"}
 
@@ -492,7 +493,7 @@ def test_thread_after_unshared_upload_stops_with_partial(
     add_upload(rsps)
     add_complete(rsps)
     rsps.add("GET", f"{API}/files.info", json={"ok": False, "error": "missing_scope"})
-    post = RenderedPost(parts=("Launch & party", "more"), media=(image,))
+    post = RenderedPost(parts=("Launch &amp; party", "more"), media=(image,))
     with pytest.raises(Rejected, match="1 remaining part") as caught:
         make().publish(post, KEY)
     assert caught.value.partial is not None
@@ -527,7 +528,7 @@ def test_timeout_while_sharing_is_unknown(rsps: responses.RequestsMock, image: M
         "POST", f"{API}/files.completeUploadExternal", body=requests.ReadTimeout("read timed out")
     )
     with pytest.raises(Unknown):
-        make().publish(RenderedPost(parts=("Launch & party",), media=(image,)), KEY)
+        make().publish(RenderedPost(parts=("Launch &amp; party",), media=(image,)), KEY)
 
 
 def test_rejected_file_type(rsps: responses.RequestsMock, image: MediaItem) -> None:

@@ -27,6 +27,7 @@ from connectors.base import (
     MemoryState,
     Poll,
     RateLimited,
+    Reconcilable,
     Rejected,
     RenderedPost,
     Transient,
@@ -137,9 +138,18 @@ def test_building_the_connector_does_no_network_io(rsps: responses.RequestsMock)
 
 @pytest.mark.parametrize(
     ("text", "units"),
-    [("hello", 5), ("é", 1), ("字", 1), ("🎉", 2), ("👍🏽", 4), ("👨‍👩‍👧‍👦", 11), ("<b>&", 4)],
+    [
+        ("hello", 5),
+        ("é", 1),
+        ("字", 1),
+        ("🎉", 2),
+        ("👍🏽", 4),
+        ("👨‍👩‍👧‍👦", 11),
+        ("&lt;b&gt;&amp;", 4),
+        ('<b>bold</b> <a href="https://example.org/?a=1&amp;b=2">link</a>', 9),
+    ],
 )
-def test_measure_counts_utf16_code_units_of_the_plain_text(text: str, units: int) -> None:
+def test_measure_counts_utf16_code_units_after_entity_parsing(text: str, units: int) -> None:
     assert make().measure(text) == units
 
 
@@ -173,7 +183,7 @@ def test_unsupported_media_type_and_too_many_photos(photo: MediaItem) -> None:
 # --------------------------------------------------------------------------- publishing
 
 
-def test_text_is_html_escaped_and_sent_with_parse_mode(rsps: responses.RequestsMock) -> None:
+def test_html_text_is_sent_as_is_with_parse_mode(rsps: responses.RequestsMock) -> None:
     rsps.post(
         f"{API}/sendMessage",
         json=tg("send_message"),
@@ -181,7 +191,7 @@ def test_text_is_html_escaped_and_sent_with_parse_mode(rsps: responses.RequestsM
             matchers.json_params_matcher(
                 {
                     "chat_id": "@crosspostnews",
-                    "text": "&lt;b&gt;not bold&lt;/b&gt; &amp; Q&amp;A \"quoted\" 'single'",
+                    "text": "<b>bold</b> &lt;b&gt; &amp; Q&amp;A \"quoted\" 'single'",
                     "parse_mode": "HTML",
                     "link_preview_options": {"is_disabled": True},
                     "disable_notification": True,
@@ -190,7 +200,8 @@ def test_text_is_html_escaped_and_sent_with_parse_mode(rsps: responses.RequestsM
         ],
     )
     connector = make(disable_notification=True, link_preview=False)
-    post = RenderedPost(parts=("<b>not bold</b> & Q&A \"quoted\" 'single'",))
+    # the renderer wrote the HTML (crosspost.markdown); the connector sends it unchanged
+    post = RenderedPost(parts=("<b>bold</b> &lt;b&gt; &amp; Q&amp;A \"quoted\" 'single'",))
     published = connector.publish(post, KEY)
     assert published.remote_id == f"{CHANNEL}:42"
     assert published.published_at == datetime.fromtimestamp(1795687200, UTC)
@@ -236,7 +247,7 @@ def test_one_photo_goes_as_multipart_with_a_caption(
     rsps: responses.RequestsMock, photo: MediaItem
 ) -> None:
     rsps.post(f"{API}/sendPhoto", json=tg("send_photo"))
-    published = make().publish(RenderedPost(parts=("Look at <this>",), media=(photo,)), KEY)
+    published = make().publish(RenderedPost(parts=("Look at &lt;this&gt;",), media=(photo,)), KEY)
     fields = multipart(rsps.calls[0].request)
     assert fields == {
         "chat_id": "@crosspostnews",
@@ -278,7 +289,47 @@ def test_an_album_is_one_media_group_with_attach_names(
     assert fields["photo1"] == ("dog.png", b"\x89PNG dog")
     assert published.remote_id == f"{CHANNEL}:45"
     assert published.extra["album"] == (45, 46)
-    connector.delete(published.remote_id)
+    connector.delete(published.remote_id, published.extra)
+
+
+def test_an_album_sent_while_updates_are_read_is_not_lost_by_the_collector(
+    rsps: responses.RequestsMock, tmp_path: Path, photo: MediaItem
+) -> None:
+    """The publisher and the collector threads share one connector and its state.
+
+    Before, the collector saved the state it had loaded before reading updates,
+    dropping whatever the publisher recorded meanwhile (an album's photo ids):
+    ``delete`` then removed only the first photo.
+    """
+    second = tmp_path / "dog.png"
+    second.write_bytes(b"\x89PNG dog")
+    state = MemoryState({"session_note": "kept"})
+    connector = make(state)
+    post = RenderedPost(
+        parts=("Two photos",), media=(photo, MediaItem(path=second, mime_type="image/png"))
+    )
+    rsps.post(f"{API}/sendMediaGroup", json=tg("send_media_group"))
+    sent: list[Any] = []
+
+    def updates_while_publishing(request: Any) -> tuple[int, dict[str, str], str]:
+        sent.append(connector.publish(post, KEY))  # the publisher thread, mid-read
+        rotated = state.load()  # and a token rotated meanwhile
+        state.save({**rotated, "token": "rotated"})
+        return 200, {}, json.dumps(tg("get_updates"))
+
+    rsps.add_callback(responses.GET, f"{API}/getUpdates", callback=updates_while_publishing)
+    connector.fetch_metrics([f"{CHANNEL}:42"])
+    rsps.post(
+        f"{API}/deleteMessages",
+        json=tg("delete_message"),
+        match=[matchers.json_params_matcher({"chat_id": -1001234567890, "message_ids": [45, 46]})],
+    )
+    saved = state.load()
+    assert saved["token"] == "rotated" and saved["session_note"] == "kept"
+    assert saved["update_offset"] > 0
+    (published,) = sent
+    connector.delete(published.remote_id, published.extra)
+    assert "albums" not in saved  # album ids live with the publication in the store
 
 
 def test_a_poll_takes_the_text_as_question(rsps: responses.RequestsMock) -> None:
@@ -542,7 +593,9 @@ def test_delete_refuses_a_foreign_id() -> None:
 
 
 def test_nothing_to_reconcile_with() -> None:
-    assert make().find_recent(KEY, "hi") is None
+    connector = make()
+    assert not isinstance(connector, Reconcilable)
+    assert Capability.RECONCILE not in connector.capabilities
 
 
 # --------------------------------------------------------------------------- properties

@@ -16,7 +16,7 @@ import requests
 
 import tests.mockplatform as package
 from connectors.base import RateLimited, Transient, Unknown
-from connectors.http import HttpClient, parse_retry_at
+from connectors.http import HttpClient, Kind, parse_retry_at
 from tests.mockplatform import Fault, FaultRule, MockMastodon
 from tests.mockplatform.fixtures import mock_mastodon  # noqa: F401 - the fixture under test
 
@@ -291,7 +291,7 @@ def test_rate_limit_fault_headers(server: MockMastodon) -> None:
     assert retry_at is not None and 28 <= (retry_at - datetime.now(UTC)).total_seconds() <= 31
     with pytest.raises(RateLimited):
         server.fail_next("POST", STATUSES, Fault.rate_limit(retry_after=5))
-        client(server).request("POST", STATUSES, data={"status": "x"}, keyed=True)
+        client(server).request("POST", STATUSES, data={"status": "x"}, kind=Kind.KEYED_WRITE)
     assert server.statuses == []
 
 
@@ -302,7 +302,9 @@ def test_slow_fault_passes_the_read_timeout_and_still_posts(server: MockMastodon
     assert wait_for(lambda: len(server.statuses) == 1)
     server.fail_next("POST", STATUSES, Fault.slow(0.6))
     with pytest.raises(Unknown):
-        client(server, read_timeout=0.2).request("POST", STATUSES, data={"status": "y"})
+        client(server, read_timeout=0.2).request(
+            "POST", STATUSES, data={"status": "y"}, kind=Kind.PUBLISHING_WRITE
+        )
 
 
 def test_accept_then_drop_stores_but_never_answers(server: MockMastodon) -> None:
@@ -315,14 +317,16 @@ def test_accept_then_drop_stores_but_never_answers(server: MockMastodon) -> None
     assert len(server.statuses) == 1
     server.fail_next("POST", STATUSES, Fault.accept_then_drop())
     with pytest.raises(Unknown):
-        client(server).request("POST", STATUSES, data={"status": "z"}, keyed=True)
+        client(server).request("POST", STATUSES, data={"status": "z"}, kind=Kind.KEYED_WRITE)
     assert server.requests[-1].status is None and server.requests[-1].fault == "drop"
 
 
 def test_drop_before_acting_stores_nothing(server: MockMastodon) -> None:
     server.fail_next("GET", "/api/v2/instance", Fault.drop(), times=3)
     with pytest.raises(Transient):
-        client(server).request("GET", "/api/v2/instance")  # urllib3 retries reads twice
+        client(server).request(
+            "GET", "/api/v2/instance", kind=Kind.READ
+        )  # urllib3 retries reads twice
     server.fail_next("POST", STATUSES, Fault.drop())
     with pytest.raises(requests.ConnectionError):
         post(server)

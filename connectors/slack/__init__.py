@@ -25,96 +25,57 @@ idempotency key: an uncertain publish is ``Unknown`` and is reconciled with
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
-from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from connectors.base import (
     AccountMetrics,
-    AuthError,
     Capability,
     ConnectorError,
-    ConnectorSettings,
+    Extra,
     Limits,
     MediaItem,
     Metrics,
     Published,
-    RateLimited,
     Rejected,
     RenderedPost,
+    ThreadPart,
     Transient,
-    Unknown,
 )
-from connectors.http import HttpClient, HttpConnector, parse_retry_at
+from connectors.http import HttpClient, HttpConnector, Kind, Outcome, Verdict
+from connectors.slack.settings import SlackSettings
+from connectors.slack.web import (
+    _AUTH_ERRORS,
+    _FILE_PREFIX,
+    _GONE_ERRORS,
+    _HINTS,
+    _UNCERTAIN_ERRORS,
+    SECTION_TEXT_MAX,
+    _link,
+    _metrics,
+    _share_ts,
+    _split_id,
+    _ts_time,
+    escape,
+)
+from crosspost.markdown import TextFormat
 from crosspost.text import split_text
 
-__all__ = ["SlackConnector", "escape"]
-
-#: Longest mrkdwn text of one section block (Block Kit reference).
-SECTION_TEXT_MAX = 3000
-#: Errors that mean the token cannot do this; a person must fix the app or token.
-_AUTH_ERRORS = frozenset(
-    {
-        "invalid_auth",
-        "not_authed",
-        "token_revoked",
-        "token_expired",
-        "account_inactive",
-        "missing_scope",
-        "no_permission",
-        "not_allowed_token_type",
-        "ekm_access_denied",
-        "team_access_not_granted",
-    }
-)
-#: Errors after which Slack says "some aspect of the operation may have succeeded".
-_UNCERTAIN_ERRORS = frozenset(
-    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
-#: Errors that mean the message (or channel) is not there: a metric id to leave out.
-_GONE_ERRORS = frozenset({"message_not_found", "channel_not_found", "file_not_found"})
-#: What a user can do about the most common refusals.
-_HINTS = {
-    "not_in_channel": "invite the app to the channel first (/invite @your-app)",
-    "channel_not_found": "check the channel ID, and that the app can see the channel",
-    "is_archived": "the channel is archived",
-    "msg_too_long": "the message is too long for Slack",
-    "invalid_blocks": "Slack refused the message layout",
-}
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-_FILE_PREFIX = "file:"
+__all__ = ["SlackConnector", "SlackSettings", "escape"]
 
 
-def escape(text: str) -> str:
-    """``text`` with Slack's three control characters turned into HTML entities."""
-    return text.translate(_ESCAPES)
-
-
-def _link(url: str, title: str) -> str:
-    """A mrkdwn ``<url|title>`` link; ``|`` and ``>`` in the URL would end it early."""
-    safe_url = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
-    return f"<{safe_url}|{escape(title)}>" if title else f"<{safe_url}>"
-
-
-def _ts_time(ts: str) -> datetime:
-    """The moment a message ``ts`` (epoch seconds with a counter) stands for."""
-    try:
-        return datetime.fromtimestamp(float(ts), UTC)
-    except (TypeError, ValueError, OverflowError):
-        return datetime.now(UTC)
-
-
-class SlackConnector(HttpConnector):
+class SlackConnector(HttpConnector[SlackSettings]):
     """Publishes to one Slack channel as a bot; threads, files, reactions, members."""
 
     name: ClassVar[str] = "slack"
     base_url: ClassVar[str] = "https://slack.com/api"
     docs_url: ClassVar[str] = "https://docs.slack.dev/reference/methods/chat.postMessage"
+    #: Texts arrive as mrkdwn, already escaped.
+    text_format: ClassVar[TextFormat] = TextFormat.SLACK
     limits: ClassVar[Limits] = Limits(
         # chat.postMessage asks for at most 4,000 characters in `text` and cuts
         # above 40,000; 4,000 also keeps a part within two section blocks.
@@ -124,132 +85,84 @@ class SlackConnector(HttpConnector):
         max_media_bytes=1_000_000_000,
         alt_text_max=1000,
     )
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: frozenset[Capability] = frozenset(
         {Capability.THREADS, Capability.MEDIA, Capability.RECONCILE, Capability.DELETE}
     )
 
-    class Settings(ConnectorSettings):
-        """The ``accounts:`` entry of a Slack channel.
-
-        Attributes:
-            bot_token: the app's bot token (``xoxb-…``).
-            channel: the channel ID (``C…`` public, ``G…`` private), not its name.
-            unfurl_links: show previews of text links; Slack's default when unset.
-            username: post under this name (needs ``chat:write.customize``).
-            icon_emoji: post with this emoji as avatar, e.g. ``:mega:``.
-        """
-
-        # Validation errors would otherwise echo the whole entry, token included.
-        model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
-        bot_token: SecretStr
-        channel: str = Field(pattern=r"^[CGD][A-Z0-9]{8,}$")
-        unfurl_links: bool | None = None
-        username: str | None = Field(default=None, min_length=1, max_length=80)
-        icon_emoji: str | None = Field(default=None, pattern=r"^:[a-z0-9_+'\-]+:$")
-
-        @field_validator("bot_token")
-        @classmethod
-        def _token_is_usable(cls, value: SecretStr) -> SecretStr:
-            token = value.get_secret_value()
-            if not token.strip() or any(c.isspace() for c in token):
-                raise ValueError("bot_token must be a non-empty token without spaces")
-            return value
-
-    settings: Settings
+    Settings = SlackSettings
 
     # -- set-up ------------------------------------------------------------------
 
     def _make_client(self) -> HttpClient:
-        token = self.settings.bot_token.get_secret_value()
-        return HttpClient(
-            self.name,
-            self.account,
-            base_url=self.base_url,
-            headers={"Authorization": f"Bearer {token}"},
-            secrets=[token],
-        )
+        return self._bearer_client(self.settings.bot_token.get_secret_value())
 
     def measure(self, text: str) -> int:
-        """Characters (code points) of ``text`` once ``&``, ``<`` and ``>`` are escaped.
+        """Characters (code points) of ``text``, the mrkdwn that is sent.
 
-        Slack limits the text it receives, and each escape grows a character
-        into an entity (``&`` → ``&amp;``), so the escaped length is what counts.
+        The text comes rendered as mrkdwn, ``&``, ``<`` and ``>`` already escaped
+        (an entity counts as the characters it is written with), so its length
+        is what Slack receives.
         """
-        return len(text) + 4 * text.count("&") + 3 * (text.count("<") + text.count(">"))
+        return len(text)
 
     # -- the Web API -------------------------------------------------------------
 
-    def _call(self, http_method: str, method: str, **kwargs: Any) -> dict[str, Any]:
-        """Call one Web API method and return its body, or raise the matching error."""
-        response = self.http.request(http_method, method, **kwargs)
-        body = self.http.json(response)
-        write = http_method.upper() not in ("GET", "HEAD")
-        if not isinstance(body, dict):
-            raise self._fail(Unknown if write else Transient, f"{method}: unexpected answer")
-        if body.get("ok") is True:
-            return body
-        raise self._api_error(method, response, body, write=write)
+    def _call(self, method: str, kind: Kind, **kwargs: Any) -> dict[str, Any]:
+        """Call one Web API method (reads as GET, the rest as POST) and return its body."""
+        http_method = "GET" if kind is Kind.READ else "POST"
+        response = self.http.request(http_method, method, kind=kind, **kwargs)
+        return self.http.json_object(response, kind)
 
-    def _post(self, method: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def _post(self, method: str, body: Mapping[str, Any], kind: Kind) -> dict[str, Any]:
         """POST ``body`` as UTF-8 JSON (Slack warns ``missing_charset`` otherwise)."""
         return self._call(
-            "POST",
             method,
+            kind,
             data=json.dumps(body).encode("utf-8"),
             headers={"Content-Type": "application/json; charset=utf-8"},
         )
 
-    def _fail(self, cls: type[ConnectorError], message: str, **extra: Any) -> ConnectorError:
-        return self.http.error(cls, message, **extra)
-
-    def _api_error(
-        self, method: str, response: requests.Response, body: Mapping[str, Any], *, write: bool
-    ) -> ConnectorError:
-        """The connector error for an ``{"ok": false, "error": code}`` answer."""
+    def classify(self, response: requests.Response) -> Verdict | None:
+        """Slack's envelope: HTTP 200 with ``{"ok": false, "error": code}``."""
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        if not isinstance(body, dict) or body.get("ok") is not False:
+            return None
+        method = urlsplit(response.url or "").path.rpartition("/")[2]
         code = str(body.get("error") or "unknown_error")
         status = response.status_code
         if code in _AUTH_ERRORS:
             needed = body.get("needed")
             detail = f"{code}; the token lacks the scope {needed}" if needed else code
-            return self._fail(AuthError, f"{method}: {detail}", status=status)
+            return Verdict(Outcome.AUTH, f"{method}: {detail}", status)
         if code == "ratelimited":
-            retry_at = parse_retry_at(response.headers, self.http.clock())
-            retry_at = retry_at or self.http.clock() + timedelta(seconds=60)
-            return self._fail(
-                RateLimited, f"{method}: ratelimited", status=status, retry_at=retry_at
-            )
+            return Verdict(Outcome.RATE_LIMITED, f"{method}: ratelimited", status)
         if code in _UNCERTAIN_ERRORS:
-            cls = Unknown if write else Transient
-            return self._fail(cls, f"{method}: Slack failed ({code}); it may have acted")
+            message = f"{method}: Slack failed ({code}); it may have acted"
+            return Verdict(Outcome.PLATFORM_FAILED, message)
         hint = _HINTS.get(code)
-        return self._fail(Rejected, f"{method}: {code}" + (f" ({hint})" if hint else ""))
+        return Verdict(Outcome.REJECTED, f"{method}: {code}" + (f" ({hint})" if hint else ""))
 
     # -- publishing --------------------------------------------------------------
 
-    def _publish_part(
-        self,
-        post: RenderedPost,
-        index: int,
-        text: str,
-        reply_to: Published | None,
-        root: Published | None,
-        idempotency_key: str,
-    ) -> Published:
+    def _publish_part(self, post: RenderedPost, part: ThreadPart) -> Published:
         """Post one message; replies go under the FIRST message (Slack has one level)."""
+        index, text, root = (part.index, part.text, part.root)
         thread_ts = self._thread_ts(root, post, index) if root is not None else None
         if index == 0 and post.media:
             return self._publish_files(post.media, text, thread_ts)
         body = self._message(post, index, text, thread_ts)
-        answer = self._post("chat.postMessage", body)
-        return self._published(answer, self.settings.channel)
+        answer = self._post("chat.postMessage", body, Kind.PUBLISHING_WRITE)
+        return self._published(answer, self.settings.channel, Kind.PUBLISHING_WRITE)
 
     def _thread_ts(self, root: Published, post: RenderedPost, index: int) -> str:
         ts = root.extra.get("ts")
         if isinstance(ts, str) and ts:
             return ts
         left = len(post.parts) - index
-        raise self._fail(
+        raise self.error(
             Rejected,
             f"the first message went out with files but Slack did not tell its ts yet, "
             f"so the {left} remaining part(s) were not sent as replies",
@@ -258,12 +171,12 @@ class SlackConnector(HttpConnector):
     def _message(
         self, post: RenderedPost, index: int, text: str, thread_ts: str | None
     ) -> dict[str, Any]:
-        """The chat.postMessage body: escaped fallback ``text`` plus section blocks."""
+        """The chat.postMessage body: the mrkdwn as fallback ``text`` plus section blocks."""
         settings = self.settings
-        body: dict[str, Any] = {"channel": settings.channel, "text": escape(text)}
+        body: dict[str, Any] = {"channel": settings.channel, "text": text}
         blocks = self._blocks(text)
         if blocks is not None:
-            if index == 0 and post.link and post.link not in text:
+            if index == 0 and post.link and escape(post.link) not in text:
                 link = _link(post.link, post.title)
                 blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": link}]})
             body["blocks"] = blocks
@@ -290,15 +203,15 @@ class SlackConnector(HttpConnector):
                 continue
             if self.measure(piece) > SECTION_TEXT_MAX:
                 return None
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": escape(piece)}})
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": piece}})
         return blocks or None
 
-    def _published(self, answer: Mapping[str, Any], channel: str) -> Published:
+    def _published(self, answer: Mapping[str, Any], channel: str, kind: Kind) -> Published:
         """A :class:`Published` from an answer carrying ``ts`` (and maybe ``channel``)."""
         ts = answer.get("ts")
         channel = str(answer.get("channel") or channel)
         if not isinstance(ts, str) or not ts:
-            raise self._fail(Unknown, "Slack accepted the message but gave no ts for it")
+            raise self.http.unreadable("Slack answered without the message's ts", kind)
         return Published(
             remote_id=f"{channel}:{ts}",
             url=self._permalink(channel, ts),
@@ -309,9 +222,8 @@ class SlackConnector(HttpConnector):
     def _permalink(self, channel: str, ts: str) -> str | None:
         """The message's permalink, or ``None``: the post exists either way."""
         try:
-            answer = self._call(
-                "GET", "chat.getPermalink", params={"channel": channel, "message_ts": ts}
-            )
+            params = {"channel": channel, "message_ts": ts}
+            answer = self._call("chat.getPermalink", Kind.READ, params=params)
         except ConnectorError as error:
             self.log.warning("no permalink for %s:%s: %s", channel, ts, error)
             return None
@@ -324,19 +236,15 @@ class SlackConnector(HttpConnector):
         self, media: Sequence[MediaItem], text: str, thread_ts: str | None
     ) -> Published:
         """Upload every file, then share them in one message whose text is ``text``."""
-        try:
-            files = [{"id": self._upload(item), "title": item.path.name} for item in media]
-        except Unknown as error:
-            # Nothing is shared before completeUploadExternal, so nothing can show.
-            raise self._fail(Transient, f"file upload failed: {error.message}") from None
+        files = [{"id": self._upload(item), "title": item.path.name} for item in media]
         body: dict[str, Any] = {
             "files": files,
             "channel_id": self.settings.channel,
-            "initial_comment": escape(text),
+            "initial_comment": text,
         }
         if thread_ts:
             body["thread_ts"] = thread_ts
-        answer = self._post("files.completeUploadExternal", body)
+        answer = self._post("files.completeUploadExternal", body, Kind.PUBLISHING_WRITE)
         return self._published_files(answer, files[0]["id"])
 
     def _upload(self, item: MediaItem) -> str:
@@ -344,22 +252,28 @@ class SlackConnector(HttpConnector):
         try:
             content = item.path.read_bytes()
         except OSError as error:
-            raise self._fail(Rejected, f"{item.path.name}: {error.strerror}") from None
+            raise self.error(Rejected, f"{item.path.name}: {error.strerror}") from None
         form: dict[str, Any] = {"filename": item.path.name, "length": len(content)}
         if item.alt:
             form["alt_txt"] = item.alt
-        answer = self._call("POST", "files.getUploadURLExternal", data=form)
+        # Nothing is shared before completeUploadExternal, so nothing can show.
+        answer = self._call("files.getUploadURLExternal", Kind.HARMLESS_WRITE, data=form)
         upload_url, file_id = answer.get("upload_url"), answer.get("file_id")
         if not isinstance(upload_url, str) or not isinstance(file_id, str):
-            raise self._fail(Transient, "files.getUploadURLExternal gave no upload_url/file_id")
+            message = "files.getUploadURLExternal gave no upload_url/file_id"
+            raise self.http.unreadable(message, Kind.HARMLESS_WRITE)
         host = urlsplit(upload_url).hostname or ""
         if urlsplit(upload_url).scheme != "https" or not (
             host == "slack.com" or host.endswith(".slack.com")
         ):
             # The session carries the bot token; never send it off Slack's domain.
-            raise self._fail(Transient, "Slack gave an upload URL outside slack.com")
+            raise self.error(Transient, "Slack gave an upload URL outside slack.com")
         self.http.request(
-            "POST", upload_url, data=content, headers={"Content-Type": item.mime_type}
+            "POST",
+            upload_url,
+            kind=Kind.HARMLESS_WRITE,
+            data=content,
+            headers={"Content-Type": item.mime_type},
         )
         return file_id
 
@@ -371,7 +285,7 @@ class SlackConnector(HttpConnector):
         first = first if isinstance(first, dict) else {}
         ts = _share_ts(first, channel) or self._share_ts_from_info(file_id)
         if ts:
-            return self._published({"channel": channel, "ts": ts}, channel)
+            return self._published({"channel": channel, "ts": ts}, channel, Kind.READ)
         permalink = first.get("permalink")
         return Published(
             remote_id=f"{channel}:{_FILE_PREFIX}{file_id}",
@@ -383,7 +297,7 @@ class SlackConnector(HttpConnector):
     def _share_ts_from_info(self, file_id: str) -> str | None:
         """Ask ``files.info`` once where the file was shared; Slack shares asynchronously."""
         try:
-            answer = self._call("GET", "files.info", params={"file": file_id})
+            answer = self._call("files.info", Kind.READ, params={"file": file_id})
         except ConnectorError as error:
             self.log.warning("files.info for %s failed: %s", file_id, error)
             return None
@@ -404,7 +318,7 @@ class SlackConnector(HttpConnector):
                 continue
             params = {"channel": channel, "timestamp": ts, "full": "true"}
             try:
-                answer = self._call("GET", "reactions.get", params=params)
+                answer = self._call("reactions.get", Kind.READ, params=params)
             except Rejected as error:
                 self.log.info("no metrics for %s: %s", remote_id, error)
                 continue
@@ -414,16 +328,16 @@ class SlackConnector(HttpConnector):
     def account_metrics(self) -> AccountMetrics:
         """Members of the channel (``conversations.info``, needs ``channels:read``)."""
         params = {"channel": self.settings.channel, "include_num_members": "true"}
-        channel = self._call("GET", "conversations.info", params=params).get("channel")
+        channel = self._call("conversations.info", Kind.READ, params=params).get("channel")
         if not isinstance(channel, dict):
-            raise self._fail(Transient, "conversations.info gave no channel")
+            raise self.http.unreadable("conversations.info gave no channel", Kind.READ)
         members = channel.get("num_members")
         return AccountMetrics(
             members=members if isinstance(members, int) else None,
             raw={"name": channel.get("name"), "num_members": members},
         )
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Delete a message (``chat.delete``) or an unshared upload (``files.delete``).
 
         A message that is already gone counts as deleted.
@@ -431,9 +345,10 @@ class SlackConnector(HttpConnector):
         channel, ts = _split_id(remote_id)
         try:
             if ts.startswith(_FILE_PREFIX):
-                self._post("files.delete", {"file": ts.removeprefix(_FILE_PREFIX)})
+                file_id = ts.removeprefix(_FILE_PREFIX)
+                self._post("files.delete", {"file": file_id}, Kind.HARMLESS_WRITE)
             else:
-                self._post("chat.delete", {"channel": channel, "ts": ts})
+                self._post("chat.delete", {"channel": channel, "ts": ts}, Kind.HARMLESS_WRITE)
         except Rejected as error:
             if not any(code in error.reason for code in _GONE_ERRORS):
                 raise
@@ -446,54 +361,9 @@ class SlackConnector(HttpConnector):
         """
         channel = self.settings.channel
         params = {"channel": channel, "limit": "50"}
-        messages = self._call("GET", "conversations.history", params=params).get("messages")
+        messages = self._call("conversations.history", Kind.READ, params=params).get("messages")
         wanted = {escape(text.strip()), text.strip()}
         for message in messages if isinstance(messages, list) else []:
             if isinstance(message, dict) and str(message.get("text", "")).strip() in wanted:
-                return self._published(message, channel)
+                return self._published(message, channel, Kind.READ)
         return None
-
-
-def _share_ts(file: Mapping[str, Any], channel: str) -> str | None:
-    """The ts of the message that shared ``file`` in ``channel``, if Slack says yet."""
-    shares = file.get("shares")
-    if not isinstance(shares, dict):
-        return None
-    for visibility in ("public", "private"):
-        places = shares.get(visibility)
-        entries = places.get(channel) if isinstance(places, dict) else None
-        if isinstance(entries, list) and entries and isinstance(entries[0], dict):
-            ts = entries[0].get("ts")
-            if isinstance(ts, str) and ts:
-                return ts
-    return None
-
-
-def _split_id(remote_id: str) -> tuple[str, str]:
-    """``"C123:1503435956.000247"`` → channel and ts (or ``file:F…``)."""
-    channel, sep, rest = remote_id.partition(":")
-    if not sep or not channel or not rest or not re.fullmatch(r"[\w.:]+", rest):
-        raise Rejected(f"not a Slack message id: {remote_id!r}", platform="slack")
-    return channel, rest
-
-
-def _metrics(answer: Mapping[str, Any]) -> Metrics:
-    """Sum of reaction counts as ``likes``; ``reply_count`` when Slack includes it."""
-    message = answer.get("message")
-    message = message if isinstance(message, dict) else {}
-    reactions = message.get("reactions")
-    counts = [
-        r.get("count", 0)
-        for r in (reactions if isinstance(reactions, list) else [])
-        if isinstance(r, dict) and isinstance(r.get("count", 0), int)
-    ]
-    replies = message.get("reply_count")
-    return Metrics(
-        likes=sum(counts),
-        replies=replies if isinstance(replies, int) else None,
-        raw={
-            "reactions": {
-                r.get("name"): r.get("count") for r in reactions or [] if isinstance(r, dict)
-            }
-        },
-    )

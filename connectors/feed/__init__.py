@@ -14,42 +14,51 @@ with :mod:`connectors.folder`.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
-import sys
-import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import ClassVar
-
-from pydantic import Field
 
 from connectors.base import (
     AccountMetrics,
-    AuthError,
     BaseConnector,
     Capability,
-    ConnectorError,
     ConnectorSettings,
     ConnectorState,
+    Extra,
     Limits,
-    MediaItem,
     Metrics,
     Published,
     Rejected,
     RenderedPost,
-    Transient,
 )
-from crosspost.text import find_hashtags, grapheme_length, iter_graphemes
+from connectors.feed.atom import (
+    _A,
+    _XML_LANG,
+    ATOM_NS,
+    Clock,
+    _enclosure,
+    _find_entry,
+    _first_entry_index,
+    _text,
+    entry_id,
+    entry_title,
+    rfc3339,
+    utc_now,
+)
+from connectors.feed.files import atomic_write, file_lock, os_error, resolve_path
+from connectors.feed.settings import FeedSettings
+from crosspost.markdown import BLOCK_HTML_TAGS, TextFormat
+from crosspost.markup import visible_text
+from crosspost.text import find_hashtags
 
 __all__ = [
     "ATOM_NS",
     "Clock",
     "FeedConnector",
+    "FeedSettings",
     "atomic_write",
     "entry_id",
     "file_lock",
@@ -59,31 +68,18 @@ __all__ = [
     "utc_now",
 ]
 
-ATOM_NS = "http://www.w3.org/2005/Atom"
-_A = f"{{{ATOM_NS}}}"
-_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-#: Characters XML 1.0 forbids in documents; ElementTree would write them as is.
-_NOT_XML = re.compile(r"[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
-TITLE_GRAPHEMES = 80
 
-ET.register_namespace("", ATOM_NS)
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The current time in UTC, to the second (what the files record)."""
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-class FeedConnector(BaseConnector):
+class FeedConnector(BaseConnector[FeedSettings]):
     """Publishes into an Atom feed file, newest entry first, at most ``max_entries``."""
 
     name: ClassVar[str] = "feed"
+    #: Entries carry HTML content (block tags, links, images).
+    text_format: ClassVar[TextFormat] = TextFormat.HTML
+    html_tags: ClassVar[frozenset[str]] = BLOCK_HTML_TAGS
     idempotency_window: ClassVar[timedelta | None] = timedelta(days=365)  # entry ids are kept
     docs_url: ClassVar[str] = "https://www.rfc-editor.org/rfc/rfc4287"
     limits: ClassVar[Limits] = Limits(max_length=100_000, unit="graphemes", max_media=10)
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: frozenset[Capability] = frozenset(
         {
             Capability.THREADS,
             Capability.MEDIA,
@@ -93,30 +89,7 @@ class FeedConnector(BaseConnector):
         }
     )
 
-    class Settings(ConnectorSettings):
-        """The ``accounts:`` entry of a feed.
-
-        Attributes:
-            path: the feed file; a relative path starts at the schedule's folder.
-            title: the feed's ``<title>``.
-            id: the feed's permanent IRI; ``urn:crosspost:feed:<account>`` by default.
-            link: the web site the feed belongs to (``link rel="alternate"``).
-            self_url: where the feed is served (``link rel="self"``), if anywhere.
-            author: the feed's ``<author><name>``.
-            max_entries: entries kept; the oldest are dropped.
-            base_dir: set by the core to the schedule's folder, not by users.
-        """
-
-        path: Path
-        title: str = Field(default="crosspost", min_length=1)
-        id: str | None = Field(default=None, min_length=1)
-        link: str | None = None
-        self_url: str | None = None
-        author: str = Field(default="crosspost", min_length=1)
-        max_entries: int = Field(default=50, ge=1)
-        base_dir: Path | None = Field(default=None, repr=False)
-
-    settings: FeedConnector.Settings
+    Settings = FeedSettings
 
     def __init__(
         self,
@@ -126,18 +99,16 @@ class FeedConnector(BaseConnector):
         *,
         clock: Clock = utc_now,
     ) -> None:
-        if not isinstance(settings, FeedConnector.Settings):
-            raise TypeError(f"expected FeedConnector.Settings, got {type(settings).__name__}")
         super().__init__(account, settings, state)
         self.clock = clock
-        self.path = resolve_path(settings.path, settings.base_dir)
-        self.feed_id = settings.id or f"urn:crosspost:feed:{account}"
+        self.path = resolve_path(self.settings.path, self.settings.base_dir)
+        self.feed_id = self.settings.id or f"urn:crosspost:feed:{account}"
 
     # -- checks ---------------------------------------------------------------
 
-    def check(self, post: RenderedPost) -> list[str]:
-        """The base checks, plus: enclosures must be images."""
-        problems = super().check(post)
+    def _check_media(self, post: RenderedPost, limits: Limits) -> list[str]:
+        """The shared media rules, plus: enclosures must be images."""
+        problems = super()._check_media(post, limits)
         for item in post.media:
             if not item.mime_type.startswith("image/"):
                 problems.append(f"{item.path.name}: type {item.mime_type} (expected image/*)")
@@ -171,19 +142,20 @@ class FeedConnector(BaseConnector):
         if post.language:
             entry.set(_XML_LANG, post.language)
         _text(entry, "id", wanted)
-        _text(entry, "title", entry_title(post))
+        body = "\n\n".join(post.parts)
+        shown = visible_text(body)
+        _text(entry, "title", entry_title(replace(post, parts=(shown,))))
         _text(entry, "published", rfc3339(now))
         _text(entry, "updated", rfc3339(now))
         if post.link:
             ET.SubElement(entry, f"{_A}link", rel="alternate", href=post.link)
         for item in post.media:
             ET.SubElement(entry, f"{_A}link", _enclosure(item))
-        body = "\n\n".join(post.parts)
-        for tag in dict.fromkeys(span.text[1:] for span in find_hashtags(body)):
+        for tag in dict.fromkeys(span.text[1:] for span in find_hashtags(shown)):
             ET.SubElement(entry, f"{_A}category", term=tag)
         if post.content_warning:
             _text(entry, "summary", post.content_warning).set("type", "text")
-        _text(entry, "content", body).set("type", "text")
+        _text(entry, "content", body).set("type", "html")
         return entry
 
     def _published(self, entry: ET.Element) -> Published:
@@ -220,7 +192,7 @@ class FeedConnector(BaseConnector):
             entry = _find_entry(self._read(), entry_id(idempotency_key))
         return None if entry is None else self._published(entry)
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Drop the entry; an entry that is already gone is not an error.
 
         Readers that fetched the feed before keep their cached copy.
@@ -263,11 +235,10 @@ class FeedConnector(BaseConnector):
         return root
 
     def _corrupt(self, why: str) -> Rejected:
-        return Rejected(
+        return self.error(
+            Rejected,
             f"{self.path} cannot be updated: {why}; fix or move the file "
             "(crosspost never overwrites it)",
-            platform=self.name,
-            account=self.account,
         )
 
     def _write(self, root: ET.Element, now: datetime) -> None:
@@ -295,134 +266,3 @@ class FeedConnector(BaseConnector):
             ET.SubElement(feed, f"{_A}link", rel="self", href=settings.self_url)
         _text(feed, "generator", "crosspost")
         return feed
-
-
-# --------------------------------------------------------------------------- entries
-
-
-def entry_id(idempotency_key: str) -> str:
-    """The permanent IRI of the entry a publication key produces."""
-    return f"urn:crosspost:{hashlib.sha256(idempotency_key.encode('utf-8')).hexdigest()}"
-
-
-def entry_title(post: RenderedPost) -> str:
-    """``post.title``, else the first line of the text, cut to 80 graphemes."""
-    title = post.title.strip() or next(
-        (line.strip() for line in "\n".join(post.parts).splitlines() if line.strip()), ""
-    )
-    title = title or post.content_id or "(untitled)"
-    if grapheme_length(title) <= TITLE_GRAPHEMES:
-        return title
-    kept = list(iter_graphemes(title))[: TITLE_GRAPHEMES - 1]
-    return "".join(kept).rstrip() + "…"
-
-
-def rfc3339(moment: datetime) -> str:
-    """``2026-11-26T10:00:00Z``: RFC 3339 in UTC, to the second."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _text(parent: ET.Element, tag: str, value: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{_A}{tag}")
-    element.text = _NOT_XML.sub("", value)
-    return element
-
-
-def _enclosure(item: MediaItem) -> dict[str, str]:
-    path = item.path.resolve()
-    attributes = {"rel": "enclosure", "href": path.as_uri(), "type": item.mime_type}
-    attributes["length"] = str(path.stat().st_size) if path.exists() else "0"
-    if item.alt:
-        attributes["title"] = _NOT_XML.sub("", item.alt)
-    return attributes
-
-
-def _find_entry(root: ET.Element, wanted: str) -> ET.Element | None:
-    for entry in root.iterfind(f"{_A}entry"):
-        if (entry.findtext(f"{_A}id") or "").strip() == wanted:
-            return entry
-    return None
-
-
-def _first_entry_index(root: ET.Element) -> int:
-    for index, child in enumerate(root):
-        if child.tag == f"{_A}entry":
-            return index
-    return len(root)
-
-
-# --------------------------------------------------------------------------- files
-
-
-def resolve_path(path: Path, base_dir: Path | None) -> Path:
-    """``path`` made absolute: ``~`` expanded, relative to ``base_dir`` (else the cwd)."""
-    path = path.expanduser()
-    if not path.is_absolute():
-        path = (base_dir.expanduser() if base_dir else Path.cwd()) / path
-    return Path(os.path.abspath(path))
-
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _lock(fd: int) -> None:
-        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-
-    def _unlock(fd: int) -> None:
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-@contextmanager
-def file_lock(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``lock_path`` (created if needed), across processes."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        _lock(fd)
-        try:
-            yield
-        finally:
-            _unlock(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".crosspost-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def os_error(exc: OSError, path: Path, *, platform: str, account: str) -> ConnectorError:
-    """The connector error for a failed file operation (nothing was published).
-
-    Permission problems need a person, so they pause the account like bad
-    credentials; anything else (full disk, I/O error) may pass and is retried.
-    """
-    where = exc.filename or path
-    if isinstance(exc, PermissionError | IsADirectoryError | NotADirectoryError):
-        return AuthError(
-            f"cannot write {where}: {exc.strerror}; fix the path or its permissions",
-            platform=platform,
-            account=account,
-        )
-    return Transient(f"cannot write {where}: {exc.strerror}", platform=platform, account=account)

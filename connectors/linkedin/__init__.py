@@ -15,168 +15,59 @@ API pages used:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Literal
-from urllib.parse import quote
+from typing import Any, ClassVar
 
 import requests
-from pydantic import SecretStr, field_validator, model_validator
 
 from connectors.base import (
     AccountMetrics,
     Capability,
     ConnectorError,
-    ConnectorSettings,
+    Extra,
     Limits,
     MediaItem,
     Metrics,
     Published,
-    RateLimited,
     RenderedPost,
     Transient,
-    Unknown,
 )
-from connectors.http import HttpClient, HttpConnector, parse_retry_at
-from crosspost.text import find_hashtags, thread_parts, utf16_length
+from connectors.http import HttpClient, HttpConnector, Kind, Outcome, Verdict, parse_retry_at
+from connectors.linkedin.settings import LinkedInSettings
+from connectors.linkedin.text import (
+    COMMENT_MAX_LENGTH,
+    DEFAULT_VERSION,
+    RESERVED,
+    _count,
+    _describe,
+    _encoded,
+    _millis,
+    _next_midnight,
+    _post_url,
+    escape_little,
+    unescape_little,
+)
+from crosspost.markdown import TextFormat
+from crosspost.text import thread_parts, utf16_length
 
 __all__ = [
     "COMMENT_MAX_LENGTH",
     "DEFAULT_VERSION",
+    "RESERVED",
     "LinkedInConnector",
+    "LinkedInSettings",
     "escape_little",
     "unescape_little",
 ]
 
-#: The ``LinkedIn-Version`` sent unless the account names another (versions live about a year).
-DEFAULT_VERSION = "202605"
-#: Longest comment LinkedIn accepts; later thread parts longer than this are cut again.
-COMMENT_MAX_LENGTH = 1250
-#: Characters the little text format reserves; each is sent as ``\\<char>``.
-RESERVED = frozenset("\\|{}@[]()<>#*_~")
 
-_AUTHOR_RE = re.compile(r"urn:li:(?:person:[A-Za-z0-9_-]+|organization:[0-9]+)")
-_VERSION_RE = re.compile(r"20[0-9]{2}(?:0[1-9]|1[0-2])")
-_HASHTAG_TEMPLATE_RE = re.compile(r"\{hashtag\|\\#\|((?:\\.|[^\\}])*)\}")
-_MENTION_TEMPLATE_RE = re.compile(r"@\[((?:\\.|[^\\\]])*)\]\(urn:li:[^)]*\)")
-_ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
-_DUPLICATE_RE = re.compile(r"duplicate of (urn:li:[A-Za-z]+:[0-9]+)")
-
-_TOKEN_HELP = (
-    "LinkedIn access tokens last 60 days: authorise the app again (OAuth 2.0 "
-    "authorization code flow, or the token generator of the LinkedIn developer portal) "
-    "and put the new token in the account's access_token"
-)
-_SCOPE_HELP = (
-    "the token lacks the permission to post as this author: w_member_social for "
-    "urn:li:person authors, w_organization_social (and a page admin role) for "
-    "urn:li:organization authors"
-)
-
-Visibility = Literal["PUBLIC", "CONNECTIONS", "LOGGED_IN"]
-
-
-# --------------------------------------------------------------------------- little text
-
-
-def _escape_plain(text: str) -> str:
-    return "".join(f"\\{char}" if char in RESERVED else char for char in text)
-
-
-def escape_little(text: str) -> str:
-    """``text`` as little-format commentary: reserved characters escaped, hashtags kept.
-
-    A ``#tag`` that :func:`crosspost.text.find_hashtags` recognises becomes the
-    documented hashtag template ``{hashtag|\\#|tag}`` so it stays clickable;
-    every other reserved character (``@`` included: mentions need a URN) is
-    backslash-escaped so LinkedIn shows it as typed instead of cutting the post.
-    """
-    pieces: list[str] = []
-    position = 0
-    for span in find_hashtags(text):
-        pieces.append(_escape_plain(text[position : span.start]))
-        pieces.append("{hashtag|\\#|" + _escape_plain(span.text[1:]) + "}")
-        position = span.end
-    pieces.append(_escape_plain(text[position:]))
-    return "".join(pieces)
-
-
-def unescape_little(commentary: str) -> str:
-    """What a reader sees of little-format ``commentary``; inverse of :func:`escape_little`."""
-    text = _HASHTAG_TEMPLATE_RE.sub(lambda m: "#" + m.group(1), commentary)
-    text = _MENTION_TEMPLATE_RE.sub(lambda m: "@" + m.group(1), text)
-    return _ESCAPE_RE.sub(lambda m: m.group(1), text)
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _encoded(urn: str) -> str:
-    return quote(urn, safe="")
-
-
-def _post_url(urn: str) -> str:
-    return f"https://www.linkedin.com/feed/update/{urn}"
-
-
-def _next_midnight(now: datetime) -> datetime:
-    """LinkedIn's daily limits reset at midnight UTC."""
-    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return today + timedelta(days=1)
-
-
-def _duplicate_of(body: Mapping[str, Any]) -> str | None:
-    """The URN a ``DUPLICATE_POST`` refusal names, or None for other refusals."""
-    message = str(body.get("message", ""))
-    details = body.get("errorDetails")
-    inputs = details.get("inputErrors", []) if isinstance(details, dict) else []
-    codes = {e.get("code") for e in inputs if isinstance(e, dict)}
-    found = _DUPLICATE_RE.search(message)
-    if "DUPLICATE_POST" in codes or found:
-        return found.group(1) if found else "an earlier post"
-    return None
-
-
-def _describe(response: requests.Response) -> str:
-    """One line from LinkedIn's ``{message, serviceErrorCode, status}`` error body."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    message = str(body.get("message") or response.reason or "no reason given")[:300]
-    if response.status_code == 401:
-        return f"{message}; {_TOKEN_HELP}"
-    if response.status_code == 403:
-        return f"{message}; {_SCOPE_HELP}"
-    duplicate = _duplicate_of(body) if response.status_code == 422 else None
-    if duplicate:
-        return f"LinkedIn refused a duplicate post: it is the same as {duplicate}"
-    code = body.get("serviceErrorCode") or body.get("code")
-    return f"{message} (LinkedIn code {code})" if code else message
-
-
-def _millis(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(value / 1000, UTC) if isinstance(value, int | float) else None
-
-
-def _count(source: Mapping[str, Any], *path: str) -> int | None:
-    value: Any = source
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-# --------------------------------------------------------------------------- connector
-
-
-class LinkedInConnector(HttpConnector):
+class LinkedInConnector(HttpConnector[LinkedInSettings]):
     """Posts as a LinkedIn member or organisation; later thread parts become comments."""
 
     name: ClassVar[str] = "linkedin"
+    #: Plain text: Markdown links spelt out as ``text (url)``.
+    text_format: ClassVar[TextFormat] = TextFormat.PLAIN
     base_url: ClassVar[str] = "https://api.linkedin.com/rest"
     docs_url: ClassVar[str] = (
         "https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api"
@@ -188,69 +79,19 @@ class LinkedInConnector(HttpConnector):
         media_types=frozenset({"image/jpeg", "image/png", "image/gif"}),
         alt_text_max=4086,
     )
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: frozenset[Capability] = frozenset(
         {Capability.THREADS, Capability.MEDIA, Capability.RECONCILE, Capability.DELETE}
     )
 
-    class Settings(ConnectorSettings):
-        """One LinkedIn author (``accounts:`` entry).
-
-        Attributes:
-            access_token: 3-legged OAuth token with ``w_member_social`` or
-                ``w_organization_social`` (lasts 60 days).
-            author: ``urn:li:person:<id>`` or ``urn:li:organization:<number>``.
-            version: ``LinkedIn-Version`` header, ``YYYYMM``.
-            visibility: ``PUBLIC``, ``CONNECTIONS`` (members only) or ``LOGGED_IN``.
-        """
-
-        access_token: SecretStr
-        author: str
-        version: str = DEFAULT_VERSION
-        visibility: Visibility = "PUBLIC"
-
-        @field_validator("author")
-        @classmethod
-        def _author_is_urn(cls, value: str) -> str:
-            if not _AUTHOR_RE.fullmatch(value):
-                raise ValueError(
-                    "author must be urn:li:person:<id> or urn:li:organization:<number>"
-                )
-            return value
-
-        @field_validator("version")
-        @classmethod
-        def _version_is_yyyymm(cls, value: str) -> str:
-            if not _VERSION_RE.fullmatch(value):
-                raise ValueError("version must be a LinkedIn-Version like 202605 (YYYYMM)")
-            return value
-
-        @field_validator("access_token")
-        @classmethod
-        def _token_not_empty(cls, value: SecretStr) -> SecretStr:
-            if not value.get_secret_value().strip():
-                raise ValueError("access_token is empty")
-            return value
-
-        @model_validator(mode="after")
-        def _connections_only_for_members(self) -> LinkedInConnector.Settings:
-            if self.visibility == "CONNECTIONS" and not self.author.startswith("urn:li:person:"):
-                raise ValueError("visibility CONNECTIONS is only for urn:li:person authors")
-            return self
-
-    settings: Settings
+    Settings = LinkedInSettings
 
     def _make_client(self) -> HttpClient:
-        token = self.settings.access_token.get_secret_value()
-        return HttpClient(
-            self.name,
-            self.account,
-            base_url=self.base_url,
+        return self._bearer_client(
+            self.settings.access_token.get_secret_value(),
             headers={
-                "Authorization": f"Bearer {token}",
                 "LinkedIn-Version": self.settings.version,
                 "X-Restli-Protocol-Version": "2.0.0",
             },
-            secrets=[token],
             describe=_describe,
         )
 
@@ -277,34 +118,22 @@ class LinkedInConnector(HttpConnector):
     # -- HTTP -----------------------------------------------------------------
 
     def _call(
-        self, method: str, path: str, *, ok: Sequence[int] = (), **kwargs: Any
+        self, method: str, path: str, kind: Kind, *, ok: Sequence[int] = (), **kwargs: Any
     ) -> requests.Response:
-        """One request; a 429 without ``Retry-After`` waits for the daily reset."""
-        response = self.http.request(method, path, ok=(429, *ok), **kwargs)
+        return self.http.request(method, path, kind=kind, ok=ok, **kwargs)
+
+    def classify(self, response: requests.Response) -> Verdict | None:
+        """A 429 without ``Retry-After`` waits for the daily reset (midnight UTC)."""
         if response.status_code != 429:
-            return response
+            return None
         now = self.http.clock()
         retry_at = parse_retry_at(response.headers, now) or _next_midnight(now)
-        raise RateLimited(
-            f"rate limited: {_describe(response)}",
-            retry_at=retry_at,
-            platform=self.name,
-            account=self.account,
-            status=429,
+        return Verdict(
+            Outcome.RATE_LIMITED, f"rate limited: {_describe(response)}", 429, retry_at=retry_at
         )
 
-    def _json(self, response: requests.Response) -> dict[str, Any]:
-        body = self.http.json(response)
-        if not isinstance(body, dict):
-            write = response.request.method not in ("GET", "HEAD", None)
-            cls = Unknown if write else Transient
-            raise cls(
-                "LinkedIn answered with an unexpected body",
-                platform=self.name,
-                account=self.account,
-                status=response.status_code,
-            )
-        return body
+    def _json(self, response: requests.Response, kind: Kind = Kind.READ) -> dict[str, Any]:
+        return self.http.json_object(response, kind)
 
     # -- publishing -----------------------------------------------------------
 
@@ -337,15 +166,12 @@ class LinkedInConnector(HttpConnector):
         content = self._content(post)
         if content:
             body["content"] = content
-        response = self._call("POST", "posts", json=body)
+        kind = Kind.PUBLISHING_WRITE
+        response = self._call("POST", "posts", kind, json=body)
         urn = response.headers.get("x-restli-id", "").strip()
         if not urn:
-            raise Unknown(
-                "LinkedIn accepted the post but sent no x-restli-id; it may exist",
-                platform=self.name,
-                account=self.account,
-                status=response.status_code,
-            )
+            message = "LinkedIn accepted the post but sent no x-restli-id"
+            raise self.http.unreadable(message, kind, response.status_code)
         return Published(remote_id=urn, url=_post_url(urn), published_at=self.http.clock())
 
     def _post_body(self, post: RenderedPost) -> dict[str, Any]:
@@ -384,21 +210,13 @@ class LinkedInConnector(HttpConnector):
             self._call(
                 "PUT",
                 upload_url,
+                Kind.HARMLESS_WRITE,
                 data=item.path.read_bytes(),
                 headers={"Content-Type": item.mime_type},
             )
-        except Unknown as error:
-            raise Transient(
-                f"image upload failed before posting: {error.message}",
-                platform=self.name,
-                account=self.account,
-                status=error.status,
-            ) from None
         except OSError as error:
-            raise Transient(
-                f"{item.path.name}: cannot read the file ({error.strerror})",
-                platform=self.name,
-                account=self.account,
+            raise self.error(
+                Transient, f"{item.path.name}: cannot read the file ({error.strerror})"
             ) from None
         image = {"id": urn}
         if item.alt:
@@ -407,32 +225,29 @@ class LinkedInConnector(HttpConnector):
 
     def _initialize_upload(self) -> tuple[str, str]:
         request = {"initializeUploadRequest": {"owner": self.settings.author}}
-        response = self._call("POST", "images", params={"action": "initializeUpload"}, json=request)
-        value = self._json(response).get("value")
+        kind = Kind.HARMLESS_WRITE
+        params = {"action": "initializeUpload"}
+        response = self._call("POST", "images", kind, params=params, json=request)
+        value = self._json(response, kind).get("value")
         urn = value.get("image") if isinstance(value, dict) else None
         upload_url = value.get("uploadUrl") if isinstance(value, dict) else None
         if not (isinstance(urn, str) and isinstance(upload_url, str)):
-            raise Transient(
-                "LinkedIn's image upload answer has no image or uploadUrl",
-                platform=self.name,
-                account=self.account,
-            )
+            message = "LinkedIn's image upload answer has no image or uploadUrl"
+            raise self.http.unreadable(message, kind)
         return urn, upload_url
 
     def _create_comment(self, post_urn: str, text: str) -> str:
         """Comment ``text`` on ``post_urn`` as the author; the comment's URN."""
         body = {"actor": self.settings.author, "object": post_urn, "message": {"text": text}}
-        response = self._call("POST", f"socialActions/{_encoded(post_urn)}/comments", json=body)
+        kind = Kind.PUBLISHING_WRITE
+        path = f"socialActions/{_encoded(post_urn)}/comments"
+        response = self._call("POST", path, kind, json=body)
         urn = response.headers.get("x-restli-id", "").strip()
         if not urn and response.content:
-            payload = self._json(response)
+            payload = self._json(response, kind)
             urn = str(payload.get("$URN") or payload.get("id") or "")
         if not urn:
-            raise Unknown(
-                "LinkedIn accepted a comment but did not name it; it may exist",
-                platform=self.name,
-                account=self.account,
-            )
+            raise self.http.unreadable("LinkedIn accepted a comment but did not name it", kind)
         return urn
 
     # -- reading --------------------------------------------------------------
@@ -446,6 +261,7 @@ class LinkedInConnector(HttpConnector):
         response = self._call(
             "GET",
             "posts",
+            Kind.READ,
             params={
                 "q": "author",
                 "author": self.settings.author,
@@ -487,7 +303,7 @@ class LinkedInConnector(HttpConnector):
         return found
 
     def _social_actions(self, urn: str) -> Metrics | None:
-        response = self._call("GET", f"socialActions/{_encoded(urn)}", ok=(404,))
+        response = self._call("GET", f"socialActions/{_encoded(urn)}", Kind.READ, ok=(404,))
         if response.status_code == 404:
             return None
         body = self._json(response)
@@ -507,7 +323,8 @@ class LinkedInConnector(HttpConnector):
                 continue
             listed = ",".join(_encoded(u) for u in chosen)
             query = f"q=organizationalEntity&organizationalEntity={org}&{key}=List({listed})"
-            body = self._json(self._call("GET", f"organizationalEntityShareStatistics?{query}"))
+            path = f"organizationalEntityShareStatistics?{query}"
+            body = self._json(self._call("GET", path, Kind.READ))
             for element in body.get("elements", []):
                 totals = element.get("totalShareStatistics") if isinstance(element, dict) else None
                 if isinstance(totals, dict) and isinstance(element.get(kind), str):
@@ -521,11 +338,12 @@ class LinkedInConnector(HttpConnector):
         response = self._call(
             "GET",
             f"networkSizes/{_encoded(self.settings.author)}",
+            Kind.READ,
             params={"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"},
         )
         body = self._json(response)
         return AccountMetrics(followers=_count(body, "firstDegreeSize"), raw=body)
 
-    def delete(self, remote_id: str) -> None:
+    def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Delete a post (its comments go with it); an already deleted post is fine."""
-        self._call("DELETE", f"posts/{_encoded(remote_id)}", ok=(404,))
+        self._call("DELETE", f"posts/{_encoded(remote_id)}", Kind.HARMLESS_WRITE, ok=(404,))

@@ -1,0 +1,35 @@
+"""The ``accounts:`` entry of a feed account."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from connectors.base import (
+    ConnectorSettings,
+)
+
+
+class FeedSettings(ConnectorSettings):
+    """The ``accounts:`` entry of a feed.
+
+    Attributes:
+        path: the feed file; a relative path starts at the schedule's folder.
+        title: the feed's ``<title>``.
+        id: the feed's permanent IRI; ``urn:crosspost:feed:<account>`` by default.
+        link: the web site the feed belongs to (``link rel="alternate"``).
+        self_url: where the feed is served (``link rel="self"``), if anywhere.
+        author: the feed's ``<author><name>``.
+        max_entries: entries kept; the oldest are dropped.
+        base_dir: set by the core to the schedule's folder, not by users.
+    """
+
+    path: Path
+    title: str = Field(default="crosspost", min_length=1)
+    id: str | None = Field(default=None, min_length=1)
+    link: str | None = None
+    self_url: str | None = None
+    author: str = Field(default="crosspost", min_length=1)
+    max_entries: int = Field(default=50, ge=1)
+    base_dir: Path | None = Field(default=None, repr=False)

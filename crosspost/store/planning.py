@@ -1,0 +1,157 @@
+"""Queries behind writing the plan ahead in bulk (:mod:`crosspost.sync`).
+
+A sync reads the rows it may change in one query, decides in memory, and writes
+the changes in one transaction, so its cost grows with the rows of the entries it
+looks at, not with one round trip per entry. Every write is guarded by the state
+it was decided on: a row claimed in between is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, bindparam, func, or_, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
+
+from crosspost.store import CANCELLED_BY_SYNC, Store
+from crosspost.store.db import insert_new
+from crosspost.store.models import EntryState, Publication, Status
+
+__all__ = ["PlanRow", "next_due_after", "plan_rows", "save_planned_until", "set_plan_statuses"]
+
+_T = TypeVar("_T")
+
+#: Bound parameters per statement stay well under SQLite's limit.
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """A never-tried row a sync may cancel or plan again."""
+
+    id: int
+    entry: str
+    occurrence: str
+    account: str
+    status: str
+    due_at: datetime
+
+
+def plan_rows(store: Store, now: datetime, entries: Collection[str] | None) -> list[PlanRow]:
+    """Never-tried rows of ``entries`` (all when None) that are planned, or were
+    cancelled by a sync and are due from ``now`` on."""
+    columns: list[Any] = [col(Publication.id), col(Publication.entry), col(Publication.occurrence)]
+    columns += [col(Publication.account), col(Publication.status), Publication.due_at]
+    condition = and_(
+        col(Publication.attempts) == 0,
+        or_(
+            col(Publication.status) == Status.PLANNED.value,
+            and_(
+                col(Publication.status) == Status.CANCELLED.value,
+                col(Publication.error) == CANCELLED_BY_SYNC,
+                col(Publication.due_at) >= now,
+            ),
+        ),
+    )
+    found: list[PlanRow] = []
+    with Session(store.engine) as session:
+        for chunk in [None] if entries is None else _chunks(sorted(entries)):
+            query = sa_select(*columns).where(condition)
+            if chunk is not None:
+                query = query.where(col(Publication.entry).in_(chunk))
+            found += [
+                PlanRow(row[0], row[1], row[2], row[3], row[4], _utc(row[5]))
+                for row in session.execute(query)
+            ]
+    return found
+
+
+def set_plan_statuses(
+    store: Store, cancel: Iterable[int], restore: Iterable[int], now: datetime
+) -> tuple[int, int]:
+    """Cancel planned rows and plan again sync-cancelled ones, in one transaction.
+
+    Returns how many were cancelled and restored (a row claimed meanwhile is not).
+    """
+    untried = col(Publication.attempts) == 0
+    cancelling = (
+        update(Publication)
+        .where(col(Publication.status) == Status.PLANNED.value, untried)
+        .values(status=Status.CANCELLED.value, error=CANCELLED_BY_SYNC, updated_at=now)
+    )
+    restoring = (
+        update(Publication)
+        .where(
+            col(Publication.status) == Status.CANCELLED.value,
+            col(Publication.error) == CANCELLED_BY_SYNC,
+            untried,
+        )
+        .values(status=Status.PLANNED.value, error=None, updated_at=now)
+    )
+    with Session(store.engine) as session:
+        cancelled = _apply(session, cancelling, cancel)
+        restored = _apply(session, restoring, restore)
+        session.commit()
+    return cancelled, restored
+
+
+def save_planned_until(
+    store: Store, until: Mapping[str, datetime], known: Mapping[str, EntryState], now: datetime
+) -> None:
+    """Remember how far each entry is planned; ``known`` is what the store held before."""
+    new = [
+        {"entry": entry, "first_seen_at": now, "planned_until": moment}
+        for entry, moment in until.items()
+        if entry not in known
+    ]
+    later = [
+        {"key": entry, "moment": moment}
+        for entry, moment in until.items()
+        if entry in known and moment > _utc(known[entry].planned_until)
+    ]
+    table = EntryState.__table__  # type: ignore[attr-defined]
+    moving = (
+        update(EntryState)
+        .where(col(EntryState.entry) == bindparam("key"))
+        .values(planned_until=bindparam("moment"))
+    )
+    with Session(store.engine) as session:
+        for chunk in _chunks(new):
+            insert_new(session, table, chunk, ["entry"])
+        if later:
+            session.connection().execute(moving, later)
+        session.commit()
+
+
+def next_due_after(store: Store, moment: datetime) -> datetime | None:
+    """When the first planned row due after ``moment`` is due (an index range, however many)."""
+    query = sa_select(func.min(col(Publication.due_at))).where(
+        col(Publication.status) == Status.PLANNED.value, col(Publication.due_at) > moment
+    )
+    with Session(store.engine) as session:
+        value = session.execute(query).scalar()
+    return None if value is None else _utc(value)
+
+
+def _apply(session: Session, statement: Any, ids: Iterable[int]) -> int:
+    changed = 0
+    for chunk in _chunks(sorted(ids)):
+        result = session.execute(statement.where(col(Publication.id).in_(chunk)))
+        changed += int(result.rowcount)  # type: ignore[attr-defined]
+    return changed
+
+
+def _chunks(values: list[_T]) -> Iterable[list[_T]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _utc(value: datetime | str) -> datetime:
+    # SQLite hands back naive values (or text from aggregates): they are UTC
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,93 @@
+"""``crosspost daemon`` as a person sees it: the start banner, Ctrl-C and SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from crosspost.daemon_view import exit_code_for, start_banner, stopping_message
+from crosspost.project import load_project
+from tests.fakes import copy_example
+
+#: A Tuesday 13:00 UTC: repair-cafe is at 18:00 Europe/Kyiv (16:00 UTC), in 3 h.
+TUESDAY = datetime(2026, 12, 1, 13, 0, 30, tzinfo=UTC)
+
+
+def test_banner_says_what_comes_next(tmp_path: Path) -> None:
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text(
+        "timezone: Europe/Kyiv\n"
+        "accounts:\n  feed: {connector: feed, path: feed.xml}\n"
+        "content:\n  - {id: c, body: Hello}\n"
+        "posts:\n"
+        "  - {id: weekly, content: c, to: feed, cron: '0 18 * * 2'}\n"
+        "  - {id: daily, content: c, to: feed, cron: '0 9 * * *'}\n",
+        encoding="utf-8",
+    )
+    banner = start_banner(load_project(schedule), "schedule.yaml", TUESDAY)
+    assert banner == (
+        "crosspost daemon: schedule.yaml; next post: 18:00 Europe/Kyiv (in 3 h), "
+        "8 planned in 7 d; Ctrl-C to stop"
+    )
+    assert "Store(" not in banner and "sqlite" not in banner
+
+
+def test_banner_with_nothing_planned(tmp_path: Path) -> None:
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text("timezone: UTC\n", encoding="utf-8")
+    banner = start_banner(load_project(schedule), "schedule.yaml", TUESDAY)
+    assert "nothing planned in the next 7 d" in banner
+
+
+def test_stopping_messages_and_exit_codes() -> None:
+    assert stopping_message(signal.SIGINT, 1) == "Ctrl-C: finishing 1 post in flight, then stopping"
+    assert stopping_message(signal.SIGTERM, 2) == (
+        "SIGTERM: finishing 2 posts in flight, then stopping"
+    )
+    assert stopping_message(signal.SIGINT, 0) == "Ctrl-C: nothing in flight, stopping"
+    assert exit_code_for(signal.SIGINT) == 130
+    assert exit_code_for(signal.SIGTERM) == 0
+    assert exit_code_for(None) == 0
+
+
+def _started_daemon(tmp_path: Path) -> tuple[subprocess.Popen[str], list[str]]:
+    copy_example(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSPOST_")}
+    command = [sys.executable, "-m", "crosspost", "daemon", "--tick", "1s"]
+    process = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 90  # a loaded 2-core machine starts Python slowly
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        if "published welcome" in line or not line:
+            break
+    return process, lines
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 0)])
+def test_signal_stops_the_daemon_with_the_usual_exit_code(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    process, lines = _started_daemon(tmp_path)
+    try:
+        assert any("next post:" in line for line in lines), lines
+        process.send_signal(signum)
+        rest, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == code, "".join(lines) + rest
+    name = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+    assert f"{name}: " in rest and "stopping" in rest
+    assert "Traceback" not in rest

@@ -1,0 +1,61 @@
+"""``crosspost plan``: filters, "first N of M", the entry column, formats for scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import Result
+
+from crosspost.plan_view import summary
+
+
+def test_summary_says_when_the_limit_cut_the_plan() -> None:
+    assert (
+        summary(200, 30412, "7d") == "first 200 of 30,412 publications in the next 7d (see --limit)"
+    )
+    assert summary(12, 12, "7d") == "12 publication(s) in the next 7d"
+
+
+def test_limit_reports_the_total(example_project: Path, run_cli: Callable[..., Result]) -> None:
+    result = run_cli(example_project, "plan", "--until", "1d", "--limit", "5")
+    assert result.exit_code == 0, result.output
+    # `open-hours` every minute to two accounts: 2,880 in a day, plus the weekly entry
+    assert "first 5 of 2,8" in result.stdout
+    data = json.loads(
+        run_cli(example_project, "plan", "--until", "1d", "--limit", "5", "--json").stdout
+    )
+    assert len(data["publications"]) == 5 and data["total"] >= 2880
+
+
+def test_filters_by_entry_account_and_content(
+    example_project: Path, run_cli: Callable[..., Result]
+) -> None:
+    args = ("plan", "--until", "8d", "--json", "--limit", "0")
+    by_entry = json.loads(run_cli(example_project, *args, "--entry", "repair-cafe").stdout)
+    assert {p["entry"] for p in by_entry["publications"]} == {"repair-cafe"}
+    assert by_entry["total"] == 2  # once a week, to two accounts
+    by_account = json.loads(
+        run_cli(example_project, *args, "--entry", "repair-cafe", "--account", "archive").stdout
+    )
+    assert [p["account"] for p in by_account["publications"]] == ["archive"]
+    by_content = json.loads(run_cli(example_project, *args, "--content", "repair-cafe").stdout)
+    assert {p["content"] for p in by_content["publications"]} == {"repair-cafe"}
+
+
+def test_unknown_filter_name_is_bad_input_with_a_suggestion(
+    example_project: Path, run_cli: Callable[..., Result]
+) -> None:
+    result = run_cli(example_project, "plan", "--entry", "repair-cafee")
+    assert result.exit_code == 2
+    assert "--entry" in result.output and "did you mean 'repair-cafe'?" in result.output
+
+
+def test_entry_column_and_tsv(example_project: Path, run_cli: Callable[..., Result]) -> None:
+    result = run_cli(example_project, "plan", "--until", "3m", "--format", "tsv")
+    assert result.exit_code == 0, result.output
+    header, *rows = result.stdout.splitlines()
+    assert header.split("\t") == ["local time", "UTC", "entry", "account", "content", "length"]
+    assert rows and all(len(r.split("\t")) == 6 for r in rows)
+    assert "open-hours" in {r.split("\t")[2] for r in rows}
