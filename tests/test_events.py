@@ -18,7 +18,7 @@ from crosspost.project import Project, load_project
 from crosspost.publisher import Publisher
 from crosspost.schedule import parse_step
 from crosspost.store import Store
-from crosspost.sync import sync_plan
+from crosspost.sync import definitions, sync_plan
 from tests.fakes import FakeClock, FakePlatform
 
 #: Event: Saturday 2027-03-13 11:00–17:00 in Kyiv (UTC+2): 09:00–15:00 UTC.
@@ -116,6 +116,16 @@ def test_loading_twice_gives_equal_entries_and_content(tmp_path: Path, platform:
     assert first.content == second.content
     dumps = [p.model_dump_json() for p in first.schedule.posts]
     assert dumps == [p.model_dump_json() for p in second.schedule.posts]
+
+
+def test_step_fingerprints_are_stable_and_a_move_changes_only_the_steps(
+    tmp_path: Path, platform: object
+) -> None:
+    before, again = definitions(load(tmp_path)), definitions(load(tmp_path))
+    assert before == again  # a reload re-syncs nothing
+    moved = definitions(load(tmp_path, (EVENT + STEPS).replace("17:00", "18:00")))
+    changed = {entry for entry in before if before[entry] != moved[entry]}
+    assert changed == {"event:open-day:+1d"}  # the only step anchored at the end
 
 
 def test_templates_get_the_event_and_the_countdown(tmp_path: Path, platform: object) -> None:
