@@ -72,7 +72,9 @@ def test_a_name_far_from_every_template_lists_the_known_ones(example: Path) -> N
     _edit(example / "content" / "repair-cafe.md", "template: event", "template: zzz")
     result = run(example, "check")
     assert result.exit_code == 2
-    assert 'unknown template "zzz" (known: default, event)' in result.stderr
+    known = sorted(path.name.split(".")[0] for path in (example / "templates").glob("*.j2"))
+    listed = ", ".join(dict.fromkeys(known))
+    assert f'unknown template "zzz" (known: {listed})' in result.stderr
 
 
 def test_default_and_platform_only_templates_are_not_errors(example: Path) -> None:
