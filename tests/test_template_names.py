@@ -72,7 +72,10 @@ def test_a_name_far_from_every_template_lists_the_known_ones(example: Path) -> N
     _edit(example / "content" / "repair-cafe.md", "template: event", "template: zzz")
     result = run(example, "check")
     assert result.exit_code == 2
-    assert 'unknown template "zzz" (known: default, event)' in result.stderr
+    assert (
+        'unknown template "zzz" (known: countdown, default, event, event-cancelled, thanks)'
+        in result.stderr
+    )
 
 
 def test_default_and_platform_only_templates_are_not_errors(example: Path) -> None:
