@@ -56,6 +56,7 @@ __all__ = [
     "EventView",
     "Expansion",
     "event_problems",
+    "event_template_problems",
     "event_times",
     "event_warnings",
     "expand_events",
@@ -191,6 +192,28 @@ class _Where:
         line, column = locate(self.root, list(full))
         label = ".".join(str(part) for part in full)
         problems.append(Problem.at(self.path, line, column, f"{label}: {message}"))
+
+
+def event_template_problems(
+    schedule: ScheduleFile, root: Any, path: Path, template_problem: Callable[[str], str | None]
+) -> list[Problem]:
+    """Every template an event, step or cancellation names that matches no file, at its line.
+
+    Args:
+        template_problem: why a name is not a template, or None (the renderer's check).
+    """
+    problems: list[Problem] = []
+    for index, event in enumerate(schedule.events):
+        where = _Where(root, path, ("events", index))
+        named: list[tuple[Loc, str | None]] = [(("template",), event.template)]
+        named += [(("steps", i, "template"), s.template) for i, s in enumerate(event.steps)]
+        if event.cancellation is not None:
+            named.append((("cancellation", "template"), event.cancellation.template))
+        for loc, name in named:
+            reason = template_problem(name) if name is not None else None
+            if reason is not None:
+                where.add(problems, loc, reason)
+    return problems
 
 
 def _reference_problems(

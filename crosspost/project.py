@@ -21,7 +21,7 @@ from connectors.base import Connector
 from crosspost.accounts import Account, build_accounts, secret_fields
 from crosspost.content import ContentItem, Library, load_markdown, read_library
 from crosspost.errors import ConfigError, Problem
-from crosspost.events import event_problems, expand_events
+from crosspost.events import event_problems, event_template_problems, expand_events
 from crosspost.inputfile import ensure_regular
 from crosspost.plan import trigger_for
 from crosspost.render import Renderer
@@ -169,6 +169,7 @@ def _load(path: Path, secrets: SecretSource | None) -> Project:
     problems += event_problems(
         schedule, library, root, path, lambda name: unknown_account_message(name, schedule)
     )
+    problems += event_template_problems(schedule, root, path, renderer.template_problem)
     if problems:
         raise ConfigError(problems)
     events = expand_events(schedule, content, lambda names: _members(names, schedule))

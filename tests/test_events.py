@@ -227,6 +227,16 @@ def test_steps_outside_the_event_and_repeated_steps_are_errors(
     assert ":24:" in found and 'events.0.steps.3.at: step "-7d" is given twice' in found
 
 
+def test_an_unknown_step_template_is_an_error_at_its_line(tmp_path: Path, platform: object) -> None:
+    (found,) = problems(
+        tmp_path, (EVENT + STEPS).replace("template: tomorrow", "template: tomorow")
+    )
+    assert found.startswith(":27:")
+    assert (
+        'events.0.steps.1.template: unknown template "tomorow"; did you mean "tomorrow"?' in found
+    )
+
+
 def test_an_end_before_the_start_is_an_error(tmp_path: Path, platform: object) -> None:
     events = EVENT.replace("end: 2027-03-13 17:00", "end: 2027-03-13 10:00")
     (found,) = problems(tmp_path, events)
