@@ -1,6 +1,6 @@
 """Plain XRPC calls a test makes as another Bluesky user (likes, replies, follows…).
 
-Deliberately independent of ``connectors/bluesky.py``: these are the members and the
+Deliberately independent of ``connectors/bluesky/``: these are the members and the
 reference reads the connector's results are compared with.
 """
 
