@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from click.testing import CliRunner, Result
 
 from connectors.base import (
     BaseConnector,
@@ -40,6 +41,7 @@ from connectors.base import (
     Unknown,
 )
 from crosspost import registry
+from crosspost.cli import cli
 from crosspost.daemon import Daemon
 
 __all__ = [
@@ -337,3 +339,11 @@ def settled_reload(daemon: Daemon, clock: FakeClock) -> bool:
     assert daemon.reload_if_changed() is False  # just saved: wait until it stops changing
     clock.advance(daemon.settle)
     return daemon.reload_if_changed()
+
+
+def run_in(folder: Path, *args: str) -> Result:
+    """``crosspost -s folder/schedule.yaml --database sqlite:///folder/x.db args``."""
+    database = f"sqlite:///{folder}/x.db"
+    return CliRunner().invoke(
+        cli, ["-s", str(folder / "schedule.yaml"), "--database", database, *args]
+    )

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 import responses
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from connectors.base import Rejected, Transient
-from crosspost.cli import cli
 from crosspost.store import PlannedRow, Store
 from crosspost.store.records import Sent
-from tests.fakes import FakePlatform, install, write_project
+from tests.fakes import FakePlatform, install, run_in, write_project
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -31,17 +30,7 @@ def base(tmp_path: Path, fake: FakePlatform) -> Path:
 
 
 def run(base: Path, *args: str) -> Result:
-    return CliRunner().invoke(
-        cli,
-        [
-            "-s",
-            str(base / "schedule.yaml"),
-            "--database",
-            f"sqlite:///{base}/x.db",
-            "retract",
-            *args,
-        ],
-    )
+    return run_in(base, "retract", *args)
 
 
 def published(

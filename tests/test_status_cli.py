@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from crosspost.cli import cli
 from crosspost.store import Ended, Finish, PlannedRow, Sent, Status, Store
+from tests.fakes import run_in
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 KEYS = {"entry", "occurrence", "account", "status", "due_at", "remote_id", "url", "error"}
@@ -23,17 +23,7 @@ def base(tmp_path: Path) -> Path:
 
 
 def run(base: Path, *args: str) -> Result:
-    return CliRunner().invoke(
-        cli,
-        [
-            "-s",
-            str(base / "schedule.yaml"),
-            "--database",
-            f"sqlite:///{base}/x.db",
-            "status",
-            *args,
-        ],
-    )
+    return run_in(base, "status", *args)
 
 
 def record(
