@@ -394,8 +394,15 @@ class Daemon:
         log.info("daemon stopped")
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s", signal.Signals(signum).name)
+        if self.received is not None:
+            return  # already stopping (``timeout`` and shells may send the signal twice)
         self.received = signum
+        # Writing to a stream from the handler can re-enter a write the interrupted
+        # thread was in the middle of (RuntimeError: reentrant call): tell from a thread.
+        threading.Thread(target=self._stop_on, args=(signum,), name="signal").start()
+
+    def _stop_on(self, signum: int) -> None:
+        log.info("received %s", signal.Signals(signum).name)
         self.on_signal(signum)
         self.stop()
 

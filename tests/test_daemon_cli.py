@@ -91,3 +91,18 @@ def test_signal_stops_the_daemon_with_the_usual_exit_code(
     name = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
     assert f"{name}: " in rest and "stopping" in rest
     assert "Traceback" not in rest
+
+
+@pytest.mark.slow
+def test_a_signal_sent_twice_stops_once_without_a_traceback(tmp_path: Path) -> None:
+    # ``timeout`` signals the process and its group: two SIGTERMs arrive at once
+    process, lines = _started_daemon(tmp_path)
+    try:
+        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, "".join(lines) + rest
+    assert rest.count("SIGTERM: ") == 1
+    assert "Traceback" not in rest and "reentrant" not in rest
