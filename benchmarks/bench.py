@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python -m benchmarks.bench            # all
+    .venv/bin/python -m benchmarks.bench            # every issue-17 figure, bounded, one table
     .venv/bin/python -m benchmarks.bench dispatch   # one
 
 Prints figures and ratios; asserts nothing (timing belongs here, not in tests).
@@ -20,18 +20,20 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import requests
-
 from benchmarks.collect import bench_collect
+from benchmarks.dispatch import bench_dispatch
+from benchmarks.figures import Figure, Target
 from benchmarks.scale import write_project
-from crosspost.daemon import Daemon
-from crosspost.preview import plan_posts
-from crosspost.project import load_project
+from benchmarks.scaleout import bench_scaleout
+from crosspost.loading.project import load_project
+from crosspost.planning.preview import plan_posts
+from crosspost.planning.sync import sync_plan
+from crosspost.publishing.daemon import Daemon
 from crosspost.store import PlannedRow, Store
-from crosspost.sync import sync_plan
 from tests.mockplatform import Fault, MockMastodon
 
 
@@ -76,72 +78,6 @@ posts:
         f"plan: {count} publications rendered and measured in {took:.2f}s "
         f"({count / took:,.0f} posts/s)"
     )
-
-
-def bench_dispatch(folder: Path, posts: int = 300, accounts: int = 4) -> None:
-    """``crosspost daemon`` (run_forever) and ``--once`` to the mock, vs a bare Session loop."""
-    tokens = [f"bench-token-{n}" for n in range(accounts)]
-    with MockMastodon(tokens=tokens) as server:
-        bare = _bare_loop(server.url, tokens, posts)
-        for n, token in enumerate(tokens):
-            os.environ[f"BENCH_TOKEN_{n}"] = token
-        rates = {}
-        for mode in ("daemon", "--once"):
-            path = _dispatch_project(folder / mode.strip("-"), server.url, posts, accounts)
-            store = Store(f"sqlite:///{path.parent / 'dispatch.db'}")
-            daemon = Daemon(path, store, collect_every=None)
-            start = time.perf_counter()
-            if mode == "--once":
-                daemon.run_once(max_rounds=1000)
-            else:
-                threading.Thread(
-                    target=_stop_when_done, args=(daemon, store, 120.0), daemon=True
-                ).start()
-                daemon.run_forever()
-            took = time.perf_counter() - start
-            published = store.counts().get("published", 0)
-            rates[mode] = published / took
-    print(
-        f"dispatch: {posts} posts over {accounts} accounts; "
-        f"bare requests.Session loop {bare:,.0f}/s"
-    )
-    for mode, rate in rates.items():
-        print(
-            f"  crosspost daemon {mode:>6}: {rate:,.0f} posts/s = {rate / bare:.2f}x the bare loop"
-        )
-
-
-def _dispatch_project(folder: Path, url: str, posts: int, accounts: int) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    accounts_yaml = "\n".join(
-        f"  m{n}: {{connector: mastodon, instance: '{url}', access_token: '${{BENCH_TOKEN_{n}}}'}}"
-        for n in range(accounts)
-    )
-    due = (datetime.now(UTC) - timedelta(seconds=5)).strftime("%Y-%m-%d %H:%M:%S")
-    entries = "\n".join(
-        f"  - {{id: p{n}, content: c{n % 10}, to: [m{n % accounts}], at: '{due}'}}"
-        for n in range(posts // accounts * accounts)
-    )
-    content = "\n".join(f"  - {{id: c{n}, body: 'Post {n} of the benchmark'}}" for n in range(10))
-    return _write(
-        folder,
-        f"timezone: UTC\naccounts:\n{accounts_yaml}\ncontent:\n{content}\nposts:\n{entries}\n",
-    )
-
-
-def _bare_loop(url: str, tokens: list[str], count: int) -> float:
-    """Posts per second of one ``requests.Session`` loop posting the same statuses."""
-    sessions = []
-    for token in tokens:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {token}"
-        sessions.append(session)
-    start = time.perf_counter()
-    for n in range(count):
-        sessions[n % len(sessions)].post(
-            f"{url}/api/v1/statuses", data={"status": f"Post {n % 10} of the benchmark"}, timeout=10
-        )
-    return count / (time.perf_counter() - start)
 
 
 def bench_claims(folder: Path, rows: int = 2000, workers: int = 4) -> None:
@@ -237,12 +173,12 @@ def bench_lateness(
             )
 
 
-def bench_daemon(folder: Path, rows: int = 100_000, idle_seconds: float = 60.0) -> None:
+def bench_daemon(folder: Path, rows: int = 100_000, idle_seconds: float = 60.0) -> list[Figure]:
     """``crosspost daemon`` over ~100,000 planned rows: first post, idle CPU, RSS (from /proc)."""
     with MockMastodon(tokens=["daemon-token"]) as server:
         path, store_url = _planned_project(folder, server.url, rows)
         environment = {**os.environ, "BENCH_DAEMON_TOKEN": "daemon-token"}
-        command = [sys.executable, "-m", "crosspost.cli", "-s", str(path), "--database", store_url]
+        command = [sys.executable, "-m", "crosspost", "-s", str(path), "--database", store_url]
         start = time.perf_counter()
         process = subprocess.Popen(
             [*command, "daemon"], env=environment, stdout=subprocess.DEVNULL, cwd=folder
@@ -267,6 +203,32 @@ def bench_daemon(folder: Path, rows: int = 100_000, idle_seconds: float = 60.0) 
         "(target < 1%); "
         f"RSS {rss:.0f} MB, peak {peak:.0f} MB (target <= 150 MB)"
     )
+    bare = _bare_rss_mb()
+    print(f"  the same imports in a bare process: RSS {bare:.0f} MB")
+    return [
+        Figure(f"daemon, {rows:,} planned rows: first post", first or float("inf"), "s",
+               target=Target("<", 5)),
+        Figure(f"daemon idle CPU ({wall:.0f} s)", 100 * cpu / wall, "% core",
+               target=Target("<", 1)),
+        Figure("daemon RSS (baseline: its imports, bare)", rss, "MB", bare, Target("<=", 150)),
+    ]  # fmt: skip
+
+
+def _bare_rss_mb() -> float:
+    """RSS of a process that only imports what a daemon imports before its first round.
+
+    Read from the child's own /proc: a child's rusage peak on Linux starts from this
+    (large) process's, as the memory high-water mark survives fork and exec."""
+    imports = (
+        "import crosspost.cli, crosspost.publishing.daemon, crosspost.store,"
+        " crosspost.collecting.metrics, connectors.mastodon, os, pathlib; "
+        "print(pathlib.Path(f'/proc/{os.getpid()}/status').read_text())"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", imports], capture_output=True, text=True, check=True
+    )
+    line = next(x for x in found.stdout.splitlines() if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
 
 
 def _planned_project(folder: Path, url: str, rows: int) -> tuple[Path, str]:
@@ -327,29 +289,52 @@ def _memory_mb(pid: int) -> tuple[float, float]:
     return values["VmRSS"], values["VmHWM"]
 
 
-def bench_scale(folder: Path) -> None:
+def bench_scale(
+    folder: Path, sizes: list[int] | None = None, commands: tuple[str, ...] = ("check", "plan")
+) -> list[Figure]:
     """``check`` and ``plan`` at 1k/10k/50k entries × 10 accounts, vs the bare baseline (CPU-s)."""
-    sizes = [int(n) for n in os.environ.get("CROSSPOST_BENCH_SIZES", "1000,10000,50000").split(",")]
-    crosspost = [sys.executable, "-m", "crosspost.cli", "-s"]
+    sizes = sizes or [
+        int(n) for n in os.environ.get("CROSSPOST_BENCH_SIZES", "1000,10000,50000").split(",")
+    ]
+    extras = {"check": [], "plan": ["--until", "7d", "--json"]}
+    figures = []
+    crosspost = [sys.executable, "-m", "crosspost", "-s"]
     bare = [sys.executable, "-m", "benchmarks.bare"]
-    print("scale: CPU seconds (user + sys) of the whole process, crosspost vs bare baseline")
+    print("scale: CPU seconds (user + sys) and peak RSS of the whole process, vs bare baseline")
     for entries in sizes:
         path = write_project(folder / f"scale{entries}", entries)
-        for command, extra in (("check", []), ("plan", ["--until", "7d", "--json"])):
+        for command in commands:
+            extra = extras[command]
             ours = _child_cpu([*crosspost, str(path), command, *extra])
             baseline = _child_cpu([*bare, command, str(path)])
             print(
-                f"  {command:5} {entries:>6,} entries: {ours:7.1f} s vs bare {baseline:7.1f} s "
-                f"= {ours / baseline:.2f}x (target <= 1.5x)"
+                f"  {command:5} {entries:>6,} entries: {ours.cpu:7.1f} s {ours.rss_mb:5,} MB"
+                f" vs bare {baseline.cpu:7.1f} s {baseline.rss_mb:5,} MB"
+                f" = {ours.cpu / baseline.cpu:.2f}x (target <= 1.5x)",
+                flush=True,
             )
+            figures.append(
+                Figure(f"{command}, {entries:,} entries x 10 accounts", ours.cpu, "CPU-s",
+                       baseline.cpu, Target("<=", 1.5, on_ratio=True))
+            )  # fmt: skip
+    return figures
 
 
-def _child_cpu(command: list[str]) -> float:
-    """CPU seconds a command used (its children's rusage, so load on the machine does not count)."""
+@dataclass(frozen=True)
+class _Usage:
+    cpu: float
+    rss_mb: int
+
+
+def _child_cpu(command: list[str]) -> _Usage:
+    """CPU seconds and peak RSS of a command (its rusage, so load on the machine does not
+    count); a command that fails stops the benchmark (a refused schedule measures nothing)."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=Path.cwd())
-    _pid, _status, usage = os.wait4(process.pid, 0)
-    process.returncode = 0
-    return usage.ru_utime + usage.ru_stime
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} exited {process.returncode}")
+    return _Usage(usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024)
 
 
 def _stop_when_done(daemon: Daemon, store: Store, bound: float) -> None:
@@ -363,7 +348,23 @@ def _stop_when_done(daemon: Daemon, store: Store, bound: float) -> None:
     daemon.stop()
 
 
-BENCHES = {
+def bench_coldstart(_folder: Path, runs: int = 7) -> list[Figure]:
+    """``--help``, ``check`` and ``status`` in fresh processes (benchmarks/coldstart.py)."""
+    from benchmarks import coldstart
+
+    return coldstart.main(runs)
+
+
+def bench_report(
+    _folder: Path, posts: int = 10_000, runs: int = 2, inner: bool = True
+) -> list[Figure]:
+    """``report`` on 10,000 publications and 70,000 snapshots (benchmarks/report_bench.py)."""
+    from benchmarks import report_bench
+
+    return report_bench.main(posts, runs, inner)
+
+
+BENCHES: dict[str, Callable[[Path], object]] = {
     "plan": bench_plan,
     "scale": bench_scale,
     "daemon": bench_daemon,
@@ -371,12 +372,21 @@ BENCHES = {
     "claims": bench_claims,
     "lateness": bench_lateness,
     "collect": bench_collect,
+    "coldstart": bench_coldstart,
+    "report": bench_report,
+    "scaleout": bench_scaleout,
 }
 
 
 def main(names: list[str]) -> None:
-    """Run the named benchmarks (all by default)."""
-    for name in names or list(BENCHES):
+    """Run the named benchmarks at their full sizes; with no name (or ``all``), every figure
+    of issue 17 at bounded sizes, then one summary table (benchmarks/summary.py)."""
+    if names in ([], ["all"]):
+        from benchmarks import summary
+
+        summary.main()
+        return
+    for name in names:
         with tempfile.TemporaryDirectory() as folder:
             BENCHES[name](Path(folder))
 

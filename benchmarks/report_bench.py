@@ -9,32 +9,37 @@ Builds a temporary SQLite store with bulk inserts (4 accounts on 2 platforms, on
 account snapshot per hour, member interactions), then times, per format, the whole
 ``crosspost report`` process (CPU seconds of the child, interpreter start and imports
 included) and the report alone inside this process (build + render). The baseline is a
-bare stdlib script (``sqlite3`` + ``json``) computing the same figures: per-post latest
-reactions, followers at publishing, engagement, first-day velocity, account totals and
-weekday × hour medians. Prints figures and ratios; asserts nothing.
+bare stdlib script (``benchmarks/report_bare.py``: ``sqlite3``, plain Python) computing the
+same figures, every section of the JSON report (``tests/test_report_bench.py`` checks that
+they are equal), over the same period to the microsecond. Prints figures and ratios;
+asserts nothing.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import random
 import resource
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import Callable
 from contextlib import redirect_stdout
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchmarks import report_bare
+from benchmarks.figures import Figure, Target
 from crosspost.store import Store
 
 FORMATS = ("table", "json", "csv", "html")
 ACCOUNTS = {"news": "folder", "archive": "folder", "feed-a": "feed", "feed-b": "feed"}
 SNAPSHOTS_PER_POST = 7
+#: The baseline, run as a script: stdlib only, the same figures as the report.
+BARE = str(Path(__file__).with_name("report_bare.py"))
 _FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores datetimes in SQLite
 
 SCHEDULE = """\
@@ -46,70 +51,6 @@ accounts:
   feed-b: {connector: feed, path: out/b.xml, title: B, link: "https://example.org"}
 content:
 %s
-"""
-
-#: The baseline: stdlib only, the same figures as ``crosspost report --format json``.
-BARE = """
-import json, sqlite3, statistics, sys
-from bisect import bisect_right
-from collections import defaultdict
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
-
-db, since, until, out = sys.argv[1:5]
-zone = ZoneInfo("Europe/Kyiv")
-parse = datetime.fromisoformat
-con = sqlite3.connect(db)
-posts = con.execute(
-    "SELECT id, entry, content_id, account, published_at, url FROM publication "
-    "WHERE status = 'published' AND published_at >= ? AND published_at < ? "
-    "ORDER BY published_at, id", (since, until)).fetchall()
-latest, early = {}, {}
-for row in con.execute(
-    "SELECT s.publication_id, s.collected_at, s.likes, s.reposts, s.replies, s.quotes, "
-    "s.views, s.bookmarks, p.published_at FROM metric_snapshot s "
-    "JOIN publication p ON p.id = s.publication_id WHERE p.status = 'published' "
-    "AND p.published_at >= ? AND p.published_at < ? "
-    "ORDER BY s.publication_id, s.collected_at, s.id", (since, until)):
-    latest[row[0]] = row
-    at, published = parse(row[1]), parse(row[8])
-    if published < at <= published + timedelta(hours=24):
-        early[row[0]] = (at, row)
-series = defaultdict(list)
-for account, at, followers in con.execute(
-    "SELECT account, collected_at, followers FROM account_snapshot "
-    "WHERE followers IS NOT NULL AND collected_at < ? ORDER BY collected_at, id", (until,)):
-    series[account].append((parse(at), followers))
-times = {a: [t for t, _ in s] for a, s in series.items()}
-reactions = lambda r: sum(n or 0 for n in r[2:6])
-figures, slots = [], defaultdict(list)
-for pid, entry, content, account, published, url in posts:
-    published = parse(published)
-    row = latest.get(pid)
-    total = reactions(row) if row else None
-    i = bisect_right(times.get(account, []), published)
-    audience = series[account][i - 1][1] if i else None
-    velocity = None
-    if pid in early:
-        at, snap = early[pid]
-        velocity = reactions(snap) / ((at - published).total_seconds() / 3600)
-    figures.append({
-        "publication_id": pid, "account": account, "entry": entry, "content": content,
-        "published_at": published.strftime("%Y-%m-%dT%H:%M:%SZ"), "url": url,
-        "likes": row[2] if row else None, "reactions": total,
-        "engagement_rate": total / audience if total is not None and audience else None,
-        "velocity_24h": velocity})
-    if total is not None:
-        local = published.replace(tzinfo=timezone.utc).astimezone(zone)
-        slots[(account, local.isoweekday(), local.hour)].append(total)
-accounts = defaultdict(lambda: [0, 0])
-for f in figures:
-    accounts[f["account"]][0] += 1
-    accounts[f["account"]][1] += f["reactions"] or 0
-cells = [{"slot": list(k), "posts": len(v), "median": statistics.median(v)}
-         for k, v in sorted(slots.items()) if len(v) >= 5]
-with open(out, "w") as handle:
-    json.dump({"posts": figures, "accounts": accounts, "cells": cells}, handle)
 """
 
 
@@ -193,9 +134,11 @@ def _best(action: Callable[[], object], runs: int = 3) -> float:
     return min(timings)
 
 
-def _report_args(schedule: Path, url: str, fmt: str, out: Path) -> list[str]:
-    return ["-s", str(schedule), "--database", url, "report", "--since", "30d",
-            "--format", fmt, "--output", str(out)]  # fmt: skip
+def _report_args(
+    schedule: Path, url: str, period: tuple[str, str], fmt: str, out: Path
+) -> list[str]:
+    return ["-s", str(schedule), "--database", url, "report", "--since", period[0],
+            "--until", period[1], "--format", fmt, "--output", str(out)]  # fmt: skip
 
 
 def _in_process(args: list[str]) -> None:
@@ -205,17 +148,30 @@ def _in_process(args: list[str]) -> None:
         cli.main(args, prog_name="crosspost", standalone_mode=False)
 
 
-def _bare_in_process(script: Path, args: list[str]) -> None:
-    saved = sys.argv
-    sys.argv = [str(script), *args]
-    try:
-        exec(compile(script.read_text(encoding="utf-8"), str(script), "exec"), {})
-    finally:
-        sys.argv = saved
+def _bare_in_process(args: list[str]) -> None:
+    report_bare.main(args)
 
 
-def main(posts: int = 10_000) -> None:
-    """Build the store, then time each format against the bare script."""
+def bare_config(schedule: Path, since: str, until: str) -> dict[str, object]:
+    """What the bare script is told: the schedule's accounts, zone and titles, the period."""
+    from crosspost.cli.report import report_query
+    from crosspost.loading.project import load_project
+    from crosspost.reporting.posting_times import MIN_POSTS_FOR_TIMES, MIN_POSTS_PER_SLOT
+
+    project = load_project(schedule)
+    query = report_query(project, since, until, (), (), datetime.fromisoformat(until),
+                         MIN_POSTS_FOR_TIMES)  # fmt: skip
+    return {
+        "accounts": dict(query.accounts), "timezone": str(query.timezone),
+        "titles": dict(query.titles), "exact": sorted(query.exact_followers),
+        "since": _at(query.since), "until": _at(query.until), "top": query.top,
+        "min_posts": MIN_POSTS_FOR_TIMES, "min_slot_posts": MIN_POSTS_PER_SLOT,
+    }  # fmt: skip
+
+
+def main(posts: int = 10_000, runs: int = 2, inner: bool = True) -> list[Figure]:
+    """Build the store, then time each format against the bare script: the best of ``runs``
+    processes, and (``inner``) the best of three runs inside this process."""
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
@@ -225,27 +181,34 @@ def main(posts: int = 10_000) -> None:
             f"store: {posts:,} publications, {posts * SNAPSHOTS_PER_POST:,} snapshots "
             f"built in {time.perf_counter() - took:.1f}s"
         )
-        script = folder / "bare.py"
-        script.write_text(textwrap.dedent(BARE), encoding="utf-8")
+        config = folder / "bare.json"
+        # one period for both, to the microsecond: "--since 30d" would differ by a few seconds
+        period = ((now - timedelta(days=30)).isoformat(), now.isoformat())
+        config.write_text(json.dumps(bare_config(schedule, *period)))
         db = url.removeprefix("sqlite:///")
-        bare_args = [db, _at(now - timedelta(days=30)), _at(now + timedelta(hours=1)),
-                     str(folder / "bare.json")]  # fmt: skip
-        bare_process = min(_child_cpu([sys.executable, str(script), *bare_args]) for _ in range(3))
-        bare_inner = _best(lambda: _bare_in_process(script, bare_args))
+        bare_args = [db, str(config), str(folder / "bare-out.json")]
+        bare_process = min(_child_cpu([sys.executable, BARE, *bare_args]) for _ in range(3))
+        bare_inner = _best(lambda: _bare_in_process(bare_args)) if inner else float("nan")
         imports = _child_cpu([sys.executable, "-c", "import crosspost.cli"])
-        print(f"bare script: {bare_process:.2f} CPU-s as a process, {bare_inner:.2f} in-process")
+        shown = f", {bare_inner:.2f} in-process" if inner else ""
+        print(f"bare script: {bare_process:.2f} CPU-s as a process{shown}")
         print(f"python -c 'import crosspost.cli': {imports:.2f} CPU-s")
+        figures = []
         for fmt in FORMATS:
-            args = _report_args(schedule, url, fmt, folder / f"report.{fmt}")
-            process = min(
-                _child_cpu([sys.executable, "-m", "crosspost.cli", *args]) for _ in range(2)
-            )
-            inner = _best(lambda args=args: _in_process(args))  # type: ignore[misc]
+            args = _report_args(schedule, url, period, fmt, folder / f"report.{fmt}")
+            command = [sys.executable, "-m", "crosspost", *args]
+            process = min(_child_cpu(command) for _ in range(runs))
+            inside = _best(lambda args=args: _in_process(args)) if inner else float("nan")  # type: ignore[misc]
+            shown = f", {inside:.2f} in-process ({inside / bare_inner:.1f}x)" if inner else ""
             print(
                 f"report --format {fmt:<5}: {process:.2f} CPU-s as a process "
-                f"({process / bare_process:.1f}x the bare script), {inner:.2f} in-process "
-                f"({inner / bare_inner:.1f}x)"
+                f"({process / bare_process:.1f}x the bare script){shown}"
             )
+            figures.append(
+                Figure(f"report --format {fmt}, {posts:,} posts (process)", process, "CPU-s",
+                       bare_process, Target("<=", 3, on_ratio=True))
+            )  # fmt: skip
+        return figures
 
 
 if __name__ == "__main__":

@@ -19,31 +19,24 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
-
-from pydantic import Field
+from typing import ClassVar, Literal
 
 from connectors.base import (
     AccountMetrics,
-    BaseConnector,
-    Capability,
-    ConnectorSettings,
-    ConnectorState,
+    Cover,
     Extra,
-    Limits,
     MediaItem,
-    Metrics,
     Published,
     Rejected,
     RenderedPost,
 )
-from connectors.feed.atom import Clock, entry_id, entry_title, rfc3339, utc_now
-from connectors.feed.files import atomic_write, file_lock, os_error, resolve_path
-from crosspost.markdown import TextFormat
+from connectors.diagnosis import Diagnosis, unwritable
+from connectors.feed.atom import entry_id, entry_title, rfc3339
+from connectors.feed.files import FileConnector, FileSettings, atomic_write
+from crosspost.rendering.markdown import TextFormat
 
 __all__ = ["FolderConnector", "PART_SEPARATOR"]
 
@@ -56,29 +49,21 @@ _NAME = re.compile(
     r"(?P<stamp>\d{8}T\d{6}Z)-(?P<content>[A-Za-z0-9._-]+)-(?P<hash>[0-9a-f]{8})\.(md|txt|json)"
 )
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_LOCK_NAME = ".crosspost.lock"
+#: A front-matter value: text, a count, or nothing.
+Scalar = str | int | None
+#: A front-matter value: a scalar, or an article's tags or cover record (JSON is YAML).
+Value = Scalar | list[str] | dict[str, str]
 
 
-class FolderConnector(BaseConnector["FolderConnector.Settings"]):
+class FolderConnector(FileConnector["FolderConnector.Settings"]):
     """Writes each publication as a file in a folder, attachments copied beside it."""
 
     name: ClassVar[str] = "folder"
     #: Files keep the Markdown as written.
     text_format: ClassVar[TextFormat] = TextFormat.MARKDOWN
-    idempotency_window: ClassVar[timedelta | None] = timedelta(days=365)  # file names are kept
     docs_url: ClassVar[str] = "https://jekyllrb.com/docs/front-matter/"
-    limits: ClassVar[Limits] = Limits(max_length=100_000, unit="graphemes", max_media=10)
-    capabilities: frozenset[Capability] = frozenset(
-        {
-            Capability.THREADS,
-            Capability.MEDIA,
-            Capability.IDEMPOTENCY_KEY,
-            Capability.RECONCILE,
-            Capability.DELETE,
-        }
-    )
 
-    class Settings(ConnectorSettings):
+    class Settings(FileSettings):
         """The ``accounts:`` entry of a folder.
 
         Attributes:
@@ -87,21 +72,20 @@ class FolderConnector(BaseConnector["FolderConnector.Settings"]):
             base_dir: set by the core to the schedule's folder, not by users.
         """
 
-        path: Path
         format: Format = "markdown"
-        base_dir: Path | None = Field(default=None, repr=False)
 
-    def __init__(
-        self,
-        account: str,
-        settings: ConnectorSettings,
-        state: ConnectorState | None = None,
-        *,
-        clock: Clock = utc_now,
-    ) -> None:
-        super().__init__(account, settings, state)
-        self.clock = clock
-        self.folder = resolve_path(self.settings.path, self.settings.base_dir)
+    @property
+    def folder(self) -> Path:
+        """The folder the files go to."""
+        return self.path
+
+    def diagnose(self) -> Diagnosis:
+        """Whether the folder can be written; nothing is created (``crosspost doctor``)."""
+        return Diagnosis(
+            identity=str(self.folder),
+            problems=tuple(unwritable(self.folder, folder=True)),
+            details={"format": self.settings.format},
+        )
 
     # -- publishing -----------------------------------------------------------
 
@@ -121,7 +105,9 @@ class FolderConnector(BaseConnector["FolderConnector.Settings"]):
             now = self.clock()
             stem = f"{now.strftime(_STAMP)}-{_safe(post.content_id)}-{_short(idempotency_key)}"
             target = self.folder / f"{stem}.{EXTENSIONS[self.settings.format]}"
-            media = self._copy_media(post.media, self.folder / f"{stem}.media")
+            cover = post.article.cover if post.article else None
+            files = [*post.media, *_cover_file(cover)]
+            media = self._copy_media(files, self.folder / f"{stem}.media")
             try:
                 atomic_write(target, self._render(post, idempotency_key, now, media))
             except BaseException:
@@ -155,7 +141,8 @@ class FolderConnector(BaseConnector["FolderConnector.Settings"]):
     def _render(
         self, post: RenderedPost, key: str, now: datetime, media: list[dict[str, str]]
     ) -> bytes:
-        meta: dict[str, Any] = {
+        article = post.article
+        meta: dict[str, Value] = {
             "id": entry_id(key),
             "content_id": post.content_id,
             "title": entry_title(post),
@@ -164,15 +151,23 @@ class FolderConnector(BaseConnector["FolderConnector.Settings"]):
             "parts": len(post.parts),
             "language": post.language,
             "content_warning": post.content_warning or None,
-            "media": media,
         }
+        attachments, covers = media[: len(post.media)], media[len(post.media) :]
+        if article is not None:  # a whole article: what a static site generator wants
+            meta |= {
+                "kind": "article",
+                "summary": article.summary or None,
+                "canonical_url": article.canonical_url,
+                "tags": list(article.tags),
+                "cover": _cover_record(article.cover, covers),
+            }
         if self.settings.format == "json":
-            document = {**meta, "text": list(post.parts)}
+            document = {**meta, "media": attachments, "text": list(post.parts)}
             return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
         body = PART_SEPARATOR.join(post.parts) + "\n"
         if self.settings.format == "text":
             return body.encode("utf-8")
-        return (front_matter(meta) + "\n" + body).encode("utf-8")
+        return (front_matter(meta, attachments) + "\n" + body).encode("utf-8")
 
     def _published(self, path: Path) -> Published:
         match = _NAME.fullmatch(path.name)
@@ -189,10 +184,6 @@ class FolderConnector(BaseConnector["FolderConnector.Settings"]):
         )
 
     # -- reading back ---------------------------------------------------------
-
-    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
-        """Always empty: files have no likes, reposts or views."""
-        return {}
 
     def account_metrics(self) -> AccountMetrics:
         """The number of post files in the folder as ``posts``."""
@@ -223,14 +214,6 @@ class FolderConnector(BaseConnector["FolderConnector.Settings"]):
 
     # -- the folder -----------------------------------------------------------
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        try:
-            with file_lock(self.folder / _LOCK_NAME):
-                yield
-        except OSError as exc:
-            raise os_error(exc, self.folder, platform=self.name, account=self.account) from exc
-
     def _posts(self) -> list[Path]:
         if not self.folder.is_dir():
             return []
@@ -253,17 +236,33 @@ class FolderConnector(BaseConnector["FolderConnector.Settings"]):
 # --------------------------------------------------------------------------- formats
 
 
-def front_matter(meta: dict[str, Any]) -> str:
-    """``meta`` as a ``---`` fenced YAML block (strings written as JSON, valid YAML 1.2)."""
+def _cover_file(cover: Cover | None) -> list[MediaItem]:
+    """The cover as a file to copy beside the post, when it is a file."""
+    if cover is None or cover.path is None:
+        return []
+    return [MediaItem(cover.path, cover.alt, cover.mime_type)]
+
+
+def _cover_record(cover: Cover | None, copied: list[dict[str, str]]) -> dict[str, str] | None:
+    """The front-matter record of the cover: the copied file, else its URL."""
+    if cover is None:
+        return None
+    if copied:
+        return copied[0]
+    return {"url": cover.url or "", "alt": cover.alt, "type": cover.mime_type}
+
+
+def front_matter(meta: Mapping[str, Value], media: Sequence[Mapping[str, str]]) -> str:
+    """``meta`` and the ``media`` records as a ``---`` fenced YAML block.
+
+    Strings are written as JSON (lists and records too), which is valid YAML 1.2.
+    """
     lines = ["---"]
-    for key, value in meta.items():
-        if isinstance(value, list):
-            lines.append(f"{key}: []" if not value else f"{key}:")
-            for record in value:
-                items = [f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in record.items()]
-                lines.append("  - " + "\n    ".join(items))
-        else:
-            lines.append(f"{key}: {json.dumps(value, ensure_ascii=False)}")
+    lines += [f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in meta.items()]
+    lines.append("media: []" if not media else "media:")
+    for record in media:
+        items = [f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in record.items()]
+        lines.append("  - " + "\n    ".join(items))
     lines.append("---")
     return "\n".join(lines) + "\n"
 

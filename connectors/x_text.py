@@ -12,7 +12,7 @@ https://github.com/twitter/twitter-text), checked against its conformance file
   and U+2032–U+2037, and 2 everywhere else (CJK, most symbols);
 * the limit is 280.
 
-URLs are found by :mod:`crosspost.urls` with twitter-text's own rules (bare
+URLs are found by :mod:`crosspost.rendering.urls` with twitter-text's own rules (bare
 domains included, TLDs from IANA's list). A bare ``name.cc`` domain without a
 path, on which twitter-text's implementations disagree, weighs the more of 23
 and its own length, so that a post we accept is never longer for X.
@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 import regex
 
-from crosspost.urls import STRICT_PATHS, UrlRules, find_url_matches
+from crosspost.rendering.urls import STRICT_PATHS, UrlRules, find_url_matches
 
 __all__ = ["MAX_WEIGHTED_LENGTH", "URL_WEIGHT", "find_x_urls", "weighted_length"]
 

@@ -3,6 +3,7 @@
 ::
 
     CrosspostError               exit 1: something failed at run time
+    ├── FeedError                a feed could not be fetched or read (publishing.feeds_fetch)
     └── ConfigError              exit 2: bad input (schedule, content, templates, accounts)
         └── RenderError          a template failed at its file:line (syntax, runtime, …)
             └── RenderLimitError     … by going over a render bound (time, output, …)
@@ -17,7 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-__all__ = ["ConfigError", "CrosspostError", "Problem", "RenderError", "RenderLimitError"]
+__all__ = [
+    "ConfigError",
+    "CrosspostError",
+    "FeedError",
+    "Problem",
+    "RenderError",
+    "RenderLimitError",
+]
 
 
 @dataclass(frozen=True, order=True)
@@ -42,6 +50,10 @@ class CrosspostError(Exception):
     """A failure the user should read about; the CLI prints it without a traceback."""
 
     exit_code: ClassVar[int] = 1
+
+
+class FeedError(CrosspostError):
+    """A feed could not be fetched or read; the message names it and says why."""
 
 
 class ConfigError(CrosspostError):

@@ -1,9 +1,18 @@
-"""Logging: readable lines on a terminal, JSON lines for machines, secrets masked everywhere."""
+"""Logging: readable lines on a terminal, JSON lines for machines, secrets masked everywhere.
+
+There is one masking, :class:`SecretFilter`: every value given to
+:func:`mask_secrets` (the project's secrets, a connector's token), and the
+secrets URLs carry in their own syntax (``user:password@``, ``?access_token=``),
+become ``***``. It sits on our handler, and on the loggers of the HTTP stack that
+write request URLs (:data:`URL_LOGGERS`), so that a token in a URL path (a
+Telegram bot's ``/bot<token>/``) is masked for every handler, ours or not.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -11,31 +20,74 @@ from datetime import UTC, datetime
 from rich.logging import RichHandler
 from rich.text import Text
 
-__all__ = ["JsonFormatter", "SecretFilter", "configure", "iso_time", "mask_secrets"]
+__all__ = [
+    "URL_LOGGERS",
+    "JsonFormatter",
+    "SecretFilter",
+    "configure",
+    "iso_time",
+    "mask_secrets",
+    "masked",
+]
+
+#: Loggers that write request URLs: urllib3's request lines, retries and redirects.
+URL_LOGGERS = (
+    "urllib3.connectionpool",
+    "urllib3.util.retry",
+    "urllib3.poolmanager",
+    "urllib3.connection",
+    "urllib3.response",
+)
+#: Secrets a URL shows by its syntax: the password of ``scheme://user:password@host``,
+#: and the value of query parameters that by name hold credentials.
+_URL_SECRETS = re.compile(
+    r"(?P<userinfo>://[^/\s:@]+:)[^/\s@]+(?=@)"
+    r"|(?P<param>[?&](?:access_token|refresh_token|token|api_key|apikey|client_secret"
+    r"|password|secret)=)[^&#\s'\"]+",
+    re.IGNORECASE,
+)
 
 _secrets: set[str] = set()
+#: ``_secrets``, longest first (a secret that contains another is masked whole);
+#: replaced, never changed, so readers need no lock.
+_ordered: tuple[str, ...] = ()
 _handler: logging.Handler | None = None
 _lock = threading.Lock()
 
 
 def mask_secrets(values: Iterable[str]) -> None:
-    """Mask these values in every log record from now on."""
+    """Mask these values in every log record from now on, whichever handler writes it."""
+    global _ordered
     with _lock:
         _secrets.update(v for v in values if v and len(v) >= 4)
+        _ordered = tuple(sorted(_secrets, key=len, reverse=True))
+    _guard_url_loggers()
+
+
+def _guard_url_loggers() -> None:
+    # A logger's own filter runs before any handler sees the record (a handler's
+    # filter only guards that handler), but only for records logged on that logger.
+    for name in URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, SecretFilter) for f in logger.filters):
+            logger.addFilter(SecretFilter())
+
+
+def masked(text: str) -> str:
+    """``text`` with every known secret, and every secret a URL shows, replaced by ``***``."""
+    for secret in _ordered:
+        text = text.replace(secret, "***")
+    return _URL_SECRETS.sub(lambda m: f"{m.group('userinfo') or m.group('param')}***", text)
 
 
 class SecretFilter(logging.Filter):
-    """Replaces every known secret in a record's message and arguments with ``***``."""
+    """Replaces every secret in a record's message and arguments with ``***`` (:func:`masked`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not _secrets:
-            return True
         message = record.getMessage()
-        masked = message
-        for secret in _secrets:
-            masked = masked.replace(secret, "***")
-        if masked != message:
-            record.msg, record.args = masked, None
+        hidden = masked(message)
+        if hidden != message:
+            record.msg, record.args = hidden, None
         return True
 
 
@@ -70,6 +122,7 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
         )
         handler.setFormatter(logging.Formatter("%(message)s"))
     handler.addFilter(SecretFilter())
+    _guard_url_loggers()
     root.addHandler(handler)
     _handler = handler
     root.setLevel(level.upper())

@@ -7,12 +7,32 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["NOTIFY_PREFIX", "ONE_OFF_PREFIX", "Status"]
+__all__ = [
+    "COMMENT_PREFIX",
+    "FEED_PREFIX",
+    "NEXT_SLOT",
+    "NOTIFY_PREFIX",
+    "ONE_OFF_PREFIX",
+    "QUEUE_PREFIX",
+    "REPLY_PREFIX",
+    "Status",
+]
 
 #: Entries of one-off publications (``crosspost publish``) start with this.
 ONE_OFF_PREFIX = "publish:"
 #: Entries of notifications (``notify:`` in the schedule) start with this.
 NOTIFY_PREFIX = "notify:"
+#: Entries of answers to inbox items (``crosspost reply``): ``reply:<interaction id>``.
+REPLY_PREFIX = "reply:"
+#: Entries of posts made from the entries of a feed (``feeds:`` in the schedule).
+FEED_PREFIX = "feed:"
+#: Entries of evergreen queues (``queues:``) start with this; so does the content id their
+#: rows carry until the item for the slot is chosen (content ids cannot contain ``:``).
+QUEUE_PREFIX = "queue:"
+#: Entries of first comments start with this, followed by the entry of their post.
+COMMENT_PREFIX = "comment:"
+#: The occurrence of the rows of an ``at: next-slot`` entry: one per account, once.
+NEXT_SLOT = "next-slot"
 
 
 class Status(enum.StrEnum):
@@ -20,6 +40,9 @@ class Status(enum.StrEnum):
 
     #: Waiting for its time (or for a retry after ``next_attempt_at``).
     PLANNED = "planned"
+    #: Its entry needs approval and its content has none yet: never sent until approved;
+    #: its ``missed`` policy applies when its time passes first.
+    AWAITING_APPROVAL = "awaiting-approval"
     #: Claimed by a worker whose lease runs until ``claimed_until``.
     PUBLISHING = "publishing"
     #: The platform has it; ``remote_id`` and ``url`` say where.

@@ -3,13 +3,17 @@
 Counts calls and batch sizes, never time: the collector runs on a fake clock.
 Used by the aligned-batching tests and by ``benchmarks/collect.py``.
 
-The collector is run at every minute at which some post's step falls due (the
-daemon runs it every minute; a round in which no step has fallen due calls
-nothing and writes nothing, so the other minutes can be skipped).
+The collector runs as in the daemon, a round a minute (``every``), but only the
+minutes at which something changes are simulated: a step's window opens, the step
+falls due, or its window is about to close. What a round decides depends on nothing
+else, so the other minutes would call nothing and write nothing. Every post is stored
+as published from the start, so the collector sees the posts to come as company (in
+production a post counts once it is published).
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,9 +26,10 @@ from unittest import mock
 from sqlmodel import Session, col, select
 
 from connectors.base import BaseConnector, Limits, Metrics
-from crosspost import registry
-from crosspost.metrics import MetricsCollector
-from crosspost.project import Project, load_project
+from crosspost.collecting.metric_batches import Window
+from crosspost.collecting.metrics import MetricsCollector
+from crosspost.loading import registry
+from crosspost.loading.project import Project, load_project
 from crosspost.store import PlannedRow, Store
 from crosspost.store.models import MetricSnapshot
 from crosspost.store.records import Sent
@@ -34,6 +39,7 @@ __all__ = [
     "Month",
     "batching_platform",
     "batching_project",
+    "fewest_calls",
     "published",
     "simulate_month",
     "spread",
@@ -50,6 +56,7 @@ class BatchingFake(BaseConnector):
     name: ClassVar[str] = "batchingfake"
     limits: ClassVar[Limits] = Limits(max_length=500)
     batch: ClassVar[int] = 25
+    metrics_batch: ClassVar[int] = batch
     #: The number of ids of every call made, in order.
     calls: ClassVar[list[int]] = []
 
@@ -69,6 +76,8 @@ class Month:
     calls: list[int]
     #: The steps (seconds) recorded on each post's snapshots, by publication id.
     steps: dict[int, list[int]]
+    #: Each snapshot's step and how long after its post it was taken.
+    taken: list[tuple[timedelta, timedelta]]
 
     @property
     def calls_per_post(self) -> float:
@@ -96,21 +105,66 @@ def batching_platform() -> Iterator[None]:
         yield
 
 
-def simulate_month(folder: Path, offsets: list[timedelta], align: float = 0.1) -> Month:
+def simulate_month(folder: Path, offsets: list[timedelta], window: Window | None = None) -> Month:
     """Publish a post at ``T0 + offset`` for each offset and collect for 30 days."""
+    window = window or Window()
     store = Store(f"sqlite:///{folder / 'month.db'}")
     with batching_platform():
         project = batching_project(folder)
         ids = [published(store, f"post-{n}", T0 + offset) for n, offset in enumerate(offsets)]
+        publication_times = {pid: T0 + offset for pid, offset in zip(ids, offsets, strict=True)}
         now = [T0]
-        collector = MetricsCollector(store, project, lambda: now[0], thin=False, align=align)
-        for tick in _ticks(offsets, sorted(project.schedule.metrics.after)):
+        collector = MetricsCollector(store, project, lambda: now[0], thin=False, window=window)
+        for tick in _ticks(offsets, sorted(project.schedule.metrics.after), window):
             now[0] = tick
             collector.run_due()
         calls = list(BatchingFake.calls)
-    steps = {pid: store_steps for pid, store_steps in _recorded_steps(store).items() if pid in ids}
+    snapshots = [s for s in _snapshots(store) if s.publication_id in publication_times]
     store.close()
-    return Month(len(offsets), calls, steps)
+    steps: dict[int, list[int]] = {}
+    taken = []
+    for snapshot in snapshots:
+        steps.setdefault(snapshot.publication_id, []).append(snapshot.step or 0)
+        age = snapshot.collected_at.replace(tzinfo=UTC) - publication_times[snapshot.publication_id]
+        taken.append((timedelta(seconds=snapshot.step or 0), age))
+    return Month(len(offsets), calls, steps, taken)
+
+
+def fewest_calls(
+    offsets: list[timedelta],
+    steps: list[timedelta],
+    window: Window | None = None,
+    batch: int = BatchingFake.batch,
+) -> int:
+    """The fewest calls any schedule needs to take every step of every post inside its
+    window, with a round a minute (posts of one id, windows of one post not overlapping).
+
+    The classic greedy, optimal for covering windows with calls of a fixed capacity: a
+    call in the last round before the first open window closes, taking the windows that
+    close first.
+    """
+    window = window or Window()
+    windows = sorted(
+        (
+            math.ceil((offset + step - step * window.early) / MINUTE),
+            math.floor((offset + step + window.lateness(step)) / MINUTE),
+        )
+        for offset in offsets
+        for step in steps
+    )
+    open_closing: list[int] = []
+    calls = taken = 0
+    while taken < len(windows) or open_closing:
+        if not open_closing:
+            heapq.heappush(open_closing, windows[taken][1])
+            taken += 1
+        while taken < len(windows) and windows[taken][0] <= open_closing[0]:
+            heapq.heappush(open_closing, windows[taken][1])
+            taken += 1
+        for _ in range(min(batch, len(open_closing))):
+            heapq.heappop(open_closing)
+        calls += 1
+    return calls
 
 
 def batching_project(folder: Path) -> Project:
@@ -124,10 +178,17 @@ def batching_project(folder: Path) -> Project:
     return load_project(schedule)
 
 
-def _ticks(offsets: list[timedelta], steps: list[timedelta]) -> list[datetime]:
-    """The minutes (from T0) at which some step falls due."""
-    minutes = {math.ceil((offset + step) / MINUTE) for offset in set(offsets) for step in steps}
-    return [T0 + MINUTE * minute for minute in sorted(minutes)]
+def _ticks(offsets: list[timedelta], steps: list[timedelta], window: Window) -> list[datetime]:
+    """The minutes (from T0) at which some step's window opens, the step falls due, or its
+    window is about to close (the last minute before it does)."""
+    minutes = set()
+    for offset in set(offsets):
+        for step in steps:
+            due = offset + step
+            minutes.add(math.ceil((due - step * window.early) / MINUTE))
+            minutes.add(math.ceil(due / MINUTE))
+            minutes.add(math.floor((due + window.lateness(step)) / MINUTE))
+    return [T0 + MINUTE * minute for minute in sorted(minutes) if minute >= 0]
 
 
 def published(store: Store, remote_id: str, at: datetime) -> int:
@@ -140,10 +201,6 @@ def published(store: Store, remote_id: str, at: datetime) -> int:
     return publication.id
 
 
-def _recorded_steps(store: Store) -> dict[int, list[int]]:
-    steps: dict[int, list[int]] = {}
+def _snapshots(store: Store) -> list[MetricSnapshot]:
     with Session(store.engine) as session:
-        query = select(MetricSnapshot).order_by(col(MetricSnapshot.id))
-        for snapshot in session.exec(query):
-            steps.setdefault(snapshot.publication_id, []).append(snapshot.step or 0)
-    return steps
+        return list(session.exec(select(MetricSnapshot).order_by(col(MetricSnapshot.id))))

@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from crosspost.cli import cli
 from crosspost.store import Store
 from tests.fakes import FakePlatform, install
+from tests.test_store import pg_url  # noqa: F401  (a fresh PostgreSQL database, for each_store)
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEDULES = Path(__file__).resolve().parent / "fixtures" / "schedules"
@@ -68,3 +69,16 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store(f"sqlite:///{tmp_path}/x.db")
     yield opened
     opened.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def each_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh store on SQLite, then on PostgreSQL (marked ``postgres``)."""
+    url = f"sqlite:///{tmp_path}/each.db"
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_url")
+    opened = Store(url)
+    try:
+        yield opened
+    finally:
+        opened.close()

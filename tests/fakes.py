@@ -1,7 +1,7 @@
 """Test doubles for the run side: a scriptable in-memory connector, a clock, project files.
 
 The fake connector is registered under the names ``fake`` and ``fake-reconcile``
-by :func:`install`, which monkeypatches :func:`crosspost.registry.load` (no entry
+by :func:`install`, which monkeypatches :func:`crosspost.loading.registry.load` (no entry
 point, pyproject untouched). What each ``publish`` call does is scripted per
 account on the shared :class:`FakePlatform`::
 
@@ -40,12 +40,13 @@ from connectors.base import (
     RenderedPost,
     Unknown,
 )
-from crosspost import registry
 from crosspost.cli import cli
-from crosspost.daemon import Daemon
+from crosspost.loading import registry
+from crosspost.publishing.daemon import Daemon
 
 __all__ = [
     "Call",
+    "CommentingFakeConnector",
     "FakeClock",
     "FakeConnector",
     "FakePlatform",
@@ -124,6 +125,8 @@ class FakePlatform:
     #: What each delete was handed besides the id (the post's recorded ``extra``).
     delete_extras: list[dict[str, Any]] = field(default_factory=list)
     delete_errors: dict[str, Exception] = field(default_factory=dict)
+    #: First comments: the idempotency key of each ``publish_comment`` → the post it is under.
+    comment_parents: dict[str, str] = field(default_factory=dict)
 
     def reset(self) -> None:
         """Forget everything (between tests)."""
@@ -135,6 +138,7 @@ class FakePlatform:
         self.delete_calls.clear()
         self.delete_extras.clear()
         self.delete_errors.clear()
+        self.comment_parents.clear()
 
     def script(self, account: str, *actions: Action) -> None:
         """Append what the next ``publish`` calls of ``account`` do, in order."""
@@ -242,10 +246,41 @@ class DeletingFakeConnector(FakeConnector):
             raise error
 
 
+class CommentingFakeConnector(FakeConnector):
+    """A fake that declares ``FIRST_COMMENT``: ``publish_comment`` is scripted as ``publish``."""
+
+    name: ClassVar[str] = "fake-comment"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.THREADS, Capability.FIRST_COMMENT}
+    )
+
+    def publish_comment(
+        self, post: RenderedPost, parent: Published, idempotency_key: str
+    ) -> Published:
+        with platform.lock:
+            platform.comment_parents[idempotency_key] = parent.remote_id
+        return self.publish(post, idempotency_key)
+
+
+class LongFormFakeConnector(FakeConnector):
+    """A fake that takes articles whole (``LONG_FORM``), as a blog would."""
+
+    name: ClassVar[str] = "fake-longform"
+    capabilities: frozenset[Capability] = frozenset({Capability.LONG_FORM})
+    #: The posts it was handed, to look at their article fields.
+    received: ClassVar[list[RenderedPost]] = []
+
+    def publish(self, post: RenderedPost, idempotency_key: str) -> Published:
+        self.received.append(post)
+        return super().publish(post, idempotency_key)
+
+
 _FAKES: dict[str, type[Any]] = {
+    LongFormFakeConnector.name: LongFormFakeConnector,
     FakeConnector.name: FakeConnector,
     ReconcilingFakeConnector.name: ReconcilingFakeConnector,
     DeletingFakeConnector.name: DeletingFakeConnector,
+    CommentingFakeConnector.name: CommentingFakeConnector,
 }
 
 
@@ -258,6 +293,7 @@ def install(monkeypatch: pytest.MonkeyPatch) -> FakePlatform:
 
     monkeypatch.setattr(registry, "load", load)
     platform.reset()
+    LongFormFakeConnector.received.clear()
     return platform
 
 

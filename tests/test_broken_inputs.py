@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from crosspost.inputfile import MAX_FILE_BYTES
+from crosspost.loading.inputfile import MAX_FILE_BYTES
 
 pytestmark = [
     pytest.mark.slow,
@@ -423,7 +423,128 @@ def _template_maker(body: str) -> Callable[[Path], int]:
     return make
 
 
+_SLOT = '- {days: [mon, thu], times: ["10:00"]}'
+
+
+def _queue_cases() -> Iterator[Case]:
+    """The queue, the approval-gated entry and the long form of a group, broken one way each."""
+    for value in (".inf", "0", "forever", "36501d"):
+        yield Case(f"cooldown={value}", _field("cooldown: 10d", "cooldown", value), "schedule.yaml")
+    for value in ("shuffled", "[random]", "1"):
+        yield Case(f"order={value}", _field("order: round-robin", "order", value), "schedule.yaml")
+    for value in ("content/nowhere", "schedule.yaml", "content/welcome.md"):
+        yield Case(
+            f"folder={value}", _field("folder: content/tips", "folder", value), "schedule.yaml"
+        )
+    slots = {
+        "time-25": '- {days: [mon], times: ["25:00"]}',
+        "time-word": '- {days: [mon], times: ["noon"]}',
+        "day-moon": '- {days: [moon], times: ["10:00"]}',
+        "cron-short": '- {cron: "0 9 * *"}',
+        "cron-never": '- {cron: "0 0 31 2 *"}',
+        "cron-and-times": '- {cron: "0 9 * * 1", times: ["10:00"]}',
+        "neither": "- {days: [mon]}",
+        "to-nobody": '- {days: [mon], times: ["10:00"], to: [nobody]}',
+        "days-with-cron": '- {cron: "0 9 * * 1", days: [mon]}',
+        "not-a-mapping": "- 10:00",
+    }
+    for name, slot in slots.items():
+        yield Case(f"slot-{name}", _slot_maker(slot), "schedule.yaml")
+    after_folder = {
+        "seed-without-random": "seed: 3",
+        "max_repeats-0": "max_repeats: 0",
+        "max_repeats-word": "max_repeats: many",
+        "fill_gaps-word": "fill_gaps: yes",
+        "typo": "cooldwn: 3d",
+        "tags-nothing": "tags: [no-such-tag]",
+        "content-unknown": "content: [blads]",
+        "approval-maybe": "approval: maybe",
+    }
+    for name, line in after_folder.items():
+        yield Case(f"queue-{name}", _after_maker("folder: content/tips", line), "schedule.yaml")
+    # no content, tags or folder: the queue as a whole, on its first line (two above)
+    no_pool = _field("folder: content/tips", "utm", "true")
+    yield Case("queue-no-pool", lambda p: no_pool(p) - 2, "schedule.yaml")
+    for value in ("maybe", "[required]", "yes"):
+        yield Case(
+            f"approval={value}", _field("approval: required", "approval", value), "schedule.yaml"
+        )
+    for value in ("next-slt", "next"):
+        yield Case(f"at={value}", _field("at: 2027-09-01", "at", value), "schedule.yaml")
+    groups = {
+        "approval": "everywhere: {members: [website-feed, archive], approval: maybe}",
+        "no-members": "everywhere: {approval: required}",
+        "unknown-key": "everywhere: {members: [archive], aproval: required}",
+    }
+    for name, line in groups.items():
+        yield Case(f"group-{name}", _group_maker(line), "schedule.yaml")
+    yield Case("approved_at", _approved_at, "content/programme.md")
+
+
+def _slot_maker(slot: str) -> Callable[[Path], int]:
+    return lambda p: _replace(p, "schedule.yaml", _SLOT, slot)
+
+
+def _after_maker(anchor: str, line: str) -> Callable[[Path], int]:
+    return lambda p: _replace(p, "schedule.yaml", anchor, f"{anchor}\n    {line}") + 1
+
+
+def _group_maker(line: str) -> Callable[[Path], int]:
+    return lambda p: _replace(p, "schedule.yaml", "everywhere: [website-feed, archive]", line)
+
+
+def _approved_at(project: Path) -> int:
+    return _replace(project, "content/programme.md", "title:", "approved_at: not a date\ntitle: x")
+
+
+_FEED = {"id": "news", "url": "https://news.example/feed.xml", "to": "[everywhere]"}
+_BAD_FEED_FIELDS = {
+    "url": ("ftp://news.example/feed", "not a url", "[a]", "'http://'", "''"),
+    "to": ("nobody", "[]", "{a: b}"),
+    "id": ("'has space'", "[x]", "-bad"),
+    "template": ("no-such-template", "[a]"),
+    "since": ("yesterday", "9999-12-31 23:59", ".inf", "[subscribed]"),
+    "every": ("30s", ".inf", "0", "forever"),
+    "max_per_fetch": ("0", "101", "1e400", "-1", "many"),
+    "grace": (".inf", "-5"),
+    "missed": ("maybe",),
+    "evry": ("1m",),
+}
+
+
+def _feed_cases() -> Iterator[Case]:
+    for key, values in _BAD_FEED_FIELDS.items():
+        for value in values:
+            yield Case(f"feed-{key}={value}", _feed_maker({key: value}), "schedule.yaml")
+    yield Case("feeds-not-a-list", _feeds_tail("\nfeeds: news\n", 2), "schedule.yaml")
+    yield Case("feeds-item-number", _feeds_tail("\nfeeds:\n  - 5\n", 3), "schedule.yaml")
+    twice = "".join(f"\n  - {{id: a, url: 'https://x.example/{n}', to: archive}}" for n in "12")
+    yield Case("feeds-same-id", _feeds_tail(f"\nfeeds:{twice}\n", 4), "schedule.yaml")
+    yield Case("feed-template-undefined", _feed_template, "templates/feed-entry.j2")
+
+
+def _feed_maker(changes: dict[str, str]) -> Callable[[Path], int]:
+    fields = {**_FEED, **changes}
+    text = "\nfeeds:\n" + "".join(
+        f"  {'- ' if n == 0 else '  '}{key}: {value}\n"
+        for n, (key, value) in enumerate(fields.items())
+    )
+    (changed,) = changes
+    return _feeds_tail(text, 3 + list(fields).index(changed))
+
+
+def _feeds_tail(text: str, line: int) -> Callable[[Path], int]:
+    return lambda p: _append(p, "schedule.yaml", text) - 1 + line - 1
+
+
+def _feed_template(project: Path) -> int:
+    (project / "templates" / "feed-entry.j2").write_text("{{ title }}\n{{ titel }}\n", "utf-8")
+    _feed_maker({"template": "feed-entry"})(project)
+    return 2
+
+
 CASES = [
+    *_feed_cases(),
     *_encoding_cases(),
     *_special_file_cases(),
     *_number_cases(),
@@ -431,6 +552,7 @@ CASES = [
     *_silent_cases(),
     *_structure_cases(),
     *_template_cases(),
+    *_queue_cases(),
 ]
 
 
@@ -549,6 +671,7 @@ def test_the_corpus_has_every_category_and_enough_cases() -> None:
     categories = (
         "schedule.yaml-latin1", "env-utf16", "content-fifo", "every=.inf", "at=0001",
         "schedule-alias-bomb", "cron-never", "template-syntax", "token-newline",
+        "slot-", "queue-", "approval=", "group-",
     )  # fmt: skip
     for prefix in categories:
         assert any(name.startswith(prefix) for name in names), prefix

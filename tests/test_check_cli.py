@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -161,8 +162,10 @@ def test_example_project_checks_ok(example_project: Path, run_cli: Callable[...,
     result = run_cli(example_project, "check")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(
-        "ok: 3 entries, 1 event(s) (5 announcements), 2 accounts, 4 content items"
+        "ok: 5 entries, 1 event(s) (5 announcements), 1 queue(s), 2 accounts, 9 content items"
     )
+    # the approval-gated entry is listed, never a warning or an error
+    assert "2 publication(s) await approval" in result.stdout
     assert result.stderr == ""
 
 
@@ -207,6 +210,7 @@ def test_plan_json_shape(example_project: Path, run_cli: Callable[..., Result]) 
         "unit",
         "parts",
         "problems",
+        "note",
     }
     for row in publications:
         assert set(row) == keys
@@ -247,7 +251,7 @@ def test_every_command_help_shows_an_example() -> None:
     for name in cli.commands:  # type: ignore[attr-defined]
         result = CliRunner().invoke(cli, [name, "--help"])
         assert result.exit_code == 0, name
-        assert "Example:" in result.stdout, name
+        assert re.search(r"Examples?:", result.stdout), name
 
 
 # --------------------------------------------------------------------------- mastodon length
@@ -427,7 +431,7 @@ def test_unknown_group_member(
 
 
 def test_a_problem_on_line_100_prints_its_line_number(capsys: pytest.CaptureFixture[str]) -> None:
-    from crosspost.cli import print_problems
+    from crosspost.cli.output import print_problems
     from crosspost.errors import Problem
 
     print_problems([Problem.at("schedule.yaml", 100, 1, "extra: unknown field")])

@@ -6,15 +6,27 @@ The figures themselves are measured by ``python -m benchmarks.coldstart``, never
 from __future__ import annotations
 
 import importlib
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from crosspost.cli import cli
-from crosspost.lazy_group import summary_of
+from crosspost.cli.lazy_group import summary_of
 
-HEAVY = ("sqlalchemy", "alembic", "sqlmodel", "jinja2", "connectors", "pydantic", "apscheduler")
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "mako",
+    "sqlmodel",
+    "jinja2",
+    "connectors",
+    "pydantic",
+    "apscheduler",
+    "requests",
+)
 
 PROBE = """
 import sys
@@ -24,14 +36,13 @@ try:
     main()
 except SystemExit:
     pass
-loaded = {name.split(".")[0] for name in sys.modules}
-print("LOADED", " ".join(sorted(loaded & set(heavy.split(",")))))
+print("LOADED", " ".join(sorted(name for name in heavy.split(",") if name in sys.modules)))
 """
 
 
-def _loaded_after(*args: str) -> set[str]:
+def _loaded_after(*args: str, names: tuple[str, ...] = HEAVY) -> set[str]:
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, ",".join(HEAVY), *args],
+        [sys.executable, "-c", PROBE, ",".join(names), *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -57,3 +68,91 @@ def test_lazy_summary_is_the_commands_own(name: str) -> None:
     command = getattr(importlib.import_module(module), attribute)
     assert summary == summary_of(command)
     assert command.name == name
+
+
+def _example(folder: Path) -> Path:
+    repo = Path(__file__).resolve().parent.parent
+    shutil.copy(repo / "schedule.yaml", folder / "schedule.yaml")
+    shutil.copytree(repo / "content", folder / "content")
+    shutil.copytree(repo / "templates", folder / "templates")
+    return folder / "schedule.yaml"
+
+
+def test_check_of_the_example_imports_no_orm(tmp_path: Path) -> None:
+    """``check`` of a project with no database yet imports neither SQLAlchemy nor the models."""
+    schedule = _example(tmp_path)
+    loaded = _loaded_after("-s", str(schedule), "check")
+    assert not loaded & {"sqlalchemy", "sqlmodel", "alembic", "requests"}  # nor the feed reader
+    assert not (tmp_path / "crosspost.db").exists()  # check never creates the database
+
+
+def test_the_example_with_a_database_at_head(tmp_path: Path) -> None:
+    """With a SQLite database at the newest schema, ``check`` reads the queue's history
+    and ``status`` its overview without the ORM; ``status --all`` opens the store, without
+    Alembic (it is imported only to upgrade)."""
+    schedule = _example(tmp_path)
+    assert "sqlalchemy" in _loaded_after("-s", str(schedule), "status")  # creates it
+    assert (tmp_path / "crosspost.db").is_file()
+    assert not _loaded_after("-s", str(schedule), "check") & {"sqlalchemy", "sqlmodel", "requests"}
+    assert _loaded_after("-s", str(schedule), "status") == set()
+    listed = _loaded_after("-s", str(schedule), "status", "--all")
+    assert "sqlalchemy" in listed and not listed & {"alembic", "mako"}
+
+
+def test_the_store_imports_the_postgresql_dialect_only_to_use_it() -> None:
+    """Upserts pick their dialect's ``insert`` when they run (a tenth of a second at start)."""
+    modules = "crosspost.store.steps, crosspost.store.connector_records"
+    found = "[m for m in sys.modules if m.startswith('sqlalchemy.dialects.postgresql')]"
+    code = f"import sys, {modules}; print({found})"
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "[]"
+
+
+def test_entry_points_are_read_once_for_the_connectors_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each read looks at every installed distribution; an unknown name reads them again."""
+    from importlib import metadata
+    from unittest import mock
+
+    from crosspost.loading import registry
+
+    monkeypatch.setattr(registry, "_last_read", {})
+    registry.load.cache_clear()
+    with mock.patch.object(metadata, "entry_points", side_effect=metadata.entry_points) as reads:
+        registry.load("feed")
+        registry.load("folder")
+        assert reads.call_count == 1
+        with pytest.raises(LookupError, match='"feeed"; did you mean "feed"'):
+            registry.load("feeed")
+        assert reads.call_count == 2
+
+
+def test_check_and_status_import_no_part_they_do_not_use(tmp_path: Path) -> None:
+    """The example has no HTML to cut and no connector that keeps records, ``status`` of a
+    quiet store prints no table and loads nothing of the project, and neither reads the
+    store through the ORM."""
+    schedule = _example(tmp_path)
+    _loaded_after("-s", str(schedule), "status")  # creates the database
+    unused = (
+        "html.parser",
+        "rich.table",
+        "sqlalchemy",
+        "sqlmodel",
+        "alembic",
+        "connectors.records",
+    )
+    assert _loaded_after("-s", str(schedule), "check", names=unused) == set()
+    unused += ("pydantic", "ruamel", "jinja2", "markdown_it", "apscheduler", "connectors")
+    assert _loaded_after("-s", str(schedule), "status", names=unused) == set()
+
+
+def test_the_command_collects_young_objects_in_larger_batches() -> None:
+    """Start-up keeps what it allocates; collecting every 700 new objects walked it again
+    and again."""
+    code = (
+        "import gc, sys\nfrom crosspost.cli import main\nsys.argv = ['crosspost', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    print(gc.get_threshold()[0])"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.splitlines()[-1] == "50000"

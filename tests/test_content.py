@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from crosspost.content import ContentItem, load_library, load_markdown, split_front_matter
 from crosspost.errors import ConfigError, Problem
-from crosspost.schedule import read_schedule
+from crosspost.loading.content import ContentItem, load_library, load_markdown, split_front_matter
+from crosspost.loading.schedule import read_schedule
 from tests.conftest import write_file
 
 LAUNCH = """
@@ -139,7 +139,17 @@ def test_library_inline_and_files(example_project: Path) -> None:
     items = load_library(
         schedule.content, root, example_project, example_project.parent / "content"
     )
-    assert set(items) == {"heartbeat", "welcome", "repair-cafe", "open-day"}
+    assert set(items) == {
+        "heartbeat",
+        "laser-cutter",
+        "welcome",
+        "repair-cafe",
+        "open-day",
+        "programme",
+        "blades",
+        "glue",
+        "solder",
+    }
     lines = example_project.read_text("utf-8").splitlines()
     expected = next(n for n, line in enumerate(lines, 1) if line.strip() == "- id: heartbeat")
     assert items["heartbeat"].source_line == expected

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crosspost.daemon import Daemon
+from crosspost.publishing.daemon import Daemon
 from crosspost.store import Store
 from tests.fakes import FakeClock, FakePlatform, edit, settled_reload, write_project
 
@@ -67,7 +67,7 @@ def test_a_broken_edit_keeps_the_last_good_project(
     daemon.run_once()
     good = path.read_text(encoding="utf-8")
     edit(path, good.replace("  every: 5m", "  every: [5m\n"))  # YAML syntax error
-    with caplog.at_level(logging.ERROR, logger="crosspost.daemon"):
+    with caplog.at_level(logging.ERROR, logger="crosspost.publishing.daemon"):
         assert settled_reload(daemon, clock) is False
     assert "last good plan keeps running" in caplog.text
     assert "schedule.yaml:" in caplog.text  # the problem names the file and line

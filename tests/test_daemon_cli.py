@@ -9,34 +9,65 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from crosspost.daemon_view import exit_code_for, start_banner, stopping_message
-from crosspost.project import load_project
+from crosspost.cli import daemon_view
+from crosspost.cli.daemon_view import exit_code_for, start_banner, stopping_message
+from crosspost.loading.project import load_project
+from crosspost.planning import preview
 from tests.fakes import copy_example
 
 #: A Tuesday 13:00 UTC: repair-cafe is at 18:00 Europe/Kyiv (16:00 UTC), in 3 h.
 TUESDAY = datetime(2026, 12, 1, 13, 0, 30, tzinfo=UTC)
 
 
-def test_banner_says_what_comes_next(tmp_path: Path) -> None:
-    schedule = tmp_path / "schedule.yaml"
+def _banner(folder: Path, *crons: tuple[str, str]) -> str:
+    """The start banner of a feed account posting entries ``(id, cron)``, on TUESDAY."""
+    posts = "".join(
+        f"  - {{id: {id}, content: c, to: feed, cron: '{cron}'}}\n" for id, cron in crons
+    )
+    schedule = folder / "schedule.yaml"
     schedule.write_text(
         "timezone: Europe/Kyiv\n"
         "accounts:\n  feed: {connector: feed, path: feed.xml}\n"
         "content:\n  - {id: c, body: Hello}\n"
-        "posts:\n"
-        "  - {id: weekly, content: c, to: feed, cron: '0 18 * * 2'}\n"
-        "  - {id: daily, content: c, to: feed, cron: '0 9 * * *'}\n",
+        f"posts:\n{posts}",
         encoding="utf-8",
     )
-    banner = start_banner(load_project(schedule), "schedule.yaml", TUESDAY)
+    return start_banner(load_project(schedule), "schedule.yaml", TUESDAY)
+
+
+def test_banner_says_what_comes_next(tmp_path: Path) -> None:
+    banner = _banner(tmp_path, ("weekly", "0 18 * * 2"), ("daily", "0 9 * * *"))
     assert banner == (
         "crosspost daemon: schedule.yaml; next post: 18:00 Europe/Kyiv (in 3 h), "
         "8 planned in 7 d; Ctrl-C to stop"
     )
     assert "Store(" not in banner and "sqlite" not in banner
+
+
+def test_banner_stops_counting_past_its_bound_but_still_finds_the_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(daemon_view, "BANNER_COUNT", 5)
+    counted: list[int] = []
+    real = preview.occurrences
+
+    def spy(*args: Any) -> Any:
+        found = real(*args)
+        counted.append(len(found))
+        return found
+
+    monkeypatch.setattr(preview, "occurrences", spy)
+    crons = (("daily", "0 9 * * *"), ("nightly", "0 23 * * *"), ("weekly", "0 18 * * 2"))
+    banner = _banner(tmp_path, *crons)
+    assert banner == (
+        "crosspost daemon: schedule.yaml; next post: 18:00 Europe/Kyiv (in 3 h), "
+        "5+ planned in 7 d; Ctrl-C to stop"
+    )
+    assert counted == [7, 1, 1]  # past the bound, each entry's first occurrence only
 
 
 def test_banner_with_nothing_planned(tmp_path: Path) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from crosspost import daemon as daemon_module
-from crosspost.daemon import Daemon
-from crosspost.project import load_project
+from crosspost.loading.project import load_project
+from crosspost.planning import sync as sync_module
+from crosspost.publishing import daemon as daemon_module
+from crosspost.publishing.daemon import Daemon
 from crosspost.store import Store
 from tests.fakes import FakeClock, FakePlatform, edit, settled_reload, write_project
 
@@ -39,6 +40,7 @@ def synced_entries(monkeypatch: pytest.MonkeyPatch) -> list[set[str] | None]:
         return real(*args, **kwargs)
 
     monkeypatch.setattr(daemon_module, "sync_plan", spy)
+    monkeypatch.setattr(sync_module, "sync_plan", spy)  # what resume_plan calls at start
     return calls
 
 

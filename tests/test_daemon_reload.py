@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from crosspost.daemon import Daemon
-from crosspost.publisher import idempotency_key
+from crosspost.publishing.daemon import Daemon
+from crosspost.publishing.outcome import idempotency_key
 from crosspost.store import Ended, Status, Store
 from tests.fakes import FakeClock, FakePlatform, edit, settled_reload, write_project
 
@@ -63,7 +63,7 @@ def test_an_empty_save_cancels_nothing(
     daemon, clock, path = started(tmp_path, store)
     before = statuses(store)
     edit(path, "")
-    with caplog.at_level(logging.ERROR, logger="crosspost.daemon"):
+    with caplog.at_level(logging.ERROR, logger="crosspost.publishing.daemon"):
         assert settled_reload(daemon, clock) is False
     (record,) = [r for r in caplog.records if "not reloaded" in r.getMessage()]
     assert "schedule.yaml:1:1: the schedule is empty" in record.getMessage()
@@ -144,7 +144,7 @@ def test_a_file_the_loader_refuses_is_one_logged_line(
     text = spoil(path.read_bytes())
     good = daemon.project
     edit(path, text)
-    with caplog.at_level(logging.DEBUG, logger="crosspost.daemon"):
+    with caplog.at_level(logging.DEBUG, logger="crosspost.publishing.daemon"):
         assert settled_reload(daemon, clock) is False
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and errors[0].exc_info is None  # no traceback
@@ -188,7 +188,7 @@ def test_a_broken_template_keeps_the_last_good_one_rendering(
     template.write_text("Before: {{ body }}\n", encoding="utf-8")
     daemon, clock, _ = started(tmp_path, store, ONE_POST)
     edit(template, broken)
-    with caplog.at_level(logging.ERROR, logger="crosspost.daemon"):
+    with caplog.at_level(logging.ERROR, logger="crosspost.publishing.daemon"):
         assert settled_reload(daemon, clock) is False
     (record,) = [r for r in caplog.records if "not reloaded" in r.getMessage()]
     assert where in record.getMessage()
@@ -247,6 +247,9 @@ def test_a_hung_account_does_not_make_another_late(
     try:
         daemon.round()  # does not wait: "slow" hangs in its worker
         assert wait_until(lambda: len(platform.published("fast")) == 1)
+        # fast's turn ends after its post: until then a round leaves fast to its worker,
+        # which looked for a next post before the clock moved
+        assert wait_until(lambda: daemon.dispatcher.busy == {"slow"})
         clock.set(datetime(2026, 3, 1, 12, 5, tzinfo=UTC))
         daemon.round()  # fast's next post goes out while slow still hangs
         assert wait_until(lambda: len(platform.published("fast")) == 2)
@@ -310,9 +313,9 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-from crosspost import registry
-from crosspost.daemon import Daemon
-from crosspost.publisher import idempotency_key
+from crosspost.loading import registry
+from crosspost.publishing.daemon import Daemon
+from crosspost.publishing.outcome import idempotency_key
 from crosspost.store import Store
 from tests import fakes
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from crosspost.cli import cli
-from crosspost.health_cli import daemon_health
+from crosspost.cli.health import daemon_health
 from crosspost.store import Store
 
 REPO = Path(__file__).resolve().parent.parent

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
 
-from crosspost import registry
-from crosspost.schedule import AccountSpec, ScheduleFile
+from crosspost.loading import registry
+from crosspost.loading.schedule import AccountSpec, ScheduleFile
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted((ROOT / "docs" / "connectors").glob("*.md"))
@@ -61,3 +62,22 @@ def test_readme_event_example_is_a_valid_schedule() -> None:
     (event,) = schedule.events
     assert [s.at.name for s in event.steps] == ["-7d", "-1d", "-1h", "start", "+1d"]
     assert schedule.calendar is not None and schedule.calendar.path == "public/events.ics"
+
+
+def test_readme_week_example_is_a_valid_schedule() -> None:
+    from crosspost.planning.queues import QueueSpec
+
+    blocks = _yaml_blocks(ROOT / "README.md")
+    block = next(b for b in blocks if isinstance(b, dict) and "queues" in b)
+    schedule = ScheduleFile.model_validate(block)
+    (tips,) = [QueueSpec.model_validate(raw) for raw in schedule.queues]
+    assert (tips.order, tips.cooldown, tips.fill_gaps) == (
+        "round-robin",
+        timedelta(days=14),
+        timedelta(hours=2),
+    )
+    assert schedule.group_approval == {"press": "required"}
+    assert [(p.id, p.next_slot, p.approval) for p in schedule.posts] == [
+        ("newsletter", True, None),
+        ("statement", False, "required"),
+    ]

@@ -12,13 +12,13 @@ from click.testing import CliRunner
 
 from crosspost.cli import cli
 from crosspost.errors import ConfigError
-from crosspost.events import EventStepItem
-from crosspost.preview import check_project, plan_posts
-from crosspost.project import Project, load_project
-from crosspost.publisher import Publisher
-from crosspost.schedule import parse_step
+from crosspost.loading.events import EventStepItem
+from crosspost.loading.project import Project, load_project
+from crosspost.loading.schedule import parse_step
+from crosspost.planning.preview import check_project, plan_posts
+from crosspost.planning.sync import definitions, sync_plan
+from crosspost.publishing.publisher import Publisher
 from crosspost.store import Store
-from crosspost.sync import definitions, sync_plan
 from tests.fakes import FakeClock, FakePlatform
 
 #: Event: Saturday 2027-03-13 11:00–17:00 in Kyiv (UTC+2): 09:00–15:00 UTC.

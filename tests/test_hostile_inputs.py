@@ -12,15 +12,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
-from crosspost import sync as sync_module
 from crosspost.cli import cli
 from crosspost.errors import ConfigError, CrosspostError
-from crosspost.inputfile import MAX_FILE_BYTES, read_text
-from crosspost.project import load_project
-from crosspost.schedule import parse_duration
+from crosspost.loading.inputfile import MAX_FILE_BYTES, read_text
+from crosspost.loading.project import load_project
+from crosspost.loading.schedule import parse_duration
+from crosspost.loading.yamlfile import parse_yaml
+from crosspost.planning import sync as sync_module
 from crosspost.store import Store
 from crosspost.store.db import make_engine, migrate
-from crosspost.yamlfile import parse_yaml
 from tests.fakes import FakePlatform, install, write_project
 
 

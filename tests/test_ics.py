@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from crosspost.cli import cli
-from crosspost.daemon import Daemon
+from crosspost.publishing.daemon import Daemon
 from crosspost.store import Store
 from tests.fakes import FakeClock, edit, settled_reload
 from tests.test_events import EVENT, write
@@ -157,7 +157,7 @@ def test_a_calendar_that_cannot_be_written_does_not_stop_the_daemon(
     tmp_path: Path, store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     schedule = write(tmp_path, EVENT, "calendar: schedule.yaml/events.ics\n")  # not a folder
-    with caplog.at_level("ERROR", logger="crosspost.ics"):
+    with caplog.at_level("ERROR", logger="crosspost.planning.ics"):
         daemon = Daemon(schedule, store, clock=FakeClock(datetime(2027, 1, 1, tzinfo=UTC)))
     assert daemon.sync().added == 0  # nothing due in the next 24 h, but it runs
     assert any("events.ics not written" in r.getMessage() for r in caplog.records)

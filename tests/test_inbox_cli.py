@@ -12,7 +12,7 @@ from click.testing import Result
 from sqlalchemy import inspect
 
 from connectors.base import InboxItem
-from crosspost import inbox_cli
+from crosspost.cli import inbox as inbox_cli
 from crosspost.store import Store
 from crosspost.store.collect import save_inbox
 from crosspost.store.inbox import inbox_entries, mark_answered

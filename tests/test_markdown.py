@@ -8,8 +8,8 @@ import pytest
 
 from connectors.bluesky import BlueskyConnector
 from connectors.telegram import TelegramConnector
-from crosspost.content import ContentItem
-from crosspost.markdown import (
+from crosspost.loading.content import ContentItem
+from crosspost.rendering.markdown import (
     BLOCK_HTML_TAGS,
     INLINE_HTML_TAGS,
     OutputForm,
@@ -17,9 +17,16 @@ from crosspost.markdown import (
     first_paragraph,
     render_markdown,
 )
-from crosspost.markup import Marked, read_html, split_html, split_marked, unmark, visible_text
-from crosspost.render import Renderer, Target
-from crosspost.text import grapheme_length, utf16_length
+from crosspost.rendering.markup import (
+    Marked,
+    read_html,
+    split_html,
+    split_marked,
+    unmark,
+    visible_text,
+)
+from crosspost.rendering.render import Renderer, Target
+from crosspost.rendering.text import grapheme_length, utf16_length
 
 #: name → (Markdown, the visible text of its links)
 CASES: dict[str, tuple[str, list[str]]] = {
@@ -262,3 +269,11 @@ def test_templates_get_body_body_markdown_summary_and_escaped_values(tmp_path: P
         plain
         == "Q&A <live>|Hi x (https://e.org)\n\nMore.|**Hi** [x](https://e.org)\n\nMore.|Short|plain"
     )
+
+
+def test_a_numbered_thread_of_one_part_too_long_is_cut_not_refused() -> None:
+    # One URL longer than the limit is a part of its own; numbered, it reads 1/1 and is
+    # reported too long by the platform checks, where locating it used to raise.
+    url = "https://example.org/" + "a" * 80
+    assert split_marked(Marked(url), 40, len, numbering=True) == [(f"{url}\n\n1/1", ())]
+    assert split_html(url, 40, len, numbering=True) == [f"{url}\n\n1/1"]

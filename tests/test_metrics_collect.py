@@ -26,13 +26,14 @@ from connectors.base import (
     RateLimited,
     Transient,
 )
-from crosspost import registry
-from crosspost.cli import AppContext
+from crosspost.cli.context import AppContext
+from crosspost.cli.metrics import collect
+from crosspost.cli.report import report
+from crosspost.collecting.metrics import MetricsCollector, next_step
+from crosspost.collecting.thread_metrics import thread_metrics
 from crosspost.errors import ConfigError
-from crosspost.metrics import MetricsCollector, next_step
-from crosspost.metrics_cli import collect
-from crosspost.project import Project, load_project
-from crosspost.report_cli import report
+from crosspost.loading import registry
+from crosspost.loading.project import Project, load_project
 from crosspost.store import PlannedRow, Sent, Store
 from crosspost.store.collect import add_metric_snapshot, apply_followers
 from crosspost.store.models import (
@@ -42,7 +43,6 @@ from crosspost.store.models import (
     Interaction,
     MetricSnapshot,
 )
-from crosspost.thread_metrics import thread_metrics
 from tests.fakes import FakeClock
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -10,9 +10,10 @@ from alembic.config import Config
 from sqlalchemy import text
 
 from connectors.base import FollowerRef
+from crosspost.history import MIGRATIONS
 from crosspost.store import Store
 from crosspost.store.collect import apply_followers
-from crosspost.store.db import _MIGRATIONS, make_engine
+from crosspost.store.db import make_engine
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -20,7 +21,7 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 def _upgrade(url: str, revision: str) -> None:
     engine = make_engine(url)
     config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

@@ -16,10 +16,11 @@ from click.testing import CliRunner
 
 from connectors.base import RateLimited, Rejected, Transient, Unknown
 from crosspost.cli import cli
-from crosspost.daemon import Daemon
-from crosspost.notify import Notifier
-from crosspost.project import load_project
-from crosspost.publisher import Outcome, Publisher
+from crosspost.loading.project import load_project
+from crosspost.publishing.daemon import Daemon
+from crosspost.publishing.notify import Notifier
+from crosspost.publishing.outcome import Outcome
+from crosspost.publishing.publisher import Publisher
 from crosspost.store import Ended, PlannedRow, Status, Store
 from tests.fakes import FakeClock, copy_example, install
 
@@ -303,7 +304,7 @@ def test_json_logs_are_one_object_a_line_without_secrets(tmp_path: Path) -> None
     schedule = copy_example(tmp_path)
     env = {**os.environ, "CROSSPOST_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
     result = subprocess.run(
-        [sys.executable, "-m", "crosspost.cli", "-s", str(schedule), "--log-format", "json",
+        [sys.executable, "-m", "crosspost", "-s", str(schedule), "--log-format", "json",
          "--log-level", "INFO", "daemon", "--once"],
         capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
     )  # fmt: skip
@@ -322,7 +323,7 @@ def test_sigterm_stops_the_daemon_cleanly(tmp_path: Path) -> None:
     schedule = copy_example(tmp_path)
     database = f"sqlite:///{tmp_path}/x.db"
     process = subprocess.Popen(
-        [sys.executable, "-m", "crosspost.cli", "-s", str(schedule), "--database", database,
+        [sys.executable, "-m", "crosspost", "-s", str(schedule), "--database", database,
          "daemon", "--tick", "1s"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
     )  # fmt: skip

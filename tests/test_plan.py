@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crosspost.plan import cron_trigger, occurrences
-from crosspost.schedule import PostSpec
+from crosspost.loading.schedule import PostSpec
+from crosspost.planning.plan import cron_trigger, occurrences
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import Result
 
-from crosspost.plan_view import summary
+from crosspost.cli.plan_view import summary
 
 
 def test_summary_says_when_the_limit_cut_the_plan() -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from connectors.base import AuthError, RateLimited, Rejected, Transient, Unknown
-from crosspost.project import load_project
-from crosspost.publisher import Publisher, idempotency_key
+from crosspost.loading.project import load_project
+from crosspost.publishing.outcome import idempotency_key
+from crosspost.publishing.publisher import Publisher
 from crosspost.store import PlannedRow, Publication, Store
 from tests.fakes import FakeClock, FakePlatform, install, partial_thread, write_project
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from crosspost.project import load_project
-from crosspost.publisher import Publisher
-from crosspost.render import Renderer, RenderLimits
+from crosspost.loading.project import load_project
+from crosspost.publishing.publisher import Publisher
+from crosspost.rendering.render import Renderer, RenderLimits
 from crosspost.store import PlannedRow, Store
 from tests.conftest import write_file
 from tests.fakes import FakeClock, FakePlatform, install, write_project

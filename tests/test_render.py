@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crosspost.content import ContentItem
-from crosspost.render import BUILTIN_DEFAULT, Renderer, RenderError, Target, hashtags, utm
+from crosspost.loading.content import ContentItem
+from crosspost.rendering.render import BUILTIN_DEFAULT, Renderer, RenderError, Target, hashtags, utm
 from tests.conftest import write_file
 
 ITEM = ContentItem(

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from crosspost.content import ContentItem
 from crosspost.errors import ConfigError, RenderError, RenderLimitError
-from crosspost.render import Renderer, RenderLimits, Target
+from crosspost.loading.content import ContentItem
+from crosspost.rendering.render import Renderer, RenderLimits, Target
 from tests.conftest import write_file
 
 ITEM = ContentItem(
@@ -245,7 +245,7 @@ def test_check_reports_a_runaway_template_with_file_line_and_bound(
     name: str, project_dir: Path, run_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     template, line, bound = RUNAWAYS[name]
-    monkeypatch.setattr("crosspost.render.RenderLimits", lambda: _limits(bound))
+    monkeypatch.setattr("crosspost.rendering.render.RenderLimits", lambda: _limits(bound))
     write_file(project_dir / "templates" / "event.j2", template)
     result = run_cli(project_dir / "schedule.yaml", "check")
     assert result.exit_code == 2, result.output
@@ -279,7 +279,7 @@ def test_runaway_template_ends_by_itself_in_a_subprocess(
     template, line, bound = RUNAWAYS[name]
     write_file(project_dir / "templates" / "event.j2", template)
     done = subprocess.run(
-        [sys.executable, "-m", "crosspost.cli", "-s", "schedule.yaml", *command],
+        [sys.executable, "-m", "crosspost", "-s", "schedule.yaml", *command],
         cwd=project_dir,
         capture_output=True,
         text=True,

@@ -21,18 +21,19 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlmodel import Session, col, select
 
-from crosspost.cli import AppContext, _App
+from crosspost.cli import _App
+from crosspost.cli.context import AppContext
+from crosspost.cli.report import conversions, import_conversions, read_conversions, report
 from crosspost.errors import ConfigError
-from crosspost.report import (
+from crosspost.reporting.posting_times import median_range
+from crosspost.reporting.report import (
     Report,
     ReportQuery,
     build_report,
-    median_range,
     parse_since,
     parse_until,
 )
-from crosspost.report_cli import conversions, import_conversions, read_conversions, report
-from crosspost.report_render import COLUMNS, report_data, to_csv, to_html, write_csv_dir
+from crosspost.reporting.report_render import COLUMNS, report_data, to_csv, to_html, write_csv_dir
 from crosspost.store import (
     AccountSnapshot,
     Ended,
@@ -397,6 +398,7 @@ def test_json_keys_and_types(store: Store, fixture: dict[str, int]) -> None:
         "followers",
         "community",
         "when_to_post",
+        "responses",
     ]
     for section in ("posts", "top_posts", "bottom_posts", "accounts", "followers", "community"):
         for item in data[section]:

@@ -22,8 +22,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crosspost.report import Report, ReportQuery, build_report
-from crosspost.report_render import DEFAULT_POSTS_SHOWN, most_reacted, report_data, to_html
+from crosspost.reporting.report import Report, ReportQuery, build_report
+from crosspost.reporting.report_render import (
+    DEFAULT_POSTS_SHOWN,
+    most_reacted,
+    report_data,
+    to_html,
+)
 from crosspost.store import Store
 from crosspost.store.reports import ConversionRow, upsert_conversions
 from tests.test_report import Builder

@@ -13,8 +13,8 @@ from click.testing import CliRunner, Result
 
 from connectors.mastodon import InstanceConfig
 from crosspost.cli import cli
-from crosspost.project import load_project
-from crosspost.publisher import Publisher
+from crosspost.loading.project import load_project
+from crosspost.publishing.publisher import Publisher
 from crosspost.store import PlannedRow, Store
 from crosspost.store.account_state import stored_limits
 from tests.fakes import FakeClock
@@ -121,3 +121,25 @@ def test_instance_config_survives_the_store() -> None:
     assert InstanceConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     with pytest.raises(ValueError):
         InstanceConfig.from_dict({"max_characters": "many"})
+
+
+def test_check_of_an_unreadable_database_counts_with_defaults(
+    schedule: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"not a database, " * 100)
+    args = ["-s", str(schedule), "--database", f"sqlite:///{broken}", "check"]
+    done = CliRunner().invoke(cli, args)
+    assert "the database cannot be read; counting with known defaults" in done.output
+    assert "social: 500 characters (built-in default)" in done.output
+
+
+def test_limits_follow_what_the_server_says_after_they_were_read(schedule: Path) -> None:
+    # The connector keeps the limits it made; learning the server's must replace them.
+    connector = load_project(schedule).connector("social")
+    assert connector.effective_limits.max_length == 500
+    assert connector.effective_limits is connector.effective_limits
+    connector.use_reported_limits(InstanceConfig(max_characters=600).to_dict())  # type: ignore[attr-defined]
+    assert connector.effective_limits.max_length == 600
+    connector.instance = InstanceConfig(max_characters=700)  # type: ignore[attr-defined]
+    assert connector.effective_limits.max_length == 700

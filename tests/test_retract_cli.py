@@ -201,3 +201,71 @@ def test_mastodon_thread_is_deleted_with_delete_requests(
     assert [c.request.url.rsplit("/", 1)[1] for c in responses.calls] == ["112", "111"]
     assert all(c.request.headers["Authorization"] == "Bearer secret-token" for c in responses.calls)
     assert status_of(tmp_path, pid)[0] == "retracted"
+
+
+def comment_under(base: Path, entry: str, ids: list[str] | None, n: int = 0) -> int:
+    """The first comment of ``entry``'s post ``n`` (as :func:`published` writes it): sent as
+    ``ids``, or still planned when ``ids`` is None."""
+    store = Store(f"sqlite:///{base}/x.db")
+    try:
+        occurrence = f"2026-03-01T12:{n:02d}"
+        row = PlannedRow(
+            f"comment:{entry}", occurrence, "alpha", "more", T0, T0 + timedelta(days=1)
+        )
+        store.add_planned([row], T0)
+        comment = store.find(f"comment:{entry}", occurrence, "alpha")
+        assert comment is not None and comment.id is not None
+        if ids is not None:
+            store.resolve(comment.id, T0, Sent(ids[0], f"https://fake.example/{ids[0]}", T0))
+        return comment.id
+    finally:
+        store.close()
+
+
+def test_a_sent_first_comment_is_deleted_before_its_post(base: Path, fake: FakePlatform) -> None:
+    pid = published(base, "alpha", "launch", ["p1"])
+    cid = comment_under(base, "launch", ["c1"])
+    result = run(base, str(pid), "--json")
+    assert result.exit_code == 0, result.output
+    assert fake.delete_calls == ["c1", "p1"]
+    (shown,) = json.loads(result.output)["publications"]
+    assert shown["comment"]["id"] == cid and shown["comment"]["status"] == "retracted"
+    assert status_of(base, cid)[0] == "retracted" and status_of(base, pid)[0] == "retracted"
+
+
+def test_a_first_comment_not_sent_yet_is_cancelled(base: Path, fake: FakePlatform) -> None:
+    pid = published(base, "alpha", "launch", ["p1"])
+    cid = comment_under(base, "launch", None)
+    result = run(base, str(pid))
+    assert result.exit_code == 0, result.output
+    assert "first comment" in result.output and fake.delete_calls == ["p1"]
+    status, _, error = status_of(base, cid)
+    assert status == "cancelled" and error == "its post was retracted"
+
+
+def test_a_comment_that_stays_keeps_its_post(base: Path, fake: FakePlatform) -> None:
+    pid = published(base, "alpha", "launch", ["p1"])
+    cid = comment_under(base, "launch", ["c1"])
+    fake.delete_errors["c1"] = Transient("HTTP 503", platform="fake-delete", status=503)
+    result = run(base, str(pid), "--json")
+    assert result.exit_code == 1
+    (shown,) = json.loads(result.output)["publications"]
+    assert shown["error"].startswith("first comment: (c1) not deleted")
+    assert fake.delete_calls == ["c1"]  # the post is not deleted from under its comment
+    assert status_of(base, pid)[0] == "published" and status_of(base, cid)[0] == "published"
+    assert run(base, str(pid)).exit_code == 0  # again: the comment goes, then the post
+    assert fake.delete_calls == ["c1", "c1", "p1"]
+    assert status_of(base, cid)[0] == "retracted" and status_of(base, pid)[0] == "retracted"
+
+
+def test_dry_run_names_the_first_comment_and_deletes_nothing(
+    base: Path, fake: FakePlatform
+) -> None:
+    pid = published(base, "alpha", "launch", ["p1"])
+    comment_under(base, "launch", ["c1"])
+    result = run(base, str(pid), "--dry-run", "--json")
+    (shown,) = json.loads(result.output)["publications"]
+    assert shown["comment"]["status"] == "would be retracted" and shown["comment"]["parts"] == [
+        "c1"
+    ]
+    assert fake.delete_calls == []

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crosspost.errors import ConfigError, Problem
-from crosspost.schedule import PostSpec, parse_duration, read_schedule
-from crosspost.yamlfile import parse_yaml
+from crosspost.loading.schedule import PostSpec, parse_duration, read_schedule
+from crosspost.loading.yamlfile import parse_yaml
 from tests.conftest import REPO, SCHEDULES
 
 
@@ -51,11 +51,14 @@ def test_example_schedule_reads(example_project: Path) -> None:
     assert set(schedule.accounts) == {"website-feed", "archive"}
     assert schedule.accounts["website-feed"].settings["path"] == "public/feed.xml"
     assert schedule.groups == {"everywhere": ["website-feed", "archive"]}
-    welcome, hours, cafe = schedule.posts
+    welcome, article, hours, cafe, programme = schedule.posts
     assert welcome.at == datetime(2026, 1, 1, 10, 0) and welcome.grace == timedelta(days=5000)
+    assert article.content == "laser-cutter" and article.missed == "publish"
     assert hours.every == timedelta(minutes=1) and hours.to == ["everywhere"]
     assert hours.missed == "skip"
     assert cafe.cron == "0 18 * * 2" and cafe.timezone == ZoneInfo("Europe/Kyiv")
+    assert programme.approval == "required"
+    assert [queue["id"] for queue in schedule.queues] == ["tips"]
 
 
 def test_to_accepts_a_comma_separated_string(write_schedule: Callable[..., Path]) -> None:
@@ -271,4 +274,10 @@ def test_every_problem_is_listed_sorted(write_schedule: Callable[..., Path]) -> 
 
 def test_the_repo_example_is_valid() -> None:
     schedule, _ = read_schedule(REPO / "schedule.yaml")
-    assert [p.id for p in schedule.posts] == ["welcome", "open-hours", "repair-cafe"]
+    assert [p.id for p in schedule.posts] == [
+        "welcome",
+        "laser-article",
+        "open-hours",
+        "repair-cafe",
+        "autumn-programme",
+    ]

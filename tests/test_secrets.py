@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from connectors.base import ConnectorError, RenderedPost
 from crosspost.cli import cli
-from crosspost.daemon import Daemon
+from crosspost.publishing.daemon import Daemon
 from crosspost.store import Store
 from tests.contract.harness import fixture
 
@@ -127,7 +127,7 @@ def test_the_token_is_never_written_or_printed(
 def test_connector_errors_do_not_carry_the_token(
     base: Path, mastodon: responses.RequestsMock
 ) -> None:
-    from crosspost.project import load_project
+    from crosspost.loading.project import load_project
 
     project = load_project(base / "schedule.yaml")
     connector = project.connector("social")

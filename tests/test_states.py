@@ -16,13 +16,13 @@ from click.testing import CliRunner, Result
 from connectors.base import AuthError, Rejected, Transient, Unknown
 from connectors.http import HttpClient, Kind
 from crosspost.cli import cli
-from crosspost.daemon import Daemon
-from crosspost.lease import Holder, host_identity
-from crosspost.oneoff import publish_now
-from crosspost.project import load_project
-from crosspost.publisher import Publisher
+from crosspost.loading.project import load_project
+from crosspost.publishing.daemon import Daemon
+from crosspost.publishing.oneoff import publish_now
+from crosspost.publishing.publisher import Publisher
 from crosspost.store import PlannedRow, Status, Store
 from crosspost.store.account_state import holds
+from crosspost.store.lease import Holder, host_identity
 from tests.fakes import FakeClock, FakePlatform, write_project
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

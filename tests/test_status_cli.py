@@ -65,7 +65,7 @@ def test_status_json_shape(base: Path) -> None:
     result = run(base, "--json")
     assert result.exit_code == 0, result.output + result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"publications", "daemon", "held_accounts"}
+    assert set(data) == {"publications", "daemon", "held_accounts", "failing_feeds"}
     assert isinstance(data["daemon"], dict)
     assert datetime.fromisoformat(data["daemon"]["alive_at"]) == T0
     first, second = data["publications"]
@@ -107,6 +107,7 @@ def test_empty_store_is_ok(base: Path) -> None:
         "publications": [],
         "daemon": {"alive_at": None},
         "held_accounts": [],
+        "failing_feeds": [],
     }
     plain = run(base)
     assert plain.exit_code == 0

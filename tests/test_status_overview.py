@@ -9,8 +9,8 @@ from click.testing import CliRunner, Result
 from rich.console import Console
 
 from crosspost.cli import cli
+from crosspost.cli.status_view import parse_statuses, print_overview, summary_line
 from crosspost.status import Status
-from crosspost.status_view import parse_statuses, print_overview, summary_line
 from crosspost.store import PlannedRow, Store
 from crosspost.store.records import Ended, Finish, Sent
 

@@ -51,18 +51,10 @@ def pg_url() -> Iterator[str]:
         admin.close()  # type: ignore[attr-defined]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Store]:
-    """A migrated store on each database."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/store.db"
-    else:
-        url = request.getfixturevalue("pg_url")
-    opened = Store(url)
-    try:
-        yield opened
-    finally:
-        opened.close()
+@pytest.fixture
+def store(each_store: Store) -> Store:
+    """A migrated store on each database (SQLite, PostgreSQL)."""
+    return each_store
 
 
 def row(
@@ -250,6 +242,11 @@ def test_claim_next_takes_the_oldest_due_row_of_each_account_not_skipped(store: 
     first = store.claim_next(T0, "w", LEASE, skip_accounts=["gamma"])
     assert sorted((r.account, r.occurrence) for r in first) == [("alpha", "0"), ("beta", "0")]
     assert {r.status for r in first} == {"publishing"}
+    # alpha's first post is in flight: its next one waits, whoever asks
+    assert store.claim_next(T0, "other daemon", LEASE, account="alpha") == []
+    alpha = next(r for r in first if r.account == "alpha")
+    assert alpha.id is not None
+    store.finish(alpha.id, "w", T0, Sent("1", "https://x.example/1", T0))
     (following,) = store.claim_next(T0, "w", LEASE, account="alpha")
     assert following.occurrence == "1"
     assert store.claim_next(T0, "w", LEASE, skip_accounts=["alpha", "beta", "gamma"]) == []
@@ -351,3 +348,40 @@ def test_settle_records_only_on_a_row_still_unknown(store: Store) -> None:
         "alpha": Status.PUBLISHED,
         "beta": Status.CANCELLED,
     }
+
+
+def test_a_waiting_announcement_is_woken_by_its_article_only(store: Store) -> None:
+    """``waits_for`` and a later grace are written with the wait; recording wakes it."""
+    store.add_planned([row(), row(account="beta"), row("2026-03-02T12:00", "beta")], T0)
+    claimed = store.claim_due(T0, "w", timedelta(minutes=5))
+    beta = next(r for r in claimed if r.account == "beta" and r.occurrence == "2026-03-01T12:00")
+    later, expires = T0 + timedelta(minutes=1), T0 + timedelta(hours=1, minutes=1)
+    wait = Requeued(later, "waiting for alpha", True, waits_for="alpha", expires_at=expires)
+    assert store.finish(beta.id or 0, "w", T0, wait)
+    waiting = store.get(beta.id or 0)
+    assert waiting is not None and waiting.waits_for == "alpha" and waiting.attempts == 0
+    assert as_utc(waiting.expires_at) == expires
+    # another occurrence, or another account's record, wakes nothing
+    assert store.wake_waiting("launch", "2026-03-02T12:00", "alpha", T0) == 0
+    assert store.wake_waiting("launch", "2026-03-01T12:00", "beta", T0) == 0
+    assert store.wake_waiting("launch", "2026-03-01T12:00", "alpha", T0) == 1
+    woken = store.get(beta.id or 0)
+    assert woken is not None and as_utc(woken.next_attempt_at) == T0
+
+
+def test_steps_are_recorded_by_the_holder_and_keep_a_begun_row_due(store: Store) -> None:
+    from crosspost.store.steps import load_steps, record_step, step_counts
+
+    store.add_planned([row(grace=timedelta(minutes=1))], T0)
+    (claimed,) = store.claim_due(T0, "w1", LEASE)
+    assert claimed.id is not None
+    assert record_step(store, claimed.id, "w1", "a@example.org", "started", "", T0, LEASE)
+    assert record_step(store, claimed.id, "w1", "a@example.org", "done", "250 ok", T0, LEASE)
+    assert not record_step(store, claimed.id, "w2", "b@example.org", "started", "", T0, LEASE)
+    assert load_steps(store, claimed.id) == {"a@example.org": ("done", "250 ok")}
+    assert step_counts(store, claimed.id) == {"done": 1}
+    # handed back untried (a rate limit): past its grace, a begun row is due, never missed
+    store.finish(claimed.id, "w1", T0, Requeued(None, "paced", undo_attempt=True))
+    later = T0 + timedelta(hours=2)
+    assert store.expire_missed(later) == []
+    assert [r.id for r in store.claim_due(later, "w1", LEASE)] == [claimed.id]

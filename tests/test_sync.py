@@ -6,10 +6,10 @@ import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crosspost.project import load_project
-from crosspost.publisher import Publisher
+from crosspost.loading.project import load_project
+from crosspost.planning.sync import sync_plan
+from crosspost.publishing.publisher import Publisher
 from crosspost.store import Publication, Store
-from crosspost.sync import sync_plan
 from tests.fakes import FakeClock, FakePlatform, write_project
 
 T0 = datetime(2026, 3, 1, 12, 3, tzinfo=UTC)

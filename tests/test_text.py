@@ -9,7 +9,7 @@ import regex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crosspost.text import (
+from crosspost.rendering.text import (
     _boundaries,
     _classify,
     find_hashtags,
@@ -23,7 +23,7 @@ from crosspost.text import (
     utf16_offset,
     with_urls_as,
 )
-from crosspost.text import (
+from crosspost.rendering.text import (
     _protected as protected_spans,
 )
 
@@ -283,3 +283,26 @@ def test_boundary_kinds_are_those_of_every_position(text: str) -> None:
     protected = protected_spans(text)
     assert positions == [e for e in ends if not any(s.start < e < s.end for s in protected)]
     assert kinds == [_classify(text, p) for p in positions]
+
+
+def test_the_cluster_count_of_a_text_is_kept_for_the_next_account() -> None:
+    from crosspost.rendering import text as text_module
+
+    before = text_module._cluster_count.cache_info().hits
+    phrase = FAMILY + " kept " + E_ACUTE + str(id(object()))
+    assert grapheme_length(phrase) == grapheme_length(phrase)
+    assert text_module._cluster_count.cache_info().hits == before + 1
+
+
+@given(st.lists(st.integers(min_value=0, max_value=3), max_size=60))
+def test_the_best_boundary_below_each_position_is_the_last_good_enough_one(
+    qualities: list[int],
+) -> None:
+    from crosspost.rendering.text import _best_below, _Boundary
+
+    kinds = [_Boundary(value) for value in qualities]
+    best = _best_below(kinds)
+    for quality, below in best.items():
+        for position in range(len(kinds)):
+            good = [i for i in range(position + 1) if kinds[i] >= quality]
+            assert below[position] == (good[-1] if good else -1)

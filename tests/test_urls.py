@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from connectors.mastodon import status_length
 from connectors.x_text import find_x_urls, weighted_length
-from crosspost.text import find_urls
-from crosspost.urls import LINKS, UrlRules, find_url_matches
+from crosspost.rendering.text import find_urls
+from crosspost.rendering.urls import LINKS, UrlRules, find_url_matches
 
 X_RULES = UrlRules(bare_domains=True)
 

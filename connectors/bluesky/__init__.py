@@ -16,26 +16,21 @@ API pages used:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from connectors.base import (
+    STANDARD_CAPABILITIES,
     Capability,
-    ConnectorError,
-    ConnectorSettings,
-    ConnectorState,
+    CommentsAsReplies,
     Limits,
-    MediaItem,
-    Published,
-    Rejected,
     RenderedPost,
-    ThreadPart,
-    Transient,
 )
 from connectors.bluesky.constants import (
     _BYTES_PER_GRAPHEME,
     _HANDLE_RE,
+    GET_POSTS_BATCH,
     MAX_BYTES,
     MAX_GRAPHEMES,
     MAX_IMAGE_BYTES,
@@ -45,23 +40,40 @@ from connectors.bluesky.constants import (
     _now,
     rkey_for,
 )
-from connectors.bluesky.images import _image_size
-from connectors.bluesky.reading import BlueskyReading
+from connectors.bluesky.doctor import BlueskyDoctor
+from connectors.bluesky.replies import BlueskyReplies
 from connectors.bluesky.settings import BlueskySettings
+from connectors.bluesky.shapes import (
+    Created,
+    External,
+    ExternalEmbed,
+    Facet,
+    Feature,
+    Image,
+    ImagesEmbed,
+    PostRecord,
+    Resolved,
+    StrongRef,
+    Uploaded,
+)
+from connectors.errors import ConnectorError, Rejected, Transient
 from connectors.http import Kind
-from crosspost.markdown import LinkSpan, TextFormat
-from crosspost.text import (
+from connectors.images import image_size
+from connectors.values import MediaItem, Published, ThreadPart
+from crosspost.rendering.markdown import LinkSpan, TextFormat
+from crosspost.rendering.text import (
     find_hashtags,
     find_mentions,
     find_urls,
     grapheme_length,
     utf8_length,
 )
+from crosspost.rendering.urls import UrlCounting
 
 __all__ = ["BlueskyConnector", "BlueskySettings", "rkey_for"]
 
 
-class BlueskyConnector(BlueskyReading):
+class BlueskyConnector(CommentsAsReplies[BlueskySettings], BlueskyReplies, BlueskyDoctor):
     """Publishes to one Bluesky account through its PDS, reads counts from the AppView."""
 
     name: ClassVar[str] = "bluesky"
@@ -69,6 +81,8 @@ class BlueskyConnector(BlueskyReading):
     #: record per key, for good.
     idempotency_window: ClassVar[timedelta | None] = timedelta(days=365)
     docs_url: ClassVar[str] = "https://docs.bsky.app/docs/category/http-reference"
+    #: app.bsky.feed.getPosts answers this many posts per call.
+    metrics_batch: ClassVar[int] = GET_POSTS_BATCH
     #: Markdown links become link facets over their text.
     text_format: ClassVar[TextFormat] = TextFormat.RICH
     limits: ClassVar[Limits] = Limits(
@@ -79,25 +93,20 @@ class BlueskyConnector(BlueskyReading):
         media_types=frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"}),
         alt_text_required=True,
     )
-    capabilities: frozenset[Capability] = frozenset(
-        {
-            Capability.THREADS,
-            Capability.MEDIA,
-            Capability.IDEMPOTENCY_KEY,
-            Capability.RECONCILE,
-            Capability.DELETE,
-            Capability.INBOX,
-            Capability.FOLLOWER_LIST,
-        }
-    )
+    capabilities: frozenset[Capability] = STANDARD_CAPABILITIES | {
+        Capability.IDEMPOTENCY_KEY,
+        Capability.INBOX,
+        Capability.FOLLOWER_LIST,
+        Capability.REPLY,
+        Capability.FIRST_COMMENT,
+    }
 
     Settings = BlueskySettings
 
-    def __init__(
-        self, account: str, settings: ConnectorSettings, state: ConnectorState | None = None
-    ) -> None:
-        super().__init__(account, settings, state)
-        self._session: dict[str, str] | None = None
+    def _open(self) -> None:
+        super()._open()
+        self._session = None
+        #: DIDs of the handles mentioned so far (None: no such Bluesky handle).
         self._dids: dict[str, str | None] = {}
 
     # -- counting -------------------------------------------------------------
@@ -111,6 +120,16 @@ class BlueskyConnector(BlueskyReading):
         grapheme (every script and almost every emoji) it is the grapheme count.
         """
         return max(grapheme_length(text), -(-utf8_length(text) // _BYTES_PER_GRAPHEME))
+
+    @property
+    def url_counting(self) -> UrlCounting:
+        """Graphemes and bytes: a URL counts its characters, like any text."""
+        return UrlCounting()
+
+    @property
+    def counting_key(self) -> Hashable:
+        """Every account counts alike (the rules are the network's)."""
+        return ("bluesky",)
 
     def _check_text(self, post: RenderedPost, limits: Limits) -> list[str]:
         """Both of Bluesky's rules, each reported in its own unit."""
@@ -147,7 +166,7 @@ class BlueskyConnector(BlueskyReading):
         record = self._record(post, index, text, reply_to, root)
         rkey = rkey_for(idempotency_key)
         body = {
-            "repo": session["did"],
+            "repo": session.did,
             "collection": POST_COLLECTION,
             "rkey": rkey,
             "validate": True,
@@ -164,10 +183,11 @@ class BlueskyConnector(BlueskyReading):
                 raise
             self.log.info("record %s already existed; not posted twice", rkey)
             return existing
-        created = self._object(response, Kind.KEYED_WRITE)
+        kind = Kind.KEYED_WRITE
+        created = self._read_answer(response, Created, kind)
         uri, cid = (
-            self._text(created, "uri", Kind.KEYED_WRITE),
-            self._text(created, "cid", Kind.KEYED_WRITE),
+            self._required(created.uri, "uri", kind),
+            self._required(created.cid, "cid", kind),
         )
         return self._published(uri, cid, record["createdAt"])
 
@@ -186,8 +206,8 @@ class BlueskyConnector(BlueskyReading):
         text: str,
         reply_to: Published | None,
         root: Published | None,
-    ) -> dict[str, Any]:
-        record: dict[str, Any] = {"$type": POST_COLLECTION, "text": text, "createdAt": _now()}
+    ) -> PostRecord:
+        record: PostRecord = {"$type": POST_COLLECTION, "text": text, "createdAt": _now()}
         facets = self._facets(text, post.links[index] if index < len(post.links) else ())
         if facets:
             record["facets"] = facets
@@ -207,19 +227,19 @@ class BlueskyConnector(BlueskyReading):
         return record
 
     @staticmethod
-    def _ref(published: Published) -> dict[str, str]:
+    def _ref(published: Published) -> StrongRef:
         return {"uri": published.remote_id, "cid": str(published.extra.get("cid", ""))}
 
     # -- rich text ------------------------------------------------------------
 
-    def _facets(self, text: str, links: Sequence[LinkSpan] = ()) -> list[dict[str, Any]]:
+    def _facets(self, text: str, links: Sequence[LinkSpan] = ()) -> list[Facet]:
         """Link, mention and hashtag facets with UTF-8 byte offsets, in text order.
 
         ``links`` are the Markdown links of this post (``[text](url)``); what the
         text itself shows (a URL, a #tag) inside one of them gets no facet of its own,
         as facets must not overlap.
         """
-        found = [
+        found: list[tuple[int, int, Feature]] = [
             (link.start, link.end, {"$type": "app.bsky.richtext.facet#link", "uri": link.url})
             for link in links
         ]
@@ -230,9 +250,9 @@ class BlueskyConnector(BlueskyReading):
             for start, end, feature in found
         ]
 
-    def _text_facets(self, text: str) -> list[tuple[int, int, dict[str, str]]]:
+    def _text_facets(self, text: str) -> list[tuple[int, int, Feature]]:
         """Facets for the URLs, mentions and hashtags written in the text."""
-        found: list[tuple[int, int, dict[str, str]]] = []
+        found: list[tuple[int, int, Feature]] = []
         for span in find_urls(text):
             found.append(
                 (span.start, span.end, {"$type": "app.bsky.richtext.facet#link", "uri": span.text})
@@ -260,21 +280,18 @@ class BlueskyConnector(BlueskyReading):
             response = self._read(
                 "com.atproto.identity.resolveHandle", params={"handle": handle}, ok=(400, 404)
             )
-            did = None
-            if response.ok:
-                value = self._object(response).get("did")
-                did = value if isinstance(value, str) and value.startswith("did:") else None
-            self._dids[handle] = did
+            did = self._read_answer(response, Resolved).did if response.ok else None
+            self._dids[handle] = did if did is not None and did.startswith("did:") else None
         return self._dids[handle]
 
     # -- embeds ---------------------------------------------------------------
 
-    def _embed(self, post: RenderedPost) -> dict[str, Any] | None:
+    def _embed(self, post: RenderedPost) -> ImagesEmbed | ExternalEmbed | None:
         if post.media:
             images = [self._image(item) for item in post.media]
             return {"$type": "app.bsky.embed.images", "images": images}
         if post.link:
-            external = {
+            external: External = {
                 "uri": post.link,
                 "title": post.title,
                 "description": str(post.options.get("description", "")),
@@ -282,7 +299,7 @@ class BlueskyConnector(BlueskyReading):
             return {"$type": "app.bsky.embed.external", "external": external}
         return None
 
-    def _image(self, item: MediaItem) -> dict[str, Any]:
+    def _image(self, item: MediaItem) -> Image:
         try:
             data = item.path.read_bytes()
         except OSError as error:
@@ -297,16 +314,16 @@ class BlueskyConnector(BlueskyReading):
             data=data,
             headers={"Content-Type": item.mime_type},
         )
-        blob = self._object(response, Kind.HARMLESS_WRITE).get("blob")
-        if not isinstance(blob, dict):
+        blob = self._read_answer(response, Uploaded, Kind.HARMLESS_WRITE).blob
+        if blob is None:
             message = "the blob upload answer has no 'blob'"
             raise self.http.unreadable(message, Kind.HARMLESS_WRITE)
-        image: dict[str, Any] = {"image": blob, "alt": item.alt}
-        size = _image_size(data)
+        image: Image = {"image": blob, "alt": item.alt}
+        size = image_size(data)
         if size and all(size):
             image["aspectRatio"] = {"width": size[0], "height": size[1]}
         return image
 
 
-def _overlaps(span: tuple[int, int, Any], links: Sequence[LinkSpan]) -> bool:
+def _overlaps(span: tuple[int, int, Feature], links: Sequence[LinkSpan]) -> bool:
     return any(span[0] < link.end and link.start < span[1] for link in links)

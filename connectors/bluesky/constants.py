@@ -6,9 +6,8 @@ import hashlib
 import re
 from datetime import UTC, datetime
 
-from crosspost.text import (
-    utf8_length,
-)
+from connectors.bluesky.shapes import ByteSlice
+from crosspost.rendering.text import utf8_length
 
 POST_COLLECTION = "app.bsky.feed.post"
 MAX_GRAPHEMES = 300
@@ -51,7 +50,7 @@ def rkey_for(idempotency_key: str) -> str:
     return "".join(_S32[(value >> (5 * shift)) & 31] for shift in range(12, -1, -1))
 
 
-def _byte_slice(text: str, start: int, end: int) -> dict[str, int]:
+def _byte_slice(text: str, start: int, end: int) -> ByteSlice:
     """UTF-8 byte offsets of the code point slice ``text[start:end]``."""
     byte_start = utf8_length(text[:start])
     return {"byteStart": byte_start, "byteEnd": byte_start + utf8_length(text[start:end])}

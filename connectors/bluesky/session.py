@@ -2,40 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TypeVar, Unpack
 
 import requests
 
-from connectors.base import (
-    AuthError,
-)
 from connectors.bluesky.constants import _RENEW
 from connectors.bluesky.settings import BlueskySettings
-from connectors.http import HttpClient, HttpConnector, Kind, Outcome, Verdict, describe_object
+from connectors.bluesky.shapes import Session
+from connectors.errors import AuthError
+from connectors.http import (
+    HttpClient,
+    HttpConnector,
+    Kind,
+    Outcome,
+    RequestOptions,
+    Verdict,
+    answer_field,
+    describe_fields,
+)
+from connectors.payload import JSONObject, Payload, read_model
+
+_P = TypeVar("_P", bound=Payload)
 
 
 def _error_name(response: requests.Response) -> str:
     """The XRPC ``error`` name of an error response, or ``""``."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    name = body.get("error") if isinstance(body, dict) else None
-    return name if isinstance(name, str) else ""
+    return answer_field(response, "error")
 
 
-@describe_object
-def _describe(response: requests.Response, body: Mapping[str, Any]) -> str:
-    """``Name: message`` from an XRPC error body."""
-    parts = [str(body[key]) for key in ("error", "message") if body.get(key)]
-    return ": ".join(parts) or str(body)[:200]
+#: ``Name: message`` from an XRPC error body.
+_describe = describe_fields("error", "message")
 
 
 class BlueskyXrpc(HttpConnector[BlueskySettings]):
     """Authenticated XRPC calls of one account, renewing its session when refused."""
 
-    _session: dict[str, str] | None = None
+    _session: Session | None = None
 
     def _make_client(self) -> HttpClient:
         password = self.settings.app_password.get_secret_value()
@@ -60,7 +63,7 @@ class BlueskyXrpc(HttpConnector[BlueskySettings]):
         *,
         kind: Kind,
         ok: Sequence[int] = (),
-        **kwargs: Any,
+        **options: Unpack[RequestOptions],
     ) -> requests.Response:
         """An authenticated call; an expired or invalid token is renewed and the call made again.
 
@@ -69,12 +72,12 @@ class BlueskyXrpc(HttpConnector[BlueskySettings]):
             nsid: the XRPC method, e.g. ``com.atproto.repo.createRecord``.
             kind: what the call does (see :class:`~connectors.http.Kind`).
             ok: error statuses the caller handles itself.
-            **kwargs: passed to ``requests``.
+            **options: passed to ``requests``.
         """
-        response = self._authed(method, nsid, kind, ok, kwargs)
+        response = self._authed(method, nsid, kind, ok, options)
         if self._token_refused(response):
             self._renew_session()
-            response = self._authed(method, nsid, kind, ok, kwargs)
+            response = self._authed(method, nsid, kind, ok, options)
             if self._token_refused(response):
                 raise self._auth_error(f"a fresh session was refused ({_describe(response)})")
         if not response.ok and response.status_code not in ok:
@@ -82,54 +85,45 @@ class BlueskyXrpc(HttpConnector[BlueskySettings]):
         return response
 
     def _authed(
-        self, method: str, nsid: str, kind: Kind, ok: Sequence[int], kwargs: Mapping[str, Any]
+        self, method: str, nsid: str, kind: Kind, ok: Sequence[int], options: RequestOptions
     ) -> requests.Response:
-        token = self._current_session()["accessJwt"]
-        headers = {**kwargs.get("headers", {}), "Authorization": f"Bearer {token}"}
-        return self.http.request(
-            method,
-            self._url(nsid),
-            kind=kind,
-            ok=(400, 401, *ok),
-            **{**kwargs, "headers": headers},
-        )
+        token = self._current_session().access_jwt
+        headers = {**(options.get("headers") or {}), "Authorization": f"Bearer {token}"}
+        sent: RequestOptions = {**options, "headers": headers}
+        return self.http.request(method, self._url(nsid), kind=kind, ok=(400, 401, *ok), **sent)
 
     @staticmethod
     def _token_refused(response: requests.Response) -> bool:
         return response.status_code in (400, 401) and _error_name(response) in _RENEW
 
-    def _current_session(self) -> dict[str, str]:
+    def _current_session(self) -> Session:
         """The session in use: in memory, else saved in the state, else a new one."""
         if self._session is None:
-            saved = self.state.load().get("session")
-            if isinstance(saved, dict) and self._usable(saved):
-                self._remember({str(k): str(v) for k, v in saved.items()})
+            saved = read_model(Session, self.state.load().get("session"))
+            if saved is not None and self._usable(saved):
+                self._remember(saved)
             else:
                 self._create_session()
         assert self._session is not None
         return self._session
 
-    def _usable(self, saved: Mapping[str, Any]) -> bool:
+    def _usable(self, saved: Session) -> bool:
         settings = self.settings
-        return (
-            all(isinstance(saved.get(k), str) for k in ("accessJwt", "refreshJwt", "did"))
-            and saved.get("identifier") == settings.handle
-            and saved.get("service") == settings.service
-        )
+        return saved.identifier == settings.handle and saved.service == settings.service
 
-    def _remember(self, session: dict[str, str], *, save: bool = False) -> None:
-        self.http.add_secret(session["accessJwt"])
-        self.http.add_secret(session["refreshJwt"])
+    def _remember(self, session: Session, *, save: bool = False) -> None:
+        self.http.add_secret(session.access_jwt)
+        self.http.add_secret(session.refresh_jwt)
         self._session = session
         if save:
-            self.state.save({**self.state.load(), "session": session})
+            saved = session.model_dump(by_alias=True, exclude_none=True)
+            self.state.save({**self.state.load(), "session": saved})
 
     def _store(self, response: requests.Response) -> None:
-        body = self._object(response, Kind.HARMLESS_WRITE)
-        session = {key: self._text(body, key) for key in ("accessJwt", "refreshJwt", "did")}
-        session["handle"] = str(body.get("handle") or self.settings.handle)
-        session["identifier"] = self.settings.handle
-        session["service"] = self.settings.service
+        body = self._read_answer(response, Session, Kind.HARMLESS_WRITE)
+        settings = self.settings
+        change = {"handle": body.handle or settings.handle, "identifier": settings.handle}
+        session = body.model_copy(update={**change, "service": settings.service})
         self._remember(session, save=True)
 
     def _create_session(self) -> None:
@@ -153,7 +147,7 @@ class BlueskyXrpc(HttpConnector[BlueskySettings]):
 
     def _renew_session(self) -> None:
         """Refresh the session; if the refresh token is refused too, log in again."""
-        refresh = (self._session or {}).get("refreshJwt", "")
+        refresh = (self._session.refresh_jwt if self._session else None) or ""
         response = self.http.request(
             "POST",
             self._url("com.atproto.server.refreshSession"),
@@ -184,11 +178,18 @@ class BlueskyXrpc(HttpConnector[BlueskySettings]):
             return Verdict(Outcome.AUTH, f"session refused: {_describe(response)}", 400)
         return None
 
-    def _object(self, response: requests.Response, kind: Kind = Kind.READ) -> dict[str, Any]:
+    def _object(self, response: requests.Response, kind: Kind = Kind.READ) -> JSONObject:
+        """The JSON object of ``response``."""
         return self.http.json_object(response, kind)
 
-    def _text(self, body: Mapping[str, Any], key: str, kind: Kind = Kind.READ) -> str:
-        value = body.get(key)
-        if not isinstance(value, str) or not value:
+    def _read_answer(
+        self, response: requests.Response, answer: type[_P], kind: Kind = Kind.READ
+    ) -> _P:
+        """The JSON object of ``response`` read as ``answer``."""
+        return self.http.read(self.http.json_object(response, kind), answer, kind)
+
+    def _required(self, value: str | None, key: str, kind: Kind = Kind.READ) -> str:
+        """``value``, which the answer must have had under ``key``."""
+        if not value:
             raise self.http.unreadable(f"the answer has no {key!r}", kind)
         return value

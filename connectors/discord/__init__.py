@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import requests
 
@@ -48,17 +48,18 @@ from connectors.discord.constants import (
     POLL_QUESTION_MAX,
     nonce_for,
 )
-from connectors.discord.reading import DiscordReading
+from connectors.discord.doctor import DiscordDoctor
+from connectors.discord.replies import DiscordReplies
 from connectors.discord.settings import DiscordSettings
-from connectors.http import (
-    Kind,
-)
-from crosspost.markdown import TextFormat
+from connectors.discord.shapes import Message, MessageBody
+from connectors.http import Kind, RequestOptions
+from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.urls import UrlCounting
 
 __all__ = ["DiscordConnector", "DiscordSettings", "nonce_for"]
 
 
-class DiscordConnector(DiscordReading):
+class DiscordConnector(DiscordReplies, DiscordDoctor):
     """Posts to one Discord channel, as a webhook or as a bot."""
 
     name: ClassVar[str] = "discord"
@@ -92,6 +93,11 @@ class DiscordConnector(DiscordReading):
     def measure(self, text: str) -> int:
         """Length in Unicode code points, as Discord's API validates ``content``."""
         return len(text)
+
+    @property
+    def url_counting(self) -> UrlCounting:
+        """Code points: a URL counts its characters, like any text."""
+        return UrlCounting()
 
     def _check_media(self, post: RenderedPost, limits: Limits) -> list[str]:
         """The shared media rules, alt text in code points and the size of one request."""
@@ -144,10 +150,7 @@ class DiscordConnector(DiscordReading):
 
     def _check_options(self, post: RenderedPost) -> list[str]:
         problems = []
-        mentions = post.options.get("allowed_mentions", [])
-        if not isinstance(mentions, list | tuple) or not all(
-            isinstance(m, str) and m in MENTION_KINDS for m in mentions
-        ):
+        if _allowed_mentions(post) is None:
             problems.append(
                 f"options.allowed_mentions must be a list of {', '.join(sorted(MENTION_KINDS))}"
             )
@@ -171,18 +174,18 @@ class DiscordConnector(DiscordReading):
             payload["enforce_nonce"] = True
             if reply_to is not None:
                 payload["message_reference"] = {
-                    "message_id": reply_to.extra["message_id"],
+                    "message_id": str(reply_to.extra["message_id"]),
                     "fail_if_not_exists": False,
                 }
         files = self._files(post) if index == 0 and post.media else None
         kind = Kind.PUBLISHING_WRITE if self._webhook is not None else Kind.KEYED_WRITE
         response = self._send_message(payload, files, kind)
-        return self._published(self.http.json_object(response, kind), kind)
+        return self._published(self.http.parse(response, Message, kind), kind)
 
-    def _payload(self, post: RenderedPost, index: int, text: str) -> dict[str, Any]:
-        payload: dict[str, Any] = {
+    def _payload(self, post: RenderedPost, index: int, text: str) -> MessageBody:
+        payload: MessageBody = {
             "content": text,
-            "allowed_mentions": {"parse": list(post.options.get("allowed_mentions", []))},
+            "allowed_mentions": {"parse": _allowed_mentions(post) or []},
         }
         if index > 0:
             return payload
@@ -228,33 +231,30 @@ class DiscordConnector(DiscordReading):
 
     def _send_message(
         self,
-        payload: dict[str, Any],
+        payload: MessageBody,
         files: list[tuple[str, tuple[str, bytes, str]]] | None,
         kind: Kind,
     ) -> requests.Response:
-        body: dict[str, Any] = (
+        body: RequestOptions = (
             {"files": files, "data": {"payload_json": json.dumps(payload)}}
             if files
             else {"json": payload}
         )
         if self._webhook is not None:
             hook_id, token = self._webhook
-            return self._send(
-                "POST",
-                f"/webhooks/{hook_id}/{token}",
-                "POST /webhooks",
-                hook_id,
-                kind=kind,
-                params={"wait": "true"},
-                **body,
-            )
-        channel = self._channel()
-        # The nonce with enforce_nonce makes a resend return the first message.
-        return self._send(
-            "POST",
-            f"/channels/{channel}/messages",
-            "POST /channels/messages",
-            channel,
-            kind=kind,
-            **body,
-        )
+            body["params"] = {"wait": "true"}
+            path, route, major = f"/webhooks/{hook_id}/{token}", "POST /webhooks", hook_id
+        else:
+            # The nonce with enforce_nonce makes a resend return the first message.
+            major = self._channel()
+            path, route = f"/channels/{major}/messages", "POST /channels/messages"
+        return self._send("POST", path, route, major, kind=kind, **body)
+
+
+def _allowed_mentions(post: RenderedPost) -> list[str] | None:
+    """``options.allowed_mentions`` (none by default); None when it is not a list of kinds."""
+    mentions = post.options.get("allowed_mentions", [])
+    if not isinstance(mentions, list | tuple):
+        return None
+    kinds = [m for m in mentions if isinstance(m, str) and m in MENTION_KINDS]
+    return kinds if len(kinds) == len(mentions) else None

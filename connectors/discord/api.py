@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Unpack
 
 import requests
 
 from connectors.discord.constants import _PERMISSION_CODES, _UNKNOWN_WEBHOOK, _WEBHOOK_URL_RE
 from connectors.discord.settings import DiscordSettings
+from connectors.discord.shapes import ErrorBody
 from connectors.http import (
     PROJECT_URL,
     HttpClient,
@@ -16,11 +17,13 @@ from connectors.http import (
     Kind,
     Outcome,
     RateBuckets,
+    RequestOptions,
     Verdict,
     crosspost_version,
     describe_object,
     retry_after_seconds,
 )
+from connectors.payload import JSONObject, read_model
 
 
 def _discord_user_agent() -> str:
@@ -28,18 +31,30 @@ def _discord_user_agent() -> str:
     return f"DiscordBot ({PROJECT_URL}, {crosspost_version()})"
 
 
+def _error_body(response: requests.Response) -> ErrorBody:
+    try:
+        body = read_model(ErrorBody, response.json())
+    except ValueError:
+        body = None
+    return body or ErrorBody.empty()
+
+
 @describe_object
-def _describe(response: requests.Response, body: Mapping[str, Any]) -> str:
+def _describe(response: requests.Response, body: JSONObject) -> str:
     """Discord's ``message`` and ``code``, plus the first field errors of a 50035."""
-    text = str(body.get("message") or response.reason or "no reason given")
-    if body.get("code"):
-        text = f"{text} (code {body['code']})"
-    details = _field_errors(body.get("errors"), "")[:3]
+    error = read_model(ErrorBody, body) or ErrorBody.empty()
+    text = error.message or response.reason or "no reason given"
+    if error.code:
+        text = f"{text} (code {error.code})"
+    details = _field_errors(error.errors, "")[:3]
     return f"{text}: {'; '.join(details)}" if details else text
 
 
-def _field_errors(errors: Any, path: str) -> list[str]:
-    """``path: message`` for each leaf of Discord's nested ``errors`` object."""
+def _field_errors(errors: object, path: str) -> list[str]:
+    """``path: message`` for each leaf of Discord's nested ``errors`` object.
+
+    The nesting follows the fields of the request, so it is walked, not modelled.
+    """
     if not isinstance(errors, dict):
         return []
     found: list[str] = []
@@ -53,12 +68,7 @@ def _field_errors(errors: Any, path: str) -> list[str]:
 
 
 def _error_code(response: requests.Response) -> int | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    code = body.get("code") if isinstance(body, dict) else None
-    return code if isinstance(code, int) else None
+    return _error_body(response).code
 
 
 class DiscordApi(HttpConnector[DiscordSettings]):
@@ -112,11 +122,11 @@ class DiscordApi(HttpConnector[DiscordSettings]):
         *,
         kind: Kind,
         ok: Sequence[int] = (),
-        **kwargs: Any,
+        **options: Unpack[RequestOptions],
     ) -> requests.Response:
         """One request in its rate-limit bucket (``route`` and its major parameter)."""
         route_key = f"{route} {major}"
-        response = self.http.request(method, path, kind=kind, ok=ok, route=route_key, **kwargs)
+        response = self.http.request(method, path, kind=kind, ok=ok, route=route_key, **options)
         if response.status_code in ok and _error_code(response) == _UNKNOWN_WEBHOOK:
             raise self.http.failure(response, kind)
         return response
@@ -145,14 +155,10 @@ class DiscordApi(HttpConnector[DiscordSettings]):
 
     @staticmethod
     def _too_many(response: requests.Response, reason: str) -> Verdict:
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        body = body if isinstance(body, dict) else {}
+        body = _error_body(response)
         scope = response.headers.get("X-RateLimit-Scope", "")
         every_route = (
-            body.get("global") is True or response.headers.get("X-RateLimit-Global") == "true"
+            body.every_route is True or response.headers.get("X-RateLimit-Global") == "true"
         )
         if every_route:
             scope = "global"
@@ -161,7 +167,7 @@ class DiscordApi(HttpConnector[DiscordSettings]):
             Outcome.RATE_LIMITED,
             f"rate limited{label}: {reason}",
             429,
-            retry_after=retry_after_seconds(body.get("retry_after")),
+            retry_after=retry_after_seconds(body.retry_after),
             global_limit=every_route,
         )
 

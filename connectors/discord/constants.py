@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from connectors.base import (
-    Capability,
-)
+from connectors.base import STANDARD_CAPABILITIES, Capability
 
 API = "https://discord.com/api/v10"
 WEB = "https://discord.com/channels"
@@ -37,22 +35,18 @@ _FORWARD = 1
 #: Milliseconds from the Unix epoch to Discord's (snowflakes count from 2015-01-01).
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
-_BOT_CAPABILITIES = frozenset(
-    {
-        Capability.THREADS,
-        Capability.POLLS,
-        Capability.MEDIA,
-        Capability.IDEMPOTENCY_KEY,
-        Capability.RECONCILE,
-        Capability.DELETE,
-        Capability.INBOX,
-    }
-)
-#: A webhook cannot read its channel: no nonce, no reconciliation, no inbox.
+_BOT_CAPABILITIES = STANDARD_CAPABILITIES | {
+    Capability.POLLS,
+    Capability.IDEMPOTENCY_KEY,
+    Capability.INBOX,
+    Capability.REPLY,
+}
+#: A webhook cannot read its channel: no nonce, no reconciliation, no inbox, no replies.
 _WEBHOOK_CAPABILITIES = _BOT_CAPABILITIES - {
     Capability.IDEMPOTENCY_KEY,
     Capability.RECONCILE,
     Capability.INBOX,
+    Capability.REPLY,
 }
 
 

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-from connectors.base import (
-    AccountMetrics,
-    Extra,
-    InboxItem,
-    InboxPage,
-    Metrics,
-    Published,
-    Rejected,
-)
+from connectors.base import Extra
 from connectors.discord.api import DiscordApi, _error_code
 from connectors.discord.constants import (
     _FORWARD,
@@ -27,9 +18,11 @@ from connectors.discord.constants import (
     WEB,
     nonce_for,
 )
-from connectors.http import (
-    Kind,
-)
+from connectors.discord.shapes import Guild, Message, User
+from connectors.errors import Rejected
+from connectors.http import Kind
+from connectors.payload import read_model
+from connectors.values import AccountMetrics, InboxItem, InboxPage, Metrics, Published
 
 
 class DiscordReading(DiscordApi):
@@ -37,17 +30,17 @@ class DiscordReading(DiscordApi):
 
     _bot_id: str | None = None
 
-    def _published(self, message: Mapping[str, Any], kind: Kind) -> Published:
+    def _published(self, message: Message, kind: Kind) -> Published:
         """The ``Published`` for a message object; a message without ids is unreadable."""
-        message_id = message.get("id")
-        channel_id = message.get("channel_id") or self.settings.channel_id
-        if not isinstance(message_id, str) or not isinstance(channel_id, str):
+        message_id = message.id
+        channel_id = message.channel_id or self.settings.channel_id
+        if message_id is None or channel_id is None:
             raise self.http.unreadable("Discord's answer has no message id", kind)
-        guild = message.get("guild_id") or self.settings.guild_id or "@me"
+        guild = message.guild_id or self.settings.guild_id or "@me"
         return Published(
             remote_id=f"{channel_id}:{message_id}",
             url=f"{WEB}/{guild}/{channel_id}/{message_id}",
-            published_at=_timestamp(message.get("timestamp")),
+            published_at=_timestamp(message.timestamp),
             extra={"channel_id": channel_id, "message_id": message_id},
         )
 
@@ -66,7 +59,7 @@ class DiscordReading(DiscordApi):
                 found[remote_id] = _metrics(message)
         return found
 
-    def _get_message(self, remote_id: str) -> Mapping[str, Any] | None:
+    def _get_message(self, remote_id: str) -> Message | None:
         ids = _split_remote_id(remote_id)
         if ids is None:
             return None
@@ -74,7 +67,7 @@ class DiscordReading(DiscordApi):
         response = self._send("GET", path, f"GET {route}", major, kind=Kind.READ, ok=(404,))
         if response.status_code == 404:
             return None
-        return self.http.json_object(response, Kind.READ)
+        return self.http.parse(response, Message, Kind.READ)
 
     def account_metrics(self) -> AccountMetrics:
         """Member count of the server (bot mode with ``guild_id``); nothing for webhooks.
@@ -94,9 +87,8 @@ class DiscordReading(DiscordApi):
             params={"with_counts": "true"},
         )
         body = self.http.json_object(response, Kind.READ)
-        members = body.get("approximate_member_count")
         return AccountMetrics(
-            members=members if isinstance(members, int) else None,
+            members=self.http.read(body, Guild, Kind.READ).approximate_member_count,
             raw={
                 key: body[key]
                 for key in ("approximate_member_count", "approximate_presence_count")
@@ -128,6 +120,14 @@ class DiscordReading(DiscordApi):
         """
         if self._webhook is not None:
             return None  # a webhook cannot list its channel
+        nonce, wanted = nonce_for(idempotency_key), text.strip()
+        for message in self._channel_messages({"limit": "50"}):
+            if _matches(message, nonce, wanted):
+                return self._published(message, Kind.READ)
+        return None
+
+    def _channel_messages(self, params: Mapping[str, str]) -> list[Message]:
+        """``GET /channels/{id}/messages``: the messages that are objects, newest first."""
         channel = self._channel()
         response = self._send(
             "GET",
@@ -135,16 +135,12 @@ class DiscordReading(DiscordApi):
             "GET /channels/messages",
             channel,
             kind=Kind.READ,
-            params={"limit": "50"},
+            params=params,
         )
-        messages = self.http.json(response, Kind.READ)
-        if not isinstance(messages, list):
+        body = self.http.json(response, Kind.READ)
+        if not isinstance(body, list):
             raise self.http.unreadable("Discord's message list is not a list", Kind.READ)
-        nonce, wanted = nonce_for(idempotency_key), text.strip()
-        for message in messages:
-            if isinstance(message, dict) and _matches(message, nonce, wanted):
-                return self._published(message, Kind.READ)
-        return None
+        return [message for item in body if (message := read_model(Message, item)) is not None]
 
     # -- inbox ------------------------------------------------------------------
 
@@ -163,80 +159,68 @@ class DiscordReading(DiscordApi):
         if self._webhook is not None:
             raise self.unable("inbox")
         bot_id = self._own_id()
-        messages: list[dict[str, Any]] = []
+        messages: list[tuple[str, Message]] = []
         newest = cursor
         for _page in range(INBOX_PAGES if cursor else 1):
             page = self._messages_after(newest)
             messages += page
             if page:
-                newest = max((m["id"] for m in page), key=int)
+                newest = max((message_id for message_id, _ in page), key=int)
             if len(page) < INBOX_PAGE:
                 break
-        messages.sort(key=lambda m: int(m["id"]))
-        ours = {m["id"] for m in messages if _author_id(m) == bot_id}
-        items = [self._inbox_item(m, bot_id, ours) for m in messages]
+        messages.sort(key=lambda pair: int(pair[0]))
+        ours = {message_id for message_id, m in messages if m.author_id == bot_id}
+        items = [self._inbox_item(message_id, m, bot_id, ours) for message_id, m in messages]
         return InboxPage(tuple(item for item in items if item is not None), newest)
 
     def _own_id(self) -> str:
         """The bot's user id (``GET /users/@me``), asked once per connector."""
         if self._bot_id is None:
             response = self._send("GET", "/users/@me", "GET /users/@me", "@me", kind=Kind.READ)
-            user_id = self.http.json_object(response, Kind.READ).get("id")
-            if not isinstance(user_id, str) or not _SNOWFLAKE_RE.match(user_id):
+            user_id = self.http.parse(response, User, Kind.READ).id
+            if user_id is None or not _SNOWFLAKE_RE.match(user_id):
                 message = "Discord's /users/@me answer has no user id"
                 raise self.http.unreadable(message, Kind.READ)
             self._bot_id = user_id
         return self._bot_id
 
-    def _messages_after(self, after: str | None) -> list[dict[str, Any]]:
-        channel = self._channel()
+    def _messages_after(self, after: str | None) -> list[tuple[str, Message]]:
+        """The channel's messages after ``after``, each with its id."""
         params = {"limit": str(INBOX_PAGE), **({"after": after} if after else {})}
-        response = self._send(
-            "GET",
-            f"/channels/{channel}/messages",
-            "GET /channels/messages",
-            channel,
-            kind=Kind.READ,
-            params=params,
-        )
-        body = self.http.json(response, Kind.READ)
-        if not isinstance(body, list):
-            raise self.http.unreadable("Discord's message list is not a list", Kind.READ)
         return [
-            m for m in body if isinstance(m, dict) and _SNOWFLAKE_RE.match(str(m.get("id", "")))
+            (m.id, m)
+            for m in self._channel_messages(params)
+            if m.id is not None and _SNOWFLAKE_RE.match(m.id)
         ]
 
     def _inbox_item(
-        self, message: Mapping[str, Any], bot_id: str, ours: set[str]
+        self, message_id: str, message: Message, bot_id: str, ours: set[str]
     ) -> InboxItem | None:
         """An :class:`InboxItem` for a member's message; None for bots, webhooks and system."""
-        author = message.get("author")
-        if not isinstance(author, dict) or author.get("bot") is True or message.get("webhook_id"):
+        author = message.author
+        if author is None or author.bot is True or message.webhook_id:
             return None
-        if _author_id(message) in (bot_id, None) or message.get("type", 0) not in _MEMBER_TYPES:
+        kind = message.type or 0
+        if message.author_id in (bot_id, None) or kind not in _MEMBER_TYPES:
             return None
         parent = _reply_target(message, bot_id, ours)
-        mentioned = any(
-            isinstance(user, dict) and str(user.get("id")) == bot_id
-            for user in message.get("mentions") or []
-        )
-        channel = str(message.get("channel_id") or self._channel())
-        guild = message.get("guild_id") or self.settings.guild_id or "@me"
-        message_id = str(message["id"])
+        mentioned = any(user.id == bot_id for user in message.mentions)
+        channel = message.channel_id or self._channel()
+        guild = message.guild_id or self.settings.guild_id or "@me"
         return InboxItem(
             remote_id=f"{channel}:{message_id}",
             kind="reply" if parent else "mention" if mentioned else "comment",
-            author=str(author.get("username") or ""),
-            author_id=_author_id(message),
-            text=str(message.get("content") or ""),
+            author=author.username or "",
+            author_id=message.author_id,
+            text=message.content or "",
             url=f"{WEB}/{guild}/{channel}/{message_id}",
-            created_at=_timestamp(message.get("timestamp"), message_id),
+            created_at=_timestamp(message.timestamp, message_id),
             in_reply_to=parent,
             raw={
                 "message_id": message_id,
                 "channel_id": channel,
-                "type": message.get("type", 0),
-                "attachments": len(message.get("attachments") or []),
+                "type": kind,
+                "attachments": len(message.attachments),
             },
         )
 
@@ -248,9 +232,9 @@ def _split_remote_id(remote_id: str) -> tuple[str, str] | None:
     return None
 
 
-def _timestamp(value: Any, snowflake: str | None = None) -> datetime:
+def _timestamp(value: str | None, snowflake: str | None = None) -> datetime:
     """An ISO 8601 ``timestamp``; else the time inside ``snowflake``; else now."""
-    if isinstance(value, str):
+    if value is not None:
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
@@ -262,49 +246,36 @@ def _timestamp(value: Any, snowflake: str | None = None) -> datetime:
     return datetime.now(UTC)
 
 
-def _author_id(message: Mapping[str, Any]) -> str | None:
-    author = message.get("author")
-    value = author.get("id") if isinstance(author, dict) else None
-    return str(value) if value else None
-
-
-def _reply_target(message: Mapping[str, Any], bot_id: str, ours: set[str]) -> str | None:
+def _reply_target(message: Message, bot_id: str, ours: set[str]) -> str | None:
     """``"<channel>:<message>"`` of the bot's message this one replies to, else None.
 
     The referenced message's author says whether it is ours; when Discord did not
     include it (deleted, or not fetched), a bot message of the same page counts too.
     """
-    reference = message.get("message_reference")
-    if not isinstance(reference, dict) or reference.get("type", 0) == _FORWARD:
+    reference = message.message_reference
+    if reference is None or (reference.type or 0) == _FORWARD:
         return None
-    target = reference.get("message_id")
-    if not isinstance(target, str):
+    target = reference.message_id
+    if target is None:
         return None
-    referenced = message.get("referenced_message")
-    by_us = target in ours or (isinstance(referenced, dict) and _author_id(referenced) == bot_id)
+    referenced = message.referenced_message
+    by_us = target in ours or (
+        referenced is not None and referenced.author is not None and referenced.author.id == bot_id
+    )
     if not by_us:
         return None
-    return f"{reference.get('channel_id') or message.get('channel_id')}:{target}"
+    return f"{reference.channel_id or message.channel_id}:{target}"
 
 
-def _metrics(message: Mapping[str, Any]) -> Metrics:
+def _metrics(message: Message) -> Metrics:
     """``likes`` = every reaction of every emoji; ``raw`` keeps the count per emoji."""
     per_emoji: dict[str, int] = {}
-    for reaction in message.get("reactions") or []:
-        if not isinstance(reaction, dict) or not isinstance(reaction.get("count"), int):
-            continue
-        emoji = reaction.get("emoji")
-        emoji = emoji if isinstance(emoji, dict) else {}
-        label = str(emoji.get("name") or emoji.get("id") or "?")
-        if emoji.get("id"):
-            label = f"{label}:{emoji['id']}"
-        per_emoji[label] = per_emoji.get(label, 0) + reaction["count"]
+    for reaction in message.reactions:
+        per_emoji[reaction.label] = per_emoji.get(reaction.label, 0) + reaction.count
     return Metrics(likes=sum(per_emoji.values()), raw={"reactions": per_emoji})
 
 
-def _matches(message: Mapping[str, Any], nonce: str, text: str) -> bool:
-    if message.get("nonce") == nonce:
+def _matches(message: Message, nonce: str, text: str) -> bool:
+    if message.nonce == nonce:
         return True
-    author = message.get("author")
-    by_bot = isinstance(author, dict) and author.get("bot") is True
-    return by_bot and bool(text) and message.get("content") == text
+    return message.by_bot and bool(text) and message.content == text

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import SecretStr, field_validator, model_validator
 
 from connectors.base import (
@@ -29,7 +27,7 @@ class DiscordSettings(ConnectorSettings):
 
     @field_validator("channel_id", "guild_id", mode="before")
     @classmethod
-    def _snowflake(cls, value: Any) -> Any:
+    def _snowflake(cls, value: object) -> object:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)  # YAML reads a bare id as a number
         if isinstance(value, str) and not _SNOWFLAKE_RE.match(value):

@@ -8,37 +8,26 @@ No account and no network: the connector rewrites a file that any web server
 - https://www.rfc-editor.org/rfc/rfc3339 (timestamps)
 - https://validator.w3.org/feed/docs/atom.html (readable summary of RFC 4287)
 
-The helpers at the end (path resolution, file lock, atomic write) are shared
-with :mod:`connectors.folder`.
+The base class and the file helpers (path resolution, file lock, atomic write)
+in :mod:`connectors.feed.files` are shared with :mod:`connectors.folder`.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import ClassVar
 
-from connectors.base import (
-    AccountMetrics,
-    BaseConnector,
-    Capability,
-    ConnectorSettings,
-    ConnectorState,
-    Extra,
-    Limits,
-    Metrics,
-    Published,
-    Rejected,
-    RenderedPost,
-)
+from connectors.base import AccountMetrics, Extra, Limits, Published, Rejected, RenderedPost
+from connectors.diagnosis import Diagnosis, unwritable
 from connectors.feed.atom import (
     _A,
     _XML_LANG,
     ATOM_NS,
     Clock,
+    _cover,
     _enclosure,
     _find_entry,
     _first_entry_index,
@@ -48,11 +37,11 @@ from connectors.feed.atom import (
     rfc3339,
     utc_now,
 )
-from connectors.feed.files import atomic_write, file_lock, os_error, resolve_path
+from connectors.feed.files import FileConnector, atomic_write, file_lock, os_error, resolve_path
 from connectors.feed.settings import FeedSettings
-from crosspost.markdown import BLOCK_HTML_TAGS, TextFormat
-from crosspost.markup import visible_text
-from crosspost.text import find_hashtags
+from crosspost.rendering.markdown import BLOCK_HTML_TAGS, TextFormat
+from crosspost.rendering.markup import visible_text
+from crosspost.rendering.text import find_hashtags
 
 __all__ = [
     "ATOM_NS",
@@ -69,40 +58,39 @@ __all__ = [
 ]
 
 
-class FeedConnector(BaseConnector[FeedSettings]):
+class FeedConnector(FileConnector[FeedSettings]):
     """Publishes into an Atom feed file, newest entry first, at most ``max_entries``."""
 
     name: ClassVar[str] = "feed"
     #: Entries carry HTML content (block tags, links, images).
     text_format: ClassVar[TextFormat] = TextFormat.HTML
     html_tags: ClassVar[frozenset[str]] = BLOCK_HTML_TAGS
-    idempotency_window: ClassVar[timedelta | None] = timedelta(days=365)  # entry ids are kept
     docs_url: ClassVar[str] = "https://www.rfc-editor.org/rfc/rfc4287"
-    limits: ClassVar[Limits] = Limits(max_length=100_000, unit="graphemes", max_media=10)
-    capabilities: frozenset[Capability] = frozenset(
-        {
-            Capability.THREADS,
-            Capability.MEDIA,
-            Capability.IDEMPOTENCY_KEY,
-            Capability.RECONCILE,
-            Capability.DELETE,
-        }
-    )
 
     Settings = FeedSettings
 
-    def __init__(
-        self,
-        account: str,
-        settings: ConnectorSettings,
-        state: ConnectorState | None = None,
-        *,
-        clock: Clock = utc_now,
-    ) -> None:
-        super().__init__(account, settings, state)
-        self.clock = clock
-        self.path = resolve_path(self.settings.path, self.settings.base_dir)
-        self.feed_id = self.settings.id or f"urn:crosspost:feed:{account}"
+    @property
+    def feed_id(self) -> str:
+        """The feed's permanent IRI."""
+        return self.settings.id or f"urn:crosspost:feed:{self.account}"
+
+    def _lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    def diagnose(self) -> Diagnosis:
+        """Whether the feed file can be read and replaced; nothing is written (``doctor``)."""
+        problems = unwritable(self.path, folder=False)
+        entries = 0
+        if not problems and self.path.is_file():
+            try:
+                entries = len(self._read().findall(f"{_A}entry"))
+            except Rejected as error:
+                problems.append(error.reason)
+        return Diagnosis(
+            identity=str(self.path),
+            problems=tuple(problems),
+            details={"entries": str(entries), "feed id": self.feed_id},
+        )
 
     # -- checks ---------------------------------------------------------------
 
@@ -151,10 +139,15 @@ class FeedConnector(BaseConnector[FeedSettings]):
             ET.SubElement(entry, f"{_A}link", rel="alternate", href=post.link)
         for item in post.media:
             ET.SubElement(entry, f"{_A}link", _enclosure(item))
-        for tag in dict.fromkeys(span.text[1:] for span in find_hashtags(shown)):
+        article = post.article
+        if article is not None and article.cover is not None:
+            ET.SubElement(entry, f"{_A}link", _cover(article.cover))
+        tags = article.tags if article else (span.text[1:] for span in find_hashtags(shown))
+        for tag in dict.fromkeys(tags):
             ET.SubElement(entry, f"{_A}category", term=tag)
-        if post.content_warning:
-            _text(entry, "summary", post.content_warning).set("type", "text")
+        summary = post.content_warning or (article.summary if article else "")
+        if summary:
+            _text(entry, "summary", summary).set("type", "text")
         _text(entry, "content", body).set("type", "html")
         return entry
 
@@ -175,10 +168,6 @@ class FeedConnector(BaseConnector[FeedSettings]):
         )
 
     # -- reading back ---------------------------------------------------------
-
-    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
-        """Always empty: a static file has no likes, reposts or views."""
-        return {}
 
     def account_metrics(self) -> AccountMetrics:
         """The number of entries in the feed as ``posts``; nothing else is knowable."""
@@ -207,18 +196,6 @@ class FeedConnector(BaseConnector[FeedSettings]):
             self._write(root, self.clock())
 
     # -- the file -------------------------------------------------------------
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        with self._errors(), file_lock(self.path.with_name(self.path.name + ".lock")):
-            yield
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except OSError as exc:
-            raise os_error(exc, self.path, platform=self.name, account=self.account) from exc
 
     def _read(self) -> ET.Element:
         """The feed's root element: parsed from the file, or a new empty feed."""

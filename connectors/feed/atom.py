@@ -9,16 +9,19 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from connectors.base import (
+    Cover,
     MediaItem,
     RenderedPost,
 )
-from crosspost.text import grapheme_length, iter_graphemes
+from crosspost.rendering.text import grapheme_length, iter_graphemes
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _A = f"{{{ATOM_NS}}}"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-#: Characters XML 1.0 forbids in documents; ElementTree would write them as is.
-_NOT_XML = re.compile(r"[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+#: Characters XML 1.0 forbids in documents; ElementTree would write them as is. Written
+#: as the forbidden ranges: the negation of the allowed ones (up to U+10FFFF) took ``re``
+#: 57 M instructions to compile at every start, 3% of a ``check``; this takes 4 M.
+_NOT_XML = re.compile(r"[\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]")
 TITLE_GRAPHEMES = 80
 
 ET.register_namespace("", ATOM_NS)
@@ -68,6 +71,16 @@ def _enclosure(item: MediaItem) -> dict[str, str]:
     attributes["length"] = str(path.stat().st_size) if path.exists() else "0"
     if item.alt:
         attributes["title"] = _NOT_XML.sub("", item.alt)
+    return attributes
+
+
+def _cover(cover: Cover) -> dict[str, str]:
+    """An article's cover as an enclosure: its file when it has one, else its URL."""
+    if cover.path is not None:
+        return _enclosure(MediaItem(cover.path, cover.alt, cover.mime_type))
+    attributes = {"rel": "enclosure", "href": cover.url or "", "type": cover.mime_type}
+    if cover.alt:
+        attributes["title"] = _NOT_XML.sub("", cover.alt)
     return attributes
 
 

@@ -1,19 +1,29 @@
-"""Files the feed and folder connectors write: paths, a lock, atomic writes, errors."""
+"""What the feed and folder connectors share: their base class, paths, a lock, atomic writes."""
 
 from __future__ import annotations
 
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import ClassVar, TypeVar
+
+from pydantic import Field
 
 from connectors.base import (
-    AuthError,
-    ConnectorError,
-    Transient,
+    STANDARD_CAPABILITIES,
+    BaseConnector,
+    Capability,
+    ConnectorSettings,
+    ConnectorState,
+    Limits,
+    Metrics,
 )
+from connectors.errors import AuthError, ConnectorError, Transient
+from connectors.feed.atom import Clock, utc_now
 
 # --------------------------------------------------------------------------- files
 
@@ -90,3 +100,67 @@ def os_error(exc: OSError, path: Path, *, platform: str, account: str) -> Connec
             account=account,
         )
     return Transient(f"cannot write {where}: {exc.strerror}", platform=platform, account=account)
+
+
+# --------------------------------------------------------------------------- base class
+
+
+class FileSettings(ConnectorSettings):
+    """The ``accounts:`` entry of a connector that writes files.
+
+    Attributes:
+        path: where the files go; a relative path starts at the schedule's folder.
+        base_dir: set by the core to the schedule's folder, not by users.
+    """
+
+    path: Path
+    base_dir: Path | None = Field(default=None, repr=False)
+
+
+FileSettingsT = TypeVar("FileSettingsT", bound=FileSettings)
+
+
+class FileConnector(BaseConnector[FileSettingsT]):
+    """A connector that writes files on this machine: no account, no network.
+
+    A publication's key names what it wrote (an entry id, a file name) for as long
+    as the output keeps it, so a second publish with the key finds the first.
+    """
+
+    idempotency_window: ClassVar[timedelta | None] = timedelta(days=365)
+    limits: ClassVar[Limits] = Limits(max_length=100_000, unit="graphemes", max_media=10)
+    capabilities: frozenset[Capability] = STANDARD_CAPABILITIES | {
+        Capability.IDEMPOTENCY_KEY,
+        Capability.LONG_FORM,
+    }
+    #: The lock file, beside or inside ``path``.
+    lock_name: ClassVar[str] = ".crosspost.lock"
+
+    def __init__(
+        self,
+        account: str,
+        settings: ConnectorSettings,
+        state: ConnectorState | None = None,
+        *,
+        clock: Clock = utc_now,
+    ) -> None:
+        super().__init__(account, settings, state)
+        self.clock = clock
+        #: The file or folder written, made absolute.
+        self.path = resolve_path(self.settings.path, self.settings.base_dir)
+
+    def _lock_path(self) -> Path:
+        return self.path / self.lock_name
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the lock; a failing file operation inside becomes a connector error."""
+        try:
+            with file_lock(self._lock_path()):
+                yield
+        except OSError as exc:
+            raise os_error(exc, self.path, platform=self.name, account=self.account) from exc
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
+        """Always empty: files have no likes, reposts or views."""
+        return {}

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 
-from connectors.base import (
-    ConnectorSettings,
-)
+from connectors.feed.files import FileSettings
 
 
-class FeedSettings(ConnectorSettings):
+class FeedSettings(FileSettings):
     """The ``accounts:`` entry of a feed.
 
     Attributes:
@@ -25,11 +21,9 @@ class FeedSettings(ConnectorSettings):
         base_dir: set by the core to the schedule's folder, not by users.
     """
 
-    path: Path
     title: str = Field(default="crosspost", min_length=1)
     id: str | None = Field(default=None, min_length=1)
     link: str | None = None
     self_url: str | None = None
     author: str = Field(default="crosspost", min_length=1)
     max_entries: int = Field(default=50, ge=1)
-    base_dir: Path | None = Field(default=None, repr=False)

@@ -17,29 +17,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import ClassVar, TypeVar
 
 import requests
 
-from connectors.base import (
-    AccountMetrics,
-    Capability,
-    ConnectorError,
-    Extra,
-    Limits,
-    MediaItem,
-    Metrics,
-    Published,
-    RenderedPost,
-    Transient,
-)
-from connectors.http import HttpClient, HttpConnector, Kind, Outcome, Verdict, parse_retry_at
+from connectors.base import STANDARD_CAPABILITIES, Capability, Extra, Limits, RenderedPost
+from connectors.errors import ConnectorError, Rejected, Transient
+from connectors.http import HttpClient, Kind, Outcome, Verdict
+from connectors.linkedin.doctor import LinkedInDoctor
 from connectors.linkedin.settings import LinkedInSettings
+from connectors.linkedin.shapes import (
+    Content,
+    CreatedComment,
+    Image,
+    NetworkSize,
+    PostBody,
+    Posts,
+    SocialActions,
+    Statistics,
+    Totals,
+    UploadAnswer,
+)
 from connectors.linkedin.text import (
     COMMENT_MAX_LENGTH,
     DEFAULT_VERSION,
     RESERVED,
-    _count,
     _describe,
     _encoded,
     _millis,
@@ -48,8 +50,11 @@ from connectors.linkedin.text import (
     escape_little,
     unescape_little,
 )
-from crosspost.markdown import TextFormat
-from crosspost.text import thread_parts, utf16_length
+from connectors.payload import JSONObject, Payload, read_model
+from connectors.ratelimit import parse_retry_at
+from connectors.values import AccountMetrics, MediaItem, Metrics, Published
+from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.text import thread_parts, utf16_length
 
 __all__ = [
     "COMMENT_MAX_LENGTH",
@@ -61,8 +66,10 @@ __all__ = [
     "unescape_little",
 ]
 
+_P = TypeVar("_P", bound=Payload)
 
-class LinkedInConnector(HttpConnector[LinkedInSettings]):
+
+class LinkedInConnector(LinkedInDoctor):
     """Posts as a LinkedIn member or organisation; later thread parts become comments."""
 
     name: ClassVar[str] = "linkedin"
@@ -79,9 +86,7 @@ class LinkedInConnector(HttpConnector[LinkedInSettings]):
         media_types=frozenset({"image/jpeg", "image/png", "image/gif"}),
         alt_text_max=4086,
     )
-    capabilities: frozenset[Capability] = frozenset(
-        {Capability.THREADS, Capability.MEDIA, Capability.RECONCILE, Capability.DELETE}
-    )
+    capabilities: frozenset[Capability] = STANDARD_CAPABILITIES | {Capability.FIRST_COMMENT}
 
     Settings = LinkedInSettings
 
@@ -117,11 +122,6 @@ class LinkedInConnector(HttpConnector[LinkedInSettings]):
 
     # -- HTTP -----------------------------------------------------------------
 
-    def _call(
-        self, method: str, path: str, kind: Kind, *, ok: Sequence[int] = (), **kwargs: Any
-    ) -> requests.Response:
-        return self.http.request(method, path, kind=kind, ok=ok, **kwargs)
-
     def classify(self, response: requests.Response) -> Verdict | None:
         """A 429 without ``Retry-After`` waits for the daily reset (midnight UTC)."""
         if response.status_code != 429:
@@ -132,8 +132,11 @@ class LinkedInConnector(HttpConnector[LinkedInSettings]):
             Outcome.RATE_LIMITED, f"rate limited: {_describe(response)}", 429, retry_at=retry_at
         )
 
-    def _json(self, response: requests.Response, kind: Kind = Kind.READ) -> dict[str, Any]:
+    def _json(self, response: requests.Response, kind: Kind = Kind.READ) -> JSONObject:
         return self.http.json_object(response, kind)
+
+    def _read(self, response: requests.Response, answer: type[_P], kind: Kind = Kind.READ) -> _P:
+        return self.http.read(self._json(response, kind), answer, kind)
 
     # -- publishing -----------------------------------------------------------
 
@@ -167,14 +170,14 @@ class LinkedInConnector(HttpConnector[LinkedInSettings]):
         if content:
             body["content"] = content
         kind = Kind.PUBLISHING_WRITE
-        response = self._call("POST", "posts", kind, json=body)
+        response = self.http.request("POST", "posts", kind=kind, json=body)
         urn = response.headers.get("x-restli-id", "").strip()
         if not urn:
             message = "LinkedIn accepted the post but sent no x-restli-id"
             raise self.http.unreadable(message, kind, response.status_code)
         return Published(remote_id=urn, url=_post_url(urn), published_at=self.http.clock())
 
-    def _post_body(self, post: RenderedPost) -> dict[str, Any]:
+    def _post_body(self, post: RenderedPost) -> PostBody:
         visibility = str(post.options.get("visibility", self.settings.visibility)).upper()
         return {
             "author": self.settings.author,
@@ -189,7 +192,7 @@ class LinkedInConnector(HttpConnector[LinkedInSettings]):
             "isReshareDisabledByAuthor": False,
         }
 
-    def _content(self, post: RenderedPost) -> dict[str, Any] | None:
+    def _content(self, post: RenderedPost) -> Content | None:
         """Images (one, or a multiImage of 2–20), else an article card for the link."""
         if post.media:
             images = [self._upload_image(item) for item in post.media]
@@ -200,17 +203,17 @@ class LinkedInConnector(HttpConnector[LinkedInSettings]):
             return {"article": {"source": post.link, "title": post.title or post.link}}
         return None
 
-    def _upload_image(self, item: MediaItem) -> dict[str, str]:
+    def _upload_image(self, item: MediaItem) -> Image:
         """Register and upload one image; its ``{id, altText}`` for the post.
 
         Nothing is published yet, so a failure here is always safe to retry.
         """
         try:
             urn, upload_url = self._initialize_upload()
-            self._call(
+            self.http.request(
                 "PUT",
                 upload_url,
-                Kind.HARMLESS_WRITE,
+                kind=Kind.HARMLESS_WRITE,
                 data=item.path.read_bytes(),
                 headers={"Content-Type": item.mime_type},
             )
@@ -218,7 +221,7 @@ class LinkedInConnector(HttpConnector[LinkedInSettings]):
             raise self.error(
                 Transient, f"{item.path.name}: cannot read the file ({error.strerror})"
             ) from None
-        image = {"id": urn}
+        image: Image = {"id": urn}
         if item.alt:
             image["altText"] = item.alt
         return image
@@ -227,25 +230,41 @@ class LinkedInConnector(HttpConnector[LinkedInSettings]):
         request = {"initializeUploadRequest": {"owner": self.settings.author}}
         kind = Kind.HARMLESS_WRITE
         params = {"action": "initializeUpload"}
-        response = self._call("POST", "images", kind, params=params, json=request)
-        value = self._json(response, kind).get("value")
-        urn = value.get("image") if isinstance(value, dict) else None
-        upload_url = value.get("uploadUrl") if isinstance(value, dict) else None
-        if not (isinstance(urn, str) and isinstance(upload_url, str)):
+        response = self.http.request("POST", "images", kind=kind, params=params, json=request)
+        value = self._read(response, UploadAnswer, kind).value
+        urn, upload_url = (value.image, value.upload_url) if value else (None, None)
+        if urn is None or upload_url is None:
             message = "LinkedIn's image upload answer has no image or uploadUrl"
             raise self.http.unreadable(message, kind)
         return urn, upload_url
+
+    def publish_comment(
+        self, post: RenderedPost, parent: Published, idempotency_key: str
+    ) -> Published:
+        """The first comment on the post (``POST /rest/socialActions/{urn}/comments``).
+
+        Comments are plain text, up to 1,250 characters; LinkedIn takes no key.
+
+        Raises:
+            AuthError, RateLimited, Rejected, Transient, Unknown.
+        """
+        length = self.measure_comment(post.text)
+        if length > COMMENT_MAX_LENGTH:
+            message = f"comment is {length} characters long (at most {COMMENT_MAX_LENGTH})"
+            raise self.error(Rejected, message)
+        urn = self._create_comment(parent.remote_id, post.text)
+        return Published(remote_id=urn, url=parent.url, published_at=self.http.clock())
 
     def _create_comment(self, post_urn: str, text: str) -> str:
         """Comment ``text`` on ``post_urn`` as the author; the comment's URN."""
         body = {"actor": self.settings.author, "object": post_urn, "message": {"text": text}}
         kind = Kind.PUBLISHING_WRITE
         path = f"socialActions/{_encoded(post_urn)}/comments"
-        response = self._call("POST", path, kind, json=body)
+        response = self.http.request("POST", path, kind=kind, json=body)
         urn = response.headers.get("x-restli-id", "").strip()
         if not urn and response.content:
-            payload = self._json(response, kind)
-            urn = str(payload.get("$URN") or payload.get("id") or "")
+            payload = self._read(response, CreatedComment, kind)
+            urn = str(payload.urn or payload.id or "")
         if not urn:
             raise self.http.unreadable("LinkedIn accepted a comment but did not name it", kind)
         return urn
@@ -258,10 +277,10 @@ class LinkedInConnector(HttpConnector[LinkedInSettings]):
         LinkedIn takes no idempotency key, so the commentary is the only
         evidence; the 20 latest posts are compared after unescaping.
         """
-        response = self._call(
+        response = self.http.request(
             "GET",
             "posts",
-            Kind.READ,
+            kind=Kind.READ,
             params={
                 "q": "author",
                 "author": self.settings.author,
@@ -271,13 +290,11 @@ class LinkedInConnector(HttpConnector[LinkedInSettings]):
             headers={"X-RestLi-Method": "FINDER"},
         )
         wanted = text.strip()
-        for element in self._json(response).get("elements", []):
-            if not isinstance(element, dict):
-                continue
-            commentary = str(element.get("commentary", ""))
-            if unescape_little(commentary).strip() == wanted and element.get("id"):
-                urn = str(element["id"])
-                when = _millis(element.get("publishedAt")) or _millis(element.get("createdAt"))
+        for element in self._read(response, Posts).elements:
+            commentary = element.commentary or ""
+            if unescape_little(commentary).strip() == wanted and element.id:
+                urn = element.id
+                when = _millis(element.published_at) or _millis(element.created_at)
                 return Published(
                     remote_id=urn, url=_post_url(urn), published_at=when or self.http.clock()
                 )
@@ -293,30 +310,34 @@ class LinkedInConnector(HttpConnector[LinkedInSettings]):
         if self._is_organization and found:
             statistics = self._share_statistics(list(found))
             for urn, totals in statistics.items():
+                counts = read_model(Totals, totals) or Totals.empty()
                 if urn in found:
                     found[urn] = replace(
                         found[urn],
-                        reposts=_count(totals, "shareCount"),
-                        views=_count(totals, "impressionCount"),
+                        reposts=counts.share_count,
+                        views=counts.impression_count,
                         raw={**found[urn].raw, "totalShareStatistics": totals},
                     )
         return found
 
     def _social_actions(self, urn: str) -> Metrics | None:
-        response = self._call("GET", f"socialActions/{_encoded(urn)}", Kind.READ, ok=(404,))
+        path = f"socialActions/{_encoded(urn)}"
+        response = self.http.request("GET", path, kind=Kind.READ, ok=(404,))
         if response.status_code == 404:
             return None
         body = self._json(response)
+        actions = self.http.read(body, SocialActions, Kind.READ)
+        likes, comments = actions.likes_summary, actions.comments_summary
         return Metrics(
-            likes=_count(body, "likesSummary", "totalLikes"),
-            replies=_count(body, "commentsSummary", "totalFirstLevelComments"),
+            likes=likes.total_likes if likes else None,
+            replies=comments.total_first_level_comments if comments else None,
             raw=body,
         )
 
-    def _share_statistics(self, urns: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def _share_statistics(self, urns: Sequence[str]) -> dict[str, dict[str, object]]:
         """``totalShareStatistics`` per post URN (shares and ugcPosts asked separately)."""
         org = _encoded(self.settings.author)
-        result: dict[str, dict[str, Any]] = {}
+        result: dict[str, dict[str, object]] = {}
         for kind, key in (("share", "shares"), ("ugcPost", "ugcPosts")):
             chosen = [u for u in urns if u.startswith(f"urn:li:{kind}:")]
             if not chosen:
@@ -324,26 +345,28 @@ class LinkedInConnector(HttpConnector[LinkedInSettings]):
             listed = ",".join(_encoded(u) for u in chosen)
             query = f"q=organizationalEntity&organizationalEntity={org}&{key}=List({listed})"
             path = f"organizationalEntityShareStatistics?{query}"
-            body = self._json(self._call("GET", path, Kind.READ))
-            for element in body.get("elements", []):
-                totals = element.get("totalShareStatistics") if isinstance(element, dict) else None
-                if isinstance(totals, dict) and isinstance(element.get(kind), str):
-                    result[element[kind]] = totals
+            answer = self._read(self.http.request("GET", path, kind=Kind.READ), Statistics)
+            for element in answer.elements:
+                post, totals = element.post(kind), element.total_share_statistics
+                if post is not None and totals is not None:
+                    result[post] = totals
         return result
 
     def account_metrics(self) -> AccountMetrics:
         """Followers of an organisation page; LinkedIn reports none for members."""
         if not self._is_organization:
             return AccountMetrics()
-        response = self._call(
+        response = self.http.request(
             "GET",
             f"networkSizes/{_encoded(self.settings.author)}",
-            Kind.READ,
+            kind=Kind.READ,
             params={"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"},
         )
         body = self._json(response)
-        return AccountMetrics(followers=_count(body, "firstDegreeSize"), raw=body)
+        size = self.http.read(body, NetworkSize, Kind.READ).first_degree_size
+        return AccountMetrics(followers=size, raw=body)
 
     def delete(self, remote_id: str, extra: Extra | None = None) -> None:
         """Delete a post (its comments go with it); an already deleted post is fine."""
-        self._call("DELETE", f"posts/{_encoded(remote_id)}", Kind.HARMLESS_WRITE, ok=(404,))
+        path = f"posts/{_encoded(remote_id)}"
+        self.http.request("DELETE", path, kind=Kind.HARMLESS_WRITE, ok=(404,))

@@ -1,16 +1,17 @@
-"""LinkedIn's constants and "little text": escaping, reading answers and counts."""
+"""LinkedIn's constants and "little text": escaping, and reading error answers."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import quote
 
 import requests
 
-from crosspost.text import find_hashtags
+from connectors.linkedin.shapes import ErrorBody
+from connectors.payload import read_model
+from crosspost.rendering.text import find_hashtags
 
 #: The ``LinkedIn-Version`` sent unless the account names another (versions live about a year).
 DEFAULT_VERSION = "202605"
@@ -50,7 +51,7 @@ def _escape_plain(text: str) -> str:
 def escape_little(text: str) -> str:
     """``text`` as little-format commentary: reserved characters escaped, hashtags kept.
 
-    A ``#tag`` that :func:`crosspost.text.find_hashtags` recognises becomes the
+    A ``#tag`` that :func:`crosspost.rendering.text.find_hashtags` recognises becomes the
     documented hashtag template ``{hashtag|\\#|tag}`` so it stays clickable;
     every other reserved character (``@`` included: mentions need a URN) is
     backslash-escaped so LinkedIn shows it as typed instead of cutting the post.
@@ -89,14 +90,10 @@ def _next_midnight(now: datetime) -> datetime:
     return today + timedelta(days=1)
 
 
-def _duplicate_of(body: Mapping[str, Any]) -> str | None:
+def _duplicate_of(body: ErrorBody) -> str | None:
     """The URN a ``DUPLICATE_POST`` refusal names, or None for other refusals."""
-    message = str(body.get("message", ""))
-    details = body.get("errorDetails")
-    inputs = details.get("inputErrors", []) if isinstance(details, dict) else []
-    codes = {e.get("code") for e in inputs if isinstance(e, dict)}
-    found = _DUPLICATE_RE.search(message)
-    if "DUPLICATE_POST" in codes or found:
+    found = _DUPLICATE_RE.search(body.message or "")
+    if "DUPLICATE_POST" in body.input_codes() or found:
         return found.group(1) if found else "an earlier post"
     return None
 
@@ -104,12 +101,10 @@ def _duplicate_of(body: Mapping[str, Any]) -> str | None:
 def _describe(response: requests.Response) -> str:
     """One line from LinkedIn's ``{message, serviceErrorCode, status}`` error body."""
     try:
-        body = response.json()
+        body = read_model(ErrorBody, response.json()) or ErrorBody.empty()
     except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    message = str(body.get("message") or response.reason or "no reason given")[:300]
+        body = ErrorBody.empty()
+    message = (body.message or response.reason or "no reason given")[:300]
     if response.status_code == 401:
         return f"{message}; {_TOKEN_HELP}"
     if response.status_code == 403:
@@ -117,16 +112,9 @@ def _describe(response: requests.Response) -> str:
     duplicate = _duplicate_of(body) if response.status_code == 422 else None
     if duplicate:
         return f"LinkedIn refused a duplicate post: it is the same as {duplicate}"
-    code = body.get("serviceErrorCode") or body.get("code")
+    code = body.service_error_code or body.code
     return f"{message} (LinkedIn code {code})" if code else message
 
 
-def _millis(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(value / 1000, UTC) if isinstance(value, int | float) else None
-
-
-def _count(source: Mapping[str, Any], *path: str) -> int | None:
-    value: Any = source
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _millis(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value / 1000, UTC) if value is not None else None

@@ -16,39 +16,40 @@ API pages used:
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import quote
 
 from connectors.base import (
+    STANDARD_CAPABILITIES,
     Capability,
-    ConnectorSettings,
-    ConnectorState,
+    CommentsAsReplies,
     Limits,
-    MediaItem,
-    Published,
-    Rejected,
     RenderedPost,
-    ThreadPart,
-    Transient,
 )
+from connectors.errors import Rejected, Transient
 from connectors.http import HttpClient, Kind
 from connectors.mastodon.counting import (
     DEFAULT_URL_WIDTH,
+    MASTODON_URLS,
     MENTION_RE,
     countable_text,
     html_to_text,
     normalised_text,
     status_length,
 )
+from connectors.mastodon.doctor import MastodonDoctor
 from connectors.mastodon.instance import InstanceConfig
-from connectors.mastodon.reading import MastodonReading
+from connectors.mastodon.payloads import Media, Status
+from connectors.mastodon.replies import MastodonReplies
 from connectors.mastodon.settings import VISIBILITIES, MastodonSettings
-from crosspost.markdown import TextFormat
-from crosspost.text import grapheme_length
+from connectors.payload import read_model
+from connectors.values import MediaItem, Published, ThreadPart
+from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.text import grapheme_length
+from crosspost.rendering.urls import UrlCounting
 
 __all__ = [
     "DEFAULT_URL_WIDTH",
@@ -64,16 +65,12 @@ __all__ = [
 ]
 
 
-class MastodonConnector(MastodonReading):
+class MastodonConnector(CommentsAsReplies[MastodonSettings], MastodonReplies, MastodonDoctor):
     """Publishes statuses to one account on a Mastodon server.
 
-    Args:
-        account: account alias from ``schedule.yaml``.
-        settings: a :class:`MastodonConnector.Settings`.
-        state: unused (Mastodon tokens do not rotate).
-        sleep: waits between media processing checks; tests pass a no-op.
-        media_poll_attempts: how often to ask whether an upload is processed.
-        media_poll_interval: seconds between those checks.
+    Built as a :class:`~connectors.http.WaitingConnector` (``sleep``, ``poll_attempts``,
+    ``poll_interval``: how it waits for an upload to be processed); the state is unused
+    (Mastodon tokens do not rotate).
     """
 
     name: ClassVar[str] = "mastodon"
@@ -82,41 +79,30 @@ class MastodonConnector(MastodonReading):
     #: Mastodon keeps keys for an hour (PostStatusService); a margin for clock drift.
     idempotency_window: ClassVar[timedelta | None] = timedelta(minutes=50)
     limits: ClassVar[Limits] = InstanceConfig().limits()
-    capabilities: frozenset[Capability] = frozenset(
-        {
-            Capability.THREADS,
-            Capability.POLLS,
-            Capability.MEDIA,
-            Capability.IDEMPOTENCY_KEY,
-            Capability.RECONCILE,
-            Capability.DELETE,
-            Capability.INBOX,
-            Capability.FOLLOWER_LIST,
-        }
-    )
+    capabilities: frozenset[Capability] = STANDARD_CAPABILITIES | {
+        Capability.POLLS,
+        Capability.IDEMPOTENCY_KEY,
+        Capability.INBOX,
+        Capability.FOLLOWER_LIST,
+        Capability.REPLY,
+        Capability.FIRST_COMMENT,
+    }
     docs_url: ClassVar[str] = "https://docs.joinmastodon.org/methods/statuses/"
 
     Settings = MastodonSettings
 
-    def __init__(
-        self,
-        account: str,
-        settings: ConnectorSettings,
-        state: ConnectorState | None = None,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        media_poll_attempts: int = 10,
-        media_poll_interval: float = 2.0,
-    ) -> None:
-        super().__init__(account, settings, state)
-        self.sleep = sleep
-        self.media_poll_attempts = media_poll_attempts
-        self.media_poll_interval = media_poll_interval
+    def _open(self) -> None:
+        super()._open()
         self.instance: InstanceConfig | None = None
         #: The token's own account id, learnt from the first ``verify_credentials``.
         self._account_id: str | None = None
         #: What the server reported in an earlier run (from the store), until it is asked again.
         self.remembered: InstanceConfig | None = None
+        #: ``instance`` and what :meth:`reported_limits` made of it.
+        self._reported: tuple[InstanceConfig, dict[str, int | list[str]]] | None = None
+        #: The limits last made, with the instance description they came from: ``check``
+        #: asks for them several times per post, and they change only with the description.
+        self._limits: tuple[InstanceConfig | None, Limits] | None = None
 
     def _make_client(self) -> HttpClient:
         return self._bearer_client(
@@ -138,7 +124,7 @@ class MastodonConnector(MastodonReading):
         response = self.http.request("GET", "/api/v2/instance", kind=Kind.READ)
         try:
             self.instance = InstanceConfig.from_instance(self.http.json(response, Kind.READ))
-        except (ValueError, TypeError, KeyError) as exc:
+        except ValueError as exc:
             message = f"the instance description could not be read ({exc})"
             raise self.http.unreadable(message, Kind.READ) from None
 
@@ -149,21 +135,36 @@ class MastodonConnector(MastodonReading):
     @property
     def effective_limits(self) -> Limits:
         """The instance's limits once known (now or in an earlier run), else configured ones."""
-        if self._known is not None:
-            return self._known.limits()
+        known = self._known
+        if self._limits is None or self._limits[0] is not known:
+            self._limits = (known, self._limits_from(known))
+        return self._limits[1]
+
+    def _limits_from(self, known: InstanceConfig | None) -> Limits:
+        if known is not None:
+            return known.limits()
         if self.settings.max_characters:
             return replace(self.limits, max_length=self.settings.max_characters)
         return self.limits
 
-    def reported_limits(self) -> dict[str, Any] | None:
-        """What ``/api/v2/instance`` said in this process, to be kept for later runs."""
-        return self.instance.to_dict() if self.instance is not None else None
+    def reported_limits(self) -> dict[str, int | list[str]] | None:
+        """What ``/api/v2/instance`` said in this process, to be kept for later runs.
 
-    def use_reported_limits(self, data: Mapping[str, Any]) -> None:
+        Asked after every post: built once per answer, and the same object each time,
+        so the publisher sees at a glance that it is stored already.
+        """
+        instance = self.instance
+        if instance is None:
+            return None
+        if self._reported is None or self._reported[0] is not instance:
+            self._reported = (instance, instance.to_dict())
+        return self._reported[1]
+
+    def use_reported_limits(self, data: Mapping[str, object]) -> None:
         """Count with what the server reported earlier until it is asked again."""
         try:
             self.remembered = InstanceConfig.from_dict(data)
-        except (TypeError, ValueError):
+        except ValueError:
             self.log.warning("ignoring unreadable stored instance limits")
 
     @property
@@ -174,6 +175,16 @@ class MastodonConnector(MastodonReading):
     def measure(self, text: str) -> int:
         """Grapheme count with URLs at ``characters_reserved_per_url`` and ``@u@host`` as ``@u``."""
         return grapheme_length(countable_text(text, self.url_width))
+
+    @property
+    def url_counting(self) -> UrlCounting:
+        """Every URL Mastodon's rules find counts ``url_width``; any other by its characters."""
+        return UrlCounting(MASTODON_URLS)
+
+    @property
+    def counting_key(self) -> Hashable:
+        """Instances that reserve the same width per URL count alike."""
+        return ("mastodon", self.url_width)
 
     def _check_text(self, post: RenderedPost, limits: Limits) -> list[str]:
         """Each status as the server counts it: content warning included."""
@@ -241,7 +252,8 @@ class MastodonConnector(MastodonReading):
             data=fields,
             headers={"Idempotency-Key": idempotency_key},
         )
-        published = self._to_published(self.http.json(response, Kind.KEYED_WRITE))
+        status = read_model(Status, self.http.json(response, Kind.KEYED_WRITE))
+        published = self._to_published(status)
         if published is None:
             message = "the server's answer has no status id or date"
             raise self.http.unreadable(message, Kind.KEYED_WRITE, response.status_code)
@@ -294,25 +306,24 @@ class MastodonConnector(MastodonReading):
             files={"file": (item.path.name, content, item.mime_type)},
             data={"description": item.alt} if item.alt else {},
         )
-        body = self.http.json_object(response, Kind.HARMLESS_WRITE)
-        media_id = body.get("id")
-        if not isinstance(media_id, str | int) or isinstance(media_id, bool):
+        media = read_model(Media, self.http.json_object(response, Kind.HARMLESS_WRITE))
+        if media is None or media.id is None:
             message = f"{item.path.name}: the upload answer has no media id"
             raise self.http.unreadable(message, Kind.HARMLESS_WRITE)
-        if response.status_code == 202 or not body.get("url"):
-            self._wait_for_media(str(media_id), item)
-        return str(media_id)
+        if response.status_code == 202 or not media.url:
+            self._wait_for_media(media.id, item)
+        return media.id
 
     def _wait_for_media(self, media_id: str, item: MediaItem) -> None:
         """Poll ``GET /api/v1/media/:id`` until it has a ``url`` (206 = still processing)."""
-        for _attempt in range(self.media_poll_attempts):
-            self.sleep(self.media_poll_interval)
+        for _attempt in range(self.poll_attempts):
+            self.sleep(self.poll_interval)
             response = self.http.request(
                 "GET", f"/api/v1/media/{quote(media_id)}", kind=Kind.READ, ok=(206,)
             )
             if response.status_code == 206:
                 continue
-            body = self.http.json(response, Kind.READ)
-            if isinstance(body, dict) and body.get("url"):
+            media = read_model(Media, self.http.json(response, Kind.READ))
+            if media is not None and media.url:
                 return
         raise self.error(Transient, f"{item.path.name}: the server is still processing the upload")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from html.parser import HTMLParser
 
-from crosspost.text import grapheme_length
-from crosspost.urls import LENIENT_PATHS, UrlRules, find_url_matches
+from crosspost.rendering.text import grapheme_length
+from crosspost.rendering.urls import LENIENT_PATHS, UrlRules, find_url_matches
 
 #: Every URL counts this many characters unless the instance says otherwise.
 DEFAULT_URL_WIDTH = 23
@@ -32,6 +33,12 @@ _MENTION_END = re.compile(
 _RUBY_SPACE = " \t\n\v\f\r\x00"
 
 
+#: Texts whose countable form is kept: a schedule posts the same pieces to many accounts
+#: and entries, and cutting a thread measures the same pieces again.
+_KEPT_TEXTS = 16_384
+
+
+@functools.lru_cache(maxsize=_KEPT_TEXTS)
 def countable_text(text: str, url_width: int = DEFAULT_URL_WIDTH) -> str:
     """``text`` as Mastodon counts it: URLs as ``url_width`` x's, ``@u@host`` as ``@u``.
 

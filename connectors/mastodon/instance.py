@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Annotated, TypeVar
 
-from connectors.base import (
-    Limits,
-)
+from pydantic import BeforeValidator, Field, ValidationError
+
+from connectors.base import Limits
 from connectors.mastodon.counting import DEFAULT_URL_WIDTH
+from connectors.payload import Maybe, Payload, what_is_wrong
 
 _DEFAULT_TYPES = frozenset(
     {
@@ -30,72 +30,113 @@ _DEFAULT_TYPES = frozenset(
     }
 )
 
+#: A limit the server reports: a whole number, never negative.
+Count = Annotated[int, Field(ge=0)]
 
-@dataclass(frozen=True)
-class InstanceConfig:
-    """What ``GET /api/v2/instance`` says this server accepts."""
+_T = TypeVar("_T")
 
-    max_characters: int = 500
-    url_width: int = DEFAULT_URL_WIDTH
-    max_media: int = 4
-    image_size_limit: int = 16 * 1024 * 1024
-    video_size_limit: int = 99 * 1024 * 1024
-    media_types: frozenset[str] = _DEFAULT_TYPES
-    description_limit: int = 1500
-    poll_max_options: int = 4
-    poll_option_length: int = 50
-    poll_min_expiration: int = 300
-    poll_max_expiration: int = 2629746
+
+def _object_or_none(value: object) -> object:
+    return value if isinstance(value, dict) else None
+
+
+#: A section of the configuration; one that is not an object leaves its defaults, but a
+#: value of the wrong type inside one makes the whole description unreadable.
+Section = Annotated[_T | None, BeforeValidator(_object_or_none), Field(default=None)]
+
+
+class _Statuses(Payload):
+    max_characters: Count | None = None
+    characters_reserved_per_url: Count | None = None
+    max_media_attachments: Count | None = None
+
+
+class _Media(Payload):
+    supported_mime_types: Maybe[list[str]]
+    image_size_limit: Count | None = None
+    video_size_limit: Count | None = None
+    description_limit: Count | None = None
+
+
+class _Polls(Payload):
+    max_options: Count | None = None
+    max_characters_per_option: Count | None = None
+    min_expiration: Count | None = None
+    max_expiration: Count | None = None
+
+
+class _Configuration(Payload):
+    statuses: Section[_Statuses]
+    media_attachments: Section[_Media]
+    polls: Section[_Polls]
+
+
+class _Instance(Payload):
+    configuration: _Configuration
+
+
+class InstanceConfig(Payload):
+    """What ``GET /api/v2/instance`` says this server accepts.
+
+    Kept in the store as :meth:`to_dict` gives it and read back with :meth:`from_dict`.
+    """
+
+    max_characters: Count = 500
+    url_width: Count = DEFAULT_URL_WIDTH
+    max_media: Count = 4
+    image_size_limit: Count = 16 * 1024 * 1024
+    video_size_limit: Count = 99 * 1024 * 1024
+    # Stored as a JSON list of strings.
+    media_types: frozenset[str] = Field(default=_DEFAULT_TYPES, strict=False)
+    description_limit: Count = 1500
+    poll_max_options: Count = 4
+    poll_option_length: Count = 50
+    poll_min_expiration: Count = 300
+    poll_max_expiration: Count = 2629746
 
     @classmethod
-    def from_instance(cls, body: Any) -> InstanceConfig:
+    def from_instance(cls, body: object) -> InstanceConfig:
         """Read the ``configuration`` of an Instance entity; missing values keep defaults.
 
         Raises:
             ValueError: the body is not an Instance or a value has the wrong type.
         """
-        config = body["configuration"] if isinstance(body, dict) else None
-        if not isinstance(config, dict):
-            raise ValueError("no configuration in the instance answer")
-        statuses = config.get("statuses") or {}
-        media = config.get("media_attachments") or {}
-        polls = config.get("polls") or {}
-        default = cls()
-        types = media.get("supported_mime_types")
-        return cls(
-            max_characters=_int(statuses, "max_characters", default.max_characters),
-            url_width=_int(statuses, "characters_reserved_per_url", default.url_width),
-            max_media=_int(statuses, "max_media_attachments", default.max_media),
-            image_size_limit=_int(media, "image_size_limit", default.image_size_limit),
-            video_size_limit=_int(media, "video_size_limit", default.video_size_limit),
-            media_types=frozenset(map(str, types)) if types else default.media_types,
-            description_limit=_int(media, "description_limit", default.description_limit),
-            poll_max_options=_int(polls, "max_options", default.poll_max_options),
-            poll_option_length=_int(polls, "max_characters_per_option", default.poll_option_length),
-            poll_min_expiration=_int(polls, "min_expiration", default.poll_min_expiration),
-            poll_max_expiration=_int(polls, "max_expiration", default.poll_max_expiration),
-        )
+        try:
+            config = _Instance.model_validate(body).configuration
+        except ValidationError as exc:
+            raise ValueError(f"the instance answer {what_is_wrong(exc)}") from None
+        statuses = config.statuses or _Statuses()
+        media = config.media_attachments or _Media.empty()
+        polls = config.polls or _Polls()
+        reported = {
+            "max_characters": statuses.max_characters,
+            "url_width": statuses.characters_reserved_per_url,
+            "max_media": statuses.max_media_attachments,
+            "image_size_limit": media.image_size_limit,
+            "video_size_limit": media.video_size_limit,
+            "media_types": frozenset(media.supported_mime_types or ()) or None,
+            "description_limit": media.description_limit,
+            "poll_max_options": polls.max_options,
+            "poll_option_length": polls.max_characters_per_option,
+            "poll_min_expiration": polls.min_expiration,
+            "poll_max_expiration": polls.max_expiration,
+        }
+        return cls.model_validate({k: v for k, v in reported.items() if v is not None})
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, int | list[str]]:
         """These values as JSON-ready data (for the store)."""
-        data = asdict(self)
+        data: dict[str, int | list[str]] = self.model_dump(exclude={"media_types"})
         data["media_types"] = sorted(self.media_types)
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> InstanceConfig:
+    def from_dict(cls, data: Mapping[str, object]) -> InstanceConfig:
         """The values :meth:`to_dict` gave; unknown keys are ignored.
 
         Raises:
-            TypeError, ValueError: a value has the wrong type.
+            ValueError: a value has the wrong type.
         """
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["media_types"] = frozenset(map(str, values.get("media_types", _DEFAULT_TYPES)))
-        for name, value in values.items():
-            if name != "media_types" and (isinstance(value, bool) or not isinstance(value, int)):
-                raise ValueError(f"{name} is not a count: {value!r}")
-        return cls(**values)
+        return cls.model_validate(data)
 
     def limits(self) -> Limits:
         """These values as connector limits."""
@@ -108,12 +149,3 @@ class InstanceConfig:
             max_poll_options=self.poll_max_options,
             max_poll_option_length=self.poll_option_length,
         )
-
-
-def _int(section: Any, key: str, default: int) -> int:
-    value = section.get(key) if isinstance(section, dict) else None
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{key} is not a count: {value!r}")
-    return value

@@ -5,23 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import TypeVar
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from connectors.base import (
-    AccountMetrics,
-    AuthError,
-    ConnectorError,
-    Extra,
-    FollowerRef,
-    InboxPage,
-    Metrics,
-    Published,
-)
-from connectors.http import HttpConnector, Kind
+import requests
+
+from connectors.base import Extra
+from connectors.errors import AuthError, ConnectorError
+from connectors.http import Kind, WaitingConnector
 from connectors.mastodon.counting import html_to_text, normalised_text
-from connectors.mastodon.payloads import inbox_item, newer_id, parse_time
+from connectors.mastodon.payloads import (
+    Account,
+    Notification,
+    Status,
+    inbox_item,
+    newer_id,
+    parse_time,
+)
 from connectors.mastodon.settings import MastodonSettings
+from connectors.payload import Payload, read_model
+from connectors.values import AccountMetrics, FollowerRef, InboxPage, Metrics, Published
 
 #: Status reads in flight at once when collecting metrics.
 METRICS_PARALLEL = 4
@@ -30,29 +33,36 @@ INBOX_PAGES = 5
 #: Followers per page; the API's maximum.
 FOLLOWERS_PAGE = 80
 
+_P = TypeVar("_P", bound=Payload)
 
-class MastodonReading(HttpConnector[MastodonSettings]):
+
+class MastodonReading(WaitingConnector[MastodonSettings]):
     """The reading half of :class:`connectors.mastodon.MastodonConnector`."""
 
     #: The token's own account id, learnt from the first ``verify_credentials``.
     _account_id: str | None = None
 
-    def _to_published(self, body: Any) -> Published | None:
+    def _to_published(self, status: Status | None) -> Published | None:
         """A :class:`Published` from a Status entity, or None when it is not one."""
+        if status is None or status.id is None:
+            return None
         try:
-            remote_id = body["id"]
-            created_at = parse_time(body["created_at"])
-        except (KeyError, TypeError, ValueError):
+            created_at = parse_time(status.created_at)
+        except ValueError:
             return None
-        if not isinstance(remote_id, str | int) or isinstance(remote_id, bool) or not remote_id:
-            return None
-        url = body.get("url") or body.get("uri")
         return Published(
-            remote_id=str(remote_id),
-            url=str(url) if url else None,
+            remote_id=status.id,
+            url=status.url or status.uri or None,
             published_at=created_at,
-            extra={"uri": body.get("uri"), "instance": self.settings.instance},
+            extra={"uri": status.uri, "instance": self.settings.instance},
         )
+
+    def _entities(self, response: requests.Response, entity: type[_P], what: str) -> list[_P]:
+        """The list of entities an answer holds; an answer that is no list is unreadable."""
+        body = self.http.json(response, Kind.READ)
+        if not isinstance(body, list):
+            raise self._unreadable(what)
+        return [found for item in body if (found := read_model(entity, item)) is not None]
 
     # -- reading back ---------------------------------------------------------
 
@@ -84,38 +94,36 @@ class MastodonReading(HttpConnector[MastodonSettings]):
             return None
         return self._metrics(self.http.json(response, Kind.READ))
 
-    def _metrics(self, body: Any) -> Metrics:
-        counts = ("favourites_count", "reblogs_count", "replies_count", "quotes_count")
-        if not isinstance(body, dict):
-            raise self._unreadable("status")
-        raw = {key: body[key] for key in counts if isinstance(body.get(key), int)}
-        if "favourites_count" not in raw:
+    def _metrics(self, body: object) -> Metrics:
+        status = read_model(Status, body)
+        if status is None or status.favourites_count is None:
             raise self._unreadable("status")
         return Metrics(
-            likes=raw.get("favourites_count"),
-            reposts=raw.get("reblogs_count"),
-            replies=raw.get("replies_count"),
-            quotes=raw.get("quotes_count"),
-            raw=raw,
+            likes=status.favourites_count,
+            reposts=status.reblogs_count,
+            replies=status.replies_count,
+            quotes=status.quotes_count,
+            raw=status.counts(),
         )
 
     def _unreadable(self, what: str) -> ConnectorError:
         return self.http.unreadable(f"the server's {what} answer could not be read", Kind.READ)
 
-    def _own_account(self) -> dict[str, Any]:
+    def _own_account(self) -> tuple[str, Account]:
+        """The token's account, and its id."""
         with self._needs_scope("read:accounts"):
             response = self.http.request(
                 "GET", "/api/v1/accounts/verify_credentials", kind=Kind.READ
             )
-        body = self.http.json(response, Kind.READ)
-        if not isinstance(body, dict) or not body.get("id"):
+        account = read_model(Account, self.http.json(response, Kind.READ))
+        if account is None or account.id is None:
             raise self._unreadable("account")
-        self._account_id = str(body["id"])
-        return body
+        self._account_id = account.id
+        return account.id, account
 
     def _own_id(self) -> str:
         """The token's account id, asked for once per connector."""
-        return self._account_id or str(self._own_account()["id"])
+        return self._account_id or self._own_account()[0]
 
     def _own_id_if_allowed(self) -> str | None:
         """The own account id, or None when the token may not read it (the inbox still works)."""
@@ -145,17 +153,12 @@ class MastodonReading(HttpConnector[MastodonSettings]):
         Raises:
             AuthError, RateLimited, Transient.
         """
-        body = self._own_account()
-        counts = {
-            key: body[key]
-            for key in ("followers_count", "following_count", "statuses_count")
-            if isinstance(body.get(key), int)
-        }
+        _, account = self._own_account()
         return AccountMetrics(
-            followers=counts.get("followers_count"),
-            following=counts.get("following_count"),
-            posts=counts.get("statuses_count"),
-            raw=counts,
+            followers=account.followers_count,
+            following=account.following_count,
+            posts=account.statuses_count,
+            raw=account.counts(),
         )
 
     def delete(self, remote_id: str, extra: Extra | None = None) -> None:
@@ -178,22 +181,18 @@ class MastodonReading(HttpConnector[MastodonSettings]):
         Raises:
             AuthError, RateLimited, Transient.
         """
-        account_id = str(self._own_account()["id"])
+        account_id, _ = self._own_account()
         response = self.http.request(
             "GET",
             f"/api/v1/accounts/{quote(account_id, safe='')}/statuses",
             kind=Kind.READ,
             params={"limit": "40"},
         )
-        statuses = self.http.json(response, Kind.READ)
-        if not isinstance(statuses, list):
-            raise self._unreadable("statuses")
         wanted = normalised_text(text)
-        for status in statuses:
-            if not isinstance(status, dict) or status.get("reblog"):
+        for status in self._entities(response, Status, "statuses"):
+            if status.reblog:
                 continue
-            shown = normalised_text(html_to_text(str(status.get("content") or "")))
-            if shown == wanted:
+            if normalised_text(html_to_text(status.content or "")) == wanted:
                 return self._to_published(status)
         return None
 
@@ -222,9 +221,7 @@ class MastodonReading(HttpConnector[MastodonSettings]):
                 response = self.http.request(
                     "GET", "/api/v1/notifications", kind=Kind.READ, params=params
                 )
-            body = self.http.json(response, Kind.READ)
-            if not isinstance(body, list):
-                raise self._unreadable("notifications")
+            body = self._entities(response, Notification, "notifications")
             for notification in body:
                 newest = newer_id(newest, notification)
                 item = inbox_item(notification, own_id)
@@ -236,7 +233,7 @@ class MastodonReading(HttpConnector[MastodonSettings]):
         return InboxPage(tuple(items), newest)
 
     def _next_page(
-        self, response: Any, query: list[tuple[str, str]]
+        self, response: requests.Response, query: list[tuple[str, str]]
     ) -> list[tuple[str, str]] | None:
         """``query`` plus the paging values (``max_id``…) of ``Link: rel="next"``; None at the end.
 
@@ -267,13 +264,7 @@ class MastodonReading(HttpConnector[MastodonSettings]):
         while params is not None and len(found) < limit:
             with self._needs_scope("read:accounts"):
                 response = self.http.request("GET", path, kind=Kind.READ, params=params)
-            body = self.http.json(response, Kind.READ)
-            if not isinstance(body, list):
-                raise self._unreadable("followers")
-            found += [
-                FollowerRef(str(a["id"]), "@" + str(a.get("acct") or ""))
-                for a in body
-                if isinstance(a, dict) and a.get("id")
-            ]
+            body = self._entities(response, Account, "followers")
+            found += [FollowerRef(a.id, "@" + (a.acct or "")) for a in body if a.id]
             params = self._next_page(response, query) if body else None
         return found[:limit]

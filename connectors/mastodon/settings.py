@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import ConfigDict, Field, SecretStr, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from connectors.base import (
-    ConnectorSettings,
-)
+from connectors.base import ConnectorSettings, NonBlankSecret
 
 Visibility = Literal["public", "unlisted", "private", "direct"]
 VISIBILITIES: frozenset[str] = frozenset({"public", "unlisted", "private", "direct"})
@@ -26,7 +24,7 @@ class MastodonSettings(ConnectorSettings):
     instance: str
     #: User token with ``write:statuses write:media read:statuses read:accounts
     #: read:notifications`` (each read scope is needed by one collect step).
-    access_token: SecretStr
+    access_token: NonBlankSecret
     #: Default visibility; the account's own default when unset.
     visibility: Visibility | None = None
     #: Default ISO 639-1 language of statuses; the server guesses when unset.
@@ -45,10 +43,3 @@ class MastodonSettings(ConnectorSettings):
         if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
             raise ValueError("must be the server's address only, without a path")
         return f"{parts.scheme}://{parts.netloc}"
-
-    @field_validator("access_token")
-    @classmethod
-    def _not_blank(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
-            raise ValueError("must not be empty")
-        return value

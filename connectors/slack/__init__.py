@@ -25,28 +25,30 @@ idempotency key: an uncertain publish is ``Unknown`` and is reconciled with
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import ClassVar, TypeVar, Unpack
 from urllib.parse import urlsplit
 
 import requests
 
-from connectors.base import (
-    AccountMetrics,
-    Capability,
-    ConnectorError,
-    Extra,
-    Limits,
-    MediaItem,
-    Metrics,
-    Published,
-    Rejected,
-    RenderedPost,
-    ThreadPart,
-    Transient,
+from connectors.base import STANDARD_CAPABILITIES, Capability, Extra, Limits, RenderedPost
+from connectors.errors import ConnectorError, Rejected, Transient
+from connectors.http import HttpClient, Kind, Outcome, RequestOptions, Verdict
+from connectors.payload import JSONObject, read_model
+from connectors.slack.answers import (
+    Answer,
+    ChannelInfo,
+    Completed,
+    File,
+    FileInfo,
+    History,
+    Permalink,
+    Posted,
+    Reactions,
+    UploadUrl,
 )
-from connectors.http import HttpClient, HttpConnector, Kind, Outcome, Verdict
+from connectors.slack.doctor import SlackDoctor
 from connectors.slack.settings import SlackSettings
 from connectors.slack.web import (
     _AUTH_ERRORS,
@@ -55,20 +57,25 @@ from connectors.slack.web import (
     _HINTS,
     _UNCERTAIN_ERRORS,
     SECTION_TEXT_MAX,
+    CompleteBody,
+    MessageBody,
+    SharedFile,
+    _controls,
     _link,
-    _metrics,
-    _share_ts,
     _split_id,
     _ts_time,
     escape,
 )
-from crosspost.markdown import TextFormat
-from crosspost.text import split_text
+from connectors.values import AccountMetrics, MediaItem, Metrics, Published, ThreadPart
+from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.text import split_text
 
 __all__ = ["SlackConnector", "SlackSettings", "escape"]
 
+_A = TypeVar("_A", bound=Answer)
 
-class SlackConnector(HttpConnector[SlackSettings]):
+
+class SlackConnector(SlackDoctor):
     """Publishes to one Slack channel as a bot; threads, files, reactions, members."""
 
     name: ClassVar[str] = "slack"
@@ -85,9 +92,7 @@ class SlackConnector(HttpConnector[SlackSettings]):
         max_media_bytes=1_000_000_000,
         alt_text_max=1000,
     )
-    capabilities: frozenset[Capability] = frozenset(
-        {Capability.THREADS, Capability.MEDIA, Capability.RECONCILE, Capability.DELETE}
-    )
+    capabilities: frozenset[Capability] = STANDARD_CAPABILITIES
 
     Settings = SlackSettings
 
@@ -107,16 +112,19 @@ class SlackConnector(HttpConnector[SlackSettings]):
 
     # -- the Web API -------------------------------------------------------------
 
-    def _call(self, method: str, kind: Kind, **kwargs: Any) -> dict[str, Any]:
-        """Call one Web API method (reads as GET, the rest as POST) and return its body."""
+    def _call(
+        self, method: str, answer: type[_A], kind: Kind, **options: Unpack[RequestOptions]
+    ) -> _A:
+        """Call one Web API method (reads as GET, the rest as POST) and read its answer."""
         http_method = "GET" if kind is Kind.READ else "POST"
-        response = self.http.request(http_method, method, kind=kind, **kwargs)
-        return self.http.json_object(response, kind)
+        response = self.http.request(http_method, method, kind=kind, **options)
+        return self.http.read(self.http.json_object(response, kind), answer, kind, method)
 
-    def _post(self, method: str, body: Mapping[str, Any], kind: Kind) -> dict[str, Any]:
+    def _post(self, method: str, body: object, answer: type[_A], kind: Kind) -> _A:
         """POST ``body`` as UTF-8 JSON (Slack warns ``missing_charset`` otherwise)."""
         return self._call(
             method,
+            answer,
             kind,
             data=json.dumps(body).encode("utf-8"),
             headers={"Content-Type": "application/json; charset=utf-8"},
@@ -125,16 +133,16 @@ class SlackConnector(HttpConnector[SlackSettings]):
     def classify(self, response: requests.Response) -> Verdict | None:
         """Slack's envelope: HTTP 200 with ``{"ok": false, "error": code}``."""
         try:
-            body = response.json()
+            body = read_model(Answer, response.json())
         except ValueError:
             return None
-        if not isinstance(body, dict) or body.get("ok") is not False:
+        if body is None or body.ok is not False:
             return None
         method = urlsplit(response.url or "").path.rpartition("/")[2]
-        code = str(body.get("error") or "unknown_error")
+        code = body.error or "unknown_error"
         status = response.status_code
         if code in _AUTH_ERRORS:
-            needed = body.get("needed")
+            needed = body.needed
             detail = f"{code}; the token lacks the scope {needed}" if needed else code
             return Verdict(Outcome.AUTH, f"{method}: {detail}", status)
         if code == "ratelimited":
@@ -154,8 +162,9 @@ class SlackConnector(HttpConnector[SlackSettings]):
         if index == 0 and post.media:
             return self._publish_files(post.media, text, thread_ts)
         body = self._message(post, index, text, thread_ts)
-        answer = self._post("chat.postMessage", body, Kind.PUBLISHING_WRITE)
-        return self._published(answer, self.settings.channel, Kind.PUBLISHING_WRITE)
+        answer = self._post("chat.postMessage", body, Posted, Kind.PUBLISHING_WRITE)
+        channel = answer.channel or self.settings.channel
+        return self._published(answer.ts, channel, Kind.PUBLISHING_WRITE)
 
     def _thread_ts(self, root: Published, post: RenderedPost, index: int) -> str:
         ts = root.extra.get("ts")
@@ -170,10 +179,10 @@ class SlackConnector(HttpConnector[SlackSettings]):
 
     def _message(
         self, post: RenderedPost, index: int, text: str, thread_ts: str | None
-    ) -> dict[str, Any]:
+    ) -> MessageBody:
         """The chat.postMessage body: the mrkdwn as fallback ``text`` plus section blocks."""
         settings = self.settings
-        body: dict[str, Any] = {"channel": settings.channel, "text": text}
+        body: MessageBody = {"channel": settings.channel, "text": text}
         blocks = self._blocks(text)
         if blocks is not None:
             if index == 0 and post.link and escape(post.link) not in text:
@@ -190,14 +199,17 @@ class SlackConnector(HttpConnector[SlackSettings]):
             body["icon_emoji"] = settings.icon_emoji
         return body
 
-    def _blocks(self, text: str) -> list[dict[str, Any]] | None:
+    def _blocks(self, text: str) -> list[JSONObject] | None:
         """Section blocks of at most 3,000 escaped characters, cut at word boundaries.
+
+        A ``<url|text>`` link (or ``<@U123>`` mention) is never cut: half of one in
+        each block would show as two pieces of broken markup.
 
         ``None`` (send the text alone) when one unbreakable piece, such as a
         very long URL, is longer than a section block can hold.
         """
-        blocks: list[dict[str, Any]] = []
-        for segment in split_text(text, SECTION_TEXT_MAX, self.measure):
+        blocks: list[JSONObject] = []
+        for segment in split_text(text, SECTION_TEXT_MAX, self.measure, _controls(text)):
             piece = segment.strip()
             if not piece:
                 continue
@@ -206,11 +218,9 @@ class SlackConnector(HttpConnector[SlackSettings]):
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": piece}})
         return blocks or None
 
-    def _published(self, answer: Mapping[str, Any], channel: str, kind: Kind) -> Published:
-        """A :class:`Published` from an answer carrying ``ts`` (and maybe ``channel``)."""
-        ts = answer.get("ts")
-        channel = str(answer.get("channel") or channel)
-        if not isinstance(ts, str) or not ts:
+    def _published(self, ts: str | None, channel: str, kind: Kind) -> Published:
+        """The :class:`Published` of the message ``ts`` in ``channel``."""
+        if not ts:
             raise self.http.unreadable("Slack answered without the message's ts", kind)
         return Published(
             remote_id=f"{channel}:{ts}",
@@ -223,12 +233,11 @@ class SlackConnector(HttpConnector[SlackSettings]):
         """The message's permalink, or ``None``: the post exists either way."""
         try:
             params = {"channel": channel, "message_ts": ts}
-            answer = self._call("chat.getPermalink", Kind.READ, params=params)
+            answer = self._call("chat.getPermalink", Permalink, Kind.READ, params=params)
         except ConnectorError as error:
             self.log.warning("no permalink for %s:%s: %s", channel, ts, error)
             return None
-        link = answer.get("permalink")
-        return link if isinstance(link, str) and link else None
+        return answer.permalink or None
 
     # -- files -------------------------------------------------------------------
 
@@ -236,15 +245,16 @@ class SlackConnector(HttpConnector[SlackSettings]):
         self, media: Sequence[MediaItem], text: str, thread_ts: str | None
     ) -> Published:
         """Upload every file, then share them in one message whose text is ``text``."""
-        files = [{"id": self._upload(item), "title": item.path.name} for item in media]
-        body: dict[str, Any] = {
+        files = [SharedFile(id=self._upload(item), title=item.path.name) for item in media]
+        body: CompleteBody = {
             "files": files,
             "channel_id": self.settings.channel,
             "initial_comment": text,
         }
         if thread_ts:
             body["thread_ts"] = thread_ts
-        answer = self._post("files.completeUploadExternal", body, Kind.PUBLISHING_WRITE)
+        kind = Kind.PUBLISHING_WRITE
+        answer = self._post("files.completeUploadExternal", body, Completed, kind)
         return self._published_files(answer, files[0]["id"])
 
     def _upload(self, item: MediaItem) -> str:
@@ -253,13 +263,14 @@ class SlackConnector(HttpConnector[SlackSettings]):
             content = item.path.read_bytes()
         except OSError as error:
             raise self.error(Rejected, f"{item.path.name}: {error.strerror}") from None
-        form: dict[str, Any] = {"filename": item.path.name, "length": len(content)}
+        form: dict[str, str | int] = {"filename": item.path.name, "length": len(content)}
         if item.alt:
             form["alt_txt"] = item.alt
         # Nothing is shared before completeUploadExternal, so nothing can show.
-        answer = self._call("files.getUploadURLExternal", Kind.HARMLESS_WRITE, data=form)
-        upload_url, file_id = answer.get("upload_url"), answer.get("file_id")
-        if not isinstance(upload_url, str) or not isinstance(file_id, str):
+        kind = Kind.HARMLESS_WRITE
+        answer = self._call("files.getUploadURLExternal", UploadUrl, kind, data=form)
+        upload_url, file_id = answer.upload_url, answer.file_id
+        if upload_url is None or file_id is None:
             message = "files.getUploadURLExternal gave no upload_url/file_id"
             raise self.http.unreadable(message, Kind.HARMLESS_WRITE)
         host = urlsplit(upload_url).hostname or ""
@@ -277,19 +288,16 @@ class SlackConnector(HttpConnector[SlackSettings]):
         )
         return file_id
 
-    def _published_files(self, answer: Mapping[str, Any], file_id: str) -> Published:
+    def _published_files(self, answer: Completed, file_id: str) -> Published:
         """The message that shares the files, or the file itself when its ts is unknown."""
         channel = self.settings.channel
-        files = answer.get("files")
-        first = files[0] if isinstance(files, list) and files else {}
-        first = first if isinstance(first, dict) else {}
-        ts = _share_ts(first, channel) or self._share_ts_from_info(file_id)
+        first = answer.files[0] if answer.files else File.empty()
+        ts = first.share_ts(channel) or self._share_ts_from_info(file_id)
         if ts:
-            return self._published({"channel": channel, "ts": ts}, channel, Kind.READ)
-        permalink = first.get("permalink")
+            return self._published(ts, channel, Kind.READ)
         return Published(
             remote_id=f"{channel}:{_FILE_PREFIX}{file_id}",
-            url=permalink if isinstance(permalink, str) else None,
+            url=first.permalink,
             published_at=datetime.now(UTC),
             extra={"channel": channel, "file_id": file_id},
         )
@@ -297,12 +305,11 @@ class SlackConnector(HttpConnector[SlackSettings]):
     def _share_ts_from_info(self, file_id: str) -> str | None:
         """Ask ``files.info`` once where the file was shared; Slack shares asynchronously."""
         try:
-            answer = self._call("files.info", Kind.READ, params={"file": file_id})
+            answer = self._call("files.info", FileInfo, Kind.READ, params={"file": file_id})
         except ConnectorError as error:
             self.log.warning("files.info for %s failed: %s", file_id, error)
             return None
-        file = answer.get("file")
-        return _share_ts(file, self.settings.channel) if isinstance(file, dict) else None
+        return answer.file.share_ts(self.settings.channel) if answer.file else None
 
     # -- reading back ------------------------------------------------------------
 
@@ -318,23 +325,22 @@ class SlackConnector(HttpConnector[SlackSettings]):
                 continue
             params = {"channel": channel, "timestamp": ts, "full": "true"}
             try:
-                answer = self._call("reactions.get", Kind.READ, params=params)
+                answer = self._call("reactions.get", Reactions, Kind.READ, params=params)
             except Rejected as error:
                 self.log.info("no metrics for %s: %s", remote_id, error)
                 continue
-            found[remote_id] = _metrics(answer)
+            found[remote_id] = answer.metrics()
         return found
 
     def account_metrics(self) -> AccountMetrics:
         """Members of the channel (``conversations.info``, needs ``channels:read``)."""
         params = {"channel": self.settings.channel, "include_num_members": "true"}
-        channel = self._call("conversations.info", Kind.READ, params=params).get("channel")
-        if not isinstance(channel, dict):
+        channel = self._call("conversations.info", ChannelInfo, Kind.READ, params=params).channel
+        if channel is None:
             raise self.http.unreadable("conversations.info gave no channel", Kind.READ)
-        members = channel.get("num_members")
         return AccountMetrics(
-            members=members if isinstance(members, int) else None,
-            raw={"name": channel.get("name"), "num_members": members},
+            members=channel.num_members,
+            raw={"name": channel.name, "num_members": channel.num_members},
         )
 
     def delete(self, remote_id: str, extra: Extra | None = None) -> None:
@@ -346,9 +352,10 @@ class SlackConnector(HttpConnector[SlackSettings]):
         try:
             if ts.startswith(_FILE_PREFIX):
                 file_id = ts.removeprefix(_FILE_PREFIX)
-                self._post("files.delete", {"file": file_id}, Kind.HARMLESS_WRITE)
+                self._post("files.delete", {"file": file_id}, Answer, Kind.HARMLESS_WRITE)
             else:
-                self._post("chat.delete", {"channel": channel, "ts": ts}, Kind.HARMLESS_WRITE)
+                body = {"channel": channel, "ts": ts}
+                self._post("chat.delete", body, Answer, Kind.HARMLESS_WRITE)
         except Rejected as error:
             if not any(code in error.reason for code in _GONE_ERRORS):
                 raise
@@ -361,9 +368,9 @@ class SlackConnector(HttpConnector[SlackSettings]):
         """
         channel = self.settings.channel
         params = {"channel": channel, "limit": "50"}
-        messages = self._call("conversations.history", Kind.READ, params=params).get("messages")
+        history = self._call("conversations.history", History, Kind.READ, params=params)
         wanted = {escape(text.strip()), text.strip()}
-        for message in messages if isinstance(messages, list) else []:
-            if isinstance(message, dict) and str(message.get("text", "")).strip() in wanted:
-                return self._published(message, channel, Kind.READ)
+        for message in history.messages:
+            if (message.text or "").strip() in wanted:
+                return self._published(message.ts, message.channel or channel, Kind.READ)
         return None

@@ -1,16 +1,13 @@
-"""Slack mrkdwn, error codes and the shapes of its answers."""
+"""Slack mrkdwn, error codes and the bodies of its requests."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypedDict
 
-from connectors.base import (
-    Metrics,
-    Rejected,
-)
+from connectors.base import Rejected
+from connectors.payload import JSONObject
 
 #: Longest mrkdwn text of one section block (Block Kit reference).
 SECTION_TEXT_MAX = 3000
@@ -43,6 +40,37 @@ _HINTS = {
     "msg_too_long": "the message is too long for Slack",
     "invalid_blocks": "Slack refused the message layout",
 }
+
+
+class MessageBody(TypedDict, total=False):
+    """What ``chat.postMessage`` is sent."""
+
+    channel: str
+    text: str
+    #: Block Kit blocks (section and context blocks of mrkdwn).
+    blocks: list[JSONObject]
+    thread_ts: str
+    unfurl_links: bool
+    username: str
+    icon_emoji: str
+
+
+class SharedFile(TypedDict):
+    """One file of ``files.completeUploadExternal``."""
+
+    id: str
+    title: str
+
+
+class CompleteBody(TypedDict, total=False):
+    """What ``files.completeUploadExternal`` is sent."""
+
+    files: list[SharedFile]
+    channel_id: str
+    initial_comment: str
+    thread_ts: str
+
+
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _FILE_PREFIX = "file:"
 
@@ -58,6 +86,16 @@ def _link(url: str, title: str) -> str:
     return f"<{safe_url}|{escape(title)}>" if title else f"<{safe_url}>"
 
 
+#: mrkdwn's bracketed controls: ``<url|text>``, ``<@U123>``, ``<#C123>``, ``<!here>``.
+#: Escaping leaves no other ``<`` or ``>`` in the text, so each pair is one control.
+_CONTROL = re.compile(r"<[^<>]*>")
+
+
+def _controls(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` has a bracketed control, as ranges a cut must not fall into."""
+    return [match.span() for match in _CONTROL.finditer(text)]
+
+
 def _ts_time(ts: str) -> datetime:
     """The moment a message ``ts`` (epoch seconds with a counter) stands for."""
     try:
@@ -66,46 +104,9 @@ def _ts_time(ts: str) -> datetime:
         return datetime.now(UTC)
 
 
-def _share_ts(file: Mapping[str, Any], channel: str) -> str | None:
-    """The ts of the message that shared ``file`` in ``channel``, if Slack says yet."""
-    shares = file.get("shares")
-    if not isinstance(shares, dict):
-        return None
-    for visibility in ("public", "private"):
-        places = shares.get(visibility)
-        entries = places.get(channel) if isinstance(places, dict) else None
-        if isinstance(entries, list) and entries and isinstance(entries[0], dict):
-            ts = entries[0].get("ts")
-            if isinstance(ts, str) and ts:
-                return ts
-    return None
-
-
 def _split_id(remote_id: str) -> tuple[str, str]:
     """``"C123:1503435956.000247"`` → channel and ts (or ``file:F…``)."""
     channel, sep, rest = remote_id.partition(":")
     if not sep or not channel or not rest or not re.fullmatch(r"[\w.:]+", rest):
         raise Rejected(f"not a Slack message id: {remote_id!r}", platform="slack")
     return channel, rest
-
-
-def _metrics(answer: Mapping[str, Any]) -> Metrics:
-    """Sum of reaction counts as ``likes``; ``reply_count`` when Slack includes it."""
-    message = answer.get("message")
-    message = message if isinstance(message, dict) else {}
-    reactions = message.get("reactions")
-    counts = [
-        r.get("count", 0)
-        for r in (reactions if isinstance(reactions, list) else [])
-        if isinstance(r, dict) and isinstance(r.get("count", 0), int)
-    ]
-    replies = message.get("reply_count")
-    return Metrics(
-        likes=sum(counts),
-        replies=replies if isinstance(replies, int) else None,
-        raw={
-            "reactions": {
-                r.get("name"): r.get("count") for r in reactions or [] if isinstance(r, dict)
-            }
-        },
-    )

@@ -14,8 +14,8 @@ API pages used:
 - https://core.telegram.org/bots/api#getchatmembercount, #getchat, #deletemessage
 
 The bot token is part of every URL (``/bot<token>/<method>``), so it is
-registered as a secret of the HTTP client and redacted from urllib3's request
-log as well.
+registered as a secret of the HTTP client and with ``crosspost.logs``, which
+masks it in every log line (urllib3's request and retry lines too).
 """
 
 from __future__ import annotations
@@ -25,12 +25,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import ClassVar
+
+from pydantic import JsonValue, TypeAdapter, ValidationError
 
 from connectors.base import (
     Capability,
     ConnectorSettings,
     Extra,
+    InboxItem,
     Limits,
     MediaItem,
     Poll,
@@ -42,11 +45,13 @@ from connectors.base import (
 from connectors.http import (
     Kind,
 )
-from connectors.telegram.reading import TelegramReading
+from connectors.telegram.api import Payload, Upload
+from connectors.telegram.doctor import TelegramDoctor
+from connectors.telegram.models import DONE, MESSAGE, MESSAGES, Message
 from connectors.telegram.settings import TelegramSettings
-from crosspost.markdown import INLINE_HTML_TAGS, TextFormat
-from crosspost.markup import visible_text
-from crosspost.text import utf16_length
+from crosspost.rendering.markdown import INLINE_HTML_TAGS, TextFormat
+from crosspost.rendering.markup import visible_text
+from crosspost.rendering.text import utf16_length
 
 __all__ = ["TelegramConnector", "TelegramSettings", "escape", "message_url"]
 
@@ -56,7 +61,7 @@ POLL_OPTIONS_MIN = 2
 POLL_OPEN_PERIOD = (5, 2_628_000)
 
 
-class TelegramConnector(TelegramReading):
+class TelegramConnector(TelegramDoctor):
     """Publishes to one Telegram chat as a bot that is an admin there."""
 
     name: ClassVar[str] = "telegram"
@@ -78,6 +83,7 @@ class TelegramConnector(TelegramReading):
             Capability.MEDIA,
             Capability.DELETE,
             Capability.INBOX,
+            Capability.REPLY,
         }
     )
     docs_url: ClassVar[str] = "https://core.telegram.org/bots/api"
@@ -140,15 +146,14 @@ class TelegramConnector(TelegramReading):
 
     def _publish_part(self, post: RenderedPost, part: ThreadPart) -> Published:
         """Send one post; the first carries the poll, photo or album."""
-        index, text, reply_to = (part.index, part.text, part.reply_to)
-        reply = _reply_parameters(reply_to)
+        index, text, reply = part.index, part.text, _reply_parameters(part.reply_to)
         if index == 0 and post.poll is not None:
             return self._published(self._send_poll(text, post.poll, reply))
         if index == 0 and len(post.media) == 1:
             return self._published(self._send_photo(text, post.media[0], reply))
         if index == 0 and post.media:
             return self._send_album(text, post.media, reply)
-        payload = {
+        payload: Payload = {
             "chat_id": self.settings.chat_id,
             "text": text,
             "parse_mode": "HTML",
@@ -156,10 +161,11 @@ class TelegramConnector(TelegramReading):
             "disable_notification": self.settings.disable_notification,
             **({"reply_parameters": reply} if reply else {}),
         }
-        return self._published(self._call("sendMessage", Kind.PUBLISHING_WRITE, json=payload))
+        sent = self._call("sendMessage", Kind.PUBLISHING_WRITE, MESSAGE, json=payload)
+        return self._published(sent)
 
-    def _send_poll(self, question: str, poll: Poll, reply: dict[str, int] | None) -> Any:
-        payload: dict[str, Any] = {
+    def _send_poll(self, question: str, poll: Poll, reply: dict[str, JsonValue] | None) -> Message:
+        payload: dict[str, JsonValue] = {
             "chat_id": self.settings.chat_id,
             "question": visible_text(question),
             "options": [{"text": option} for option in poll.options],
@@ -173,9 +179,9 @@ class TelegramConnector(TelegramReading):
             payload["open_period"] = seconds
         if reply:
             payload["reply_parameters"] = reply
-        return self._call("sendPoll", Kind.PUBLISHING_WRITE, json=payload)
+        return self._call("sendPoll", Kind.PUBLISHING_WRITE, MESSAGE, json=payload)
 
-    def _form(self, reply: dict[str, int] | None) -> dict[str, str]:
+    def _form(self, reply: dict[str, JsonValue] | None) -> dict[str, str]:
         """Fields common to multipart sends; nested objects go JSON-serialised."""
         form = {
             "chat_id": self.settings.chat_id,
@@ -185,13 +191,15 @@ class TelegramConnector(TelegramReading):
             form["reply_parameters"] = json.dumps(reply)
         return form
 
-    def _send_photo(self, caption: str, item: MediaItem, reply: dict[str, int] | None) -> Any:
+    def _send_photo(
+        self, caption: str, item: MediaItem, reply: dict[str, JsonValue] | None
+    ) -> Message:
         form = {**self._form(reply), "caption": caption, "parse_mode": "HTML"}
         files = {"photo": self._upload(item)}
-        return self._call("sendPhoto", Kind.PUBLISHING_WRITE, data=form, files=files)
+        return self._call("sendPhoto", Kind.PUBLISHING_WRITE, MESSAGE, data=form, files=files)
 
     def _send_album(
-        self, caption: str, media: Sequence[MediaItem], reply: dict[str, int] | None
+        self, caption: str, media: Sequence[MediaItem], reply: dict[str, JsonValue] | None
     ) -> Published:
         items: list[dict[str, str]] = []
         files = {}
@@ -200,43 +208,31 @@ class TelegramConnector(TelegramReading):
             files[f"photo{number}"] = self._upload(item)
         items[0].update(caption=caption, parse_mode="HTML")
         form = {**self._form(reply), "media": json.dumps(items)}
-        messages = self._call("sendMediaGroup", Kind.PUBLISHING_WRITE, data=form, files=files)
-        if not isinstance(messages, list) or not messages:
+        messages = self._call(
+            "sendMediaGroup", Kind.PUBLISHING_WRITE, MESSAGES, data=form, files=files
+        )
+        if not messages:
             message = "sendMediaGroup answered without the messages it sent"
             raise self.http.unreadable(message, Kind.PUBLISHING_WRITE)
         first = self._published(messages[0])
         # The ids travel in Published.extra, which the store keeps with the
         # publication and gives back to ``delete``: no second store for them.
-        ids = [self._published(message).extra["message_id"] for message in messages]
-        return Published(
-            remote_id=first.remote_id,
-            url=first.url,
-            published_at=first.published_at,
-            extra={**first.extra, "album": tuple(ids)},
-        )
+        return replace(first, extra={**first.extra, "album": tuple(m.message_id for m in messages)})
 
-    def _upload(self, item: MediaItem) -> tuple[str, bytes, str]:
+    def _upload(self, item: MediaItem) -> Upload:
         try:
             content = item.path.read_bytes()
         except OSError as exc:
             raise self.error(Rejected, f"{item.path.name}: cannot read ({exc.strerror})") from None
         return item.path.name, content, item.mime_type
 
-    def _published(self, message: Any) -> Published:
-        """A :class:`Published` from a Message object; an unreadable one is uncertain."""
-        try:
-            message_id = int(message["message_id"])
-            chat = message["chat"]
-            chat_id = int(chat["id"])
-            published_at = datetime.fromtimestamp(int(message["date"]), UTC)
-        except (KeyError, TypeError, ValueError):
-            message = "Telegram answered without a readable message"
-            raise self.http.unreadable(message, Kind.PUBLISHING_WRITE) from None
-        username = chat.get("username") if isinstance(chat, dict) else None
+    def _published(self, message: Message) -> Published:
+        """A :class:`Published` from a sent Message object."""
+        chat_id, message_id = message.chat.id, message.message_id
         return Published(
             remote_id=f"{chat_id}:{message_id}",
-            url=message_url(chat_id, message_id, username),
-            published_at=published_at,
+            url=message_url(chat_id, message_id, message.chat.username),
+            published_at=datetime.fromtimestamp(message.date, UTC),
             extra={"chat_id": chat_id, "message_id": message_id},
         )
 
@@ -251,19 +247,16 @@ class TelegramConnector(TelegramReading):
             AuthError, RateLimited, Transient, Unknown: as for publishing.
         """
         chat_id, message_id = self._split_id(remote_id)
-        album = list((extra or {}).get("album") or [])
-        # Albums sent before the store kept ``extra`` were noted in the state file.
-        album = album or self.state.load().get("albums", {}).get(remote_id)
+        album = _album((extra or {}).get("album"))
+        # Albums sent before the store kept ``extra`` were noted in the state file,
+        # until the first read of updates moves them to the store.
+        album = album or _album(self.state.load().get("albums"), remote_id)
+        payload: Payload = {"chat_id": chat_id, "message_id": message_id}
+        if album:
+            payload = {"chat_id": chat_id, "message_ids": list[JsonValue](album)}
         try:
-            if album:
-                payload = {"chat_id": chat_id, "message_ids": album}
-                self._call("deleteMessages", Kind.HARMLESS_WRITE, json=payload)
-            else:
-                self._call(
-                    "deleteMessage",
-                    Kind.HARMLESS_WRITE,
-                    json={"chat_id": chat_id, "message_id": message_id},
-                )
+            method = "deleteMessages" if album else "deleteMessage"
+            self._call(method, Kind.HARMLESS_WRITE, DONE, json=payload)
         except Rejected as error:
             raise self.error(
                 Rejected,
@@ -278,6 +271,40 @@ class TelegramConnector(TelegramReading):
             return int(chat), int(message)
         except ValueError:
             raise self.error(Rejected, f"not a Telegram post id: {remote_id!r}") from None
+
+    # -- answering members ----------------------------------------------------
+
+    def reply_post(self, item: InboxItem, post: RenderedPost) -> RenderedPost:
+        """The post as written: a reply notifies the member it answers."""
+        return post
+
+    def reply(self, item: InboxItem, post: RenderedPost, idempotency_key: str) -> Published:
+        """``sendMessage`` in the member's chat with ``reply_parameters`` naming their message.
+
+        The member wrote in the chat the item came from (a channel's discussion group,
+        say), so the answer goes there, not to ``chat_id``. A message that is gone is
+        refused by Telegram rather than answered loose.
+
+        Raises:
+            Rejected: the message is gone, or the answer breaks a limit.
+            AuthError, RateLimited, Transient, Unknown.
+        """
+        problems = self.check(post)
+        chat, message = item.raw.get("chat_id"), item.raw.get("message_id")
+        if not isinstance(chat, int) or not isinstance(message, int):
+            chat, message = self._split_id(item.remote_id)
+        if problems or len(post.parts) != 1:
+            raise self.error(Rejected, "; ".join(problems) or "a reply is one post")
+        payload: Payload = {
+            "chat_id": chat,
+            "text": post.text,
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": not self.settings.link_preview},
+            "reply_parameters": {"message_id": message},
+        }
+        sent = self._call("sendMessage", Kind.PUBLISHING_WRITE, MESSAGE, json=payload)
+        answer = self._published(sent)
+        return replace(answer, thread_ids=(answer.remote_id,))
 
 
 def escape(text: str) -> str:
@@ -295,7 +322,21 @@ def message_url(chat_id: int, message_id: int, username: str | None) -> str | No
     return None  # basic groups and private chats have no message links
 
 
-def _reply_parameters(reply_to: Published | None) -> dict[str, int] | None:
+def _reply_parameters(reply_to: Published | None) -> dict[str, JsonValue] | None:
     if reply_to is None:
         return None
     return {"message_id": int(reply_to.extra["message_id"])}
+
+
+_IDS: TypeAdapter[list[int]] = TypeAdapter(list[int])
+_ALBUMS: TypeAdapter[dict[str, list[int]]] = TypeAdapter(dict[str, list[int]])
+
+
+def _album(value: object, remote_id: str | None = None) -> list[int]:
+    """The message ids of an album: ``extra["album"]``, or the state file's ``albums``."""
+    try:
+        if remote_id is None:
+            return _IDS.validate_python(value or [])
+        return _ALBUMS.validate_python(value or {}).get(remote_id, [])
+    except ValidationError:
+        return []

@@ -1,13 +1,13 @@
-"""The Bot API envelope: ``ok``, ``error_code`` and ``parameters`` read in one place."""
+"""The Bot API envelope: ``ok``, ``result``, ``error_code`` and ``parameters`` read in one place."""
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TypeVar
 
 import requests
+from pydantic import JsonValue, TypeAdapter, ValidationError
 
 from connectors.http import (
     HttpClient,
@@ -17,7 +17,15 @@ from connectors.http import (
     Verdict,
     retry_after_seconds,
 )
+from connectors.telegram.models import Envelope, ResponseParameters
 from connectors.telegram.settings import TelegramSettings
+from crosspost.logs import mask_secrets
+
+_T = TypeVar("_T")
+#: A JSON request body.
+Payload = Mapping[str, JsonValue]
+#: A multipart file: name, content, MIME type.
+Upload = tuple[str, bytes, str]
 
 #: How Telegram says the bot may not post there (403 in channels, 400 in groups).
 _RIGHTS_RE = re.compile(
@@ -25,32 +33,14 @@ _RIGHTS_RE = re.compile(
 )
 
 
-class _RedactTokens(logging.Filter):
-    """Masks bot tokens in urllib3's ``"POST /bot<token>/… HTTP/1.1" 200`` debug lines."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tokens: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(token in message for token in self.tokens):
-            for token in self.tokens:
-                message = message.replace(token, "***")
-            record.msg, record.args = message, None
-        return True
-
-
-_REDACTOR = _RedactTokens()
-logging.getLogger("urllib3.connectionpool").addFilter(_REDACTOR)
-
-
 class TelegramApi(HttpConnector[TelegramSettings]):
     """Calls of the Bot API; the connector and its update reader build on it."""
 
     def _make_client(self) -> HttpClient:
         token = self.settings.bot_token.get_secret_value()
-        _REDACTOR.tokens.add(token)
+        # The token is part of every URL (/bot<token>/method), which urllib3 logs
+        # (request lines, retries): masked there by the one masking of crosspost.logs.
+        mask_secrets([token])
         return HttpClient(
             self.name,
             self.account,
@@ -61,33 +51,51 @@ class TelegramApi(HttpConnector[TelegramSettings]):
 
     # -- the Bot API envelope -------------------------------------------------
 
-    def _call(self, api_method: str, kind: Kind, **kwargs: Any) -> Any:
-        """Call ``api_method`` and return its ``result``; reads are GETs, the rest POSTs."""
+    def _call(
+        self,
+        api_method: str,
+        kind: Kind,
+        result: TypeAdapter[_T],
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Payload | None = None,
+        data: Mapping[str, str] | None = None,
+        files: Mapping[str, Upload] | None = None,
+    ) -> _T:
+        """Call ``api_method`` and return its ``result`` read as ``result``; reads are GETs.
+
+        An answer without ``ok``/``result``, or a result of another shape, is
+        unreadable: ``Unknown`` for a publishing request, ``Transient`` for a read.
+        """
         method = "GET" if kind is Kind.READ else "POST"
-        response = self.http.request(method, api_method, kind=kind, **kwargs)
-        body = self.http.json_object(response, kind)
-        if body.get("ok") is not True or "result" not in body:
-            raise self.http.unreadable(f"{api_method} answered without ok/result", kind)
-        return body["result"]
+        response = self.http.request(
+            method, api_method, kind=kind, params=params, json=json, data=data, files=files
+        )
+        try:
+            envelope = Envelope.model_validate(self.http.json_object(response, kind))
+            if envelope.ok is not True or "result" not in envelope.model_fields_set:
+                raise ValueError("no result")
+            return result.validate_python(envelope.result)
+        except ValueError:  # pydantic's ValidationError is one too
+            message = f"{api_method} answered without a readable result"
+            raise self.http.unreadable(message, kind) from None
 
     def classify(self, response: requests.Response) -> Verdict | None:
         """The Bot API envelope: ``ok:false``, ``error_code``, ``description``, ``parameters``."""
-        body = _json_or_empty(response)
-        if response.ok and body.get("ok") is not False:
+        envelope = _envelope(response)
+        if response.ok and envelope.ok is not False:
             return None
-        code = body.get("error_code") if isinstance(body.get("error_code"), int) else None
-        code = code or response.status_code
-        reason = str(body.get("description") or response.reason or f"error {code}")
-        found = body.get("parameters")
-        parameters: dict[str, Any] = found if isinstance(found, dict) else {}
-        if code == 429 or "retry_after" in parameters:
-            seconds = retry_after_seconds(parameters.get("retry_after"))
+        code = envelope.error_code or response.status_code
+        reason = envelope.description or response.reason or f"error {code}"
+        parameters = envelope.parameters or ResponseParameters()
+        if code == 429 or parameters.retry_after is not None:
+            seconds = retry_after_seconds(parameters.retry_after)
             return Verdict(Outcome.RATE_LIMITED, f"rate limited: {reason}", 429, seconds)
         return self._refusal(code, reason, parameters)
 
-    def _refusal(self, code: int, reason: str, parameters: Mapping[str, Any]) -> Verdict:
-        if "migrate_to_chat_id" in parameters:
-            new = parameters["migrate_to_chat_id"]
+    def _refusal(self, code: int, reason: str, parameters: ResponseParameters) -> Verdict:
+        if parameters.migrate_to_chat_id is not None:
+            new = parameters.migrate_to_chat_id
             message = f"{reason}; the group is now a supergroup: set chat_id to {new}"
             return Verdict(Outcome.REJECTED, message, code)
         if code in (401, 404):
@@ -110,9 +118,9 @@ def _not_admin(reason: str, chat_id: str) -> str:
     )
 
 
-def _json_or_empty(response: requests.Response) -> dict[str, Any]:
+def _envelope(response: requests.Response) -> Envelope:
+    """The answer's envelope; an empty one when the body is not a JSON object."""
     try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+        return Envelope.model_validate(response.json())
+    except (ValueError, ValidationError):
+        return Envelope()

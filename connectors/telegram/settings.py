@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from pydantic import ConfigDict, SecretStr, field_validator
 
@@ -48,7 +47,7 @@ class TelegramSettings(ConnectorSettings):
 
     @field_validator("chat_id", mode="before")
     @classmethod
-    def _chat_id(cls, value: Any) -> Any:
+    def _chat_id(cls, value: object) -> object:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)  # YAML reads -100123 as a number
         if isinstance(value, str) and (

@@ -17,48 +17,62 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import ClassVar, TypedDict, TypeVar, Unpack
 
 import requests
 
-from connectors.base import (
-    AccountMetrics,
-    AuthError,
-    Capability,
-    ConnectorError,
-    Extra,
-    Limits,
-    MediaItem,
-    Metrics,
-    Published,
-    RateLimited,
-    Rejected,
-    RenderedPost,
-    ThreadPart,
-)
-from connectors.http import Kind, Outcome, Verdict
+from connectors.base import STANDARD_CAPABILITIES, Capability, Extra, Limits, RenderedPost
+from connectors.errors import AuthError, ConnectorError, Rejected
+from connectors.http import Kind, Outcome, RequestOptions, Verdict
+from connectors.payload import Payload, read_model
+from connectors.values import AccountMetrics, InboxItem, MediaItem, Metrics, Published, ThreadPart
 from connectors.x.answers import (
     _DAILY_HEADERS,
     _METRICS_BATCH,
     _POLL_MINUTES,
     _RECENT_POSTS,
+    Created,
+    Deleted,
+    Me,
+    PostCounts,
+    Tweets,
+    UserCounts,
     _chunks,
     _comparable,
     _describe,
     _errors_only,
+    saved_tokens,
 )
-from connectors.x.auth import XAuth
+from connectors.x.doctor import XDoctor
 from connectors.x.settings import XSettings
 from connectors.x_text import MAX_WEIGHTED_LENGTH, weighted_length
-from crosspost.markdown import TextFormat
+from crosspost.rendering.markdown import TextFormat
 
 __all__ = ["XConnector", "XSettings"]
 
+_P = TypeVar("_P", bound=Payload)
 
-class XConnector(XAuth):
+
+class _Poll(TypedDict):
+    options: list[str]
+    duration_minutes: int
+
+
+class _TweetBody(TypedDict, total=False):
+    """``POST /2/tweets``."""
+
+    text: str
+    reply: dict[str, str]
+    media: dict[str, list[str]]
+    poll: _Poll
+
+
+class XConnector(XDoctor):
     """Posts, threads, polls and images on X through API v2, with user-context auth."""
 
     name: ClassVar[str] = "x"
+    #: GET /2/tweets answers this many ids per call.
+    metrics_batch: ClassVar[int] = _METRICS_BATCH
     #: Plain text: Markdown links spelt out as ``text (url)``.
     text_format: ClassVar[TextFormat] = TextFormat.PLAIN
     limits: ClassVar[Limits] = Limits(
@@ -71,15 +85,11 @@ class XConnector(XAuth):
         max_poll_options=4,
         max_poll_option_length=25,
     )
-    capabilities: frozenset[Capability] = frozenset(
-        {
-            Capability.THREADS,
-            Capability.POLLS,
-            Capability.MEDIA,
-            Capability.RECONCILE,
-            Capability.DELETE,
-        }
-    )
+    capabilities: frozenset[Capability] = STANDARD_CAPABILITIES | {
+        Capability.POLLS,
+        Capability.REPLY,
+        Capability.FIRST_COMMENT,
+    }
     base_url: ClassVar[str] = "https://api.x.com"
     docs_url: ClassVar[str] = "https://docs.x.com/x-api/posts/create-post"
 
@@ -108,20 +118,24 @@ class XConnector(XAuth):
 
     # -- requests -------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, kind: Kind, **kwargs: Any) -> requests.Response:
+    def _call(
+        self, method: str, path: str, kind: Kind, **options: Unpack[RequestOptions]
+    ) -> requests.Response:
         """One API request; on a 401 with OAuth 2.0, renew the token and try once more."""
         try:
-            return self._send(method, path, kind, **kwargs)
+            return self._send(method, path, kind, **options)
         except AuthError as error:
             if not self.settings.uses_oauth2 or error.status != 401:
                 raise
         self.log.info("access token refused; renewing it once")
         self._refresh()
-        return self._send(method, path, kind, **kwargs)
+        return self._send(method, path, kind, **options)
 
-    def _send(self, method: str, path: str, kind: Kind, **kwargs: Any) -> requests.Response:
-        headers = {**kwargs.pop("headers", {}), **self._auth_headers()}
-        return self.http.request(method, path, kind=kind, headers=headers, **kwargs)
+    def _send(
+        self, method: str, path: str, kind: Kind, **options: Unpack[RequestOptions]
+    ) -> requests.Response:
+        options["headers"] = {**(options.get("headers") or {}), **self._auth_headers()}
+        return self.http.request(method, path, kind=kind, **options)
 
     def classify(self, response: requests.Response) -> Verdict | None:
         """A 403 for a duplicate is a refusal of the content; a 200 with only ``errors`` too."""
@@ -139,9 +153,12 @@ class XConnector(XAuth):
             return Verdict(Outcome.REJECTED, _describe(response), status)
         return None
 
-    def _body(self, response: requests.Response, kind: Kind) -> dict[str, Any]:
-        """The JSON object of a 2xx answer."""
-        return self.http.json_object(response, kind)
+    def _read(self, response: requests.Response, answer: type[_P], kind: Kind) -> _P:
+        """The JSON object of a 2xx answer, read as ``answer``."""
+        read = read_model(answer, self.http.json_object(response, kind))
+        if read is None:
+            raise self._unreadable(kind)
+        return read
 
     def _unreadable(self, kind: Kind) -> ConnectorError:
         return self.http.unreadable("X answered without the expected fields", kind)
@@ -149,12 +166,11 @@ class XConnector(XAuth):
     # -- daily limit ---------------------------------------------------------------------
 
     def _check_daily_limit(self) -> None:
-        until = self.state.load().get("daily_limit_until")
+        until = saved_tokens(self.state.load()).daily_limit_until
         if until and datetime.fromisoformat(until) > self._now():
-            raise self.error(
-                RateLimited,
+            raise self.rate_limited(
                 "the 24-hour posting limit of this account or app is used up",
-                retry_at=datetime.fromisoformat(until),
+                datetime.fromisoformat(until),
             )
 
     def _remember_daily_limit(self, headers: Mapping[str, str]) -> None:
@@ -175,7 +191,7 @@ class XConnector(XAuth):
 
     def _publish_part(self, post: RenderedPost, part: ThreadPart) -> Published:
         index, text, reply_to = (part.index, part.text, part.reply_to)
-        payload: dict[str, Any] = {"text": text}
+        payload: _TweetBody = {"text": text}
         if reply_to is not None:
             payload["reply"] = {"in_reply_to_tweet_id": reply_to.remote_id}
         if index == 0 and post.media:
@@ -186,10 +202,7 @@ class XConnector(XAuth):
         kind = Kind.PUBLISHING_WRITE
         response = self._call("POST", "/2/tweets", kind, json=payload)
         self._remember_daily_limit(response.headers)
-        try:
-            remote_id = str(self._body(response, kind)["data"]["id"])
-        except (KeyError, TypeError):
-            raise self._unreadable(kind) from None
+        remote_id = self._read(response, Created, kind).data.id
         # The create answer carries only id and text, so the time is ours.
         return Published(remote_id, self._url(remote_id), datetime.now(UTC))
 
@@ -226,20 +239,14 @@ class XConnector(XAuth):
         return media_id
 
     def _media_id(self, response: requests.Response) -> str:
-        try:
-            return str(self._body(response, Kind.HARMLESS_WRITE)["data"]["id"])
-        except (KeyError, TypeError):
-            raise self._unreadable(Kind.HARMLESS_WRITE) from None
+        return self._read(response, Created, Kind.HARMLESS_WRITE).data.id
 
     # -- reading back ------------------------------------------------------------------------
 
-    def _me(self, fields: str | None = None) -> dict[str, Any]:
+    def _me(self, fields: str | None = None) -> Me:
         params = {"user.fields": fields} if fields else None
         response = self._call("GET", "/2/users/me", Kind.READ, params=params)
-        data = self._body(response, Kind.READ).get("data")
-        if not isinstance(data, dict) or "id" not in data:
-            raise self._unreadable(Kind.READ)
-        return data
+        return self._read(response, Me, Kind.READ)
 
     def find_recent(self, idempotency_key: str, text: str) -> Published | None:
         """The account's recent post whose text matches ``text``, else None.
@@ -247,20 +254,15 @@ class XConnector(XAuth):
         X has no idempotency key, so the last 20 posts are compared by text
         (NFC, whitespace collapsed, URLs removed because X returns them as t.co links).
         """
-        user_id = self._me()["id"]
-        params = {"max_results": _RECENT_POSTS, "tweet.fields": "created_at"}
+        user_id = self._me().data.id
+        params: dict[str, str | int] = {"max_results": _RECENT_POSTS, "tweet.fields": "created_at"}
         response = self._call("GET", f"/2/users/{user_id}/tweets", Kind.READ, params=params)
         wanted = _comparable(text)
-        for tweet in self._body(response, Kind.READ).get("data") or []:
-            if isinstance(tweet, dict) and _comparable(str(tweet.get("text", ""))) == wanted:
-                remote_id = str(tweet["id"])
-                created = tweet.get("created_at")
-                when = (
-                    datetime.fromisoformat(created.replace("Z", "+00:00"))
-                    if isinstance(created, str)
-                    else datetime.now(UTC)
-                )
-                return Published(remote_id, self._url(remote_id), when, thread_ids=(remote_id,))
+        for tweet in self._read(response, Tweets, Kind.READ).data:
+            if tweet.id and _comparable(tweet.text or "") == wanted:
+                remote_id = tweet.id
+                url = self._url(remote_id)
+                return Published(remote_id, url, tweet.created(), thread_ids=(remote_id,))
         return None
 
     def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
@@ -268,31 +270,33 @@ class XConnector(XAuth):
         found: dict[str, Metrics] = {}
         for batch in _chunks(list(remote_ids), _METRICS_BATCH):
             params = {"ids": ",".join(batch), "tweet.fields": "public_metrics"}
-            body = self._body(self._call("GET", "/2/tweets", Kind.READ, params=params), Kind.READ)
-            for tweet in body.get("data") or []:
-                counts = tweet.get("public_metrics") if isinstance(tweet, dict) else None
-                if isinstance(counts, dict):
-                    found[str(tweet["id"])] = Metrics(
-                        likes=counts.get("like_count"),
-                        reposts=counts.get("retweet_count"),
-                        replies=counts.get("reply_count"),
-                        quotes=counts.get("quote_count"),
-                        bookmarks=counts.get("bookmark_count"),
-                        views=counts.get("impression_count"),
-                        raw=counts,
+            response = self._call("GET", "/2/tweets", Kind.READ, params=params)
+            for tweet in self._read(response, Tweets, Kind.READ).data:
+                raw = tweet.public_metrics
+                counts = read_model(PostCounts, raw)
+                if tweet.id and raw is not None and counts is not None:
+                    found[tweet.id] = Metrics(
+                        likes=counts.like_count,
+                        reposts=counts.retweet_count,
+                        replies=counts.reply_count,
+                        quotes=counts.quote_count,
+                        bookmarks=counts.bookmark_count,
+                        views=counts.impression_count,
+                        raw=raw,
                     )
         return found
 
     def account_metrics(self) -> AccountMetrics:
         """Followers, following and post count from ``/2/users/me``."""
-        counts = self._me("public_metrics").get("public_metrics")
-        if not isinstance(counts, dict):
+        raw = self._me("public_metrics").data.public_metrics
+        counts = read_model(UserCounts, raw)
+        if raw is None or counts is None:
             raise self._unreadable(Kind.READ)
         return AccountMetrics(
-            followers=counts.get("followers_count"),
-            following=counts.get("following_count"),
-            posts=counts.get("tweet_count"),
-            raw=counts,
+            followers=counts.followers_count,
+            following=counts.following_count,
+            posts=counts.tweet_count,
+            raw=raw,
         )
 
     def delete(self, remote_id: str, extra: Extra | None = None) -> None:
@@ -302,6 +306,34 @@ class XConnector(XAuth):
             Rejected: X answered that nothing was deleted.
         """
         kind = Kind.HARMLESS_WRITE
-        body = self._body(self._call("DELETE", f"/2/tweets/{remote_id}", kind), kind)
-        if not (isinstance(body.get("data"), dict) and body["data"].get("deleted")):
+        answer = self._read(self._call("DELETE", f"/2/tweets/{remote_id}", kind), Deleted, kind)
+        if not (answer.data and answer.data.deleted):
             raise self.error(Rejected, f"X did not delete post {remote_id}")
+
+    # -- answering members ---------------------------------------------------------------
+
+    def reply_post(self, item: InboxItem, post: RenderedPost) -> RenderedPost:
+        """The post as written: X threads a reply and notifies its author by itself."""
+        return post
+
+    def reply(self, item: InboxItem, post: RenderedPost, idempotency_key: str) -> Published:
+        """``POST /2/tweets`` with ``reply.in_reply_to_tweet_id`` set to the member's post.
+
+        Raises:
+            Rejected: the post to answer is gone, or the answer breaks a limit.
+            AuthError, RateLimited, Transient, Unknown.
+        """
+        self._check_daily_limit()
+        parent = Published(item.remote_id, item.url, item.created_at)
+        return self._answer(post, parent, parent, idempotency_key)
+
+    def publish_comment(
+        self, post: RenderedPost, parent: Published, idempotency_key: str
+    ) -> Published:
+        """The first comment: a reply to the post, within the same 24-hour posting limit.
+
+        Raises:
+            AuthError, RateLimited, Rejected, Transient, Unknown.
+        """
+        self._check_daily_limit()
+        return self._answer(post, parent, parent, idempotency_key)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import timedelta
-from typing import Any
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 import requests
+from pydantic import Strict
 
 from connectors.http import describe_object
+from connectors.payload import Id, Items, JSONObject, Maybe, Payload, read_model
 from connectors.x_text import find_x_urls
 
 TOKEN_URL = "https://api.x.com/2/oauth2/token"
@@ -26,6 +28,115 @@ _DAILY_HEADERS = (
 _OAUTH1_FIELDS = ("api_key", "api_secret", "access_token", "access_token_secret")
 
 
+class _Problem(Payload):
+    detail: Maybe[str]
+    error_description: Maybe[str]
+    title: Maybe[str]
+    error: Maybe[str]
+    errors: Items[dict[str, object]]
+
+
+class _Id(Payload):
+    id: Id
+
+
+class Created(Payload):
+    """``POST /2/tweets`` and ``POST /2/media/upload``: the new post's or file's id."""
+
+    data: _Id
+
+
+class Tweet(Payload):
+    """A post as ``GET /2/tweets`` and ``GET /2/users/:id/tweets`` list it."""
+
+    id: Maybe[Id]
+    text: Maybe[str]
+    created_at: Maybe[str]
+    #: like_count, retweet_count, … (``tweet.fields=public_metrics``).
+    public_metrics: Maybe[dict[str, object]]
+
+    def created(self) -> datetime:
+        """When it was posted; now when X did not say."""
+        try:
+            return datetime.fromisoformat((self.created_at or "").replace("Z", "+00:00"))
+        except ValueError:
+            return datetime.now(UTC)
+
+
+class Tweets(Payload):
+    """A list of posts."""
+
+    data: Items[Tweet]
+
+
+class PostCounts(Payload):
+    """``public_metrics`` of a post."""
+
+    like_count: Maybe[int]
+    retweet_count: Maybe[int]
+    reply_count: Maybe[int]
+    quote_count: Maybe[int]
+    bookmark_count: Maybe[int]
+    impression_count: Maybe[int]
+
+
+class _User(Payload):
+    id: Id
+    #: followers_count, following_count, tweet_count (``user.fields=public_metrics``).
+    public_metrics: Maybe[dict[str, object]]
+
+
+class Me(Payload):
+    """``GET /2/users/me``."""
+
+    data: _User
+
+
+class UserCounts(Payload):
+    """``public_metrics`` of a user."""
+
+    followers_count: Maybe[int]
+    following_count: Maybe[int]
+    tweet_count: Maybe[int]
+
+
+class _Deletion(Payload):
+    deleted: Maybe[bool]
+
+
+class Deleted(Payload):
+    """``DELETE /2/tweets/:id``."""
+
+    data: Maybe[_Deletion]
+
+
+class Token(Payload):
+    """The OAuth 2.0 token answer."""
+
+    access_token: Id
+    refresh_token: Maybe[str]
+    #: Seconds; a number in a string is read as one too.
+    expires_in: Maybe[Annotated[int, Strict(False)]]
+    #: The scopes granted, space-separated.
+    scope: Maybe[str]
+
+
+class SavedTokens(Payload):
+    """What the connector keeps in its state between runs."""
+
+    access_token: Maybe[str]
+    refresh_token: Maybe[str]
+    expires_at: Maybe[str]
+    #: Which refresh token of the settings the saved ones descend from.
+    seed: Maybe[str]
+    daily_limit_until: Maybe[str]
+
+
+def saved_tokens(state: object) -> SavedTokens:
+    """The connector's state, read leniently (anything unreadable counts as missing)."""
+    return read_model(SavedTokens, state) or SavedTokens.empty()
+
+
 def _errors_only(response: requests.Response) -> bool:
     """X's 200 that carries ``errors`` and no ``data``: nothing was done."""
     try:
@@ -36,15 +147,15 @@ def _errors_only(response: requests.Response) -> bool:
 
 
 @describe_object
-def _describe(response: requests.Response, body: Mapping[str, Any]) -> str:
+def _describe(response: requests.Response, body: JSONObject) -> str:
     """One line from X's problem details (``detail``/``title``) or ``errors[]``."""
-    for key in ("detail", "error_description", "title", "error"):
-        value = body.get(key)
-        if isinstance(value, str) and value:
+    problem = read_model(_Problem, body) or _Problem.empty()
+    for value in (problem.detail, problem.error_description, problem.title, problem.error):
+        if value:
             return value
-    errors = body.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        return str(errors[0].get("message") or errors[0].get("detail") or errors[0])[:200]
+    if problem.errors:
+        first = problem.errors[0]
+        return str(first.get("message") or first.get("detail") or first)[:200]
     return str(body)[:200]
 
 

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from requests_oauthlib import OAuth1
 
-from connectors.base import (
-    AuthError,
-    Rejected,
-)
+from connectors.errors import AuthError, Rejected
 from connectors.http import HttpClient, HttpConnector, Kind
-from connectors.x.answers import _EXPIRY_MARGIN, _OAUTH1_FIELDS, TOKEN_URL, _describe
+from connectors.payload import read_model
+from connectors.x.answers import (
+    _EXPIRY_MARGIN,
+    TOKEN_URL,
+    SavedTokens,
+    Token,
+    _describe,
+    saved_tokens,
+)
 from connectors.x.settings import XSettings
 
 
@@ -28,7 +31,7 @@ class XAuth(HttpConnector[XSettings]):
             for secret in (
                 settings.client_secret,
                 settings.refresh_token,
-                *(getattr(settings, field) for field in _OAUTH1_FIELDS),
+                *settings.oauth1_keys(),
             )
             if secret is not None
         ]
@@ -41,7 +44,7 @@ class XAuth(HttpConnector[XSettings]):
             classify=self.classify,
         )
         if not settings.uses_oauth2:
-            keys = [getattr(settings, field).get_secret_value() for field in _OAUTH1_FIELDS]
+            keys = [key.get_secret_value() for key in settings.oauth1_keys() if key is not None]
             client.session.auth = OAuth1(keys[0], keys[1], keys[2], keys[3])
         return client
 
@@ -52,9 +55,9 @@ class XAuth(HttpConnector[XSettings]):
         """The bearer header for OAuth 2.0 (renewed when due); OAuth 1.0a signs itself."""
         if not self.settings.uses_oauth2:
             return {}
-        saved = self.state.load()
-        token = saved.get("access_token")
-        expires = saved.get("expires_at")
+        saved = saved_tokens(self.state.load())
+        token = saved.access_token
+        expires = saved.expires_at
         due = not expires or datetime.fromisoformat(expires) - _EXPIRY_MARGIN <= self._now()
         if not token or due or not self._state_matches_settings(saved):
             token = self._refresh()
@@ -66,9 +69,9 @@ class XAuth(HttpConnector[XSettings]):
         seed = self.settings.refresh_token.get_secret_value().encode()
         return hashlib.sha256(seed).hexdigest()[:16]
 
-    def _state_matches_settings(self, saved: Mapping[str, Any]) -> bool:
+    def _state_matches_settings(self, saved: SavedTokens) -> bool:
         """False once the user puts a new refresh token in the settings (re-authorised)."""
-        return saved.get("seed") == self._seed()
+        return saved.seed == self._seed()
 
     def _refresh(self) -> str:
         """Trade the refresh token for a new pair and save both at once.
@@ -79,9 +82,10 @@ class XAuth(HttpConnector[XSettings]):
         """
         settings = self.settings
         assert settings.client_id is not None and settings.refresh_token is not None
-        saved = self.state.load()
-        if self._state_matches_settings(saved) and saved.get("refresh_token"):
-            refresh = str(saved["refresh_token"])
+        state = self.state.load()
+        saved = saved_tokens(state)
+        if self._state_matches_settings(saved) and saved.refresh_token:
+            refresh = saved.refresh_token
         else:
             refresh = settings.refresh_token.get_secret_value()
         self.http.add_secret(refresh)
@@ -89,28 +93,28 @@ class XAuth(HttpConnector[XSettings]):
         form["client_id"] = settings.client_id
         secret = settings.client_secret
         auth = (settings.client_id, secret.get_secret_value()) if secret else None
-        body = self._token_request(form, auth)
-        try:
-            access, renewed = str(body["access_token"]), str(body.get("refresh_token") or refresh)
-            lifetime = int(body.get("expires_in", 7200))
-        except (KeyError, TypeError, ValueError):
-            raise self._reauthorise("the token answer had no access_token") from None
+        body = read_model(Token, self._token_request(form, auth))
+        if body is None:
+            raise self._reauthorise("the token answer had no access_token")
+        access, renewed = body.access_token, body.refresh_token or refresh
+        lifetime = 7200 if body.expires_in is None else body.expires_in
         self.http.add_secret(access)
         self.http.add_secret(renewed)
         expires_at = self._now() + timedelta(seconds=lifetime)
         self.state.save(
             {
-                **saved,
+                **state,
                 "access_token": access,
                 "refresh_token": renewed,
                 "expires_at": expires_at.isoformat(),
                 "seed": self._seed(),
+                "scope": body.scope or "",  # what crosspost doctor shows
             }
         )
         self.log.info("renewed the OAuth 2.0 access token")
         return access
 
-    def _token_request(self, form: dict[str, str], auth: tuple[str, str] | None) -> Any:
+    def _token_request(self, form: dict[str, str], auth: tuple[str, str] | None) -> object:
         try:
             # No post can come of a token request; it is safe to try again.
             kind = Kind.HARMLESS_WRITE

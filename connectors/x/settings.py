@@ -29,7 +29,7 @@ class XSettings(ConnectorSettings):
 
     @model_validator(mode="after")
     def _one_auth_method(self) -> XSettings:
-        oauth1 = [getattr(self, field) is not None for field in _OAUTH1_FIELDS]
+        oauth1 = [key is not None for key in self.oauth1_keys()]
         oauth2 = self.client_id is not None or self.refresh_token is not None
         if oauth2 and any(oauth1):
             raise ValueError("give either OAuth 2.0 or OAuth 1.0a credentials, not both")
@@ -46,6 +46,10 @@ class XSettings(ConnectorSettings):
                 + " (OAuth 1.0a)"
             )
         return self
+
+    def oauth1_keys(self) -> list[SecretStr | None]:
+        """``api_key``, ``api_secret``, ``access_token``, ``access_token_secret``, in order."""
+        return [self.api_key, self.api_secret, self.access_token, self.access_token_secret]
 
     @property
     def uses_oauth2(self) -> bool:

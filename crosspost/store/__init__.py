@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, String, and_, func, or_, type_coerce, update
+from sqlalchemy import Engine, String, and_, exists, func, or_, type_coerce, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from crosspost.lease import Holder
+from crosspost.status import COMMENT_PREFIX
 from crosspost.store.db import insert_new, is_sqlite, make_engine, migrate
+from crosspost.store.lease import Holder
 from crosspost.store.models import (
     AccountSnapshot,
     DaemonHeartbeat,
@@ -23,12 +25,14 @@ from crosspost.store.models import (
     MetricSnapshot,
     Notification,
     Publication,
+    PublicationStep,
     Status,
 )
-from crosspost.store.records import Decision, Ended, Finish, Replanned, Requeued, Sent
+from crosspost.store.records import Awaiting, Decision, Ended, Finish, Replanned, Requeued, Sent
 
 __all__ = [
     "AccountSnapshot",
+    "Awaiting",
     "DaemonHeartbeat",
     "Decision",
     "Ended",
@@ -41,6 +45,7 @@ __all__ = [
     "Sent",
     "Status",
     "Store",
+    "held_by",
 ]
 
 #: A publication's key: written down once, published once.
@@ -195,7 +200,11 @@ class Store:
     # -- dispatching ----------------------------------------------------------
 
     def expire_missed(self, now: datetime) -> list[Publication]:
-        """Planned, never-tried rows whose grace ran out become ``missed``."""
+        """Planned, never-tried rows whose grace ran out become ``missed``.
+
+        A row that has begun to go out in steps (a paced newsletter, whose rate-limited
+        rounds do not count as tries) is never missed: it is finished instead.
+        """
         condition = and_(
             col(Publication.status) == Status.PLANNED,
             # implied by the next line (grace is never negative); it keeps the index
@@ -203,12 +212,24 @@ class Store:
             col(Publication.due_at) < now,
             col(Publication.attempts) == 0,
             col(Publication.expires_at) < now,
+            ~_begun(),
         )
-        return self._transition(
+        missed = self._transition(
             condition,
             Status.MISSED,
             now,
             "its time passed while crosspost was not running (later than the entry's grace allows)",
+        )
+        unapproved = and_(
+            col(Publication.status) == Status.AWAITING_APPROVAL,
+            col(Publication.due_at) < now,
+            col(Publication.expires_at) < now,
+        )
+        return missed + self._transition(
+            unapproved,
+            Status.MISSED,
+            now,
+            "its content was not approved before its time (and the entry's grace) passed",
         )
 
     def expire_leases(self, now: datetime, gone: Iterable[str] = ()) -> list[Publication]:
@@ -280,11 +301,7 @@ class Store:
         """Mark that the request is about to leave (and renew the lease); False if not ours."""
         statement = (
             update(Publication)
-            .where(
-                col(Publication.id) == publication_id,
-                col(Publication.status) == Status.PUBLISHING,
-                col(Publication.claimed_by) == worker,
-            )
+            .where(*held_by(publication_id, worker))
             .values(send_started_at=now, claimed_until=now + lease, updated_at=now)
         )
         with self._session() as session:
@@ -350,11 +367,12 @@ class Store:
     ) -> list[Publication]:
         """Lease the oldest due publication of every account (or of ``account`` only).
 
-        One row per account and call: each account's posts go out one after the
+        One row per account and call, and none of an account with a post in flight
+        (under any worker, of any daemon): each account's posts go out one after the
         other in due order, while accounts go in parallel, with no cap on how many.
         ``holder`` is recorded as in :meth:`claim_due`.
         """
-        due = _due(now, skip_accounts)
+        due = [*_due(now, skip_accounts), ~_in_flight()]
         if account is not None:
             due.append(col(Publication.account) == account)
         rank = (
@@ -400,20 +418,25 @@ class Store:
         rows = self._lease(query, worker, lease, now, holder)
         return rows[0] if rows else None
 
-    def finish(self, publication_id: int, worker: str, now: datetime, outcome: Finish) -> bool:
+    def finish(
+        self,
+        publication_id: int,
+        worker: str,
+        now: datetime,
+        outcome: Finish,
+        follow: Sequence[PlannedRow] = (),
+    ) -> bool:
         """Record the outcome of a claimed publication, if ``worker`` still holds the lease.
 
-        The status and its fields (remote id, URL, …) are written in this one transaction.
+        The status and its fields (remote id, URL, …) are written in this one transaction,
+        with ``follow``: publications that exist because this one went out (its first
+        comment), so that a crash cannot leave the post recorded without them.
         """
-        return self._record(
-            outcome,
-            now,
-            col(Publication.id) == publication_id,
-            col(Publication.status) == Status.PUBLISHING,
-            col(Publication.claimed_by) == worker,
-        )
+        return self._record(outcome, now, follow, *held_by(publication_id, worker))
 
-    def settle(self, publication_id: int, now: datetime, outcome: Finish) -> bool:
+    def settle(
+        self, publication_id: int, now: datetime, outcome: Finish, follow: Sequence[PlannedRow] = ()
+    ) -> bool:
         """Record what reconciliation found out about an ``unknown`` publication.
 
         False if it is no longer ``unknown`` (a person or another daemon decided first).
@@ -421,17 +444,42 @@ class Store:
         return self._record(
             outcome,
             now,
+            follow,
             col(Publication.id) == publication_id,
             col(Publication.status) == Status.UNKNOWN,
         )
 
-    def _record(self, outcome: Finish, now: datetime, *condition: Any) -> bool:
+    def _record(
+        self, outcome: Finish, now: datetime, follow: Sequence[PlannedRow], *condition: Any
+    ) -> bool:
         values = {"claimed_by": None, "claimed_until": None, "updated_at": now}
         statement = update(Publication).where(*condition).values(**values, **outcome.columns())
+        table = Publication.__table__  # type: ignore[attr-defined]
+        with self._session() as session:
+            result = session.execute(statement)
+            recorded = bool(result.rowcount)  # type: ignore[attr-defined]
+            if recorded and follow:
+                insert_new(session, table, _planned_values(follow, now), _KEY)
+            session.commit()
+        return recorded
+
+    def wake_waiting(self, entry: str, occurrence: str, account: str, now: datetime) -> int:
+        """Make due now the announcements waiting for ``account``'s publication of this
+        occurrence (it was just recorded); return how many."""
+        statement = (
+            update(Publication)
+            .where(
+                col(Publication.entry) == entry,
+                col(Publication.occurrence) == occurrence,
+                col(Publication.waits_for) == account,
+                col(Publication.status) == Status.PLANNED,
+            )
+            .values(next_attempt_at=now, updated_at=now)
+        )
         with self._session() as session:
             result = session.execute(statement)
             session.commit()
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     def resolve(self, publication_id: int, now: datetime, decision: Decision) -> Publication | None:
         """Record a person's decision about a publication (``crosspost resolve``)."""
@@ -522,6 +570,7 @@ class Store:
             query = select(func.max(Publication.updated_at)).where(
                 col(Publication.account) == account,
                 col(Publication.status) == Status.PUBLISHED,
+                _not_a_comment(),
             )
             value = session.exec(query).first()
         return _utc(value)
@@ -533,6 +582,7 @@ class Store:
                 col(Publication.account) == account,
                 col(Publication.status) == Status.PUBLISHED,
                 col(Publication.updated_at) >= since,
+                _not_a_comment(),
             )
             return int(session.exec(query).one())
 
@@ -561,18 +611,49 @@ class Store:
             session.commit()
 
 
+def _not_a_comment() -> Any:
+    """A first comment is part of its post: it does not count against the account's pacing."""
+    return col(Publication.entry).not_like(f"{COMMENT_PREFIX}%")
+
+
+def held_by(publication_id: int, worker: str) -> list[Any]:
+    """SQL conditions: the publication is being published under ``worker``'s claim."""
+    return [
+        col(Publication.id) == publication_id,
+        col(Publication.status) == Status.PUBLISHING,
+        col(Publication.claimed_by) == worker,
+    ]
+
+
 def _due(now: datetime, skip_accounts: Iterable[str]) -> list[Any]:
     """Planned rows whose time (or retry time) has come and whose grace has not run out."""
-    return [
+    due = [
         col(Publication.status) == Status.PLANNED,
         col(Publication.due_at) <= now,
         or_(
             col(Publication.next_attempt_at).is_(None),
             col(Publication.next_attempt_at) <= now,
         ),
-        or_(col(Publication.attempts) > 0, col(Publication.expires_at) >= now),
-        col(Publication.account).not_in(list(skip_accounts)),
+        or_(col(Publication.attempts) > 0, col(Publication.expires_at) >= now, _begun()),
     ]
+    skip = list(skip_accounts)
+    # none to skip, no condition: a statement without an expanding IN compiles to plain SQL
+    return [*due, col(Publication.account).not_in(skip)] if skip else due
+
+
+def _in_flight() -> Any:
+    """Another post of the row's account is being published, by this daemon or another one:
+    an account's posts go out one after the other (order, pacing), whichever daemon sends."""
+    other = aliased(Publication)
+    return exists().where(
+        col(other.account) == col(Publication.account),
+        col(other.status) == Status.PUBLISHING,
+    )
+
+
+def _begun() -> Any:
+    """The publication has recorded steps: it has begun to go out (``store.steps``)."""
+    return exists().where(col(PublicationStep.publication_id) == col(Publication.id))
 
 
 def _planned_values(rows: Sequence[PlannedRow], now: datetime) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ collector asks the platform first and writes what it got in one short transactio
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -96,12 +96,15 @@ def _table(model: Any) -> Table:
 # --------------------------------------------------------------------------- post metrics
 
 
-def collect_candidates(store: Store, published_since: datetime) -> list[Candidate]:
+def collect_candidates(
+    store: Store, published_since: datetime, accounts: Collection[str] | None = None
+) -> list[Candidate]:
     """Published posts with a remote id, published from ``published_since`` on, oldest first.
 
     Args:
         store: The store.
         published_since: Posts published before this are no longer collected.
+        accounts: Only these accounts' posts (None: every account's).
     """
     newest = (
         select(
@@ -131,6 +134,8 @@ def collect_candidates(store: Store, published_since: datetime) -> list[Candidat
         )
         .order_by(col(Publication.published_at), col(Publication.id))
     )
+    if accounts is not None:
+        query = query.where(col(Publication.account).in_(list(accounts)))
     with _session(store) as session:
         rows = session.execute(query).all()
     return [
@@ -393,8 +398,8 @@ def save_inbox(
     """
     now = _utc(now)
     with _session(store) as session:
-        links = _publication_links(session, account, {i.in_reply_to for i in items} - {None})
-        values = [_interaction(account, platform, item, links, now) for item in items]
+        links = publication_links(session, account, {i.in_reply_to for i in items} - {None})
+        values = [interaction_row(account, platform, item, links, now) for item in items]
         inserted = insert_new(session, _table(Interaction), values, ["account", "remote_id"])
         if cursor is not None:
             _set_cursor(session, account, kind, cursor, now)
@@ -405,7 +410,7 @@ def save_inbox(
     return inserted
 
 
-def _interaction(
+def interaction_row(
     account: str, platform: str, item: InboxItem, links: dict[str, int], now: datetime
 ) -> dict[str, Any]:
     return {
@@ -421,11 +426,12 @@ def _interaction(
         "in_reply_to": item.in_reply_to,
         "publication_id": links.get(item.in_reply_to or ""),
         "collected_at": now,
-        "raw": dict(item.raw),
+        # a connector's question mark is kept in raw: no column for one flag
+        "raw": {**item.raw, "question": True} if item.question else dict(item.raw),
     }
 
 
-def _publication_links(
+def publication_links(
     session: Session, account: str, remote_ids: set[str | None]
 ) -> dict[str, int]:
     """Publication id for each remote id that is one of ``account``'s posts or thread parts."""

@@ -13,10 +13,18 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from connectors.base import InboxItem
 from crosspost.store import Store
 from crosspost.store.models import Interaction, Publication
 
-__all__ = ["InboxEntry", "inbox_entries", "mark_answered"]
+__all__ = [
+    "InboxEntry",
+    "StoredItem",
+    "inbox_entries",
+    "mark_answered",
+    "nearby_ids",
+    "stored_item",
+]
 
 
 @dataclass(frozen=True)
@@ -111,3 +119,56 @@ def mark_answered(store: Store, interaction_ids: Sequence[int], at: datetime) ->
         )
         session.commit()
     return sorted(int(i) for i in found if i is not None)
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """One inbox item as collected, for answering it: the account and what the connector read."""
+
+    id: int
+    account: str
+    platform: str
+    item: InboxItem
+    answered_at: datetime | None
+
+
+def stored_item(store: Store, interaction_id: int) -> StoredItem | None:
+    """The inbox item ``interaction_id`` (the ``#`` that ``crosspost inbox`` shows), or None."""
+    with Session(store.engine) as session:
+        row = session.get(Interaction, interaction_id)
+    if row is None:
+        return None
+    raw = dict(row.raw or {})
+    item = InboxItem(
+        remote_id=row.remote_id,
+        kind=row.kind,
+        author=row.author,
+        author_id=row.author_id,
+        text=row.text,
+        url=row.url,
+        created_at=_utc(row.created_at),
+        in_reply_to=row.in_reply_to,
+        raw=raw,
+        question=raw.get("question") is True,
+    )
+    answered = _utc(row.answered_at) if row.answered_at else None
+    return StoredItem(interaction_id, row.account, row.platform, item, answered)
+
+
+def nearby_ids(store: Store, interaction_id: int, count: int = 3) -> list[int]:
+    """Ids of existing items closest to ``interaction_id`` (for a "did you mean")."""
+    with Session(store.engine) as session:
+        below = session.exec(
+            select(Interaction.id)
+            .where(col(Interaction.id) < interaction_id)
+            .order_by(col(Interaction.id).desc())
+            .limit(count)
+        ).all()
+        above = session.exec(
+            select(Interaction.id)
+            .where(col(Interaction.id) > interaction_id)
+            .order_by(col(Interaction.id))
+            .limit(count)
+        ).all()
+    found = [int(i) for i in [*below, *above] if i is not None]
+    return sorted(found, key=lambda i: (abs(i - interaction_id), i))[:count]

@@ -5,30 +5,46 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ColumnElement, Dialect, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    Dialect,
+    Index,
+    String,
+    UniqueConstraint,
+    and_,
+)
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel, col
 
-from crosspost.status import NOTIFY_PREFIX, ONE_OFF_PREFIX, Status
+from crosspost.status import COMMENT_PREFIX, NOTIFY_PREFIX, ONE_OFF_PREFIX, REPLY_PREFIX, Status
 
 __all__ = [
+    "AccountClaim",
     "AccountHold",
     "AccountLimits",
     "AccountSnapshot",
+    "Approval",
     "CollectCursor",
     "Conversion",
     "DaemonHeartbeat",
     "EntryState",
+    "FeedEntry",
+    "FeedState",
     "Follower",
     "FollowerEvent",
     "FollowerList",
     "InboxPoll",
     "Interaction",
+    "MetricObservation",
     "MetricSnapshot",
     "Notification",
     "NOTIFY_PREFIX",
     "ONE_OFF_PREFIX",
     "Publication",
+    "REPLY_PREFIX",
+    "PublicationStep",
     "Status",
     "is_post",
 ]
@@ -53,6 +69,9 @@ class Publication(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("entry", "occurrence", "account", name="uq_publication_key"),
         Index("ix_publication_due", "status", "due_at"),
+        # A sync's per-entry reads: without it SQLite takes ix_publication_due and
+        # scans every planned row of every entry for each one.
+        Index("ix_publication_entry_status", "entry", "status", "due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -89,13 +108,45 @@ class Publication(SQLModel, table=True):
     published_at: datetime | None = None
     error: str | None = None
     text_hash: str | None = None
+    #: An announcement of an article waiting for this account's publication of the same
+    #: occurrence (whose URL it links to); recording that one wakes it (rendering.articles).
+    waits_for: str | None = None
     created_at: datetime
     updated_at: datetime
 
 
+class PublicationStep(SQLModel, table=True):
+    """One step of a publication that goes out in steps (a newsletter: one per recipient).
+
+    Written by the worker that holds the publication, one short transaction per
+    change, so that a publication interrupted by a crash resumes where it stopped
+    (``connectors.progress``).
+    """
+
+    __tablename__ = "publication_step"
+
+    publication_id: int = Field(foreign_key="publication.id", primary_key=True)
+    #: The connector's name for the step (a recipient's address).
+    name: str = Field(primary_key=True)
+    #: ``connectors.progress.StepState``: started, done, refused, deferred or uncertain.
+    state: str
+    #: What the platform said (a refusal's reason); empty when nothing.
+    detail: str = ""
+    updated_at: datetime
+
+
 def is_post() -> ColumnElement[bool]:
-    """Publications that are posts to an audience: not notifications to the team."""
-    return col(Publication.entry).not_like(f"{NOTIFY_PREFIX}%")
+    """Publications that are posts to an audience: not notifications, not answers to members,
+    not the first comments under posts (they are parts of their post).
+
+    Answers (``crosspost reply``) count in the report's response figures, not as posts.
+    """
+    entry = col(Publication.entry)
+    return and_(
+        entry.not_like(f"{NOTIFY_PREFIX}%"),
+        entry.not_like(f"{REPLY_PREFIX}%"),
+        entry.not_like(f"{COMMENT_PREFIX}%"),
+    )
 
 
 class MetricSnapshot(SQLModel, table=True):
@@ -116,6 +167,29 @@ class MetricSnapshot(SQLModel, table=True):
     #: The step of ``metrics.after`` (seconds after publishing) this snapshot covers;
     #: None for snapshots taken before steps were recorded (inferred from ``collected_at``).
     step: int | None = None
+
+
+class MetricObservation(SQLModel, table=True):
+    """The newest counts a platform pushed for one of an account's posts (any post of a thread).
+
+    Written by connectors whose platform reports counts as events (through
+    ``connectors.records``), read back by their ``fetch_metrics``; the collector
+    then takes its snapshots from them as from any platform's answer.
+    """
+
+    __tablename__ = "metric_observation"
+
+    account: str = Field(primary_key=True)
+    remote_id: str = Field(primary_key=True)
+    #: When the platform saw these counts (not when they were read).
+    observed_at: datetime
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    views: int | None = None
+    bookmarks: int | None = None
+    raw: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class AccountSnapshot(SQLModel, table=True):
@@ -141,6 +215,9 @@ class EntryState(SQLModel, table=True):
     entry: str = Field(primary_key=True)
     first_seen_at: datetime
     planned_until: datetime
+    #: The fingerprint of the entry's definition as last synced (``planning.sync.definitions``),
+    #: ``""`` once its rows were cancelled for leaving the schedule, None before r020.
+    definition: str | None = None
 
 
 class DaemonHeartbeat(SQLModel, table=True):
@@ -237,6 +314,26 @@ class InboxPoll(SQLModel, table=True):
     next_at: datetime
 
 
+class AccountClaim(SQLModel, table=True):
+    """One kind of an account's work (``collect``, ``publish``) as the daemons share it.
+
+    A daemon leases the row before it works on the account (``crosspost.store.claims``);
+    a rate limit the platform reported pauses the work for every daemon. Kind ``feed``
+    leases fetching a feed: ``account`` then holds the feed's id.
+    """
+
+    __tablename__ = "account_claim"
+
+    account: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    #: The worker holding the lease (None: free).
+    claimed_by: str | None = None
+    claimed_until: datetime | None = None
+    #: No daemon does this work for the account before then.
+    paused_until: datetime | None = None
+    paused_reason: str | None = None
+
+
 class Conversion(SQLModel, table=True):
     """Conversions imported from an analytics export, keyed by UTM campaign and content."""
 
@@ -293,3 +390,64 @@ class AccountLimits(SQLModel, table=True):
     settings_hash: str
     limits: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     reported_at: datetime
+
+
+class FeedState(SQLModel, table=True):
+    """One subscription of ``feeds:``: HTTP validators and how its last fetch went."""
+
+    __tablename__ = "feed_state"
+
+    feed: str = Field(primary_key=True)
+    #: The address last fetched (the schedule may change it; the seen entries stay).
+    url: str
+    #: The feed's own title, from its last good fetch.
+    title: str = ""
+    #: The first fetch that worked: ``since: subscribed`` posts only what came after it.
+    subscribed_at: datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_fetch_at: datetime | None = None
+    last_ok_at: datetime | None = None
+    next_fetch_at: datetime | None = None
+    #: Why the last fetch failed; None when it worked.
+    error: str | None = None
+    #: Entries the last good fetch found that had not been seen before.
+    last_new: int = 0
+
+
+class FeedEntry(SQLModel, table=True):
+    """An entry of a feed, seen once: it is never posted a second time.
+
+    ``key`` is the hash of the entry's stable id and is the ``occurrence`` of its
+    publications; the fields are the entry as first seen (what is posted).
+    """
+
+    __tablename__ = "feed_entry"
+
+    feed: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    #: The entry's own id (guid, id, link or a hash of title and link), as read.
+    guid: str
+    title: str = ""
+    summary: str = ""
+    link: str | None = None
+    image: str | None = None
+    author: str = ""
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    published_at: datetime | None = None
+    seen_at: datetime
+    #: ``planned`` (its publications were written down), ``old`` (before ``since``)
+    #: or ``capped`` (over ``max_per_fetch``).
+    decision: str
+
+
+class Approval(SQLModel, table=True):
+    """Content a person approved with ``crosspost approve``, as it read then."""
+
+    __tablename__ = "approval"
+
+    content_id: str = Field(primary_key=True)
+    #: :func:`crosspost.planning.approval.content_hash` when approved: an edit needs a new approval.
+    content_hash: str = Field(primary_key=True)
+    approved_by: str
+    approved_at: datetime

@@ -1,4 +1,4 @@
-"""Queries behind writing the plan ahead in bulk (:mod:`crosspost.sync`).
+"""Queries behind writing the plan ahead in bulk (:mod:`crosspost.planning.sync`).
 
 A sync reads the rows it may change in one query, decides in memory, and writes
 the changes in one transaction, so its cost grows with the rows of the entries it
@@ -100,11 +100,25 @@ def set_plan_statuses(
 
 
 def save_planned_until(
-    store: Store, until: Mapping[str, datetime], known: Mapping[str, EntryState], now: datetime
+    store: Store,
+    until: Mapping[str, datetime],
+    known: Mapping[str, EntryState],
+    now: datetime,
+    definitions: Mapping[str, str] | None = None,
 ) -> None:
-    """Remember how far each entry is planned; ``known`` is what the store held before."""
+    """Remember how far each entry is planned, and the definitions it was planned from.
+
+    ``known`` is what the store held before; ``definitions`` names only the entries
+    whose stored definition is to change (those just synced).
+    """
+    definitions = definitions or {}
     new = [
-        {"entry": entry, "first_seen_at": now, "planned_until": moment}
+        {
+            "entry": entry,
+            "first_seen_at": now,
+            "planned_until": moment,
+            "definition": definitions.get(entry),
+        }
         for entry, moment in until.items()
         if entry not in known
     ]
@@ -113,18 +127,25 @@ def save_planned_until(
         for entry, moment in until.items()
         if entry in known and moment > _utc(known[entry].planned_until)
     ]
-    table = EntryState.__table__  # type: ignore[attr-defined]
-    moving = (
-        update(EntryState)
-        .where(col(EntryState.entry) == bindparam("key"))
-        .values(planned_until=bindparam("moment"))
-    )
+    redefined = [
+        {"key": entry, "value": value}
+        for entry, value in definitions.items()
+        if entry in known and known[entry].definition != value
+    ]
     with Session(store.engine) as session:
         for chunk in _chunks(new):
-            insert_new(session, table, chunk, ["entry"])
+            insert_new(session, EntryState.__table__, chunk, ["entry"])  # type: ignore[attr-defined]
         if later:
-            session.connection().execute(moving, later)
+            session.connection().execute(_state_update(planned_until="moment"), later)
+        if redefined:
+            session.connection().execute(_state_update(definition="value"), redefined)
         session.commit()
+
+
+def _state_update(**columns: str) -> Any:
+    """An ``entry_state`` update by entry, of each column from the parameter named."""
+    values: dict[str, Any] = {column: bindparam(name) for column, name in columns.items()}
+    return update(EntryState).where(col(EntryState.entry) == bindparam("key")).values(**values)
 
 
 def next_due_after(store: Store, moment: datetime) -> datetime | None:

@@ -18,6 +18,7 @@ from sqlmodel import col
 from crosspost.store.models import Publication, Status
 
 __all__ = [
+    "Awaiting",
     "Decision",
     "Ended",
     "Finish",
@@ -39,7 +40,7 @@ class Sent:
     thread_ids: tuple[str, ...] = ()
     #: What the connector needs later about the post (album ids, a thread map), as JSON.
     extra: dict[str, object] = field(default_factory=dict)
-    #: sha256 of the parts that were sent (:func:`crosspost.render.text_hash`).
+    #: sha256 of the parts that were sent (:func:`crosspost.rendering.render.text_hash`).
     text_hash: str | None = None
     #: Why a person should look anyway (a thread that went out incomplete).
     note: str | None = None
@@ -84,6 +85,10 @@ class Requeued:
     error: str | None
     #: The claim was not a try: the row was handed back untried, or rate limited.
     undo_attempt: bool = False
+    #: An announcement waiting for this account's article (crosspost.rendering.articles).
+    waits_for: str | None = None
+    #: A later end of its grace: a wait is not a miss (None: unchanged).
+    expires_at: datetime | None = None
 
     @property
     def status(self) -> Status:
@@ -100,7 +105,32 @@ class Requeued:
         if self.undo_attempt:
             attempts: ColumnElement[int] = col(Publication.attempts) - 1
             values["attempts"] = attempts
+        values["waits_for"] = self.waits_for
+        if self.expires_at is not None:
+            values["expires_at"] = self.expires_at
         return values
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """``awaiting-approval``: handed back untried until its content is approved."""
+
+    error: str
+
+    @property
+    def status(self) -> Status:
+        """The status it records."""
+        return Status.AWAITING_APPROVAL
+
+    def columns(self) -> dict[str, object]:
+        """The row's new values (the claim was not a try)."""
+        attempts: ColumnElement[int] = col(Publication.attempts) - 1
+        return {
+            "status": self.status,
+            "error": self.error,
+            "next_attempt_at": None,
+            "attempts": attempts,
+        }
 
 
 @dataclass(frozen=True)
@@ -142,6 +172,6 @@ class Noted:
 
 
 #: What a worker records for a publication it claimed (or reconciliation, for an unknown one).
-Finish = Sent | Ended | Requeued
+Finish = Sent | Ended | Requeued | Awaiting
 #: What a person decides about a publication (``crosspost resolve``, ``crosspost retract``).
 Decision = Sent | Ended | Replanned | Retracted | Noted

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, and_, case, func, or_, select
 from sqlmodel import Session, col
 from sqlmodel import select as select_model
 
 from crosspost.store import Store
+from crosspost.store.db import dialect_module, is_sqlite
 from crosspost.store.models import (
     AccountSnapshot,
     Conversion,
@@ -110,6 +110,8 @@ class ConversionRow:
 
 def _utc(moment: datetime) -> datetime:
     # SQLite hands datetimes back naive; the store only ever writes UTC.
+    if moment.tzinfo is UTC:  # what the store's UTCDateTime hands back: no conversion
+        return moment
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -198,6 +200,60 @@ def _snapshot(row: Sequence[Any]) -> ReactionSnapshot:
     return ReactionSnapshot(row[0], _utc(row[1]), *row[2:8])
 
 
+def _first_day_end(engine: Engine, published: Any, first: timedelta) -> Any:
+    """``published + first`` as the database compares it with ``collected_at``.
+
+    SQLite keeps times as ``YYYY-MM-DD HH:MM:SS.ffffff`` text: the whole seconds are
+    shifted and the fraction put back, so the bound is exact and compares as text.
+    """
+    if not is_sqlite(engine):
+        return published + first
+    seconds = f"+{int(first.total_seconds())} seconds"
+    return func.datetime(func.substr(published, 1, 19), seconds).concat(func.substr(published, 20))
+
+
+def _reaction_rows(
+    store: Store,
+    since: datetime | None,
+    until: datetime | None,
+    accounts: Iterable[str] | None,
+    first: timedelta,
+) -> Any:
+    """The latest and the last first-day snapshot of each post (ties: every tied row).
+
+    ``MATERIALIZED`` computes each post's first-day bound once, not once per snapshot.
+    """
+    snapshot = MetricSnapshot.__table__  # type: ignore[attr-defined]
+    posts = (
+        select(
+            col(Publication.id).label("id"),
+            col(Publication.published_at).label("published_at"),
+            _first_day_end(store.engine, col(Publication.published_at), first).label("end"),
+        )
+        .where(_published(since, until, accounts))
+        .cte("posts")
+        .prefix_with("MATERIALIZED")
+    )
+    at = snapshot.c.collected_at
+    in_first = and_(at > posts.c.published_at, at <= posts.c.end)
+    newest = (
+        select(
+            posts.c.id.label("id"),
+            func.max(at).label("latest"),
+            func.max(case((in_first, at))).label("early"),
+        )
+        .join_from(posts, snapshot, snapshot.c.publication_id == posts.c.id)
+        .group_by(posts.c.id)
+        .cte("newest")
+    )
+    return (
+        select(*_SNAPSHOT_COLUMNS, at == newest.c.latest, at == newest.c.early)
+        .join_from(newest, snapshot, snapshot.c.publication_id == newest.c.id)
+        .where(or_(at == newest.c.latest, at == newest.c.early))
+        .order_by(snapshot.c.publication_id, at, snapshot.c.id)
+    )
+
+
 def post_reactions(
     store: Store,
     since: datetime | None,
@@ -208,25 +264,18 @@ def post_reactions(
     """Per post published in ``[since, until)``: its latest snapshot and the last one
     taken within ``first`` after publishing (for the first-day velocity).
 
-    One query reads each snapshot of those posts once, in a single pass; a post without
-    snapshots is absent.
+    The database picks both (a GROUP BY per post, then those rows only), so no more
+    than two snapshots per post reach Python; a post without snapshots is absent.
     """
-    query = (
-        select(*_SNAPSHOT_COLUMNS, col(Publication.published_at))
-        .join(Publication, col(Publication.id) == col(MetricSnapshot.publication_id))
-        .where(_published(since, until, accounts))
-        .order_by(
-            col(MetricSnapshot.publication_id),
-            col(MetricSnapshot.collected_at),
-            col(MetricSnapshot.id),
-        )
-    )
     latest: dict[int, Sequence[Any]] = {}
     early: dict[int, Sequence[Any]] = {}
+    query = _reaction_rows(store, since, until, accounts, first)
     with store.engine.connect() as connection:
         for row in connection.execute(query):
-            latest[row[0]] = row
-            if row[8] < row[1] <= row[8] + first:
+            # in (collected_at, id) order, so the last of tied rows wins, as before
+            if row[8]:
+                latest[row[0]] = row
+            if row[9]:
                 early[row[0]] = row
     return {
         key: PostReactions(_snapshot(row), _snapshot(early[key]) if key in early else None)
@@ -358,7 +407,7 @@ def upsert_conversions(
     """
     unique = {(r.campaign, r.content, r.source, r.day): r for r in rows}
     table = Conversion.__table__  # type: ignore[attr-defined]
-    dialect: Any = postgresql if store.engine.dialect.name == "postgresql" else sqlite
+    dialect: Any = dialect_module(store.engine.dialect.name)
     with _session(store) as session:
         existing = _existing_keys(session, list(unique))
         for chunk in _chunks(list(unique.values())):

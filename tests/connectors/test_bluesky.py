@@ -23,13 +23,15 @@ from connectors.base import (
     InboxPage,
     MediaItem,
     MemoryState,
+    Published,
     RateLimited,
     Rejected,
     RenderedPost,
     Transient,
 )
-from connectors.bluesky import BlueskyConnector, _image_size, rkey_for
-from crosspost.text import grapheme_length, split_text, thread_parts, utf8_length
+from connectors.bluesky import BlueskyConnector, rkey_for
+from connectors.images import image_size as _image_size
+from crosspost.rendering.text import grapheme_length, split_text, thread_parts, utf8_length
 from tests.contract.harness import fixture
 
 PDS = "https://bsky.social/xrpc"
@@ -867,3 +869,22 @@ def test_followers_follow_cursors_up_to_the_limit(rsps: responses.RequestsMock) 
     got = make(appview=appview).followers(1000)
     assert [f.id for f in got] == [p["did"] for p in people]
     assert got[0].handle == "@f0.bsky.social"
+
+
+# --------------------------------------------------------------------------- first comment
+
+
+def test_first_comment_replies_to_the_post_by_uri_and_cid(rsps: responses.RequestsMock) -> None:
+    accept_creates(rsps)
+    root = f"at://{DID}/app.bsky.feed.post/3kq5xhuyb2c2p"
+    parent = Published(
+        root, None, datetime.now(UTC), (root,), extra={"cid": "bafyroot", "rkey": "3kq5xhuyb2c2p"}
+    )
+    key = f"{KEY}-comment"
+    published = make(saved(SESSION["accessJwt"])).publish_comment(post("More below"), parent, key)
+    (call,) = creates(rsps)
+    ref = {"uri": root, "cid": "bafyroot"}
+    assert record_of(call)["reply"] == {"root": ref, "parent": ref}
+    assert "embed" not in record_of(call)  # media stay on the post
+    assert json.loads(call.request.body)["rkey"] == rkey_for(key)  # keyed: a resend lands on it
+    assert published.remote_id == f"at://{DID}/app.bsky.feed.post/{rkey_for(key)}"

@@ -26,7 +26,7 @@ from connectors.base import (
     Unknown,
 )
 from connectors.discord import DiscordConnector, nonce_for
-from crosspost.text import split_text, thread_parts
+from crosspost.rendering.text import split_text, thread_parts
 from tests.contract.harness import fixture
 
 API = "https://discord.com/api/v10"

@@ -28,7 +28,7 @@ from connectors.base import (
     Transient,
 )
 from connectors.feed import ATOM_NS, FeedConnector, entry_id
-from crosspost import registry
+from crosspost.loading import registry
 
 A = f"{{{ATOM_NS}}}"
 KEY = "crosspost-entry-2026-11-26T10:00-test"
@@ -243,6 +243,18 @@ def test_characters_xml_forbids_are_dropped(connector: FeedConnector) -> None:
     connector.publish(post("bell\x07 and nul\x00 and tab\tok"), KEY)
     (entry,) = entries(connector.path)
     assert entry.findtext(f"{A}content") == "bell and nul and tab\tok"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [0, 8, 9, 0xA, 0xB, 0xC, 0xD, 0xE, 0x1F, 0x20, 0xD7FF, 0xD800, 0xDFFF, 0xE000, 0xFFFD]
+    + [0xFFFE, 0xFFFF, 0x10000, 0x10FFFF],
+)
+def test_the_characters_dropped_are_those_xml_forbids(code: int) -> None:
+    """XML 1.0 ``Char``: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]."""
+    allowed = code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+    allowed = allowed or 0x10000 <= code <= 0x10FFFF
+    assert (feed_module.atom._NOT_XML.fullmatch(chr(code)) is None) == allowed
 
 
 def test_newest_first_and_capped(tmp_path: Path) -> None:

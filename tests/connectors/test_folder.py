@@ -26,7 +26,7 @@ from connectors.base import (
 )
 from connectors.feed import entry_id
 from connectors.folder import PART_SEPARATOR, FolderConnector
-from crosspost import registry
+from crosspost.loading import registry
 
 KEY = "crosspost-entry-2026-11-26T10:00-test"
 SHORT = entry_id(KEY).rsplit(":", 1)[1][:8]

@@ -19,6 +19,7 @@ from connectors.base import (
     AuthError,
     Capability,
     MediaItem,
+    Published,
     RateLimited,
     Rejected,
     RenderedPost,
@@ -32,7 +33,7 @@ from connectors.linkedin import (
     escape_little,
     unescape_little,
 )
-from crosspost.text import split_text, thread_parts
+from crosspost.rendering.text import split_text, thread_parts
 from tests.contract.harness import fixture
 
 API = "https://api.linkedin.com/rest"
@@ -139,6 +140,7 @@ def test_building_the_connector_sends_nothing(rsps: responses.RequestsMock) -> N
         Capability.MEDIA,
         Capability.RECONCILE,
         Capability.DELETE,
+        Capability.FIRST_COMMENT,
     }
 
 
@@ -629,3 +631,21 @@ def test_escaping_round_trips_and_leaves_nothing_reserved_bare(text: str) -> Non
     little = escape_little(text)
     assert unescape_little(little) == text
     assert _bare_reserved(little) == []
+
+
+# --------------------------------------------------------------------------- first comment
+
+
+def test_first_comment_is_a_comment_on_the_post(rsps: responses.RequestsMock) -> None:
+    _add_comment(rsps, "Register here: https://example.org (free)")
+    parent = Published(SHARE, "https://www.linkedin.com/feed/update/x/", datetime.now(UTC))
+    comment = RenderedPost(parts=("Register here: https://example.org (free)",))
+    published = make().publish_comment(comment, parent, KEY)
+    assert published.remote_id == COMMENT
+    assert published.url == parent.url
+
+
+def test_a_first_comment_longer_than_a_comment_may_be_is_refused() -> None:
+    parent = Published(SHARE, None, datetime.now(UTC))
+    with pytest.raises(Rejected, match="comment is 1251 characters long"):
+        make().publish_comment(RenderedPost(parts=("x" * 1251,)), parent, KEY)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,7 +28,7 @@ from connectors.base import (
     Unknown,
 )
 from connectors.mastodon import MastodonConnector, countable_text, status_length
-from crosspost.text import split_text, thread_parts
+from crosspost.rendering.text import split_text, thread_parts
 from tests.contract.harness import fixture
 
 HOST = "https://social.example"
@@ -49,8 +49,8 @@ def make(**overrides: Any) -> tuple[MastodonConnector, list[float]]:
         "test",
         MastodonConnector.Settings.model_validate(values),
         sleep=slept.append,
-        media_poll_attempts=3,
-        media_poll_interval=1.5,
+        poll_attempts=3,
+        poll_interval=1.5,
     )
     return connector, slept
 
@@ -163,6 +163,20 @@ def test_instance_is_read_once(rsps: responses.RequestsMock) -> None:
     connector.publish(RenderedPost(parts=("one",)), KEY)
     connector.publish(RenderedPost(parts=("two",)), KEY + "-b")
     assert sum(1 for c in rsps.calls if c.request.url.endswith("/api/v2/instance")) == 1
+
+
+def test_reported_limits_are_built_once_per_answer(rsps: responses.RequestsMock) -> None:
+    instance(rsps, max_characters=1000)
+    rsps.post(STATUSES, json=payload("status"))
+    connector, _ = make()
+    assert connector.reported_limits() is None  # nothing asked yet
+    connector.publish(RenderedPost(parts=("one",)), KEY)
+    reported = connector.reported_limits()
+    assert reported is not None and reported["max_characters"] == 1000
+    assert connector.reported_limits() is reported  # asked after every post
+    assert connector.instance is not None
+    connector.instance = connector.instance.model_copy(update={"max_characters": 600})
+    assert connector.reported_limits() == {**reported, "max_characters": 600}
 
 
 def test_unreadable_instance_is_transient(rsps: responses.RequestsMock) -> None:
@@ -736,3 +750,43 @@ def test_account_figures_name_the_missing_scope(rsps: responses.RequestsMock) ->
     with pytest.raises(AuthError, match="read:accounts") as caught:
         connector.account_metrics()
     assert caught.value.status == 403
+
+
+# --------------------------------------------------------------------------- first comment
+
+
+def test_first_comment_is_a_keyed_reply_to_the_post(rsps: responses.RequestsMock) -> None:
+    instance(rsps)
+    rsps.post(
+        STATUSES,
+        json=payload("status_reply"),
+        match=[
+            key_is(f"{KEY}-comment"),
+            form(
+                [
+                    ("status", "Read more: https://example.org"),
+                    ("in_reply_to_id", "113498765432100001"),
+                ]
+            ),
+        ],
+    )
+    parent = Published("113498765432100001", None, datetime(2026, 11, 26, tzinfo=UTC))
+    comment = RenderedPost(parts=("Read more: https://example.org",))
+    published = make()[0].publish_comment(comment, parent, f"{KEY}-comment")
+    assert published.remote_id == "113498765432100002"
+
+
+def test_a_first_comment_over_the_limit_is_refused_before_sending(
+    rsps: responses.RequestsMock,
+) -> None:
+    instance(rsps, max_characters=20)
+    parent = Published("113498765432100001", None, datetime(2026, 11, 26, tzinfo=UTC))
+    with pytest.raises(Rejected, match="text is 30 characters long"):
+        make()[0].publish_comment(RenderedPost(parts=("x" * 30,)), parent, KEY)
+
+
+def test_the_countable_text_of_a_status_is_kept_for_the_next_account() -> None:
+    before = countable_text.cache_info().hits
+    status = f"Read https://example.org/{id(object())} @ann@example.social"
+    assert countable_text(status, 23) == countable_text(status, 23)
+    assert countable_text.cache_info().hits == before + 1

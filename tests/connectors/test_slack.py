@@ -26,7 +26,7 @@ from connectors.base import (
     Unknown,
 )
 from connectors.slack import SlackConnector, escape
-from crosspost.text import split_text, thread_parts
+from crosspost.rendering.text import split_text, thread_parts
 from tests.contract.harness import fixture
 
 API = "https://slack.com/api"
@@ -660,3 +660,27 @@ def test_fixtures_are_json() -> None:
     folder = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
     for path in folder.glob("*.json"):
         assert isinstance(json.loads(path.read_text(encoding="utf-8")), dict), path.name
+
+
+def test_section_cut_never_falls_inside_a_link(rsps: responses.RequestsMock) -> None:
+    # the link's text has spaces: a cut at one of them would leave "<url|Read" in one
+    # block and "the notes>" in the next, both shown as broken markup
+    link = "<https://example.org/notes|Read the notes from the meetup>"
+    first = "a" * 2960 + " see"
+    text = f"{first} {link} " + "b" * 100
+    rsps.add(
+        "POST",
+        f"{API}/chat.postMessage",
+        json=fixture("slack", "chat.postMessage"),
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "channel": CHANNEL,
+                    "text": text,
+                    "blocks": [section(first), section(f"{link} " + "b" * 100)],
+                }
+            )
+        ],
+    )
+    add_permalink(rsps)
+    make().publish(RenderedPost(parts=(text,)), KEY)

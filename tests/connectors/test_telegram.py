@@ -22,6 +22,7 @@ from responses import matchers
 from connectors.base import (
     AuthError,
     Capability,
+    ConnectorState,
     InboxPage,
     MediaItem,
     MemoryState,
@@ -33,8 +34,9 @@ from connectors.base import (
     Transient,
     Unknown,
 )
+from connectors.records import MemoryRecords
 from connectors.telegram import TelegramConnector, escape, message_url
-from crosspost.text import split_text, thread_parts
+from crosspost.rendering.text import split_text, thread_parts
 from tests.contract.harness import fixture
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -47,9 +49,14 @@ def tg(name: str) -> Any:
     return fixture("telegram", name)
 
 
-def make(state: MemoryState | None = None, **overrides: Any) -> TelegramConnector:
+def make(
+    state: ConnectorState | None = None, records: MemoryRecords | None = None, **overrides: Any
+) -> TelegramConnector:
     values = {"bot_token": TOKEN, "chat_id": "@crosspostnews", **overrides}
-    return TelegramConnector("news", TelegramConnector.Settings.model_validate(values), state)
+    connector = TelegramConnector("news", TelegramConnector.Settings.model_validate(values), state)
+    if records is not None:
+        connector.use_records(records)
+    return connector
 
 
 @pytest.fixture
@@ -200,7 +207,7 @@ def test_html_text_is_sent_as_is_with_parse_mode(rsps: responses.RequestsMock) -
         ],
     )
     connector = make(disable_notification=True, link_preview=False)
-    # the renderer wrote the HTML (crosspost.markdown); the connector sends it unchanged
+    # the renderer wrote the HTML (crosspost.rendering.markdown); the connector sends it unchanged
     post = RenderedPost(parts=("<b>bold</b> &lt;b&gt; &amp; Q&amp;A \"quoted\" 'single'",))
     published = connector.publish(post, KEY)
     assert published.remote_id == f"{CHANNEL}:42"
@@ -303,8 +310,8 @@ def test_an_album_sent_while_updates_are_read_is_not_lost_by_the_collector(
     """
     second = tmp_path / "dog.png"
     second.write_bytes(b"\x89PNG dog")
-    state = MemoryState({"session_note": "kept"})
-    connector = make(state)
+    state, records = MemoryState({"session_note": "kept"}), MemoryRecords()
+    connector = make(state, records)
     post = RenderedPost(
         parts=("Two photos",), media=(photo, MediaItem(path=second, mime_type="image/png"))
     )
@@ -325,8 +332,8 @@ def test_an_album_sent_while_updates_are_read_is_not_lost_by_the_collector(
         match=[matchers.json_params_matcher({"chat_id": -1001234567890, "message_ids": [45, 46]})],
     )
     saved = state.load()
-    assert saved["token"] == "rotated" and saved["session_note"] == "kept"
-    assert saved["update_offset"] > 0
+    assert saved == {"token": "rotated", "session_note": "kept"}  # tokens only
+    assert records.cursor("updates") == "512000103"  # the offset is in the store
     (published,) = sent
     connector.delete(published.remote_id, published.extra)
     assert "albums" not in saved  # album ids live with the publication in the store
@@ -529,17 +536,18 @@ def updates_query(offset: int) -> list[Any]:
 def test_reaction_updates_fold_into_metrics_across_fetches(
     rsps: responses.RequestsMock,
 ) -> None:
-    state = MemoryState()
+    state, records = MemoryState(), MemoryRecords()
     rsps.get(f"{API}/getUpdates", json=tg("get_updates"), match=updates_query(0))
     rsps.get(f"{API}/getUpdates", json=tg("get_updates_later"), match=updates_query(512000103))
     ids = [f"{CHANNEL}:42", f"{CHANNEL}:44", f"{CHANNEL}:50"]
-    first = make(state).fetch_metrics(ids)
+    first = make(state, records).fetch_metrics(ids)
     assert {k: v.likes for k, v in first.items()} == {f"{CHANNEL}:42": 7, f"{CHANNEL}:44": 4}
     assert first[f"{CHANNEL}:44"].raw["by_type"] == {"custom:5368324170671202286": 1, "paid": 3}
-    second = make(state).fetch_metrics(ids)
+    second = make(state, records).fetch_metrics(ids)
     assert {k: v.likes for k, v in second.items()} == {f"{CHANNEL}:42": 13, f"{CHANNEL}:44": 4}
     assert second[f"{CHANNEL}:42"].views is None
-    assert state.load()["update_offset"] == 512000104
+    assert records.cursor("updates") == "512000104"
+    assert state.load() == {}  # nothing but tokens in the state file
 
 
 def test_an_older_snapshot_does_not_replace_a_newer_one(rsps: responses.RequestsMock) -> None:
@@ -635,10 +643,10 @@ def wide_query(offset: int) -> list[Any]:
 def test_reactions_and_comments_come_from_one_getupdates_page(
     rsps: responses.RequestsMock,
 ) -> None:
-    state = MemoryState()
+    records = MemoryRecords()
     rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox"), match=wide_query(0))
     rsps.get(f"{API}/getMe", json=tg("get_me"))
-    connector = make(state)
+    connector = make(records=records)
     page = connector.fetch_inbox(None)
     got = [(i.remote_id, i.kind, i.author, i.in_reply_to) for i in page.items]
     assert got == [
@@ -646,7 +654,8 @@ def test_reactions_and_comments_come_from_one_getupdates_page(
         (f"{GROUP}:312", "comment", "@bobby", f"{CHANNEL}:42"),  # answer in the post's thread
         (f"{GROUP}:315", "mention", "Carol", None),  # UTF-16 offset past an emoji
     ]
-    assert page.cursor == "3"
+    assert page.cursor == "512000209"  # the update offset, for show
+    assert set(records.interactions) == {i.remote_id for i in page.items}  # stored as read
     alice = page.items[0]
     assert alice.url == "https://t.me/crosspostchat/311"
     assert alice.author_id == "111111111"
@@ -655,46 +664,48 @@ def test_reactions_and_comments_come_from_one_getupdates_page(
     # The reaction count of the same page was kept for metrics; no second read of it.
     rsps.get(f"{API}/getUpdates", json=tg("get_updates_empty"), match=wide_query(512000209))
     assert connector.fetch_metrics([f"{CHANNEL}:42"])[f"{CHANNEL}:42"].likes == 9
-    assert state.load()["update_offset"] == 512000209
+    assert records.cursor("updates") == "512000209"
 
 
 def test_the_first_inbox_read_widens_the_reader(rsps: responses.RequestsMock) -> None:
-    state = MemoryState()
+    records = MemoryRecords()
     rsps.get(f"{API}/getUpdates", json=tg("get_updates_empty"), match=updates_query(0))
     rsps.get(f"{API}/getUpdates", json=tg("get_updates_empty"), match=wide_query(0))
-    make(state).fetch_metrics([f"{CHANNEL}:42"])  # nobody reads the inbox yet
-    make(state).fetch_inbox(None)
-    make(state).fetch_metrics([f"{CHANNEL}:42"])  # same list as the inbox: no tug of war
+    make(records=records).fetch_metrics([f"{CHANNEL}:42"])  # nobody reads the inbox yet
+    make(records=records).fetch_inbox(None)
+    make(records=records).fetch_metrics([f"{CHANNEL}:42"])  # same list: no tug of war
     sent = [c.request.url for c in rsps.calls]
     assert "message%22%5D" not in str(sent[0])
     assert all("message%22%5D" in str(url) for url in sent[1:])
 
 
-def test_inbox_cursor_drains_the_queue_without_duplicates(rsps: responses.RequestsMock) -> None:
-    state = MemoryState()
+def test_inbox_reads_go_on_from_the_stored_offset_without_duplicates(
+    rsps: responses.RequestsMock,
+) -> None:
+    state, records = MemoryState(), MemoryRecords()
     rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox"), match=wide_query(0))
     rsps.get(f"{API}/getMe", json=tg("get_me"))
     rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox_later"), match=wide_query(512000209))
     rsps.get(f"{API}/getUpdates", json=tg("get_updates_empty"), match=wide_query(512000210))
-    first = make(state).fetch_inbox(None)
-    second = make(state).fetch_inbox(first.cursor)
-    third = make(state).fetch_inbox(second.cursor)
+    first = make(state, records).fetch_inbox(None)
+    second = make(state, records).fetch_inbox(first.cursor)
+    third = make(state, records).fetch_inbox(second.cursor)
     assert [i.remote_id for i in second.items] == [f"{GROUP}:316"]
     assert second.items[0].text == "Saw it live"  # a photo's caption
     assert second.items[0].in_reply_to == f"{CHANNEL}:42"
-    assert (third.items, third.cursor) == ((), "4")
-    assert state.load()["inbox_queue"] == []  # confirmed items leave the state
+    assert (third.items, third.cursor) == ((), "512000210")
+    assert state.load() == {}  # no queue in the state file: the items are in the store
     ids = [i.remote_id for i in first.items + second.items]
-    assert len(ids) == len(set(ids))
+    assert len(ids) == len(set(ids)) == len(records.interactions) == 4
 
 
-def test_a_cursor_from_before_a_state_reset_gets_the_queue_again(
+def test_the_inbox_cursor_the_core_keeps_does_not_move_the_reader(
     rsps: responses.RequestsMock,
 ) -> None:
-    rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox"))
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox"), match=wide_query(0))
     rsps.get(f"{API}/getMe", json=tg("get_me"))
-    page = make(MemoryState()).fetch_inbox("57")
-    assert len(page.items) == 3 and page.cursor == "3"
+    page = make().fetch_inbox("57")  # from an older version, or another database
+    assert len(page.items) == 3 and page.cursor == "512000209"
 
 
 def test_replies_to_the_bot_in_a_group(rsps: responses.RequestsMock) -> None:
@@ -734,12 +745,13 @@ def test_inbox_false_keeps_the_bot_to_reactions(rsps: responses.RequestsMock) ->
 
 
 def test_an_unreadable_getme_leaves_the_updates_unconfirmed(rsps: responses.RequestsMock) -> None:
-    state = MemoryState()
+    records = MemoryRecords()
     rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox"), match=wide_query(0))
     rsps.get(f"{API}/getMe", json={"ok": True, "result": {"first_name": "?"}})
     with pytest.raises(Transient):
-        make(state).fetch_inbox(None)
-    assert state.load().get("update_offset", 0) == 0  # read again next time, nothing lost
+        make(records=records).fetch_inbox(None)
+    assert records.cursor("updates") is None  # read again next time, nothing lost
+    assert records.interactions == {}
 
 
 # --------------------------------------------------------------------------- collector
@@ -747,8 +759,8 @@ def test_an_unreadable_getme_leaves_the_updates_unconfirmed(rsps: responses.Requ
 
 def collected(tmp_path: Path, account: str, connector_lines: list[str]) -> Any:
     """A project of one account, a store with one published post, and a collector."""
-    from crosspost.metrics import MetricsCollector
-    from crosspost.project import load_project
+    from crosspost.collecting.metrics import MetricsCollector
+    from crosspost.loading.project import load_project
     from crosspost.store import PlannedRow, Store
     from tests.fakes import FakeClock
 

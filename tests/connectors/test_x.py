@@ -21,6 +21,7 @@ from connectors.base import (
     MediaItem,
     MemoryState,
     Poll,
+    Published,
     RateLimited,
     Rejected,
     RenderedPost,
@@ -28,7 +29,7 @@ from connectors.base import (
 )
 from connectors.x import XConnector
 from connectors.x_text import find_x_urls, weighted_length
-from crosspost.text import split_text, thread_parts
+from crosspost.rendering.text import split_text, thread_parts
 from tests.contract.harness import FIXTURES, fixture
 
 API = "https://api.x.com"
@@ -502,3 +503,30 @@ def test_delete_not_done_is_rejected(rsps) -> None:
     rsps.add(responses.DELETE, f"{TWEETS}/100", json={"data": {"deleted": False}})
     with pytest.raises(Rejected):
         make(OAUTH1).delete("100")
+
+
+# --------------------------------------------------------------------------- first comment
+
+
+def test_first_comment_is_a_reply_to_the_post(rsps) -> None:
+    body = {"text": "Sign up: https://example.org", "reply": {"in_reply_to_tweet_id": "100"}}
+    rsps.add(
+        responses.POST,
+        TWEETS,
+        json={"data": {"id": "101", "text": body["text"]}},
+        status=201,
+        match=[matchers.json_params_matcher(body)],
+    )
+    parent = Published("100", "https://x.com/i/web/status/100", datetime.now(UTC), ("100",))
+    published = make(OAUTH1).publish_comment(
+        RenderedPost(parts=("Sign up: https://example.org",)), parent, "k-comment"
+    )
+    assert (published.remote_id, published.url) == ("101", "https://x.com/i/web/status/101")
+
+
+def test_first_comment_waits_for_the_daily_limit_like_a_post() -> None:
+    until = (datetime.now(UTC) + timedelta(hours=3)).isoformat()
+    connector = make(OAUTH1, MemoryState({"daily_limit_until": until}))
+    parent = Published("100", None, datetime.now(UTC))
+    with pytest.raises(RateLimited):
+        connector.publish_comment(RenderedPost(parts=("later",)), parent, "k")

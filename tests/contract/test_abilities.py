@@ -7,9 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import Capability, FollowerList, Inbox, Reconcilable
+from connectors.base import (
+    Capability,
+    Commentable,
+    Connector,
+    FollowerList,
+    Inbox,
+    Reconcilable,
+    Replier,
+)
 from connectors.discord import DiscordConnector
+from connectors.progress import Resumable
 from connectors.telegram import TelegramConnector
+from crosspost.loading import registry
 from tests.contract.harness import ContractCase
 from tests.contract.test_contract import CASES
 
@@ -18,7 +28,22 @@ ABILITIES = {
     Capability.INBOX: Inbox,
     Capability.FOLLOWER_LIST: FollowerList,
     Capability.RECONCILE: Reconcilable,
+    Capability.REPLY: Replier,
+    Capability.RESUMABLE: Resumable,
+    Capability.FIRST_COMMENT: Commentable,
 }
+#: Connectors that send no HTTP (files, SMTP, websockets), so have no contract case: their settings.
+LOCAL = {
+    "feed": {"path": "feed.xml"},
+    "folder": {"path": "out"},
+    "email": {"host": "smtp.example.org", "from_address": "a@example.org", "recipients": "l.txt"},
+    "nostr": {"secret_key": "1" * 64, "relays": ["wss://relay.example.org"]},
+}
+
+
+def _local(name: str) -> Connector:
+    cls = registry.load(name)
+    return cls(name, cls.Settings.model_validate(LOCAL[name]))  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
@@ -27,6 +52,19 @@ def test_a_declared_ability_is_its_protocol(case: ContractCase) -> None:
     for capability, protocol in ABILITIES.items():
         if capability in connector.capabilities:
             assert isinstance(connector, protocol), (case.name, capability)
+
+
+@pytest.mark.parametrize("name", sorted(LOCAL))
+def test_a_local_connector_declares_its_abilities_too(name: str) -> None:
+    connector = _local(name)
+    assert isinstance(connector, Connector)
+    for capability, protocol in ABILITIES.items():
+        if capability in connector.capabilities:
+            assert isinstance(connector, protocol), (name, capability)
+
+
+def test_every_installed_connector_is_checked() -> None:
+    assert set(registry.available()) == {case.name for case in CASES} | set(LOCAL)
 
 
 def test_a_discord_webhook_account_has_no_key_from_its_class_method() -> None:

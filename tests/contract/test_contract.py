@@ -169,3 +169,32 @@ def test_secrets_never_show(case: ContractCase, rsps) -> None:
     shown = " ".join([repr(connector), str(caught.value), repr(connector.settings)])
     for secret in case.secrets:
         assert secret not in shown
+
+
+#: Plain URLs of one length (ASCII URL characters, found as links): a connector that
+#: declares ``url_counting`` counts each of them alike, wherever it stands.
+SAME_LENGTH_URLS = [
+    "https://example.org/news/1?utm_source=x&utm_campaign=e1000",
+    "https://example.org/news/1?utm_source=x&utm_campaign=e9999",
+    "http://www.example.com/a/b-c_d/e?f=0123456789&g=h-ij_kl.mn",
+]
+AROUND_URLS = [
+    "Read more: ",
+    "Café «naïve» 日本語の 👩\u200d👩\u200d👧 🇺🇦 ",
+    "(see ",
+    "@ana ",
+    "#repair ",
+]
+AFTER_URLS = ["", " now.", "\n\nNext paragraph, e\u0301te\u0301.", ") and more", " 👍"]
+
+
+def test_declared_url_counting_holds(case: ContractCase) -> None:
+    connector = case.connector()
+    counting = getattr(connector, "url_counting", None)
+    if counting is None:
+        pytest.skip(f"{case.name} declares no url_counting: its texts are cut one by one")
+    assert len({len(url) for url in SAME_LENGTH_URLS}) == 1
+    for before in AROUND_URLS:
+        for after in AFTER_URLS:
+            counts = {connector.measure(before + url + after) for url in SAME_LENGTH_URLS}
+            assert len(counts) == 1, (before, after, counts)

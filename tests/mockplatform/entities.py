@@ -117,6 +117,8 @@ class Status:
     in_reply_to_account_id: str | None = None
     media_ids: list[str] = field(default_factory=list)
     idempotency_key: str | None = None
+    #: Ids of the local accounts the text names.
+    mentions: list[str] = field(default_factory=list)
     favourites_count: int = 0
     reblogs_count: int = 0
     replies_count: int = 0

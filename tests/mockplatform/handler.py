@@ -330,6 +330,28 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.mock.state
         return 200, state.get_media(_owner(state, call), call.match["id"]), {}
 
+    def notifications(self, call: _Call) -> Reply:
+        state = self.server.mock.state
+        limit = min(max(int(call.arg("limit") or 40), 1), 80)
+        types = call.query.get("types[]", [])
+        found = state.notifications(
+            _owner(state, call), types, call.arg("since_id"), call.arg("max_id"), limit
+        )
+        headers = {}
+        if found:
+            headers["Link"] = (
+                f'<{self.server.mock.url}{call.path}?max_id={found[-1]["id"]}>; rel="next"'
+            )
+        return 200, found, headers
+
+    def app_credentials(self, call: _Call) -> Reply:
+        _owner(self.server.mock.state, call)
+        return (
+            200,
+            {"id": "1", "name": "crosspost", "website": None, "scopes": ["read", "write"]},
+            {},
+        )
+
 
 class _Unauthorized(ApiError):
     def __init__(self) -> None:
@@ -366,6 +388,8 @@ ROUTES: Sequence[tuple[str, re.Pattern[str], str, Route]] = [
     ("DELETE", re.compile(r"/api/v1/statuses/(?P<id>[^/]+)"), "required", _Handler.delete_status),
     ("POST", re.compile(r"/api/v2/media"), "required", _Handler.post_media),
     ("GET", re.compile(r"/api/v1/media/(?P<id>[^/]+)"), "required", _Handler.get_media),
+    ("GET", re.compile(r"/api/v1/notifications"), "required", _Handler.notifications),
+    ("GET", re.compile(r"/api/v1/apps/verify_credentials"), "required", _Handler.app_credentials),
 ]
 
 

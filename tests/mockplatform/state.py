@@ -31,6 +31,7 @@ from tests.mockplatform.entities import (
     status_json,
     status_length,
 )
+from tests.mockplatform.notifications import Notification, mentioned, notification_json, page
 
 __all__ = ["ApiError", "MastodonState", "RecordedRequest"]
 
@@ -121,6 +122,7 @@ class MastodonState:
             self._media: dict[str, Media] = {}
             self._keys: dict[tuple[str, str], tuple[str, float]] = {}
             self._requests: list[RecordedRequest] = []
+            self._notifications: list[Notification] = []
             for account in self._accounts.values():
                 account.followers_count = account.following_count = 0
 
@@ -158,7 +160,18 @@ class MastodonState:
         with self._lock:
             account = self.account_view(self.account_by_id(status.account_id))
             media = [media_json(self._media[m], self.base_url) for m in status.media_ids]
-            return status_json(status, account, media, self.base_url, source=source)
+            body = status_json(status, account, media, self.base_url, source=source)
+            named = (self.account_by_id(i) for i in status.mentions)
+            body["mentions"] = [
+                {
+                    "id": a.id,
+                    "username": a.username,
+                    "acct": a.username,
+                    "url": f"{self.base_url}/@{a.username}",
+                }
+                for a in named
+            ]
+            return body
 
     def post_status(
         self, account: Account, form: Mapping[str, Any], key: str | None
@@ -178,7 +191,36 @@ class MastodonState:
             if key:
                 status.idempotency_key = key
                 self._keys[(account.id, key)] = (status.id, time.monotonic() + IDEMPOTENCY_TTL)
+            self._notify(status)
             return self.view(status), True
+
+    def _notify(self, status: Status) -> None:
+        host = self.base_url.split("://", 1)[-1]
+        for account in mentioned(status.text, self._accounts.values(), host):
+            status.mentions.append(account.id)
+            if account.id != status.account_id:
+                note = Notification(
+                    self._ids.next(), account.id, "mention", status.id, status.created_at
+                )
+                self._notifications.append(note)
+
+    def notifications(
+        self,
+        account: Account,
+        types: list[str],
+        since_id: str | None,
+        max_id: str | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """``account``'s notifications, newest first (those of deleted statuses left out)."""
+        with self._lock:
+            mine = [n for n in self._notifications if n.account_id == account.id]
+
+            def view(note: Notification) -> dict[str, Any] | None:
+                status = self._statuses.get(note.status_id)
+                return notification_json(note, self.view(status)) if status else None
+
+            return page(mine, view, types=types, since_id=since_id, max_id=max_id, limit=limit)
 
     def _new_status(self, account: Account, form: Mapping[str, Any]) -> Status:
         text = field(form, "status") or ""

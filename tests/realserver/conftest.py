@@ -57,24 +57,33 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def install_devenv() -> Path:
-    """The dev-env directory, installed by the repo's script if needed (cached per user)."""
+def install_by_script(script: Path, what: str, timeout: float = INSTALL_TIMEOUT) -> Path:
+    """The directory ``script`` prints last, after installing ``what`` if needed.
+
+    The scripts cache per user, so this is instant once installed; when one cannot
+    install, the tests that need it are :func:`unavailable` with its last word.
+    """
     try:
         done = subprocess.run(
-            ["sh", str(INSTALL_SCRIPT)],
+            ["sh", str(script)],
             capture_output=True,
             text=True,
-            timeout=INSTALL_TIMEOUT,
+            timeout=timeout,
             stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.TimeoutExpired) as error:
-        unavailable(f"cannot install @atproto/dev-env: {error}")
+        unavailable(f"cannot install {what}: {error}")
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         said = [line for line in done.stderr.splitlines() if "complete log" not in line]
         last = next((line for line in reversed(said) if line.strip()), "no output")
-        unavailable(f"cannot install @atproto/dev-env (scripts/{INSTALL_SCRIPT.name}): {last}")
+        unavailable(f"cannot install {what} (scripts/{script.name}): {last}")
     return Path(lines[-1])
+
+
+def install_devenv() -> Path:
+    """The dev-env directory, installed by the repo's script if needed (cached per user)."""
+    return install_by_script(INSTALL_SCRIPT, "@atproto/dev-env")
 
 
 def check_postgres() -> None:
@@ -215,3 +224,8 @@ def bluesky_devenv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevEnv]
         yield env
     finally:
         stop_devenv(env)
+
+
+# The Matrix homeserver, one per session for every module that asks for it (its module
+# imports the helpers above, so it comes last).
+from tests.realserver.synapse import synapse  # noqa: E402, F401

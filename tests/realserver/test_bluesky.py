@@ -30,9 +30,9 @@ from sqlmodel import Session, col, select
 from connectors.base import RenderedPost
 from connectors.bluesky import BlueskyConnector
 from crosspost.cli import cli
-from crosspost.metrics import CollectReport, MetricsCollector
-from crosspost.project import load_project
-from crosspost.publisher import idempotency_key
+from crosspost.collecting.metrics import CollectReport, MetricsCollector
+from crosspost.loading.project import load_project
+from crosspost.publishing.outcome import idempotency_key
 from crosspost.store import Store
 from crosspost.store.models import (
     AccountSnapshot,
@@ -244,6 +244,8 @@ def run_story(env: DevEnv, base: Path) -> Story:
         cli_run(story.schedule, "publish", "content/launch.md", "--to", ACCOUNT, "--json")
     )
     story.posts_after_rerun = story.owner_posts()
+    # The AppView indexes the PDS firehose on its own time: members only see what it has.
+    env.sync()
 
     start = datetime.now(UTC)
     story.rounds.append(collect_round(story.schedule, start + timedelta(minutes=20)))

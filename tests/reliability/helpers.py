@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from crosspost.daemon import Daemon
-from crosspost.settings import SecretSource
+from crosspost.loading.settings import SecretSource
+from crosspost.publishing.daemon import Daemon
 from crosspost.store import Publication, Store
 from tests.mockplatform import MockMastodon
 

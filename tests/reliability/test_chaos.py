@@ -27,7 +27,7 @@ import pytest
 from click.testing import CliRunner
 
 from crosspost.cli import cli
-from crosspost.publisher import idempotency_key
+from crosspost.publishing.outcome import idempotency_key
 from crosspost.store import Publication, Store
 from tests.mockplatform import MockMastodon
 from tests.reliability.helpers import (
@@ -55,7 +55,7 @@ def _daemon(
     command = [
         sys.executable,
         "-m",
-        "crosspost.cli",
+        "crosspost",
         "-s",
         str(schedule),
         "--database",

@@ -1,6 +1,6 @@
 """Downtime, DST nights and hot reload, on a fake clock against the mock Mastodon.
 
-The daemon is an in-process :class:`~crosspost.daemon.Daemon` whose clock only
+The daemon is an in-process :class:`~crosspost.publishing.daemon.Daemon` whose clock only
 moves when the test says so; "stopping" it is simply not ticking, and
 "restarting" it is building a new one on the same database.
 """
@@ -342,7 +342,7 @@ def test_hot_reload_adds_moves_and_removes_future_publications(
     rewrite(path, broken)
     daemon.reload_if_changed()
     clock.advance(timedelta(seconds=5))
-    with caplog.at_level(logging.ERROR, logger="crosspost.daemon"):
+    with caplog.at_level(logging.ERROR, logger="crosspost.publishing.daemon"):
         daemon.tick()
     line = broken.splitlines().index("    at: half past noon") + 1
     (record,) = [r for r in caplog.records if "not reloaded" in r.getMessage()]

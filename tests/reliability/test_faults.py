@@ -1,6 +1,6 @@
 """Platform faults against the local mock Mastodon: drops, 429, 5xx, 401, dead workers.
 
-Each test runs an in-process :class:`~crosspost.daemon.Daemon` on a fake clock
+Each test runs an in-process :class:`~crosspost.publishing.daemon.Daemon` on a fake clock
 against :class:`~tests.mockplatform.MockMastodon` on 127.0.0.1, and checks the
 store's rows against what the mock received and stored.
 """
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from crosspost.daemon import Daemon
-from crosspost.publisher import idempotency_key
+from crosspost.publishing.daemon import Daemon
+from crosspost.publishing.outcome import idempotency_key
 from crosspost.store import Store
 from tests.mockplatform import Fault, MockMastodon
 from tests.reliability.helpers import (

@@ -1,0 +1,232 @@
+"""Dispatch throughput: ``crosspost daemon`` and ``--once`` vs a bare ``requests`` loop.
+
+``python -m benchmarks.bench dispatch`` (``CROSSPOST_BENCH_POSTS``, default 600): that
+many due posts over 4 Mastodon accounts of the mock server (tests/mockplatform, in a
+process of its own on loopback, as a platform would be) through the real connector
+and store, once by the daemon (``run_forever``, default settings: accounts in
+parallel, no cap per round) and once by ``run_once``, each against one
+``requests.Session`` loop posting the same statuses to the same mock. Prints posts
+per second from start to the last post (load, sync and rounds included) and between
+the first and the last post recorded (the steady rate), CPU per post of this process
+(the client side only), and the database transactions begun and committed by the
+publishing workers per post. ``CROSSPOST_BENCH_MOCK=thread`` runs the mock in this
+process instead (its CPU then counts in both, and it competes for the GIL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+from sqlalchemy import event, func
+from sqlmodel import Session, col, select
+
+from benchmarks.figures import Figure, Target
+from crosspost.publishing.daemon import Daemon
+from crosspost.publishing.outcome import Outcome
+from crosspost.store import Publication, Status, Store
+from tests.mockplatform import MockMastodon
+
+__all__ = ["bench_dispatch"]
+
+
+@dataclass
+class _Run:
+    """What one way of publishing did."""
+
+    published: int
+    seconds: float
+    steady_seconds: float
+    cpu_seconds: float
+    begun: int
+    committed: int
+
+    def line(self, name: str, bare: float, bare_cpu: float) -> str:
+        rate = self.published / self.seconds
+        steady = (self.published - 1) / self.steady_seconds if self.steady_seconds else rate
+        each = max(self.published, 1)
+        cpu = self.cpu_seconds / each
+        return (
+            f"  {name:<21} {rate:5,.0f} posts/s = {rate / bare:.2f}x bare "
+            f"(steady {steady:,.0f}/s = {steady / bare:.2f}x); "
+            f"{cpu * 1000:.2f} ms CPU/post (bare/this {bare_cpu / cpu:.2f}); "
+            f"{self.begun / each:.2f} transactions/post ({self.committed / each:.2f} writes)"
+        )
+
+
+def bench_dispatch(folder: Path, posts: int = 0, accounts: int = 4) -> list[Figure]:
+    """``crosspost daemon`` (run_forever) and ``--once`` to the mock, vs a bare Session loop."""
+    posts = posts or int(os.environ.get("CROSSPOST_BENCH_POSTS", "600"))
+    tokens = [f"bench-token-{n}" for n in range(accounts)]
+    in_thread = os.environ.get("CROSSPOST_BENCH_MOCK") == "thread"
+    with _mock(tokens, in_thread) as url:
+        cpu = time.process_time()
+        bare = _bare_loop(url, tokens, posts)
+        bare_cpu = (time.process_time() - cpu) / posts
+        for n, token in enumerate(tokens):
+            os.environ[f"BENCH_TOKEN_{n}"] = token
+        runs = {
+            mode: _run(folder / mode, url, posts, accounts, forever=mode == "daemon")
+            for mode in ("daemon", "daemon --once")
+        }
+    where = "in this process" if in_thread else "in its own process"
+    print(
+        f"dispatch: {posts} posts over {accounts} accounts, mock {where}; bare "
+        f"requests.Session loop {bare:,.0f} posts/s, {bare_cpu * 1000:.2f} ms CPU/post"
+    )
+    for mode, run in runs.items():
+        print(run.line(f"crosspost {mode}", bare, bare_cpu))
+    daemon = runs["daemon"]
+    each = max(daemon.published, 1)
+    return [
+        Figure(f"daemon dispatch, {posts} posts (baseline: bare requests.Session loop)",
+               daemon.published / daemon.seconds, "posts/s", bare, Target(">=", 0.8, True)),
+        Figure("daemon transactions per publication", daemon.begun / each,
+               target=Target("<=", 1)),
+    ]  # fmt: skip
+
+
+@contextlib.contextmanager
+def _mock(tokens: list[str], in_thread: bool) -> Iterator[str]:
+    """The mock Mastodon's URL, served by a thread here or by a child process."""
+    if in_thread:
+        with MockMastodon(tokens=tokens) as server:
+            yield server.url
+        return
+    command = [sys.executable, "-m", "tests.mockplatform.server", "--lifetime", "900"]
+    command += [arg for token in tokens for arg in ("--token", token)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
+        try:
+            assert child.stdout is not None
+            yield child.stdout.readline().split()[-1]  # "listening on URL"
+        finally:
+            child.terminate()
+
+
+def _run(folder: Path, url: str, posts: int, accounts: int, *, forever: bool) -> _Run:
+    path = _dispatch_project(folder, url, posts, accounts)
+    store = Store(f"sqlite:///{path.parent / 'dispatch.db'}")
+    counts = _count_transactions(store)
+    settled = _Settled(posts // accounts * accounts)
+    daemon = Daemon(path, store, collect_every=None, on_outcome=settled.count)
+    start, cpu = time.perf_counter(), time.process_time()
+    if forever:
+        watch = (daemon, store, settled, 300.0)
+        threading.Thread(target=_stop_when_done, args=watch, daemon=True).start()
+        daemon.run_forever()
+    else:
+        daemon.run_once(max_rounds=1000)
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+    published = store.counts().get(Status.PUBLISHED, 0)
+    return _Run(published, seconds, _steady(store), cpu_seconds, counts["begin"], counts["commit"])
+
+
+def _count_transactions(store: Store) -> dict[str, int]:
+    """Transactions begun and committed on the publishing workers' threads."""
+    counts = {"begin": 0, "commit": 0}
+
+    def counter(name: str) -> Callable[[object], None]:
+        def count(_connection: object) -> None:
+            if threading.current_thread().name.startswith("publish-"):
+                counts[name] += 1
+
+        return count
+
+    for name in counts:
+        event.listen(store.engine, name, counter(name))
+    return counts
+
+
+def _steady(store: Store) -> float:
+    """Seconds between the first and the last publication recorded."""
+    query = select(func.min(col(Publication.updated_at)), func.max(col(Publication.updated_at)))
+    with Session(store.engine) as session:
+        first, last = session.exec(query.where(col(Publication.status) == Status.PUBLISHED)).one()
+    if first is None or last is None:
+        return 0.0
+    return float((_utc(last) - _utc(first)).total_seconds())
+
+
+def _utc(value: datetime | str) -> datetime:
+    value = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _dispatch_project(folder: Path, url: str, posts: int, accounts: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    accounts_yaml = "\n".join(
+        f"  m{n}: {{connector: mastodon, instance: '{url}', access_token: '${{BENCH_TOKEN_{n}}}'}}"
+        for n in range(accounts)
+    )
+    due = (datetime.now(UTC) - timedelta(seconds=5)).strftime("%Y-%m-%d %H:%M:%S")
+    entries = "\n".join(
+        f"  - {{id: p{n}, content: c{n % 10}, to: [m{n % accounts}], at: '{due}'}}"
+        for n in range(posts // accounts * accounts)
+    )
+    content = "\n".join(f"  - {{id: c{n}, body: 'Post {n} of the benchmark'}}" for n in range(10))
+    path = folder / "schedule.yaml"
+    path.write_text(
+        f"timezone: UTC\naccounts:\n{accounts_yaml}\ncontent:\n{content}\nposts:\n{entries}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _bare_loop(url: str, tokens: list[str], count: int) -> float:
+    """Posts per second of one ``requests.Session`` loop posting the same statuses."""
+    sessions = []
+    for token in tokens:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        sessions.append(session)
+    start = time.perf_counter()
+    for n in range(count):
+        sessions[n % len(sessions)].post(
+            f"{url}/api/v1/statuses", data={"status": f"Post {n % 10} of the benchmark"}, timeout=10
+        )
+    return count / (time.perf_counter() - start)
+
+
+class _Settled:
+    """Counts the publications the daemon reports as settled (published, failed, …)."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.done = threading.Event()
+        self._seen = 0
+        self._lock = threading.Lock()
+
+    def count(self, outcome: Outcome) -> None:
+        if outcome.status in (Status.PLANNED, Status.PUBLISHING):
+            return
+        with self._lock:
+            self._seen += 1
+            if self._seen >= self.expected:
+                self.done.set()
+
+
+def _stop_when_done(daemon: Daemon, store: Store, settled: _Settled, bound: float) -> None:
+    """Stop the daemon as soon as nothing is planned or publishing.
+
+    The store is asked when the daemon's outcomes say all went out, else once a
+    second: asking it every 50 ms took a fifth of the process's CPU, which the
+    measured daemon paid for.
+    """
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        reported = settled.done.wait(1.0)
+        counts = store.counts()
+        if counts and not counts.get(Status.PLANNED) and not counts.get(Status.PUBLISHING):
+            break
+        if reported:  # all reported, not all recorded yet: ask again in a moment
+            time.sleep(0.05)
+    daemon.stop()

@@ -1,0 +1,271 @@
+"""The values that cross the connector boundary: posts in, results and counts out."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from crosspost.rendering.markdown import LinkSpan
+
+__all__ = [
+    "STANDARD_CAPABILITIES",
+    "AccountMetrics",
+    "ArticleFields",
+    "Capability",
+    "Cover",
+    "Extra",
+    "FollowerRef",
+    "InboxItem",
+    "InboxPage",
+    "Limits",
+    "MediaItem",
+    "Metrics",
+    "Poll",
+    "Published",
+    "RenderedPost",
+    "ThreadPart",
+]
+
+#: What a connector put in ``Published.extra``, kept with the publication and given back.
+#: Each connector knows the shape of its own; to the core it is opaque JSON.
+Extra = Mapping[str, Any]
+
+
+class Capability(enum.StrEnum):
+    """Optional abilities a connector declares instead of letting callers guess."""
+
+    #: Long text can be published as a chain of replies.
+    THREADS = "threads"
+    #: Native polls.
+    POLLS = "polls"
+    #: Images with alt text.
+    MEDIA = "media"
+    #: The platform takes an idempotency key, so a resend cannot duplicate.
+    IDEMPOTENCY_KEY = "idempotency_key"
+    #: ``find_recent`` can tell whether an uncertain publish went through.
+    RECONCILE = "reconcile"
+    #: Mentions and replies can be read back (member-written content).
+    INBOX = "inbox"
+    #: The follower list can be read, so joins and leaves are exact.
+    FOLLOWER_LIST = "follower_list"
+    #: Published posts can be deleted (`crosspost retract`).
+    DELETE = "delete"
+    #: Inbox items can be answered in their thread (`crosspost reply`).
+    REPLY = "reply"
+    #: A publication goes out in steps (one message per recipient) that the connector
+    #: records in the store as it goes (:class:`Resumable`): an interrupted one resumes
+    #: where it stopped, and no step that may have gone out is sent again.
+    RESUMABLE = "resumable"
+    #: A first comment can be posted under a published post (``publish_comment``).
+    FIRST_COMMENT = "first_comment"
+    #: Long-form: an article (``kind: article``) goes out whole, with its title, cover
+    #: and tags; elsewhere an article is announced (summary and link).
+    LONG_FORM = "long_form"
+
+
+#: Threads, media, reconciliation and deletion: what most platforms offer. A manifest
+#: adds to it (``STANDARD_CAPABILITIES | {Capability.POLLS}``) or leaves it out.
+STANDARD_CAPABILITIES: frozenset[Capability] = frozenset(
+    {Capability.THREADS, Capability.MEDIA, Capability.RECONCILE, Capability.DELETE}
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a platform accepts, as the connector counts it.
+
+    ``max_length`` is in the unit named by ``unit``; the connector's
+    ``measure()`` applies the platform's own counting rules.
+    """
+
+    max_length: int
+    unit: str = "characters"
+    max_media: int = 0
+    max_media_bytes: int = 0
+    media_types: frozenset[str] = frozenset()
+    alt_text_max: int = 0
+    alt_text_required: bool = False
+    max_poll_options: int = 0
+    max_poll_option_length: int = 0
+    #: Length limit of text attached to media (Telegram captions), 0 = same.
+    max_caption_length: int = 0
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """One file to attach, with the alt text that describes it."""
+
+    path: Path
+    alt: str = ""
+    mime_type: str = "application/octet-stream"
+    #: The path as the content wrote it, relative to the content ("" when written
+    #: absolute): platforms that fetch media from the user's site build its URL from it.
+    relative_path: str = ""
+
+
+@dataclass(frozen=True)
+class Poll:
+    """A native poll attached to a post."""
+
+    options: tuple[str, ...]
+    duration: timedelta = timedelta(days=1)
+    multiple: bool = False
+
+
+@dataclass(frozen=True)
+class Cover:
+    """An article's cover image: a file to upload, a URL to point at, or both."""
+
+    alt: str = ""
+    path: Path | None = None
+    url: str | None = None
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class ArticleFields:
+    """What a long-form platform takes besides the body of an article."""
+
+    #: A sentence or two in plain text (a description, an excerpt).
+    summary: str = ""
+    #: Where the article lives first; copies elsewhere point search engines to it.
+    canonical_url: str | None = None
+    cover: Cover | None = None
+    #: As written in the content (each platform normalises them its own way).
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderedPost:
+    """One post, rendered for one platform, ready to send.
+
+    ``parts`` holds the text of every post of a thread in order; a plain post
+    has one part. Media and the poll go with the first part.
+    """
+
+    parts: tuple[str, ...]
+    content_id: str = ""
+    title: str = ""
+    link: str | None = None
+    media: tuple[MediaItem, ...] = ()
+    poll: Poll | None = None
+    content_warning: str = ""
+    language: str | None = None
+    #: Per-platform options from the content's overrides (visibility, …).
+    options: Mapping[str, object] = field(default_factory=dict)
+    #: Links over each part's text, for connectors whose ``text_format`` is rich text;
+    #: empty otherwise (and when the text has no Markdown links).
+    links: tuple[tuple[LinkSpan, ...], ...] = ()
+    #: When the publication is due (the same for every attempt of it), if known.
+    #: Platforms whose post id is derived from its time (a Nostr event's ``created_at``)
+    #: use it, so that a resend is the same post.
+    scheduled_at: datetime | None = None
+    #: The whole text once more in the connector's ``alternative_format`` (an e-mail's
+    #: plain-text part beside its HTML); empty when the connector declares none.
+    alternative: str = ""
+    #: The content's tags as written (``#`` not added), for connectors that send them apart.
+    tags: tuple[str, ...] = ()
+    #: Set when the post is a whole article for a long-form platform (``title`` is its
+    #: title, ``text`` its body); None for posts and for announcements of an article.
+    article: ArticleFields | None = None
+
+    @property
+    def text(self) -> str:
+        """The text of the first (or only) post."""
+        return self.parts[0] if self.parts else ""
+
+
+@dataclass(frozen=True)
+class ThreadPart:
+    """One post of a thread, as :meth:`BaseConnector._publish_part` sends it."""
+
+    #: 0 for the first post, which carries media and poll.
+    index: int
+    text: str
+    #: The post before this one; None for the first.
+    reply_to: Published | None
+    #: The first post of the thread; None for the first.
+    root: Published | None
+    #: The publication's key for the first post, ``<key>-<index>`` for later ones.
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class Published:
+    """What the platform gave back for a successful publish."""
+
+    remote_id: str
+    url: str | None
+    published_at: datetime
+    #: Remote ids of every post of a thread, first included.
+    thread_ids: tuple[str, ...] = ()
+    #: Platform-specific references a reply needs (e.g. a Bluesky ``cid``).
+    extra: Extra = field(default_factory=dict)
+    #: Why a person should look anyway (some recipients refused it), kept with the publication.
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Reactions to one post at one moment; ``None`` where the platform has no such count."""
+
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    views: int | None = None
+    bookmarks: int | None = None
+    raw: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AccountMetrics:
+    """Audience figures of one account at one moment."""
+
+    followers: int | None = None
+    following: int | None = None
+    posts: int | None = None
+    members: int | None = None
+    raw: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """Something a member wrote to the account: a mention, a reply, a quote or a comment.
+
+    ``in_reply_to`` is the remote id of the post it answers (or quotes), in the
+    same form ``publish`` returns, so it can be matched to a publication.
+    """
+
+    remote_id: str
+    kind: str  # mention | reply | quote | comment
+    author: str
+    author_id: str | None
+    text: str
+    url: str | None
+    created_at: datetime
+    in_reply_to: str | None = None
+    raw: Mapping[str, object] = field(default_factory=dict)
+    #: The platform marks it as a question (a Q&A thread, a question post type); the
+    #: core also counts as questions texts that end in "?".
+    question: bool = False
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """What ``fetch_inbox`` read, and where to start next time (``None``: nothing new)."""
+
+    items: tuple[InboxItem, ...]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class FollowerRef:
+    """One follower of the account: a stable platform id and the handle shown for it."""
+
+    id: str
+    handle: str = ""

@@ -1,0 +1,202 @@
+"""``crosspost check``: validate the schedule and render every upcoming post; sends nothing."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from crosspost.cli.context import AppContext, existing_store, existing_url, utc_now
+from crosspost.cli.output import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_OK,
+    err,
+    exit_with,
+    out,
+    print_json,
+    print_problems,
+    shown_path,
+)
+from crosspost.errors import ConfigError, Problem
+
+if TYPE_CHECKING:
+    from crosspost.history import History
+    from crosspost.loading.project import Project
+    from crosspost.store import Store
+
+__all__ = ["check", "known_limits"]
+
+
+def _check_history(
+    app: AppContext, project: Project, now: datetime
+) -> tuple[History | None, Store | None]:
+    """What the queue planner reads of the store, and the store if it had to be opened.
+
+    A SQLite file is read with the standard library (no SQLAlchemy to import); another
+    database is opened only when its rows matter (queues, next-slot posts, approvals).
+    """
+    import sqlite3
+
+    from crosspost.history import read_sqlite_history
+    from crosspost.planning.approval import gated_anywhere
+    from crosspost.planning.slots import history_range, history_wanted
+
+    url = existing_url(app)
+    if url is None:
+        return None, None
+    entries, pinned = history_wanted(project)
+    try:
+        history = read_sqlite_history(url, entries, pinned, now, history_range(now))
+    except sqlite3.Error:  # not read here: the store migrates an older file, or says why
+        history = None
+    if history is not None:
+        return history, None
+    needed = bool(entries or pinned) or gated_anywhere(project)
+    return None, existing_store(app) if needed else None
+
+
+def known_limits(app: AppContext, project: Project, store: Store | None = None) -> list[Any]:
+    """Use the limits servers reported earlier; say where each account's limit comes from.
+
+    Reads the database only if there is one: ``check`` never creates it. Without an open
+    store, a SQLite file is read with the standard library (no SQLAlchemy to import).
+    """
+    import sqlite3
+
+    from crosspost.loading.limits import apply_limits, apply_reported_limits, limit_sources
+    from crosspost.loading.limits import read_reported_limits as read_sqlite_limits
+
+    if store is not None:
+        return limit_sources(project, apply_reported_limits(store, project))
+    url = existing_url(app)
+    used: dict[str, Any] = {}
+    if url is not None:
+        try:
+            rows = read_sqlite_limits(url)
+        except sqlite3.Error:
+            err.print("warning: the database cannot be read; counting with known defaults")
+            rows = {}
+        if rows is not None:
+            used = apply_limits(project, rows)
+        elif (opened := existing_store(app)) is not None:
+            used = apply_reported_limits(opened, project)
+            opened.close()
+    return limit_sources(project, used)
+
+
+@click.command(epilog="Example: crosspost check --strict --verbose")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 on warnings too (publications awaiting approval, a queue running dry, …).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Also print the next post of every entry as each target gets it.",
+)
+@click.pass_obj
+def check(app: AppContext, strict: bool, as_json: bool, verbose: bool) -> None:
+    """Validate the schedule, content, templates and accounts, and render every upcoming post.
+
+    Each problem is printed as file:line:column: what is wrong (what was expected).
+    Warnings (an event in the past, two accounts sharing what only one can use, such as
+    one Telegram bot's updates, a queue running dry) are printed too and do not fail;
+    publications awaiting approval are listed. Exits 0 when all is well, 2 on any
+    problem, 1 on warnings or awaited approvals with --strict. Sends nothing.
+    """
+    from crosspost.loading.accounts import shared_resource_warnings
+    from crosspost.loading.events import event_warnings
+    from crosspost.planning.attention import attention
+    from crosspost.planning.preview import check_project, next_of_each
+    from crosspost.planning.slots import QueuePlanner
+
+    limits: list[Any] = []
+    warnings: list[Problem] = []
+    awaiting: list[Any] = []
+    shown: list[Any] = []
+    try:
+        project = app.project(for_one_run=True)
+        now = utc_now()
+        history, store = _check_history(app, project, now)
+        limits = known_limits(app, project, store)
+        past = history if history is not None else store
+        problems = check_project(project, now, planner=QueuePlanner(project, past, now))
+        warnings = event_warnings(project.schedule, project.root, project.path, now)
+        warnings += shared_resource_warnings(project)
+        seen = attention(project, now, QueuePlanner(project, past, now))
+        problems, warnings, awaiting = (
+            problems + seen.problems,
+            warnings + seen.warnings,
+            seen.awaiting,
+        )
+        shown = next_of_each(project, now, QueuePlanner(project, past, now)) if verbose else []
+        if store is not None:
+            store.close()
+    except ConfigError as exc:
+        problems, project = exc.problems, None
+    if as_json:
+        print_json(
+            {
+                "ok": not problems,
+                "problems": [{**asdict(p), "file": shown_path(p.file)} for p in problems],
+                "warnings": [{**asdict(p), "file": shown_path(p.file)} for p in warnings],
+                "awaiting_approval": [_awaited_json(a) for a in awaiting],
+                "limits": [asdict(source) for source in limits],
+                **({"publications": [asdict(post) for post in shown]} if verbose else {}),
+            }
+        )
+    else:
+        if shown:
+            from crosspost.cli.plan_view import print_plan
+
+            print_plan(out, shown, True, "table")
+        print_problems(problems)
+        print_problems(warnings, "warning: ")
+        if not problems and project is not None:
+            out.print(_check_summary(project))
+        if awaiting:
+            out.print(f"{len(awaiting)} publication(s) await approval (crosspost approve CONTENT):")
+            for awaited in awaiting:
+                where = awaited.where
+                out.print(
+                    f"  {shown_path(where.file)}:{where.line}:{where.column}: {where.message}",
+                    markup=False,
+                    emoji=False,
+                )
+        if limits:
+            out.print("\n".join(["length limits:", *(f"  {s.describe()}" for s in limits)]))
+    if problems:
+        exit_with(EXIT_BAD_INPUT)
+    exit_with(EXIT_FAILED if strict and (warnings or awaiting) else EXIT_OK)
+
+
+def _awaited_json(awaited: Any) -> dict[str, Any]:
+    where = awaited.where
+    return {
+        "entry": awaited.entry,
+        "account": awaited.account,
+        "content": awaited.content,
+        "due": awaited.due.isoformat(),
+        "file": shown_path(where.file),
+        "line": where.line,
+    }
+
+
+def _check_summary(project: Project) -> str:
+    """``ok: 3 entries, 1 event(s) (5 announcements), 1 queue(s), 2 accounts, …``."""
+    made = len(project.origins) - sum(len(q.entries) for q in project.queues.values())
+    slotted = len(project.origins) - made  # entries of queues, counted with them
+    events, queues = len(project.schedule.events), len(project.queues)
+    return (
+        f"ok: {len(project.schedule.posts) - made - slotted} entries, "
+        + (f"{events} event(s) ({made} announcements), " if events else "")
+        + (f"{queues} queue(s), " if queues else "")
+        + f"{len(project.accounts)} accounts, {len(project.content) - made} content items"
+        + (f", {len(project.feeds)} feed(s)" if project.feeds else "")
+    )

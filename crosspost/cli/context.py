@@ -1,0 +1,151 @@
+"""What every command gets (:class:`AppContext`): the schedule, the project and the store.
+
+The heavy parts (SQLAlchemy, the store, the project loader) are imported when used.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from crosspost.cli.output import err
+from crosspost.errors import ConfigError, CrosspostError, Problem
+from crosspost.logs import mask_secrets
+
+if TYPE_CHECKING:
+    from crosspost.loading.project import Project
+    from crosspost.store import Store
+
+__all__ = [
+    "AppContext",
+    "existing_store",
+    "existing_url",
+    "reason",
+    "sqlalchemy_error",
+    "utc_now",
+]
+
+
+@dataclass
+class AppContext:
+    """What every command gets: where the schedule and the database are."""
+
+    schedule: Path
+    database: str | None
+    debug: bool = False
+
+    def project(self, *, for_one_run: bool = False) -> Project:
+        """Load the project; secrets it resolves are masked in logs from now on.
+
+        ``for_one_run``: the project lives until the command exits (``check``, ``plan``),
+        so the garbage collector is told to leave it alone (an agency's project is
+        millions of objects, and every full collection would walk them all).
+        """
+        from crosspost.loading.project import load_project
+
+        project = load_project(self.schedule)
+        mask_secrets(project.secret_values())
+        if for_one_run:
+            gc.freeze()
+        return project
+
+    def store(self) -> Store:
+        """Open (and migrate) the store.
+
+        Raises:
+            ConfigError: no database named and no schedule to put the default next to.
+            CrosspostError: the database cannot be reached.
+        """
+        from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+        from crosspost.loading.settings import database_url_setting, default_database_url
+        from crosspost.store import Store
+
+        url = self.database or database_url_setting()
+        if url is None:
+            if not self.schedule.is_file():
+                raise ConfigError(
+                    [
+                        Problem.at(
+                            self.schedule,
+                            1,
+                            1,
+                            "schedule file not found (give -s PATH, or --database URL)",
+                        )
+                    ]
+                )
+            url = default_database_url(self.schedule)
+        try:
+            return Store(url)
+        except (ArgumentError, ImportError) as exc:  # not a URL, or its driver is missing
+            raise click.BadParameter(reason(exc), param_hint="--database") from None
+        except (SQLAlchemyError, OSError) as exc:
+            raise CrosspostError(
+                f"cannot open the database {_url_shown(url)}: {reason(exc)}"
+            ) from None
+
+
+def _url_shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from crosspost.store.db import normalise_url
+
+    try:
+        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
+
+
+def reason(exc: BaseException) -> str:
+    """The first line of what went wrong, from the driver when there is one."""
+    dbapi_error = sqlalchemy_error("DBAPIError")
+    cause = getattr(exc, "orig", exc) if dbapi_error and isinstance(exc, dbapi_error) else exc
+    if isinstance(cause, OSError) and cause.strerror:
+        where = f"{cause.filename}: " if cause.filename else ""
+        return f"{where}{cause.strerror}"
+    return (str(cause).splitlines() or [type(cause).__name__])[0]
+
+
+def sqlalchemy_error(name: str) -> type[Exception] | None:
+    """``sqlalchemy.exc.<name>`` if SQLAlchemy was imported; else none of its errors can occur."""
+    module = sys.modules.get("sqlalchemy.exc")
+    found = getattr(module, name, None) if module is not None else None
+    return found if isinstance(found, type) and issubclass(found, Exception) else None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def existing_url(app: AppContext) -> str | None:
+    """The database named, or the default one if its file exists: reading commands never
+    create the database."""
+    from crosspost.loading.settings import database_url_setting, default_database_url
+
+    url = app.database or database_url_setting()
+    if url is None and (app.schedule.parent / "crosspost.db").is_file():
+        url = default_database_url(app.schedule)
+    return url
+
+
+def existing_store(app: AppContext) -> Store | None:
+    """The store if there is one: reading commands never create the database."""
+    url = existing_url(app)
+    if url is None:
+        return None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from crosspost.store import Store
+
+    try:
+        return Store(url)
+    except SQLAlchemyError:
+        err.print("warning: the database cannot be read; counting with known defaults")
+        return None

@@ -1,0 +1,101 @@
+"""``crosspost daemon``: the scheduler in the foreground, or one round of it (``--once``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from crosspost.cli.context import AppContext, utc_now
+from crosspost.cli.output import (
+    EXIT_FAILED,
+    EXIT_OK,
+    STYLE,
+    TROUBLE,
+    err,
+    exit_with,
+    out,
+    shown_path,
+)
+from crosspost.status import Status
+
+if TYPE_CHECKING:
+    from crosspost.store import Store
+
+__all__ = ["daemon"]
+
+
+@click.command(epilog="Example: crosspost daemon --once   # from cron")
+@click.option("--once", is_flag=True, help="Publish what is due now, then exit.")
+@click.option(
+    "--tick", default="5s", show_default=True, help="How often to look for due publications."
+)
+@click.option(
+    "--lease",
+    default="10m",
+    show_default=True,
+    help="How long a claimed publication is held before it counts as abandoned.",
+)
+@click.pass_obj
+def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
+    """Run the scheduler: publish on time, re-read the schedule when it changes.
+
+    SIGTERM or SIGINT (Ctrl-C) stops it cleanly: the publication in flight is
+    finished and recorded; exits 0 after SIGTERM, 130 after Ctrl-C. With --once,
+    exits 1 if any publication failed.
+    """
+    from crosspost.loading.durations import parse_duration
+    from crosspost.publishing.daemon import Daemon
+
+    try:
+        tick_every, lease_for = parse_duration(tick), parse_duration(lease)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    project = app.project()  # bad input: exit 2 before the database is even opened
+    store = app.store()
+    runner = Daemon(
+        app.schedule,
+        store,
+        on_outcome=_print_outcome,
+        tick=tick_every,
+        lease=lease_for,
+        project=project,
+    )
+    if once:
+        outcomes = runner.run_once()
+        waiting = _report_waiting(store, runner.publisher.held)
+        if not outcomes and not waiting:
+            out.print("nothing is due")
+        trouble = any(o.status in TROUBLE for o in outcomes)
+        exit_with(EXIT_FAILED if trouble or waiting else EXIT_OK)
+    from crosspost.cli.daemon_view import exit_code_for, in_flight, start_banner, stopping_message
+
+    def tell(signum: int) -> None:
+        out.print(stopping_message(signum, in_flight(store, runner.publisher.worker_id)))
+
+    runner.on_signal = tell
+    out.print(start_banner(runner.project, shown_path(str(app.schedule)), utc_now()), markup=False)
+    runner.run_forever()
+    exit_with(exit_code_for(runner.received))
+
+
+def _report_waiting(store: Store, held: dict[str, str]) -> list[Any]:
+    """Say which due publications did not go out in this run, and when they are tried again."""
+    from crosspost.planning.pending import due_not_sent
+
+    waiting = due_not_sent(store, utc_now(), held)
+    for item in waiting:
+        err.print(item.describe(), markup=False)
+    return waiting
+
+
+def _print_outcome(outcome: Any) -> None:
+    style = STYLE.get(outcome.status, "dim")
+    stamp = datetime.now().astimezone().strftime("%H:%M:%S")
+    out.print(
+        f"{stamp} [{style}]{outcome.status:>9}[/{style}] {outcome.entry} → "
+        f"{outcome.account} {outcome.url or ''}"
+    )
+    if outcome.error and outcome.status != Status.PUBLISHED:
+        out.print(f"          {outcome.error}", markup=False)

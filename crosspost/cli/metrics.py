@@ -1,0 +1,133 @@
+"""``crosspost collect``: metric collection outside the daemon (thin: parse, call, print)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from rich.text import Text
+
+from crosspost.collecting.metrics import CollectReport, MetricsCollector
+from crosspost.errors import ConfigError
+
+if TYPE_CHECKING:
+    from crosspost.cli.context import AppContext
+
+__all__ = ["collect"]
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@click.command(epilog="Example: crosspost collect --once --json")
+@click.option("--once", is_flag=True, help="Collect what is due now, then exit.")
+@click.option(
+    "--interval",
+    default=60,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seconds between rounds when looping.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print each round as JSON.")
+@click.pass_obj
+def collect(app: AppContext, once: bool, interval: int, as_json: bool) -> None:
+    """Collect post reactions, account figures, follower joins/leaves and mentions.
+
+    Posts are collected on the decaying schedule of metrics.after in
+    schedule.yaml; accounts every metrics.accounts_every. Without --once, runs a
+    round every --interval seconds until Ctrl-C. Exits 1 when every account
+    with work failed, 2 on bad input.
+    """
+    project = app.project()
+    every = None if once else timedelta(seconds=interval)  # a single round: nothing waits
+    collector = MetricsCollector(app.store(), project, every=every)
+    if once:
+        report = _round(collector, as_json)
+        raise SystemExit(1 if report.all_failed else 0)
+    try:
+        while True:
+            _round(collector, as_json)
+            time.sleep(interval)
+            _reload(app, collector)
+    except KeyboardInterrupt:
+        err.print("stopped")
+    raise SystemExit(0)
+
+
+def _round(collector: MetricsCollector, as_json: bool) -> CollectReport:
+    if sys.stderr.isatty():
+        report = _with_progress(collector, collector.run_due)
+    else:
+        report = collector.run_due()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        _print_report(report)
+    return report
+
+
+def _with_progress(collector: MetricsCollector, work: Callable[[], CollectReport]) -> CollectReport:
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("collecting", total=len(collector.project.accounts))
+
+        def advance(account: str) -> None:
+            progress.update(task, advance=1, description=f"collecting {account}")
+
+        collector.on_account = advance
+        try:
+            return work()
+        finally:
+            collector.on_account = None
+
+
+def _reload(app: AppContext, collector: MetricsCollector) -> None:
+    """Pick up an edited schedule; a broken one keeps the last good project running."""
+    try:
+        project = app.project()
+    except ConfigError as exc:
+        err.print(f"schedule not reloaded ({len(exc.problems)} problem(s)); keeping the last one")
+        return
+    project.adopt_connectors(collector.project)
+    collector.project = project
+
+
+def _print_report(report: CollectReport) -> None:
+    stamp = report.started_at.strftime("%Y-%m-%d %H:%M:%SZ")
+    if not report.accounts:
+        out.print(f"{stamp} nothing was due")
+        return
+    table = Table(title=f"collected at {stamp}")
+    for column in (
+        "account",
+        "posts",
+        "thinned",
+        "audience",
+        "joins",
+        "leaves",
+        "interactions",
+        "error",
+    ):
+        table.add_column(column, overflow="fold")
+    for o in report.accounts:
+        error = o.error or ""
+        if o.retry_at is not None:
+            error += f" (retry at {o.retry_at:%H:%M:%S}Z)"
+        table.add_row(
+            Text(o.account),
+            str(o.posts),
+            str(o.thinned),
+            "yes" if o.account_snapshot else "",
+            str(o.joins),
+            str(o.leaves),
+            str(o.interactions),
+            Text(error),
+        )
+    out.print(table)

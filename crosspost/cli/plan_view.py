@@ -1,0 +1,83 @@
+"""What ``crosspost plan`` prints, and the names its filters accept."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import click
+from rich.console import Console
+
+from crosspost.cli.tables import print_table
+from crosspost.loading.project import Project
+from crosspost.planning.preview import PlanFilter, PlannedPost
+
+__all__ = ["check_names", "plan_filter", "print_plan", "summary"]
+
+
+def check_names(option: str, given: Iterable[str], known: Iterable[str]) -> frozenset[str]:
+    """``given`` as a set, each a known name.
+
+    Raises:
+        click.BadParameter: an unknown name (exit 2), naming the option, with a did-you-mean.
+    """
+    names, choices = frozenset(given), sorted(set(known))
+    for name in sorted(names):
+        if name not in choices:
+            close = difflib.get_close_matches(name, choices, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(choices)}"
+            raise click.BadParameter(f"no {option[2:]} named {name!r}; {hint}", param_hint=option)
+    return names
+
+
+def plan_filter(
+    project: Project, entries: Sequence[str], accounts: Sequence[str], contents: Sequence[str]
+) -> PlanFilter:
+    """The filter of ``--entry``/``--account``/``--content``, every name checked."""
+    posts = project.schedule.posts
+    return PlanFilter(
+        check_names(
+            "--entry", entries, [*(p.id for p in posts), *(f.entry for f in project.feeds)]
+        ),
+        check_names("--account", accounts, project.accounts),
+        check_names("--content", contents, (p.content for p in posts)),
+    )
+
+
+def summary(shown: int, total: int, until: str) -> str:
+    """``12 publication(s) in the next 7d`` or ``first 200 of 30,412 in the next 7d``."""
+    if total > shown:
+        return f"first {shown:,} of {total:,} publications in the next {until} (see --limit)"
+    return f"{total:,} publication(s) in the next {until}"
+
+
+def print_plan(console: Console, posts: Sequence[PlannedPost], verbose: bool, fmt: str) -> None:
+    """The plan as a table: local time, UTC, entry, account, content, length (and text);
+    a "why" column when a queue chose items or something awaits approval."""
+    why = any(post.note for post in posts)
+    columns = ["local time", "UTC", "entry", "account", "content", "length"]
+    columns += ["why"] if why else []
+    columns += ["text"] if verbose else []
+    rows = [_cells(post, verbose, why) for post in posts]
+    print_table(console, columns, rows, fmt, wide=("text",) if verbose else ("length",))
+
+
+def _cells(post: PlannedPost, verbose: bool, why: bool) -> list[str]:
+    local = datetime.fromisoformat(post.local)
+    length = " + ".join(str(n) for n in post.lengths) or "-"
+    measured = f"{length}/{post.limit} {post.unit}"
+    if len(post.parts) > 1:
+        measured += f" ({len(post.parts)} parts)"
+    if post.problems:
+        measured += "  " + "; ".join(post.problems)
+    cells = [
+        f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({post.zone})",
+        f"{datetime.fromisoformat(post.due_at):%Y-%m-%d %H:%M}Z",
+        post.entry,
+        post.account,
+        post.content,
+        measured,
+    ]
+    cells += [post.note] if why else []
+    return cells + (["\n— — —\n".join(post.parts)] if verbose else [])

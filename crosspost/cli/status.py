@@ -1,0 +1,173 @@
+"""``crosspost status``: what needs attention first, or the publications asked for."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from crosspost.cli.context import AppContext, existing_url, utc_now
+from crosspost.cli.output import (
+    EXIT_FAILED,
+    EXIT_OK,
+    TROUBLE,
+    exit_with,
+    out,
+    print_json,
+)
+from crosspost.cli.tables import format_option
+
+if TYPE_CHECKING:
+    from crosspost.history import StoredStatus
+    from crosspost.store import Store
+
+__all__ = ["split_list", "status", "status_json"]
+
+
+@click.command(epilog="Example: crosspost status --status failed,unknown --json")
+@click.option("--status", "statuses", default="", help="Only these states, comma-separated.")
+@click.option("--account", "accounts", default="", help="Only these accounts, comma-separated.")
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(0),
+    help="With a filter: the newest N (0 = all).",
+)
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Every publication, also those planned more than an hour ahead.",
+)
+@format_option
+@click.option("--json", "as_json", is_flag=True, help="Print every publication as JSON.")
+@click.pass_obj
+def status(
+    app: AppContext,
+    statuses: str,
+    accounts: str,
+    limit: int,
+    show_all: bool,
+    fmt: str,
+    as_json: bool,
+) -> None:
+    """What needs attention first: counts per state, problems, the last published, the next planned.
+
+    With --status, --account or --all: the matching publications instead.
+    Exits 1 when any publication failed, was missed or is unknown.
+    """
+    from crosspost.cli import status_view
+
+    try:
+        wanted = status_view.parse_statuses(statuses)
+    except click.BadParameter as exc:
+        exc.param_hint = "--status"
+        raise
+    if not (as_json or wanted or accounts or show_all):
+        exit_with(_overview(app, fmt))
+    store = app.store()
+    failing = status_view.failing_feeds(store)
+    until = None if show_all or as_json else utc_now() + timedelta(hours=1)
+    rows = store.publications(wanted, split_list(accounts), until=until)
+    held = _held_accounts(store)
+    if as_json:
+        beat = store.last_heartbeat()
+        print_json(
+            {
+                "publications": [status_json(r) for r in rows],
+                "daemon": {"alive_at": beat.alive_at.isoformat() if beat else None},
+                "held_accounts": held,
+                "failing_feeds": [{"feed": f, "error": e} for f, e in sorted(failing.items())],
+            }
+        )
+    else:
+        status_view.print_rows(out, rows[-limit:] if limit else rows, store, utc_now(), fmt)
+        _print_held(held)
+    exit_with(EXIT_FAILED if held or failing or any(r.status in TROUBLE for r in rows) else EXIT_OK)
+
+
+def _overview(app: AppContext, fmt: str) -> int:
+    """``status`` without filters; its exit code.
+
+    A SQLite file at the newest schema is read with the standard library: the store
+    would import SQLAlchemy and the models, most of the command's time.
+    """
+    from crosspost.cli import status_view
+
+    stored = _stored_status(app)
+    if stored is None:
+        store = app.store()
+        failing = status_view.failing_feeds(store)
+        problems, held = status_view.print_overview(out, store, utc_now(), fmt, feeds=failing)
+    else:
+        try:
+            failing = status_view.feed_lines(stored.failing_feeds())
+            held_now = status_view.held_lines(stored.holds())
+            problems, held = status_view.print_overview(
+                out, stored, utc_now(), fmt, held=held_now, feeds=failing
+            )
+        finally:
+            stored.close()
+    return EXIT_FAILED if problems or held or failing else EXIT_OK
+
+
+def _stored_status(app: AppContext) -> StoredStatus | None:
+    """The SQLite file read without the store, if there is one at the newest schema."""
+    import sqlite3
+
+    from crosspost.history import open_sqlite_status
+    from crosspost.loading.settings import database_url_setting
+
+    url = existing_url(app)
+    named = app.database or database_url_setting()
+    if url is None or not (named or app.schedule.is_file()):
+        return None  # no database yet, or no schedule to find it by: the store says why
+    try:
+        return open_sqlite_status(url)
+    except sqlite3.Error:  # not a crosspost database (yet): the store creates it or says why
+        return None
+
+
+def _held_accounts(store: Store) -> list[dict[str, str]]:
+    """Accounts held since their credentials failed (status shows them; they exit 1)."""
+    from crosspost.store.account_state import holds
+
+    return [
+        {"account": h.account, "reason": h.reason, "since": h.since.isoformat()}
+        for h in holds(store)
+    ]
+
+
+def _print_held(held: list[dict[str, str]]) -> None:
+    if not held:
+        return
+    out.print("held accounts (credentials failed; nothing of theirs is sent):")
+    for hold in held:
+        out.print(
+            f"  {hold['account']} since {hold['since']}: {hold['reason']}\n"
+            f"    fix its settings, or: crosspost resolve --account {hold['account']} --retry",
+            markup=False,
+        )
+
+
+def split_list(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def status_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "entry": row.entry,
+        "occurrence": row.occurrence,
+        "account": row.account,
+        "content": row.content_id,
+        "status": row.status,
+        "due_at": row.due_at.isoformat(),
+        "attempts": row.attempts,
+        "remote_id": row.remote_id,
+        "url": row.url,
+        "published_at": row.published_at.isoformat() if row.published_at else None,
+        "error": row.error,
+    }

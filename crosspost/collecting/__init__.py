@@ -1,0 +1,1 @@
+"""Collecting: reactions, audience and replies read back after a post."""

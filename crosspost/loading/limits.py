@@ -1,0 +1,167 @@
+"""The limits each account's server reported, kept across runs so every command counts alike.
+
+A connector that learns its server's limits (``reported_limits()``, e.g. a
+Mastodon instance's ``/api/v2/instance``) has them written to the store after it
+talks to the server; ``check``, ``plan``, ``publish`` and the daemon hand them
+back (``use_reported_limits()``) before counting. Limits read with other settings
+(another server, another token) are not used.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from connectors.base import ReportsLimits
+from crosspost.loading.accounts import settings_hash
+from crosspost.loading.project import Project
+
+if TYPE_CHECKING:  # check reads limits without SQLAlchemy: see read_reported_limits
+    from crosspost.store import Store
+
+__all__ = [
+    "LimitSource",
+    "ReportedLimits",
+    "apply_limits",
+    "apply_reported_limits",
+    "limit_sources",
+    "read_reported_limits",
+    "remember_reported_limits",
+]
+
+#: ``sqlite:///path`` with an optional driver (``sqlite+pysqlite``) and query string.
+_SQLITE_URL = re.compile(r"^sqlite(\+\w+)?:///(?P<path>[^?]*)")
+
+
+@dataclass(frozen=True)
+class ReportedLimits:
+    """What an account's server last reported, as the store keeps it."""
+
+    account: str
+    #: Settings they were read with: another server or token may report others.
+    settings_hash: str
+    limits: Mapping[str, Any]
+    reported_at: datetime
+
+
+@dataclass(frozen=True)
+class LimitSource:
+    """Where the length limit of an account comes from."""
+
+    account: str
+    max_length: int
+    unit: str
+    #: ``reported`` (by the server, at ``reported_at``), ``configured`` or ``default``.
+    source: str
+    reported_at: datetime | None = None
+
+    def describe(self) -> str:
+        """``alpha: 600 characters (reported by its server at …)``."""
+        if self.source == "reported" and self.reported_at is not None:
+            origin = f"reported by its server at {self.reported_at:%Y-%m-%d %H:%M}Z"
+        elif self.source == "configured":
+            origin = "set in the account's settings"
+        else:
+            origin = "built-in default"
+        return f"{self.account}: {self.max_length} {self.unit} ({origin})"
+
+
+def remember_reported_limits(store: Store, project: Project, account: str, now: datetime) -> None:
+    """Keep what ``account``'s server reported in this process, if anything."""
+    from crosspost.store.account_state import remember_limits
+
+    connector = project.connector(account)
+    data = connector.reported_limits() if isinstance(connector, ReportsLimits) else None
+    if data:
+        digest = settings_hash(project.accounts[account])
+        remember_limits(store, account, digest, data, now)
+
+
+def apply_reported_limits(store: Store, project: Project) -> dict[str, ReportedLimits]:
+    """Give each connector the limits its server reported earlier; return those used."""
+    from crosspost.store.account_state import stored_limits
+
+    rows = {
+        name: ReportedLimits(name, row.settings_hash, row.limits, row.reported_at)
+        for name, row in stored_limits(store).items()
+    }
+    return apply_limits(project, rows)
+
+
+def read_reported_limits(url: str) -> dict[str, ReportedLimits] | None:
+    """The stored limits of a SQLite file, read with the standard library alone.
+
+    ``check`` needs one small table: opening the store would import SQLAlchemy and
+    the ORM models, most of its start-up time. A database that does not have the
+    table yet (written by an older crosspost) has no limits. Nothing is written or
+    migrated.
+
+    Returns:
+        The rows by account, or None when ``url`` is not a SQLite file (open the store).
+
+    Raises:
+        sqlite3.Error: the file cannot be read as a database.
+    """
+    match = _SQLITE_URL.match(url)
+    if match is None or match["path"] in ("", ":memory:"):
+        return None
+    path = Path(match["path"])
+    if not path.is_file():
+        return {}
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        known = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'account_limits'"
+        ).fetchone()
+        if known is None:
+            return {}
+        query = "SELECT account, settings_hash, limits, reported_at FROM account_limits"
+        rows = connection.execute(query).fetchall()
+    finally:
+        connection.close()
+    return {
+        account: ReportedLimits(account, digest, json.loads(limits), _utc(reported_at))
+        for account, digest, limits, reported_at in rows
+    }
+
+
+def _utc(stored: str) -> datetime:
+    at = datetime.fromisoformat(stored)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def apply_limits(project: Project, rows: Mapping[str, ReportedLimits]) -> dict[str, ReportedLimits]:
+    """Give each connector the limits of ``rows`` read with its settings; return those used."""
+    used = {}
+    for account, row in rows.items():
+        if account not in project.accounts:
+            continue
+        if row.settings_hash != settings_hash(project.accounts[account]):
+            continue  # read from another server or with another token
+        connector = project.connector(account)
+        if isinstance(connector, ReportsLimits):
+            connector.use_reported_limits(row.limits)
+            used[account] = row
+    return used
+
+
+def limit_sources(project: Project, used: Mapping[str, ReportedLimits]) -> list[LimitSource]:
+    """Each account's length limit and where it comes from."""
+    sources = []
+    for account in sorted(project.accounts):
+        connector = project.connector(account)
+        limits = connector.effective_limits
+        if account in used:
+            source, at = "reported", used[account].reported_at
+        elif limits != connector.limits:
+            source, at = "configured", None
+        else:
+            source, at = "default", None
+        sources.append(LimitSource(account, limits.max_length, limits.unit, source, at))
+    return sources

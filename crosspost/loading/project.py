@@ -1,0 +1,458 @@
+"""A project: ``schedule.yaml`` with its content, templates and accounts, loaded and cross-checked.
+
+Loading collects every problem it can find before giving up, so one run of
+``crosspost check`` lists them all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.triggers.base import BaseTrigger
+
+from connectors.abilities import KeepsRecords
+from connectors.base import Connector
+from crosspost.errors import ConfigError, Problem
+from crosspost.loading.accounts import Account, build_accounts, secret_fields
+from crosspost.loading.content import ContentItem, Library, load_markdown, read_library
+from crosspost.loading.events import event_problems, event_template_problems, expand_events
+from crosspost.loading.feeds_spec import FeedSpec, read_feeds
+from crosspost.loading.inputfile import MAX_SCHEDULE_BYTES, ensure_regular
+from crosspost.loading.schedule import PostSpec, ScheduleFile, read_schedule
+from crosspost.loading.settings import SecretSource
+from crosspost.loading.yamlfile import locate
+from crosspost.planning.plan import trigger_for
+from crosspost.planning.queues import Queue, expand_queues, queue_problems, read_queues
+from crosspost.rendering.render import Renderer
+
+if TYPE_CHECKING:
+    from crosspost.store import Store
+    from crosspost.store.connector_records import StoreRecords
+
+__all__ = ["Project", "load_project", "no_cycle_collection", "unknown_account_message"]
+
+
+@dataclass
+class Project:
+    """Everything the plan, the daemon and the one-off publisher need."""
+
+    path: Path
+    schedule: ScheduleFile
+    root: Any
+    content: dict[str, ContentItem]
+    accounts: dict[str, Account]
+    targets: dict[str, list[str]]
+    renderer: Renderer
+    #: Where entries not written under ``posts:`` come from (``events.0.steps.2``).
+    origins: dict[str, tuple[str | int, ...]] = field(default_factory=dict)
+    #: ``feeds:``, validated; their entries' posts are ``feed:<id>``.
+    feeds: list[FeedSpec] = field(default_factory=list)
+    #: The evergreen queues by id (their entries are among the posts).
+    queues: dict[str, Queue] = field(default_factory=dict)
+    _connectors: dict[str, Connector] = field(default_factory=dict, repr=False)
+    #: The store connectors that keep records use (see :meth:`attach_store`).
+    _store: Store | None = field(default=None, repr=False)
+    _records: dict[str, StoreRecords] = field(default_factory=dict, repr=False)
+    #: Content named by path, read once: a later edit reaches a daemon only by a reload.
+    _by_path: dict[str, ContentItem] = field(default_factory=dict, repr=False)
+    _posts: dict[str, PostSpec] = field(init=False, repr=False)
+    _queue_of: dict[str, Queue] = field(init=False, repr=False)
+    _triggers: dict[str, BaseTrigger] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._posts = {post.id: post for post in self.schedule.posts}
+        # a feed reads as a post entry where one is rendered or its grace applies
+        self._posts.update({feed.entry: feed.as_post() for feed in self.feeds})
+        self._queue_of = {entry: q for q in self.queues.values() for entry in q.entries}
+
+    def queue_of(self, entry: str) -> Queue | None:
+        """The queue whose slots ``entry`` is, or None for any other entry."""
+        return self._queue_of.get(entry)
+
+    def trigger(self, post: PostSpec) -> BaseTrigger:
+        """The trigger of an entry (``at``, ``cron`` or ``every``), built once per project.
+
+        Raises:
+            ValueError: the entry has none of its own (``at: next-slot``).
+        """
+        if post.next_slot:
+            raise ValueError(f"{post.id} takes a queue's slot, it has no trigger of its own")
+        if post.id not in self._triggers:
+            self._triggers[post.id] = trigger_for(post, post.timezone or self.schedule.timezone)
+        return self._triggers[post.id]
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder of ``schedule.yaml``; relative paths start here."""
+        return self.path.parent
+
+    @property
+    def state_dir(self) -> Path:
+        """Where connectors keep rotating tokens (outside the database)."""
+        return self.base_dir / self.schedule.state_dir
+
+    def post(self, entry: str) -> PostSpec | None:
+        """The ``posts:`` entry with this id (ids are unique: loading refuses duplicates),
+        or a feed's as a post entry (``feed:<id>``)."""
+        return self._posts.get(entry)
+
+    def feed(self, entry: str) -> FeedSpec | None:
+        """The feed whose posts are ``entry`` (``feed:<id>``)."""
+        return next((feed for feed in self.feeds if feed.entry == entry), None)
+
+    def line_of(self, *loc: str | int) -> int:
+        """Line of a node of ``schedule.yaml``."""
+        return locate(self.root, list(loc))[0]
+
+    def where(self, index: int, entry: str) -> tuple[int, str]:
+        """Line and name (``posts.3``, ``events.0.steps.2``) of entry ``index`` of the posts."""
+        loc = self.origins.get(entry, ("posts", index))
+        return self.line_of(*loc), ".".join(str(part) for part in loc)
+
+    def connector(self, account: str) -> Connector:
+        """The connector of ``account``, built once and reused (sessions, rate-limit state)."""
+        if account not in self._connectors:
+            connector = self.accounts[account].connect(self.state_dir)
+            self._connectors[account] = connector
+            self._give_records(account, connector)
+        return self._connectors[account]
+
+    def attach_store(self, store: Store) -> None:
+        """Let connectors that keep records (``connectors.records``) keep them in ``store``."""
+        if store is self._store:
+            return
+        self._store, self._records = store, {}
+        for account, connector in list(self._connectors.items()):  # publishers may add some
+            self._give_records(account, connector)
+
+    def _give_records(self, account: str, connector: Connector) -> None:
+        if self._store is None or not isinstance(connector, KeepsRecords):
+            return
+        from crosspost.store.connector_records import StoreRecords
+
+        records = StoreRecords(self._store, account, connector.name)
+        self._records[account] = records
+        connector.use_records(records)
+
+    def records(self, account: str) -> StoreRecords | None:
+        """The records ``account``'s connector keeps in the store, if it keeps any."""
+        return self._records.get(account)
+
+    def secret_values(self) -> list[str]:
+        """Every resolved secret of every account (to mask them in logs)."""
+        values = []
+        for account in self.accounts.values():
+            for name in secret_fields(type(account.settings)):
+                secret = getattr(account.settings, name)
+                if secret is not None:
+                    values.append(secret.get_secret_value())
+        return values
+
+    def adopt_connectors(self, previous: Project) -> None:
+        """Keep the connectors of accounts whose configuration did not change (hot reload)."""
+        self._store = previous._store
+        for name, connector in previous._connectors.items():
+            old, new = previous.accounts.get(name), self.accounts.get(name)
+            if old is not None and new is not None and old == new:
+                self._connectors[name] = connector
+                if name in previous._records:
+                    self._records[name] = previous._records[name]
+
+    def resolve_content(self, reference: str) -> ContentItem:
+        """A content item by id, or by path to a Markdown file.
+
+        Raises:
+            ConfigError: neither exists.
+        """
+        if reference in self.content:
+            return self.content[reference]
+        if reference in self._by_path:
+            return self._by_path[reference]
+        given = Path(reference)
+        candidates = [given] if given.is_absolute() else [Path.cwd() / given, self.base_dir / given]
+        for path in candidates:
+            if path.suffix == ".md" and path.is_file():
+                item = self._by_path[reference] = load_markdown(path, self.base_dir)
+                return item
+        close = difflib.get_close_matches(reference, sorted(self.content), n=1)
+        hint = f'; did you mean "{close[0]}"?' if close else ""
+        raise ConfigError(
+            [Problem.at(self.path, 1, 1, f'no content "{reference}" (an id or a .md file){hint}')]
+        )
+
+
+def load_project(path: Path, secrets: SecretSource | None = None) -> Project:
+    """Load and cross-check a project.
+
+    Raises:
+        ConfigError: every problem found, each with file:line:column.
+    """
+    ensure_regular(path, limit=MAX_SCHEDULE_BYTES)  # named as given, before a symlink is resolved
+    # A load makes millions of objects that all live on; each full collection would walk
+    # them all (dozens of seconds for 50k entries).
+    with no_cycle_collection():
+        return _load(path, secrets)
+
+
+@contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """Cyclic garbage collection off for the block (reference counting still frees).
+
+    For work that makes very many acyclic objects, where every full collection walks
+    all the objects alive: loading a project, building a report.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(path: Path, secrets: SecretSource | None) -> Project:
+    path = path.resolve()
+    schedule, root = read_schedule(path)
+    base = path.parent
+    secrets = secrets or SecretSource(base / ".env")
+    problems: list[Problem] = []
+    content_dir = base / schedule.content_dir if schedule.content_dir else None
+    library = read_library(schedule.content, root, path, content_dir)
+    content, problems = library.items, list(library.problems)
+    renderer = Renderer(base / schedule.templates_dir, base)
+    for item in content.values():
+        problems += renderer.template_problems(item)
+    accounts, account_problems = build_accounts(
+        schedule.accounts, root, path, secrets, base / schedule.templates_dir
+    )
+    problems += account_problems
+    problems += _group_problems(schedule, root, path)
+    targets, target_problems = _targets(schedule, root, path)
+    problems += target_problems
+    problems += _content_problems(schedule, library, root, path, base)
+    problems += _trigger_problems(schedule, root, path)
+    problems += _notify_problems(schedule, root, path)
+    problems += event_problems(
+        schedule, library, root, path, lambda name: unknown_account_message(name, schedule)
+    )
+    problems += event_template_problems(schedule, root, path, renderer.template_problem)
+    feeds, feed_problems = read_feeds(
+        schedule,
+        root,
+        path,
+        unknown_account=lambda name: _unknown_target(name, schedule),
+        template_problem=renderer.template_problem,
+    )
+    problems += feed_problems
+    queue_specs, queue_read = read_queues(schedule, root, path)
+    problems += queue_read + queue_problems(
+        queue_specs, schedule, library, root, path, lambda n: unknown_account_message(n, schedule)
+    )
+    if problems:
+        raise ConfigError(problems)
+    targets.update({feed.entry: _members(feed.to, schedule) for feed in feeds})
+    events = expand_events(schedule, content, lambda names: _members(names, schedule))
+    queues = expand_queues(queue_specs, schedule, content, base)
+    problems = _next_slot_problems(schedule, targets, queues.targets, root, path)
+    if problems:
+        raise ConfigError(problems)
+    posts = [*schedule.posts, *events.posts, *queues.posts]
+    return Project(
+        path,
+        schedule.model_copy(update={"posts": posts}),
+        root,
+        {**content, **events.content},
+        accounts,
+        {**targets, **events.targets, **queues.targets},
+        renderer,
+        {**events.origins, **queues.origins},
+        feeds,
+        queues.queues,
+    )
+
+
+def _next_slot_problems(
+    schedule: ScheduleFile,
+    targets: dict[str, list[str]],
+    queue_targets: dict[str, list[str]],
+    root: Any,
+    path: Path,
+) -> list[Problem]:
+    """``at: next-slot`` on an entry with an account no queue has slots for."""
+    slotted = {account for accounts in queue_targets.values() for account in accounts}
+    problems = []
+    for index, post in enumerate(schedule.posts):
+        missing = [a for a in targets.get(post.id, []) if a not in slotted]
+        if post.next_slot and post.enabled and missing:
+            line, column = locate(root, ["posts", index, "at"])
+            message = (
+                f"posts.{index}.at: next-slot, but no queue has slots for "
+                f"{', '.join(missing)} (add it to a queue's to:, or give a time)"
+            )
+            problems.append(Problem.at(path, line, column, message))
+    return problems
+
+
+def _members(names: list[str], schedule: ScheduleFile) -> list[str]:
+    """The accounts ``names`` stand for (groups expanded), each once, in order."""
+    found: list[str] = []
+    for name in names:
+        members = schedule.groups.get(name, [name])
+        found += [m for m in members if m not in found]
+    return found
+
+
+def _group_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Problem]:
+    problems = []
+    for group, members in schedule.groups.items():
+        if group in schedule.accounts:
+            line, column = locate(root, ["groups", group])
+            problems.append(
+                Problem.at(path, line, column, f'groups.{group}: "{group}" is also an account name')
+            )
+        for index, member in enumerate(members):
+            if member not in schedule.accounts:
+                line, column = locate(root, ["groups", group, index])
+                problems.append(
+                    Problem.at(
+                        path,
+                        line,
+                        column,
+                        f"groups.{group}.{index}: " + unknown_account_message(member, schedule),
+                    )
+                )
+    return problems
+
+
+def _unknown_target(name: str, schedule: ScheduleFile) -> str | None:
+    if name in schedule.accounts or name in schedule.groups:
+        return None
+    return unknown_account_message(name, schedule)
+
+
+def unknown_account_message(name: str, schedule: ScheduleFile) -> str:
+    """`unknown account or group "x" (expected one of: …); did you mean "y"?`."""
+    names = sorted(schedule.accounts) + sorted(schedule.groups)
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f'; did you mean "{close[0]}"?' if close else ""
+    known = ", ".join(names) or "none defined"
+    return f'unknown account or group "{name}" (expected one of: {known}){hint}'
+
+
+def _targets(
+    schedule: ScheduleFile, root: Any, path: Path
+) -> tuple[dict[str, list[str]], list[Problem]]:
+    targets: dict[str, list[str]] = {}
+    problems = []
+    for index, post in enumerate(schedule.posts):
+        names: list[str] = []
+        for position, name in enumerate(post.to):
+            members = schedule.groups.get(name, [name] if name in schedule.accounts else None)
+            if members is None:
+                line, column = locate(root, ["posts", index, "to", position])
+                problems.append(
+                    Problem.at(
+                        path,
+                        line,
+                        column,
+                        f"posts.{index}.to: " + unknown_account_message(name, schedule),
+                    )
+                )
+                continue
+            names += [m for m in members if m not in names]
+        targets[post.id] = names
+    return targets, problems
+
+
+def _content_problems(
+    schedule: ScheduleFile, library: Library, root: Any, path: Path, base: Path
+) -> list[Problem]:
+    content = library.items
+    problems = []
+    for index, post in enumerate(schedule.posts):
+        reference = post.content
+        if reference in content or (reference.endswith(".md") and (base / reference).is_file()):
+            continue
+        if library.failed_to_load(reference):  # its own problems are reported already
+            continue
+        if not content and schedule.content_dir is None and not schedule.content:
+            hint = " (no content is defined: add content: entries or a content_dir)"
+        else:
+            named = sorted({*content, *library.failed} - {""})  # a broken item is still named
+            close = difflib.get_close_matches(reference, named, n=1)
+            hint = f'; did you mean "{close[0]}"?' if close else ""
+        line, column = locate(root, ["posts", index, "content"])
+        problems.append(
+            Problem.at(
+                path, line, column, f'posts.{index}.content: unknown content "{reference}"{hint}'
+            )
+        )
+    return problems
+
+
+def _trigger_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Problem]:
+    problems = []
+    for index, post in enumerate(schedule.posts):
+        if post.next_slot:
+            continue  # its time comes from a queue's slots, checked with the queues
+        field = "cron" if post.cron else "every" if post.every else "at"
+        try:
+            trigger = trigger_for(post, post.timezone or schedule.timezone)
+            reason = _never_fires(post, trigger)
+        except (ValueError, OverflowError) as exc:
+            reason = str(exc)
+        if reason is None:
+            reason, field = _until_problem(post), "until"
+        if reason is not None:
+            line, column = locate(root, ["posts", index, field])
+            problems.append(Problem.at(path, line, column, f"posts.{index}.{field}: {reason}"))
+    return problems
+
+
+def _never_fires(post: PostSpec, trigger: BaseTrigger) -> str | None:
+    """Why a cron entry would never go out (``0 0 31 2 *``: there is no 31 February)."""
+    if post.cron is None or post.until is not None:
+        return None  # an ended entry is checked against its until
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        return f'cron "{post.cron}" never fires (no date matches it)'
+    return None
+
+
+def _until_problem(post: PostSpec) -> str | None:
+    if post.until is None:
+        return None
+    for name in ("start", "at"):
+        begin = getattr(post, name)
+        if begin is not None and _naive(post.until) <= _naive(begin):
+            return f"until {post.until} is not after {name} {begin}: the entry would never run"
+    return None
+
+
+def _naive(moment: datetime) -> datetime:
+    # both are read as wall-clock times of the same entry; an explicit offset is kept
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _notify_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Problem]:
+    if schedule.notify is None:
+        return []
+    problems = []
+    for index, name in enumerate(schedule.notify.to):
+        if name not in schedule.accounts and name not in schedule.groups:
+            line, column = locate(root, ["notify", "to", index])
+            problems.append(
+                Problem.at(
+                    path,
+                    line,
+                    column,
+                    f"notify.to.{index}: " + unknown_account_message(name, schedule),
+                )
+            )
+    return problems

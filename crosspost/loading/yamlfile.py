@@ -1,0 +1,285 @@
+"""YAML with positions: load files so that every error can say file:line:column.
+
+ruamel.yaml's round-trip loader keeps the line and column of every key and
+item (YAML 1.2, so ``12:30`` stays a string and ``no`` is not ``False``).
+:func:`locate` walks a pydantic error location back to the node it names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer, ComposerError
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+
+from crosspost.errors import ConfigError, Problem
+from crosspost.loading.inputfile import MAX_FILE_BYTES, read_text
+
+__all__ = [
+    "Where",
+    "MAX_ALIAS_NODES",
+    "MAX_DEPTH",
+    "MAX_LINES",
+    "MAX_VALUES",
+    "load_yaml",
+    "locate",
+    "parse_yaml",
+    "validation_problems",
+]
+
+
+#: At most this many nodes may be produced by aliases (``*name``) in one document.
+MAX_ALIAS_NODES = 100_000
+#: Deeper nesting than this is refused (it would only ever be a mistake or an attack).
+MAX_DEPTH = 100
+#: At most this many values (scalars, lists and mappings) in one document: parsing keeps
+#: about 1 KB per value until it is done, so this bounds its memory (about 1 GB).
+MAX_VALUES = 1_000_000
+#: At most this many lines in one file: the round-trip loader keeps every comment and
+#: blank line as a token (a few hundred bytes each).
+MAX_LINES = 1_000_000
+#: The tags plain YAML resolves to; any other (``!foo``, ``!!python/…``) is refused.
+_KNOWN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
+)
+
+
+class _BoundedComposer(Composer):
+    """Counts what aliases expand to, refusing alias bombs and unknown tags where they are.
+
+    ruamel.yaml shares the anchored node rather than copying it, but everything
+    after parsing (validation, rendering) walks the expanded tree, so 9 nested
+    levels of 9 aliases would cost 9⁹ nodes there.
+    """
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self._expanded = 0
+        self._values = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.parser.check_event(AliasEvent):
+            mark = self.parser.peek_event().start_mark
+            node = super().compose_node(parent, index)
+            self._expanded += self._size(node, mark, set())
+            if self._expanded > MAX_ALIAS_NODES:
+                raise ComposerError(
+                    None,
+                    None,
+                    f"aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb?)",
+                    mark,
+                )
+            return node
+        self._values += 1
+        if self._values > MAX_VALUES:
+            mark = self.parser.peek_event().start_mark
+            raise ComposerError(
+                None, None, f"more than {MAX_VALUES:,} values in one file (the limit)", mark
+            )
+        node = super().compose_node(parent, index)
+        tag = str(getattr(node.tag, "value", node.tag) or "")
+        if tag and tag not in _KNOWN_TAGS:
+            raise ComposerError(
+                None, None, f"unknown tag {tag} (tags are not used)", node.start_mark
+            )
+        return node
+
+    def _size(self, node: Node, mark: Any, open_nodes: set[int]) -> int:
+        known = self._sizes.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in open_nodes:
+            raise ComposerError(None, None, "an alias refers to the node it is in", mark)
+        open_nodes.add(id(node))
+        size = 1
+        if isinstance(node, MappingNode):
+            size += sum(
+                self._size(k, mark, open_nodes) + self._size(v, mark, open_nodes)
+                for k, v in node.value
+            )
+        elif isinstance(node, SequenceNode):
+            size += sum(self._size(item, mark, open_nodes) for item in node.value)
+        open_nodes.discard(id(node))
+        self._sizes[id(node)] = size
+        return size
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    yaml.max_depth = MAX_DEPTH
+    yaml.Composer = _BoundedComposer
+    return yaml
+
+
+def parse_yaml(text: str, file: Path | str, line_offset: int = 0) -> Any:
+    """Parse YAML text, turning syntax errors into a :class:`ConfigError` with the position.
+
+    Args:
+        text: the YAML source.
+        file: the file name to report.
+        line_offset: lines before ``text`` in the file (front matter starts after ``---``).
+    """
+    lines = text.count("\n", 0, len(text) - 1) + 1
+    if lines > MAX_LINES:
+        message = f"more than {MAX_LINES:,} lines in one file (the limit)"
+        raise ConfigError([Problem.at(file, MAX_LINES + 1 + line_offset, 1, message)])
+    try:
+        return _yaml().load(text)
+    except MarkedYAMLError as exc:
+        raise ConfigError([_syntax_problem(exc, file, line_offset)]) from None
+    except Exception as exc:  # ruamel raises a few unmarked errors (duplicate keys, …)
+        raise ConfigError([Problem.at(file, 1 + line_offset, 1, f"YAML: {exc}")]) from None
+
+
+def _syntax_problem(exc: MarkedYAMLError, file: Path | str, line_offset: int) -> Problem:
+    """Place a syntax error; an unclosed quote or bracket is placed where it was opened."""
+    what = exc.problem or exc.context or "invalid YAML"
+    mark = exc.problem_mark or exc.context_mark
+    unclosed = "end of stream" in what or "<stream end>" in what
+    if exc.context_mark is not None and (mark is None or unclosed):
+        mark = exc.context_mark
+        what = f"{exc.context}: {what}" if exc.context else what
+    line = (mark.line + 1 if mark else 1) + line_offset
+    column = mark.column + 1 if mark else 1
+    return Problem.at(file, line, column, f"YAML syntax: {what}")
+
+
+def load_yaml(path: Path, limit: int = MAX_FILE_BYTES) -> Any:
+    """Read and parse a YAML file of at most ``limit`` bytes."""
+    return parse_yaml(read_text(path, limit=limit), path)
+
+
+def locate(root: Any, loc: Sequence[str | int], line_offset: int = 0) -> tuple[int, int]:
+    """1-based line and column of the deepest node of ``root`` that ``loc`` reaches."""
+    node = root
+    line, column = 1, 1
+    for key in loc:
+        position = _position(node, key)
+        if position is None:
+            break
+        line, column = position
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            break
+    return line + line_offset, column
+
+
+@dataclass(frozen=True)
+class Where:
+    """A node of a YAML file (``events.0``) under which problems are placed by field."""
+
+    root: Any
+    path: Path
+    loc: tuple[str | int, ...]
+
+    def problem(self, loc: tuple[str | int, ...], message: str) -> Problem:
+        """``file:line:column: events.0.steps.2.at: message`` for the field at ``loc``."""
+        full = (*self.loc, *loc)
+        line, column = locate(self.root, list(full))
+        label = ".".join(str(part) for part in full)
+        return Problem.at(self.path, line, column, f"{label}: {message}")
+
+    def add(self, problems: list[Problem], loc: tuple[str | int, ...], message: str) -> None:
+        """Append :meth:`problem` to ``problems``."""
+        problems.append(self.problem(loc, message))
+
+
+def _position(node: Any, key: str | int) -> tuple[int, int] | None:
+    try:
+        if isinstance(node, CommentedMap) and key in node:
+            row, col = node.lc.value(key) if _is_scalar(node[key]) else node.lc.key(key)
+            return row + 1, col + 1
+        if isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+            row, col = node.lc.item(key)
+            return row + 1, col + 1
+    except (KeyError, TypeError, AttributeError):
+        return None
+    if isinstance(node, CommentedMap | CommentedSeq):
+        return node.lc.line + 1, node.lc.col + 1
+    return None
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, CommentedMap | CommentedSeq)
+
+
+def validation_problems(
+    error: ValidationError,
+    root: Any,
+    file: Path | str,
+    prefix: Sequence[str | int] = (),
+    line_offset: int = 0,
+    model: type[BaseModel] | None = None,
+) -> list[Problem]:
+    """One :class:`Problem` per pydantic error, placed on the YAML node it is about.
+
+    With ``model`` (the class that was validated), an unknown field also gets a
+    "did you mean" naming the closest known field.
+    """
+    problems = []
+    for item in error.errors():
+        loc = [part for part in item["loc"] if not _is_union_tag(part)]
+        line, column = locate(root, [*prefix, *loc], line_offset)
+        field = ".".join(str(part) for part in [*prefix, *loc]) or "(top level)"
+        message = _message(item)
+        if item["type"] == "extra_forbidden" and model is not None and loc:
+            message += _did_you_mean(str(loc[-1]), _known_fields(model, loc[:-1]))
+        problems.append(Problem.at(file, line, column, f"{field}: {message}"))
+    return problems
+
+
+def _known_fields(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """The field names of the (nested) model that ``loc`` leads to."""
+    current = model
+    for part in loc:
+        field = current.model_fields.get(part) if isinstance(part, str) else None
+        if field is None:
+            continue  # a list index or a dict key: the same model goes on
+        nested = _model_in(field.annotation)
+        if nested is None:
+            return []
+        current = nested
+    return sorted(current.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f'; did you mean "{close[0]}"?' if close else ""
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic inserts the member type name into locations of union errors
+    return isinstance(part, str) and ("[" in part or part.startswith(("function-", "literal")))
+
+
+def _message(item: Any) -> str:
+    message = str(item["msg"]).removeprefix("Value error, ")
+    if item["type"] == "extra_forbidden":
+        return "unknown field"
+    if item["type"] == "missing":
+        return "required field is missing"
+    return message

@@ -1,0 +1,492 @@
+"""What ``check`` and ``plan`` show: every upcoming post rendered and measured, nothing sent.
+
+A queue's slots show the item :class:`~crosspost.planning.slots.QueuePlanner` expects there and
+why; ``at: next-slot`` entries their account's next free slot (or the one they were
+pinned to).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from connectors.base import InputFiles, RenderedPost
+from crosspost.errors import ConfigError, Problem, RenderLimitError
+from crosspost.loading.content import ContentItem
+from crosspost.loading.project import Project
+from crosspost.loading.schedule import PostSpec
+from crosspost.planning.plan import Occurrence, occurrences
+from crosspost.planning.rotation import Choice
+from crosspost.planning.slots import QueuePlanner
+from crosspost.rendering.articles import long_form_source, stand_in_url
+from crosspost.rendering.render import RenderError
+from crosspost.rendering.target import render_target
+from crosspost.status import NEXT_SLOT
+
+__all__ = [
+    "COUNT_CAP",
+    "NextPost",
+    "PlanFilter",
+    "PlannedPost",
+    "StoredPost",
+    "check_project",
+    "feed_template_problems",
+    "next_of_each",
+    "next_occurrences",
+    "plan_checksum",
+    "next_posts",
+    "plan_page",
+    "plan_posts",
+    "queue_slots",
+]
+
+#: How far ahead ``check`` looks for an entry's next occurrence: a one-off for an
+#: event two years away is checked today, not the year before it is due.
+CHECK_WINDOW = timedelta(days=100 * 366)
+#: Occurrences per entry counted for "first 200 of N".
+COUNT_CAP = 100_000
+
+
+@dataclass(frozen=True)
+class PlannedPost:
+    """One upcoming publication as it would go out."""
+
+    entry: str
+    occurrence: str
+    account: str
+    platform: str
+    content: str
+    due_at: str
+    local: str
+    zone: str
+    lengths: list[int]
+    limit: int
+    unit: str
+    parts: list[str]
+    problems: list[str]
+    #: Why a queue's slot gets this item (or stays empty), or that it awaits approval.
+    note: str = ""
+
+
+def _zone(project: Project, post: PostSpec) -> str:
+    return str(post.timezone or project.schedule.timezone)
+
+
+@dataclass(frozen=True)
+class StoredPost:
+    """A publication written down already whose content is not in the files (a feed entry)."""
+
+    occurrence: Occurrence
+    account: str
+    item: ContentItem
+
+
+def _render(
+    project: Project,
+    post: PostSpec,
+    account: str,
+    occurrence: Occurrence,
+    content: str | ContentItem | None = None,
+) -> RenderedPost:
+    """``content``: an item (a feed entry's), an id (a queue's choice), or the entry's own."""
+    if isinstance(content, ContentItem):
+        item = content
+    else:
+        item = project.resolve_content(content or post.content)
+    # an announcement links to its article's long-form post, which is not out yet
+    source = long_form_source(project, post.id, account, item)
+    url = stand_in_url(source) if source else None
+    return render_target(project, post.id, account, occurrence.due_at, item, url)
+
+
+@dataclass(frozen=True)
+class PlanFilter:
+    """Which publications ``plan`` shows; an empty set keeps all."""
+
+    entries: frozenset[str] = frozenset()
+    accounts: frozenset[str] = frozenset()
+    contents: frozenset[str] = frozenset()
+
+    def keeps_entry(self, post: PostSpec) -> bool:
+        return (not self.entries or post.id in self.entries) and (
+            not self.contents or post.content in self.contents
+        )
+
+    def keeps_account(self, account: str) -> bool:
+        return not self.accounts or account in self.accounts
+
+
+#: An occurrence of an entry for an account; the content when it is not the entry's own.
+_Row = tuple[Occurrence, PostSpec, str, ContentItem | None]
+
+
+def _upcoming(
+    project: Project,
+    start: datetime,
+    end: datetime,
+    cap: int,
+    only: PlanFilter,
+    planner: QueuePlanner,
+    stored: Sequence[StoredPost] = (),
+    most: int | None = None,
+) -> list[_Row]:
+    """The rows from ``start`` to ``end``; past ``most`` rows, only each entry's first."""
+    rows: list[_Row] = []
+    for post in project.schedule.posts:
+        if not post.enabled or not only.keeps_entry(post):
+            continue
+        zone = post.timezone or project.schedule.timezone
+        accounts = [a for a in project.targets[post.id] if only.keeps_account(a)]
+        if post.next_slot:
+            rows += _next_slot_rows(post, accounts, zone, start, end, planner)
+            continue
+        counted = cap if most is None or len(rows) < most else 1
+        for occurrence in occurrences(post, zone, start, end, counted):
+            rows += [(occurrence, post, account, None) for account in accounts]
+    for planned in stored:
+        entry = project.post(planned.occurrence.entry)
+        if entry is None or not only.keeps_entry(entry) or not only.keeps_account(planned.account):
+            continue
+        if only.contents and planned.item.id not in only.contents:
+            continue
+        rows.append((planned.occurrence, entry, planned.account, planned.item))
+    rows.sort(key=lambda r: (r[0].due_at, r[1].id, r[2]))
+    return rows
+
+
+def _next_slot_rows(
+    post: PostSpec,
+    accounts: list[str],
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    planner: QueuePlanner,
+) -> list[_Row]:
+    rows: list[_Row] = []
+    for account in accounts:
+        due = planner.next_slot(post, account)
+        if due is not None and start <= due < end:
+            rows.append(
+                (Occurrence(due, post.id, NEXT_SLOT, due.astimezone(zone)), post, account, None)
+            )
+    return rows
+
+
+def queue_slots(
+    project: Project, start: datetime, end: datetime, planner: QueuePlanner
+) -> list[tuple[Occurrence, str, Choice]]:
+    """Every queue slot up to ``end`` with the item ``planner`` expects in it, whatever a
+    filter shows (slots of one queue and account share their history)."""
+    if not project.queues:
+        return []
+    queues = frozenset(e for q in project.queues.values() for e in q.entries)
+    rows = _upcoming(project, start, end, COUNT_CAP, PlanFilter(queues), planner)
+    planner.play([(occurrence, post, acct) for occurrence, post, acct, _item in rows])
+    return [(o, acct, planner.choice(o.entry, o.key, acct)) for o, _post, acct, _item in rows]
+
+
+def plan_posts(
+    project: Project,
+    start: datetime,
+    end: datetime,
+    limit: int | None = None,
+    planner: QueuePlanner | None = None,
+) -> Iterator[PlannedPost]:
+    """Upcoming publications in due order, rendered and measured."""
+    planner = planner or QueuePlanner(project, None, start)
+    rows = _upcoming(project, start, end, limit or 10_000, PlanFilter(), planner)
+    queue_slots(project, start, end, planner)
+    # A render that ran into a bound (time, output) is not tried again for the same entry
+    # and account: one runaway template must not cost its bound once per occurrence.
+    runaway: dict[tuple[str, str], RenderLimitError] = {}
+    for occurrence, post, account, item in rows[:limit] if limit else rows:
+        yield _planned(project, post, account, occurrence, runaway, planner, item)
+
+
+@dataclass(frozen=True)
+class NextPost:
+    """When the next publication falls due, in UTC and in its entry's zone."""
+
+    due_at: datetime
+    local: datetime
+    zone: str
+
+
+def next_posts(
+    project: Project, start: datetime, end: datetime, most: int | None = None
+) -> tuple[NextPost | None, int]:
+    """The first upcoming publication and how many fall due before ``end``.
+
+    Nothing is rendered and no connector is built, so no platform is asked anything
+    (the daemon calls this before its first round). Past ``most`` the count stops
+    (it is then more than ``most``, not exact), so a large schedule costs little.
+    """
+    planner = QueuePlanner(project, None, start)
+    rows = _upcoming(project, start, end, COUNT_CAP, PlanFilter(), planner, most=most)
+    if not rows:
+        return None, 0
+    occurrence, post, _account, _item = rows[0]
+    return NextPost(occurrence.due_at, occurrence.local, _zone(project, post)), len(rows)
+
+
+def plan_page(
+    project: Project,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    only: PlanFilter,
+    planner: QueuePlanner | None = None,
+    stored: Sequence[StoredPost] = (),
+) -> tuple[list[PlannedPost], int]:
+    """The first ``limit`` matching publications, rendered, and how many match in all.
+
+    Only the shown ones are rendered; the total counts up to :data:`COUNT_CAP`
+    occurrences per entry. ``planner`` holds the store's history (None: none);
+    ``stored`` are publications of feed entries, already planned.
+    """
+    planner = planner or QueuePlanner(project, None, start)
+    rows = _upcoming(project, start, end, COUNT_CAP, only, planner, stored)
+    queue_slots(project, start, end, planner)
+    chosen = rows[:limit] if limit else rows
+    runaway: dict[tuple[str, str], RenderLimitError] = {}
+    shown = [
+        _planned(project, post, acct, occ, runaway, planner, item)
+        for occ, post, acct, item in chosen
+    ]
+    return shown, len(rows)
+
+
+def _planned(
+    project: Project,
+    post: PostSpec,
+    account: str,
+    occurrence: Occurrence,
+    runaway: dict[tuple[str, str], RenderLimitError],
+    planner: QueuePlanner,
+    item: ContentItem | None = None,
+) -> PlannedPost:
+    connector = project.connector(account)
+    limits = connector.effective_limits
+    content, note = (
+        (item.id, "") if item else _content_of(project, post, account, occurrence, planner)
+    )
+    try:
+        if content is None:
+            parts, problems = [], []
+        elif (post.id, account) in runaway:
+            raise runaway[post.id, account]
+        else:
+            rendered = _render(project, post, account, occurrence, item or content)
+            parts, problems = list(rendered.parts), connector.check(rendered)
+    except RenderLimitError as exc:
+        runaway[post.id, account] = exc
+        parts, problems = [], [str(exc.problem)]
+    except RenderError as exc:
+        parts, problems = [], [str(exc.problem)]
+    return PlannedPost(
+        entry=post.id,
+        occurrence=occurrence.key,
+        account=account,
+        platform=connector.name,
+        content=content or "-",
+        due_at=occurrence.due_at.isoformat(),
+        local=occurrence.local.isoformat(),
+        zone=_zone(project, post),
+        lengths=[connector.measure(p) for p in parts],
+        limit=limits.max_length,
+        unit=limits.unit,
+        parts=parts,
+        problems=problems,
+        note=note,
+    )
+
+
+def _content_of(
+    project: Project, post: PostSpec, account: str, occurrence: Occurrence, planner: QueuePlanner
+) -> tuple[str | None, str]:
+    """What a publication sends (None: an empty queue slot) and the note ``plan`` shows."""
+    if project.queue_of(post.id) is not None:
+        choice = planner.choice(post.id, occurrence.key, account)
+        return choice.content, choice.why
+    try:
+        item = project.resolve_content(post.content)
+    except ConfigError:
+        return post.content, ""
+    if planner.approvals.lacking(project, post.id, account, item):
+        return post.content, f"awaits approval: crosspost approve {item.id}"
+    return post.content, ""
+
+
+def _template_of(project: Project, reference: str, account: str) -> tuple[str, str]:
+    """The template name and platform a render of ``reference`` for ``account`` uses."""
+    platform = project.accounts[account].platform
+    try:
+        item = project.resolve_content(reference)
+    except ConfigError:
+        return "", platform  # rendering reports the missing content
+    return item.for_target(platform, account)[0].template, platform
+
+
+def plan_checksum(posts: list[PlannedPost]) -> str:
+    """sha256 of the plan, to tell whether two plans are the same."""
+    data = json.dumps([asdict(p) for p in posts], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def next_of_each(project: Project, now: datetime, planner: QueuePlanner) -> list[PlannedPost]:
+    """The next occurrence of every enabled entry, rendered for each of its targets."""
+    rows = [
+        (occurrence, post, account)
+        for _index, post, occurrence in next_occurrences(project, now, planner)
+        for account in project.targets[post.id]
+    ]
+    planner.play(rows)  # a queue's slot shows the item it would get
+    runaway: dict[tuple[str, str], RenderLimitError] = {}
+    return [
+        _planned(project, post, a, occurrence, runaway, planner) for occurrence, post, a in rows
+    ]
+
+
+def next_occurrences(
+    project: Project, now: datetime, planner: QueuePlanner
+) -> list[tuple[int, PostSpec, Occurrence]]:
+    """The next occurrence of every enabled entry (``next-slot``: its earliest account's)."""
+    found = []
+    for index, post in enumerate(project.schedule.posts):
+        if not post.enabled:
+            continue
+        zone = post.timezone or project.schedule.timezone
+        if post.next_slot:
+            times = [planner.next_slot(post, a) for a in project.targets[post.id]]
+            first = min((t for t in times if t is not None), default=None)
+            upcoming = (
+                [Occurrence(first, post.id, NEXT_SLOT, first.astimezone(zone))] if first else []
+            )
+        else:
+            upcoming = occurrences(post, zone, now, now + CHECK_WINDOW, 1)
+        if upcoming:  # else a one-off in the past: its missed policy decides, status shows it
+            found.append((index, post, upcoming[0]))
+    return found
+
+
+def check_project(
+    project: Project,
+    now: datetime,
+    platform_rules: bool = True,
+    planner: QueuePlanner | None = None,
+) -> list[Problem]:
+    """Render the next occurrence of every entry for every target and check it.
+
+    Every problem is placed on the entry's line in ``schedule.yaml``, or on the
+    template line that failed. ``platform_rules=False`` only renders (what a
+    daemon's reload asks: a post too long fails alone, a broken template fails all).
+    A queue's next slot is checked with every item of its pool.
+    """
+    planner = planner or QueuePlanner(project, None, now)
+    problems = _unslotted(project, planner)
+    # A template that ran into a bound (time, output) is reported once per platform, not
+    # rendered again for every entry and queue item that uses it.
+    runaway: set[tuple[str, str]] = set()
+    for index, post, occurrence in next_occurrences(project, now, planner):
+        queue = project.queue_of(post.id)
+        contents = list(queue.pool) if queue is not None else [None]
+        for content in contents:
+            problems += _check_entry(
+                project, index, post, occurrence, platform_rules, content, runaway
+            )
+    problems += feed_template_problems(project, now)
+    if platform_rules:
+        problems += _input_file_problems(project)
+    return problems
+
+
+def feed_template_problems(project: Project, now: datetime) -> list[Problem]:
+    """Each feed's template rendered with a sample entry for each of its accounts.
+
+    Only whether it renders: how long a real entry makes a post is known when it comes.
+    """
+    problems: list[Problem] = []
+    if not project.feeds:
+        return problems
+    from crosspost.loading.feeds_item import sample  # the feed parser, only for projects with feeds
+
+    for feed in project.feeds:
+        if not feed.enabled:
+            continue
+        item = sample(feed, feed.timezone or project.schedule.timezone, now)
+        for account in project.targets[feed.entry]:
+            try:
+                render_target(project, feed.entry, account, now, item)
+            except RenderError as exc:
+                problems.append(exc.problem)
+    return problems
+
+
+def _input_file_problems(project: Project) -> list[Problem]:
+    """The problems of files the accounts read themselves (a recipient list), where they are."""
+    problems: list[Problem] = []
+    for name in project.accounts:
+        connector = project.connector(name)
+        if isinstance(connector, InputFiles):
+            problems += connector.input_problems()
+    return problems
+
+
+def _unslotted(project: Project, planner: QueuePlanner) -> list[Problem]:
+    """``at: next-slot`` for an account whose queues have no free slot within a year."""
+    problems = []
+    for index, post in enumerate(project.schedule.posts):
+        if not (post.enabled and post.next_slot):
+            continue
+        missing = [a for a in project.targets[post.id] if planner.next_slot(post, a) is None]
+        if missing:
+            line, name = project.where(index, post.id)
+            message = f"{name}.at: next-slot, but no free queue slot within a year for "
+            problems.append(Problem.at(project.path, line, 1, message + ", ".join(missing)))
+    return problems
+
+
+def _check_entry(
+    project: Project,
+    index: int,
+    post: PostSpec,
+    occurrence: Occurrence,
+    platform_rules: bool,
+    content: str | None = None,
+    runaway: set[tuple[str, str]] | None = None,
+) -> list[Problem]:
+    problems = []
+    line, name = project.where(index, post.id)
+    item = f", item {content}" if content else ""
+    runaway = set() if runaway is None else runaway
+    for account in project.targets[post.id]:
+        # Looked up only once a template ran away: most checks meet none.
+        if runaway and _template_of(project, content or post.content, account) in runaway:
+            continue
+        try:
+            rendered = _render(project, post, account, occurrence, content)
+        except RenderLimitError as exc:
+            runaway.add(_template_of(project, content or post.content, account))
+            problems.append(exc.problem)
+            continue
+        except RenderError as exc:
+            problems.append(exc.problem)
+            continue
+        if not platform_rules:
+            continue
+        connector = project.connector(account)
+        for reason in connector.check(rendered):
+            problems.append(
+                Problem.at(
+                    project.path,
+                    line,
+                    1,
+                    f"{name} ({post.id} → {account}{item}, "
+                    f"due {occurrence.local:%Y-%m-%d %H:%M %Z}): {reason}",
+                )
+            )
+    return problems

@@ -1,0 +1,1 @@
+"""Publishing: claim, send, record; the daemon, one-off posts, replies, feeds in."""

@@ -1,0 +1,112 @@
+"""Handing over: an account's next post claimed as the one before it is recorded.
+
+When a post is recorded as published and the account's next due publication may go
+out straight away (no pacing, nothing to write down first), the same transaction
+claims it and marks it as sending (:mod:`crosspost.store.handover`); the dispatcher
+then sends it as :class:`~crosspost.publishing.outcome.Ready`, without another claim.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from connectors.base import RenderedPost
+from crosspost.errors import ConfigError
+from crosspost.publishing import posts
+from crosspost.publishing.comments import is_comment
+from crosspost.publishing.outcome import Ready
+from crosspost.publishing.replies import is_reply
+from crosspost.rendering.render import RenderError
+from crosspost.status import FEED_PREFIX
+from crosspost.store import Publication, Sent
+from crosspost.store.handover import Handover, record_and_hand_over, upcoming
+
+if TYPE_CHECKING:
+    from crosspost.publishing.publisher import Publisher
+
+__all__ = ["Chaining"]
+
+
+class Chaining:
+    """Per account, the next publication handed over and the oldest due one seen."""
+
+    def __init__(self, publisher: Publisher) -> None:
+        self.publisher = publisher
+        #: Per account: the next publication, handed over when the last one was recorded.
+        self._ready: dict[str, Ready] = {}
+        #: Per account: its oldest due publication seen then (None: none was due).
+        self._upcoming: dict[str, Publication | None] = {}
+
+    def take_ready(self, account: str) -> Ready | None:
+        """The publication of ``account`` handed over to be sent next, if any."""
+        return self._ready.pop(account, None)
+
+    def end_turn(self, account: str) -> Ready | None:
+        """Forget what was seen of ``account``'s queue; return a handed-over row not sent."""
+        self._upcoming.pop(account, None)
+        return self.take_ready(account)
+
+    def record_handing_over(self, row: Publication, outcome: Sent, now: datetime) -> bool:
+        """Record ``outcome`` and, in the same transaction, start the account's next post."""
+        assert row.id is not None
+        publisher = self.publisher
+        ready = self._next_ready(row, now)
+        if ready is None:
+            return publisher.store.finish(row.id, publisher.worker_id, now, outcome)
+        candidate, post = ready
+        assert candidate.id is not None
+        handover = Handover(candidate, publisher.lease, publisher.holder)
+        handed = record_and_hand_over(
+            publisher.store, row.id, publisher.worker_id, now, outcome, handover
+        )
+        if handed.sending is not None:
+            self._ready[row.account] = Ready(handed.sending, post)
+        self._upcoming[row.account] = handed.upcoming
+        return handed.recorded
+
+    def _next_ready(
+        self, row: Publication, now: datetime
+    ) -> tuple[Publication, RenderedPost] | None:
+        """The account's next due publication, rendered, if it may be sent straight away."""
+        account = row.account
+        if is_reply(row.entry) or not self._may_chain(account, now):
+            return None
+        if account in self._upcoming:
+            candidate = self._upcoming.pop(account)
+        else:
+            candidate = upcoming(self.publisher.store, account, now)
+        if candidate is None or candidate.id == row.id:
+            return None
+        post = self._prepared(candidate)
+        return (candidate, post) if post is not None else None
+
+    def _may_chain(self, account: str, now: datetime) -> bool:
+        """Whether ``account``'s next post may go out now, with nothing to look up first."""
+        publisher = self.publisher
+        spec = publisher.project.accounts.get(account)
+        return (
+            spec is not None
+            and spec.spec.min_interval is None  # pacing is looked up after each post
+            and spec.spec.max_per_day is None
+            and not posts.awaited(publisher.project, account)  # its records wake announcements
+            and publisher.may_publish(account, now)
+        )
+
+    def _prepared(self, row: Publication) -> RenderedPost | None:
+        """``row`` rendered, when nothing needs writing before it is sent (else None:
+        it is claimed and published the usual way, which writes that down)."""
+        publisher = self.publisher
+        project, store = publisher.project, publisher.store
+        if is_comment(row.entry) or is_reply(row.entry) or row.entry.startswith(FEED_PREFIX):
+            return None
+        if project.queue_of(row.entry) is not None or publisher.preflight.gated():
+            return None  # a slot's item is chosen, an approval looked up, on the claimed row
+        try:
+            item = posts.content(project, row)
+            link = posts.article_link(project, store, row, item)
+            if link.waits_for is not None or link.missing:
+                return None
+            return posts.render(project, store, row, item, link)
+        except (RenderError, ConfigError, KeyError):
+            return None

@@ -1,0 +1,489 @@
+"""The daemon: APScheduler 3.x as an in-process timer over the store.
+
+The scheduler keeps nothing of its own (memory job store, one job that the
+daemon reschedules after every round). Each round re-reads the project if its
+files changed and have been stable for a moment (``settle``), and hands what is
+due to the :class:`~crosspost.publishing.dispatch.AccountDispatcher`: accounts publish in
+parallel, each one post at a time, so a slow account delays only itself.
+
+Planning costs what changed: at start and after a reload only the entries whose
+definition changed (a fingerprint per entry, kept in the store) are synced again,
+and the horizon is extended every ``horizon / 24``. Between rounds the daemon
+sleeps until the next due row, the next extension, a file change (file events on
+a thread of their own, :mod:`crosspost.publishing.watch`) or ``tick``, whichever comes first;
+a round walks the files only when they changed, or once a minute.
+
+A reload is applied only when the whole project loads and every upcoming post
+renders (as ``check`` does); otherwise the problems are logged with file:line
+and the last good project, with its templates and content as they were read,
+keeps publishing. A schedule that lost all its posts is refused the same way.
+
+Feeds (``feeds:``) are fetched on a thread of their own, every ``feeds_every``
+those that are due (:class:`~crosspost.publishing.feeds.FeedPoller`); a fetch that writes
+down posts wakes the round, so they go out at once, and a hanging feed never
+holds up a round. ``run_once`` fetches the due feeds before it publishes.
+
+Stopping (SIGTERM, SIGINT) claims nothing more, lets the publications in
+flight finish for up to ``shutdown_grace`` and hands back the ones claimed but
+not started; a call still hanging after that is left to the crash path.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from crosspost.collecting.metrics import MetricsCollector
+from crosspost.errors import ConfigError, CrosspostError, Problem
+from crosspost.loading.project import Project, load_project
+from crosspost.loading.settings import SecretSource
+from crosspost.logs import mask_secrets
+from crosspost.planning.approval import refresh_approvals
+from crosspost.planning.ics import refresh_calendar
+from crosspost.planning.preview import check_project
+from crosspost.planning.sync import (
+    DEFAULT_HORIZON,
+    SyncReport,
+    definitions,
+    extend_plan,
+    resume_plan,
+    sync_plan,
+)
+from crosspost.publishing.dispatch import DEFAULT_WORKERS, AccountDispatcher
+from crosspost.publishing.feeds import FeedPoller
+from crosspost.publishing.notify import Notifier
+from crosspost.publishing.outcome import Outcome
+from crosspost.publishing.publisher import Publisher
+from crosspost.publishing.watch import FileWatcher, ProjectFiles, Stamp, stamps_of
+from crosspost.store import Status, Store
+from crosspost.store.planning import next_due_after
+
+__all__ = ["Daemon"]
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+class Daemon:
+    """Keeps a project's publications going out on time.
+
+    Args:
+        schedule_path: ``schedule.yaml``.
+        store: the store.
+        clock: current UTC time (injected in tests).
+        tick: the longest wait between two rounds (the store may be changed by others).
+        horizon: how far ahead publications are written down.
+        project: the project, when the caller already loaded it from ``schedule_path``.
+        settle: how long changed files must stay unchanged before they are reloaded.
+        workers: how many accounts may publish at the same moment.
+        shutdown_grace: how long a stop waits for the publications in flight.
+        feeds_every: how often the feeds are looked at (each is fetched by its own ``every``).
+    """
+
+    def __init__(
+        self,
+        schedule_path: Path,
+        store: Store,
+        *,
+        secrets: SecretSource | None = None,
+        clock: Clock | None = None,
+        tick: timedelta = timedelta(seconds=5),
+        horizon: timedelta = DEFAULT_HORIZON,
+        lease: timedelta = timedelta(minutes=10),
+        collect_every: timedelta | None = timedelta(minutes=1),
+        on_outcome: Callable[[Outcome], None] | None = None,
+        settle: timedelta = timedelta(seconds=2),
+        workers: int = DEFAULT_WORKERS,
+        shutdown_grace: timedelta = timedelta(seconds=10),
+        project: Project | None = None,
+        feeds_every: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self.schedule_path = schedule_path.resolve()
+        self.store = store
+        self.secrets = secrets
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.tick_every = tick
+        self.horizon = horizon
+        self.on_outcome = on_outcome or (lambda _outcome: None)
+        self.project = project or self._load()
+        refresh_calendar(self.project, self.clock())
+        self.publisher = Publisher(store, self.project, clock=self.clock, lease=lease)
+        self.notifier = Notifier(store, self.project, self.clock)
+        self.collector = MetricsCollector(store, self.project, self.clock, every=collect_every)
+        self.dispatcher = AccountDispatcher(self.publisher, workers, self.on_outcome)
+        self.feeds = FeedPoller(store, self.clock)
+        self.feeds_every = feeds_every
+        self.collect_every = collect_every
+        self.settle = settle
+        self.shutdown_grace = shutdown_grace
+        self._files = ProjectFiles(self._stamps())
+        #: Fingerprints of the entries as planned; None until the first sync.
+        self._definitions: dict[str, str] | None = None
+        self._extended_at = self.clock()
+        self._started_at = self.clock()
+        self._lock = threading.Lock()
+        self._scheduler: BlockingScheduler | None = None
+        #: The signal that stopped ``run_forever`` (None: not a signal); told to ``on_signal``.
+        self.received: int | None = None
+        self.on_signal: Callable[[int], None] = lambda _signum: None
+
+    # -- loading ------------------------------------------------------------
+
+    def _load(self) -> Project:
+        project = load_project(self.schedule_path, self.secrets)
+        mask_secrets(project.secret_values())  # new tokens of a reload too
+        return project
+
+    def _watched(self) -> list[Path]:
+        """The files and folders whose change means a reload."""
+        base = self.project.base_dir
+        watched = [self.schedule_path, base / self.project.schedule.templates_dir, base / ".env"]
+        if self.project.schedule.content_dir:
+            watched.append(base / self.project.schedule.content_dir)
+        return watched
+
+    def _stamps(self) -> dict[Path, Stamp]:
+        return stamps_of(self._watched())
+
+    def reload_if_changed(self) -> bool:
+        """Re-read the project once its changed files settled; a broken one changes nothing."""
+        now = self.clock()
+        if not self._files.look_due(now):
+            return False
+        stamps = self._stamps()
+        if not self._files.walked(stamps, now) or not self._files.settled(stamps, now, self.settle):
+            return False
+        self._files.applied(stamps)
+        name = self.schedule_path.name
+        try:
+            project = self._validated(self._load())
+        except CrosspostError as exc:
+            log.error("%s not reloaded, the last good plan keeps running:\n%s", name, exc)
+            return False
+        except Exception as exc:  # whatever a file holds, the daemon keeps publishing
+            log.error(
+                "%s not reloaded (%s: %s), the last good plan keeps running",
+                name,
+                type(exc).__name__,
+                exc,
+            )
+            log.debug("reload failure", exc_info=True)
+            return False
+        self._adopt(project)
+        refresh_calendar(project, self.clock())
+        log.info("%s reloaded", name)
+        return True
+
+    def _validated(self, project: Project) -> Project:
+        """``project`` if every upcoming post renders and it still has posts.
+
+        Raises:
+            ConfigError: the problems, each with file:line.
+        """
+        before = sum(p.enabled for p in self.project.schedule.posts)
+        if before and not any(p.enabled for p in project.schedule.posts):
+            message = (
+                f"no posts left (the running plan has {before}); an empty or unfinished save? "
+                "To stop publishing, set enabled: false on the entries"
+            )
+            raise ConfigError([Problem.at(project.path, 1, 1, message)])
+        project.adopt_connectors(self.project)
+        problems = check_project(project, self.clock(), platform_rules=False)
+        if problems:
+            raise ConfigError(problems)
+        return project
+
+    def _adopt(self, project: Project) -> None:
+        # held accounts whose settings changed are tried again by Publisher.refresh_holds
+        self.project = project
+        self.publisher.project = self.notifier.project = self.collector.project = project
+        if self._definitions is not None:
+            self._sync_changed()
+            self.feeds.retire(project, self.clock())
+            self.gate()  # content (and its approvals) may have changed without the entries
+
+    # -- one round ------------------------------------------------------------
+
+    @property
+    def extend_every(self) -> timedelta:
+        """How often the plan is extended: it always reaches 23/24 of the horizon ahead."""
+        return self.horizon / 24
+
+    def sync(self) -> SyncReport:
+        """Write the whole plan ahead into the store, every entry looked at."""
+        return self._planned(sync_plan)
+
+    def resume(self) -> SyncReport:
+        """Write the plan ahead at start: sync what changed since the store's last sync."""
+        return self._planned(resume_plan)
+
+    def _planned(
+        self, plan: Callable[[Project, Store, datetime, timedelta], SyncReport]
+    ) -> SyncReport:
+        now = self.clock()
+        definitions_now = definitions(self.project)
+        report = plan(self.project, self.store, now, self.horizon)
+        self._definitions, self._extended_at = definitions_now, now
+        self.feeds.retire(self.project, now)
+        self.gate()
+        return self._logged(report)
+
+    def _sync_changed(self) -> SyncReport:
+        """Sync again only the entries added, changed, removed or disabled since the last sync."""
+        before = self._definitions or {}
+        after = definitions(self.project)
+        changed = {e for e in before.keys() | after.keys() if before.get(e) != after.get(e)}
+        self._definitions = after
+        if not changed:
+            return SyncReport()
+        return self._logged(
+            sync_plan(self.project, self.store, self.clock(), self.horizon, changed)
+        )
+
+    def extend(self) -> SyncReport:
+        """Write down what came within the horizon since the last extension."""
+        now = self.clock()
+        report = extend_plan(self.project, self.store, now, self.horizon)
+        self._extended_at = now
+        self.gate()
+        return self._logged(report)
+
+    def gate(self) -> None:
+        """Hold what awaits approval, release what was approved, tell the approver."""
+        report = refresh_approvals(self.project, self.store, self.clock())
+        if report.held or report.released:
+            log.info(
+                "approval: %d publication(s) now await it, %d approved",
+                report.held,
+                report.released,
+            )
+        self.notifier.approvals(report.awaiting)
+
+    @staticmethod
+    def _logged(report: SyncReport) -> SyncReport:
+        if report.added or report.cancelled or report.restored:
+            log.info(
+                "plan updated: %d added, %d cancelled, %d restored",
+                report.added,
+                report.cancelled,
+                report.restored,
+            )
+        return report
+
+    def wait_time(self) -> timedelta:
+        """How long to sleep before the next round: until the next due row, the next
+        extension, a change being saved has settled or ``tick``, whichever is first
+        (a file change seen by the watcher wakes the round at once)."""
+        now = self.clock()
+        wake = [now + self.tick_every, self._extended_at + self.extend_every]
+        due = next_due_after(self.store, now)
+        look = self._files.next_look(now, self.settle)
+        wake += [moment for moment in (due, look) if moment is not None]
+        return max(min(wake) - now, timedelta())
+
+    def upcoming(self) -> tuple[int, datetime | None]:
+        """How many publications are planned, and when the next one is due."""
+        return self.store.planned_summary()
+
+    def round(self) -> list[Outcome]:
+        """Reload if needed, sync when due, hand what is due to the workers; don't wait.
+
+        Returns the outcomes recorded since the last round.
+        """
+        with self._lock:
+            self.reload_if_changed()
+            now = self.clock()
+            if self._definitions is None:
+                self.resume()
+            elif now - self._extended_at >= self.extend_every:
+                self.extend()
+            found = self.publisher.maintain(now)
+            if not self.stopping:
+                self.dispatcher.dispatch()
+            outcomes = found + self.dispatcher.take()
+            self.store.heartbeat(self.publisher.worker_id, self.clock(), self._started_at)
+            self.notifier.outcomes(outcomes)
+            self.notifier.credentials(dict(self.publisher.held))  # workers add to it
+        for outcome in found:  # the workers reported theirs as they went
+            self.on_outcome(outcome)
+        return outcomes
+
+    def tick(self) -> list[Outcome]:
+        """One round, then wait until every account is done with what is due (tests, --once)."""
+        outcomes = self.round()
+        self.dispatcher.wait()
+        finished = self.dispatcher.take()
+        with self._lock:
+            self.notifier.outcomes(finished)
+        return outcomes + finished
+
+    def run_once(self, max_rounds: int = 100) -> list[Outcome]:
+        """Fetch the feeds that are due, publish everything due now, then return (cron, tests)."""
+        self.resume()
+        self.poll_feeds()
+        outcomes: list[Outcome] = []
+        for _ in range(max_rounds):
+            round_outcomes = self.tick()
+            outcomes += round_outcomes
+            if not any(o.status != Status.PLANNED for o in round_outcomes) or self.stopping:
+                break
+        return outcomes
+
+    # -- running --------------------------------------------------------------
+
+    @property
+    def stopping(self) -> bool:
+        """Whether a stop was asked for."""
+        return self.publisher.stopping.is_set()
+
+    def stop(self, *_args: object) -> None:
+        """Claim nothing more, stop the timer; ``run_forever`` then waits for what is in flight."""
+        if not self.stopping:
+            log.info("stopping: finishing the publications in flight")
+        self.publisher.stopping.set()
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    def run_forever(self) -> None:
+        """Tick until SIGTERM or SIGINT."""
+        # Collection and feeds have threads of their own, so a slow platform API or a
+        # slow feed never delays publishing.
+        scheduler = BlockingScheduler(
+            timezone=UTC,
+            executors={
+                "default": ThreadPoolExecutor(1),
+                "collect": ThreadPoolExecutor(1),
+                "feeds": ThreadPoolExecutor(1),
+            },
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self._scheduler = scheduler
+        scheduler.add_job(
+            self._safe_round,
+            "interval",
+            seconds=self.tick_every.total_seconds(),
+            next_run_time=datetime.now(UTC),
+            id="tick",
+        )
+        scheduler.add_job(
+            self._safe_feeds,
+            "interval",
+            executor="feeds",
+            seconds=self.feeds_every.total_seconds(),
+            id="feeds",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=2),
+        )
+        if self.collect_every is not None:
+            scheduler.add_job(
+                self._safe_collect,
+                "interval",
+                executor="collect",
+                seconds=self.collect_every.total_seconds(),
+                id="collect",
+                next_run_time=datetime.now(UTC) + timedelta(seconds=10),
+            )
+        previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        watcher = FileWatcher(self._watched, self._wake)
+        if watcher.start():
+            self._files.watcher = watcher
+        log.info("daemon started on %s", self.schedule_path)
+        try:
+            scheduler.start()
+        finally:
+            watcher.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self._shut_down()
+
+    def _shut_down(self) -> None:
+        self.publisher.stopping.set()
+        # a round in flight may still be claiming: let it finish, but not for ever
+        deadline = time.monotonic() + self.shutdown_grace.total_seconds()
+        locked = self._lock.acquire(timeout=self.shutdown_grace.total_seconds())
+        try:
+            left = timedelta(seconds=max(deadline - time.monotonic(), 0))
+            hung = self.dispatcher.shutdown(left)
+        finally:
+            if locked:
+                self._lock.release()
+        if hung:
+            log.warning(
+                "stopped with publications still in flight for %s after %ss; "
+                "their leases expire and they are reconciled",
+                ", ".join(sorted(hung)),
+                int(self.shutdown_grace.total_seconds()),
+            )
+        log.info("daemon stopped")
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        if self.received is not None:
+            return  # already stopping (``timeout`` and shells may send the signal twice)
+        self.received = signum
+        # Writing to a stream from the handler can re-enter a write the interrupted
+        # thread was in the middle of (RuntimeError: reentrant call): tell from a thread.
+        threading.Thread(target=self._stop_on, args=(signum,), name="signal").start()
+
+    def _stop_on(self, signum: int) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        self.on_signal(signum)
+        self.stop()
+
+    def _safe_collect(self) -> None:
+        if self.stopping:
+            return
+        try:
+            self.collector.run_due()
+        except Exception:  # collection must never take the daemon down
+            log.exception("metrics collection failed; trying again at the next round")
+
+    def poll_feeds(self) -> int:
+        """Fetch the feeds that are due; return how many posts their new entries planned."""
+        reports = self.feeds.poll_due(self.project)
+        return sum(len(r.planned) * len(r.accounts) for r in reports)
+
+    def _safe_feeds(self) -> None:
+        if self.stopping:
+            return
+        try:
+            planned = self.poll_feeds()
+        except Exception:  # feeds must never take the daemon down
+            log.exception("fetching the feeds failed; trying again at the next look")
+            return
+        if planned:
+            self._wake()  # post them now
+
+    def _wake(self) -> None:
+        """Run the next round now (new posts from a feed, a file changed)."""
+        scheduler = self._scheduler
+        if scheduler is not None and scheduler.running and not self.stopping:
+            scheduler.modify_job("tick", next_run_time=datetime.now(UTC))
+
+    def _safe_round(self) -> None:
+        try:
+            self.round()
+        except Exception:  # a bug or a database outage must not kill the timer
+            log.exception("round failed; trying again at the next one")
+        self._schedule_next_round()
+
+    def _schedule_next_round(self) -> None:
+        scheduler = self._scheduler
+        if scheduler is None or not scheduler.running or self.stopping:
+            return
+        try:
+            wait = self.wait_time()
+        except Exception:  # the interval job still comes back after ``tick``
+            log.exception("could not tell when the next publication is due")
+            return
+        scheduler.modify_job("tick", next_run_time=datetime.now(UTC) + wait)

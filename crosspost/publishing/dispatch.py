@@ -1,0 +1,189 @@
+"""Accounts in parallel, each account's posts one after the other.
+
+A bounded set of worker threads takes accounts from a queue. A worker keeps
+publishing its account's due publications, oldest first, until none is due,
+the account must wait (rate limit, pacing, held credentials) or a stop is
+asked; then the account is idle again and the next round may claim for it. So
+one publication is in flight per account at a time (per-account order and
+pacing hold), there is no cap on how many accounts publish at once beyond the
+pool, nor on how many posts an account sends in a round, and a slow or hung
+account ties up one worker, never the others' posts.
+
+After a post, the worker goes on with the publication the record handed over
+(claimed and marked as sending in the same transaction, see
+:mod:`crosspost.store.handover`), else claims the account's next due one.
+
+Workers are daemon threads: a connector call that hangs past the shutdown bound
+does not keep the process alive. Its row keeps its lease, which expires and
+sends it to reconciliation (the crash path, see docs/states.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from crosspost.publishing.outcome import Outcome, Ready
+from crosspost.publishing.publisher import Publisher
+from crosspost.store import Publication
+
+__all__ = ["AccountDispatcher"]
+
+log = logging.getLogger(__name__)
+
+#: Worker threads by default: accounts publishing at the same moment.
+DEFAULT_WORKERS = 8
+
+
+class AccountDispatcher:
+    """Publishes due publications with one in flight per account, accounts in parallel.
+
+    Args:
+        publisher: claims, publishes and records (its ``project`` may be swapped on reload).
+        workers: how many accounts may publish at the same moment.
+        on_outcome: called from the worker thread as soon as a publication is recorded.
+    """
+
+    def __init__(
+        self,
+        publisher: Publisher,
+        workers: int = DEFAULT_WORKERS,
+        on_outcome: Callable[[Outcome], None] | None = None,
+    ) -> None:
+        self.publisher = publisher
+        self.workers = max(workers, 1)
+        self.on_outcome = on_outcome or (lambda _outcome: None)
+        self._queue: queue.SimpleQueue[Publication | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._busy: set[str] = set()
+        self._finished: list[Outcome] = []
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def busy(self) -> set[str]:
+        """Accounts with a publication claimed or in flight."""
+        with self._lock:
+            return set(self._busy)
+
+    def dispatch(self) -> int:
+        """Claim the oldest due publication of every idle account; return how many."""
+        publisher = self.publisher
+        now = publisher.clock()
+        skip = set(publisher.blocked(now)) | self.busy
+        rows = publisher.store.claim_next(
+            now, publisher.worker_id, publisher.lease, skip, holder=publisher.holder
+        )
+        rows = publisher.keep_paced(rows)  # another daemon may have published meanwhile
+        for row in rows:
+            with self._lock:
+                self._busy.add(row.account)
+            self._start_workers()
+            self._queue.put(row)
+        return len(rows)
+
+    def take(self) -> list[Outcome]:
+        """The outcomes recorded since the last call."""
+        with self._lock:
+            finished, self._finished = self._finished, []
+        return finished
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until no account is busy; False if ``timeout`` seconds passed first."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._busy, timeout)
+
+    def shutdown(self, bound: timedelta) -> set[str]:
+        """Hand back what was claimed but not started, let what is in flight finish.
+
+        Call after ``publisher.stopping`` is set. Returns the accounts still
+        publishing after ``bound``: their rows are left to the crash path.
+        """
+        while True:
+            try:
+                row = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if row is not None:
+                self._report(self.publisher.release(row))
+                self._done(row.account)
+        for _ in self._threads:
+            self._queue.put(None)
+        self.wait(bound.total_seconds())
+        return self.busy
+
+    # -- workers --------------------------------------------------------------
+
+    def _start_workers(self) -> None:
+        while len(self._threads) < self.workers:
+            thread = threading.Thread(
+                target=self._work, name=f"publish-{len(self._threads)}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
+
+    def _work(self) -> None:
+        while (row := self._queue.get()) is not None:
+            self._drain(row)
+
+    def _drain(self, row: Publication) -> None:
+        account = row.account
+        try:
+            next_row: Publication | Ready | None = row
+            while next_row is not None:
+                self._report(self._publish(next_row))
+                next_row = self._next(account)
+        except Exception:  # a bug or a database outage must not kill the worker
+            log.exception("publishing for %s stopped; trying again at the next round", account)
+        finally:
+            self._end_turn(account)
+
+    def _end_turn(self, account: str) -> None:
+        try:
+            left = self.publisher.end_turn(account)
+            if left is not None:  # claimed and marked as sending, but provably not sent
+                self._report(self.publisher.release(left.row))
+        except Exception:
+            log.exception("handing back the next post of %s failed", account)
+        finally:
+            self._done(account)
+
+    def _publish(self, row: Publication | Ready) -> Outcome:
+        publisher = self.publisher
+        if publisher.stopping.is_set():
+            return publisher.release(row.row if isinstance(row, Ready) else row)
+        if isinstance(row, Ready):
+            return publisher.send_ready(row)
+        return publisher.publish_row(row, chain=True)
+
+    def _next(self, account: str) -> Publication | Ready | None:
+        """The account's next publication: the one handed over by the last record (it
+        was claimed and marked as sending then), else the oldest due one, claimed now."""
+        publisher = self.publisher
+        ready = publisher.take_ready(account)
+        if ready is not None:
+            return ready
+        now = publisher.clock()
+        if not publisher.may_publish(account, now):
+            return None
+        rows = publisher.store.claim_next(
+            now, publisher.worker_id, publisher.lease, account=account, holder=publisher.holder
+        )
+        return rows[0] if rows else None
+
+    def _report(self, outcome: Outcome) -> None:
+        for each in outcome.flat():  # a post, then its first comment
+            with self._lock:
+                self._finished.append(each)
+            try:
+                self.on_outcome(each)
+            except Exception:  # printing must never stop publishing
+                log.exception("reporting an outcome failed")
+
+    def _done(self, account: str) -> None:
+        with self._idle:
+            self._busy.discard(account)
+            self._idle.notify_all()

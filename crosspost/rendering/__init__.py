@@ -1,0 +1,1 @@
+"""Rendering content for a platform: Markdown, Jinja templates, counting and cutting text."""

@@ -1,0 +1,1 @@
+"""Reporting: the figures of crosspost report, in tables, CSV, JSON and HTML."""

@@ -1,0 +1,190 @@
+"""Record one publication and start the account's next one, in one transaction.
+
+An account's worker sends its posts one after the other. After each post it
+must record the result, claim the next due row and mark that row as sending
+(``send_started_at``, docs/states.md) before its request leaves: three short
+transactions, each taking SQLite's write lock. When the worker has rendered the
+next row already (it read it in the previous such transaction), the three are
+one: the result of the post just sent, the claim of the next (only if it is
+unchanged, still planned and due) with its ``send_started_at``, and a look at the
+row after that one (not claimed), committed together. Nothing is sent inside
+the transaction, and the guarantee is per row as before: a row is marked as
+sending, durably, before its request leaves, and a row whose sending never
+started (a stop before it went) is handed back ``planned``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any, cast
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.interfaces import DBAPICursor
+from sqlalchemy.orm import class_mapper, make_transient_to_detached
+from sqlmodel import col
+
+from crosspost.store import Store, held_by
+from crosspost.store import _due as due  # the same rule as every claim
+from crosspost.store import _take_lease as take_lease
+from crosspost.store.lease import Holder
+from crosspost.store.models import Publication, Status
+from crosspost.store.prepared import Prepared, cursor_of
+from crosspost.store.records import Sent
+
+__all__ = ["Handed", "Handover", "record_and_hand_over", "upcoming"]
+
+
+@dataclass(frozen=True)
+class Handover:
+    """The account's next publication, rendered by the worker and ready to send."""
+
+    #: As the worker read it (the claim holds only if it is unchanged and still due).
+    row: Publication
+    lease: timedelta
+    holder: Holder | None
+
+
+@dataclass(frozen=True)
+class Handed:
+    """What one :func:`record_and_hand_over` transaction did."""
+
+    #: The result was written (False: the lease was lost; nothing else happened).
+    recorded: bool
+    #: The next publication, claimed and marked as sending; None when it was not due any
+    #: more (cancelled, taken by another worker, …): the worker claims as usual.
+    sending: Publication | None = None
+    #: The account's oldest due publication after it, not claimed.
+    upcoming: Publication | None = None
+
+
+def record_and_hand_over(
+    store: Store,
+    publication_id: int,
+    worker: str,
+    now: datetime,
+    outcome: Sent,
+    handover: Handover,
+) -> Handed:
+    """Record ``outcome`` of our claim on ``publication_id`` and start ``handover``'s row."""
+    statements = _statements(store.engine.dialect)
+    values = {f"v_{name}": value for name, value in outcome.columns().items()}
+    following = handover.row
+    until, holder = now + handover.lease, handover.holder
+    engine = store.engine
+    with (
+        engine.connect() as connection,
+        connection.begin() as transaction,
+        cursor_of(connection) as cursor,
+    ):
+        mine = {"b_pid": publication_id, "b_worker": worker, "b_now": now}
+        if not statements.record.run(cursor, {**mine, **values}).rowcount:
+            transaction.rollback()
+            return Handed(False)
+        started = statements.start.run(
+            cursor,
+            {
+                "b_pid": following.id,
+                "b_account": following.account,
+                "b_attempts": following.attempts,
+                "b_now": now,
+                "b_worker": worker,
+                "b_until": until,
+                "b_host": holder.host if holder else None,
+                "b_holder_pid": holder.pid if holder else None,
+                "b_process_start": holder.process_start if holder else None,
+            },
+        ).rowcount
+        after = _oldest(statements, cursor, following.account, following.id, now)
+    if not started:
+        return Handed(True, None, after)
+    take_lease(following, worker, until, now, holder)
+    following.send_started_at = now
+    return Handed(True, following, after)
+
+
+def upcoming(store: Store, account: str, now: datetime) -> Publication | None:
+    """The oldest due publication of ``account``, read without claiming it."""
+    statements = _statements(store.engine.dialect)
+    # one read: no write lock, nothing to commit
+    with store.engine.connect() as connection, cursor_of(connection) as cursor:
+        return _oldest(statements, cursor, account, -1, now)
+
+
+def _oldest(
+    statements: _Statements, cursor: DBAPICursor, account: str, not_id: int | None, now: datetime
+) -> Publication | None:
+    """The account's oldest due publication other than ``not_id``, as a detached object
+    (as a closed session leaves what it loaded)."""
+    found = statements.oldest.first(
+        cursor, {"b_account": account, "b_not_id": not_id, "b_now": now}
+    )
+    return None if found is None else _detached(found)
+
+
+def _detached(values: dict[str, Any]) -> Publication:
+    """A publication as a closed session leaves one it loaded, built as the ORM's loader
+    builds it (the model's constructor, field by field, cost ten times as much)."""
+    row: Publication = class_mapper(Publication).class_manager.new_instance()
+    row.__dict__.update(values)
+    make_transient_to_detached(row)
+    return row
+
+
+@dataclass(frozen=True)
+class _Statements:
+    record: Prepared
+    start: Prepared
+    oldest: Prepared
+
+
+@lru_cache(maxsize=8)  # per engine: a process has one, a test run many
+def _statements(dialect: Dialect) -> _Statements:
+    """Built and compiled once per dialect: building them for every post cost more than
+    running them, and so did running them through a session (:mod:`.prepared`)."""
+    table = Publication.__table__  # type: ignore[attr-defined]
+    now = cast(datetime, bindparam("b_now"))
+    due_now = due(now, ())
+    sent = Sent(None, None, None).columns()
+    record = (
+        update(table)
+        .where(*held_by(cast(int, bindparam("b_pid")), cast(str, bindparam("b_worker"))))
+        .values(
+            claimed_by=None,
+            claimed_until=None,
+            updated_at=bindparam("b_now"),
+            **{name: bindparam(f"v_{name}") for name in sent},
+        )
+    )
+    mine = col(Publication.account) == bindparam("b_account")
+    start = (
+        update(table)
+        .where(
+            col(Publication.id) == bindparam("b_pid"),
+            mine,
+            col(Publication.attempts) == bindparam("b_attempts"),  # unchanged since it was read
+            *due_now,
+        )
+        .values(
+            status=Status.PUBLISHING,
+            claimed_by=bindparam("b_worker"),
+            claimed_until=bindparam("b_until"),
+            send_started_at=bindparam("b_now"),
+            attempts=col(Publication.attempts) + 1,
+            updated_at=bindparam("b_now"),
+            claimed_host=bindparam("b_host"),
+            claimed_pid=bindparam("b_holder_pid"),
+            claimed_process_start=bindparam("b_process_start"),
+        )
+    )
+    oldest = (
+        select(*table.columns)
+        .where(mine, col(Publication.id) != bindparam("b_not_id"), *due_now)
+        .order_by(col(Publication.due_at), col(Publication.id))
+        .limit(1)
+    )
+    return _Statements(
+        Prepared(record, dialect), Prepared(start, dialect), Prepared(oldest, dialect)
+    )

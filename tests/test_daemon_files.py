@@ -1,0 +1,182 @@
+"""The daemon wakes for a file change and, between changes, does not walk the files.
+
+A :class:`~crosspost.publishing.watch.FileWatcher` watches the project's folders on a thread of
+its own; a round walks the files only when it saw something, while a change settles,
+or every ``BACKSTOP``. The waits below are bounds on a real thread, never timings.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crosspost.publishing import daemon as daemon_module
+from crosspost.publishing.daemon import Daemon
+from crosspost.publishing.watch import BACKSTOP, FileWatcher, _Within, stamps_of
+from crosspost.store import Store
+from tests.fakes import FakeClock, FakePlatform, write_project
+from tests.test_daemon_planning import POSTS
+
+T0 = datetime(2026, 3, 1, 12, 0, 10, tzinfo=UTC)
+#: How long a test waits for a file event before it gives up (a bound, not a timing).
+BOUND = 20.0
+
+
+def save(path: Path, text: str) -> None:
+    """Save as many editors do: write a new file, then rename it over the old one."""
+    spare = path.with_name(f".{path.name}.tmp")
+    spare.write_text(text, encoding="utf-8")
+    os.replace(spare, path)
+
+
+def seen(change: threading.Event, action: Callable[[], object]) -> bool:
+    """Do ``action`` until ``change`` is set (the watcher may not be armed yet the first time)."""
+    for _ in range(int(BOUND)):
+        action()
+        if change.wait(1.0):
+            return True
+    return False
+
+
+@pytest.fixture
+def watched(tmp_path: Path) -> Iterator[tuple[FileWatcher, threading.Event]]:
+    """A watcher on the project's schedule and content folder, and the event it sets."""
+    write_project(tmp_path, POSTS)
+    (tmp_path / "content").mkdir()
+    change = threading.Event()
+    watcher = FileWatcher(lambda: [tmp_path / "schedule.yaml", tmp_path / "content"], change.set)
+    assert watcher.start()
+    yield watcher, change
+    watcher.stop()
+
+
+def test_each_save_by_rename_is_seen(
+    tmp_path: Path, watched: tuple[FileWatcher, threading.Event]
+) -> None:
+    _watcher, change = watched
+    schedule = tmp_path / "schedule.yaml"
+    text = schedule.read_text(encoding="utf-8")
+    assert seen(change, lambda: save(schedule, text + "\n"))
+    change.clear()  # a watch on the file itself would now look at the old one
+    assert seen(change, lambda: save(schedule, text + "\n\n"))
+
+
+def test_a_file_in_a_new_content_folder_is_seen(
+    tmp_path: Path, watched: tuple[FileWatcher, threading.Event]
+) -> None:
+    _watcher, change = watched
+    folders: list[Path] = []
+
+    def new_folder() -> None:
+        folders.append(tmp_path / "content" / f"f{len(folders)}")
+        folders[-1].mkdir()
+
+    assert seen(change, new_folder)
+    change.clear()
+    post = folders[-1] / "launch.md"
+    assert seen(change, lambda: post.write_text(f"{post.exists()}\n", encoding="utf-8"))
+
+
+def test_only_the_project_files_count(tmp_path: Path) -> None:
+    within = _Within([tmp_path / "schedule.yaml", tmp_path / "content"])
+    base = tmp_path.resolve()
+    assert within(None, str(base / "schedule.yaml"))
+    assert within(None, str(base / "content" / "a" / "b.md"))
+    assert not within(None, str(base / "crosspost.db-wal"))  # the store writes every round
+    assert not within(None, str(base / ".schedule.yaml.tmp"))
+
+
+def test_rounds_walk_the_files_only_after_a_change_or_the_backstop(
+    tmp_path: Path, store: Store, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock(T0)
+    path = write_project(tmp_path, POSTS)
+    daemon = Daemon(path, store, clock=clock, settle=timedelta(seconds=2))
+    walks = _count_walks(monkeypatch)
+    change = threading.Event()
+    watcher = FileWatcher(daemon._watched, change.set)
+    assert watcher.start()
+    daemon._files.watcher = watcher
+    try:
+        daemon.tick()  # the first round walks: nothing was walked yet
+        for _ in range(5):
+            clock.advance(timedelta(seconds=5))
+            daemon.tick()
+        assert len(walks) == 1
+        clock.advance(BACKSTOP)
+        daemon.tick()
+        assert len(walks) == 2
+        text = path.read_text(encoding="utf-8")
+        assert seen(change, lambda: save(path, text.replace("every: 1h", "every: 2h")))
+        # seen while a round ran (its wake-up then overwritten): the next one is not put off
+        assert daemon.wait_time() == timedelta(0)
+        daemon.tick()  # walks, sees the change, lets it settle
+        assert len(walks) == 3
+        assert daemon.wait_time() <= daemon.settle  # not a whole tick: back when it settled
+        clock.advance(daemon.settle)
+        assert daemon.reload_if_changed()
+    finally:
+        watcher.stop()
+    assert "every: 2h" in daemon.project.path.read_text(encoding="utf-8")
+    assert daemon.project.post("hourly").every == timedelta(hours=2)  # type: ignore[union-attr]
+
+
+def test_a_running_daemon_reloads_on_a_save_long_before_its_tick(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    path = write_project(tmp_path, POSTS)
+    daemon = Daemon(
+        path,
+        store,
+        tick=timedelta(hours=1),
+        settle=timedelta(0),
+        collect_every=None,
+        feeds_every=timedelta(hours=1),
+    )
+    first = daemon.project
+    text = path.read_text(encoding="utf-8")
+    outcome: dict[str, bool] = {}
+
+    def edit_then_stop() -> None:
+        reloaded = threading.Event()
+        # after the first round has looked at the files: only a file event can wake it now
+        _wait_for(lambda: daemon._definitions is not None and not daemon._lock.locked(), BOUND)
+        for n in range(int(BOUND)):
+            save(path, text.replace("every: 1h", f"every: {n + 2}h"))
+            if _wait_for(lambda: daemon.project is not first, 1.0):
+                reloaded.set()
+                break
+        outcome["reloaded"] = reloaded.is_set()
+        daemon.stop()
+
+    helper = threading.Thread(target=edit_then_stop)
+    helper.start()
+    daemon.run_forever()  # the main thread: it sets signal handlers
+    helper.join()
+    assert outcome["reloaded"]
+
+
+def _count_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    walks: list[int] = []
+
+    def spy(paths: Any) -> Any:
+        walks.append(1)
+        return stamps_of(paths)
+
+    monkeypatch.setattr(daemon_module, "stamps_of", spy)
+    return walks
+
+
+def _wait_for(condition: Callable[[], bool], bound: float) -> bool:
+    done = threading.Event()
+    for _ in range(int(bound * 20)):
+        if condition():
+            return True
+        done.wait(0.05)
+    return condition()

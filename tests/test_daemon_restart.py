@@ -1,0 +1,132 @@
+"""A daemon that starts on a planned store plans what changed while it was down.
+
+Each sync stores the definitions of the entries it planned (r020); a start syncs the
+entries whose definition differs and only extends the others, and an extension
+computes only the occurrences past where each entry was planned.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from crosspost.planning import sync as sync_module
+from crosspost.planning.plan import occurrences
+from crosspost.planning.sync import LEFT
+from crosspost.publishing.daemon import Daemon
+from crosspost.store import PlannedRow, Status, Store
+from crosspost.store.planning import plan_rows
+from tests.fakes import FakeClock, FakePlatform, write_project
+from tests.test_daemon_planning import POSTS, synced_entries
+
+T0 = datetime(2026, 3, 1, 12, 0, 10, tzinfo=UTC)
+
+
+def started(tmp_path: Path, store: Store, posts: str = POSTS, at: datetime = T0) -> Daemon:
+    """A daemon on ``posts`` after its first round (a start, on this store)."""
+    daemon = Daemon(write_project(tmp_path, posts), store, clock=FakeClock(at))
+    daemon.tick()
+    return daemon
+
+
+def test_a_restart_with_nothing_changed_syncs_no_entry(
+    tmp_path: Path, store: Store, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started(tmp_path, store)
+    calls = synced_entries(monkeypatch)
+    before = len(store.publications())
+    started(tmp_path, store, at=T0 + timedelta(minutes=5))
+    assert calls == []
+    assert len(store.publications()) == before + 0  # 5 min later: nothing new in 24 h of hourly
+
+
+def test_an_entry_changed_while_down_is_the_only_one_synced(
+    tmp_path: Path, each_store: Store, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = each_store
+    started(tmp_path, store)
+    calls = synced_entries(monkeypatch)
+    started(tmp_path, store, POSTS.replace("every: 1h", "every: 2h"), T0 + timedelta(minutes=5))
+    assert calls == [{"hourly"}]
+    hourly = [p for p in store.publications([Status.PLANNED]) if p.entry == "hourly"]
+    assert len(hourly) == 12  # re-planned: 24 h ahead, every 2 h
+    assert {p.entry for p in store.publications([Status.CANCELLED])} == {"hourly"}
+
+
+def test_an_entry_removed_while_down_is_cancelled_once(
+    tmp_path: Path, store: Store, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started(tmp_path, store)
+    calls = synced_entries(monkeypatch)
+    without_daily = POSTS[: POSTS.index("- id: daily")]
+    started(tmp_path, store, without_daily, T0 + timedelta(minutes=5))
+    assert calls == [{"daily"}]
+    assert {p.entry for p in store.publications([Status.PLANNED])} == {"hourly"}
+    assert store.entry_states()["daily"].definition == LEFT
+    started(tmp_path, store, without_daily, T0 + timedelta(minutes=10))
+    assert calls == [{"daily"}]  # not again at the next start
+
+
+def test_a_store_planned_before_definitions_were_kept_is_synced_whole(
+    tmp_path: Path, store: Store, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started(tmp_path, store)
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE entry_state SET definition = NULL"))
+    calls = synced_entries(monkeypatch)
+    started(tmp_path, store, at=T0 + timedelta(minutes=5))
+    assert calls == [None]
+    assert all(state.definition for state in store.entry_states().values())
+
+
+def test_an_extension_computes_only_what_lies_past_the_planned_horizon(
+    tmp_path: Path, store: Store, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daemon = started(tmp_path, store)
+    windows: list[tuple[datetime, datetime]] = []
+
+    def spy(post: Any, zone: Any, start: datetime, end: datetime, cap: int) -> Any:
+        windows.append((start, end))
+        return occurrences(post, zone, start, end, cap)
+
+    monkeypatch.setattr(sync_module, "occurrences", spy)
+    daemon.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    daemon.tick()
+    planned_until = T0 + timedelta(hours=24)
+    # from just before where planning stopped (the DST look-back), not from now
+    assert windows and all(start == planned_until - timedelta(hours=3) for start, _ in windows)
+    assert all(end == T0 + timedelta(hours=25) for _, end in windows)
+
+
+def test_the_per_entry_plan_read_uses_the_entry_index(store: Store) -> None:
+    rows = [
+        PlannedRow(
+            f"e{n}", f"o{k}", "alpha", "hello", T0 + timedelta(hours=k), T0 + timedelta(days=9)
+        )
+        for n in range(40)
+        for k in range(25)
+    ]
+    store.add_planned(rows, T0)
+    captured: list[str] = []
+
+    def explain(conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "publication" in statement:
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            captured.extend(str(row) for row in plan)
+
+    from sqlalchemy import event
+
+    event.listen(store.engine, "before_cursor_execute", explain)
+    try:
+        plan_rows(store, T0, ["e1", "e2"])
+    finally:
+        event.remove(store.engine, "before_cursor_execute", explain)
+    # found by entry, not by a range of ix_publication_due over every planned row
+    searches = [row for row in captured if "SEARCH publication" in row]
+    assert searches and all(
+        "USING INDEX ix_publication_entry_status (entry=?" in row for row in searches
+    ), captured

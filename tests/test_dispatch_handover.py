@@ -1,0 +1,179 @@
+"""An account's posts go out one after the other with no cap per round, each post's result
+recorded in the transaction that starts the next one (crosspost.store.handover)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import event
+
+from crosspost.publishing.daemon import Daemon
+from crosspost.publishing.outcome import Ready, idempotency_key
+from crosspost.store import Publication, Sent, Status, Store
+from crosspost.store.handover import Handover, record_and_hand_over
+from crosspost.store.records import Replanned
+from tests.fakes import FakeClock, FakePlatform, write_project
+
+T0 = datetime(2026, 3, 1, 12, 0, 10, tzinfo=UTC)
+WORKER = "host:1:test"
+
+
+def _posts(count: int, account: str = "alpha") -> str:
+    # due between 11:10 and 11:59, within the default grace at T0
+    return "".join(
+        f"- id: p{n:03}\n  content: hello\n  to: [{account}]\n"
+        f"  at: 2026-03-01 11:{10 + n % 50:02}\n"
+        for n in range(count)
+    )
+
+
+def _worker_commits(store: Store) -> dict[str, int]:
+    """Transactions begun and committed by the publishing workers, counted as they happen."""
+    counts = {"begin": 0, "commit": 0}
+    for name in counts:
+
+        def count(_connection: object, name: str = name) -> None:
+            if threading.current_thread().name.startswith("publish-"):
+                counts[name] += 1
+
+        event.listen(store.engine, name, count)
+    return counts
+
+
+def test_more_than_fifty_due_posts_of_one_account_go_out_in_one_round(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    daemon = Daemon(write_project(tmp_path, _posts(120), ("alpha",)), store, clock=FakeClock(T0))
+    outcomes = daemon.tick()
+    assert sum(o.status == Status.PUBLISHED for o in outcomes) == 120
+    assert len({call.key for call in platform.calls}) == 120
+    assert store.counts() == {Status.PUBLISHED: 120}
+
+
+def test_posts_go_out_in_due_order_with_one_write_transaction_each(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    daemon = Daemon(write_project(tmp_path, _posts(50), ("alpha",)), store, clock=FakeClock(T0))
+    daemon.sync()
+    counts = _worker_commits(store)
+    daemon.tick()
+    entry_of = {
+        idempotency_key(p.entry, p.occurrence, p.account): p.entry for p in store.publications()
+    }
+    assert [entry_of[call.key] for call in platform.calls] == [f"p{n:03}" for n in range(50)]
+    assert store.counts() == {Status.PUBLISHED: 50}
+    # before: a claim, a send-start and a record per post (3 writes, 5 transactions)
+    assert counts["commit"] <= 50 + 2
+    assert counts["begin"] <= 50 + 4
+
+
+def test_a_stop_after_a_post_hands_back_the_one_it_had_started(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    daemon = Daemon(write_project(tmp_path, _posts(3), ("alpha",)), store, clock=FakeClock(T0))
+    daemon.dispatcher.on_outcome = lambda _outcome: daemon.stop()  # right after p000 is recorded
+    outcomes = daemon.tick()
+    assert [(o.entry, o.status) for o in outcomes] == [
+        ("p000", Status.PUBLISHED),
+        ("p001", Status.PLANNED),
+    ]
+    assert len(platform.calls) == 1
+    rows = {p.entry: p for p in store.publications()}
+    assert rows["p001"].status == Status.PLANNED
+    assert rows["p001"].attempts == 0 and rows["p001"].claimed_by is None
+    assert rows["p002"].status == Status.PLANNED and rows["p002"].attempts == 0
+
+
+def _two_rows(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> tuple[Publication, Publication]:
+    daemon = Daemon(write_project(tmp_path, _posts(2), ("alpha",)), store, clock=FakeClock(T0))
+    daemon.sync()
+    (first,) = store.claim_next(T0, WORKER, timedelta(minutes=10))
+    assert first.id is not None
+    store.start_sending(first.id, WORKER, T0, timedelta(minutes=10))
+    (following,) = [p for p in store.publications() if p.id != first.id]
+    return first, following
+
+
+def _ready(tmp_path: Path, store: Store, platform: FakePlatform) -> tuple[int, Publication]:
+    """The id of the row being sent and the account's next row, as the worker read it."""
+    first, following = _two_rows(tmp_path, store, platform)
+    assert first.id is not None and following.id is not None
+    return first.id, following
+
+
+def _sent() -> Sent:
+    return Sent("remote-1", "https://example.invalid/1", T0)
+
+
+def test_the_next_row_is_claimed_and_marked_as_sending_with_the_record(
+    tmp_path: Path, each_store: Store, platform: FakePlatform
+) -> None:
+    """On SQLite and PostgreSQL."""
+    store = each_store
+    first_id, following = _ready(tmp_path, store, platform)
+    handover = Handover(following, timedelta(minutes=10), None)
+    handed = record_and_hand_over(store, first_id, WORKER, T0, _sent(), handover)
+    assert handed.recorded and handed.sending is not None and handed.upcoming is None
+    recorded, started = store.get(first_id), store.get(following.id)
+    assert recorded is not None and recorded.status == Status.PUBLISHED
+    assert recorded.remote_id == "remote-1" and recorded.claimed_by is None
+    assert started is not None and started.status == Status.PUBLISHING
+    assert started.claimed_by == WORKER and started.attempts == 1
+    assert started.send_started_at is not None
+    # a process that dies now may have sent it: the row is reconciled, never re-sent blindly
+    (expired,) = store.expire_leases(T0 + timedelta(minutes=11))
+    assert expired.id == following.id and expired.status == Status.UNKNOWN
+
+
+def test_a_next_row_that_changed_since_it_was_read_is_not_started(
+    tmp_path: Path, each_store: Store, platform: FakePlatform
+) -> None:
+    """On SQLite and PostgreSQL."""
+    store = each_store
+    first_id, following = _ready(tmp_path, store, platform)
+    # No other worker can claim it while this account has a post in flight
+    # (store.claim_next), but a person can move it (crosspost resolve --retry) meanwhile.
+    assert store.claim_next(T0, "host:2:other", timedelta(minutes=10), account="alpha") == []
+    later = T0 + timedelta(hours=1)
+    store.resolve(following.id, T0, Replanned(later, later + timedelta(hours=1)))
+    handover = Handover(following, timedelta(minutes=10), None)
+    handed = record_and_hand_over(store, first_id, WORKER, T0, _sent(), handover)
+    assert handed.recorded and handed.sending is None
+    row = store.get(following.id)
+    assert row is not None and row.status == Status.PLANNED and row.claimed_by is None
+    assert row.send_started_at is None and row.attempts == 0
+
+
+def test_a_lost_lease_records_nothing_and_starts_nothing(
+    tmp_path: Path, each_store: Store, platform: FakePlatform
+) -> None:
+    """On SQLite and PostgreSQL."""
+    store = each_store
+    first_id, following = _ready(tmp_path, store, platform)
+    handover = Handover(following, timedelta(minutes=10), None)
+    handed = record_and_hand_over(store, first_id, "host:3:gone", T0, _sent(), handover)
+    assert not handed.recorded and handed.sending is None
+    row = store.get(following.id)
+    assert row is not None and row.status == Status.PLANNED and row.attempts == 0
+
+
+def test_a_handed_over_post_of_an_account_removed_since_is_handed_back(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    first_id, following = _ready(tmp_path, store, platform)
+    daemon = Daemon(tmp_path / "schedule.yaml", store, clock=FakeClock(T0))
+    publisher = daemon.publisher
+    publisher.worker_id = WORKER
+    post = publisher.render(following)
+    handover = Handover(following, timedelta(minutes=10), None)
+    handed = record_and_hand_over(store, first_id, WORKER, T0, _sent(), handover)
+    assert handed.sending is not None
+    del publisher.project.accounts["alpha"]  # as a reload that dropped the account would
+    outcome = publisher.send_ready(Ready(handed.sending, post))
+    assert outcome.status == Status.PLANNED and platform.calls == []
+    row = store.get(following.id)
+    assert row is not None and row.status == Status.PLANNED and row.attempts == 0

@@ -1,0 +1,66 @@
+"""The core's folder shows the flow from schedule to report, and imports respect it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+CORE = Path(__file__).resolve().parent.parent / "crosspost"
+#: The packages in the order a post goes through them; `cli` sits on top of all of them.
+FLOW = ("loading", "rendering", "planning", "publishing", "collecting", "reporting", "cli")
+#: Used by every layer, so they stay at the top level (``history`` reads the store's
+#: history with ``sqlite3``, without the ORM that importing ``store`` brings).
+SHARED = {"errors", "logs", "status", "history", "__init__", "__main__"}
+
+
+def _package(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "crosspost" and len(parts) > 1 else None
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def _edges() -> dict[str, set[str]]:
+    """package → the crosspost packages its modules import."""
+    edges: dict[str, set[str]] = {}
+    for path in CORE.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        package = path.relative_to(CORE).parts[0].removesuffix(".py")
+        targets = {_package(module) for module in _imports(path)} - {None, package}
+        edges.setdefault(package, set()).update(t for t in targets if t is not None)
+    return edges
+
+
+def test_every_core_module_lives_in_a_package_of_the_flow() -> None:
+    top_level = {path.stem for path in CORE.glob("*.py")}
+    packages = {path.name for path in CORE.iterdir() if (path / "__init__.py").exists()}
+    assert top_level <= SHARED, top_level - SHARED
+    assert packages == {*FLOW, "store"}
+
+
+def test_nothing_imports_the_commands() -> None:
+    importers = {package for package, targets in _edges().items() if "cli" in targets}
+    assert importers <= {"__main__"}, importers
+
+
+def test_the_store_imports_no_layer_above_it() -> None:
+    assert _edges()["store"] <= SHARED, _edges()["store"]
+
+
+def test_only_the_commands_read_reports() -> None:
+    importers = {package for package, targets in _edges().items() if "reporting" in targets}
+    assert importers <= {"cli"}, importers
+
+
+def test_collecting_and_reporting_never_publish() -> None:
+    edges = _edges()
+    assert "publishing" not in edges["collecting"] | edges["reporting"]
