@@ -15,6 +15,7 @@ __all__ = [
     "ONE_OFF_PREFIX",
     "QUEUE_PREFIX",
     "REPLY_PREFIX",
+    "UNSETTLED",
     "Status",
 ]
 
@@ -60,3 +61,8 @@ class Status(enum.StrEnum):
 
     def __str__(self) -> str:
         return self.value
+
+
+#: A publication in one of these may still go out (or be found out by reconciliation):
+#: an announcement of its article waits for it.
+UNSETTLED = frozenset({Status.PLANNED, Status.PUBLISHING, Status.UNKNOWN})

@@ -369,6 +369,30 @@ def test_a_waiting_announcement_is_woken_by_its_article_only(store: Store) -> No
     assert woken is not None and as_utc(woken.next_attempt_at) == T0
 
 
+def test_an_article_recorded_while_its_announcement_was_looked_at_still_wakes_it(
+    store: Store,
+) -> None:
+    """The lost wake-up: alpha's record lands while beta's announcement is claimed (so
+    ``wake_waiting`` finds nothing planned); the wait written after it is due at once."""
+    store.add_planned([row(), row(account="beta")], T0)
+    alpha, beta = sorted(store.claim_due(T0, "w", LEASE), key=lambda r: r.account)
+    later = T0 + timedelta(minutes=1)
+    assert store.finish(alpha.id or 0, "w", T0, Sent("1", "https://a.example/1", T0))
+    assert store.wake_waiting("launch", "2026-03-01T12:00", "alpha", T0) == 0  # beta is claimed
+    assert store.finish(beta.id or 0, "w", T0, Requeued(later, "waiting", True, waits_for="alpha"))
+    waiting = store.get(beta.id or 0)
+    assert waiting is not None and as_utc(waiting.next_attempt_at) == T0
+
+
+def test_a_wait_for_an_article_still_open_keeps_its_retry_time(store: Store) -> None:
+    store.add_planned([row(), row(account="beta")], T0)
+    (beta,) = store.claim_due(T0, "w", LEASE, skip_accounts=["alpha"])
+    later = T0 + timedelta(minutes=1)
+    assert store.finish(beta.id or 0, "w", T0, Requeued(later, "waiting", True, waits_for="alpha"))
+    waiting = store.get(beta.id or 0)
+    assert waiting is not None and as_utc(waiting.next_attempt_at) == later
+
+
 def test_steps_are_recorded_by_the_holder_and_keep_a_begun_row_due(store: Store) -> None:
     from crosspost.store.steps import load_steps, record_step, step_counts
 

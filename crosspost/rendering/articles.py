@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from connectors.base import Capability, Connector
 from crosspost.loading.content import ContentItem
 from crosspost.loading.project import Project
-from crosspost.status import Status
+from crosspost.status import UNSETTLED, Status
 
 if TYPE_CHECKING:  # check and plan use this module without a database
     from crosspost.store import Publication, Store
@@ -44,8 +44,6 @@ __all__ = [
 
 #: How often a waiting announcement looks whether its article went out.
 WAIT_POLL = timedelta(minutes=1)
-#: The long-form publication may still go out (or be found by reconciliation).
-_OPEN = frozenset({Status.PLANNED, Status.PUBLISHING, Status.UNKNOWN})
 
 
 def is_long_form(connector: Connector) -> bool:
@@ -106,7 +104,7 @@ def announcement_link(
     if source is None:
         return ArticleLink()
     other = store.find(row.entry, row.occurrence, source)
-    if other is not None and other.status in _OPEN:
+    if other is not None and other.status in UNSETTLED:
         why = f"waiting for {source} to publish the article: the announcement links to it"
         return ArticleLink(waits_for=source, reason=why)
     if other is not None and other.status == Status.PUBLISHED and other.url:

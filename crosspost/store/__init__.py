@@ -15,7 +15,7 @@ from sqlalchemy import Engine, String, and_, exists, func, or_, type_coerce, upd
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from crosspost.status import COMMENT_PREFIX
+from crosspost.status import COMMENT_PREFIX, UNSETTLED
 from crosspost.store.db import insert_new, is_sqlite, make_engine, migrate
 from crosspost.store.lease import Holder
 from crosspost.store.models import (
@@ -432,7 +432,10 @@ class Store:
         with ``follow``: publications that exist because this one went out (its first
         comment), so that a crash cannot leave the post recorded without them.
         """
-        return self._record(outcome, now, follow, *held_by(publication_id, worker))
+        recorded = self._record(outcome, now, follow, *held_by(publication_id, worker))
+        if recorded and isinstance(outcome, Requeued) and outcome.waits_for is not None:
+            self._wake_if_settled(publication_id, outcome.waits_for, now)
+        return recorded
 
     def settle(
         self, publication_id: int, now: datetime, outcome: Finish, follow: Sequence[PlannedRow] = ()
@@ -480,6 +483,35 @@ class Store:
             result = session.execute(statement)
             session.commit()
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def _wake_if_settled(self, publication_id: int, awaited: str, now: datetime) -> None:
+        """Make a just-requeued announcement due now if ``awaited`` settled meanwhile.
+
+        The awaited account's record may land while the announcement is still being
+        looked at (another account's worker), when :meth:`wake_waiting` finds nothing
+        planned to wake; run after the requeue, this closes that gap. The statement
+        reads the other row itself, so it sees any record committed before it.
+        """
+        other = aliased(Publication)
+        still_open = exists().where(
+            col(other.entry) == col(Publication.entry),
+            col(other.occurrence) == col(Publication.occurrence),
+            col(other.account) == awaited,
+            col(other.status).in_(UNSETTLED),
+        )
+        statement = (
+            update(Publication)
+            .where(
+                col(Publication.id) == publication_id,
+                col(Publication.status) == Status.PLANNED,
+                col(Publication.waits_for) == awaited,
+                ~still_open,
+            )
+            .values(next_attempt_at=now, updated_at=now)
+        )
+        with self._session() as session:
+            session.execute(statement)
+            session.commit()
 
     def resolve(self, publication_id: int, now: datetime, decision: Decision) -> Publication | None:
         """Record a person's decision about a publication (``crosspost resolve``)."""
