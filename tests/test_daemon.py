@@ -129,3 +129,21 @@ def test_stop_during_a_run_finishes_the_current_post_and_hands_back_the_rest(
     # the next daemon picks them up
     assert len(Daemon(tmp_path / "schedule.yaml", store, clock=FakeClock(T0)).run_once()) == 3
     assert len(platform.calls) == 4
+
+
+def test_a_round_ending_as_a_signal_shuts_the_timer_down_moves_nothing(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    """The signal's thread may shut the timer down (its jobs gone) between the round's
+    look at it and the move of the next round: that is a stop, not a traceback."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    daemon = Daemon(write_project(tmp_path, POSTS), store, clock=FakeClock(T0))
+    timer = BackgroundScheduler(timezone=UTC)
+    timer.start()  # running, but its "tick" job is already gone
+    daemon._scheduler = timer
+    try:
+        daemon._safe_round()  # would raise JobLookupError
+        daemon._wake()
+    finally:
+        timer.shutdown(wait=False)

@@ -40,6 +40,7 @@ from pathlib import Path
 from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from crosspost.collecting.metrics import MetricsCollector
@@ -466,9 +467,7 @@ class Daemon:
 
     def _wake(self) -> None:
         """Run the next round now (new posts from a feed, a file changed)."""
-        scheduler = self._scheduler
-        if scheduler is not None and scheduler.running and not self.stopping:
-            scheduler.modify_job("tick", next_run_time=datetime.now(UTC))
+        self._move_tick(timedelta())
 
     def _safe_round(self) -> None:
         try:
@@ -478,12 +477,21 @@ class Daemon:
         self._schedule_next_round()
 
     def _schedule_next_round(self) -> None:
-        scheduler = self._scheduler
-        if scheduler is None or not scheduler.running or self.stopping:
+        if self.stopping:
             return
         try:
             wait = self.wait_time()
         except Exception:  # the interval job still comes back after ``tick``
             log.exception("could not tell when the next publication is due")
             return
-        scheduler.modify_job("tick", next_run_time=datetime.now(UTC) + wait)
+        self._move_tick(wait)
+
+    def _move_tick(self, wait: timedelta) -> None:
+        """Run the next round ``wait`` from now, unless the timer is stopping."""
+        scheduler = self._scheduler
+        if scheduler is None or not scheduler.running or self.stopping:
+            return
+        try:
+            scheduler.modify_job("tick", next_run_time=datetime.now(UTC) + wait)
+        except JobLookupError:
+            pass  # a signal shut the timer down since the check above: nothing to move
