@@ -130,8 +130,21 @@ def test_check_of_an_unreadable_database_counts_with_defaults(
     broken.write_bytes(b"not a database, " * 100)
     args = ["-s", str(schedule), "--database", f"sqlite:///{broken}", "check"]
     done = CliRunner().invoke(cli, args)
-    assert "the database cannot be read; counting with known defaults" in done.output
+    warning = "cannot be read (file is not a database); counting with known defaults"
+    assert done.output.count(warning) == 1, done.output  # said once, with the driver's reason
+    assert f"the database sqlite:///{broken}" in done.output
     assert "social: 500 characters (built-in default)" in done.output
+
+
+def test_the_default_database_beside_the_schedule_is_named_when_it_cannot_be_read(
+    schedule: Path,
+) -> None:
+    """A ``crosspost.db`` beside the schedule that is not a database (a stray file, a
+    half-copied backup) is not silently ignored: ``check`` says so once, and goes on."""
+    (schedule.parent / "crosspost.db").write_bytes(b"\x00garbage" * 64)
+    done = CliRunner().invoke(cli, ["-s", str(schedule), "check"])
+    assert done.exit_code == 2  # the fixture's over-long post, found as usual
+    assert done.output.count("crosspost.db cannot be read (file is not a database)") == 1
 
 
 def test_limits_follow_what_the_server_says_after_they_were_read(schedule: Path) -> None:

@@ -13,7 +13,6 @@ from crosspost.cli.output import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_OK,
-    err,
     exit_with,
     out,
     print_json,
@@ -76,8 +75,8 @@ def known_limits(app: AppContext, project: Project, store: Store | None = None) 
     if url is not None:
         try:
             rows = read_sqlite_limits(url)
-        except sqlite3.Error:
-            err.print("warning: the database cannot be read; counting with known defaults")
+        except sqlite3.Error as exc:
+            app.warn_unreadable(url, exc)
             rows = {}
         if rows is not None:
             used = apply_limits(project, rows)

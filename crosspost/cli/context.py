@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gc
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +39,19 @@ class AppContext:
     schedule: Path
     database: str | None
     debug: bool = False
+    #: A warning about an unreadable database was printed (it is said once per command).
+    _warned_unreadable: bool = field(default=False, repr=False)
+
+    def warn_unreadable(self, url: str, exc: BaseException) -> None:
+        """Say, once, that the database cannot be read and what a reading command does
+        without it (``check`` counts with known defaults and no history)."""
+        if self._warned_unreadable:
+            return
+        self._warned_unreadable = True
+        err.print(
+            f"warning: the database {_url_shown(url)} cannot be read ({reason(exc)}); "
+            "counting with known defaults, without its history or approvals"
+        )
 
     def project(self, *, for_one_run: bool = False) -> Project:
         """Load the project; secrets it resolves are masked in logs from now on.
@@ -146,6 +159,6 @@ def existing_store(app: AppContext) -> Store | None:
 
     try:
         return Store(url)
-    except SQLAlchemyError:
-        err.print("warning: the database cannot be read; counting with known defaults")
+    except SQLAlchemyError as exc:
+        app.warn_unreadable(url, exc)
         return None
