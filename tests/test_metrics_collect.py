@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import pytest
@@ -718,3 +719,35 @@ def test_collect_bad_schedule_exits_2(tmp_path: Path) -> None:
 def test_collect_help_has_an_example() -> None:
     result = CliRunner().invoke(collect, ["--help"])
     assert result.exit_code == 0 and "Example: crosspost collect" in result.output
+
+
+def test_collect_loops_at_a_fixed_rate_whatever_a_round_takes(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rounds start ``--interval`` apart (the collector counts on it to keep steps inside
+    their windows), not a whole interval after each round ends; an overrun round is
+    followed at once."""
+    import crosspost.cli.metrics as cli_metrics
+
+    path = write_schedule(tmp_path, {"alpha": "plainfake"})
+    clock = [0.0]
+    durations = iter([25.0, 70.0, 10.0])
+    starts: list[float] = []
+
+    def a_round(_collector: MetricsCollector, _as_json: bool) -> None:
+        starts.append(clock[0])
+        clock[0] += next(durations, -1.0)
+        if clock[0] < starts[-1]:
+            raise KeyboardInterrupt
+
+    def sleep(seconds: float) -> None:
+        assert seconds > 0
+        clock[0] += seconds
+
+    monkeypatch.setattr(cli_metrics, "_round", a_round)
+    monkeypatch.setattr(
+        cli_metrics, "time", SimpleNamespace(monotonic=lambda: clock[0], sleep=sleep)
+    )
+    result = CliRunner().invoke(collect, ["--interval", "60"], obj=AppContext(path, store.url))
+    assert result.exit_code == 0, result.output
+    assert starts == [0.0, 60.0, 130.0, 190.0]

@@ -53,13 +53,31 @@ def collect(app: AppContext, once: bool, interval: int, as_json: bool) -> None:
         report = _round(collector, as_json)
         raise SystemExit(1 if report.all_failed else 0)
     try:
+        started = time.monotonic()
         while True:
             _round(collector, as_json)
-            time.sleep(interval)
+            started = _wait_for_next_round(started, interval)
             _reload(app, collector)
     except KeyboardInterrupt:
         err.print("stopped")
     raise SystemExit(0)
+
+
+def _wait_for_next_round(started: float, interval: int) -> float:
+    """Sleep until ``interval`` seconds after the round that began at ``started``; return
+    when the next one begins.
+
+    Rounds keep a fixed rate, as the daemon's timer does: the collector lets a step wait
+    for company only while a later round still falls inside its window, so a pause after
+    each round (a long round plus the whole interval) could carry a step past it. A round
+    longer than the interval is followed by the next one at once.
+    """
+    due = started + interval
+    left = due - time.monotonic()
+    if left > 0:
+        time.sleep(left)
+        return due
+    return time.monotonic()
 
 
 def _round(collector: MetricsCollector, as_json: bool) -> CollectReport:
