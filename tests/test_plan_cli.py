@@ -6,8 +6,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
+from crosspost.cli import output
 from crosspost.cli.plan_view import summary
 
 
@@ -59,3 +61,21 @@ def test_entry_column_and_tsv(example_project: Path, run_cli: Callable[..., Resu
     assert header.split("\t") == ["local time", "UTC", "entry", "account", "content", "length"]
     assert rows and all(len(r.split("\t")) == 6 for r in rows)
     assert "open-hours" in {r.split("\t")[2] for r in rows}
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_times_in_one_zone_are_headed_by_it_and_utc_needs_the_room(
+    example_project: Path,
+    run_cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+    width: int,
+) -> None:
+    monkeypatch.setattr(output.out, "_width", width)
+    result = run_cli(example_project, "plan", "--until", "3m")
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.stdout.splitlines() if "entry" in line)
+    assert header.split()[0] == "Europe/Kyiv"  # the example's zone, said once
+    assert ("UTC" in header.split()) is (width >= 100)
+    rows = [line for line in result.stdout.splitlines() if "open-hours" in line]
+    assert rows and all("Europe/Kyiv" not in row for row in rows)
+    assert all(row.split()[1].count(":") == 1 for row in rows)  # 2026-12-07 01:54, whole

@@ -15,6 +15,9 @@ from crosspost.planning.preview import PlanFilter, PlannedPost
 
 __all__ = ["check_names", "plan_filter", "print_plan", "summary"]
 
+#: A people's table narrower than this leaves out the UTC column.
+_UTC_FROM_WIDTH = 100
+
 
 def check_names(option: str, given: Iterable[str], known: Iterable[str]) -> frozenset[str]:
     """``given`` as a set, each a known name.
@@ -54,16 +57,26 @@ def summary(shown: int, total: int, until: str) -> str:
 
 def print_plan(console: Console, posts: Sequence[PlannedPost], verbose: bool, fmt: str) -> None:
     """The plan as a table: local time, UTC, entry, account, content, length (and text);
-    a "why" column when a queue chose items or something awaits approval."""
+    a "why" column when a queue chose items or something awaits approval.
+
+    For people, times in one zone are headed by the zone instead of repeating it in every
+    row, and below 100 columns the UTC column is left out (``--format tsv`` and ``--json``
+    always have both): at 80 columns a time no longer folds over four lines.
+    """
+    for_people = fmt != "tsv"
+    zones = {post.zone for post in posts}
+    zone = next(iter(zones)) if for_people and len(zones) == 1 else None
+    with_utc = not for_people or console.width >= _UTC_FROM_WIDTH
     why = any(post.note for post in posts)
-    columns = ["local time", "UTC", "entry", "account", "content", "length"]
+    columns = [zone or "local time", *(["UTC"] if with_utc else [])]
+    columns += ["entry", "account", "content", "length"]
     columns += ["why"] if why else []
     columns += ["text"] if verbose else []
-    rows = [_cells(post, verbose, why) for post in posts]
+    rows = [_cells(post, verbose, why, zone is not None, with_utc) for post in posts]
     print_table(console, columns, rows, fmt, wide=("text",) if verbose else ("length",))
 
 
-def _cells(post: PlannedPost, verbose: bool, why: bool) -> list[str]:
+def _cells(post: PlannedPost, verbose: bool, why: bool, zoned: bool, with_utc: bool) -> list[str]:
     local = datetime.fromisoformat(post.local)
     length = " + ".join(str(n) for n in post.lengths) or "-"
     measured = f"{length}/{post.limit} {post.unit}"
@@ -71,13 +84,13 @@ def _cells(post: PlannedPost, verbose: bool, why: bool) -> list[str]:
         measured += f" ({len(post.parts)} parts)"
     if post.problems:
         measured += "  " + "; ".join(post.problems)
-    cells = [
-        f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({post.zone})",
-        f"{datetime.fromisoformat(post.due_at):%Y-%m-%d %H:%M}Z",
-        post.entry,
-        post.account,
-        post.content,
-        measured,
-    ]
+    when = (
+        f"{local:%Y-%m-%d %H:%M}"
+        if zoned
+        else f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({post.zone})"
+    )
+    cells = [when]
+    cells += [f"{datetime.fromisoformat(post.due_at):%Y-%m-%d %H:%M}Z"] if with_utc else []
+    cells += [post.entry, post.account, post.content, measured]
     cells += [post.note] if why else []
     return cells + (["\n— — —\n".join(post.parts)] if verbose else [])
