@@ -96,6 +96,22 @@ def test_overview_shows_problems_recent_and_next(tmp_path: Path) -> None:
     assert max(len(line) for line in lines) <= 80
 
 
+def test_sections_of_one_state_leave_out_the_status_column(tmp_path: Path) -> None:
+    """Their title names the state; its room goes to the URLs and errors. The problems
+    section mixes states and keeps it; tsv keeps every column for scripts."""
+    store = _store(tmp_path)
+    _fill(store)
+    console = Console(width=120, record=True)
+    print_overview(console, store, NOW)
+    lines = console.export_text().splitlines()
+    headers = [line.split() for line in lines if line.strip().startswith("id ")]
+    assert len(headers) == 3  # needs attention, last published, next planned
+    attention, published, planned = headers
+    assert "status" in attention
+    assert "status" not in published and "status" not in planned
+    assert "https://example.org/11" in "\n".join(lines)
+
+
 def test_status_command_exits_1_on_problems(tmp_path: Path) -> None:
     _fill(_store(tmp_path))
     result = _run(tmp_path)

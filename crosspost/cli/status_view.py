@@ -98,14 +98,14 @@ def print_overview(
     held = held if held is not None else held_accounts(store)
     _held_section(console, held, fmt)
     awaiting = store.publications(["awaiting-approval"])
-    _section(console, f"awaiting approval ({len(awaiting)})", awaiting, fmt)
+    _section(console, f"awaiting approval ({len(awaiting)})", awaiting, fmt, titled=True)
     if awaiting and fmt != "tsv":
         console.print("approve with: crosspost approve CONTENT", markup=False)
     _feeds_section(console, feeds or {}, fmt)
     published = store.publications(["published"])[-_SHOWN:]
-    _section(console, f"last {len(published)} published", published, fmt)
+    _section(console, f"last {len(published)} published", published, fmt, titled=True)
     planned = store.publications(["planned"], since=now)[:_SHOWN]
-    _section(console, f"next {len(planned)} planned", planned, fmt)
+    _section(console, f"next {len(planned)} planned", planned, fmt, titled=True)
     console.print(daemon_line(store, now), markup=False)
     return problems, dict(held)
 
@@ -147,12 +147,22 @@ def daemon_line(store: Any, now: datetime) -> str:
     return daemon_health(alive_at, now, parse_duration(DEFAULT_MAX_AGE)).describe()
 
 
-def _section(console: Console, title: str, rows: Sequence[Any], fmt: str) -> None:
+def _section(
+    console: Console, title: str, rows: Sequence[Any], fmt: str, *, titled: bool = False
+) -> None:
+    """A titled table of ``rows``; ``titled``: the title names their one state, so a
+    people's table leaves the status column out (the URLs and errors get its room)."""
     if not rows:
         return
+    cells = [_cells(r) for r in rows]
+    columns = list(_COLUMNS)
     if fmt != "tsv":
         console.print(f"\n{title}", style="bold", markup=False)
-    print_table(console, _COLUMNS, [_cells(r) for r in rows], fmt, wide=("url / error",))
+        if titled:
+            at = columns.index("status")
+            columns.pop(at)
+            cells = [row[:at] + row[at + 1 :] for row in cells]
+    print_table(console, columns, cells, fmt, wide=("url / error",))
 
 
 def _held_section(console: Console, held: Mapping[str, str], fmt: str) -> None:
