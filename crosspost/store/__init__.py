@@ -7,7 +7,6 @@ short transaction; no network call ever happens inside one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +14,8 @@ from sqlalchemy import Engine, String, and_, exists, func, or_, type_coerce, upd
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from crosspost.status import COMMENT_PREFIX, UNSETTLED
+from crosspost.status import UNSETTLED
+from crosspost.store.conditions import begun, due, held_by, in_flight, not_a_comment
 from crosspost.store.db import insert_new, is_sqlite, make_engine, migrate
 from crosspost.store.lease import Holder
 from crosspost.store.models import (
@@ -25,8 +25,13 @@ from crosspost.store.models import (
     MetricSnapshot,
     Notification,
     Publication,
-    PublicationStep,
     Status,
+)
+from crosspost.store.planned import (
+    CANCELLED_BY_SYNC,
+    PUBLICATION_KEY,
+    PlannedRow,
+    planned_values,
 )
 from crosspost.store.records import Awaiting, Decision, Ended, Finish, Replanned, Requeued, Sent
 
@@ -48,30 +53,9 @@ __all__ = [
     "held_by",
 ]
 
-#: A publication's key: written down once, published once.
-_KEY = ["entry", "occurrence", "account"]
-#: The note on rows cancelled by a schedule change; only these come back when the entry does.
-CANCELLED_BY_SYNC = "the schedule entry changed or was removed before it was due"
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class PlannedRow:
-    """A publication to write down ahead of its time."""
-
-    entry: str
-    occurrence: str
-    account: str
-    content_id: str
-    due_at: datetime
-    expires_at: datetime
-    #: One-offs made from a Markdown file: that file, to render it again later.
-    source: str | None = None
-    #: Notifications: the message itself.
-    message: str | None = None
 
 
 class Store:
@@ -107,12 +91,12 @@ class Store:
         """Write down publications that are not there yet; return how many were new."""
         if not rows:
             return 0
-        values = _planned_values(rows, now or _now())
+        values = planned_values(rows, now or _now())
         table = Publication.__table__  # type: ignore[attr-defined]
         inserted = 0
         with self._session() as session:
             for chunk in _chunks(values, 500):
-                inserted += insert_new(session, table, chunk, _KEY)
+                inserted += insert_new(session, table, chunk, PUBLICATION_KEY)
             session.commit()
         return inserted
 
@@ -212,7 +196,7 @@ class Store:
             col(Publication.due_at) < now,
             col(Publication.attempts) == 0,
             col(Publication.expires_at) < now,
-            ~_begun(),
+            ~begun(),
         )
         missed = self._transition(
             condition,
@@ -350,7 +334,7 @@ class Store:
         """
         query = (
             select(Publication)
-            .where(*_due(now, skip_accounts))
+            .where(*due(now, skip_accounts))
             .order_by(col(Publication.due_at), col(Publication.id))
             .limit(limit)
         )
@@ -372,9 +356,9 @@ class Store:
         other in due order, while accounts go in parallel, with no cap on how many.
         ``holder`` is recorded as in :meth:`claim_due`.
         """
-        due = [*_due(now, skip_accounts), ~_in_flight()]
+        conditions = [*due(now, skip_accounts), ~in_flight()]
         if account is not None:
-            due.append(col(Publication.account) == account)
+            conditions.append(col(Publication.account) == account)
         rank = (
             func.row_number()
             .over(
@@ -383,9 +367,9 @@ class Store:
             )
             .label("rank")
         )
-        ranked = select(col(Publication.id), rank).where(*due).subquery()
+        ranked = select(col(Publication.id), rank).where(*conditions).subquery()
         first = select(ranked.c.id).where(ranked.c.rank == 1)
-        query = select(Publication).where(col(Publication.id).in_(first), *due)
+        query = select(Publication).where(col(Publication.id).in_(first), *conditions)
         query = query.order_by(col(Publication.due_at), col(Publication.id))
         return self._lease(query, worker, lease, now, holder)
 
@@ -462,7 +446,7 @@ class Store:
             result = session.execute(statement)
             recorded = bool(result.rowcount)  # type: ignore[attr-defined]
             if recorded and follow:
-                insert_new(session, table, _planned_values(follow, now), _KEY)
+                insert_new(session, table, planned_values(follow, now), PUBLICATION_KEY)
             session.commit()
         return recorded
 
@@ -602,7 +586,7 @@ class Store:
             query = select(func.max(Publication.updated_at)).where(
                 col(Publication.account) == account,
                 col(Publication.status) == Status.PUBLISHED,
-                _not_a_comment(),
+                not_a_comment(),
             )
             value = session.exec(query).first()
         return _utc(value)
@@ -614,7 +598,7 @@ class Store:
                 col(Publication.account) == account,
                 col(Publication.status) == Status.PUBLISHED,
                 col(Publication.updated_at) >= since,
-                _not_a_comment(),
+                not_a_comment(),
             )
             return int(session.exec(query).one())
 
@@ -632,7 +616,7 @@ class Store:
         with self._session() as session:
             new = insert_new(session, notification, told, ["key"])
             if new:
-                insert_new(session, publication, _planned_values(rows, now), _KEY)
+                insert_new(session, publication, planned_values(rows, now), PUBLICATION_KEY)
             session.commit()
         return bool(new)
 
@@ -641,56 +625,6 @@ class Store:
         with self._session() as session:
             session.add(snapshot)
             session.commit()
-
-
-def _not_a_comment() -> Any:
-    """A first comment is part of its post: it does not count against the account's pacing."""
-    return col(Publication.entry).not_like(f"{COMMENT_PREFIX}%")
-
-
-def held_by(publication_id: int, worker: str) -> list[Any]:
-    """SQL conditions: the publication is being published under ``worker``'s claim."""
-    return [
-        col(Publication.id) == publication_id,
-        col(Publication.status) == Status.PUBLISHING,
-        col(Publication.claimed_by) == worker,
-    ]
-
-
-def _due(now: datetime, skip_accounts: Iterable[str]) -> list[Any]:
-    """Planned rows whose time (or retry time) has come and whose grace has not run out."""
-    due = [
-        col(Publication.status) == Status.PLANNED,
-        col(Publication.due_at) <= now,
-        or_(
-            col(Publication.next_attempt_at).is_(None),
-            col(Publication.next_attempt_at) <= now,
-        ),
-        or_(col(Publication.attempts) > 0, col(Publication.expires_at) >= now, _begun()),
-    ]
-    skip = list(skip_accounts)
-    # none to skip, no condition: a statement without an expanding IN compiles to plain SQL
-    return [*due, col(Publication.account).not_in(skip)] if skip else due
-
-
-def _in_flight() -> Any:
-    """Another post of the row's account is being published, by this daemon or another one:
-    an account's posts go out one after the other (order, pacing), whichever daemon sends."""
-    other = aliased(Publication)
-    return exists().where(
-        col(other.account) == col(Publication.account),
-        col(other.status) == Status.PUBLISHING,
-    )
-
-
-def _begun() -> Any:
-    """The publication has recorded steps: it has begun to go out (``store.steps``)."""
-    return exists().where(col(PublicationStep.publication_id) == col(Publication.id))
-
-
-def _planned_values(rows: Sequence[PlannedRow], now: datetime) -> list[dict[str, Any]]:
-    fresh = {"status": Status.PLANNED, "attempts": 0, "created_at": now, "updated_at": now}
-    return [{**row.__dict__, **fresh} for row in rows]
 
 
 def _take_lease(
