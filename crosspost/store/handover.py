@@ -27,8 +27,8 @@ from sqlalchemy.orm import class_mapper, make_transient_to_detached
 from sqlmodel import col
 
 from crosspost.store import Store
-from crosspost.store import _take_lease as take_lease
 from crosspost.store.conditions import due, held_by  # the same rules as every claim
+from crosspost.store.dispatching import take_lease
 from crosspost.store.lease import Holder
 from crosspost.store.models import Publication, Status
 from crosspost.store.prepared import Prepared, cursor_of
