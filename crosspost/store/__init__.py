@@ -2,32 +2,38 @@
 
 The ``publication`` table is the queue of record. Every state change is one
 short transaction; no network call ever happens inside one.
+
+:class:`Store` is the face of the package: it holds the engine, and each of its
+methods runs one of the statements of a submodule, by concern —
+:mod:`~crosspost.store.planned` (writing the plan down),
+:mod:`~crosspost.store.dispatching` (leasing due rows, expiring),
+:mod:`~crosspost.store.outcomes` (recording what became of a row) and
+:mod:`~crosspost.store.reading`; the conditions they share are in
+:mod:`~crosspost.store.conditions`. Work of other parts (collecting, reports,
+feeds, …) lives in modules whose functions take a :class:`Store`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, String, and_, exists, func, or_, type_coerce, update
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlmodel import Session
 
-from crosspost.status import COMMENT_PREFIX, UNSETTLED
-from crosspost.store.db import insert_new, is_sqlite, make_engine, migrate
+from crosspost.store import dispatching, outcomes, planned, reading
+from crosspost.store.conditions import held_by
+from crosspost.store.db import make_engine, migrate
 from crosspost.store.lease import Holder
 from crosspost.store.models import (
     AccountSnapshot,
     DaemonHeartbeat,
     EntryState,
     MetricSnapshot,
-    Notification,
     Publication,
-    PublicationStep,
     Status,
 )
+from crosspost.store.planned import PlannedRow
 from crosspost.store.records import Awaiting, Decision, Ended, Finish, Replanned, Requeued, Sent
 
 __all__ = [
@@ -47,31 +53,6 @@ __all__ = [
     "Store",
     "held_by",
 ]
-
-#: A publication's key: written down once, published once.
-_KEY = ["entry", "occurrence", "account"]
-#: The note on rows cancelled by a schedule change; only these come back when the entry does.
-CANCELLED_BY_SYNC = "the schedule entry changed or was removed before it was due"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class PlannedRow:
-    """A publication to write down ahead of its time."""
-
-    entry: str
-    occurrence: str
-    account: str
-    content_id: str
-    due_at: datetime
-    expires_at: datetime
-    #: One-offs made from a Markdown file: that file, to render it again later.
-    source: str | None = None
-    #: Notifications: the message itself.
-    message: str | None = None
 
 
 class Store:
@@ -100,32 +81,15 @@ class Store:
 
     def entry_states(self) -> dict[str, EntryState]:
         """How far each entry has been planned."""
-        with self._session() as session:
-            return {s.entry: s for s in session.exec(select(EntryState)).all()}
+        return reading.entry_states(self.engine)
 
     def add_planned(self, rows: Sequence[PlannedRow], now: datetime | None = None) -> int:
         """Write down publications that are not there yet; return how many were new."""
-        if not rows:
-            return 0
-        values = _planned_values(rows, now or _now())
-        table = Publication.__table__  # type: ignore[attr-defined]
-        inserted = 0
-        with self._session() as session:
-            for chunk in _chunks(values, 500):
-                inserted += insert_new(session, table, chunk, _KEY)
-            session.commit()
-        return inserted
+        return planned.add_planned(self.engine, rows, now)
 
     def set_planned_until(self, entry: str, until: datetime, now: datetime) -> None:
         """Remember that ``entry`` is planned up to ``until``."""
-        with self._session() as session:
-            state = session.get(EntryState, entry)
-            if state is None:
-                session.add(EntryState(entry=entry, first_seen_at=now, planned_until=until))
-            else:
-                state.planned_until = max(state.planned_until, until)
-                session.add(state)
-            session.commit()
+        planned.set_planned_until(self.engine, entry, until, now)
 
     def cancel_planned(
         self, entry: str, keep: set[tuple[str, str]], since: datetime | None, now: datetime
@@ -134,25 +98,7 @@ class Store:
 
         ``keep`` holds ``(occurrence, account)`` pairs; ``since=None`` means any time.
         """
-        with self._session() as session:
-            # ``status || ''`` keeps SQLite off ix_publication_due, which it would
-            # pick and then scan every planned row of every entry
-            query = select(Publication).where(
-                col(Publication.entry) == entry,
-                type_coerce(col(Publication.status), String).concat("") == Status.PLANNED.value,
-                col(Publication.attempts) == 0,
-            )
-            if since is not None:
-                query = query.where(col(Publication.due_at) >= since)
-            cancelled = 0
-            for row in session.exec(query).all():
-                if (row.occurrence, row.account) not in keep:
-                    row.status, row.updated_at = Status.CANCELLED, now
-                    row.error = CANCELLED_BY_SYNC
-                    session.add(row)
-                    cancelled += 1
-            session.commit()
-        return cancelled
+        return planned.cancel_planned(self.engine, entry, keep, since, now)
 
     def restore_cancelled(
         self, entry: str, wanted: set[tuple[str, str]], since: datetime, now: datetime
@@ -162,34 +108,11 @@ class Store:
         Only never-tried rows due from ``since`` on, cancelled by a sync (not by a
         person), come back: an entry removed by a bad save and restored keeps its plan.
         """
-        if not wanted:
-            return 0
-        with self._session() as session:
-            query = select(Publication).where(
-                col(Publication.entry) == entry,
-                col(Publication.status) == Status.CANCELLED,
-                col(Publication.attempts) == 0,
-                col(Publication.error) == CANCELLED_BY_SYNC,
-                col(Publication.due_at) >= since,
-            )
-            restored = 0
-            for row in session.exec(query).all():
-                if (row.occurrence, row.account) in wanted:
-                    row.status, row.error, row.updated_at = Status.PLANNED, None, now
-                    session.add(row)
-                    restored += 1
-            session.commit()
-        return restored
+        return planned.restore_cancelled(self.engine, entry, wanted, since, now)
 
     def planned_entries(self) -> set[str]:
         """Entries that still have planned rows."""
-        with self._session() as session:
-            query = (
-                select(Publication.entry)
-                .where(col(Publication.status) == Status.PLANNED)
-                .distinct()
-            )
-            return set(session.exec(query).all())
+        return reading.planned_entries(self.engine)
 
     def add_oneoff(self, row: PlannedRow, now: datetime | None = None) -> Publication | None:
         """Record a one-off publication; None if the same key is already recorded."""
@@ -205,32 +128,7 @@ class Store:
         A row that has begun to go out in steps (a paced newsletter, whose rate-limited
         rounds do not count as tries) is never missed: it is finished instead.
         """
-        condition = and_(
-            col(Publication.status) == Status.PLANNED,
-            # implied by the next line (grace is never negative); it keeps the index
-            # range to past-due rows instead of every planned row, each round
-            col(Publication.due_at) < now,
-            col(Publication.attempts) == 0,
-            col(Publication.expires_at) < now,
-            ~_begun(),
-        )
-        missed = self._transition(
-            condition,
-            Status.MISSED,
-            now,
-            "its time passed while crosspost was not running (later than the entry's grace allows)",
-        )
-        unapproved = and_(
-            col(Publication.status) == Status.AWAITING_APPROVAL,
-            col(Publication.due_at) < now,
-            col(Publication.expires_at) < now,
-        )
-        return missed + self._transition(
-            unapproved,
-            Status.MISSED,
-            now,
-            "its content was not approved before its time (and the entry's grace) passed",
-        )
+        return dispatching.expire_missed(self.engine, now)
 
     def expire_leases(self, now: datetime, gone: Iterable[str] = ()) -> list[Publication]:
         """Rows left ``publishing`` by a worker that died: lease over, or holder ``gone``.
@@ -238,101 +136,23 @@ class Store:
         A row whose sending had started becomes ``unknown`` (never ``planned``);
         one that was claimed but never sent goes back to ``planned``, untouched.
         """
-        expired = and_(
-            col(Publication.status) == Status.PUBLISHING,
-            or_(
-                col(Publication.claimed_until) < now,
-                col(Publication.claimed_by).in_(list(gone)),
-            ),
-        )
-        self._unclaim_unsent(and_(expired, col(Publication.send_started_at).is_(None)), now)
-        return self._transition(
-            expired,
-            Status.UNKNOWN,
-            now,
-            "the worker stopped while publishing; it may have gone out",
-        )
-
-    def _unclaim_unsent(self, condition: Any, now: datetime) -> None:
-        statement = (
-            update(Publication)
-            .where(condition)
-            .values(
-                status=Status.PLANNED,
-                claimed_by=None,
-                claimed_until=None,
-                attempts=col(Publication.attempts) - 1,
-                updated_at=now,
-            )
-        )
-        with self._session() as session:
-            session.execute(statement)
-            session.commit()
+        return dispatching.expire_leases(self.engine, now, gone)
 
     def lease_holders(
         self, host: str
     ) -> list[tuple[str, int | None, float | None, datetime | None]]:
         """Workers of ``host`` holding leases: (worker, pid, process start, last heartbeat)."""
-        query = (
-            select(
-                Publication.claimed_by,
-                Publication.claimed_pid,
-                Publication.claimed_process_start,
-                DaemonHeartbeat.alive_at,
-            )
-            .join(
-                DaemonHeartbeat,
-                col(DaemonHeartbeat.worker) == col(Publication.claimed_by),
-                isouter=True,
-            )
-            .where(
-                col(Publication.status) == Status.PUBLISHING,
-                col(Publication.claimed_host) == host,
-            )
-            .distinct()
-        )
-        with self._session() as session:
-            rows = session.exec(query).all()
-        return [(w, pid, start, _utc(beat)) for w, pid, start, beat in rows if w is not None]
+        return reading.lease_holders(self.engine, host)
 
     def start_sending(
         self, publication_id: int, worker: str, now: datetime, lease: timedelta
     ) -> bool:
         """Mark that the request is about to leave (and renew the lease); False if not ours."""
-        statement = (
-            update(Publication)
-            .where(*held_by(publication_id, worker))
-            .values(send_started_at=now, claimed_until=now + lease, updated_at=now)
-        )
-        with self._session() as session:
-            result = session.execute(statement)
-            session.commit()
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return dispatching.start_sending(self.engine, publication_id, worker, now, lease)
 
     def remote_id_taken(self, account: str, remote_id: str, other_than: int) -> bool:
         """Whether another publication of ``account`` already recorded ``remote_id``."""
-        with self._session() as session:
-            query = select(Publication.id).where(
-                col(Publication.account) == account,
-                col(Publication.remote_id) == remote_id,
-                col(Publication.id) != other_than,
-            )
-            return session.exec(query).first() is not None
-
-    def _transition(
-        self, condition: Any, status: Status, now: datetime, error: str
-    ) -> list[Publication]:
-        query = select(Publication).where(condition)
-        if not is_sqlite(self.engine):
-            query = query.with_for_update(skip_locked=True)
-        with self._session() as session:
-            rows = list(session.exec(query).all())
-            for row in rows:
-                row.status, row.updated_at, row.error = status, now, error
-                row.claimed_until = row.claimed_by = None
-                session.add(row)
-            session.commit()
-        return rows
+        return reading.remote_id_taken(self.engine, account, remote_id, other_than)
 
     def claim_due(
         self,
@@ -348,13 +168,7 @@ class Store:
         ``holder`` is the process behind ``worker``, recorded so that a restart on its
         host can tell when it is gone.
         """
-        query = (
-            select(Publication)
-            .where(*_due(now, skip_accounts))
-            .order_by(col(Publication.due_at), col(Publication.id))
-            .limit(limit)
-        )
-        return self._lease(query, worker, lease, now, holder)
+        return dispatching.claim_due(self.engine, now, worker, lease, limit, skip_accounts, holder)
 
     def claim_next(
         self,
@@ -372,35 +186,9 @@ class Store:
         other in due order, while accounts go in parallel, with no cap on how many.
         ``holder`` is recorded as in :meth:`claim_due`.
         """
-        due = [*_due(now, skip_accounts), ~_in_flight()]
-        if account is not None:
-            due.append(col(Publication.account) == account)
-        rank = (
-            func.row_number()
-            .over(
-                partition_by=col(Publication.account),
-                order_by=(col(Publication.due_at), col(Publication.id)),
-            )
-            .label("rank")
+        return dispatching.claim_next(
+            self.engine, now, worker, lease, skip_accounts, account, holder
         )
-        ranked = select(col(Publication.id), rank).where(*due).subquery()
-        first = select(ranked.c.id).where(ranked.c.rank == 1)
-        query = select(Publication).where(col(Publication.id).in_(first), *due)
-        query = query.order_by(col(Publication.due_at), col(Publication.id))
-        return self._lease(query, worker, lease, now, holder)
-
-    def _lease(
-        self, query: Any, worker: str, lease: timedelta, now: datetime, holder: Holder | None
-    ) -> list[Publication]:
-        if not is_sqlite(self.engine):
-            query = query.with_for_update(skip_locked=True)
-        with self._session() as session:
-            rows = list(session.exec(query).all())
-            for row in rows:
-                _take_lease(row, worker, now + lease, now, holder)
-                session.add(row)
-            session.commit()
-        return rows
 
     def claim(
         self,
@@ -411,12 +199,7 @@ class Store:
         holder: Holder | None = None,
     ) -> Publication | None:
         """Lease one planned publication to ``worker`` (``crosspost publish``)."""
-        query = select(Publication).where(
-            col(Publication.id) == publication_id,
-            col(Publication.status) == Status.PLANNED,
-        )
-        rows = self._lease(query, worker, lease, now, holder)
-        return rows[0] if rows else None
+        return dispatching.claim(self.engine, publication_id, worker, lease, now, holder)
 
     def finish(
         self,
@@ -432,10 +215,7 @@ class Store:
         with ``follow``: publications that exist because this one went out (its first
         comment), so that a crash cannot leave the post recorded without them.
         """
-        recorded = self._record(outcome, now, follow, *held_by(publication_id, worker))
-        if recorded and isinstance(outcome, Requeued) and outcome.waits_for is not None:
-            self._wake_if_settled(publication_id, outcome.waits_for, now)
-        return recorded
+        return outcomes.finish(self.engine, publication_id, worker, now, outcome, follow)
 
     def settle(
         self, publication_id: int, now: datetime, outcome: Finish, follow: Sequence[PlannedRow] = ()
@@ -444,98 +224,22 @@ class Store:
 
         False if it is no longer ``unknown`` (a person or another daemon decided first).
         """
-        return self._record(
-            outcome,
-            now,
-            follow,
-            col(Publication.id) == publication_id,
-            col(Publication.status) == Status.UNKNOWN,
-        )
-
-    def _record(
-        self, outcome: Finish, now: datetime, follow: Sequence[PlannedRow], *condition: Any
-    ) -> bool:
-        values = {"claimed_by": None, "claimed_until": None, "updated_at": now}
-        statement = update(Publication).where(*condition).values(**values, **outcome.columns())
-        table = Publication.__table__  # type: ignore[attr-defined]
-        with self._session() as session:
-            result = session.execute(statement)
-            recorded = bool(result.rowcount)  # type: ignore[attr-defined]
-            if recorded and follow:
-                insert_new(session, table, _planned_values(follow, now), _KEY)
-            session.commit()
-        return recorded
+        return outcomes.settle(self.engine, publication_id, now, outcome, follow)
 
     def wake_waiting(self, entry: str, occurrence: str, account: str, now: datetime) -> int:
         """Make due now the announcements waiting for ``account``'s publication of this
         occurrence (it was just recorded); return how many."""
-        statement = (
-            update(Publication)
-            .where(
-                col(Publication.entry) == entry,
-                col(Publication.occurrence) == occurrence,
-                col(Publication.waits_for) == account,
-                col(Publication.status) == Status.PLANNED,
-            )
-            .values(next_attempt_at=now, updated_at=now)
-        )
-        with self._session() as session:
-            result = session.execute(statement)
-            session.commit()
-        return int(result.rowcount)  # type: ignore[attr-defined]
-
-    def _wake_if_settled(self, publication_id: int, awaited: str, now: datetime) -> None:
-        """Make a just-requeued announcement due now if ``awaited`` settled meanwhile.
-
-        The awaited account's record may land while the announcement is still being
-        looked at (another account's worker), when :meth:`wake_waiting` finds nothing
-        planned to wake; run after the requeue, this closes that gap. The statement
-        reads the other row itself, so it sees any record committed before it.
-        """
-        other = aliased(Publication)
-        still_open = exists().where(
-            col(other.entry) == col(Publication.entry),
-            col(other.occurrence) == col(Publication.occurrence),
-            col(other.account) == awaited,
-            col(other.status).in_(UNSETTLED),
-        )
-        statement = (
-            update(Publication)
-            .where(
-                col(Publication.id) == publication_id,
-                col(Publication.status) == Status.PLANNED,
-                col(Publication.waits_for) == awaited,
-                ~still_open,
-            )
-            .values(next_attempt_at=now, updated_at=now)
-        )
-        with self._session() as session:
-            session.execute(statement)
-            session.commit()
+        return outcomes.wake_waiting(self.engine, entry, occurrence, account, now)
 
     def resolve(self, publication_id: int, now: datetime, decision: Decision) -> Publication | None:
         """Record a person's decision about a publication (``crosspost resolve``)."""
-        with self._session() as session:
-            row = session.get(Publication, publication_id)
-            if row is None:
-                return None
-            for name, value in {**decision.columns(), "updated_at": now}.items():
-                setattr(row, name, value)
-            session.add(row)
-            session.commit()
-            return row
+        return outcomes.resolve(self.engine, publication_id, now, decision)
 
     # -- reading -------------------------------------------------------------
 
     def find(self, entry: str, occurrence: str, account: str) -> Publication | None:
         """The publication with this key."""
-        with self._session() as session:
-            query = select(Publication).where(
-                col(Publication.entry) == entry,
-                col(Publication.occurrence) == occurrence,
-                col(Publication.account) == account,
-            )
-            return session.exec(query).first()
+        return reading.find(self.engine, entry, occurrence, account)
 
     def get(self, publication_id: int) -> Publication | None:
         """One publication by id."""
@@ -550,34 +254,15 @@ class Store:
         until: datetime | None = None,
     ) -> list[Publication]:
         """Publications in due order, optionally filtered."""
-        query = select(Publication)
-        if statuses := list(statuses):
-            query = query.where(col(Publication.status).in_(statuses))
-        if accounts := list(accounts):
-            query = query.where(col(Publication.account).in_(accounts))
-        if since is not None:
-            query = query.where(col(Publication.due_at) >= since)
-        if until is not None:
-            query = query.where(col(Publication.due_at) < until)
-        with self._session() as session:
-            return list(
-                session.exec(query.order_by(col(Publication.due_at), col(Publication.id))).all()
-            )
+        return reading.publications(self.engine, statuses, accounts, since, until)
 
     def planned_summary(self) -> tuple[int, datetime | None]:
         """How many publications are planned, and when the first of them is due."""
-        with self._session() as session:
-            query = select(func.count(), func.min(Publication.due_at)).where(
-                col(Publication.status) == Status.PLANNED
-            )
-            count, first = session.exec(query).one()
-        return int(count), _utc(first)
+        return reading.planned_summary(self.engine)
 
     def counts(self) -> dict[Status, int]:
         """How many publications are in each status."""
-        with self._session() as session:
-            query = select(Publication.status, func.count()).group_by(Publication.status)
-            return {Status(status): number for status, number in session.exec(query).all()}
+        return reading.counts(self.engine)
 
     # -- health and snapshots -------------------------------------------------
 
@@ -592,31 +277,15 @@ class Store:
 
     def last_heartbeat(self) -> DaemonHeartbeat | None:
         """The most recent heartbeat of any daemon."""
-        with self._session() as session:
-            query = select(DaemonHeartbeat).order_by(col(DaemonHeartbeat.alive_at).desc())
-            return session.exec(query).first()
+        return reading.last_heartbeat(self.engine)
 
     def last_published_at(self, account: str) -> datetime | None:
         """When we last recorded a publication of ``account`` (our clock, not the platform's)."""
-        with self._session() as session:
-            query = select(func.max(Publication.updated_at)).where(
-                col(Publication.account) == account,
-                col(Publication.status) == Status.PUBLISHED,
-                _not_a_comment(),
-            )
-            value = session.exec(query).first()
-        return _utc(value)
+        return reading.last_published_at(self.engine, account)
 
     def published_since(self, account: str, since: datetime) -> int:
         """How many publications of ``account`` we recorded as published since ``since``."""
-        with self._session() as session:
-            query = select(func.count()).where(
-                col(Publication.account) == account,
-                col(Publication.status) == Status.PUBLISHED,
-                col(Publication.updated_at) >= since,
-                _not_a_comment(),
-            )
-            return int(session.exec(query).one())
+        return reading.published_since(self.engine, account, since)
 
     def add_notification(
         self, key: str, message: str, rows: Sequence[PlannedRow], now: datetime
@@ -626,95 +295,10 @@ class Store:
         False, and nothing written, if ``key`` was recorded before: each problem is
         told once, and a crash cannot leave it recorded without its messages.
         """
-        notification = Notification.__table__  # type: ignore[attr-defined]
-        publication = Publication.__table__  # type: ignore[attr-defined]
-        told = [{"key": key, "sent_at": now, "message": message}]
-        with self._session() as session:
-            new = insert_new(session, notification, told, ["key"])
-            if new:
-                insert_new(session, publication, _planned_values(rows, now), _KEY)
-            session.commit()
-        return bool(new)
+        return planned.add_notification(self.engine, key, message, rows, now)
 
     def add_snapshot(self, snapshot: MetricSnapshot | AccountSnapshot) -> None:
         """Store one metric or account snapshot."""
         with self._session() as session:
             session.add(snapshot)
             session.commit()
-
-
-def _not_a_comment() -> Any:
-    """A first comment is part of its post: it does not count against the account's pacing."""
-    return col(Publication.entry).not_like(f"{COMMENT_PREFIX}%")
-
-
-def held_by(publication_id: int, worker: str) -> list[Any]:
-    """SQL conditions: the publication is being published under ``worker``'s claim."""
-    return [
-        col(Publication.id) == publication_id,
-        col(Publication.status) == Status.PUBLISHING,
-        col(Publication.claimed_by) == worker,
-    ]
-
-
-def _due(now: datetime, skip_accounts: Iterable[str]) -> list[Any]:
-    """Planned rows whose time (or retry time) has come and whose grace has not run out."""
-    due = [
-        col(Publication.status) == Status.PLANNED,
-        col(Publication.due_at) <= now,
-        or_(
-            col(Publication.next_attempt_at).is_(None),
-            col(Publication.next_attempt_at) <= now,
-        ),
-        or_(col(Publication.attempts) > 0, col(Publication.expires_at) >= now, _begun()),
-    ]
-    skip = list(skip_accounts)
-    # none to skip, no condition: a statement without an expanding IN compiles to plain SQL
-    return [*due, col(Publication.account).not_in(skip)] if skip else due
-
-
-def _in_flight() -> Any:
-    """Another post of the row's account is being published, by this daemon or another one:
-    an account's posts go out one after the other (order, pacing), whichever daemon sends."""
-    other = aliased(Publication)
-    return exists().where(
-        col(other.account) == col(Publication.account),
-        col(other.status) == Status.PUBLISHING,
-    )
-
-
-def _begun() -> Any:
-    """The publication has recorded steps: it has begun to go out (``store.steps``)."""
-    return exists().where(col(PublicationStep.publication_id) == col(Publication.id))
-
-
-def _planned_values(rows: Sequence[PlannedRow], now: datetime) -> list[dict[str, Any]]:
-    fresh = {"status": Status.PLANNED, "attempts": 0, "created_at": now, "updated_at": now}
-    return [{**row.__dict__, **fresh} for row in rows]
-
-
-def _take_lease(
-    row: Publication, worker: str, until: datetime, now: datetime, holder: Holder | None
-) -> None:
-    row.status = Status.PUBLISHING
-    row.claimed_by, row.claimed_until = worker, until
-    row.send_started_at = None
-    row.attempts += 1
-    row.updated_at = now
-    if holder is not None:
-        row.claimed_host, row.claimed_pid = holder.host, holder.pid
-        row.claimed_process_start = holder.process_start
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    # aggregates bypass the column type, so SQLite hands back a naive value or a string
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _chunks(values: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]

@@ -20,9 +20,15 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from crosspost.status import FEED_PREFIX
-from crosspost.store import CANCELLED_BY_SYNC, PlannedRow, Store, _planned_values
+from crosspost.store import Store
 from crosspost.store.db import dialect_module, insert_new
 from crosspost.store.models import FeedEntry, FeedState, Publication, Status
+from crosspost.store.planned import (
+    CANCELLED_BY_SYNC,
+    PUBLICATION_KEY,
+    PlannedRow,
+    planned_values,
+)
 
 __all__ = [
     "FetchRecord",
@@ -38,7 +44,6 @@ __all__ = [
     "seen_keys",
 ]
 
-_PUBLICATION_KEY = ["entry", "occurrence", "account"]
 _CHUNK = 500
 
 
@@ -118,9 +123,9 @@ def record_fetch(
         written = _insert_entries(session, entries)
         rows = [row for entry in written if entry.decision == "planned" for row in rows_for(entry)]
         table = Publication.__table__  # type: ignore[attr-defined]
-        values = _planned_values(rows, record.at)
+        values = planned_values(rows, record.at)
         for start in range(0, len(values), _CHUNK):
-            insert_new(session, table, values[start : start + _CHUNK], _PUBLICATION_KEY)
+            insert_new(session, table, values[start : start + _CHUNK], PUBLICATION_KEY)
         session.commit()
     return written
 

@@ -26,9 +26,9 @@ from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.orm import class_mapper, make_transient_to_detached
 from sqlmodel import col
 
-from crosspost.store import Store, held_by
-from crosspost.store import _due as due  # the same rule as every claim
-from crosspost.store import _take_lease as take_lease
+from crosspost.store import Store
+from crosspost.store.conditions import due, held_by  # the same rules as every claim
+from crosspost.store.dispatching import take_lease
 from crosspost.store.lease import Holder
 from crosspost.store.models import Publication, Status
 from crosspost.store.prepared import Prepared, cursor_of

@@ -17,9 +17,10 @@ from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from crosspost.store import CANCELLED_BY_SYNC, Store
+from crosspost.store import Store
 from crosspost.store.db import insert_new
 from crosspost.store.models import EntryState, Publication, Status
+from crosspost.store.planned import CANCELLED_BY_SYNC
 
 __all__ = ["PlanRow", "next_due_after", "plan_rows", "save_planned_until", "set_plan_statuses"]
 

@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 # the rows' shapes live beside check's read of a SQLite file, which runs without the ORM
 from crosspost.history import NOT_A_TURN, OCCUPYING, Booked, Turn
 from crosspost.status import FEED_PREFIX, NEXT_SLOT, ONE_OFF_PREFIX, QUEUE_PREFIX, Status
-from crosspost.store import Store, held_by
+from crosspost.store import Store
+from crosspost.store.conditions import held_by
 from crosspost.store.models import Publication
 
 __all__ = [

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from crosspost.store import Store, held_by
+from crosspost.store import Store
+from crosspost.store.conditions import held_by
 from crosspost.store.db import dialect_module
 from crosspost.store.models import Publication, PublicationStep
 

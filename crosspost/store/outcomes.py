@@ -1,0 +1,149 @@
+"""Writing what became of a publication: a worker's result, a reconciliation, a decision.
+
+Each outcome (:mod:`crosspost.store.records`) is written in one transaction with
+the publications that exist because of it (a first comment), and only while the
+row is still in the state it was decided on: a worker's result only under its
+claim, a reconciliation only while the row is ``unknown``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, exists, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from crosspost.status import UNSETTLED
+from crosspost.store.conditions import held_by
+from crosspost.store.db import insert_new
+from crosspost.store.models import Publication, Status
+from crosspost.store.planned import PUBLICATION_KEY, PlannedRow, planned_values
+from crosspost.store.records import Decision, Finish, Requeued
+
+__all__ = ["finish", "resolve", "settle", "wake_waiting"]
+
+
+def _session(engine: Engine) -> Session:
+    return Session(engine, expire_on_commit=False)
+
+
+def finish(
+    engine: Engine,
+    publication_id: int,
+    worker: str,
+    now: datetime,
+    outcome: Finish,
+    follow: Sequence[PlannedRow],
+) -> bool:
+    """Record ``outcome`` and ``follow`` if ``worker`` still holds the claim.
+
+    A requeued announcement is woken at once if what it waits for settled meanwhile.
+    """
+    recorded = _record(engine, outcome, now, follow, *held_by(publication_id, worker))
+    if recorded and isinstance(outcome, Requeued) and outcome.waits_for is not None:
+        _wake_if_settled(engine, publication_id, outcome.waits_for, now)
+    return recorded
+
+
+def settle(
+    engine: Engine,
+    publication_id: int,
+    now: datetime,
+    outcome: Finish,
+    follow: Sequence[PlannedRow],
+) -> bool:
+    """Record ``outcome`` and ``follow`` if the publication is still ``unknown``."""
+    return _record(
+        engine,
+        outcome,
+        now,
+        follow,
+        col(Publication.id) == publication_id,
+        col(Publication.status) == Status.UNKNOWN,
+    )
+
+
+def _record(
+    engine: Engine,
+    outcome: Finish,
+    now: datetime,
+    follow: Sequence[PlannedRow],
+    *condition: Any,
+) -> bool:
+    values = {"claimed_by": None, "claimed_until": None, "updated_at": now}
+    statement = update(Publication).where(*condition).values(**values, **outcome.columns())
+    table = Publication.__table__  # type: ignore[attr-defined]
+    with _session(engine) as session:
+        result = session.execute(statement)
+        recorded = bool(result.rowcount)  # type: ignore[attr-defined]
+        if recorded and follow:
+            insert_new(session, table, planned_values(follow, now), PUBLICATION_KEY)
+        session.commit()
+    return recorded
+
+
+def wake_waiting(engine: Engine, entry: str, occurrence: str, account: str, now: datetime) -> int:
+    """Make due now the planned announcements waiting for ``account``'s publication of
+    this occurrence; return how many."""
+    statement = (
+        update(Publication)
+        .where(
+            col(Publication.entry) == entry,
+            col(Publication.occurrence) == occurrence,
+            col(Publication.waits_for) == account,
+            col(Publication.status) == Status.PLANNED,
+        )
+        .values(next_attempt_at=now, updated_at=now)
+    )
+    with _session(engine) as session:
+        result = session.execute(statement)
+        session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _wake_if_settled(engine: Engine, publication_id: int, awaited: str, now: datetime) -> None:
+    """Make a just-requeued announcement due now if ``awaited`` settled meanwhile.
+
+    The awaited account's record may land while the announcement is still being
+    looked at (another account's worker), when :func:`wake_waiting` finds nothing
+    planned to wake; run after the requeue, this closes that gap. The statement
+    reads the other row itself, so it sees any record committed before it.
+    """
+    other = aliased(Publication)
+    still_open = exists().where(
+        col(other.entry) == col(Publication.entry),
+        col(other.occurrence) == col(Publication.occurrence),
+        col(other.account) == awaited,
+        col(other.status).in_(UNSETTLED),
+    )
+    statement = (
+        update(Publication)
+        .where(
+            col(Publication.id) == publication_id,
+            col(Publication.status) == Status.PLANNED,
+            col(Publication.waits_for) == awaited,
+            ~still_open,
+        )
+        .values(next_attempt_at=now, updated_at=now)
+    )
+    with _session(engine) as session:
+        session.execute(statement)
+        session.commit()
+
+
+def resolve(
+    engine: Engine, publication_id: int, now: datetime, decision: Decision
+) -> Publication | None:
+    """Write a person's ``decision`` on the publication; None if there is no such row."""
+    with _session(engine) as session:
+        row = session.get(Publication, publication_id)
+        if row is None:
+            return None
+        for name, value in {**decision.columns(), "updated_at": now}.items():
+            setattr(row, name, value)
+        session.add(row)
+        session.commit()
+        return row

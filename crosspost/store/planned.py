@@ -1,0 +1,158 @@
+"""Writing the plan down: publications recorded ahead of their time, and taken back.
+
+A publication is written once under its key (entry, occurrence, account): writing
+the same row again adds nothing, so a plan can be written as often as it is read.
+A row a schedule change cancelled carries :data:`CANCELLED_BY_SYNC`, and only such
+rows come back when the entry does (a person's cancel stays).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, String, type_coerce
+from sqlmodel import Session, col, select
+
+from crosspost.store.db import insert_new
+from crosspost.store.models import EntryState, Notification, Publication, Status
+
+__all__ = [
+    "CANCELLED_BY_SYNC",
+    "PUBLICATION_KEY",
+    "PlannedRow",
+    "add_notification",
+    "add_planned",
+    "cancel_planned",
+    "planned_values",
+    "restore_cancelled",
+    "set_planned_until",
+]
+
+#: A publication's key: written down once, published once.
+PUBLICATION_KEY = ["entry", "occurrence", "account"]
+#: The note on rows cancelled by a schedule change; only these come back when the entry does.
+CANCELLED_BY_SYNC = "the schedule entry changed or was removed before it was due"
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    """A publication to write down ahead of its time."""
+
+    entry: str
+    occurrence: str
+    account: str
+    content_id: str
+    due_at: datetime
+    expires_at: datetime
+    #: One-offs made from a Markdown file: that file, to render it again later.
+    source: str | None = None
+    #: Notifications: the message itself.
+    message: str | None = None
+
+
+def planned_values(rows: Sequence[PlannedRow], now: datetime) -> list[dict[str, Any]]:
+    """The columns of ``rows`` as new, never-tried ``planned`` publications."""
+    fresh = {"status": Status.PLANNED, "attempts": 0, "created_at": now, "updated_at": now}
+    return [{**row.__dict__, **fresh} for row in rows]
+
+
+def _session(engine: Engine) -> Session:
+    return Session(engine, expire_on_commit=False)
+
+
+def add_planned(engine: Engine, rows: Sequence[PlannedRow], now: datetime | None) -> int:
+    """Write down the publications of ``rows`` that are not there yet; how many were new."""
+    if not rows:
+        return 0
+    values = planned_values(rows, now or datetime.now(UTC))
+    table = Publication.__table__  # type: ignore[attr-defined]
+    inserted = 0
+    with _session(engine) as session:
+        for chunk in _chunks(values, 500):
+            inserted += insert_new(session, table, chunk, PUBLICATION_KEY)
+        session.commit()
+    return inserted
+
+
+def set_planned_until(engine: Engine, entry: str, until: datetime, now: datetime) -> None:
+    """Remember that ``entry`` is planned up to ``until`` (never less than before)."""
+    with _session(engine) as session:
+        state = session.get(EntryState, entry)
+        if state is None:
+            session.add(EntryState(entry=entry, first_seen_at=now, planned_until=until))
+        else:
+            state.planned_until = max(state.planned_until, until)
+            session.add(state)
+        session.commit()
+
+
+def cancel_planned(
+    engine: Engine, entry: str, keep: set[tuple[str, str]], since: datetime | None, now: datetime
+) -> int:
+    """Cancel the entry's untried planned rows due from ``since`` on that are not in ``keep``."""
+    with _session(engine) as session:
+        # ``status || ''`` keeps SQLite off ix_publication_due, which it would
+        # pick and then scan every planned row of every entry
+        query = select(Publication).where(
+            col(Publication.entry) == entry,
+            type_coerce(col(Publication.status), String).concat("") == Status.PLANNED.value,
+            col(Publication.attempts) == 0,
+        )
+        if since is not None:
+            query = query.where(col(Publication.due_at) >= since)
+        cancelled = 0
+        for row in session.exec(query).all():
+            if (row.occurrence, row.account) not in keep:
+                row.status, row.updated_at = Status.CANCELLED, now
+                row.error = CANCELLED_BY_SYNC
+                session.add(row)
+                cancelled += 1
+        session.commit()
+    return cancelled
+
+
+def restore_cancelled(
+    engine: Engine, entry: str, wanted: set[tuple[str, str]], since: datetime, now: datetime
+) -> int:
+    """Plan again the entry's never-tried rows a sync cancelled that are ``wanted`` again."""
+    if not wanted:
+        return 0
+    with _session(engine) as session:
+        query = select(Publication).where(
+            col(Publication.entry) == entry,
+            col(Publication.status) == Status.CANCELLED,
+            col(Publication.attempts) == 0,
+            col(Publication.error) == CANCELLED_BY_SYNC,
+            col(Publication.due_at) >= since,
+        )
+        restored = 0
+        for row in session.exec(query).all():
+            if (row.occurrence, row.account) in wanted:
+                row.status, row.error, row.updated_at = Status.PLANNED, None, now
+                session.add(row)
+                restored += 1
+        session.commit()
+    return restored
+
+
+def add_notification(
+    engine: Engine, key: str, message: str, rows: Sequence[PlannedRow], now: datetime
+) -> bool:
+    """Record problem ``key`` and write down ``rows``, its messages, unless ``key`` was told."""
+    notification = Notification.__table__  # type: ignore[attr-defined]
+    publication = Publication.__table__  # type: ignore[attr-defined]
+    told = [{"key": key, "sent_at": now, "message": message}]
+    with _session(engine) as session:
+        new = insert_new(session, notification, told, ["key"])
+        if new:
+            insert_new(session, publication, planned_values(rows, now), PUBLICATION_KEY)
+        session.commit()
+    return bool(new)
+
+
+def _chunks(values: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
