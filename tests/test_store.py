@@ -252,20 +252,6 @@ def test_claim_next_takes_the_oldest_due_row_of_each_account_not_skipped(store: 
     assert store.claim_next(T0, "w", LEASE, skip_accounts=["alpha", "beta", "gamma"]) == []
 
 
-def test_restore_cancelled_brings_back_only_rows_a_sync_cancelled(store: Store) -> None:
-    store.add_planned([row("a", due=T0 + LEASE), row("b", due=T0 + LEASE)], T0)
-    assert store.cancel_planned("launch", set(), None, T0) == 2
-    by_hand = store.find("launch", "b", "alpha")
-    assert by_hand is not None and by_hand.id is not None
-    store.resolve(by_hand.id, T0, Ended(Status.CANCELLED, "skipped by hand"))
-    wanted = {("a", "alpha"), ("b", "alpha")}
-    assert store.restore_cancelled("launch", wanted, T0, T0) == 1
-    assert {r.occurrence: r.status for r in store.publications()} == {
-        "a": "planned",
-        "b": "cancelled",
-    }
-
-
 def test_claimed_but_never_sent_goes_back_to_planned(store: Store) -> None:
     store.add_planned([row(), row(account="beta")], T0)
     first, second = store.claim_due(T0, "dead-worker", LEASE)

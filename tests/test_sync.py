@@ -165,3 +165,31 @@ def test_syncing_twice_changes_nothing(
     report = sync_plan(project, store, T0 + timedelta(seconds=30))
     assert report.cancelled == 0
     assert [(p.id, p.occurrence, p.status) for p in store.publications()] == before
+
+
+def test_moving_a_time_back_restores_what_sync_cancelled_but_not_what_a_person_did(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    from crosspost.status import Status
+    from crosspost.store.records import Ended
+
+    posts = """\
+    - id: talk
+      content: hello
+      to: [alpha, beta]
+      at: 2026-03-02 09:00
+    """
+    accounts = ("alpha", "beta")
+    sync(tmp_path, store, posts, T0, accounts)
+    by_hand = store.find("talk", "2026-03-02T09:00", "beta")
+    assert by_hand is not None and by_hand.id is not None
+    store.resolve(by_hand.id, T0, Ended(Status.CANCELLED, "skipped by hand"))
+    sync(tmp_path, store, posts.replace("09:00", "10:30"), T0 + timedelta(minutes=1), accounts)
+    sync(tmp_path, store, posts, T0 + timedelta(minutes=2), accounts)  # moved back
+    rows = {(p.occurrence, p.account): p.status for p in rows_of(store, "talk")}
+    assert rows == {
+        ("2026-03-02T09:00", "alpha"): "planned",  # sync cancelled it: planned again
+        ("2026-03-02T09:00", "beta"): "cancelled",  # a person's decision stands
+        ("2026-03-02T10:30", "alpha"): "cancelled",
+        ("2026-03-02T10:30", "beta"): "cancelled",
+    }

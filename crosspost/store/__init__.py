@@ -87,33 +87,6 @@ class Store:
         """Write down publications that are not there yet; return how many were new."""
         return planned.add_planned(self.engine, rows, now)
 
-    def set_planned_until(self, entry: str, until: datetime, now: datetime) -> None:
-        """Remember that ``entry`` is planned up to ``until``."""
-        planned.set_planned_until(self.engine, entry, until, now)
-
-    def cancel_planned(
-        self, entry: str, keep: set[tuple[str, str]], since: datetime | None, now: datetime
-    ) -> int:
-        """Cancel the entry's untried planned rows due from ``since`` on that are not in ``keep``.
-
-        ``keep`` holds ``(occurrence, account)`` pairs; ``since=None`` means any time.
-        """
-        return planned.cancel_planned(self.engine, entry, keep, since, now)
-
-    def restore_cancelled(
-        self, entry: str, wanted: set[tuple[str, str]], since: datetime, now: datetime
-    ) -> int:
-        """Plan again the entry's rows a schedule change cancelled that are ``wanted`` again.
-
-        Only never-tried rows due from ``since`` on, cancelled by a sync (not by a
-        person), come back: an entry removed by a bad save and restored keeps its plan.
-        """
-        return planned.restore_cancelled(self.engine, entry, wanted, since, now)
-
-    def planned_entries(self) -> set[str]:
-        """Entries that still have planned rows."""
-        return reading.planned_entries(self.engine)
-
     def add_oneoff(self, row: PlannedRow, now: datetime | None = None) -> Publication | None:
         """Record a one-off publication; None if the same key is already recorded."""
         if self.add_planned([row], now) == 0:

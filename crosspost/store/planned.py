@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, String, type_coerce
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from crosspost.store.db import insert_new
-from crosspost.store.models import EntryState, Notification, Publication, Status
+from crosspost.store.models import Notification, Publication, Status
 
 __all__ = [
     "CANCELLED_BY_SYNC",
@@ -25,10 +25,7 @@ __all__ = [
     "PlannedRow",
     "add_notification",
     "add_planned",
-    "cancel_planned",
     "planned_values",
-    "restore_cancelled",
-    "set_planned_until",
 ]
 
 #: A publication's key: written down once, published once.
@@ -75,67 +72,6 @@ def add_planned(engine: Engine, rows: Sequence[PlannedRow], now: datetime | None
             inserted += insert_new(session, table, chunk, PUBLICATION_KEY)
         session.commit()
     return inserted
-
-
-def set_planned_until(engine: Engine, entry: str, until: datetime, now: datetime) -> None:
-    """Remember that ``entry`` is planned up to ``until`` (never less than before)."""
-    with _session(engine) as session:
-        state = session.get(EntryState, entry)
-        if state is None:
-            session.add(EntryState(entry=entry, first_seen_at=now, planned_until=until))
-        else:
-            state.planned_until = max(state.planned_until, until)
-            session.add(state)
-        session.commit()
-
-
-def cancel_planned(
-    engine: Engine, entry: str, keep: set[tuple[str, str]], since: datetime | None, now: datetime
-) -> int:
-    """Cancel the entry's untried planned rows due from ``since`` on that are not in ``keep``."""
-    with _session(engine) as session:
-        # ``status || ''`` keeps SQLite off ix_publication_due, which it would
-        # pick and then scan every planned row of every entry
-        query = select(Publication).where(
-            col(Publication.entry) == entry,
-            type_coerce(col(Publication.status), String).concat("") == Status.PLANNED.value,
-            col(Publication.attempts) == 0,
-        )
-        if since is not None:
-            query = query.where(col(Publication.due_at) >= since)
-        cancelled = 0
-        for row in session.exec(query).all():
-            if (row.occurrence, row.account) not in keep:
-                row.status, row.updated_at = Status.CANCELLED, now
-                row.error = CANCELLED_BY_SYNC
-                session.add(row)
-                cancelled += 1
-        session.commit()
-    return cancelled
-
-
-def restore_cancelled(
-    engine: Engine, entry: str, wanted: set[tuple[str, str]], since: datetime, now: datetime
-) -> int:
-    """Plan again the entry's never-tried rows a sync cancelled that are ``wanted`` again."""
-    if not wanted:
-        return 0
-    with _session(engine) as session:
-        query = select(Publication).where(
-            col(Publication.entry) == entry,
-            col(Publication.status) == Status.CANCELLED,
-            col(Publication.attempts) == 0,
-            col(Publication.error) == CANCELLED_BY_SYNC,
-            col(Publication.due_at) >= since,
-        )
-        restored = 0
-        for row in session.exec(query).all():
-            if (row.occurrence, row.account) in wanted:
-                row.status, row.error, row.updated_at = Status.PLANNED, None, now
-                session.add(row)
-                restored += 1
-        session.commit()
-    return restored
 
 
 def add_notification(

@@ -22,7 +22,6 @@ __all__ = [
     "last_heartbeat",
     "last_published_at",
     "lease_holders",
-    "planned_entries",
     "planned_summary",
     "publications",
     "published_since",
@@ -38,15 +37,6 @@ def entry_states(engine: Engine) -> dict[str, EntryState]:
     """Each entry's plan state, by entry."""
     with _session(engine) as session:
         return {s.entry: s for s in session.exec(select(EntryState)).all()}
-
-
-def planned_entries(engine: Engine) -> set[str]:
-    """Entries that still have planned rows."""
-    with _session(engine) as session:
-        query = (
-            select(Publication.entry).where(col(Publication.status) == Status.PLANNED).distinct()
-        )
-        return set(session.exec(query).all())
 
 
 def find(engine: Engine, entry: str, occurrence: str, account: str) -> Publication | None:
