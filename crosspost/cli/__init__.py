@@ -151,7 +151,7 @@ _COMMANDS = {
         "--until). Reads only the local store; every time is shown in the schedule's timezone.",
     ),
     "conversions": (
-        "crosspost.cli.report:conversions",
+        "crosspost.cli.conversions:conversions",
         "Conversions from analytics exports, matched to posts by their UTM tags.",
     ),
     "init": (

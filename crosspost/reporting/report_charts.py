@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crosspost.reporting.posting_times import PostingTimes
-from crosspost.reporting.report import PostFigures, Report
+from crosspost.reporting.report_figures import PostFigures, Report
 
 __all__ = [
     "NO_DATA",
