@@ -17,7 +17,7 @@ import click
 
 from crosspost.errors import ConfigError
 from crosspost.loading.project import Project
-from crosspost.reporting.report import parse_since
+from crosspost.reporting.report_period import parse_since
 from crosspost.store.inbox import InboxEntry, inbox_entries, mark_answered
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ importers took from this module (``conversions``, ``read_conversions``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -48,9 +48,6 @@ __all__ = [
     "report",
     "report_query",
 ]
-
-#: ``now`` is injectable so tests can pin the clock.
-Clock = Callable[[], datetime]
 
 
 def _now() -> datetime:

@@ -1,7 +1,7 @@
 """The SVG charts of the HTML report: axes with "nice" ticks, and chart geometry.
 
 Everything here is pure: a :class:`~crosspost.reporting.report.Report` in, plain dataclasses of
-coordinates and labels out, for ``report_templates/report.html.j2`` to draw. Every time
+coordinates and labels out, for ``templates/report.html.j2`` to draw. Every time
 is shown in the report's zone (the project's ``timezone``), and every chart is drawn
 even without data: its frame with "no data yet" inside.
 """
