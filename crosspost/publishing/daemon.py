@@ -16,7 +16,8 @@ a round walks the files only when they changed, or once a minute.
 A reload is applied only when the whole project loads and every upcoming post
 renders (as ``check`` does); otherwise the problems are logged with file:line
 and the last good project, with its templates and content as they were read,
-keeps publishing. A schedule that lost all its posts is refused the same way.
+keeps publishing. A schedule that lost all its posts is refused the same way
+(:mod:`crosspost.publishing.daemon_reload`).
 
 Feeds (``feeds:``) are fetched on a thread of their own, every ``feeds_every``
 those that are due (:class:`~crosspost.publishing.feeds.FeedPoller`); a fetch that writes
@@ -25,32 +26,24 @@ holds up a round. ``run_once`` fetches the due feeds before it publishes.
 
 Stopping (SIGTERM, SIGINT) claims nothing more, lets the publications in
 flight finish for up to ``shutdown_grace`` and hands back the ones claimed but
-not started; a call still hanging after that is left to the crash path.
+not started; a call still hanging after that is left to the crash path. The
+timer, its jobs and the signals are :mod:`crosspost.publishing.daemon_timer`'s.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
-
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.base import JobLookupError
-from apscheduler.schedulers.blocking import BlockingScheduler
 
 from crosspost.collecting.metrics import MetricsCollector
-from crosspost.errors import ConfigError, CrosspostError, Problem
 from crosspost.loading.project import Project, load_project
 from crosspost.loading.settings import SecretSource
 from crosspost.logs import mask_secrets
 from crosspost.planning.approval import refresh_approvals
 from crosspost.planning.ics import refresh_calendar
-from crosspost.planning.preview import check_project
 from crosspost.planning.sync import (
     DEFAULT_HORIZON,
     SyncReport,
@@ -59,12 +52,14 @@ from crosspost.planning.sync import (
     resume_plan,
     sync_plan,
 )
+from crosspost.publishing.daemon_reload import reloaded
+from crosspost.publishing.daemon_timer import DaemonTimer
 from crosspost.publishing.dispatch import DEFAULT_WORKERS, AccountDispatcher
 from crosspost.publishing.feeds import FeedPoller
 from crosspost.publishing.notify import Notifier
 from crosspost.publishing.outcome import Outcome
 from crosspost.publishing.publisher import Publisher
-from crosspost.publishing.watch import FileWatcher, ProjectFiles, Stamp, stamps_of
+from crosspost.publishing.watch import ProjectFiles, Stamp, stamps_of
 from crosspost.store import Status, Store
 from crosspost.store.planning import next_due_after
 
@@ -75,7 +70,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
-class Daemon:
+class Daemon(DaemonTimer):
     """Keeps a project's publications going out on time.
 
     Args:
@@ -133,10 +128,7 @@ class Daemon:
         self._extended_at = self.clock()
         self._started_at = self.clock()
         self._lock = threading.Lock()
-        self._scheduler: BlockingScheduler | None = None
-        #: The signal that stopped ``run_forever`` (None: not a signal); told to ``on_signal``.
-        self.received: int | None = None
-        self.on_signal: Callable[[int], None] = lambda _signum: None
+        super().__init__()  # the timer's own state
 
     # -- loading ------------------------------------------------------------
 
@@ -166,43 +158,13 @@ class Daemon:
             return False
         self._files.applied(stamps)
         name = self.schedule_path.name
-        try:
-            project = self._validated(self._load())
-        except CrosspostError as exc:
-            log.error("%s not reloaded, the last good plan keeps running:\n%s", name, exc)
-            return False
-        except Exception as exc:  # whatever a file holds, the daemon keeps publishing
-            log.error(
-                "%s not reloaded (%s: %s), the last good plan keeps running",
-                name,
-                type(exc).__name__,
-                exc,
-            )
-            log.debug("reload failure", exc_info=True)
+        project = reloaded(self._load, self.project, self.clock, name)
+        if project is None:
             return False
         self._adopt(project)
         refresh_calendar(project, self.clock())
         log.info("%s reloaded", name)
         return True
-
-    def _validated(self, project: Project) -> Project:
-        """``project`` if every upcoming post renders and it still has posts.
-
-        Raises:
-            ConfigError: the problems, each with file:line.
-        """
-        before = sum(p.enabled for p in self.project.schedule.posts)
-        if before and not any(p.enabled for p in project.schedule.posts):
-            message = (
-                f"no posts left (the running plan has {before}); an empty or unfinished save? "
-                "To stop publishing, set enabled: false on the entries"
-            )
-            raise ConfigError([Problem.at(project.path, 1, 1, message)])
-        project.adopt_connectors(self.project)
-        problems = check_project(project, self.clock(), platform_rules=False)
-        if problems:
-            raise ConfigError(problems)
-        return project
 
     def _adopt(self, project: Project) -> None:
         # held accounts whose settings changed are tried again by Publisher.refresh_holds
@@ -340,158 +302,7 @@ class Daemon:
                 break
         return outcomes
 
-    # -- running --------------------------------------------------------------
-
-    @property
-    def stopping(self) -> bool:
-        """Whether a stop was asked for."""
-        return self.publisher.stopping.is_set()
-
-    def stop(self, *_args: object) -> None:
-        """Claim nothing more, stop the timer; ``run_forever`` then waits for what is in flight."""
-        if not self.stopping:
-            log.info("stopping: finishing the publications in flight")
-        self.publisher.stopping.set()
-        if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-
-    def run_forever(self) -> None:
-        """Tick until SIGTERM or SIGINT."""
-        # Collection and feeds have threads of their own, so a slow platform API or a
-        # slow feed never delays publishing.
-        scheduler = BlockingScheduler(
-            timezone=UTC,
-            executors={
-                "default": ThreadPoolExecutor(1),
-                "collect": ThreadPoolExecutor(1),
-                "feeds": ThreadPoolExecutor(1),
-            },
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        )
-        self._scheduler = scheduler
-        scheduler.add_job(
-            self._safe_round,
-            "interval",
-            seconds=self.tick_every.total_seconds(),
-            next_run_time=datetime.now(UTC),
-            id="tick",
-        )
-        scheduler.add_job(
-            self._safe_feeds,
-            "interval",
-            executor="feeds",
-            seconds=self.feeds_every.total_seconds(),
-            id="feeds",
-            next_run_time=datetime.now(UTC) + timedelta(seconds=2),
-        )
-        if self.collect_every is not None:
-            scheduler.add_job(
-                self._safe_collect,
-                "interval",
-                executor="collect",
-                seconds=self.collect_every.total_seconds(),
-                id="collect",
-                next_run_time=datetime.now(UTC) + timedelta(seconds=10),
-            )
-        previous = {
-            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
-        }
-        watcher = FileWatcher(self._watched, self._wake)
-        if watcher.start():
-            self._files.watcher = watcher
-        log.info("daemon started on %s", self.schedule_path)
-        try:
-            scheduler.start()
-        finally:
-            watcher.stop()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            self._shut_down()
-
-    def _shut_down(self) -> None:
-        self.publisher.stopping.set()
-        # a round in flight may still be claiming: let it finish, but not for ever
-        deadline = time.monotonic() + self.shutdown_grace.total_seconds()
-        locked = self._lock.acquire(timeout=self.shutdown_grace.total_seconds())
-        try:
-            left = timedelta(seconds=max(deadline - time.monotonic(), 0))
-            hung = self.dispatcher.shutdown(left)
-        finally:
-            if locked:
-                self._lock.release()
-        if hung:
-            log.warning(
-                "stopped with publications still in flight for %s after %ss; "
-                "their leases expire and they are reconciled",
-                ", ".join(sorted(hung)),
-                int(self.shutdown_grace.total_seconds()),
-            )
-        log.info("daemon stopped")
-
-    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        if self.received is not None:
-            return  # already stopping (``timeout`` and shells may send the signal twice)
-        self.received = signum
-        # Writing to a stream from the handler can re-enter a write the interrupted
-        # thread was in the middle of (RuntimeError: reentrant call): tell from a thread.
-        threading.Thread(target=self._stop_on, args=(signum,), name="signal").start()
-
-    def _stop_on(self, signum: int) -> None:
-        log.info("received %s", signal.Signals(signum).name)
-        self.on_signal(signum)
-        self.stop()
-
-    def _safe_collect(self) -> None:
-        if self.stopping:
-            return
-        try:
-            self.collector.run_due()
-        except Exception:  # collection must never take the daemon down
-            log.exception("metrics collection failed; trying again at the next round")
-
     def poll_feeds(self) -> int:
         """Fetch the feeds that are due; return how many posts their new entries planned."""
         reports = self.feeds.poll_due(self.project)
         return sum(len(r.planned) * len(r.accounts) for r in reports)
-
-    def _safe_feeds(self) -> None:
-        if self.stopping:
-            return
-        try:
-            planned = self.poll_feeds()
-        except Exception:  # feeds must never take the daemon down
-            log.exception("fetching the feeds failed; trying again at the next look")
-            return
-        if planned:
-            self._wake()  # post them now
-
-    def _wake(self) -> None:
-        """Run the next round now (new posts from a feed, a file changed)."""
-        self._move_tick(timedelta())
-
-    def _safe_round(self) -> None:
-        try:
-            self.round()
-        except Exception:  # a bug or a database outage must not kill the timer
-            log.exception("round failed; trying again at the next one")
-        self._schedule_next_round()
-
-    def _schedule_next_round(self) -> None:
-        if self.stopping:
-            return
-        try:
-            wait = self.wait_time()
-        except Exception:  # the interval job still comes back after ``tick``
-            log.exception("could not tell when the next publication is due")
-            return
-        self._move_tick(wait)
-
-    def _move_tick(self, wait: timedelta) -> None:
-        """Run the next round ``wait`` from now, unless the timer is stopping."""
-        scheduler = self._scheduler
-        if scheduler is None or not scheduler.running or self.stopping:
-            return
-        try:
-            scheduler.modify_job("tick", next_run_time=datetime.now(UTC) + wait)
-        except JobLookupError:
-            pass  # a signal shut the timer down since the check above: nothing to move
