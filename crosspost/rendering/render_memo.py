@@ -14,8 +14,6 @@ from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from jinja2 import Environment, Template, meta
-
 from connectors.base import Connector, Limits, RenderedPost
 from crosspost.loading.content import ContentItem
 from crosspost.rendering.markdown import OutputForm, alternative_form_of, form_of
@@ -36,16 +34,11 @@ TARGET_NAMES = frozenset({"account", "entry", "occurrence", "link", "article_url
 _MAX_POSTS = 20_000
 
 
-def names_used(env: Environment, template: Template) -> frozenset[str]:
-    """The target variables ``template`` reads; all of them when it includes, imports or
-    extends another template (whose variables are not looked at)."""
-    if template.filename is None or env.loader is None:
-        return TARGET_NAMES
-    source, _filename, _uptodate = env.loader.get_source(env, template.name or "")
-    tree = env.parse(source)
-    if any(True for _ in meta.find_referenced_templates(tree)):
-        return TARGET_NAMES
-    return TARGET_NAMES & meta.find_undeclared_variables(tree)
+def names_used(reads: frozenset[str] | None) -> frozenset[str]:
+    """The target variables a template that ``reads`` these variables reads; all of them
+    when what it reads is not known (it includes, imports or extends another template:
+    see :func:`~crosspost.rendering.snapshot.variables_read`)."""
+    return TARGET_NAMES if reads is None else TARGET_NAMES & reads
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from crosspost.rendering.markdown import Formatted, OutputForm, TextFormat, esca
 from crosspost.rendering.render_errors import NamedUndefined
 from crosspost.rendering.render_memo import TARGET_NAMES, names_used
 from crosspost.rendering.sandbox import BoundedEnvironment, RenderLimits
-from crosspost.rendering.snapshot import TemplateSnapshot
+from crosspost.rendering.snapshot import TemplateSnapshot, variables_read
 from crosspost.rendering.text import grapheme_length
 
 __all__ = [
@@ -95,11 +95,12 @@ class Templates:
     def __init__(self, templates_dir: Path, base_dir: Path, limits: RenderLimits) -> None:
         self.templates_dir = templates_dir
         self.base_dir = base_dir
+        self._files = TemplateSnapshot(templates_dir)
         self.env = BoundedEnvironment(
             limits,
             loader=ChoiceLoader(
                 [
-                    TemplateSnapshot(templates_dir),
+                    self._files,
                     DictLoader({_builtin(name): text for name, text in BUILTINS.items()}),
                 ]
             ),
@@ -159,8 +160,18 @@ class Templates:
                 template = self.template(name, platform)
             except RenderError:
                 return TARGET_NAMES
-            known = self._reads[name, platform] = names_used(self.env, template)
+            known = self._reads[name, platform] = names_used(self._read_by(template))
         return known
+
+    def _read_by(self, template: Template) -> frozenset[str] | None:
+        """What ``template`` reads from its context (see :func:`variables_read`)."""
+        if template.filename is None or self.env.loader is None:
+            return None
+        parsed, read = self._files.reads(template.name or "")
+        if parsed:  # a file: read from the tree it was compiled from
+            return read
+        source, _filename, _uptodate = self.env.loader.get_source(self.env, template.name or "")
+        return variables_read(self.env, self.env.parse(source))
 
     def names(self) -> list[str]:
         """The names content may give as ``template:`` (``event`` for ``event.mastodon.j2``)."""
