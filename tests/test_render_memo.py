@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import jinja2
+import jinja2.meta
 import pytest
 
 from crosspost.loading.content import ContentItem
 from crosspost.rendering.render import Renderer, Target
+from crosspost.rendering.snapshot import variables_read
 from tests.conftest import write_file
 from tests.fakes import FakeConnector
 
@@ -136,3 +140,34 @@ def test_a_link_added_by_a_platform_override_is_tagged_for_each_entry(tmp_path: 
     ]
     assert [link and link.split("utm_campaign=")[1][:2] for link in links] == ["e1", "e2"]
     assert made == ["e1/a1", "e2/a1"]
+
+
+def test_a_template_file_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tree that is compiled is the one asked which variables it reads (check, cold)."""
+    renderer, made = _renderer(tmp_path, "{{ body }} {{ entry }}")
+    parsed: list[str | None] = []
+    real = jinja2.Environment._parse
+
+    def counted(env: jinja2.Environment, source: str, name: str | None, *rest: Any) -> Any:
+        parsed.append(name)
+        return real(env, source, name, *rest)
+
+    monkeypatch.setattr(jinja2.Environment, "_parse", counted)
+    for platform in ("fake", "other"):
+        renderer.render(PLAIN, Target("a1", platform, "e1", WHEN), _fake("a1"))
+    assert parsed == ["t.j2"]
+    assert len(made) == 2
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ (account if false else 'x') ~ body }}",  # folded by the compiler: still read
+        "{{ ([1, 2] | join(',')) ~ entry }}",
+    ],
+)
+def test_reading_a_template_leaves_its_tree_as_compiled_from_the_source(template: str) -> None:
+    env = jinja2.Environment()
+    tree = env.parse(template)
+    assert variables_read(env, tree) == jinja2.meta.find_undeclared_variables(env.parse(template))
+    assert env.compile(tree, raw=True) == env.compile(template, raw=True)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import crosspost.rendering.markup
-import crosspost.rendering.render
+import crosspost.rendering.thread_cuts
 from benchmarks.scale import write_project
 from crosspost.loading.project import load_project
 from crosspost.planning.preview import check_project
@@ -28,7 +28,7 @@ def test_accounts_that_count_alike_share_one_cut(
         cuts.append(args[1])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(crosspost.rendering.render, "split_marked", counted)
+    monkeypatch.setattr(crosspost.rendering.thread_cuts, "split_marked", counted)
     assert check_project(project, datetime(2026, 3, 1, tzinfo=UTC)) == []
     assert sorted(cuts) == [300, 500]  # one per counting rules: Bluesky's, Mastodon's
     keys = {project.connector(f"m{n}").counting_key for n in range(4)}  # type: ignore[attr-defined]

@@ -74,7 +74,7 @@ __all__ = [
 ]
 
 _FRONT = "---"
-#: The templates an article uses unless it names others (built in, see crosspost.rendering.render).
+#: The templates an article uses unless it names others (built in: crosspost.rendering.templates).
 ARTICLE_TEMPLATE = "article"
 ANNOUNCEMENT_TEMPLATE = "announcement"
 

@@ -5,7 +5,7 @@ schedule names the same content for many entries and accounts. A post depends on
 content item, the platform and the connector's rules, and on the entry, account and
 occurrence only where the template uses them (or the item's link is tagged with the
 entry, or the item has overrides for the account). :class:`RenderMemo` keys each post
-by exactly that, so two renders that cannot differ are made once.
+by exactly that (:func:`memo_key`), so two renders that cannot differ are made once.
 """
 
 from __future__ import annotations
@@ -14,13 +14,19 @@ from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from jinja2 import Environment, Template, meta
-
 from connectors.base import Connector, Limits, RenderedPost
 from crosspost.loading.content import ContentItem
 from crosspost.rendering.markdown import OutputForm, alternative_form_of, form_of
+from crosspost.rendering.target import Target
 
-__all__ = ["ConnectorRules", "RenderMemo", "TARGET_NAMES", "names_used", "occurrence_key"]
+__all__ = [
+    "ConnectorRules",
+    "RenderMemo",
+    "TARGET_NAMES",
+    "memo_key",
+    "names_used",
+    "occurrence_key",
+]
 
 #: The template variables that differ between the targets of one content item.
 TARGET_NAMES = frozenset({"account", "entry", "occurrence", "link", "article_url"})
@@ -28,16 +34,11 @@ TARGET_NAMES = frozenset({"account", "entry", "occurrence", "link", "article_url
 _MAX_POSTS = 20_000
 
 
-def names_used(env: Environment, template: Template) -> frozenset[str]:
-    """The target variables ``template`` reads; all of them when it includes, imports or
-    extends another template (whose variables are not looked at)."""
-    if template.filename is None or env.loader is None:
-        return TARGET_NAMES
-    source, _filename, _uptodate = env.loader.get_source(env, template.name or "")
-    tree = env.parse(source)
-    if any(True for _ in meta.find_referenced_templates(tree)):
-        return TARGET_NAMES
-    return TARGET_NAMES & meta.find_undeclared_variables(tree)
+def names_used(reads: frozenset[str] | None) -> frozenset[str]:
+    """The target variables a template that ``reads`` these variables reads; all of them
+    when what it reads is not known (it includes, imports or extends another template:
+    see :func:`~crosspost.rendering.snapshot.variables_read`)."""
+    return TARGET_NAMES if reads is None else TARGET_NAMES & reads
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,30 @@ class RenderMemo:
             self._posts.clear()
             self._connectors.clear()
         self._posts[key] = (item, post)
+
+
+def memo_key(
+    item: ContentItem,
+    target: Target,
+    rules: ConnectorRules,
+    shown: ContentItem,
+    used: frozenset[str],
+) -> Hashable:
+    """What the post of ``item`` for ``target`` depends on.
+
+    ``shown``: ``item`` with its overrides for the target (an override may add a link);
+    ``used``: the target variables the templates it renders with read.
+    """
+    tagged = target.utm and bool(shown.link or shown.is_article)  # utm_campaign=<entry>
+    return (
+        id(item),
+        target.platform,
+        target.account if "account" in used or target.account in item.overrides else None,
+        target.entry if "entry" in used or tagged else None,
+        occurrence_key(target.occurrence) if "occurrence" in used else None,
+        (target.utm, target.thread, target.numbering, target.article_url),
+        rules,
+    )
 
 
 def occurrence_key(occurrence: datetime | None) -> Hashable:

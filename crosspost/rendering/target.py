@@ -1,8 +1,8 @@
 """What a publication renders to: one function for ``plan``, ``publish`` and the daemon.
 
 ``plan`` prints a sha256 of what would go out, ``publish`` hashes the rendered
-text into its key, and the daemon sends it: all three build their
-:class:`~crosspost.rendering.render.Target` here, so the three cannot drift apart.
+text into its key, and the daemon sends it: all three build their :class:`Target`
+here, so the three cannot drift apart.
 
 Entries name what a publication is for: a ``posts:`` entry of the schedule,
 ``publish:<content id>`` for a one-off (``crosspost publish``), or
@@ -13,14 +13,12 @@ Entries name what a publication is for: a ``posts:`` entry of the schedule,
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from connectors.base import Connector, RenderedPost
 from crosspost.loading.content import ContentItem
-from crosspost.loading.project import Project
-from crosspost.rendering.render import Target
 from crosspost.rendering.text import iter_graphemes
 from crosspost.status import (
     COMMENT_PREFIX,
@@ -31,12 +29,14 @@ from crosspost.status import (
 )
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is not needed to build a target
+    from crosspost.loading.project import Project  # it imports the renderer, which imports this
     from crosspost.store import Publication
 
 __all__ = [
     "NOTIFICATION_CONTENT",
     "NOTIFY_PREFIX",
     "ONE_OFF_PREFIX",
+    "Target",
     "is_scheduled",
     "notification_post",
     "render_publication",
@@ -46,6 +46,22 @@ __all__ = [
 
 #: The content id recorded for notifications: they have no content item.
 NOTIFICATION_CONTENT = "crosspost-notification"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and why a post is rendered: the account, and the schedule entry behind it."""
+
+    account: str
+    platform: str
+    entry: str
+    occurrence: datetime | None = None
+    utm: bool = True
+    thread: bool = True
+    numbering: bool = False
+    #: Where the article this target announces went out (a long-form post's URL), once
+    #: known; an announcement links to the canonical URL first, then to this, then ``link``.
+    article_url: str | None = None
 
 
 def is_scheduled(entry: str) -> bool:
