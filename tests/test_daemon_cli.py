@@ -70,6 +70,35 @@ def test_banner_stops_counting_past_its_bound_but_still_finds_the_first(
     assert counted == [7, 1, 1]  # past the bound, each entry's first occurrence only
 
 
+def test_banner_says_what_is_due_at_once_first(tmp_path: Path) -> None:
+    banner = _banner(tmp_path, ("weekly", "0 18 * * 2"))
+    schedule = tmp_path / "schedule.yaml"
+    with_overdue = start_banner(load_project(schedule), "schedule.yaml", TUESDAY, due_now=4)
+    assert with_overdue == banner.replace("next post:", "4 due now, then next post:")
+    empty = tmp_path / "empty" / "schedule.yaml"
+    empty.parent.mkdir()
+    empty.write_text("timezone: UTC\n", encoding="utf-8")
+    only_overdue = start_banner(load_project(empty), "schedule.yaml", TUESDAY, due_now=2)
+    assert "; 2 due now; Ctrl-C to stop" in only_overdue
+
+
+def test_due_now_counts_what_is_due_inside_its_grace(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from crosspost.store import PlannedRow, Store
+
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    hour = timedelta(hours=1)
+    rows = [
+        PlannedRow("welcome", "1", "feed", "c", TUESDAY - 2 * hour, TUESDAY + hour),  # due
+        PlannedRow("old", "1", "feed", "c", TUESDAY - 3 * hour, TUESDAY - hour),  # grace gone
+        PlannedRow("later", "1", "feed", "c", TUESDAY + hour, TUESDAY + 2 * hour),  # not yet
+    ]
+    store.add_planned(rows, TUESDAY - 4 * hour)
+    assert daemon_view.due_now(store, TUESDAY) == 1
+    store.close()
+
+
 def test_banner_with_nothing_planned(tmp_path: Path) -> None:
     schedule = tmp_path / "schedule.yaml"
     schedule.write_text("timezone: UTC\n", encoding="utf-8")
@@ -113,7 +142,8 @@ def test_signal_stops_the_daemon_with_the_usual_exit_code(
 ) -> None:
     process, lines = _started_daemon(tmp_path)
     try:
-        assert any("next post:" in line for line in lines), lines
+        # the example's welcome and article, past their time, go out at once (2 targets)
+        assert any("4 due now, then next post:" in line for line in lines), lines
         process.send_signal(signum)
         rest, _ = process.communicate(timeout=60)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -69,15 +70,34 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
             out.print("nothing is due")
         trouble = any(o.status in TROUBLE for o in outcomes)
         exit_with(EXIT_FAILED if trouble or waiting else EXIT_OK)
-    from crosspost.cli.daemon_view import exit_code_for, in_flight, start_banner, stopping_message
+    from crosspost.cli.daemon_view import (
+        due_now,
+        exit_code_for,
+        in_flight,
+        start_banner,
+        stopping_message,
+    )
 
     def tell(signum: int) -> None:
         out.print(stopping_message(signum, in_flight(store, runner.publisher.worker_id)))
 
     runner.on_signal = tell
-    out.print(start_banner(runner.project, shown_path(str(app.schedule)), utc_now()), markup=False)
+    overdue = _planned_ahead(runner, store, due_now)
+    banner = start_banner(runner.project, shown_path(str(app.schedule)), utc_now(), overdue)
+    out.print(banner, markup=False)
     runner.run_forever()
     exit_with(exit_code_for(runner.received))
+
+
+def _planned_ahead(runner: Any, store: Store, count: Callable[[Store, datetime], int]) -> int:
+    """Write the plan ahead now, as the first round would, and count what is due at once
+    (missed while the daemon was not running, still inside its grace). 0 if the plan
+    cannot be written now: the first round tries again and logs why."""
+    try:
+        runner.resume()
+    except Exception:  # the first round tries again and logs it, with the timer running
+        return 0
+    return count(store, utc_now())
 
 
 def _report_waiting(store: Store, held: dict[str, str]) -> list[Any]:

@@ -8,11 +8,13 @@ from typing import Any
 
 from crosspost.loading.project import Project
 from crosspost.planning.preview import next_posts
+from crosspost.publishing.outcome import as_utc
 from crosspost.rendering.humanize import duration
 
 __all__ = [
     "BANNER_COUNT",
     "BANNER_HORIZON",
+    "due_now",
     "exit_code_for",
     "in_flight",
     "start_banner",
@@ -26,11 +28,13 @@ BANNER_HORIZON = timedelta(days=7)
 BANNER_COUNT = 10_000
 
 
-def start_banner(project: Project, schedule: str, now: datetime) -> str:
+def start_banner(project: Project, schedule: str, now: datetime, due_now: int = 0) -> str:
     """``crosspost daemon: …; next post: 18:00 Europe/Kyiv (in 3 h), 12 planned in 7 d``.
 
-    Nothing is rendered and no platform is asked; the count covers :data:`BANNER_HORIZON`,
-    up to :data:`BANNER_COUNT`.
+    ``due_now``: publications already due (missed while it was not running, still inside
+    their grace), which go out first: ``3 due now, then next post: …``. Nothing is
+    rendered and no platform is asked; the count covers :data:`BANNER_HORIZON`, up to
+    :data:`BANNER_COUNT`.
     """
     first, total = next_posts(project, now, now + BANNER_HORIZON, BANNER_COUNT)
     span = duration(BANNER_HORIZON)
@@ -43,10 +47,19 @@ def start_banner(project: Project, schedule: str, now: datetime) -> str:
             f"next post: {when} {first.zone} (in {duration(first.due_at - now)}), "
             f"{min(total, BANNER_COUNT):,}{'+' if total > BANNER_COUNT else ''} planned in {span}"
         )
+    if due_now:
+        upcoming = f"{due_now:,} due now, then {upcoming}" if first else f"{due_now:,} due now"
     watched = sum(feed.enabled for feed in project.feeds)
     if watched:
         upcoming += f"; {watched} feed{'s' if watched > 1 else ''} watched"
     return f"crosspost daemon: {schedule}; {upcoming}; Ctrl-C to stop"
+
+
+def due_now(store: Any, now: datetime) -> int:
+    """How many planned publications are due at ``now`` with their grace not run out."""
+    return sum(
+        1 for row in store.publications(["planned"], until=now) if as_utc(row.expires_at) > now
+    )
 
 
 def stopping_message(signum: int, in_flight: int) -> str:
