@@ -162,7 +162,7 @@ def test_example_project_checks_ok(example_project: Path, run_cli: Callable[...,
     result = run_cli(example_project, "check")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(
-        "ok: 5 entries, 1 event(s) (5 announcements), 1 queue(s), 2 accounts, 9 content items"
+        "ok: 5 entries, 1 event (5 announcements), 1 queue, 2 accounts, 9 content items"
     )
     # the approval-gated entry is listed, never a warning or an error
     assert "2 publication(s) await approval" in result.stdout

@@ -39,7 +39,7 @@ def test_init_then_check_is_clean(tmp_path: Path) -> None:
     _init(str(tmp_path))
     result = CliRunner().invoke(cli, ["-s", str(tmp_path / "schedule.yaml"), "check"])
     assert result.exit_code == 0, result.output
-    assert "ok: 1 entries, 2 accounts" in result.output
+    assert "ok: 1 entry, 2 accounts" in result.output
 
 
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
@@ -108,7 +108,7 @@ def test_init_check_and_daemon_from_an_installed_wheel(tmp_path: Path) -> None:
         ["/bin/sh", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "ok: 1 entries" in done.stdout
+    assert "ok: 1 entry," in done.stdout
     assert "published" in done.stdout
     assert str(venv) in done.stdout.splitlines()[-1]  # the wheel's copy, not the checkout
     assert (work / "x" / "public" / "feed.xml").is_file()

@@ -39,7 +39,7 @@ def test_a_schedule_larger_than_other_project_files_is_checked(
     schedule = _padded(tmp_path / "schedule.yaml", MAX_FILE_BYTES + 100_000)
     result = run_cli(schedule, "check")
     assert result.exit_code == 0, result.output
-    assert "ok: 1 entries" in result.output
+    assert "ok: 1 entry," in result.output
 
 
 def test_a_schedule_over_its_limit_is_refused_unread_with_file_and_limit(

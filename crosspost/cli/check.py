@@ -188,14 +188,18 @@ def _awaited_json(awaited: Any) -> dict[str, Any]:
 
 
 def _check_summary(project: Project) -> str:
-    """``ok: 3 entries, 1 event(s) (5 announcements), 1 queue(s), 2 accounts, …``."""
+    """``ok: 3 entries, 1 event (5 announcements), 1 queue, 2 accounts, …``."""
+    from crosspost.rendering.humanize import counted
+
     made = len(project.origins) - sum(len(q.entries) for q in project.queues.values())
     slotted = len(project.origins) - made  # entries of queues, counted with them
     events, queues = len(project.schedule.events), len(project.queues)
+    entries = len(project.schedule.posts) - made - slotted
     return (
-        f"ok: {len(project.schedule.posts) - made - slotted} entries, "
-        + (f"{events} event(s) ({made} announcements), " if events else "")
-        + (f"{queues} queue(s), " if queues else "")
-        + f"{len(project.accounts)} accounts, {len(project.content) - made} content items"
-        + (f", {len(project.feeds)} feed(s)" if project.feeds else "")
+        f"ok: {counted(entries, 'entry', 'entries')}, "
+        + (f"{counted(events, 'event')} ({counted(made, 'announcement')}), " if events else "")
+        + (f"{counted(queues, 'queue')}, " if queues else "")
+        + f"{counted(len(project.accounts), 'account')}, "
+        + counted(len(project.content) - made, "content item")
+        + (f", {counted(len(project.feeds), 'feed')}" if project.feeds else "")
     )

@@ -1,10 +1,10 @@
-"""Durations as people say them: ``45 s``, ``12 min``, ``3 h``, ``2 d``."""
+"""Durations and counts as people say them: ``45 s``, ``3 h``; ``1 entry``, ``2 entries``."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-__all__ = ["duration"]
+__all__ = ["counted", "duration"]
 
 _UNITS = (("d", 86400), ("h", 3600), ("min", 60))
 
@@ -16,3 +16,9 @@ def duration(span: timedelta) -> str:
         if seconds >= size:
             return f"{round(seconds / size)} {unit}"
     return f"{seconds} s"
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 entry``, ``2,000 entries``: ``number`` with ``noun`` or its ``plural``
+    (``noun`` + "s" unless given)."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
