@@ -663,3 +663,27 @@ def test_plain_format_has_no_borders_and_nothing_cut_at_80_columns(
         assert "…" not in result.output  # long cells fold onto more lines instead
     plain = invoke(project, "report", "--format", "plain").output
     assert not set("┃━│─┏┡") & set(plain)
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_the_terminal_report_fits_its_width(project: AppContext, columns: int) -> None:
+    """At 80 columns the accounts are turned (a column each) and the post lists keep their
+    essential columns, saying once which they left out; wide, every column is there."""
+    store = project.store()
+    b = Builder(store)
+    post = b.post("website-feed", "launch", "hello", datetime.now(UTC) - timedelta(days=2))
+    b.metrics(post, datetime.now(UTC) - timedelta(days=1), likes=3)
+    store.close()
+    group = _App("crosspost", commands=[report, conversions])
+    result = CliRunner().invoke(group, ["report"], obj=project, env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= columns
+    narrow = columns < 100
+    headers = [line for line in lines if "website-feed (feed)" in line]
+    assert bool(headers) is narrow  # turned: the account is a column's heading
+    assert any("followers at start" in line for line in lines)  # a row, or a whole heading
+    left_out = [line for line in lines if line.startswith("Left out at this width")]
+    assert len(left_out) == (1 if narrow else 0)
+    assert "Top posts, Bottom posts" in "".join(left_out) or not narrow
+    assert any("Top posts" == line.strip() for line in lines)  # titles whole, above

@@ -39,14 +39,13 @@ def _cell_text(row: Any, name: str, kind: str, zone: tzinfo) -> Text | str:
 
 
 def _table(
-    title: str,
     view: Sequence[tuple[str, str, str]],
     rows: Sequence[Any],
     zone: tzinfo,
     plain: bool = False,
 ) -> Table:
     # no borders for plain; long cells fold onto more lines instead of becoming "fol…"
-    table = Table(title=title, title_justify="left", box=None if plain else box.HEAVY_HEAD)
+    table = Table(box=None if plain else box.HEAVY_HEAD)
     for label, _, kind in view:
         table.add_column(label, justify="left" if kind in _TEXT_KINDS else "right", overflow="fold")
     for row in rows:
@@ -54,6 +53,76 @@ def _table(
     return table
 
 
+def _fitted(
+    view: Sequence[tuple[str, str, str]],
+    rows: Sequence[Any],
+    zone: tzinfo,
+    plain: bool,
+    width: int,
+) -> tuple[Table, tuple[str, ...]]:
+    """The table of ``rows`` as it fits ``width``, and the headings of columns left out.
+
+    Too wide, a few rows of named things (accounts) are turned: a column per row and a row
+    per figure; a list of posts or weeks keeps its leading and essential columns and
+    names the ones left out. Headings then fold at spaces, never inside a word.
+    """
+    if _needed_width(view, rows, zone) <= width:
+        return _table(view, rows, zone, plain), ()
+    if rows and len(rows) <= _TURN_AT_MOST and view[0][2] == "text":
+        return _turned(view, rows, zone, plain), ()
+    kept = [column for column in view if column[1] in _ESSENTIAL]
+    left_out = tuple(label for label, name, _ in view if name not in _ESSENTIAL)
+    return _table(kept, rows, zone, plain), left_out
+
+
+def _needed_width(view: Sequence[tuple[str, str, str]], rows: Sequence[Any], zone: tzinfo) -> int:
+    """The width the table takes without folding a heading word or a short cell: a
+    column is its longest heading word or cell (titles count up to 20, they fold well)
+    and 3 of padding and rule."""
+    total = 1
+    for label, name, kind in view:
+        cells = [len(display_value(getattr(row, name), kind, zone)) for row in rows]
+        longest = max([*(len(word) for word in label.split()), *cells])
+        total += (min(longest, 20) if kind in ("text", "link") else longest) + 3
+    return total
+
+
+def _turned(
+    view: Sequence[tuple[str, str, str]],
+    rows: Sequence[Any],
+    zone: tzinfo,
+    plain: bool,
+) -> Table:
+    """A column per row, named by its text fields (``news (folder)``), a row per figure."""
+    names = [column for column in view if column[2] == "text"]
+    figures = [column for column in view if column[2] != "text"]
+    table = Table(box=None if plain else box.HEAVY_HEAD)
+    table.add_column("")
+    for row in rows:
+        first, *rest = (str(getattr(row, name)) for _, name, _ in names)
+        heading = f"{first} ({', '.join(rest)})" if rest else first
+        table.add_column(heading, justify="right", overflow="fold")
+    for label, name, kind in figures:
+        table.add_row(label, *(_cell_text(row, name, kind, zone) for row in rows))
+    return table
+
+
+#: At most this many rows are turned into columns when a table is too wide.
+_TURN_AT_MOST = 6
+#: The columns a list of posts or weeks keeps when it is too wide for the terminal.
+_ESSENTIAL = frozenset(
+    {
+        "published_at",
+        "account",
+        "title",
+        "reactions",
+        "engagement_rate",
+        "week",
+        "total",
+        "distinct_authors",
+        "growth",
+    }
+)
 _TEXT_KINDS = ("text", "time", "link")
 
 
@@ -75,6 +144,7 @@ def print_report(
     """Print the report as rich tables, times in the report's zone; ``posts`` rows of posts.
 
     ``plain`` prints the same tables without borders (for pipes and narrow terminals).
+    A table wider than the console is turned or trimmed (:func:`_fitted`).
     """
     zone = report_zone(report)
     view = post_view(report.timezone)
@@ -91,6 +161,17 @@ def print_report(
         ("Member-written content per week", WEEK_VIEW, report.community),
         ("Answering members", RESPONSE_VIEW, report.responses),
     ]
+    trimmed: dict[tuple[str, ...], list[str]] = {}
     for title, columns, rows in sections:
-        console.print(_table(title, columns, rows, zone, plain))
+        table, left_out = _fitted(columns, rows, zone, plain, console.width)
+        console.print(title, markup=False, style="italic")  # above, whole: never folded
+        console.print(table)
+        if left_out:
+            trimmed.setdefault(left_out, []).append(title)
+    for left_out, titles in trimmed.items():
+        console.print(
+            f"Left out at this width from {', '.join(titles)}: {', '.join(left_out)} "
+            "(all in --format csv, json or html)",
+            markup=False,
+        )
     _best_slots(report, console)
