@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import click
 
 from crosspost.errors import ConfigError, Problem
-from crosspost.publishing.oneoff import RESOLVABLE, resolve_publication
+from crosspost.publishing.resolving import RESOLVABLE, resolve_publication
 from crosspost.store import Publication, Status, Store
 from crosspost.store.account_state import holds, lift_hold
 

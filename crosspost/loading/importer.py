@@ -27,8 +27,8 @@ from crosspost.loading.import_rows import ImportRow, read_rows
 from crosspost.loading.project import Project, unknown_account_message
 from crosspost.loading.schedule import PostSpec
 from crosspost.loading.yamlwrite import dump_yaml, flow_seq, replace_file, schedule_with
+from crosspost.planning.checking import CHECK_WINDOW
 from crosspost.planning.plan import Occurrence, occurrences, trigger_for
-from crosspost.planning.preview import CHECK_WINDOW
 from crosspost.rendering.render import RenderError, Target
 
 __all__ = ["ImportResult", "NewContent", "plan_import", "write_import"]

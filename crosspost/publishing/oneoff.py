@@ -5,6 +5,8 @@ rendered text as occurrence, so running the same command twice finds the
 first record and does not post again; ``--again`` makes a new occurrence.
 ``--next-slot`` plans it for each account's next free queue slot instead of now
 (:func:`crosspost.planning.slots.next_free_slot`); the daemon sends it then.
+``resolve_publication`` (``crosspost resolve``) lives in
+:mod:`crosspost.publishing.resolving` and is importable from here too.
 """
 
 from __future__ import annotations
@@ -25,22 +27,20 @@ from crosspost.planning.pending import waiting_for
 from crosspost.planning.slots import next_free_slot, store_timeline
 from crosspost.publishing.outcome import Outcome
 from crosspost.publishing.publisher import Publisher
+from crosspost.publishing.resolving import RESOLVABLE, resolve_publication
 from crosspost.rendering.articles import long_form_source, stand_in_url
 from crosspost.rendering.render import RenderError, text_hash
 from crosspost.rendering.target import ONE_OFF_PREFIX, render_target
-from crosspost.store import (
-    Decision,
-    Ended,
-    PlannedRow,
-    Publication,
-    Replanned,
-    Sent,
-    Status,
-    Store,
-)
+from crosspost.store import PlannedRow, Status, Store
 from crosspost.store.approvals import set_gate
 
-__all__ = ["RESOLVABLE", "OneOffResult", "UnknownTarget", "publish_now", "resolve_publication"]
+__all__ = [
+    "RESOLVABLE",
+    "OneOffResult",
+    "UnknownTarget",
+    "publish_now",
+    "resolve_publication",
+]
 
 
 #: A one-off's state: its publication's, or not recorded at all (a dry run, a held account).
@@ -350,62 +350,3 @@ def _already(status: Status) -> str:
         f"this exact post was tried before and is {status}; nothing sent "
         "(see crosspost status, or use --again)"
     )
-
-
-#: What each decision may be taken on.
-RESOLVABLE = {
-    "published": {Status.UNKNOWN, Status.FAILED, Status.MISSED},
-    "retry": {Status.UNKNOWN, Status.FAILED, Status.MISSED},
-    "skip": {
-        Status.UNKNOWN,
-        Status.FAILED,
-        Status.MISSED,
-        Status.PLANNED,
-        Status.AWAITING_APPROVAL,
-    },
-}
-
-
-def resolve_publication(
-    store: Store, publication_id: int, action: str, url: str | None, now: datetime
-) -> Publication:
-    """Record a person's decision about a publication.
-
-    Raises:
-        ConfigError: no such publication, or it is not in a state the action applies to.
-    """
-    row = store.get(publication_id)
-    if row is None:
-        raise ConfigError(
-            [
-                Problem.at(
-                    "crosspost resolve",
-                    1,
-                    1,
-                    f"no publication {publication_id} (see crosspost status)",
-                )
-            ]
-        )
-    if row.status not in RESOLVABLE[action]:
-        allowed = ", ".join(sorted(RESOLVABLE[action]))
-        raise ConfigError(
-            [
-                Problem.at(
-                    "crosspost resolve",
-                    1,
-                    1,
-                    f"publication {publication_id} is {row.status}; "
-                    f"--{action} applies to: {allowed}",
-                )
-            ]
-        )
-    decision: Decision
-    if action == "published":
-        decision = Sent(row.remote_id or url, url, now, note="marked published by hand")
-    elif action == "retry":
-        decision = Replanned(due_at=now, expires_at=now + timedelta(hours=1))
-    else:
-        decision = Ended(Status.CANCELLED, "skipped by hand")
-    resolved = store.resolve(publication_id, now, decision)
-    assert resolved is not None
-    return resolved
