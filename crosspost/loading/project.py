@@ -1,7 +1,8 @@
 """A project: ``schedule.yaml`` with its content, templates and accounts, loaded and cross-checked.
 
 Loading collects every problem it can find before giving up, so one run of
-``crosspost check`` lists them all.
+``crosspost check`` lists them all; the checks of the sections against each other
+are in :mod:`crosspost.loading.project_checks`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +21,21 @@ from connectors.abilities import KeepsRecords
 from connectors.base import Connector
 from crosspost.errors import ConfigError, Problem
 from crosspost.loading.accounts import Account, build_accounts, secret_fields
-from crosspost.loading.content import ContentItem, Library, load_markdown, read_library
+from crosspost.loading.content import ContentItem, load_markdown, read_library
 from crosspost.loading.events import event_problems, event_template_problems, expand_events
 from crosspost.loading.feeds_spec import FeedSpec, read_feeds
 from crosspost.loading.inputfile import MAX_SCHEDULE_BYTES, ensure_regular
+from crosspost.loading.project_checks import (
+    content_problems,
+    group_problems,
+    members_of,
+    next_slot_problems,
+    notify_problems,
+    post_targets,
+    trigger_problems,
+    unknown_account_message,
+    unknown_target,
+)
 from crosspost.loading.schedule import PostSpec, ScheduleFile, read_schedule
 from crosspost.loading.settings import SecretSource
 from crosspost.loading.yamlfile import locate
@@ -233,12 +244,12 @@ def _load(path: Path, secrets: SecretSource | None) -> Project:
         schedule.accounts, root, path, secrets, base / schedule.templates_dir
     )
     problems += account_problems
-    problems += _group_problems(schedule, root, path)
-    targets, target_problems = _targets(schedule, root, path)
+    problems += group_problems(schedule, root, path)
+    targets, target_problems = post_targets(schedule, root, path)
     problems += target_problems
-    problems += _content_problems(schedule, library, root, path, base)
-    problems += _trigger_problems(schedule, root, path)
-    problems += _notify_problems(schedule, root, path)
+    problems += content_problems(schedule, library, root, path, base)
+    problems += trigger_problems(schedule, root, path)
+    problems += notify_problems(schedule, root, path)
     problems += event_problems(
         schedule, library, root, path, lambda name: unknown_account_message(name, schedule)
     )
@@ -247,7 +258,7 @@ def _load(path: Path, secrets: SecretSource | None) -> Project:
         schedule,
         root,
         path,
-        unknown_account=lambda name: _unknown_target(name, schedule),
+        unknown_account=lambda name: unknown_target(name, schedule),
         template_problem=renderer.template_problem,
     )
     problems += feed_problems
@@ -257,10 +268,10 @@ def _load(path: Path, secrets: SecretSource | None) -> Project:
     )
     if problems:
         raise ConfigError(problems)
-    targets.update({feed.entry: _members(feed.to, schedule) for feed in feeds})
-    events = expand_events(schedule, content, lambda names: _members(names, schedule))
+    targets.update({feed.entry: members_of(feed.to, schedule) for feed in feeds})
+    events = expand_events(schedule, content, lambda names: members_of(names, schedule))
     queues = expand_queues(queue_specs, schedule, content, base)
-    problems = _next_slot_problems(schedule, targets, queues.targets, root, path)
+    problems = next_slot_problems(schedule, targets, queues.targets, root, path)
     if problems:
         raise ConfigError(problems)
     posts = [*schedule.posts, *events.posts, *queues.posts]
@@ -276,183 +287,3 @@ def _load(path: Path, secrets: SecretSource | None) -> Project:
         feeds,
         queues.queues,
     )
-
-
-def _next_slot_problems(
-    schedule: ScheduleFile,
-    targets: dict[str, list[str]],
-    queue_targets: dict[str, list[str]],
-    root: Any,
-    path: Path,
-) -> list[Problem]:
-    """``at: next-slot`` on an entry with an account no queue has slots for."""
-    slotted = {account for accounts in queue_targets.values() for account in accounts}
-    problems = []
-    for index, post in enumerate(schedule.posts):
-        missing = [a for a in targets.get(post.id, []) if a not in slotted]
-        if post.next_slot and post.enabled and missing:
-            line, column = locate(root, ["posts", index, "at"])
-            message = (
-                f"posts.{index}.at: next-slot, but no queue has slots for "
-                f"{', '.join(missing)} (add it to a queue's to:, or give a time)"
-            )
-            problems.append(Problem.at(path, line, column, message))
-    return problems
-
-
-def _members(names: list[str], schedule: ScheduleFile) -> list[str]:
-    """The accounts ``names`` stand for (groups expanded), each once, in order."""
-    found: list[str] = []
-    for name in names:
-        members = schedule.groups.get(name, [name])
-        found += [m for m in members if m not in found]
-    return found
-
-
-def _group_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Problem]:
-    problems = []
-    for group, members in schedule.groups.items():
-        if group in schedule.accounts:
-            line, column = locate(root, ["groups", group])
-            problems.append(
-                Problem.at(path, line, column, f'groups.{group}: "{group}" is also an account name')
-            )
-        for index, member in enumerate(members):
-            if member not in schedule.accounts:
-                line, column = locate(root, ["groups", group, index])
-                problems.append(
-                    Problem.at(
-                        path,
-                        line,
-                        column,
-                        f"groups.{group}.{index}: " + unknown_account_message(member, schedule),
-                    )
-                )
-    return problems
-
-
-def _unknown_target(name: str, schedule: ScheduleFile) -> str | None:
-    if name in schedule.accounts or name in schedule.groups:
-        return None
-    return unknown_account_message(name, schedule)
-
-
-def unknown_account_message(name: str, schedule: ScheduleFile) -> str:
-    """`unknown account or group "x" (expected one of: …); did you mean "y"?`."""
-    names = sorted(schedule.accounts) + sorted(schedule.groups)
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f'; did you mean "{close[0]}"?' if close else ""
-    known = ", ".join(names) or "none defined"
-    return f'unknown account or group "{name}" (expected one of: {known}){hint}'
-
-
-def _targets(
-    schedule: ScheduleFile, root: Any, path: Path
-) -> tuple[dict[str, list[str]], list[Problem]]:
-    targets: dict[str, list[str]] = {}
-    problems = []
-    for index, post in enumerate(schedule.posts):
-        names: list[str] = []
-        for position, name in enumerate(post.to):
-            members = schedule.groups.get(name, [name] if name in schedule.accounts else None)
-            if members is None:
-                line, column = locate(root, ["posts", index, "to", position])
-                problems.append(
-                    Problem.at(
-                        path,
-                        line,
-                        column,
-                        f"posts.{index}.to: " + unknown_account_message(name, schedule),
-                    )
-                )
-                continue
-            names += [m for m in members if m not in names]
-        targets[post.id] = names
-    return targets, problems
-
-
-def _content_problems(
-    schedule: ScheduleFile, library: Library, root: Any, path: Path, base: Path
-) -> list[Problem]:
-    content = library.items
-    problems = []
-    for index, post in enumerate(schedule.posts):
-        reference = post.content
-        if reference in content or (reference.endswith(".md") and (base / reference).is_file()):
-            continue
-        if library.failed_to_load(reference):  # its own problems are reported already
-            continue
-        if not content and schedule.content_dir is None and not schedule.content:
-            hint = " (no content is defined: add content: entries or a content_dir)"
-        else:
-            named = sorted({*content, *library.failed} - {""})  # a broken item is still named
-            close = difflib.get_close_matches(reference, named, n=1)
-            hint = f'; did you mean "{close[0]}"?' if close else ""
-        line, column = locate(root, ["posts", index, "content"])
-        problems.append(
-            Problem.at(
-                path, line, column, f'posts.{index}.content: unknown content "{reference}"{hint}'
-            )
-        )
-    return problems
-
-
-def _trigger_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Problem]:
-    problems = []
-    for index, post in enumerate(schedule.posts):
-        if post.next_slot:
-            continue  # its time comes from a queue's slots, checked with the queues
-        field = "cron" if post.cron else "every" if post.every else "at"
-        try:
-            trigger = trigger_for(post, post.timezone or schedule.timezone)
-            reason = _never_fires(post, trigger)
-        except (ValueError, OverflowError) as exc:
-            reason = str(exc)
-        if reason is None:
-            reason, field = _until_problem(post), "until"
-        if reason is not None:
-            line, column = locate(root, ["posts", index, field])
-            problems.append(Problem.at(path, line, column, f"posts.{index}.{field}: {reason}"))
-    return problems
-
-
-def _never_fires(post: PostSpec, trigger: BaseTrigger) -> str | None:
-    """Why a cron entry would never go out (``0 0 31 2 *``: there is no 31 February)."""
-    if post.cron is None or post.until is not None:
-        return None  # an ended entry is checked against its until
-    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
-        return f'cron "{post.cron}" never fires (no date matches it)'
-    return None
-
-
-def _until_problem(post: PostSpec) -> str | None:
-    if post.until is None:
-        return None
-    for name in ("start", "at"):
-        begin = getattr(post, name)
-        if begin is not None and _naive(post.until) <= _naive(begin):
-            return f"until {post.until} is not after {name} {begin}: the entry would never run"
-    return None
-
-
-def _naive(moment: datetime) -> datetime:
-    # both are read as wall-clock times of the same entry; an explicit offset is kept
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def _notify_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Problem]:
-    if schedule.notify is None:
-        return []
-    problems = []
-    for index, name in enumerate(schedule.notify.to):
-        if name not in schedule.accounts and name not in schedule.groups:
-            line, column = locate(root, ["notify", "to", index])
-            problems.append(
-                Problem.at(
-                    path,
-                    line,
-                    column,
-                    f"notify.to.{index}: " + unknown_account_message(name, schedule),
-                )
-            )
-    return problems

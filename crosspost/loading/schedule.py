@@ -1,29 +1,30 @@
-"""``schedule.yaml``: its models, and reading it with every error placed on its line.
+"""``schedule.yaml``: its top-level model, and reading it with every error placed on its line.
 
 The file names a default time zone, the accounts (connector + settings, secrets
 only as ``${ENV_VAR}``), account groups, inline content, and the posts: which
 content goes to which accounts, and when (``at``, ``cron`` or ``every``).
+
+Each section's models live beside this one (``posts:`` in
+:mod:`~crosspost.loading.posts_spec`, ``events:`` and ``calendar:`` in
+:mod:`~crosspost.loading.events_spec`, the field types they share in
+:mod:`~crosspost.loading.spec_types`); the small sections (accounts, groups,
+metrics, notify) are here, and every name is importable from here.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from functools import cache
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     ModelWrapValidatorHandler,
-    PlainSerializer,
     PrivateAttr,
     ValidationError,
     field_validator,
@@ -31,8 +32,31 @@ from pydantic import (
 )
 
 from crosspost.errors import ConfigError, Problem
-from crosspost.loading.durations import MAX_DURATION, UNIT_SECONDS, parse_duration
+from crosspost.loading.durations import MAX_DURATION, parse_duration
+from crosspost.loading.events_spec import (
+    DEFAULT_STEPS,
+    CalendarSpec,
+    EventCancellation,
+    EventSpec,
+    EventStep,
+    StepOffset,
+    parse_step,
+)
 from crosspost.loading.inputfile import MAX_SCHEDULE_BYTES
+from crosspost.loading.posts_spec import PostSpec
+from crosspost.loading.spec_types import (
+    DEFAULT_GRACE,
+    ID_PATTERN,
+    MIN_INTERVAL,
+    YEARS,
+    Approval,
+    Duration,
+    LocalDateTime,
+    Missed,
+    StrictModel,
+    ThreadMode,
+    TimeZone,
+)
 from crosspost.loading.yamlfile import load_yaml, locate, validation_problems
 
 __all__ = [
@@ -62,78 +86,8 @@ __all__ = [
     "read_schedule",
 ]
 
-_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
-#: The shortest ``every`` interval.
-MIN_INTERVAL = timedelta(minutes=1)
-#: Dates and times (``at``, ``start``, ``until``) must fall in these years.
-YEARS = range(1970, 2101)
-
-
-def _format_duration(value: timedelta) -> str:
-    return f"{int(value.total_seconds())}s"
-
-
-@cache
-def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def _zone(value: Any) -> ZoneInfo:
-    if isinstance(value, ZoneInfo):
-        return value
-    name = str(value)
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        close = difflib.get_close_matches(name, sorted(_zone_names()), n=1)
-        hint = f'; did you mean "{close[0]}"?' if close else ""
-        raise ValueError(f'unknown time zone "{name}" (expected an IANA name){hint}') from None
-
-
-def _local_datetime(value: Any) -> datetime:
-    """A wall-clock time as written (a zone in the text is kept), between the :data:`YEARS`."""
-    moment = _parse_datetime(value)
-    if moment.year not in YEARS:
-        raise ValueError(
-            f"{value!s} is outside the years {YEARS.start}-{YEARS.stop - 1} crosspost plans in"
-        )
-    return moment
-
-
-def _parse_datetime(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    try:
-        return datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValueError(
-            f"{value!r} is not a date and time (expected e.g. 2026-12-01 09:30)"
-        ) from None
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(_format_duration)]
-TimeZone = Annotated[ZoneInfo, BeforeValidator(_zone), PlainSerializer(str)]
-LocalDateTime = Annotated[datetime, BeforeValidator(_local_datetime)]
-#: What happens to a post whose time passed while nothing ran (``missed:``).
-Missed = Literal["publish", "skip"]
-#: ``thread:``: cut a long text into a thread, or refuse it.
-ThreadMode = Literal["auto", "never"]
-#: ``grace:``: how late a missed post may still go out.
-DEFAULT_GRACE = timedelta(hours=1)
-#: ``approval:`` on the schedule, a group or an entry: the most specific one given decides.
-Approval = Literal["required", "none"]
-#: How ``at: next-slot`` may be spelt.
-_NEXT_SLOT = frozenset({"next-slot", "next_slot", "next slot"})
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
-
-
-class AccountSpec(_Strict):
+class AccountSpec(StrictModel):
     """One ``accounts:`` entry: the connector and its raw settings (secrets unresolved)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -150,64 +104,7 @@ class AccountSpec(_Strict):
         return dict(self.model_extra or {})
 
 
-class PostSpec(_Strict):
-    """One ``posts:`` entry: which content goes where, and when."""
-
-    id: str = Field(pattern=_ID)
-    content: str
-    to: list[str] = Field(min_length=1)
-    at: LocalDateTime | None = None
-    cron: str | None = None
-    every: Duration | None = None
-    start: LocalDateTime | None = None
-    timezone: TimeZone | None = None
-    until: LocalDateTime | None = None
-    missed: Missed = "publish"
-    grace: Duration = DEFAULT_GRACE
-    thread: ThreadMode = "auto"
-    numbering: bool = False
-    utm: bool = True
-    enabled: bool = True
-    #: ``required``: its content must be approved before it goes out (``none``: never).
-    approval: Approval | None = None
-    #: ``at: next-slot``: each account's next free queue slot, fixed when first planned.
-    next_slot: bool = False
-
-    @model_validator(mode="before")
-    @classmethod
-    def _at_next_slot(cls, data: Any) -> Any:
-        at = data.get("at") if isinstance(data, Mapping) else None
-        if isinstance(at, str) and at.strip().lower() in _NEXT_SLOT:
-            return {**data, "at": None, "next_slot": True}
-        return data
-
-    @field_validator("to", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
-    @field_validator("every")
-    @classmethod
-    def _not_too_often(cls, value: timedelta | None) -> timedelta | None:
-        if value is not None and value < MIN_INTERVAL:
-            raise ValueError(f"every {value} is shorter than the minimum interval of 1m")
-        return value
-
-    @model_validator(mode="after")
-    def _one_trigger(self) -> PostSpec:
-        given = [name for name in ("at", "cron", "every") if getattr(self, name) is not None]
-        given += ["at"] if self.next_slot else []
-        if len(given) != 1:
-            found = ", ".join(given) or "none"
-            raise ValueError(f"needs exactly one of at, cron, every (found: {found})")
-        if self.start is not None and self.every is None:
-            raise ValueError("start goes with every")
-        return self
-
-
-class MetricsSpec(_Strict):
+class MetricsSpec(StrictModel):
     """``metrics:``: when to come back for reactions after a post is published."""
 
     after: list[Duration] = Field(
@@ -225,7 +122,7 @@ def _every_kind() -> list[NotifyKind]:
     return ["failed", "missed", "unknown", "credentials", "approval"]
 
 
-class NotifySpec(_Strict):
+class NotifySpec(StrictModel):
     """``notify:``: where to tell a person that something needs them."""
 
     to: list[str] = Field(min_length=1)
@@ -235,142 +132,6 @@ class NotifySpec(_Strict):
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [v.strip() for v in value.split(",")] if isinstance(value, str) else value
-
-
-# --------------------------------------------------------------------------- events
-
-_STEP = re.compile(r"^(start|end)?\s*(?:([+-])\s*(.+))?$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class StepOffset:
-    """When an event's announcement goes out: ``delta`` before (< 0) or after ``anchor``."""
-
-    anchor: Literal["start", "end"]
-    delta: timedelta
-
-    @property
-    def name(self) -> str:
-        """The canonical spelling (``-7d``, ``start``, ``+1d``, ``start+2h``), used in ids.
-
-        ``-1w`` and ``-168h`` are both ``-7d``, so rewriting an offset keeps its step.
-        """
-        if not self.delta:
-            return self.anchor
-        sign = "-" if self.delta < timedelta(0) else "+"
-        shorthand = (self.anchor, sign) in (("start", "-"), ("end", "+"))
-        return ("" if shorthand else self.anchor) + sign + _canonical(abs(self.delta))
-
-
-def _canonical(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    parts = []
-    for unit in ("d", "h", "m", "s"):
-        count, seconds = divmod(seconds, UNIT_SECONDS[unit])
-        if count:
-            parts.append(f"{count}{unit}")
-    return "".join(parts)
-
-
-def parse_step(value: Any) -> StepOffset:
-    """``-7d`` (before the start), ``start``, ``end``, ``+1d`` (after the end), ``start+2h``…
-
-    Raises:
-        ValueError: not one of these forms, or a duration of zero.
-    """
-    if isinstance(value, StepOffset):
-        return value
-    text = str(value).strip()
-    match = _STEP.match(text)
-    if not text or match is None or (match.group(1) is None and match.group(2) is None):
-        raise ValueError(
-            f"{value!r} is not a step (expected start, end, -7d before the start, "
-            "+1d after the end, start+2h or end-30m)"
-        )
-    anchor_text, sign, amount = match.groups()
-    anchor = (anchor_text or ("start" if sign == "-" else "end")).lower()
-    delta = parse_duration(amount) if sign else timedelta(0)
-    if int(delta.total_seconds()) != delta.total_seconds():
-        raise ValueError(f"{value!r}: steps are whole seconds")
-    return StepOffset("start" if anchor == "start" else "end", -delta if sign == "-" else delta)
-
-
-Step = Annotated[StepOffset, BeforeValidator(parse_step), PlainSerializer(lambda s: s.name)]
-
-#: The announcements of an event that names no ``steps``: a week, a day and an hour before.
-DEFAULT_STEPS = ("-7d", "-1d", "-1h")
-
-
-class EventStep(_Strict):
-    """One announcement of an event: when, and optionally its own content or template."""
-
-    at: Step
-    content: str | None = None
-    template: str | None = None
-
-
-class EventCancellation(_Strict):
-    """What a cancelled event posts: one announcement, at ``at`` or as soon as it can."""
-
-    content: str | None = None
-    template: str | None = None
-    at: LocalDateTime | None = None
-
-    @model_validator(mode="after")
-    def _says_something(self) -> EventCancellation:
-        if self.content is None and self.template is None:
-            raise ValueError("needs content or template (what the cancellation says)")
-        return self
-
-
-class EventSpec(_Strict):
-    """One ``events:`` entry: an event and the announcements that lead up to it."""
-
-    id: str = Field(pattern=_ID)
-    title: str = Field(min_length=1)
-    start: LocalDateTime
-    end: LocalDateTime | None = None
-    timezone: TimeZone | None = None
-    place: str | None = None
-    url: str | None = None
-    content: str | None = None
-    template: str | None = None
-    to: list[str] = Field(min_length=1)
-    steps: list[EventStep] = Field(
-        default_factory=lambda: [EventStep(at=parse_step(s)) for s in DEFAULT_STEPS]
-    )
-    missed: Missed = "publish"
-    grace: Duration = DEFAULT_GRACE
-    enabled: bool = True
-    cancelled: bool = False
-    cancellation: EventCancellation | None = None
-    approval: Approval | None = None
-
-    @field_validator("to", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return PostSpec._one_or_many(value)
-
-    @field_validator("steps", mode="before")
-    @classmethod
-    def _short_steps(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [{"at": v} if isinstance(v, str | int) else v for v in value]
-        return value
-
-
-class CalendarSpec(_Strict):
-    """``calendar:``: where the ``.ics`` of every event is written, and its name."""
-
-    path: str
-    name: str = "Events"
-    #: Right-hand side of each event's UID (``<event id>@<domain>``); use a domain you own.
-    domain: str = "crosspost.invalid"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _path_only(cls, value: Any) -> Any:
-        return {"path": value} if isinstance(value, str) else value
 
 
 def _group_members(value: Any) -> Any:
@@ -390,7 +151,7 @@ def _group_members(value: Any) -> Any:
 GroupMembers = Annotated[list[str], BeforeValidator(_group_members)]
 
 
-class ScheduleFile(_Strict):
+class ScheduleFile(StrictModel):
     """The whole of ``schedule.yaml``."""
 
     timezone: TimeZone = ZoneInfo("UTC")
@@ -434,7 +195,7 @@ class ScheduleFile(_Strict):
     @classmethod
     def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
         for name in value:
-            if not re.match(_ID, str(name)):
+            if not re.match(ID_PATTERN, str(name)):
                 raise ValueError(f"{name!r} is not a valid name (letters, digits, _ . -)")
         return value
 
