@@ -11,13 +11,14 @@ import difflib
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from crosspost.loading.schedule import (
+from crosspost.loading.spec_types import (
     DEFAULT_GRACE,
     Approval,
     Duration,
     Missed,
+    StrictModel,
     ThreadMode,
     TimeZone,
 )
@@ -46,11 +47,7 @@ def _listed(value: Any) -> Any:
     return value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
-
-
-class SlotSpec(_Strict):
+class SlotSpec(StrictModel):
     """When a queue posts: a cron line, or days × times (``days`` defaults to every day)."""
 
     cron: str | None = None
@@ -111,7 +108,7 @@ class SlotSpec(_Strict):
         ]
 
 
-class QueueSpec(_Strict):
+class QueueSpec(StrictModel):
     """One ``queues:`` entry: a pool of content, the slots it fills and how it picks."""
 
     id: str = Field(pattern=_ID)
