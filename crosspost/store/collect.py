@@ -3,12 +3,14 @@
 Every function takes a :class:`~crosspost.store.Store`; times returned are
 timezone-aware UTC. No network call ever happens inside a transaction here: the
 collector asks the platform first and writes what it got in one short transaction.
+The post snapshots are written here; follower sets are in :mod:`.collect_audience`
+and the inbox in :mod:`.collect_inbox`, whose names this module exports too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,22 +18,18 @@ from sqlalchemy import Table, delete, func, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from connectors.base import FollowerRef, InboxItem, Metrics
+from connectors.base import Metrics
 from crosspost.store import Store
-from crosspost.store.db import insert_new
-from crosspost.store.models import (
-    AccountSnapshot,
-    CollectCursor,
-    Follower,
-    FollowerEvent,
-    FollowerList,
-    InboxPoll,
-    Interaction,
-    MetricSnapshot,
-    Publication,
-    Status,
-    is_post,
+from crosspost.store.collect_audience import FollowerDiff, apply_followers, last_account_snapshots
+from crosspost.store.collect_inbox import (
+    InboxSchedule,
+    inbox_cursor,
+    inbox_schedules,
+    interaction_row,
+    publication_links,
+    save_inbox,
 )
+from crosspost.store.models import MetricSnapshot, Publication, Status, is_post
 
 __all__ = [
     "COUNTS",
@@ -45,7 +43,9 @@ __all__ = [
     "collect_candidates",
     "inbox_cursor",
     "inbox_schedules",
+    "interaction_row",
     "last_account_snapshots",
+    "publication_links",
     "save_inbox",
 ]
 
@@ -67,16 +67,6 @@ class Candidate:
     parts: tuple[str, ...] = ()
     #: The furthest step a snapshot recorded covering (None: none recorded one).
     last_step: timedelta | None = None
-
-
-@dataclass(frozen=True)
-class FollowerDiff:
-    """What changed in an account's follower set."""
-
-    joins: list[FollowerRef] = field(default_factory=list)
-    leaves: list[FollowerRef] = field(default_factory=list)
-    #: The first list ever seen for the account: stored, no events written.
-    seeded: bool = False
 
 
 def _utc(moment: datetime) -> datetime:
@@ -270,191 +260,3 @@ def _thinned(
         tail.append(new)
         del tail[:-2]
     return [row for row in rows if id(row) not in dropped_rows], dropped_ids
-
-
-# --------------------------------------------------------------------------- accounts
-
-
-def last_account_snapshots(store: Store) -> dict[str, datetime]:
-    """When each account's newest audience snapshot was taken."""
-    query = select(AccountSnapshot.account, func.max(AccountSnapshot.collected_at)).group_by(
-        col(AccountSnapshot.account)
-    )
-    with _session(store) as session:
-        return {account: _utc(last) for account, last in session.exec(query).all() if last}
-
-
-def apply_followers(
-    store: Store, account: str, followers: Sequence[FollowerRef], now: datetime
-) -> FollowerDiff:
-    """Compare ``followers`` with the known set, record joins and leaves, store the new set.
-
-    The first list ever read for an account only seeds the set: everyone in it
-    was already following, so no join is recorded. Whether a list was read before
-    is recorded (``follower_list``), never inferred from an empty set: an account
-    with no followers, or with none left, counts its next followers as joins.
-    Everything is written in one transaction, joins, leaves and events as bulk statements.
-    """
-    now = _utc(now)
-    current = {ref.id: ref for ref in followers}
-    table = _table(Follower)
-    with _session(store) as session:
-        listed = session.get(FollowerList, account)
-        seeded = listed is None
-        known_query = sa_select(table.c.follower_id, table.c.handle).where(
-            table.c.account == account
-        )
-        known: dict[str, str] = {fid: handle for fid, handle in session.execute(known_query)}
-        joins = [ref for fid, ref in current.items() if fid not in known]
-        leaves = [FollowerRef(fid, handle) for fid, handle in known.items() if fid not in current]
-        if joins:
-            session.execute(insert(table), [_follower(account, ref, now) for ref in joins])
-        for chunk in _chunks([ref.id for ref in leaves]):
-            session.execute(
-                delete(table).where(table.c.account == account, table.c.follower_id.in_(chunk))
-            )
-        if listed is None:
-            listed = FollowerList(account=account, first_listed_at=now, last_listed_at=now)
-        else:
-            events = _events(account, joins, "join", now) + _events(account, leaves, "leave", now)
-            if events:
-                session.execute(insert(_table(FollowerEvent)), events)
-        listed.last_listed_at = now
-        session.add(listed)
-        session.commit()
-    return FollowerDiff([] if seeded else joins, [] if seeded else leaves, seeded)
-
-
-def _follower(account: str, ref: FollowerRef, now: datetime) -> dict[str, Any]:
-    return {"account": account, "follower_id": ref.id, "handle": ref.handle, "first_seen_at": now}
-
-
-def _chunks(values: list[str], size: int = 5000) -> Iterable[list[str]]:
-    # Bound the bound parameters of one statement (SQLite allows 32,766).
-    return (values[start : start + size] for start in range(0, len(values), size))
-
-
-def _events(
-    account: str, refs: Iterable[FollowerRef], kind: str, now: datetime
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "account": account,
-            "follower_id": ref.id,
-            "handle": ref.handle,
-            "kind": kind,
-            "observed_at": now,
-        }
-        for ref in refs
-    ]
-
-
-# --------------------------------------------------------------------------- inbox
-
-
-def inbox_cursor(store: Store, account: str, kind: str = "inbox") -> str | None:
-    """Where reading ``account``'s inbox stopped last time, None before the first read."""
-    with _session(store) as session:
-        row = session.get(CollectCursor, (account, kind))
-        return row.cursor if row is not None else None
-
-
-@dataclass(frozen=True)
-class InboxSchedule:
-    """When an account's inbox is read next, and the interval that led there."""
-
-    every: timedelta
-    next_at: datetime
-
-
-def inbox_schedules(store: Store) -> dict[str, InboxSchedule]:
-    """The stored inbox schedule of every account read so far, in one query."""
-    with _session(store) as session:
-        rows = session.exec(select(InboxPoll)).all()
-    return {
-        row.account: InboxSchedule(timedelta(seconds=row.every_seconds), _utc(row.next_at))
-        for row in rows
-    }
-
-
-def save_inbox(
-    store: Store,
-    account: str,
-    platform: str,
-    items: Sequence[InboxItem],
-    cursor: str | None,
-    now: datetime,
-    kind: str = "inbox",
-    schedule: InboxSchedule | None = None,
-) -> int:
-    """Store new interactions, move the cursor and the next read, in one transaction.
-
-    An interaction already stored (same account and remote id) is left alone, so
-    reading the same page twice stores nothing twice. The interactions go in as
-    one bulk insert.
-
-    Returns:
-        How many interactions were new.
-    """
-    now = _utc(now)
-    with _session(store) as session:
-        links = publication_links(session, account, {i.in_reply_to for i in items} - {None})
-        values = [interaction_row(account, platform, item, links, now) for item in items]
-        inserted = insert_new(session, _table(Interaction), values, ["account", "remote_id"])
-        if cursor is not None:
-            _set_cursor(session, account, kind, cursor, now)
-        if schedule is not None:
-            every = int(schedule.every.total_seconds())
-            session.merge(InboxPoll(account=account, every_seconds=every, next_at=schedule.next_at))
-        session.commit()
-    return inserted
-
-
-def interaction_row(
-    account: str, platform: str, item: InboxItem, links: dict[str, int], now: datetime
-) -> dict[str, Any]:
-    return {
-        "account": account,
-        "platform": platform,
-        "remote_id": item.remote_id,
-        "kind": item.kind,
-        "author": item.author,
-        "author_id": item.author_id,
-        "text": item.text,
-        "url": item.url,
-        "created_at": _utc(item.created_at),
-        "in_reply_to": item.in_reply_to,
-        "publication_id": links.get(item.in_reply_to or ""),
-        "collected_at": now,
-        # a connector's question mark is kept in raw: no column for one flag
-        "raw": {**item.raw, "question": True} if item.question else dict(item.raw),
-    }
-
-
-def publication_links(
-    session: Session, account: str, remote_ids: set[str | None]
-) -> dict[str, int]:
-    """Publication id for each remote id that is one of ``account``'s posts or thread parts."""
-    wanted = {r for r in remote_ids if r}
-    if not wanted:
-        return {}
-    query = select(Publication.id, Publication.remote_id, Publication.thread_ids).where(
-        Publication.account == account,
-        Publication.status == Status.PUBLISHED,
-        col(Publication.remote_id).is_not(None),
-        is_post(),
-    )
-    links: dict[str, int] = {}
-    for pid, remote_id, thread_ids in session.exec(query).all():
-        for rid in [remote_id, *(thread_ids or [])]:
-            if rid in wanted and pid is not None:
-                links.setdefault(str(rid), pid)
-    return links
-
-
-def _set_cursor(session: Session, account: str, kind: str, cursor: str, now: datetime) -> None:
-    row = session.get(CollectCursor, (account, kind))
-    if row is None:
-        row = CollectCursor(account=account, kind=kind, cursor=cursor, updated_at=now)
-    row.cursor, row.updated_at = cursor, now
-    session.add(row)

@@ -1,32 +1,32 @@
 """Queries behind ``crosspost report`` and ``crosspost conversions import``.
 
 Every function takes a :class:`~crosspost.store.Store` and returns plain values
-or detached rows; all times returned are timezone-aware UTC.
+or detached rows; all times returned are timezone-aware UTC. The posts and their
+reactions are read here; the audience and community figures are in
+:mod:`.reports_audience` and the conversions in :mod:`.conversions`, whose names
+this module exports too.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, case, func, or_, select
-from sqlmodel import Session, col
-from sqlmodel import select as select_model
+from sqlmodel import col
 
 from crosspost.store import Store
-from crosspost.store.db import dialect_module, is_sqlite
-from crosspost.store.models import (
-    AccountSnapshot,
-    Conversion,
-    FollowerEvent,
-    Interaction,
-    MetricSnapshot,
-    Publication,
-    Status,
-    is_post,
+from crosspost.store.conversions import ConversionRow, conversions_for, upsert_conversions
+from crosspost.store.db import is_sqlite
+from crosspost.store.models import MetricSnapshot, Publication, Status, is_post
+from crosspost.store.reports_audience import (
+    FollowerPoint,
+    InteractionRow,
+    account_snapshots,
+    follower_event_counts,
+    interactions,
 )
 
 __all__ = [
@@ -44,9 +44,6 @@ __all__ = [
     "published_posts",
     "upsert_conversions",
 ]
-
-#: Bound parameters per ``IN (…)`` query; SQLite's default limit is 999 on old builds.
-_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -75,53 +72,11 @@ class ReactionSnapshot:
     bookmarks: int | None
 
 
-@dataclass(frozen=True)
-class FollowerPoint:
-    """Followers of an account at one moment."""
-
-    account: str
-    collected_at: datetime
-    followers: int
-
-
-@dataclass(frozen=True)
-class InteractionRow:
-    """A member-written mention, reply, quote or comment."""
-
-    account: str
-    platform: str
-    kind: str
-    author: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class ConversionRow:
-    """One row of an analytics export, keyed by UTM campaign, content, source and day."""
-
-    campaign: str
-    content: str
-    source: str
-    day: str
-    conversions: int
-    clicks: int | None = None
-    value: float | None = None
-
-
 def _utc(moment: datetime) -> datetime:
     # SQLite hands datetimes back naive; the store only ever writes UTC.
     if moment.tzinfo is UTC:  # what the store's UTCDateTime hands back: no conversion
         return moment
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
-def _session(store: Store) -> Session:
-    return Session(store.engine, expire_on_commit=False)
 
 
 def _published(
@@ -281,158 +236,3 @@ def post_reactions(
         key: PostReactions(_snapshot(row), _snapshot(early[key]) if key in early else None)
         for key, row in latest.items()
     }
-
-
-_FOLLOWER_COLUMNS: tuple[Any, ...] = (
-    col(AccountSnapshot.account),
-    col(AccountSnapshot.collected_at),
-    col(AccountSnapshot.followers),
-)
-
-
-def account_snapshots(
-    store: Store, accounts: Sequence[str], since: datetime | None, until: datetime | None
-) -> dict[str, list[FollowerPoint]]:
-    """Follower counts per account in ``[since, until)``, oldest first, each series led by
-    the latest count before ``since`` (the baseline), when there is one."""
-    counted = and_(
-        col(AccountSnapshot.account).in_(list(accounts)),
-        col(AccountSnapshot.followers).is_not(None),
-    )
-    period = select(*_FOLLOWER_COLUMNS).where(counted)
-    if since is not None:
-        period = period.where(col(AccountSnapshot.collected_at) >= since)
-    if until is not None:
-        period = period.where(col(AccountSnapshot.collected_at) < until)
-    period = period.order_by(col(AccountSnapshot.collected_at), col(AccountSnapshot.id))
-    found: dict[str, list[FollowerPoint]] = defaultdict(list)
-    with store.engine.connect() as connection:
-        if since is not None:
-            for account, at, followers in connection.execute(_baselines(counted, since)):
-                found[account].append(FollowerPoint(account, _utc(at), followers))
-        for account, at, followers in connection.execute(period):
-            found[account].append(FollowerPoint(account, _utc(at), followers))
-    return dict(found)
-
-
-def _baselines(counted: Any, since: datetime) -> Any:
-    """The latest follower count of each account before ``since``."""
-    order = (col(AccountSnapshot.collected_at).desc(), col(AccountSnapshot.id).desc())
-    ranked = (
-        select(
-            *_FOLLOWER_COLUMNS,
-            func.row_number()
-            .over(partition_by=col(AccountSnapshot.account), order_by=order)
-            .label("n"),
-        )
-        .where(counted, col(AccountSnapshot.collected_at) < since)
-        .subquery()
-    )
-    return select(ranked.c.account, ranked.c.collected_at, ranked.c.followers).where(
-        ranked.c.n == 1
-    )
-
-
-def follower_event_counts(
-    store: Store, accounts: Sequence[str], since: datetime | None, until: datetime | None
-) -> dict[str, dict[str, int]]:
-    """Joins and leaves per account in ``[since, until)``: ``{account: {"join": n, ...}}``."""
-    query = select_model(FollowerEvent.account, FollowerEvent.kind, func.count()).where(
-        col(FollowerEvent.account).in_(list(accounts))
-    )
-    if since is not None:
-        query = query.where(col(FollowerEvent.observed_at) >= since)
-    if until is not None:
-        query = query.where(col(FollowerEvent.observed_at) < until)
-    query = query.group_by(FollowerEvent.account, FollowerEvent.kind)
-    counts: dict[str, dict[str, int]] = defaultdict(dict)
-    with _session(store) as session:
-        for account, kind, number in session.exec(query).all():
-            counts[account][kind] = number
-    return dict(counts)
-
-
-def interactions(
-    store: Store, accounts: Sequence[str], since: datetime | None, until: datetime | None
-) -> list[InteractionRow]:
-    """Member-written content received by the accounts in ``[since, until)``, oldest first."""
-    query = select(
-        col(Interaction.account),
-        col(Interaction.platform),
-        col(Interaction.kind),
-        col(Interaction.author),
-        col(Interaction.created_at),
-    ).where(col(Interaction.account).in_(list(accounts)))
-    if since is not None:
-        query = query.where(col(Interaction.created_at) >= since)
-    if until is not None:
-        query = query.where(col(Interaction.created_at) < until)
-    query = query.order_by(col(Interaction.created_at))
-    with store.engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [InteractionRow(a, p, k, who, _utc(at)) for a, p, k, who, at in rows]
-
-
-def conversions_for(store: Store, campaigns: Iterable[str]) -> list[ConversionRow]:
-    """Every imported conversion row whose campaign is one of ``campaigns`` (any day)."""
-    wanted = sorted(set(campaigns))
-    found: list[ConversionRow] = []
-    with _session(store) as session:
-        for chunk in _chunks(wanted):
-            query = select_model(Conversion).where(col(Conversion.campaign).in_(chunk))
-            found += [
-                ConversionRow(
-                    c.campaign, c.content, c.source, c.day, c.conversions, c.clicks, c.value
-                )
-                for c in session.exec(query).all()
-            ]
-    return found
-
-
-def upsert_conversions(
-    store: Store, rows: Sequence[ConversionRow], source_file: str, now: datetime
-) -> tuple[int, int]:
-    """Insert or replace conversion rows on their (campaign, content, source, day) key.
-
-    All rows are written in one transaction, so either every row lands or none.
-
-    Args:
-        store: The store.
-        rows: Rows to write; a later row with the same key wins.
-        source_file: Name of the imported file, kept for provenance.
-        now: The import time.
-
-    Returns:
-        ``(inserted, updated)`` counts.
-    """
-    unique = {(r.campaign, r.content, r.source, r.day): r for r in rows}
-    table = Conversion.__table__  # type: ignore[attr-defined]
-    dialect: Any = dialect_module(store.engine.dialect.name)
-    with _session(store) as session:
-        existing = _existing_keys(session, list(unique))
-        for chunk in _chunks(list(unique.values())):
-            values = [{**r.__dict__, "imported_at": now, "source_file": source_file} for r in chunk]
-            statement = dialect.insert(table).values(values)
-            statement = statement.on_conflict_do_update(
-                index_elements=["campaign", "content", "source", "day"],
-                set_={
-                    name: statement.excluded[name]
-                    for name in ("conversions", "clicks", "value", "imported_at", "source_file")
-                },
-            )
-            session.execute(statement)
-        session.commit()
-    return len(unique) - len(existing), len(existing)
-
-
-def _existing_keys(
-    session: Session, keys: list[tuple[str, str, str, str]]
-) -> set[tuple[str, str, str, str]]:
-    found: set[tuple[str, str, str, str]] = set()
-    for chunk in _chunks(sorted({k[0] for k in keys})):
-        query = select_model(
-            Conversion.campaign, Conversion.content, Conversion.source, Conversion.day
-        )
-        for row in session.exec(query.where(col(Conversion.campaign).in_(chunk))).all():
-            found.add((row[0], row[1], row[2], row[3]))
-    return found & set(keys)
