@@ -7,13 +7,14 @@ timezone-aware UTC.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from crosspost.store import Store
 from crosspost.store.models import AccountHold, AccountLimits
+from crosspost.store.sessions import session_on, utc
 
 __all__ = [
     "AccountHold",
@@ -27,17 +28,9 @@ __all__ = [
 ]
 
 
-def _session(store: Store) -> Session:
-    return Session(store.engine, expire_on_commit=False)
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def hold_account(store: Store, account: str, reason: str, digest: str, now: datetime) -> None:
     """Hold ``account`` (its credentials failed); a held account's posts are not tried."""
-    with _session(store) as session:
+    with session_on(store.engine) as session:
         hold = session.get(AccountHold, account)
         if hold is None:
             hold = AccountHold(account=account, reason=reason, settings_hash=digest, since=now)
@@ -48,16 +41,16 @@ def hold_account(store: Store, account: str, reason: str, digest: str, now: date
 
 def holds(store: Store) -> list[AccountHold]:
     """Every held account, oldest hold first."""
-    with _session(store) as session:
+    with session_on(store.engine) as session:
         rows = list(session.exec(select(AccountHold).order_by(col(AccountHold.since))).all())
     for row in rows:
-        row.since = _utc(row.since)
+        row.since = utc(row.since)
     return rows
 
 
 def lift_hold(store: Store, account: str) -> bool:
     """Lift the hold of ``account``; False if it was not held."""
-    with _session(store) as session:
+    with session_on(store.engine) as session:
         hold = session.get(AccountHold, account)
         if hold is None:
             return False
@@ -85,7 +78,7 @@ def remember_limits(
     store: Store, account: str, digest: str, limits: Mapping[str, Any], now: datetime
 ) -> bool:
     """Store the limits ``account``'s server reported; False when they were known already."""
-    with _session(store) as session:
+    with session_on(store.engine) as session:
         row = session.get(AccountLimits, account)
         if row is not None and row.settings_hash == digest and row.limits == dict(limits):
             return False
@@ -100,8 +93,8 @@ def remember_limits(
 
 def stored_limits(store: Store) -> dict[str, AccountLimits]:
     """The last reported limits of every account that has some."""
-    with _session(store) as session:
+    with session_on(store.engine) as session:
         rows = list(session.exec(select(AccountLimits)).all())
     for row in rows:
-        row.reported_at = _utc(row.reported_at)
+        row.reported_at = utc(row.reported_at)
     return {row.account: row for row in rows}

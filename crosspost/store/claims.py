@@ -16,15 +16,15 @@ every daemon leaves the account alone until then, not only the one that was told
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Table, or_, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Session
 
 from crosspost.store import Store
 from crosspost.store.db import insert_new, is_sqlite
 from crosspost.store.models import AccountClaim
+from crosspost.store.sessions import chunked, session_on, utc
 
 __all__ = [
     "COLLECT",
@@ -49,14 +49,6 @@ _CHUNK = 1000
 def _table() -> Table:
     table: Table = AccountClaim.__table__  # type: ignore[attr-defined]
     return table
-
-
-def _session(store: Store) -> Session:
-    return Session(store.engine, expire_on_commit=False)
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def claim_accounts(
@@ -87,8 +79,8 @@ def claim_accounts(
         table.c.claimed_by == worker,
     )
     claimed: list[str] = []
-    with _session(store) as session:
-        for chunk in _chunks(wanted):
+    with session_on(store.engine) as session:
+        for chunk in chunked(wanted, _CHUNK):
             room = None if limit is None else limit - len(claimed)
             if room is not None and room <= 0:
                 break
@@ -110,9 +102,9 @@ def claim_accounts(
 def _ensure_rows(store: Store, kind: str, accounts: list[str]) -> None:
     """Write the missing rows first, in a transaction of their own (claims then only update)."""
     table = _table()
-    with _session(store) as session:
+    with session_on(store.engine) as session:
         known: set[str] = set()
-        for chunk in _chunks(accounts):
+        for chunk in chunked(accounts, _CHUNK):
             query = sa_select(table.c.account).where(
                 table.c.kind == kind, table.c.account.in_(chunk)
             )
@@ -126,8 +118,8 @@ def _ensure_rows(store: Store, kind: str, accounts: list[str]) -> None:
 def release_accounts(store: Store, kind: str, accounts: Sequence[str], worker: str) -> None:
     """Give back ``worker``'s leases of ``accounts`` (their work is written down)."""
     table = _table()
-    with _session(store) as session:
-        for chunk in _chunks(sorted(accounts)):
+    with session_on(store.engine) as session:
+        for chunk in chunked(sorted(accounts), _CHUNK):
             statement = update(table).where(
                 table.c.kind == kind,
                 table.c.account.in_(chunk),
@@ -143,7 +135,7 @@ def pause_account(store: Store, account: str, kind: str, until: datetime, reason
     A pause already reaching further stays as it is.
     """
     table = _table()
-    with _session(store) as session:
+    with session_on(store.engine) as session:
         insert_new(session, table, [{"account": account, "kind": kind}], ["account", "kind"])
         later = or_(table.c.paused_until.is_(None), table.c.paused_until < until)
         statement = update(table).where(table.c.account == account, table.c.kind == kind, later)
@@ -157,10 +149,6 @@ def paused(store: Store, kind: str, now: datetime) -> dict[str, datetime]:
     query = sa_select(table.c.account, table.c.paused_until).where(
         table.c.kind == kind, table.c.paused_until > now
     )
-    with _session(store) as session:
+    with session_on(store.engine) as session:
         rows = session.execute(query).all()
-    return {account: _utc(until) for account, until in rows if until is not None}
-
-
-def _chunks(values: list[str]) -> Iterable[list[str]]:
-    return (values[start : start + _CHUNK] for start in range(0, len(values), _CHUNK))
+    return {account: utc(until) for account, until in rows if until is not None}

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert
+from sqlalchemy import delete, func, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -30,6 +30,7 @@ from crosspost.store.collect_inbox import (
     save_inbox,
 )
 from crosspost.store.models import MetricSnapshot, Publication, Status, is_post
+from crosspost.store.sessions import session_on, table_of, utc
 
 __all__ = [
     "COUNTS",
@@ -69,20 +70,6 @@ class Candidate:
     last_step: timedelta | None = None
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands datetimes back naive; the store only ever writes UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _session(store: Store) -> Session:
-    return Session(store.engine, expire_on_commit=False)
-
-
-def _table(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
-
-
 # --------------------------------------------------------------------------- post metrics
 
 
@@ -119,22 +106,22 @@ def collect_candidates(
         .where(
             col(Publication.status) == Status.PUBLISHED,
             col(Publication.remote_id).is_not(None),
-            col(Publication.published_at) >= _utc(published_since),
+            col(Publication.published_at) >= utc(published_since),
             is_post(),
         )
         .order_by(col(Publication.published_at), col(Publication.id))
     )
     if accounts is not None:
         query = query.where(col(Publication.account).in_(list(accounts)))
-    with _session(store) as session:
+    with session_on(store.engine) as session:
         rows = session.execute(query).all()
     return [
         Candidate(
             int(pid or 0),
             account,
             str(remote_id),
-            _utc(published),
-            _utc(last) if last is not None else None,
+            utc(published),
+            utc(last) if last is not None else None,
             _parts(str(remote_id), thread_ids),
             timedelta(seconds=step) if step is not None else None,
         )
@@ -184,8 +171,8 @@ def add_metric_snapshots(store: Store, snapshots: Sequence[NewSnapshot], thin: b
     rows = [_snapshot_row(snapshot) for snapshot in snapshots]
     if not rows:
         return 0
-    table = _table(MetricSnapshot)
-    with _session(store) as session:
+    table = table_of(MetricSnapshot)
+    with session_on(store.engine) as session:
         dropped: list[int] = []
         if thin:
             rows, dropped = _thinned(rows, _tails(session, {r["publication_id"] for r in rows}))
@@ -200,7 +187,7 @@ def _snapshot_row(snapshot: NewSnapshot) -> dict[str, Any]:
     metrics = snapshot.metrics
     return {
         "publication_id": snapshot.publication_id,
-        "collected_at": _utc(snapshot.collected_at),
+        "collected_at": utc(snapshot.collected_at),
         "step": snapshot.step,
         "likes": metrics.likes,
         "reposts": metrics.reposts,
@@ -224,7 +211,7 @@ class _Point:
 
 def _tails(session: Session, publication_ids: set[int]) -> dict[int, list[_Point]]:
     """The two newest stored snapshots of each publication, oldest first."""
-    table = _table(MetricSnapshot)
+    table = table_of(MetricSnapshot)
     newest_first = (table.c.collected_at.desc(), table.c.id.desc())
     rank = func.row_number().over(partition_by=table.c.publication_id, order_by=newest_first)
     ranked = (
@@ -236,7 +223,7 @@ def _tails(session: Session, publication_ids: set[int]) -> dict[int, list[_Point
     query = sa_select(ranked).where(ranked.c.rank <= 2).order_by(ranked.c.rank.desc())
     tails: dict[int, list[_Point]] = {}
     for snapshot_id, publication_id, collected_at, _rank, *counts in session.execute(query):
-        point = _Point(_utc(collected_at), tuple(counts), id=snapshot_id)
+        point = _Point(utc(collected_at), tuple(counts), id=snapshot_id)
         tails.setdefault(publication_id, []).append(point)
     return tails
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert
+from sqlalchemy import delete, func, insert
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from connectors.base import FollowerRef
 from crosspost.store import Store
 from crosspost.store.models import AccountSnapshot, Follower, FollowerEvent, FollowerList
+from crosspost.store.sessions import chunked, session_on, table_of, utc
 
 __all__ = ["FollowerDiff", "apply_followers", "last_account_snapshots"]
 
@@ -33,18 +34,8 @@ class FollowerDiff:
     seeded: bool = False
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands datetimes back naive; the store only ever writes UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _session(store: Store) -> Session:
-    return Session(store.engine, expire_on_commit=False)
-
-
-def _table(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
+#: Bound the bound parameters of one statement (SQLite allows 32,766).
+_IDS_PER_STATEMENT = 5000
 
 
 def last_account_snapshots(store: Store) -> dict[str, datetime]:
@@ -52,8 +43,8 @@ def last_account_snapshots(store: Store) -> dict[str, datetime]:
     query = select(AccountSnapshot.account, func.max(AccountSnapshot.collected_at)).group_by(
         col(AccountSnapshot.account)
     )
-    with _session(store) as session:
-        return {account: _utc(last) for account, last in session.exec(query).all() if last}
+    with session_on(store.engine) as session:
+        return {account: utc(last) for account, last in session.exec(query).all() if last}
 
 
 def apply_followers(
@@ -67,10 +58,10 @@ def apply_followers(
     with no followers, or with none left, counts its next followers as joins.
     Everything is written in one transaction, joins, leaves and events as bulk statements.
     """
-    now = _utc(now)
+    now = utc(now)
     current = {ref.id: ref for ref in followers}
-    table = _table(Follower)
-    with _session(store) as session:
+    table = table_of(Follower)
+    with session_on(store.engine) as session:
         listed = session.get(FollowerList, account)
         seeded = listed is None
         known_query = sa_select(table.c.follower_id, table.c.handle).where(
@@ -81,7 +72,7 @@ def apply_followers(
         leaves = [FollowerRef(fid, handle) for fid, handle in known.items() if fid not in current]
         if joins:
             session.execute(insert(table), [_follower(account, ref, now) for ref in joins])
-        for chunk in _chunks([ref.id for ref in leaves]):
+        for chunk in chunked([ref.id for ref in leaves], _IDS_PER_STATEMENT):
             session.execute(
                 delete(table).where(table.c.account == account, table.c.follower_id.in_(chunk))
             )
@@ -90,7 +81,7 @@ def apply_followers(
         else:
             events = _events(account, joins, "join", now) + _events(account, leaves, "leave", now)
             if events:
-                session.execute(insert(_table(FollowerEvent)), events)
+                session.execute(insert(table_of(FollowerEvent)), events)
         listed.last_listed_at = now
         session.add(listed)
         session.commit()
@@ -99,11 +90,6 @@ def apply_followers(
 
 def _follower(account: str, ref: FollowerRef, now: datetime) -> dict[str, Any]:
     return {"account": account, "follower_id": ref.id, "handle": ref.handle, "first_seen_at": now}
-
-
-def _chunks(values: list[str], size: int = 5000) -> Iterable[list[str]]:
-    # Bound the bound parameters of one statement (SQLite allows 32,766).
-    return (values[start : start + size] for start in range(0, len(values), size))
 
 
 def _events(

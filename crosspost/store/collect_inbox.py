@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table
 from sqlmodel import Session, col, select
 
 from connectors.base import InboxItem
@@ -27,6 +26,7 @@ from crosspost.store.models import (
     Status,
     is_post,
 )
+from crosspost.store.sessions import session_on, table_of, utc
 
 __all__ = [
     "InboxSchedule",
@@ -38,23 +38,9 @@ __all__ = [
 ]
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands datetimes back naive; the store only ever writes UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _session(store: Store) -> Session:
-    return Session(store.engine, expire_on_commit=False)
-
-
-def _table(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
-
-
 def inbox_cursor(store: Store, account: str, kind: str = "inbox") -> str | None:
     """Where reading ``account``'s inbox stopped last time, None before the first read."""
-    with _session(store) as session:
+    with session_on(store.engine) as session:
         row = session.get(CollectCursor, (account, kind))
         return row.cursor if row is not None else None
 
@@ -69,10 +55,10 @@ class InboxSchedule:
 
 def inbox_schedules(store: Store) -> dict[str, InboxSchedule]:
     """The stored inbox schedule of every account read so far, in one query."""
-    with _session(store) as session:
+    with session_on(store.engine) as session:
         rows = session.exec(select(InboxPoll)).all()
     return {
-        row.account: InboxSchedule(timedelta(seconds=row.every_seconds), _utc(row.next_at))
+        row.account: InboxSchedule(timedelta(seconds=row.every_seconds), utc(row.next_at))
         for row in rows
     }
 
@@ -96,11 +82,11 @@ def save_inbox(
     Returns:
         How many interactions were new.
     """
-    now = _utc(now)
-    with _session(store) as session:
+    now = utc(now)
+    with session_on(store.engine) as session:
         links = publication_links(session, account, {i.in_reply_to for i in items} - {None})
         values = [interaction_row(account, platform, item, links, now) for item in items]
-        inserted = insert_new(session, _table(Interaction), values, ["account", "remote_id"])
+        inserted = insert_new(session, table_of(Interaction), values, ["account", "remote_id"])
         if cursor is not None:
             _set_cursor(session, account, kind, cursor, now)
         if schedule is not None:
@@ -123,7 +109,7 @@ def interaction_row(
         "author_id": item.author_id,
         "text": item.text,
         "url": item.url,
-        "created_at": _utc(item.created_at),
+        "created_at": utc(item.created_at),
         "in_reply_to": item.in_reply_to,
         "publication_id": links.get(item.in_reply_to or ""),
         "collected_at": now,

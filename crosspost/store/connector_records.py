@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import JsonValue
-from sqlalchemy import Table, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from connectors.base import Metrics
@@ -40,6 +40,7 @@ from crosspost.store.models import (
     Status,
     is_post,
 )
+from crosspost.store.sessions import table_of, utc
 
 __all__ = ["CURSOR_PREFIX", "EXTRAS_SCANNED", "StoreRecords"]
 
@@ -47,15 +48,6 @@ __all__ = ["CURSOR_PREFIX", "EXTRAS_SCANNED", "StoreRecords"]
 CURSOR_PREFIX = "connector:"
 #: ``extras`` looks at this many of the account's newest publications.
 EXTRAS_SCANNED = 1000
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _table(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
 
 
 class StoreRecords:
@@ -141,7 +133,7 @@ class StoreRecords:
         Raises:
             CursorMoved: a cursor was no longer at its ``old`` value; nothing was written.
         """
-        now = _utc(self.clock())
+        now = utc(self.clock())
         with self._session() as session:
             for move in batch.cursors:
                 self._move(session, move, now)
@@ -154,7 +146,7 @@ class StoreRecords:
                 interaction_row(self.account, self.platform, item, links, now)
                 for item in batch.inbox
             ]
-            added = insert_new(session, _table(Interaction), rows, ["account", "remote_id"])
+            added = insert_new(session, table_of(Interaction), rows, ["account", "remote_id"])
             self._observe(session, batch.observed)
             unmatched = self._add_extra(session, batch.extra, links)
             session.commit()
@@ -166,7 +158,7 @@ class StoreRecords:
         kind = CURSOR_PREFIX + move.name
         if move.old is None:
             row = {"account": self.account, "kind": kind, "cursor": move.new, "updated_at": now}
-            moved = insert_new(session, _table(CollectCursor), [row], ["account", "kind"])
+            moved = insert_new(session, table_of(CollectCursor), [row], ["account", "kind"])
         else:
             result = session.execute(
                 update(CollectCursor)
@@ -188,7 +180,7 @@ class StoreRecords:
         ]
         if not rows:
             return
-        table = _table(MetricObservation)
+        table = table_of(MetricObservation)
         dialect = dialect_module(session.get_bind().dialect.name)
         statement = dialect.insert(table).values(rows)
         fields = ["observed_at", *COUNTS, "raw"]
@@ -228,7 +220,7 @@ def _observation_row(account: str, item: Observed) -> dict[str, Any]:
     return {
         "account": account,
         "remote_id": item.remote_id,
-        "observed_at": _utc(item.at),
+        "observed_at": utc(item.at),
         **{name: getattr(metrics, name) for name in COUNTS},
         "raw": dict(metrics.raw),
     }

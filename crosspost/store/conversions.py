@@ -17,6 +17,7 @@ from sqlmodel import select as select_model
 from crosspost.store import Store
 from crosspost.store.db import dialect_module
 from crosspost.store.models import Conversion
+from crosspost.store.sessions import chunked, session_on
 
 __all__ = ["ConversionRow", "conversions_for", "upsert_conversions"]
 
@@ -37,21 +38,12 @@ class ConversionRow:
     value: float | None = None
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
-def _session(store: Store) -> Session:
-    return Session(store.engine, expire_on_commit=False)
-
-
 def conversions_for(store: Store, campaigns: Iterable[str]) -> list[ConversionRow]:
     """Every imported conversion row whose campaign is one of ``campaigns`` (any day)."""
     wanted = sorted(set(campaigns))
     found: list[ConversionRow] = []
-    with _session(store) as session:
-        for chunk in _chunks(wanted):
+    with session_on(store.engine) as session:
+        for chunk in chunked(wanted, _CHUNK):
             query = select_model(Conversion).where(col(Conversion.campaign).in_(chunk))
             found += [
                 ConversionRow(
@@ -81,9 +73,9 @@ def upsert_conversions(
     unique = {(r.campaign, r.content, r.source, r.day): r for r in rows}
     table = Conversion.__table__  # type: ignore[attr-defined]
     dialect: Any = dialect_module(store.engine.dialect.name)
-    with _session(store) as session:
+    with session_on(store.engine) as session:
         existing = _existing_keys(session, list(unique))
-        for chunk in _chunks(list(unique.values())):
+        for chunk in chunked(list(unique.values()), _CHUNK):
             values = [{**r.__dict__, "imported_at": now, "source_file": source_file} for r in chunk]
             statement = dialect.insert(table).values(values)
             statement = statement.on_conflict_do_update(
@@ -102,7 +94,7 @@ def _existing_keys(
     session: Session, keys: list[tuple[str, str, str, str]]
 ) -> set[tuple[str, str, str, str]]:
     found: set[tuple[str, str, str, str]] = set()
-    for chunk in _chunks(sorted({k[0] for k in keys})):
+    for chunk in chunked(sorted({k[0] for k in keys}), _CHUNK):
         query = select_model(
             Conversion.campaign, Conversion.content, Conversion.source, Conversion.day
         )

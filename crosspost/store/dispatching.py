@@ -14,12 +14,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, update
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from crosspost.store.conditions import begun, due, held_by, in_flight
 from crosspost.store.db import is_sqlite
 from crosspost.store.lease import Holder
 from crosspost.store.models import Publication, Status
+from crosspost.store.sessions import session_on
 
 __all__ = [
     "claim",
@@ -30,10 +31,6 @@ __all__ = [
     "start_sending",
     "take_lease",
 ]
-
-
-def _session(engine: Engine) -> Session:
-    return Session(engine, expire_on_commit=False)
 
 
 def expire_missed(engine: Engine, now: datetime) -> list[Publication]:
@@ -101,7 +98,7 @@ def _unclaim_unsent(engine: Engine, condition: Any, now: datetime) -> None:
             updated_at=now,
         )
     )
-    with _session(engine) as session:
+    with session_on(engine) as session:
         session.execute(statement)
         session.commit()
 
@@ -112,7 +109,7 @@ def _transition(
     query = select(Publication).where(condition)
     if not is_sqlite(engine):
         query = query.with_for_update(skip_locked=True)
-    with _session(engine) as session:
+    with session_on(engine) as session:
         rows = list(session.exec(query).all())
         for row in rows:
             row.status, row.updated_at, row.error = status, now, error
@@ -131,7 +128,7 @@ def start_sending(
         .where(*held_by(publication_id, worker))
         .values(send_started_at=now, claimed_until=now + lease, updated_at=now)
     )
-    with _session(engine) as session:
+    with session_on(engine) as session:
         result = session.execute(statement)
         session.commit()
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -212,7 +209,7 @@ def _lease(
 ) -> list[Publication]:
     if not is_sqlite(engine):
         query = query.with_for_update(skip_locked=True)
-    with _session(engine) as session:
+    with session_on(engine) as session:
         rows = list(session.exec(query).all())
         for row in rows:
             take_lease(row, worker, now + lease, now, holder)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, update
@@ -29,6 +29,7 @@ from crosspost.store.planned import (
     PlannedRow,
     planned_values,
 )
+from crosspost.store.sessions import utc_or_none
 
 __all__ = [
     "FetchRecord",
@@ -64,12 +65,6 @@ class FetchRecord:
     title: str | None = None
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def feed_states(store: Store) -> dict[str, FeedState]:
     """Every subscription's state, by feed id (times in UTC)."""
     with Session(store.engine) as session:
@@ -86,7 +81,7 @@ def feed_state(store: Store, feed: str) -> FeedState | None:
 
 def _in_utc(state: FeedState) -> FeedState:
     for name in ("subscribed_at", "last_fetch_at", "last_ok_at", "next_fetch_at"):
-        setattr(state, name, _utc(getattr(state, name)))
+        setattr(state, name, utc_or_none(getattr(state, name)))
     return state
 
 
@@ -136,7 +131,7 @@ def _save_state(session: Session, record: FetchRecord) -> None:
     state.error = record.error
     if record.error is None:
         state.last_ok_at = record.at
-        state.subscribed_at = _utc(state.subscribed_at) or record.at
+        state.subscribed_at = utc_or_none(state.subscribed_at) or record.at
         if record.title is not None:
             state.title = record.title[:500]
         if not record.not_modified:
@@ -167,8 +162,8 @@ def feed_entry(store: Store, feed: str, key: str) -> FeedEntry | None:
     with Session(store.engine) as session:
         found = session.get(FeedEntry, (feed, key))
     if found is not None:
-        found.published_at = _utc(found.published_at)
-        found.seen_at = _utc(found.seen_at) or found.seen_at
+        found.published_at = utc_or_none(found.published_at)
+        found.seen_at = utc_or_none(found.seen_at) or found.seen_at
     return found
 
 
@@ -183,8 +178,8 @@ def feed_entries(store: Store, feed: str, limit: int = 20) -> list[FeedEntry]:
     with Session(store.engine) as session:
         found = list(session.exec(query).all())
     for entry in found:
-        entry.published_at = _utc(entry.published_at)
-        entry.seen_at = _utc(entry.seen_at) or entry.seen_at
+        entry.published_at = utc_or_none(entry.published_at)
+        entry.seen_at = utc_or_none(entry.seen_at) or entry.seen_at
     return found
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from connectors.base import InboxItem
 from crosspost.store import Store
 from crosspost.store.models import Interaction, Publication
+from crosspost.store.sessions import utc
 
 __all__ = [
     "InboxEntry",
@@ -46,11 +47,6 @@ class InboxEntry:
     post_url: str | None = None
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands datetimes back naive; the store only ever writes UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def inbox_entries(
     store: Store,
     accounts: Sequence[str] = (),
@@ -75,7 +71,7 @@ def inbox_entries(
     if accounts:
         query = query.where(col(Interaction.account).in_(list(accounts)))
     if since is not None:
-        query = query.where(col(Interaction.created_at) >= _utc(since))
+        query = query.where(col(Interaction.created_at) >= utc(since))
     if unanswered:
         query = query.where(col(Interaction.answered_at).is_(None))
     if limit is not None:
@@ -95,8 +91,8 @@ def _entry(
         author=item.author,
         text=item.text,
         url=item.url,
-        created_at=_utc(item.created_at),
-        answered_at=_utc(item.answered_at) if item.answered_at else None,
+        created_at=utc(item.created_at),
+        answered_at=utc(item.answered_at) if item.answered_at else None,
         entry=entry,
         content_id=content_id,
         post_url=post_url,
@@ -115,7 +111,7 @@ def mark_answered(store: Store, interaction_ids: Sequence[int], at: datetime) ->
         session.execute(
             update(Interaction)
             .where(col(Interaction.id).in_(ids), col(Interaction.answered_at).is_(None))
-            .values(answered_at=_utc(at))
+            .values(answered_at=utc(at))
         )
         session.commit()
     return sorted(int(i) for i in found if i is not None)
@@ -146,12 +142,12 @@ def stored_item(store: Store, interaction_id: int) -> StoredItem | None:
         author_id=row.author_id,
         text=row.text,
         url=row.url,
-        created_at=_utc(row.created_at),
+        created_at=utc(row.created_at),
         in_reply_to=row.in_reply_to,
         raw=raw,
         question=raw.get("question") is True,
     )
-    answered = _utc(row.answered_at) if row.answered_at else None
+    answered = utc(row.answered_at) if row.answered_at else None
     return StoredItem(interaction_id, row.account, row.platform, item, answered)
 
 

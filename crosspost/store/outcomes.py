@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, exists, update
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from crosspost.status import UNSETTLED
 from crosspost.store.conditions import held_by
@@ -22,12 +22,9 @@ from crosspost.store.db import insert_new
 from crosspost.store.models import Publication, Status
 from crosspost.store.planned import PUBLICATION_KEY, PlannedRow, planned_values
 from crosspost.store.records import Decision, Finish, Requeued
+from crosspost.store.sessions import session_on
 
 __all__ = ["finish", "resolve", "settle", "wake_waiting"]
-
-
-def _session(engine: Engine) -> Session:
-    return Session(engine, expire_on_commit=False)
 
 
 def finish(
@@ -76,7 +73,7 @@ def _record(
     values = {"claimed_by": None, "claimed_until": None, "updated_at": now}
     statement = update(Publication).where(*condition).values(**values, **outcome.columns())
     table = Publication.__table__  # type: ignore[attr-defined]
-    with _session(engine) as session:
+    with session_on(engine) as session:
         result = session.execute(statement)
         recorded = bool(result.rowcount)  # type: ignore[attr-defined]
         if recorded and follow:
@@ -98,7 +95,7 @@ def wake_waiting(engine: Engine, entry: str, occurrence: str, account: str, now:
         )
         .values(next_attempt_at=now, updated_at=now)
     )
-    with _session(engine) as session:
+    with session_on(engine) as session:
         result = session.execute(statement)
         session.commit()
     return int(result.rowcount)  # type: ignore[attr-defined]
@@ -129,7 +126,7 @@ def _wake_if_settled(engine: Engine, publication_id: int, awaited: str, now: dat
         )
         .values(next_attempt_at=now, updated_at=now)
     )
-    with _session(engine) as session:
+    with session_on(engine) as session:
         session.execute(statement)
         session.commit()
 
@@ -138,7 +135,7 @@ def resolve(
     engine: Engine, publication_id: int, now: datetime, decision: Decision
 ) -> Publication | None:
     """Write a person's ``decision`` on the publication; None if there is no such row."""
-    with _session(engine) as session:
+    with session_on(engine) as session:
         row = session.get(Publication, publication_id)
         if row is None:
             return None

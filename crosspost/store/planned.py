@@ -8,16 +8,16 @@ rows come back when the entry does (a person's cancel stays).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from crosspost.store.db import insert_new
 from crosspost.store.models import Notification, Publication, Status
+from crosspost.store.sessions import chunked, session_on
 
 __all__ = [
     "CANCELLED_BY_SYNC",
@@ -56,10 +56,6 @@ def planned_values(rows: Sequence[PlannedRow], now: datetime) -> list[dict[str, 
     return [{**row.__dict__, **fresh} for row in rows]
 
 
-def _session(engine: Engine) -> Session:
-    return Session(engine, expire_on_commit=False)
-
-
 def add_planned(engine: Engine, rows: Sequence[PlannedRow], now: datetime | None) -> int:
     """Write down the publications of ``rows`` that are not there yet; how many were new."""
     if not rows:
@@ -67,8 +63,8 @@ def add_planned(engine: Engine, rows: Sequence[PlannedRow], now: datetime | None
     values = planned_values(rows, now or datetime.now(UTC))
     table = Publication.__table__  # type: ignore[attr-defined]
     inserted = 0
-    with _session(engine) as session:
-        for chunk in _chunks(values, 500):
+    with session_on(engine) as session:
+        for chunk in chunked(values, 500):
             inserted += insert_new(session, table, chunk, PUBLICATION_KEY)
         session.commit()
     return inserted
@@ -81,14 +77,9 @@ def add_notification(
     notification = Notification.__table__  # type: ignore[attr-defined]
     publication = Publication.__table__  # type: ignore[attr-defined]
     told = [{"key": key, "sent_at": now, "message": message}]
-    with _session(engine) as session:
+    with session_on(engine) as session:
         new = insert_new(session, notification, told, ["key"])
         if new:
             insert_new(session, publication, planned_values(rows, now), PUBLICATION_KEY)
         session.commit()
     return bool(new)
-
-
-def _chunks(values: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, bindparam, func, or_, update
@@ -21,6 +21,7 @@ from crosspost.store import Store
 from crosspost.store.db import insert_new
 from crosspost.store.models import EntryState, Publication, Status
 from crosspost.store.planned import CANCELLED_BY_SYNC
+from crosspost.store.sessions import chunked, utc_read
 
 __all__ = ["PlanRow", "next_due_after", "plan_rows", "save_planned_until", "set_plan_statuses"]
 
@@ -60,12 +61,12 @@ def plan_rows(store: Store, now: datetime, entries: Collection[str] | None) -> l
     )
     found: list[PlanRow] = []
     with Session(store.engine) as session:
-        for chunk in [None] if entries is None else _chunks(sorted(entries)):
+        for chunk in [None] if entries is None else chunked(sorted(entries), _CHUNK):
             query = sa_select(*columns).where(condition)
             if chunk is not None:
                 query = query.where(col(Publication.entry).in_(chunk))
             found += [
-                PlanRow(row[0], row[1], row[2], row[3], row[4], _utc(row[5]))
+                PlanRow(row[0], row[1], row[2], row[3], row[4], utc_read(row[5]))
                 for row in session.execute(query)
             ]
     return found
@@ -126,7 +127,7 @@ def save_planned_until(
     later = [
         {"key": entry, "moment": moment}
         for entry, moment in until.items()
-        if entry in known and moment > _utc(known[entry].planned_until)
+        if entry in known and moment > utc_read(known[entry].planned_until)
     ]
     redefined = [
         {"key": entry, "value": value}
@@ -134,7 +135,7 @@ def save_planned_until(
         if entry in known and known[entry].definition != value
     ]
     with Session(store.engine) as session:
-        for chunk in _chunks(new):
+        for chunk in chunked(new, _CHUNK):
             insert_new(session, EntryState.__table__, chunk, ["entry"])  # type: ignore[attr-defined]
         if later:
             session.connection().execute(_state_update(planned_until="moment"), later)
@@ -156,24 +157,12 @@ def next_due_after(store: Store, moment: datetime) -> datetime | None:
     )
     with Session(store.engine) as session:
         value = session.execute(query).scalar()
-    return None if value is None else _utc(value)
+    return None if value is None else utc_read(value)
 
 
 def _apply(session: Session, statement: Any, ids: Iterable[int]) -> int:
     changed = 0
-    for chunk in _chunks(sorted(ids)):
+    for chunk in chunked(sorted(ids), _CHUNK):
         result = session.execute(statement.where(col(Publication.id).in_(chunk)))
         changed += int(result.rowcount)  # type: ignore[attr-defined]
     return changed
-
-
-def _chunks(values: list[_T]) -> Iterable[list[_T]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
-def _utc(value: datetime | str) -> datetime:
-    # SQLite hands back naive values (or text from aggregates): they are UTC
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

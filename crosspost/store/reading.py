@@ -7,13 +7,14 @@ aggregate is made timezone-aware UTC, as the columns themselves are.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, func
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from crosspost.store.conditions import not_a_comment
 from crosspost.store.models import DaemonHeartbeat, EntryState, Publication, Status
+from crosspost.store.sessions import session_on, utc_read
 
 __all__ = [
     "counts",
@@ -29,19 +30,15 @@ __all__ = [
 ]
 
 
-def _session(engine: Engine) -> Session:
-    return Session(engine, expire_on_commit=False)
-
-
 def entry_states(engine: Engine) -> dict[str, EntryState]:
     """Each entry's plan state, by entry."""
-    with _session(engine) as session:
+    with session_on(engine) as session:
         return {s.entry: s for s in session.exec(select(EntryState)).all()}
 
 
 def find(engine: Engine, entry: str, occurrence: str, account: str) -> Publication | None:
     """The publication with this key."""
-    with _session(engine) as session:
+    with session_on(engine) as session:
         query = select(Publication).where(
             col(Publication.entry) == entry,
             col(Publication.occurrence) == occurrence,
@@ -67,7 +64,7 @@ def publications(
         query = query.where(col(Publication.due_at) >= since)
     if until is not None:
         query = query.where(col(Publication.due_at) < until)
-    with _session(engine) as session:
+    with session_on(engine) as session:
         return list(
             session.exec(query.order_by(col(Publication.due_at), col(Publication.id))).all()
         )
@@ -75,7 +72,7 @@ def publications(
 
 def planned_summary(engine: Engine) -> tuple[int, datetime | None]:
     """How many publications are planned, and when the first of them is due."""
-    with _session(engine) as session:
+    with session_on(engine) as session:
         query = select(func.count(), func.min(Publication.due_at)).where(
             col(Publication.status) == Status.PLANNED
         )
@@ -85,14 +82,14 @@ def planned_summary(engine: Engine) -> tuple[int, datetime | None]:
 
 def counts(engine: Engine) -> dict[Status, int]:
     """How many publications are in each status."""
-    with _session(engine) as session:
+    with session_on(engine) as session:
         query = select(Publication.status, func.count()).group_by(Publication.status)
         return {Status(status): number for status, number in session.exec(query).all()}
 
 
 def remote_id_taken(engine: Engine, account: str, remote_id: str, other_than: int) -> bool:
     """Whether another publication of ``account`` already recorded ``remote_id``."""
-    with _session(engine) as session:
+    with session_on(engine) as session:
         query = select(Publication.id).where(
             col(Publication.account) == account,
             col(Publication.remote_id) == remote_id,
@@ -123,21 +120,21 @@ def lease_holders(
         )
         .distinct()
     )
-    with _session(engine) as session:
+    with session_on(engine) as session:
         rows = session.exec(query).all()
     return [(w, pid, start, _utc(beat)) for w, pid, start, beat in rows if w is not None]
 
 
 def last_heartbeat(engine: Engine) -> DaemonHeartbeat | None:
     """The most recent heartbeat of any daemon."""
-    with _session(engine) as session:
+    with session_on(engine) as session:
         query = select(DaemonHeartbeat).order_by(col(DaemonHeartbeat.alive_at).desc())
         return session.exec(query).first()
 
 
 def last_published_at(engine: Engine, account: str) -> datetime | None:
     """When we last recorded a publication of ``account``, first comments aside."""
-    with _session(engine) as session:
+    with session_on(engine) as session:
         query = select(func.max(Publication.updated_at)).where(
             col(Publication.account) == account,
             col(Publication.status) == Status.PUBLISHED,
@@ -149,7 +146,7 @@ def last_published_at(engine: Engine, account: str) -> datetime | None:
 
 def published_since(engine: Engine, account: str, since: datetime) -> int:
     """How many publications of ``account`` we recorded as published since ``since``."""
-    with _session(engine) as session:
+    with session_on(engine) as session:
         query = select(func.count()).where(
             col(Publication.account) == account,
             col(Publication.status) == Status.PUBLISHED,
@@ -159,10 +156,6 @@ def published_since(engine: Engine, account: str, since: datetime) -> int:
         return int(session.exec(query).one())
 
 
-def _utc(value: datetime | None) -> datetime | None:
+def _utc(value: datetime | str | None) -> datetime | None:
     # aggregates bypass the column type, so SQLite hands back a naive value or a string
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None if value is None else utc_read(value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, case, func, or_, select
@@ -28,6 +28,7 @@ from crosspost.store.reports_audience import (
     follower_event_counts,
     interactions,
 )
+from crosspost.store.sessions import utc
 
 __all__ = [
     "ConversionRow",
@@ -70,13 +71,6 @@ class ReactionSnapshot:
     quotes: int | None
     views: int | None
     bookmarks: int | None
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands datetimes back naive; the store only ever writes UTC.
-    if moment.tzinfo is UTC:  # what the store's UTCDateTime hands back: no conversion
-        return moment
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _published(
@@ -128,7 +122,7 @@ def published_posts(
     )
     with store.engine.connect() as connection:
         rows: Sequence[Any] = connection.execute(query).all()
-    return [PostRow(i, e, c, a, _utc(at), url) for i, e, c, a, at, url in rows]
+    return [PostRow(i, e, c, a, utc(at), url) for i, e, c, a, at, url in rows]
 
 
 @dataclass(frozen=True)
@@ -152,7 +146,7 @@ _SNAPSHOT_COLUMNS: tuple[Any, ...] = (
 
 
 def _snapshot(row: Sequence[Any]) -> ReactionSnapshot:
-    return ReactionSnapshot(row[0], _utc(row[1]), *row[2:8])
+    return ReactionSnapshot(row[0], utc(row[1]), *row[2:8])
 
 
 def _first_day_end(engine: Engine, published: Any, first: timedelta) -> Any:

@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select
-from sqlmodel import Session, col
+from sqlmodel import col
 from sqlmodel import select as select_model
 
 from crosspost.store import Store
 from crosspost.store.models import AccountSnapshot, FollowerEvent, Interaction
+from crosspost.store.sessions import session_on, utc
 
 __all__ = [
     "FollowerPoint",
@@ -49,17 +50,6 @@ class InteractionRow:
     created_at: datetime
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands datetimes back naive; the store only ever writes UTC.
-    if moment.tzinfo is UTC:  # what the store's UTCDateTime hands back: no conversion
-        return moment
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _session(store: Store) -> Session:
-    return Session(store.engine, expire_on_commit=False)
-
-
 _FOLLOWER_COLUMNS: tuple[Any, ...] = (
     col(AccountSnapshot.account),
     col(AccountSnapshot.collected_at),
@@ -86,9 +76,9 @@ def account_snapshots(
     with store.engine.connect() as connection:
         if since is not None:
             for account, at, followers in connection.execute(_baselines(counted, since)):
-                found[account].append(FollowerPoint(account, _utc(at), followers))
+                found[account].append(FollowerPoint(account, utc(at), followers))
         for account, at, followers in connection.execute(period):
-            found[account].append(FollowerPoint(account, _utc(at), followers))
+            found[account].append(FollowerPoint(account, utc(at), followers))
     return dict(found)
 
 
@@ -123,7 +113,7 @@ def follower_event_counts(
         query = query.where(col(FollowerEvent.observed_at) < until)
     query = query.group_by(FollowerEvent.account, FollowerEvent.kind)
     counts: dict[str, dict[str, int]] = defaultdict(dict)
-    with _session(store) as session:
+    with session_on(store.engine) as session:
         for account, kind, number in session.exec(query).all():
             counts[account][kind] = number
     return dict(counts)
@@ -147,4 +137,4 @@ def interactions(
     query = query.order_by(col(Interaction.created_at))
     with store.engine.connect() as connection:
         rows = connection.execute(query).all()
-    return [InteractionRow(a, p, k, who, _utc(at)) for a, p, k, who, at in rows]
+    return [InteractionRow(a, p, k, who, utc(at)) for a, p, k, who, at in rows]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -20,6 +20,7 @@ from sqlmodel import col
 from crosspost.status import REPLY_PREFIX
 from crosspost.store import Store
 from crosspost.store.models import Interaction, Publication, Status
+from crosspost.store.sessions import utc
 
 __all__ = ["ReceivedItem", "received_items"]
 
@@ -41,14 +42,8 @@ class ReceivedItem:
     first_answer: datetime | None
 
 
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is UTC:  # what the store's UTCDateTime hands back: no conversion
-        return moment
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _earliest(*moments: datetime | None) -> datetime | None:
-    known = [_utc(m) for m in moments if m is not None]
+    known = [utc(m) for m in moments if m is not None]
     return min(known) if known else None
 
 
@@ -87,7 +82,7 @@ def _answers(store: Store, accounts: Sequence[str], since: datetime) -> dict[int
     for entry, at in rows:
         item = str(entry).removeprefix(REPLY_PREFIX)
         if item.isdigit() and at is not None:
-            answers[int(item)] = _utc(at)
+            answers[int(item)] = utc(at)
     return answers
 
 
@@ -118,7 +113,7 @@ def received_items(
             platform=row["platform"],
             text=row["text"] or "",
             flagged_question=bool((row["raw"] or {}).get("question") is True),
-            created_at=_utc(row["created_at"]),
+            created_at=utc(row["created_at"]),
             first_answer=_earliest(row["answered_at"], answers.get(int(row["id"]))),
         )
         for row in rows

@@ -8,7 +8,7 @@ written on the claimed row, so a retry or a reconciliation renders the same item
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
@@ -19,6 +19,7 @@ from crosspost.status import FEED_PREFIX, NEXT_SLOT, ONE_OFF_PREFIX, QUEUE_PREFI
 from crosspost.store import Store
 from crosspost.store.conditions import held_by
 from crosspost.store.models import Publication
+from crosspost.store.sessions import utc
 
 __all__ = [
     "NEXT_SLOT",
@@ -31,10 +32,6 @@ __all__ = [
     "pinned_slots",
     "queue_turns",
 ]
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def queue_turns(
@@ -58,7 +55,7 @@ def queue_turns(
     query = query.order_by(col(Publication.due_at), col(Publication.id))
     with Session(store.engine) as session:
         rows = session.exec(query).all()
-    return [Turn(e, a, c, _utc(d)) for e, a, c, d in rows]
+    return [Turn(e, a, c, utc(d)) for e, a, c, d in rows]
 
 
 def busy_rows(
@@ -85,7 +82,7 @@ def busy_rows(
     with Session(store.engine) as session:
         order = (col(Publication.due_at), col(Publication.entry), col(Publication.account))
         rows = session.exec(query.order_by(*order)).all()
-    return [Booked(entry, account, _utc(due)) for entry, account, due in rows]
+    return [Booked(entry, account, utc(due)) for entry, account, due in rows]
 
 
 def pinned_slots(store: Store, entries: Collection[str]) -> dict[tuple[str, str], datetime]:
@@ -98,7 +95,7 @@ def pinned_slots(store: Store, entries: Collection[str]) -> dict[tuple[str, str]
     )
     with Session(store.engine) as session:
         rows = session.exec(query).all()
-    return {(entry, account): _utc(due) for entry, account, due in rows}
+    return {(entry, account): utc(due) for entry, account, due in rows}
 
 
 def pending_queue_rows(
@@ -119,7 +116,7 @@ def pending_queue_rows(
     )
     with Session(store.engine) as session:
         rows = session.exec(query.order_by(col(Publication.due_at), col(Publication.id))).all()
-    return [(e, o, a, _utc(d)) for e, o, a, d in rows]
+    return [(e, o, a, utc(d)) for e, o, a, d in rows]
 
 
 def choose_content(

@@ -1,0 +1,53 @@
+"""What every store module needs of SQLAlchemy: a session, a table, UTC values, chunks.
+
+SQLite hands datetimes back naive (and aggregates as text); the store only ever writes
+UTC, so a value without a zone is UTC. These were once a private copy in each module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, Table
+from sqlmodel import Session
+
+__all__ = ["chunked", "session_on", "table_of", "utc", "utc_or_none", "utc_read"]
+
+_T = TypeVar("_T")
+
+
+def session_on(engine: Engine) -> Session:
+    """A session whose rows stay readable after its commit (they leave the store)."""
+    return Session(engine, expire_on_commit=False)
+
+
+def table_of(model: Any) -> Table:
+    """The SQLAlchemy table of a SQLModel table class (for Core inserts and updates)."""
+    table: Table = model.__table__
+    return table
+
+
+def utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a value without a zone is UTC (SQLite hands them back naive)."""
+    if moment.tzinfo is UTC:  # what the store's UTCDateTime hands back: nothing to do
+        return moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def utc_or_none(moment: datetime | None) -> datetime | None:
+    """:func:`utc`, None kept."""
+    return None if moment is None else utc(moment)
+
+
+def utc_read(value: datetime | str) -> datetime:
+    """:func:`utc` of a value an aggregate returned: SQLite gives text there (``MIN``,
+    ``MAX`` bypass the column type)."""
+    return utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
+def chunked(values: list[_T], size: int) -> Iterator[list[_T]]:
+    """``values`` in slices of at most ``size`` (bound parameters have a limit)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
