@@ -99,6 +99,31 @@ def test_due_now_counts_what_is_due_inside_its_grace(tmp_path: Path) -> None:
     store.close()
 
 
+def test_ctrl_c_while_the_plan_is_written_ahead_exits_130_without_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from crosspost.cli.daemon import _planned_ahead
+
+    class Interrupted:
+        def resume(self) -> None:
+            raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as stopped:
+        _planned_ahead(Interrupted(), None, lambda _store, _now: 0)  # type: ignore[arg-type]
+    assert stopped.value.code == 130
+    assert "Ctrl-C: stopped before the first round" in capsys.readouterr().out
+
+
+def test_a_plan_that_cannot_be_written_yet_is_left_to_the_first_round() -> None:
+    from crosspost.cli.daemon import _planned_ahead
+
+    class Broken:
+        def resume(self) -> None:
+            raise RuntimeError("database is locked")
+
+    assert _planned_ahead(Broken(), None, lambda _store, _now: 7) == 0  # type: ignore[arg-type]
+
+
 def test_banner_with_nothing_planned(tmp_path: Path) -> None:
     schedule = tmp_path / "schedule.yaml"
     schedule.write_text("timezone: UTC\n", encoding="utf-8")

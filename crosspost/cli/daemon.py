@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -92,9 +93,16 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
 def _planned_ahead(runner: Any, store: Store, count: Callable[[Store, datetime], int]) -> int:
     """Write the plan ahead now, as the first round would, and count what is due at once
     (missed while the daemon was not running, still inside its grace). 0 if the plan
-    cannot be written now: the first round tries again and logs why."""
+    cannot be written now: the first round tries again and logs why.
+
+    Ctrl-C here (a large plan takes a moment) stops as it does later, exit 130: the
+    signal handlers are not installed yet, and the plan's transaction is rolled back.
+    """
     try:
         runner.resume()
+    except KeyboardInterrupt:
+        out.print("Ctrl-C: stopped before the first round; nothing was sent", markup=False)
+        raise SystemExit(128 + signal.SIGINT) from None
     except Exception:  # the first round tries again and logs it, with the timer running
         return 0
     return count(store, utc_now())
