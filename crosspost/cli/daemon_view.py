@@ -8,8 +8,8 @@ from typing import Any
 
 from crosspost.loading.project import Project
 from crosspost.planning.preview import next_posts
-from crosspost.publishing.outcome import as_utc
 from crosspost.rendering.humanize import duration
+from crosspost.store.sessions import utc
 
 __all__ = [
     "BANNER_COUNT",
@@ -57,9 +57,7 @@ def start_banner(project: Project, schedule: str, now: datetime, due_now: int = 
 
 def due_now(store: Any, now: datetime) -> int:
     """How many planned publications are due at ``now`` with their grace not run out."""
-    return sum(
-        1 for row in store.publications(["planned"], until=now) if as_utc(row.expires_at) > now
-    )
+    return sum(1 for row in store.publications(["planned"], until=now) if utc(row.expires_at) > now)
 
 
 def stopping_message(signum: int, in_flight: int) -> str:

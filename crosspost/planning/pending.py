@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from crosspost.store import Publication, Status, Store
+from crosspost.store.sessions import utc
 
 __all__ = ["Waiting", "due_not_sent", "waiting_for"]
 
@@ -37,15 +38,11 @@ class Waiting:
         return f"{self.entry} → {self.account}: not sent yet ({self.reason}); {when}"
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def waiting_for(row: Publication, now: datetime, held: Mapping[str, str]) -> Waiting:
     """Why the planned ``row`` is still waiting, and until when."""
     assert row.id is not None
     if row.status == Status.AWAITING_APPROVAL:
-        expires = _utc(row.expires_at)
+        expires = utc(row.expires_at)
         note = row.error or "awaiting approval"
         reason = f"{note}; missed unless approved by {expires:%Y-%m-%d %H:%M}Z"
         return Waiting(row.id, row.entry, row.account, reason, None)
@@ -55,7 +52,7 @@ def waiting_for(row: Publication, now: datetime, held: Mapping[str, str]) -> Wai
             f"fix its settings or run crosspost resolve --account {row.account} --retry"
         )
         return Waiting(row.id, row.entry, row.account, reason, None)
-    retry_at = _utc(row.next_attempt_at) if row.next_attempt_at else None
+    retry_at = utc(row.next_attempt_at) if row.next_attempt_at else None
     if retry_at is not None and retry_at > now:
         return Waiting(row.id, row.entry, row.account, row.error or "waiting to retry", retry_at)
     reason = "held back by the account's pacing (min_interval, max_per_day) or a busy run"

@@ -29,7 +29,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from crosspost import __version__
 from crosspost.loading.project import Project
@@ -40,6 +40,7 @@ from crosspost.rendering.target import is_scheduled
 from crosspost.store import PlannedRow, Status, Store
 from crosspost.store.models import EntryState
 from crosspost.store.planning import PlanRow, plan_rows, save_planned_until, set_plan_statuses
+from crosspost.store.sessions import utc
 from crosspost.store.slots import NEXT_SLOT
 
 __all__ = [
@@ -248,7 +249,7 @@ def _occurrences(
     if state is None:
         start = _first_start(post, project, now)
     else:
-        until = _utc(state.planned_until)
+        until = utc(state.planned_until)
         start = until if extending else min(until, now)
     zone = post.timezone or project.schedule.timezone
     # Computed from a little earlier than needed: a wall time skipped by
@@ -256,10 +257,6 @@ def _occurrences(
     since = start - _DST_LOOKBACK if extending and state else min(start, now - _DST_LOOKBACK)
     found = occurrences(post, zone, since, now + horizon, MAX_PER_SYNC)
     return found, [o for o in found if o.due_at >= start]
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _first_start(post: PostSpec, project: Project, now: datetime) -> datetime:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -33,6 +33,7 @@ from crosspost.rendering.render import RenderError, text_hash
 from crosspost.rendering.target import ONE_OFF_PREFIX, render_target
 from crosspost.store import PlannedRow, Status, Store
 from crosspost.store.approvals import set_gate
+from crosspost.store.sessions import utc
 
 __all__ = [
     "RESOLVABLE",
@@ -247,7 +248,7 @@ def _plan_one(
     added = store.add_oneoff(row, now)
     existing = added or store.find(row.entry, row.occurrence, account)
     assert existing is not None and existing.id is not None
-    local = _as_utc(existing.due_at).astimezone(project.schedule.timezone).isoformat()
+    local = utc(existing.due_at).astimezone(project.schedule.timezone).isoformat()
     if added is None:
         note = f"already {existing.status} for {local}; nothing changed (use --again)"
         return OneOffResult(account, item.id, existing.status, existing.url, note, due_at=local)
@@ -273,10 +274,6 @@ def _oneoff_row(
     occurrence = f"again-{now:%Y%m%dT%H%M%S%fZ}" if again else text_hash(post.parts)[:16]
     entry, source = f"{ONE_OFF_PREFIX}{item.id}", _source(project, item)
     return PlannedRow(entry, occurrence, account, item.id, due, due + timedelta(days=1), source)
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _held(item: ContentItem, account: str, reason: str) -> OneOffResult:

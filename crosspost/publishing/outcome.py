@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from connectors.base import Published, RenderedPost
 from crosspost.rendering.render import text_hash
 from crosspost.store import Publication, Sent, Status
 
-__all__ = ["Outcome", "Ready", "as_utc", "idempotency_key", "outcome_of", "sent_from"]
+__all__ = ["Outcome", "Ready", "idempotency_key", "outcome_of", "sent_from"]
 
 
 def idempotency_key(entry: str, occurrence: str, account: str) -> str:
@@ -50,11 +49,6 @@ class Ready:
 
     row: Publication
     post: RenderedPost
-
-
-def as_utc(value: datetime) -> datetime:
-    """``value`` with UTC as its zone when the store gave it none."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def sent_from(published: Published, post: RenderedPost, note: str | None = None) -> Sent:

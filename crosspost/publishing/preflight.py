@@ -16,9 +16,10 @@ from crosspost.loading.content import ContentItem
 from crosspost.loading.project import Project
 from crosspost.planning.approval import AWAITING_NOTE, Approvals, gated_anywhere
 from crosspost.planning.slots import decide
-from crosspost.publishing.outcome import Outcome, as_utc, outcome_of
+from crosspost.publishing.outcome import Outcome, outcome_of
 from crosspost.rendering.articles import WAIT_POLL, ArticleLink
 from crosspost.store import Awaiting, Ended, Publication, Requeued, Status
+from crosspost.store.sessions import utc
 from crosspost.store.slots import choose_content
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class Preflight:
         queue = project.queue_of(row.entry)
         if queue is None or row.content_id != queue.placeholder:
             return None
-        due = as_utc(row.due_at)
+        due = utc(row.due_at)
         choice = decide(project, store, row.entry, row.occurrence, row.account, due)
         if choice.content is None:
             log.info("%s for %s stays empty: %s", row.entry, row.account, choice.why)
@@ -90,8 +91,8 @@ class Preflight:
         publisher = self.publisher
         now = publisher.clock()
         at = now + WAIT_POLL
-        grace = as_utc(row.expires_at) - as_utc(row.due_at)
-        expires = max(as_utc(row.expires_at), at + grace)
+        grace = utc(row.expires_at) - utc(row.due_at)
+        expires = max(utc(row.expires_at), at + grace)
         log.info("%s for %s: %s", row.entry, row.account, link.reason)
         later = Requeued(at, link.reason, True, waits_for=link.waits_for, expires_at=expires)
         publisher.store.finish(row.id, publisher.worker_id, now, later)

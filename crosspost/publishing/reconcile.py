@@ -22,7 +22,6 @@ from connectors.base import (
 from crosspost.errors import ConfigError
 from crosspost.publishing.outcome import (
     Outcome,
-    as_utc,
     idempotency_key,
     outcome_of,
     sent_from,
@@ -30,6 +29,7 @@ from crosspost.publishing.outcome import (
 from crosspost.publishing.progress import resumable
 from crosspost.rendering.render import RenderError
 from crosspost.store import Ended, Publication, Requeued, Status
+from crosspost.store.sessions import utc
 
 if TYPE_CHECKING:
     from crosspost.publishing.publisher import Publisher
@@ -79,7 +79,7 @@ class Reconciler:
             return False
         if Capability.IDEMPOTENCY_KEY not in connector.capabilities:
             return False
-        return self.publisher.clock() - as_utc(started) < window
+        return self.publisher.clock() - utc(started) < window
 
     def find_existing(self, row: Publication, post: RenderedPost, key: str) -> Published | None:
         """Ask the platform whether this publication went out (None when it cannot tell)."""

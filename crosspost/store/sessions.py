@@ -1,7 +1,8 @@
 """What every store module needs of SQLAlchemy: a session, a table, UTC values, chunks.
 
 SQLite hands datetimes back naive (and aggregates as text); the store only ever writes
-UTC, so a value without a zone is UTC. These were once a private copy in each module.
+UTC, so a value without a zone is UTC. These were once a private copy in each module;
+code outside the store that reads a row's times uses :func:`utc` too.
 """
 
 from __future__ import annotations
