@@ -15,15 +15,17 @@ of a cold ``check`` or ``status``; for a SQLite file, :func:`read_sqlite_history
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from crosspost.status import FEED_PREFIX, NEXT_SLOT, ONE_OFF_PREFIX, QUEUE_PREFIX, Status
+
+if TYPE_CHECKING:
+    import sqlite3
 
 __all__ = [
     "NOT_A_TURN",
@@ -145,6 +147,8 @@ def read_sqlite_history(
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
+    import sqlite3  # only when there is a file to read: most checks have none
+
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
 
@@ -370,6 +374,8 @@ def open_sqlite_status(url: str) -> StoredStatus | None:
     path = sqlite_path(url)
     if path is None or not path.is_file():
         return None
+    import sqlite3
+
     connection = _read_only(path)
     try:
         rows = connection.execute("SELECT version_num FROM alembic_version").fetchall()

@@ -16,14 +16,16 @@ import re
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from rich.logging import RichHandler
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.text import Text
 
 __all__ = [
     "URL_LOGGERS",
     "JsonFormatter",
     "SecretFilter",
+    "TerminalHandler",
     "configure",
     "iso_time",
     "mask_secrets",
@@ -106,6 +108,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
+class TerminalHandler(logging.Handler):
+    """Readable lines on the terminal (rich's handler), made at the first record.
+
+    Most commands log nothing, and importing rich costs more than the rest of
+    ``crosspost --help``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rich: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._rich is None:  # under the handler's lock: made once
+            from rich.logging import RichHandler
+
+            self._rich = RichHandler(
+                show_path=False, rich_tracebacks=False, markup=False, log_time_format=iso_time
+            )
+            self._rich.setFormatter(logging.Formatter("%(message)s"))
+        self._rich.emit(record)
+
+
 def configure(level: str = "INFO", fmt: str = "text") -> None:
     """Set up the root logger once for the process."""
     global _handler
@@ -117,10 +141,7 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())
     else:
-        handler = RichHandler(
-            show_path=False, rich_tracebacks=False, markup=False, log_time_format=iso_time
-        )
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler = TerminalHandler()
     handler.addFilter(SecretFilter())
     _guard_url_loggers()
     root.addHandler(handler)
@@ -136,4 +157,6 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
 
 def iso_time(moment: datetime) -> Text:
     """A log line's time: ISO 8601, local, with its UTC offset (2026-12-06T14:00:00+02:00)."""
+    from rich.text import Text
+
     return Text(moment.astimezone().isoformat(timespec="seconds"))

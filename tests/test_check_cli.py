@@ -436,3 +436,19 @@ def test_a_problem_on_line_100_prints_its_line_number(capsys: pytest.CaptureFixt
 
     print_problems([Problem.at("schedule.yaml", 100, 1, "extra: unknown field")])
     assert capsys.readouterr().err == "schedule.yaml:100:1: extra: unknown field\n"
+
+
+def test_control_characters_of_the_input_never_reach_the_terminal(
+    write_schedule: Callable[..., Path], in_tmp: Path, run_cli: Callable[..., Result]
+) -> None:
+    """An escape sequence in a name the message quotes could rewrite the user's screen."""
+    schedule = write_schedule("""
+        accounts:
+          archive: {connector: folder, path: out}
+        groups:
+          all: [archive, "arc\\e[2J\\aive"]
+        """)
+    result = run_cli(schedule, "check")
+    assert result.exit_code == 2
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert 'unknown account or group "arc[2Jive"' in result.stderr

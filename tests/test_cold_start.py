@@ -56,6 +56,12 @@ def test_help_imports_no_heavy_module(args: tuple[str, ...]) -> None:
     assert _loaded_after(*args) == set()
 
 
+@pytest.mark.parametrize("args", [("--help",), ("--version",)])
+def test_plain_output_imports_no_rich(args: tuple[str, ...]) -> None:
+    """rich costs more to import than the rest of ``--help``; plain lines do not need it."""
+    assert _loaded_after(*args, names=("rich",)) == set()
+
+
 def test_a_lazy_command_is_imported_when_run() -> None:
     assert "connectors" in _loaded_after("report", "--help")
     assert "sqlalchemy" in _loaded_after("--database", "sqlite://", "health")
@@ -79,10 +85,12 @@ def _example(folder: Path) -> Path:
 
 
 def test_check_of_the_example_imports_no_orm(tmp_path: Path) -> None:
-    """``check`` of a project with no database yet imports neither SQLAlchemy nor the models."""
+    """``check`` of a project with no database yet imports neither SQLAlchemy nor the models,
+    nor rich and sqlite3: it prints plain lines and has no file to read."""
     schedule = _example(tmp_path)
-    loaded = _loaded_after("-s", str(schedule), "check")
+    loaded = _loaded_after("-s", str(schedule), "check", names=(*HEAVY, "rich", "sqlite3"))
     assert not loaded & {"sqlalchemy", "sqlmodel", "alembic", "requests"}  # nor the feed reader
+    assert not loaded & {"rich", "sqlite3"}
     assert not (tmp_path / "crosspost.db").exists()  # check never creates the database
 
 
@@ -155,4 +163,4 @@ def test_the_command_collects_young_objects_in_larger_batches() -> None:
         "try:\n    main()\nexcept SystemExit:\n    print(gc.get_threshold()[0])"
     )
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert shown.stdout.splitlines()[-1] == "50000"
+    assert shown.stdout.splitlines()[-1] == "100000"

@@ -28,7 +28,7 @@ class WordPressSettings(ConnectorSettings):
     username: str = Field(min_length=1)
     application_password: SecretStr
     status: Literal["publish", "draft", "pending", "private"] = "publish"
-    categories: list[str] = Field(default_factory=list)
+    categories: list[str] = []
 
     @field_validator("url")
     @classmethod

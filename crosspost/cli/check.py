@@ -13,8 +13,8 @@ from crosspost.cli.output import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_OK,
+    echo,
     exit_with,
-    out,
     print_json,
     print_problems,
     shown_path,
@@ -37,15 +37,15 @@ def _check_history(
     A SQLite file is read with the standard library (no SQLAlchemy to import); another
     database is opened only when its rows matter (queues, next-slot posts, approvals).
     """
+    url = existing_url(app)
+    if url is None:
+        return None, None
     import sqlite3
 
     from crosspost.history import read_sqlite_history
     from crosspost.planning.approval import gated_anywhere
     from crosspost.planning.slots import history_range, history_wanted
 
-    url = existing_url(app)
-    if url is None:
-        return None, None
     entries, pinned = history_wanted(project)
     try:
         history = read_sqlite_history(url, entries, pinned, now, history_range(now))
@@ -63,8 +63,6 @@ def known_limits(app: AppContext, project: Project, store: Store | None = None) 
     Reads the database only if there is one: ``check`` never creates it. Without an open
     store, a SQLite file is read with the standard library (no SQLAlchemy to import).
     """
-    import sqlite3
-
     from crosspost.loading.limits import apply_limits, apply_reported_limits, limit_sources
     from crosspost.loading.limits import read_reported_limits as read_sqlite_limits
 
@@ -73,6 +71,8 @@ def known_limits(app: AppContext, project: Project, store: Store | None = None) 
     url = existing_url(app)
     used: dict[str, Any] = {}
     if url is not None:
+        import sqlite3
+
         try:
             rows = read_sqlite_limits(url)
         except sqlite3.Error as exc:
@@ -152,24 +152,21 @@ def check(app: AppContext, strict: bool, as_json: bool, verbose: bool) -> None:
         )
     else:
         if shown:
+            from crosspost.cli.output import out
             from crosspost.cli.plan_view import print_plan
 
             print_plan(out, shown, True, "table")
         print_problems(problems)
         print_problems(warnings, "warning: ")
         if not problems and project is not None:
-            out.print(_check_summary(project))
+            echo(_check_summary(project))
         if awaiting:
-            out.print(f"{len(awaiting)} publication(s) await approval (crosspost approve CONTENT):")
+            echo(f"{len(awaiting)} publication(s) await approval (crosspost approve CONTENT):")
             for awaited in awaiting:
                 where = awaited.where
-                out.print(
-                    f"  {shown_path(where.file)}:{where.line}:{where.column}: {where.message}",
-                    markup=False,
-                    emoji=False,
-                )
+                echo(f"  {shown_path(where.file)}:{where.line}:{where.column}: {where.message}")
         if limits:
-            out.print("\n".join(["length limits:", *(f"  {s.describe()}" for s in limits)]))
+            echo("\n".join(["length limits:", *(f"  {s.describe()}" for s in limits)]))
     if problems:
         exit_with(EXIT_BAD_INPUT)
     exit_with(EXIT_FAILED if strict and (warnings or awaiting) else EXIT_OK)

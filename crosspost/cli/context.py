@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crosspost.cli.output import err
+from crosspost.cli.output import echo
 from crosspost.errors import ConfigError, CrosspostError, Problem
 from crosspost.logs import mask_secrets
 
@@ -48,9 +48,10 @@ class AppContext:
         if self._warned_unreadable:
             return
         self._warned_unreadable = True
-        err.print(
+        echo(
             f"warning: the database {_url_shown(url)} cannot be read ({reason(exc)}); "
-            "counting with known defaults, without its history or approvals"
+            "counting with known defaults, without its history or approvals",
+            err=True,
         )
 
     def project(self, *, for_one_run: bool = False) -> Project:

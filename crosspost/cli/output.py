@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-from rich.console import Console
 
 from crosspost.errors import Problem
 from crosspost.status import Status
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_FAILED",
     "EXIT_OK",
     "STYLE",
+    "echo",
     "TROUBLE",
     "err",
     "exit_with",
@@ -42,8 +45,34 @@ STYLE: dict[str, str] = {
     Status.AWAITING_APPROVAL: "magenta",
 }
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+#: Control characters a terminal would act on (ESC starts a sequence that can rewrite the
+#: screen); tab and newline stay. Plain lines can carry text from the user's files.
+_CONTROL = dict.fromkeys([*range(0x09), *range(0x0B, 0x20), 0x7F])
+
+
+#: Declared for readers and type checkers; made by the module's ``__getattr__``.
+out: Console
+err: Console
+
+
+def __getattr__(name: str) -> Console:
+    """``out`` and ``err``: rich consoles for stdout and stderr, made when first imported.
+
+    Importing rich costs more than the rest of ``crosspost --help``, so commands that
+    print only plain lines (:func:`echo`) never load it.
+    """
+    if name not in ("out", "err"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rich.console import Console
+
+    console = Console(stderr=name == "err", highlight=False, soft_wrap=True)
+    globals()[name] = console
+    return console
+
+
+def echo(text: str, *, err: bool = False) -> None:
+    """One plain line on stdout (or stderr), as written: no markup, no emoji codes."""
+    click.echo(text.translate(_CONTROL), err=err)
 
 
 def shown_path(path: str) -> str:
@@ -57,11 +86,7 @@ def print_problems(problems: list[Problem], prefix: str = "") -> None:
     """Every problem as ``file:line:column: message`` on stderr."""
     for problem in problems:
         where = f"{shown_path(problem.file)}:{problem.line}:{problem.column}"
-        err.print(
-            f"{prefix}{where}: {problem.message}",
-            markup=False,
-            emoji=False,  # line 100 is ":100:", which rich would print as an emoji
-        )
+        echo(f"{prefix}{where}: {problem.message}", err=True)
 
 
 def print_json(data: Any) -> None:

@@ -132,8 +132,8 @@ class ContentItem(BaseModel):
     canonical_url: str | None = None
     #: Articles: the cover image.
     cover: CoverSpec | None = None
-    tags: list[str] = Field(default_factory=list)
-    media: list[MediaSpec] = Field(default_factory=list)
+    tags: list[str] = []
+    media: list[MediaSpec] = []
     poll: PollSpec | None = None
     content_warning: str = ""
     language: str | None = None
@@ -142,9 +142,9 @@ class ContentItem(BaseModel):
     announcement_template: str = ANNOUNCEMENT_TEMPLATE
     #: Per platform or per account: field values that replace the ones above,
     #: and options for the connector (``visibility``, ``description``, …).
-    overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    overrides: dict[str, dict[str, Any]] = {}
     #: Free values for templates (``{{ vars.date }}``).
-    vars: dict[str, Any] = Field(default_factory=dict)
+    vars: dict[str, Any] = {}
     #: Posted as a reply (or comment) right after the post, where the connector can;
     #: a template string with the post's variables (``{{ link }}``).
     first_comment: str = ""
@@ -157,7 +157,7 @@ class ContentItem(BaseModel):
     #: Line and column in ``source`` of the keys that name a template (``template``,
     #: ``overrides.<key>.template``) and of ``first_comment`` (and its overrides), so that
     #: a problem with one is reported where it is written.
-    positions: dict[str, tuple[int, int]] = Field(default_factory=dict)
+    positions: dict[str, tuple[int, int]] = {}
 
     @model_validator(mode="before")
     @classmethod

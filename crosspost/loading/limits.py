@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -114,6 +113,8 @@ def read_reported_limits(url: str) -> dict[str, ReportedLimits] | None:
     path = Path(match["path"])
     if not path.is_file():
         return {}
+    import sqlite3  # only when there is a file to read: most checks have none
+
     connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         known = connection.execute(

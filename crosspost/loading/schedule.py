@@ -158,18 +158,18 @@ class ScheduleFile(StrictModel):
     content_dir: str | None = None
     templates_dir: str = "templates"
     state_dir: str = ".crosspost"
-    accounts: dict[str, AccountSpec] = Field(default_factory=dict)
-    groups: dict[str, GroupMembers] = Field(default_factory=dict)
-    content: list[dict[str, Any]] = Field(default_factory=list)
-    posts: list[PostSpec] = Field(default_factory=list)
+    accounts: dict[str, AccountSpec] = {}
+    groups: dict[str, GroupMembers] = {}
+    content: list[dict[str, Any]] = []
+    posts: list[PostSpec] = []
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
     notify: NotifySpec | None = None
-    events: list[EventSpec] = Field(default_factory=list)
+    events: list[EventSpec] = []
     calendar: CalendarSpec | None = None
     #: Read as mappings here; :mod:`crosspost.loading.feeds_spec` validates each entry.
-    feeds: list[dict[str, Any]] = Field(default_factory=list)
+    feeds: list[dict[str, Any]] = []
     #: Evergreen queues, validated with their positions by :mod:`crosspost.planning.queues`.
-    queues: list[dict[str, Any]] = Field(default_factory=list)
+    queues: list[dict[str, Any]] = []
     #: ``required``: every publication's content must be approved first.
     approval: Approval = "none"
     _group_approval: dict[str, Approval] = PrivateAttr(default_factory=dict)

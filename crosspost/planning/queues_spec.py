@@ -52,7 +52,7 @@ class SlotSpec(StrictModel):
 
     cron: str | None = None
     days: list[str] | None = None
-    times: list[str] = Field(default_factory=list)
+    times: list[str] = []
     #: Only these of the queue's accounts or groups (default: all of them).
     to: list[str] | None = None
 
@@ -113,8 +113,8 @@ class QueueSpec(StrictModel):
 
     id: str = Field(pattern=_ID)
     to: list[str] = Field(min_length=1)
-    content: list[str] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
+    content: list[str] = []
+    tags: list[str] = []
     folder: str | None = None
     slots: list[SlotSpec] = Field(min_length=1)
     #: An item is not posted again on the same account within this long.
