@@ -449,4 +449,3 @@ def test_a_problem_on_line_100_prints_its_line_number(capsys: pytest.CaptureFixt
 
     print_problems([Problem.at("schedule.yaml", 100, 1, "extra: unknown field")])
     assert capsys.readouterr().err == "schedule.yaml:100:1: extra: unknown field\n"
-
