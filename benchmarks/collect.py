@@ -28,12 +28,8 @@ from crosspost.loading import registry
 from crosspost.loading.project import load_project
 from crosspost.loading.schedule import MetricsSpec
 from crosspost.store import PlannedRow, Store
-from crosspost.store.collect import (
-    NewSnapshot,
-    add_metric_snapshot,
-    add_metric_snapshots,
-    inbox_schedules,
-)
+from crosspost.store.collect import NewSnapshot, add_metric_snapshot, add_metric_snapshots
+from crosspost.store.collect_inbox import inbox_schedules
 from crosspost.store.models import MetricSnapshot
 from tests.collect_sim import T0, fewest_calls, simulate_month, spread, together
 

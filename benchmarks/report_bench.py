@@ -154,7 +154,7 @@ def _bare_in_process(args: list[str]) -> None:
 
 def bare_config(schedule: Path, since: str, until: str) -> dict[str, object]:
     """What the bare script is told: the schedule's accounts, zone and titles, the period."""
-    from crosspost.cli.report import report_query
+    from crosspost.cli.report_options import report_query
     from crosspost.loading.project import load_project
     from crosspost.reporting.posting_times import MIN_POSTS_FOR_TIMES, MIN_POSTS_PER_SLOT
 

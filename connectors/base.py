@@ -57,7 +57,7 @@ from connectors.values import (
     RenderedPost,
     ThreadPart,
 )
-from crosspost.rendering.markdown import INLINE_HTML_TAGS, TextFormat
+from crosspost.rendering.markdown_forms import INLINE_HTML_TAGS, TextFormat
 
 __all__ = [
     "STANDARD_CAPABILITIES",

@@ -20,7 +20,7 @@ from typing import ClassVar, TypedDict, TypeVar, Unpack
 from urllib.parse import urlencode
 
 import requests
-from pydantic import ValidationError
+from pydantic import JsonValue, ValidationError
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.utils import get_environ_proxies, get_netrc_auth
@@ -29,7 +29,7 @@ from urllib3.util.retry import Retry
 from connectors.bodies import Describe, default_describe, never_a_page
 from connectors.errors import ConnectorError, RateLimited
 from connectors.outcomes import DEFAULT_BACKOFF, Classify, Kind, Outcome, Verdict, failure_for
-from connectors.payload import JSONObject, JsonValue, Payload, what_is_wrong
+from connectors.payload import JSONObject, Payload, what_is_wrong
 from connectors.ratelimit import RateBuckets, parse_retry_at
 
 __all__ = [

@@ -36,7 +36,7 @@ from connectors.base import (
 from connectors.diagnosis import Diagnosis, unwritable
 from connectors.feed.atom import entry_id, entry_title, rfc3339
 from connectors.feed.files import FileConnector, FileSettings, atomic_write
-from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.markdown_forms import TextFormat
 
 __all__ = ["FolderConnector", "PART_SEPARATOR"]
 

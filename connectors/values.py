@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from crosspost.rendering.markdown import LinkSpan
+from crosspost.rendering.markdown_forms import LinkSpan
 
 __all__ = [
     "STANDARD_CAPABILITIES",

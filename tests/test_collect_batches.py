@@ -27,9 +27,9 @@ from crosspost.store.collect import (
     NewSnapshot,
     add_metric_snapshot,
     add_metric_snapshots,
-    apply_followers,
-    save_inbox,
 )
+from crosspost.store.collect_audience import apply_followers
+from crosspost.store.collect_inbox import save_inbox
 from crosspost.store.models import FollowerEvent, Interaction, MetricSnapshot
 from tests.collect_sim import (
     BatchingFake,

@@ -20,7 +20,7 @@ from connectors.records import (
     RecordBatch,
 )
 from crosspost.store import PlannedRow, Sent, Store
-from crosspost.store.collect import inbox_cursor
+from crosspost.store.collect_inbox import inbox_cursor
 from crosspost.store.connector_records import StoreRecords
 from crosspost.store.models import Interaction, Publication
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from crosspost.errors import ConfigError, Problem
-from crosspost.loading.content import ContentItem, load_library, load_markdown, split_front_matter
+from crosspost.loading.content import load_library
+from crosspost.loading.content_item import ContentItem
+from crosspost.loading.front_matter import load_markdown, split_front_matter
 from crosspost.loading.schedule import read_schedule
 from tests.conftest import write_file
 

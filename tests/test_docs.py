@@ -65,7 +65,7 @@ def test_readme_event_example_is_a_valid_schedule() -> None:
 
 
 def test_readme_week_example_is_a_valid_schedule() -> None:
-    from crosspost.planning.queues import QueueSpec
+    from crosspost.planning.queues_spec import QueueSpec
 
     blocks = _yaml_blocks(ROOT / "README.md")
     block = next(b for b in blocks if isinstance(b, dict) and "queues" in b)

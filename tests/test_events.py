@@ -13,9 +13,10 @@ from click.testing import CliRunner
 from crosspost.cli import cli
 from crosspost.errors import ConfigError
 from crosspost.loading.events import EventStepItem
+from crosspost.loading.events_spec import parse_step
 from crosspost.loading.project import Project, load_project
-from crosspost.loading.schedule import parse_step
-from crosspost.planning.preview import check_project, plan_posts
+from crosspost.planning.checking import check_project
+from crosspost.planning.preview import plan_posts
 from crosspost.planning.sync import definitions, sync_plan
 from crosspost.publishing.publisher import Publisher
 from crosspost.store import Store

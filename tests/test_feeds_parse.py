@@ -9,10 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crosspost.errors import FeedError
 from crosspost.loading.feeds_item import markdown_literal
-from crosspost.publishing.feeds_fetch import FeedError
 from crosspost.publishing.feeds_parse import clip, html_text, parse_feed, stable_id
-from crosspost.rendering.markdown import OutputForm, render_markdown
+from crosspost.rendering.markdown import render_markdown
+from crosspost.rendering.markdown_forms import OutputForm
 
 URL = "https://blog.example/feed"
 

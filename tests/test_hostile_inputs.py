@@ -14,9 +14,9 @@ from sqlalchemy import create_engine, text
 
 from crosspost.cli import cli
 from crosspost.errors import ConfigError, CrosspostError
+from crosspost.loading.durations import parse_duration
 from crosspost.loading.inputfile import MAX_FILE_BYTES, read_text
 from crosspost.loading.project import load_project
-from crosspost.loading.schedule import parse_duration
 from crosspost.loading.yamlfile import parse_yaml
 from crosspost.planning import sync as sync_module
 from crosspost.store import Store

@@ -14,7 +14,7 @@ from sqlalchemy import inspect
 from connectors.base import InboxItem
 from crosspost.cli import inbox as inbox_cli
 from crosspost.store import Store
-from crosspost.store.collect import save_inbox
+from crosspost.store.collect_inbox import save_inbox
 from crosspost.store.inbox import inbox_entries, mark_answered
 from crosspost.store.records import Sent
 from tests.conftest import write_file

@@ -8,14 +8,13 @@ import pytest
 
 from connectors.bluesky import BlueskyConnector
 from connectors.telegram import TelegramConnector
-from crosspost.loading.content import ContentItem
-from crosspost.rendering.markdown import (
+from crosspost.loading.content_item import ContentItem
+from crosspost.rendering.markdown import first_paragraph, render_markdown
+from crosspost.rendering.markdown_forms import (
     BLOCK_HTML_TAGS,
     INLINE_HTML_TAGS,
     OutputForm,
     TextFormat,
-    first_paragraph,
-    render_markdown,
 )
 from crosspost.rendering.markup import (
     Marked,
@@ -25,7 +24,8 @@ from crosspost.rendering.markup import (
     unmark,
     visible_text,
 )
-from crosspost.rendering.render import Renderer, Target
+from crosspost.rendering.render import Renderer
+from crosspost.rendering.target import Target
 from crosspost.rendering.text import grapheme_length, utf16_length
 
 #: name → (Markdown, the visible text of its links)

@@ -30,13 +30,15 @@ from connectors.base import (
 from crosspost.cli.context import AppContext
 from crosspost.cli.metrics import collect
 from crosspost.cli.report import report
-from crosspost.collecting.metrics import MetricsCollector, next_step
+from crosspost.collecting.metric_batches import next_step
+from crosspost.collecting.metrics import MetricsCollector
 from crosspost.collecting.thread_metrics import thread_metrics
 from crosspost.errors import ConfigError
 from crosspost.loading import registry
 from crosspost.loading.project import Project, load_project
 from crosspost.store import PlannedRow, Sent, Store
-from crosspost.store.collect import add_metric_snapshot, apply_followers
+from crosspost.store.collect import add_metric_snapshot
+from crosspost.store.collect_audience import apply_followers
 from crosspost.store.models import (
     AccountSnapshot,
     CollectCursor,
@@ -622,7 +624,7 @@ def test_inbox_cursor_means_nothing_is_fetched_or_stored_twice(
 
 
 def test_a_page_read_twice_is_stored_once(tmp_path: Path, store: Store) -> None:
-    from crosspost.store.collect import save_inbox
+    from crosspost.store.collect_inbox import save_inbox
 
     assert save_inbox(store, "alpha", "x", [item(1), item(2)], "2", T0) == 2
     assert save_inbox(store, "alpha", "x", [item(2), item(3)], "3", T0) == 1

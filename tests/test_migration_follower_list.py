@@ -12,7 +12,7 @@ from sqlalchemy import text
 from connectors.base import FollowerRef
 from crosspost.history import MIGRATIONS
 from crosspost.store import Store
-from crosspost.store.collect import apply_followers
+from crosspost.store.collect_audience import apply_followers
 from crosspost.store.db import make_engine
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

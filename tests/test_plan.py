@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crosspost.loading.schedule import PostSpec
+from crosspost.loading.posts_spec import PostSpec
 from crosspost.planning.plan import cron_trigger, occurrences
 
 KYIV = ZoneInfo("Europe/Kyiv")

@@ -18,7 +18,7 @@ import pytest
 from connectors.progress import StepState
 from crosspost.loading.project import Project, load_project
 from crosspost.loading.settings import SecretSource
-from crosspost.planning.preview import check_project
+from crosspost.planning.checking import check_project
 from crosspost.publishing.outcome import idempotency_key
 from crosspost.publishing.publisher import Publisher
 from crosspost.rendering.target import render_publication

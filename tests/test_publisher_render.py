@@ -10,7 +10,8 @@ import pytest
 
 from crosspost.loading.project import load_project
 from crosspost.publishing.publisher import Publisher
-from crosspost.rendering.render import Renderer, RenderLimits
+from crosspost.rendering.render import Renderer
+from crosspost.rendering.sandbox import RenderLimits
 from crosspost.store import PlannedRow, Store
 from tests.conftest import write_file
 from tests.fakes import FakeClock, FakePlatform, install, write_project

@@ -6,8 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from crosspost.loading.content import ContentItem
-from crosspost.rendering.render import BUILTIN_DEFAULT, Renderer, RenderError, Target, hashtags, utm
+from crosspost.errors import RenderError
+from crosspost.loading.content_item import ContentItem
+from crosspost.rendering.filters import hashtags, utm
+from crosspost.rendering.render import Renderer
+from crosspost.rendering.target import Target
+from crosspost.rendering.templates import BUILTIN_DEFAULT
 from tests.conftest import write_file
 
 ITEM = ContentItem(

@@ -18,8 +18,10 @@ import pytest
 from click.testing import Result
 
 from crosspost.errors import ConfigError, RenderError, RenderLimitError
-from crosspost.loading.content import ContentItem
-from crosspost.rendering.render import Renderer, RenderLimits, Target
+from crosspost.loading.content_item import ContentItem
+from crosspost.rendering.render import Renderer
+from crosspost.rendering.sandbox import RenderLimits
+from crosspost.rendering.target import Target
 from tests.conftest import write_file
 
 ITEM = ContentItem(

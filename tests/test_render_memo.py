@@ -11,9 +11,10 @@ import jinja2
 import jinja2.meta
 import pytest
 
-from crosspost.loading.content import ContentItem
-from crosspost.rendering.render import Renderer, Target
+from crosspost.loading.content_item import ContentItem
+from crosspost.rendering.render import Renderer
 from crosspost.rendering.snapshot import variables_read
+from crosspost.rendering.target import Target
 from tests.conftest import write_file
 from tests.fakes import FakeConnector
 

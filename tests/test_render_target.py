@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from connectors.base import Connector, RenderedPost
-from crosspost.loading.content import ContentItem
+from crosspost.loading.content_item import ContentItem
 from crosspost.loading.project import Project, load_project
 from crosspost.planning.preview import plan_posts
 from crosspost.publishing.oneoff import publish_now
 from crosspost.publishing.publisher import Publisher
-from crosspost.rendering.render import Renderer, Target, text_hash
+from crosspost.rendering.render import Renderer, text_hash
+from crosspost.rendering.target import Target
 from crosspost.store import PlannedRow, Store
 from tests.conftest import write_file
 from tests.fakes import FakeClock, FakePlatform, install, write_project

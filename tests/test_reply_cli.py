@@ -19,7 +19,7 @@ from crosspost.loading.project import load_project
 from crosspost.publishing.publisher import Publisher
 from crosspost.publishing.replies import interaction_of, reply_entry
 from crosspost.store import Status, Store
-from crosspost.store.collect import save_inbox
+from crosspost.store.collect_inbox import save_inbox
 from crosspost.store.inbox import inbox_entries
 from crosspost.store.reports import published_posts
 from tests.conftest import write_file

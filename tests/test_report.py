@@ -23,17 +23,16 @@ from sqlmodel import Session, col, select
 
 from crosspost.cli import _App
 from crosspost.cli.context import AppContext
-from crosspost.cli.report import conversions, import_conversions, read_conversions, report
+from crosspost.cli.conversions import conversions, import_conversions, read_conversions
+from crosspost.cli.report import report
 from crosspost.errors import ConfigError
 from crosspost.reporting.posting_times import median_range
-from crosspost.reporting.report import (
-    Report,
-    ReportQuery,
-    build_report,
-    parse_since,
-    parse_until,
-)
-from crosspost.reporting.report_render import COLUMNS, report_data, to_csv, to_html, write_csv_dir
+from crosspost.reporting.report import build_report
+from crosspost.reporting.report_csv import to_csv, write_csv_dir
+from crosspost.reporting.report_figures import Report, ReportQuery
+from crosspost.reporting.report_html import to_html
+from crosspost.reporting.report_json import COLUMNS, report_data
+from crosspost.reporting.report_period import parse_since, parse_until
 from crosspost.store import (
     AccountSnapshot,
     Ended,
@@ -43,8 +42,8 @@ from crosspost.store import (
     Status,
     Store,
 )
+from crosspost.store.conversions import ConversionRow, upsert_conversions
 from crosspost.store.models import Conversion, FollowerEvent, Interaction
-from crosspost.store.reports import ConversionRow, upsert_conversions
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs" / "report-formats.md"

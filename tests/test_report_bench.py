@@ -17,11 +17,11 @@ from typing import Any
 
 from benchmarks import report_bare
 from benchmarks.report_bench import BARE, _at, bare_config, build
-from crosspost.cli.report import report_query
+from crosspost.cli.report_options import report_query
 from crosspost.loading.project import load_project
 from crosspost.reporting.posting_times import MIN_POSTS_FOR_TIMES
 from crosspost.reporting.report import build_report
-from crosspost.reporting.report_render import report_data
+from crosspost.reporting.report_json import report_data
 from crosspost.store import Store
 
 NOW = datetime(2026, 12, 6, 18, 0, 0, 123456, tzinfo=UTC)

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crosspost.reporting.posting_times import HeatCell, PostingTimes
-from crosspost.reporting.report import PostFigures, Report
-from crosspost.reporting.report_charts import NO_DATA, nice_ticks, tick_label, time_ticks
-from crosspost.reporting.report_render import to_html
+from crosspost.reporting.report_chart_frame import NO_DATA
+from crosspost.reporting.report_figures import PostFigures, Report
+from crosspost.reporting.report_html import to_html
+from crosspost.reporting.report_ticks import nice_ticks, tick_label, time_ticks
 
 SVG = "{http://www.w3.org/2000/svg}"
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -132,7 +133,7 @@ def texts(element: ET.Element, cls: str | None = None) -> list[str]:
 
 
 def test_charts_have_nice_ticks_labelled_axes_in_the_project_zone() -> None:
-    from crosspost.reporting.report import FollowerSample
+    from crosspost.reporting.report_figures import FollowerSample
 
     followers = [
         FollowerSample("masto", "mastodon", SINCE + timedelta(days=d), 616 + 169 * d)

@@ -22,15 +22,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crosspost.reporting.report import Report, ReportQuery, build_report
-from crosspost.reporting.report_render import (
-    DEFAULT_POSTS_SHOWN,
-    most_reacted,
-    report_data,
-    to_html,
-)
+from crosspost.reporting.report import build_report
+from crosspost.reporting.report_display import DEFAULT_POSTS_SHOWN, most_reacted
+from crosspost.reporting.report_figures import Report, ReportQuery
+from crosspost.reporting.report_html import to_html
+from crosspost.reporting.report_json import report_data
 from crosspost.store import Store
-from crosspost.store.reports import ConversionRow, upsert_conversions
+from crosspost.store.conversions import ConversionRow, upsert_conversions
 from tests.test_report import Builder
 
 REPO = Path(__file__).resolve().parent.parent

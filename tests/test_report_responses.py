@@ -17,7 +17,7 @@ from crosspost.cli import report as report_cli
 from crosspost.publishing.replies import reply_entry
 from crosspost.reporting.report_responses import is_question, response_figures
 from crosspost.store import PlannedRow, Sent, Store
-from crosspost.store.collect import save_inbox
+from crosspost.store.collect_inbox import save_inbox
 from crosspost.store.inbox import mark_answered
 from tests.conftest import write_file
 from tests.test_store import pg_url  # noqa: F401 (the PostgreSQL fixture)

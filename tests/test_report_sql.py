@@ -17,7 +17,7 @@ from sqlalchemy import event, func, select
 
 from crosspost.cli import report as report_cli
 from crosspost.reporting.report import build_report
-from crosspost.reporting.report_render import report_data
+from crosspost.reporting.report_json import report_data
 from crosspost.store import Store
 from crosspost.store.models import Interaction, MetricSnapshot, Publication
 from crosspost.store.reports import PostReactions, ReactionSnapshot, post_reactions

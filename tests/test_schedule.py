@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crosspost.errors import ConfigError, Problem
-from crosspost.loading.schedule import PostSpec, parse_duration, read_schedule
+from crosspost.loading.durations import parse_duration
+from crosspost.loading.posts_spec import PostSpec
+from crosspost.loading.schedule import read_schedule
 from crosspost.loading.yamlfile import parse_yaml
 from tests.conftest import REPO, SCHEDULES
 

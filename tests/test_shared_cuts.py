@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from connectors.mastodon.counting import MASTODON_URLS, countable_text
-from crosspost.rendering.markdown import LinkSpan
+from crosspost.rendering.markdown_forms import LinkSpan
 from crosspost.rendering.markup import Marked, split_marked
 from crosspost.rendering.shared_cuts import SharedCuts
 from crosspost.rendering.text import grapheme_length, utf8_length, utf16_length

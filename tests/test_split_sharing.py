@@ -12,7 +12,7 @@ import crosspost.rendering.markup
 import crosspost.rendering.thread_cuts
 from benchmarks.scale import write_project
 from crosspost.loading.project import load_project
-from crosspost.planning.preview import check_project
+from crosspost.planning.checking import check_project
 
 
 def test_accounts_that_count_alike_share_one_cut(

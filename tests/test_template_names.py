@@ -8,8 +8,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from crosspost.cli import cli
-from crosspost.loading.content import load_markdown
-from crosspost.rendering.render import Renderer, RenderError, Target
+from crosspost.errors import RenderError
+from crosspost.loading.front_matter import load_markdown
+from crosspost.rendering.render import Renderer
+from crosspost.rendering.target import Target
 from tests.conftest import write_file
 from tests.fakes import copy_example, feed_entries
 

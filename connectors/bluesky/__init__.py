@@ -60,7 +60,7 @@ from connectors.errors import ConnectorError, Rejected, Transient
 from connectors.http import Kind
 from connectors.images import image_size
 from connectors.values import MediaItem, Published, ThreadPart
-from crosspost.rendering.markdown import LinkSpan, TextFormat
+from crosspost.rendering.markdown_forms import LinkSpan, TextFormat
 from crosspost.rendering.text import (
     find_hashtags,
     find_mentions,

@@ -43,7 +43,7 @@ from connectors.devto.doctor import DevtoDoctor
 from connectors.devto.settings import DevtoSettings
 from connectors.http import HttpClient, Kind
 from connectors.longform import Remembering, first_line
-from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.markdown_forms import TextFormat
 from crosspost.rendering.text import utf8_length
 from crosspost.rendering.urls import UrlCounting
 

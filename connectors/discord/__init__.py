@@ -53,7 +53,7 @@ from connectors.discord.replies import DiscordReplies
 from connectors.discord.settings import DiscordSettings
 from connectors.discord.shapes import Message, MessageBody
 from connectors.http import Kind, RequestOptions
-from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.markdown_forms import TextFormat
 from crosspost.rendering.urls import UrlCounting
 
 __all__ = ["DiscordConnector", "DiscordSettings", "nonce_for"]

@@ -50,7 +50,7 @@ from connectors.feed.files import resolve_path
 from connectors.http import Kind, error_class
 from connectors.progress import MemoryProgress, Progress
 from crosspost.errors import Problem
-from crosspost.rendering.markdown import BLOCK_HTML_TAGS, TextFormat
+from crosspost.rendering.markdown_forms import BLOCK_HTML_TAGS, TextFormat
 
 __all__ = ["EmailConnector", "EmailSettings", "Security"]
 

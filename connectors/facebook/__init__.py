@@ -35,7 +35,7 @@ from connectors.facebook.doctor import FacebookDoctor
 from connectors.facebook.replies import FacebookReplies
 from connectors.facebook.settings import FacebookSettings
 from connectors.http import Kind
-from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.markdown_forms import TextFormat
 from crosspost.rendering.text import utf16_length
 from crosspost.rendering.urls import UrlCounting
 

@@ -39,7 +39,7 @@ from connectors.feed.atom import (
 )
 from connectors.feed.files import FileConnector, atomic_write, file_lock, os_error, resolve_path
 from connectors.feed.settings import FeedSettings
-from crosspost.rendering.markdown import BLOCK_HTML_TAGS, TextFormat
+from crosspost.rendering.markdown_forms import BLOCK_HTML_TAGS, TextFormat
 from crosspost.rendering.markup import visible_text
 from crosspost.rendering.text import find_hashtags
 

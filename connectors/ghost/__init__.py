@@ -41,7 +41,7 @@ from connectors.ghost.doctor import GhostDoctor
 from connectors.ghost.settings import GhostSettings
 from connectors.http import HttpClient, Kind
 from connectors.longform import Remembering, first_line, parse_timestamp, read_upload
-from crosspost.rendering.markdown import BLOCK_HTML_TAGS, TextFormat
+from crosspost.rendering.markdown_forms import BLOCK_HTML_TAGS, TextFormat
 from crosspost.rendering.markup import visible_text
 from crosspost.rendering.text import grapheme_length
 

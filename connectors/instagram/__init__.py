@@ -38,7 +38,7 @@ from connectors.http import Kind
 from connectors.instagram.caption import MAX_CAPTION, caption_problems
 from connectors.instagram.doctor import InstagramDoctor
 from connectors.instagram.settings import InstagramSettings
-from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.markdown_forms import TextFormat
 from crosspost.rendering.text import utf16_length
 from crosspost.rendering.urls import UrlCounting
 

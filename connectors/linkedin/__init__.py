@@ -53,7 +53,7 @@ from connectors.linkedin.text import (
 from connectors.payload import JSONObject, Payload, read_model
 from connectors.ratelimit import parse_retry_at
 from connectors.values import AccountMetrics, MediaItem, Metrics, Published
-from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.markdown_forms import TextFormat
 from crosspost.rendering.text import thread_parts, utf16_length
 
 __all__ = [

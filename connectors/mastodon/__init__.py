@@ -47,7 +47,7 @@ from connectors.mastodon.replies import MastodonReplies
 from connectors.mastodon.settings import VISIBILITIES, MastodonSettings
 from connectors.payload import read_model
 from connectors.values import MediaItem, Published, ThreadPart
-from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.markdown_forms import TextFormat
 from crosspost.rendering.text import grapheme_length
 from crosspost.rendering.urls import UrlCounting
 

@@ -35,7 +35,7 @@ from connectors.matrix.doctor import MatrixDoctor
 from connectors.matrix.replies import MatrixReplies
 from connectors.matrix.settings import MatrixSettings
 from connectors.values import MediaItem, Published, ThreadPart
-from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.markdown_forms import TextFormat
 
 __all__ = ["MatrixConnector", "MatrixSettings", "txn_id"]
 

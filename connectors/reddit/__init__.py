@@ -50,7 +50,7 @@ from connectors.reddit.answers import (
 from connectors.reddit.doctor import RedditDoctor
 from connectors.reddit.reading import Attempt
 from connectors.reddit.settings import KINDS, RedditSettings
-from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.markdown_forms import TextFormat
 from crosspost.rendering.urls import UrlCounting
 
 __all__ = ["COMMENT_MAX", "TITLE_MAX", "RedditConnector", "RedditSettings"]

@@ -67,7 +67,7 @@ from connectors.slack.web import (
     escape,
 )
 from connectors.values import AccountMetrics, MediaItem, Metrics, Published, ThreadPart
-from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.markdown_forms import TextFormat
 from crosspost.rendering.text import split_text
 
 __all__ = ["SlackConnector", "SlackSettings", "escape"]

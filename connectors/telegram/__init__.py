@@ -49,7 +49,7 @@ from connectors.telegram.api import Payload, Upload
 from connectors.telegram.doctor import TelegramDoctor
 from connectors.telegram.models import DONE, MESSAGE, MESSAGES, Message
 from connectors.telegram.settings import TelegramSettings
-from crosspost.rendering.markdown import INLINE_HTML_TAGS, TextFormat
+from crosspost.rendering.markdown_forms import INLINE_HTML_TAGS, TextFormat
 from crosspost.rendering.markup import visible_text
 from crosspost.rendering.text import utf16_length
 

@@ -35,7 +35,7 @@ from connectors.http import Kind
 from connectors.threads.counting import MAX_LINKS, distinct_links, threads_length
 from connectors.threads.doctor import ThreadsDoctor
 from connectors.threads.settings import ThreadsSettings
-from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.markdown_forms import TextFormat
 
 __all__ = ["MAX_LINKS", "ThreadsConnector", "ThreadsSettings", "threads_length"]
 

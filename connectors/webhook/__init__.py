@@ -32,7 +32,7 @@ from connectors.webhook.payload import (
 )
 from connectors.webhook.settings import WebhookSettings, origin
 from connectors.webhook.signing import decode_secret, sign
-from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.markdown_forms import TextFormat
 from crosspost.rendering.urls import UrlCounting
 
 __all__ = ["EVENT_TYPE", "BodyTemplate", "Payload", "WebhookConnector", "WebhookSettings", "sign"]

@@ -34,7 +34,7 @@ from connectors.wordpress.api import PostBody, Wanted, describe, to_published
 from connectors.wordpress.doctor import WordPressDoctor
 from connectors.wordpress.library import WordPressLibrary
 from connectors.wordpress.settings import WordPressSettings
-from crosspost.rendering.markdown import BLOCK_HTML_TAGS, TextFormat
+from crosspost.rendering.markdown_forms import BLOCK_HTML_TAGS, TextFormat
 from crosspost.rendering.markup import visible_text
 
 __all__ = ["WordPressConnector", "WordPressSettings"]

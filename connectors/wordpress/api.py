@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from typing import TypedDict
 
 import requests
+from pydantic import JsonValue
 
 from connectors.base import InboxItem, Published
 from connectors.http import describe_object
 from connectors.longform import parse_timestamp
-from connectors.payload import JSONObject, JsonValue
+from connectors.payload import JSONObject
 from crosspost.rendering.markup import visible_text
 
 

@@ -6,10 +6,12 @@ import html
 from collections.abc import Iterable
 from urllib.parse import quote
 
+from pydantic import JsonValue
+
 from connectors.base import Cover, Rejected
 from connectors.http import HttpConnector, Kind
 from connectors.longform import read_upload
-from connectors.payload import JSONObject, JsonValue
+from connectors.payload import JSONObject
 from connectors.wordpress.settings import WordPressSettings
 
 #: The REST base of each taxonomy a post refers to.

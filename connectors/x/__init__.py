@@ -46,7 +46,7 @@ from connectors.x.answers import (
 from connectors.x.doctor import XDoctor
 from connectors.x.settings import XSettings
 from connectors.x_text import MAX_WEIGHTED_LENGTH, weighted_length
-from crosspost.rendering.markdown import TextFormat
+from crosspost.rendering.markdown_forms import TextFormat
 
 __all__ = ["XConnector", "XSettings"]
 

@@ -110,9 +110,10 @@ def check(app: AppContext, strict: bool, as_json: bool, verbose: bool) -> None:
     problem, 1 on warnings or awaited approvals with --strict. Sends nothing.
     """
     from crosspost.loading.accounts import shared_resource_warnings
-    from crosspost.loading.events import event_warnings
+    from crosspost.loading.event_checks import event_warnings
     from crosspost.planning.attention import attention
-    from crosspost.planning.preview import check_project, next_of_each
+    from crosspost.planning.checking import check_project
+    from crosspost.planning.preview import next_of_each
     from crosspost.planning.slots import QueuePlanner
 
     limits: list[Any] = []

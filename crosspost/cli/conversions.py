@@ -19,7 +19,7 @@ import click
 from crosspost.errors import ConfigError, Problem
 from crosspost.loading.inputfile import read_text
 from crosspost.store import Store
-from crosspost.store.reports import ConversionRow, upsert_conversions
+from crosspost.store.conversions import ConversionRow, upsert_conversions
 
 if TYPE_CHECKING:
     from crosspost.cli.context import AppContext

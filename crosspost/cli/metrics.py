@@ -15,7 +15,8 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from crosspost.collecting.metrics import CollectReport, MetricsCollector
+from crosspost.collecting.metrics import MetricsCollector
+from crosspost.collecting.metrics_report import CollectReport
 from crosspost.errors import ConfigError
 
 if TYPE_CHECKING:

@@ -66,7 +66,8 @@ def plan(
     """
     from crosspost.cli.plan_view import plan_filter, print_plan, summary
     from crosspost.loading.durations import parse_duration
-    from crosspost.planning.preview import feed_template_problems, plan_checksum, plan_page
+    from crosspost.planning.checking import feed_template_problems
+    from crosspost.planning.preview import plan_checksum, plan_page
     from crosspost.planning.slots import QueuePlanner
 
     try:

@@ -32,7 +32,7 @@ from crosspost.cli.report_output import DEFAULT_NAMES, output_target, write_repo
 from crosspost.loading.project import no_cycle_collection
 from crosspost.reporting.posting_times import MIN_POSTS_FOR_TIMES, MIN_POSTS_PER_SLOT
 from crosspost.reporting.report import build_report
-from crosspost.reporting.report_render import DEFAULT_POSTS_SHOWN
+from crosspost.reporting.report_display import DEFAULT_POSTS_SHOWN
 
 if TYPE_CHECKING:
     from crosspost.cli.context import AppContext

@@ -16,7 +16,8 @@ import click
 from connectors.base import Capability
 from crosspost.loading.project import Project
 from crosspost.reporting.posting_times import MIN_POSTS_PER_SLOT
-from crosspost.reporting.report import ReportQuery, parse_since, parse_until
+from crosspost.reporting.report_figures import ReportQuery
+from crosspost.reporting.report_period import parse_since, parse_until
 
 __all__ = ["report_query", "split_values"]
 

@@ -13,14 +13,11 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from crosspost.reporting.report import Report
-from crosspost.reporting.report_render import (
-    print_report,
-    to_csv,
-    to_html,
-    to_json,
-    write_csv_dir,
-)
+from crosspost.reporting.report_csv import to_csv, write_csv_dir
+from crosspost.reporting.report_figures import Report
+from crosspost.reporting.report_html import to_html
+from crosspost.reporting.report_json import to_json
+from crosspost.reporting.report_table import print_report
 
 __all__ = ["DEFAULT_NAMES", "output_target", "write_report"]
 

@@ -49,7 +49,7 @@ from crosspost.collecting.metrics_steps import AccountSteps
 from crosspost.loading.project import Project
 from crosspost.store import Store
 from crosspost.store.claims import COLLECT, claim_accounts, paused, release_accounts
-from crosspost.store.collect import InboxSchedule, inbox_schedules
+from crosspost.store.collect_inbox import InboxSchedule, inbox_schedules
 
 __all__ = ["AccountOutcome", "CollectReport", "MetricsCollector", "next_step"]
 

@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from crosspost.collecting.metric_batches import Due, Window, account_batch, batch_size, next_step
 from crosspost.loading.project import Project
 from crosspost.store import Store
-from crosspost.store.collect import Candidate, collect_candidates, last_account_snapshots
+from crosspost.store.collect import Candidate, collect_candidates
+from crosspost.store.collect_audience import last_account_snapshots
 
 __all__ = ["CATCH_UP", "DueWork"]
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from connectors.base import Capability, Connector, Inbox, InboxItem
 from crosspost.collecting.metrics_report import AccountOutcome
 from crosspost.store import Store
-from crosspost.store.collect import InboxSchedule, inbox_cursor, save_inbox
+from crosspost.store.collect_inbox import InboxSchedule, inbox_cursor, save_inbox
 
 __all__ = ["InboxReads"]
 

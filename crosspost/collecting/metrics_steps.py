@@ -32,7 +32,8 @@ from crosspost.collecting.metrics_report import AccountOutcome
 from crosspost.collecting.thread_metrics import thread_metrics
 from crosspost.loading.project import Project
 from crosspost.store.claims import COLLECT, pause_account
-from crosspost.store.collect import Candidate, NewSnapshot, add_metric_snapshots, apply_followers
+from crosspost.store.collect import Candidate, NewSnapshot, add_metric_snapshots
+from crosspost.store.collect_audience import apply_followers
 from crosspost.store.models import AccountSnapshot
 
 __all__ = ["AccountSteps"]

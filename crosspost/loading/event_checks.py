@@ -16,7 +16,9 @@ from typing import Any
 from crosspost.errors import Problem
 from crosspost.loading.content import Library
 from crosspost.loading.event_steps import Loc, event_times, event_zone, resolved_steps
-from crosspost.loading.schedule import YEARS, EventSpec, ScheduleFile, StepOffset
+from crosspost.loading.events_spec import EventSpec, StepOffset
+from crosspost.loading.schedule import ScheduleFile
+from crosspost.loading.spec_types import YEARS
 from crosspost.loading.yamlfile import Where
 
 __all__ = ["event_problems", "event_template_problems", "event_warnings"]

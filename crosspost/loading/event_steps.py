@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from crosspost.loading.schedule import EventSpec, EventStep, ScheduleFile
+from crosspost.loading.events_spec import EventSpec, EventStep
+from crosspost.loading.schedule import ScheduleFile
 
 __all__ = [
     "CANCELLED_STEP",

@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from crosspost.loading.content import ContentItem
+from crosspost.loading.content_item import ContentItem
 from crosspost.loading.event_checks import event_problems, event_template_problems, event_warnings
 from crosspost.loading.event_steps import (
     CANCELLED_STEP,
@@ -52,7 +52,9 @@ from crosspost.loading.event_steps import (
     step_entry,
     wall_time,
 )
-from crosspost.loading.schedule import EventSpec, PostSpec, ScheduleFile
+from crosspost.loading.events_spec import EventSpec
+from crosspost.loading.posts_spec import PostSpec
+from crosspost.loading.schedule import ScheduleFile
 
 __all__ = [
     "CANCELLED_STEP",

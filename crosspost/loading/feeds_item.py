@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from crosspost.loading.content import ContentItem
+from crosspost.loading.content_item import ContentItem
 from crosspost.loading.feeds_spec import FeedSpec
 from crosspost.publishing.feeds_parse import ParsedEntry
 

@@ -37,14 +37,14 @@ from pydantic import (
 )
 
 from crosspost.errors import Problem
-from crosspost.loading.schedule import (
+from crosspost.loading.posts_spec import PostSpec
+from crosspost.loading.schedule import ScheduleFile
+from crosspost.loading.spec_types import (
     DEFAULT_GRACE,
     MIN_INTERVAL,
     Duration,
     LocalDateTime,
     Missed,
-    PostSpec,
-    ScheduleFile,
     ThreadMode,
     TimeZone,
 )

@@ -21,15 +21,16 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedMap
 
-from crosspost.errors import CrosspostError, Problem
-from crosspost.loading.content import ContentItem
+from crosspost.errors import CrosspostError, Problem, RenderError
+from crosspost.loading.content_item import ContentItem
 from crosspost.loading.import_rows import ImportRow, read_rows
-from crosspost.loading.project import Project, unknown_account_message
-from crosspost.loading.schedule import PostSpec
+from crosspost.loading.posts_spec import PostSpec
+from crosspost.loading.project import Project
+from crosspost.loading.project_checks import unknown_account_message
 from crosspost.loading.yamlwrite import dump_yaml, flow_seq, replace_file, schedule_with
 from crosspost.planning.checking import CHECK_WINDOW
 from crosspost.planning.plan import Occurrence, occurrences, trigger_for
-from crosspost.rendering.render import RenderError, Target
+from crosspost.rendering.target import Target
 
 __all__ = ["ImportResult", "NewContent", "plan_import", "write_import"]
 

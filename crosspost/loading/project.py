@@ -21,10 +21,14 @@ from connectors.abilities import KeepsRecords
 from connectors.base import Connector
 from crosspost.errors import ConfigError, Problem
 from crosspost.loading.accounts import Account, build_accounts, secret_fields
-from crosspost.loading.content import ContentItem, load_markdown, read_library
-from crosspost.loading.events import event_problems, event_template_problems, expand_events
+from crosspost.loading.content import read_library
+from crosspost.loading.content_item import ContentItem
+from crosspost.loading.event_checks import event_problems, event_template_problems
+from crosspost.loading.events import expand_events
 from crosspost.loading.feeds_spec import FeedSpec, read_feeds
+from crosspost.loading.front_matter import load_markdown
 from crosspost.loading.inputfile import MAX_SCHEDULE_BYTES, ensure_regular
+from crosspost.loading.posts_spec import PostSpec
 from crosspost.loading.project_checks import (
     content_problems,
     group_problems,
@@ -36,7 +40,7 @@ from crosspost.loading.project_checks import (
     unknown_account_message,
     unknown_target,
 )
-from crosspost.loading.schedule import PostSpec, ScheduleFile, read_schedule
+from crosspost.loading.schedule import ScheduleFile, read_schedule
 from crosspost.loading.settings import SecretSource
 from crosspost.loading.yamlfile import locate
 from crosspost.planning.plan import trigger_for

@@ -17,7 +17,8 @@ from apscheduler.triggers.base import BaseTrigger
 
 from crosspost.errors import Problem
 from crosspost.loading.content import Library
-from crosspost.loading.schedule import PostSpec, ScheduleFile
+from crosspost.loading.posts_spec import PostSpec
+from crosspost.loading.schedule import ScheduleFile
 from crosspost.loading.yamlfile import locate
 from crosspost.planning.plan import trigger_for
 

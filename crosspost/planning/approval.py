@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from crosspost.errors import ConfigError
-from crosspost.loading.content import PROVENANCE, ContentItem
+from crosspost.loading.content_item import PROVENANCE, ContentItem
 from crosspost.loading.project import Project
 from crosspost.status import COMMENT_PREFIX, FEED_PREFIX, NOTIFY_PREFIX, REPLY_PREFIX, Status
 

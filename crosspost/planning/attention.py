@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from crosspost.errors import ConfigError, Problem
-from crosspost.loading.content import ContentItem
+from crosspost.loading.content_item import ContentItem
 from crosspost.loading.project import Project
 from crosspost.planning.approval import needs_approval
-from crosspost.planning.preview import next_occurrences, queue_slots
+from crosspost.planning.checking import next_occurrences
+from crosspost.planning.preview import queue_slots
 from crosspost.planning.slots import QueuePlanner
 from crosspost.publishing.comments import comment_problems
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from connectors.base import InputFiles, RenderedPost
-from crosspost.errors import ConfigError, Problem, RenderLimitError
-from crosspost.loading.content import ContentItem
+from crosspost.errors import ConfigError, Problem, RenderError, RenderLimitError
+from crosspost.loading.content_item import ContentItem
+from crosspost.loading.posts_spec import PostSpec
 from crosspost.loading.project import Project
-from crosspost.loading.schedule import PostSpec
 from crosspost.planning.plan import Occurrence, occurrences
 from crosspost.planning.slots import QueuePlanner
 from crosspost.rendering.articles import long_form_source, stand_in_url
-from crosspost.rendering.render import RenderError
 from crosspost.rendering.target import render_target
 from crosspost.status import NEXT_SLOT
 

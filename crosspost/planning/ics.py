@@ -20,10 +20,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from crosspost.loading.content import ContentItem
-from crosspost.loading.events import event_times
+from crosspost.loading.content_item import ContentItem
+from crosspost.loading.event_steps import event_times
+from crosspost.loading.events_spec import CalendarSpec, EventSpec
 from crosspost.loading.project import Project
-from crosspost.loading.schedule import CalendarSpec, EventSpec, ScheduleFile
+from crosspost.loading.schedule import ScheduleFile
 
 __all__ = ["PRODID", "calendar_path", "calendar_text", "refresh_calendar", "write_calendar"]
 

@@ -29,7 +29,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crosspost.loading.schedule import PostSpec
+from crosspost.loading.posts_spec import PostSpec
 
 __all__ = ["Occurrence", "cron_trigger", "first_fire_time", "occurrences", "trigger_for"]
 

@@ -17,10 +17,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from crosspost.errors import ConfigError, RenderLimitError
-from crosspost.loading.content import ContentItem
+from crosspost.errors import ConfigError, RenderError, RenderLimitError
+from crosspost.loading.content_item import ContentItem
+from crosspost.loading.posts_spec import PostSpec
 from crosspost.loading.project import Project
-from crosspost.loading.schedule import PostSpec
 from crosspost.planning.checking import (
     CHECK_WINDOW,
     check_project,
@@ -31,7 +31,6 @@ from crosspost.planning.checking import (
 from crosspost.planning.plan import Occurrence, occurrences
 from crosspost.planning.rotation import Choice
 from crosspost.planning.slots import QueuePlanner
-from crosspost.rendering.render import RenderError
 from crosspost.status import NEXT_SLOT
 
 __all__ = [

@@ -37,8 +37,10 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from crosspost.errors import Problem
-from crosspost.loading.content import ContentItem, Library
-from crosspost.loading.schedule import PostSpec, ScheduleFile
+from crosspost.loading.content import Library
+from crosspost.loading.content_item import ContentItem
+from crosspost.loading.posts_spec import PostSpec
+from crosspost.loading.schedule import ScheduleFile
 from crosspost.loading.yamlfile import Where, validation_problems
 from crosspost.planning.plan import cron_trigger
 from crosspost.planning.queues_spec import QueueSpec, SlotSpec

@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from crosspost.history import Booked, History
+from crosspost.loading.posts_spec import PostSpec
 from crosspost.loading.project import Project
-from crosspost.loading.schedule import PostSpec
 from crosspost.planning.approval import Approvals, needs_approval
 from crosspost.planning.plan import Occurrence, first_fire_time, occurrences
 from crosspost.planning.queues import Queue

@@ -32,16 +32,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from crosspost import __version__
+from crosspost.loading.posts_spec import PostSpec
 from crosspost.loading.project import Project
-from crosspost.loading.schedule import PostSpec
 from crosspost.planning.plan import Occurrence, occurrences
 from crosspost.planning.slots import pin_next_slots
 from crosspost.rendering.target import is_scheduled
+from crosspost.status import NEXT_SLOT
 from crosspost.store import PlannedRow, Status, Store
 from crosspost.store.models import EntryState
 from crosspost.store.planning import PlanRow, plan_rows, save_planned_until, set_plan_statuses
 from crosspost.store.sessions import utc
-from crosspost.store.slots import NEXT_SLOT
 
 __all__ = [
     "LEFT",

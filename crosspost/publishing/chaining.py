@@ -12,12 +12,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from connectors.base import RenderedPost
-from crosspost.errors import ConfigError
+from crosspost.errors import ConfigError, RenderError
 from crosspost.publishing import posts
 from crosspost.publishing.comments import is_comment
 from crosspost.publishing.outcome import Ready
 from crosspost.publishing.replies import is_reply
-from crosspost.rendering.render import RenderError
 from crosspost.status import FEED_PREFIX
 from crosspost.store import Publication, Sent
 from crosspost.store.handover import Handover, record_and_hand_over, upcoming

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from connectors.base import Capability, Commentable
-from crosspost.errors import ConfigError
+from crosspost.errors import ConfigError, RenderError
 from crosspost.publishing.comments import (
     comment_entry,
     first_comment_row,
@@ -20,7 +20,6 @@ from crosspost.publishing.comments import (
     render_comment,
 )
 from crosspost.publishing.outcome import Outcome, idempotency_key
-from crosspost.rendering.render import RenderError
 from crosspost.store import PlannedRow, Publication, Status
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from jinja2 import TemplateSyntaxError
 
 from connectors.base import Capability, Commentable, Connector, Published, RenderedPost
 from crosspost.errors import Problem, RenderError
-from crosspost.loading.content import ContentItem
+from crosspost.loading.content_item import ContentItem
 from crosspost.loading.project import Project
 from crosspost.rendering.target import target_for
 from crosspost.status import COMMENT_PREFIX, NOTIFY_PREFIX

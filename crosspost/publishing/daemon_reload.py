@@ -19,7 +19,7 @@ from datetime import datetime
 
 from crosspost.errors import ConfigError, CrosspostError, Problem
 from crosspost.loading.project import Project
-from crosspost.planning.preview import check_project
+from crosspost.planning.checking import check_project
 
 __all__ = ["reloaded", "validated"]
 

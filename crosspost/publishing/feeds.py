@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from crosspost.errors import FeedError
 from crosspost.loading.feeds_item import FeedEntryItem, content_id, entry_item
 from crosspost.loading.feeds_spec import SUBSCRIBED, FeedSpec
 from crosspost.loading.project import Project
 from crosspost.planning.plan import Occurrence
 from crosspost.planning.preview import StoredPost
 from crosspost.planning.sync import grace_of
-from crosspost.publishing.feeds_fetch import FeedError, Fetched, fetch_feed
+from crosspost.publishing.feeds_fetch import Fetched, fetch_feed
 from crosspost.publishing.feeds_parse import ParsedEntry, ParsedFeed, parse_feed
 from crosspost.store import PlannedRow, Publication, Status, Store
 from crosspost.store.claims import FEED, claim_accounts, release_accounts

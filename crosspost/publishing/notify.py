@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from crosspost.loading.project import Project
 from crosspost.planning.approval import Pending, first_due
 from crosspost.publishing.outcome import Outcome
-from crosspost.rendering.target import NOTIFICATION_CONTENT, NOTIFY_PREFIX
+from crosspost.rendering.target import NOTIFICATION_CONTENT
+from crosspost.status import NOTIFY_PREFIX
 from crosspost.store import PlannedRow, Status, Store
 
 __all__ = ["Notifier"]

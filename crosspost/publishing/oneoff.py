@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from connectors.base import RenderedPost
-from crosspost.errors import ConfigError, CrosspostError, Problem
-from crosspost.loading.content import ContentItem
+from crosspost.errors import ConfigError, CrosspostError, Problem, RenderError
+from crosspost.loading.content_item import ContentItem
 from crosspost.loading.limits import apply_reported_limits
-from crosspost.loading.project import Project, unknown_account_message
+from crosspost.loading.project import Project
+from crosspost.loading.project_checks import unknown_account_message
 from crosspost.planning.approval import AWAITING_NOTE, Approvals
 from crosspost.planning.pending import waiting_for
 from crosspost.planning.slots import next_free_slot, store_timeline
@@ -29,8 +30,9 @@ from crosspost.publishing.outcome import Outcome
 from crosspost.publishing.publisher import Publisher
 from crosspost.publishing.resolving import RESOLVABLE, resolve_publication
 from crosspost.rendering.articles import long_form_source, stand_in_url
-from crosspost.rendering.render import RenderError, text_hash
-from crosspost.rendering.target import ONE_OFF_PREFIX, render_target
+from crosspost.rendering.render import text_hash
+from crosspost.rendering.target import render_target
+from crosspost.status import ONE_OFF_PREFIX
 from crosspost.store import PlannedRow, Status, Store
 from crosspost.store.approvals import set_gate
 from crosspost.store.sessions import utc

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from connectors.base import RenderedPost
 from crosspost.errors import ConfigError
-from crosspost.loading.content import ContentItem
+from crosspost.loading.content_item import ContentItem
 from crosspost.loading.project import Project
 from crosspost.publishing.comments import is_comment, parent_entry, render_comment
 from crosspost.publishing.feeds import publication_item

@@ -12,7 +12,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from crosspost.errors import ConfigError
-from crosspost.loading.content import ContentItem
+from crosspost.loading.content_item import ContentItem
 from crosspost.loading.project import Project
 from crosspost.planning.approval import AWAITING_NOTE, Approvals, gated_anywhere
 from crosspost.planning.slots import decide

@@ -45,8 +45,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from connectors.base import ConnectorError, Published, RenderedPost, ReportsLimits
-from crosspost.errors import ConfigError
-from crosspost.loading.content import ContentItem
+from crosspost.errors import ConfigError, RenderError
+from crosspost.loading.content_item import ContentItem
 from crosspost.loading.limits import remember_reported_limits
 from crosspost.loading.project import Project
 from crosspost.publishing import posts
@@ -62,7 +62,6 @@ from crosspost.publishing.reconcile import Reconciler
 from crosspost.publishing.replies import is_reply, mark_sent, send_reply
 from crosspost.publishing.upkeep import Upkeep
 from crosspost.rendering.articles import ArticleLink
-from crosspost.rendering.render import RenderError
 from crosspost.store import Ended, Finish, Publication, Requeued, Sent, Status, Store
 from crosspost.store.claims import PUBLISH, paused
 from crosspost.store.lease import Holder, this_process

@@ -19,7 +19,7 @@ from connectors.base import (
     RenderedPost,
     Transient,
 )
-from crosspost.errors import ConfigError
+from crosspost.errors import ConfigError, RenderError
 from crosspost.publishing.outcome import (
     Outcome,
     idempotency_key,
@@ -27,7 +27,6 @@ from crosspost.publishing.outcome import (
     sent_from,
 )
 from crosspost.publishing.progress import resumable
-from crosspost.rendering.render import RenderError
 from crosspost.store import Ended, Publication, Requeued, Status
 from crosspost.store.sessions import utc
 

@@ -23,7 +23,8 @@ from connectors.base import (
     RenderedPost,
     Replier,
 )
-from crosspost.rendering.markdown import TextFormat, form_of, render_markdown
+from crosspost.rendering.markdown import render_markdown
+from crosspost.rendering.markdown_forms import TextFormat, form_of
 from crosspost.rendering.markup import unmark
 from crosspost.rendering.render import text_hash
 from crosspost.status import REPLY_PREFIX

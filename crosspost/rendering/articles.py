@@ -26,7 +26,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from connectors.base import Capability, Connector
-from crosspost.loading.content import ContentItem
+from crosspost.loading.content_item import ContentItem
 from crosspost.loading.project import Project
 from crosspost.status import UNSETTLED, Status
 

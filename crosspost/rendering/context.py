@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from connectors.base import ArticleFields, Cover, MediaItem
-from crosspost.loading.content import ContentItem
+from crosspost.loading.content_item import ContentItem
 from crosspost.rendering.filters import tagged
-from crosspost.rendering.markdown import Formatted, OutputForm, first_paragraph, render_markdown
+from crosspost.rendering.markdown import Formatted, first_paragraph, render_markdown
+from crosspost.rendering.markdown_forms import OutputForm
 from crosspost.rendering.markup import unmark
 from crosspost.rendering.target import Target
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from crosspost.rendering.markdown import MARK_END, MARK_START, MARK_URL, LinkSpan
+from crosspost.rendering.markdown_forms import MARK_END, MARK_START, MARK_URL, LinkSpan
 from crosspost.rendering.text import thread_parts
 
 __all__ = [

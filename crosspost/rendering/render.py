@@ -32,7 +32,7 @@ from jinja2 import Template
 
 from connectors.base import Capability, Connector, Poll, RenderedPost
 from crosspost.errors import Problem, RenderError
-from crosspost.loading.content import ContentItem
+from crosspost.loading.content_item import ContentItem
 from crosspost.rendering.context import (
     PLAIN,
     article_fields,
@@ -41,7 +41,7 @@ from crosspost.rendering.context import (
     template_context,
 )
 from crosspost.rendering.filters import hashtags, utm
-from crosspost.rendering.markdown import OutputForm, TextFormat
+from crosspost.rendering.markdown_forms import OutputForm, TextFormat
 from crosspost.rendering.markup import unmark
 from crosspost.rendering.render_errors import (
     JINJA_STRING_NAME,

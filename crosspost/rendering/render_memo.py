@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from connectors.base import Connector, Limits, RenderedPost
-from crosspost.loading.content import ContentItem
-from crosspost.rendering.markdown import OutputForm, alternative_form_of, form_of
+from crosspost.loading.content_item import ContentItem
+from crosspost.rendering.markdown_forms import OutputForm, alternative_form_of, form_of
 from crosspost.rendering.target import Target
 
 __all__ = [

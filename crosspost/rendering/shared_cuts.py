@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable
 
-from crosspost.rendering.markdown import LinkSpan
+from crosspost.rendering.markdown_forms import LinkSpan
 from crosspost.rendering.markup import Marked, located_parts, thread_ranges
 from crosspost.rendering.urls import LINKS, UrlCounting, find_url_matches
 

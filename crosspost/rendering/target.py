@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from connectors.base import Connector, RenderedPost
-from crosspost.loading.content import ContentItem
+from crosspost.loading.content_item import ContentItem
 from crosspost.rendering.text import iter_graphemes
 from crosspost.status import (
     COMMENT_PREFIX,

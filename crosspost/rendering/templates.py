@@ -30,9 +30,10 @@ from jinja2 import (
 from jinja2.runtime import Context
 
 from crosspost.errors import Problem, RenderError
-from crosspost.loading.content import ContentItem
+from crosspost.loading.content_item import ContentItem
 from crosspost.rendering.filters import hashtags, utm
-from crosspost.rendering.markdown import Formatted, OutputForm, TextFormat, escape_for
+from crosspost.rendering.markdown import Formatted, escape_for
+from crosspost.rendering.markdown_forms import OutputForm, TextFormat
 from crosspost.rendering.render_errors import NamedUndefined
 from crosspost.rendering.render_memo import TARGET_NAMES, names_used
 from crosspost.rendering.sandbox import BoundedEnvironment, RenderLimits

@@ -16,8 +16,8 @@ from collections.abc import Hashable
 from typing import Any
 
 from connectors.base import Capability, Connector
-from crosspost.loading.content import ContentItem
-from crosspost.rendering.markdown import LinkSpan, OutputForm, TextFormat
+from crosspost.loading.content_item import ContentItem
+from crosspost.rendering.markdown_forms import LinkSpan, OutputForm, TextFormat
 from crosspost.rendering.markup import Marked, split_html, split_marked
 from crosspost.rendering.shared_cuts import SharedCuts
 from crosspost.rendering.target import Target

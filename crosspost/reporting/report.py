@@ -41,7 +41,9 @@ from crosspost.reporting.report_period import parse_since, parse_until
 from crosspost.reporting.report_posts import conversion_totals, post_figures, rank_posts
 from crosspost.reporting.report_responses import response_figures
 from crosspost.store import Store
-from crosspost.store import reports as queries
+from crosspost.store.conversions import conversions_for
+from crosspost.store.reports import post_reactions, published_posts
+from crosspost.store.reports_audience import account_snapshots, follower_event_counts, interactions
 
 __all__ = [
     "AccountFigures",
@@ -84,14 +86,14 @@ def build_report(
         The report, ready for :mod:`crosspost.reporting.report_render`.
     """
     names = sorted(query.accounts)
-    rows = queries.published_posts(store, query.since, query.until, names)
-    measured = queries.post_reactions(store, query.since, query.until, names)
-    series = queries.account_snapshots(store, names, query.since, query.until)
+    rows = published_posts(store, query.since, query.until, names)
+    measured = post_reactions(store, query.since, query.until, names)
+    series = account_snapshots(store, names, query.since, query.until)
     lookups = {name: FollowerSeries(series.get(name, [])) for name in names}
-    totals = conversion_totals(queries.conversions_for(store, {p.entry for p in rows}))
+    totals = conversion_totals(conversions_for(store, {p.entry for p in rows}))
     posts = [post_figures(query, p, measured.get(p.id), lookups[p.account], totals) for p in rows]
     top, bottom = rank_posts(posts, query.top)
-    events = queries.follower_event_counts(store, names, query.since, query.until)
+    events = follower_event_counts(store, names, query.since, query.until)
     by_account: dict[str, list[PostFigures]] = defaultdict(list)
     for post in posts:
         by_account[post.account].append(post)
@@ -99,7 +101,7 @@ def build_report(
         account_figures(query, name, lookups[name], events.get(name, {}), by_account[name])
         for name in names
     ]
-    received = queries.interactions(store, names, query.since, query.until)
+    received = interactions(store, names, query.since, query.until)
     return Report(
         generated_at=now.astimezone(UTC),
         since=query.since,

@@ -17,7 +17,7 @@ from crosspost.reporting.report_figures import (
     PostFigures,
     ReportQuery,
 )
-from crosspost.store.reports import FollowerPoint
+from crosspost.store.reports_audience import FollowerPoint
 
 __all__ = ["FollowerSeries", "account_figures", "follower_samples"]
 

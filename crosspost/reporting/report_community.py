@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
 
 from crosspost.reporting.report_figures import ReportQuery, WeekFigures
-from crosspost.store.reports import InteractionRow
+from crosspost.store.reports_audience import InteractionRow
 
 __all__ = ["community_weeks"]
 

@@ -15,9 +15,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from crosspost.reporting.report_charts import (
-    WEEKDAYS,
     followers_chart,
-    heatmaps,
     local_time,
     post_link,
     reactions_chart,
@@ -34,6 +32,7 @@ from crosspost.reporting.report_display import (
     posts_heading,
 )
 from crosspost.reporting.report_figures import Report
+from crosspost.reporting.report_heatmaps import WEEKDAYS, heatmaps
 from crosspost.reporting.report_json import REPORT_VERSION
 
 __all__ = ["to_html"]

@@ -12,7 +12,6 @@ listed here is importable from this module, as it always was.
 
 from __future__ import annotations
 
-from crosspost.reporting.report_charts import WEEKDAYS
 from crosspost.reporting.report_csv import to_csv, write_csv_dir
 from crosspost.reporting.report_display import (
     DEFAULT_POSTS_SHOWN,
@@ -20,6 +19,7 @@ from crosspost.reporting.report_display import (
     most_reacted,
     posts_heading,
 )
+from crosspost.reporting.report_heatmaps import WEEKDAYS
 from crosspost.reporting.report_html import to_html
 from crosspost.reporting.report_json import COLUMNS, REPORT_VERSION, report_data, to_json
 from crosspost.reporting.report_table import print_report

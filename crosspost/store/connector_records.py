@@ -30,7 +30,8 @@ from connectors.records import (
     newest_observations,
 )
 from crosspost.store import Store
-from crosspost.store.collect import COUNTS, interaction_row, publication_links
+from crosspost.store.collect import COUNTS
+from crosspost.store.collect_inbox import interaction_row, publication_links
 from crosspost.store.db import dialect_module, insert_new
 from crosspost.store.models import (
     CollectCursor,

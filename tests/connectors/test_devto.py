@@ -23,8 +23,9 @@ from connectors.base import (
     Unknown,
 )
 from connectors.devto import DevtoConnector, forem_tags
-from crosspost.loading.content import ContentItem
-from crosspost.rendering.render import Renderer, Target
+from crosspost.loading.content_item import ContentItem
+from crosspost.rendering.render import Renderer
+from crosspost.rendering.target import Target
 from tests.contract.harness import fixture
 
 HOST = "https://dev.to"

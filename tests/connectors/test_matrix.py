@@ -26,7 +26,8 @@ from connectors.base import (
 )
 from connectors.matrix import MatrixConnector, txn_id
 from connectors.matrix.body import MATRIX_HTML_TAGS, message_content, plain_body
-from crosspost.rendering.markdown import form_of, render_markdown
+from crosspost.rendering.markdown import render_markdown
+from crosspost.rendering.markdown_forms import form_of
 from crosspost.rendering.markup import unmark
 from tests.contract.harness import fixture
 

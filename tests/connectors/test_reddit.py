@@ -28,7 +28,7 @@ from connectors.base import (
 from connectors.http import crosspost_version
 from connectors.reddit import RedditConnector
 from connectors.reddit.answers import Message, parse_all, things
-from crosspost.rendering.markdown import TextFormat, form_of
+from crosspost.rendering.markdown_forms import TextFormat, form_of
 from tests.contract.harness import fixture
 from tests.fakes import run_in
 

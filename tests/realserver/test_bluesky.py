@@ -30,7 +30,8 @@ from sqlmodel import Session, col, select
 from connectors.base import RenderedPost
 from connectors.bluesky import BlueskyConnector
 from crosspost.cli import cli
-from crosspost.collecting.metrics import CollectReport, MetricsCollector
+from crosspost.collecting.metrics import MetricsCollector
+from crosspost.collecting.metrics_report import CollectReport
 from crosspost.loading.project import load_project
 from crosspost.publishing.outcome import idempotency_key
 from crosspost.store import Store

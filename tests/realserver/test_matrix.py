@@ -16,7 +16,8 @@ import requests
 from connectors.base import MediaItem, MemoryState, RateLimited, RenderedPost
 from connectors.matrix import MatrixConnector, MatrixSettings, txn_id
 from crosspost.collecting.thread_metrics import thread_metrics
-from crosspost.rendering.markdown import form_of, render_markdown
+from crosspost.rendering.markdown import render_markdown
+from crosspost.rendering.markdown_forms import form_of
 from crosspost.rendering.markup import unmark
 from tests.realserver.synapse import MatrixUser, Synapse
 from tests.realserver.test_bluesky import tiny_png
