@@ -1,7 +1,8 @@
 """What the core looks for on a connector beyond the contract, by ``isinstance``.
 
-Kept apart from :mod:`connectors.records` (which re-exports both) so that probing a
-connector for them, as ``crosspost check`` does, does not import the records' types.
+Kept apart from :mod:`connectors.records` (which re-exports :class:`KeepsRecords`, as
+docs/writing-a-connector.md promises) so that probing a connector for them, as
+``crosspost check`` does, does not import the records' types.
 """
 
 from __future__ import annotations

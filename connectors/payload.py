@@ -30,7 +30,6 @@ __all__ = [
     "Id",
     "Items",
     "JSONObject",
-    "JsonValue",
     "Maybe",
     "Payload",
     "Text",

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
-from connectors.outcomes import DEFAULT_BACKOFF, Outcome, Verdict
+from connectors.outcomes import Outcome, Verdict
 
-__all__ = ["DEFAULT_BACKOFF", "RateBuckets", "parse_retry_at", "retry_after_seconds"]
+__all__ = ["RateBuckets", "parse_retry_at", "retry_after_seconds"]
 
 
 def _parse_instant(value: str, now: datetime) -> datetime | None:

@@ -25,14 +25,14 @@ from typing import Protocol
 
 from pydantic import JsonValue
 
-from connectors.abilities import ExclusiveResource, KeepsRecords
+# docs/writing-a-connector.md tells connector authors to import it from here too.
+from connectors.abilities import KeepsRecords
 from connectors.base import InboxItem, Metrics
 
 __all__ = [
     "AccountRecords",
     "CursorMove",
     "CursorMoved",
-    "ExclusiveResource",
     "ExtraEntry",
     "KeepsRecords",
     "MemoryRecords",

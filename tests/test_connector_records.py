@@ -243,9 +243,10 @@ def test_the_project_hands_records_to_connectors_before_and_after_a_reload(
     assert isinstance(after.records, StoreRecords) and after.records.account == "chat"
 
 
-def test_the_abilities_the_core_probes_for_are_importable_from_records() -> None:
-    """Connectors written against ``connectors.records`` keep working; the loaders probe
-    through ``connectors.abilities`` so ``check`` need not import the records' types."""
+def test_the_abilities_the_core_probes_for_are_the_ones_connectors_implement() -> None:
+    """``KeepsRecords`` is importable from ``connectors.records`` as the connector guide
+    says; the loaders probe through ``connectors.abilities`` so ``check`` need not import
+    the records' types."""
     import connectors.abilities as abilities
     import connectors.records as records
 
@@ -257,7 +258,6 @@ def test_the_abilities_the_core_probes_for_are_importable_from_records() -> None
             return "the updates of one bot"
 
     assert records.KeepsRecords is abilities.KeepsRecords
-    assert records.ExclusiveResource is abilities.ExclusiveResource
     assert isinstance(Keeper(), records.KeepsRecords)
-    assert isinstance(Holder(), records.ExclusiveResource)
+    assert isinstance(Holder(), abilities.ExclusiveResource)
     assert not isinstance(Holder(), records.KeepsRecords)
