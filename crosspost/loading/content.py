@@ -4,7 +4,7 @@ Content comes from inline ``content:`` entries in ``schedule.yaml`` and from
 Markdown files in ``content_dir``, each with YAML front matter
 (:mod:`crosspost.loading.front_matter`); an item is a
 :class:`~crosspost.loading.content_item.ContentItem`, an article one of
-``kind: article`` (docs/articles.md). Every name is importable from here.
+``kind: article`` (docs/articles.md).
 """
 
 from __future__ import annotations
@@ -18,37 +18,20 @@ from pydantic import ValidationError
 
 from crosspost.errors import ConfigError, Problem
 from crosspost.loading.content_item import (
-    ANNOUNCEMENT_TEMPLATE,
-    ARTICLE_TEMPLATE,
-    PROVENANCE,
     ContentItem,
-    CoverSpec,
-    MediaSpec,
-    PollSpec,
 )
 from crosspost.loading.front_matter import (
     ContentError,
     declared_id,
     load_markdown,
-    split_front_matter,
     template_positions,
 )
 from crosspost.loading.yamlfile import locate, validation_problems
 
 __all__ = [
-    "ARTICLE_TEMPLATE",
-    "ANNOUNCEMENT_TEMPLATE",
-    "ContentError",
-    "ContentItem",
-    "CoverSpec",
     "Library",
-    "MediaSpec",
-    "PROVENANCE",
-    "PollSpec",
     "load_library",
-    "load_markdown",
     "read_library",
-    "split_front_matter",
 ]
 
 

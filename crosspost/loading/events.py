@@ -25,8 +25,7 @@ Templates of a step see, besides the usual variables, ``event`` (``id``,
 the step to the start, 0 from the start on).
 
 The checks of ``events:`` are in :mod:`crosspost.loading.event_checks`, the steps'
-times and entry ids in :mod:`crosspost.loading.event_steps`; every name is
-importable from here.
+times and entry ids in :mod:`crosspost.loading.event_steps`.
 """
 
 from __future__ import annotations
@@ -40,10 +39,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 
 from crosspost.loading.content_item import ContentItem
-from crosspost.loading.event_checks import event_problems, event_template_problems, event_warnings
 from crosspost.loading.event_steps import (
     CANCELLED_STEP,
-    ENTRY_PREFIX,
     Loc,
     ResolvedStep,
     event_times,
@@ -57,17 +54,10 @@ from crosspost.loading.posts_spec import PostSpec
 from crosspost.loading.schedule import ScheduleFile
 
 __all__ = [
-    "CANCELLED_STEP",
-    "ENTRY_PREFIX",
     "EventStepItem",
     "EventView",
     "Expansion",
-    "event_problems",
-    "event_template_problems",
-    "event_times",
-    "event_warnings",
     "expand_events",
-    "step_entry",
 ]
 
 

@@ -53,7 +53,6 @@ from crosspost.status import FEED_PREFIX
 
 __all__ = [
     "DEFAULT_EVERY",
-    "FEED_PREFIX",
     "FeedSpec",
     "SUBSCRIBED",
     "feed_entry_name",

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from crosspost.store import Store
     from crosspost.store.connector_records import StoreRecords
 
-__all__ = ["Project", "load_project", "no_cycle_collection", "unknown_account_message"]
+__all__ = ["Project", "load_project", "no_cycle_collection"]
 
 
 @dataclass

@@ -8,7 +8,7 @@ Each section's models live beside this one (``posts:`` in
 :mod:`~crosspost.loading.posts_spec`, ``events:`` and ``calendar:`` in
 :mod:`~crosspost.loading.events_spec`, the field types they share in
 :mod:`~crosspost.loading.spec_types`); the small sections (accounts, groups,
-metrics, notify) are here, and every name is importable from here.
+metrics, notify) are here.
 """
 
 from __future__ import annotations
@@ -32,57 +32,27 @@ from pydantic import (
 )
 
 from crosspost.errors import ConfigError, Problem
-from crosspost.loading.durations import MAX_DURATION, parse_duration
+from crosspost.loading.durations import parse_duration
 from crosspost.loading.events_spec import (
-    DEFAULT_STEPS,
     CalendarSpec,
-    EventCancellation,
     EventSpec,
-    EventStep,
-    StepOffset,
-    parse_step,
 )
 from crosspost.loading.inputfile import MAX_SCHEDULE_BYTES
 from crosspost.loading.posts_spec import PostSpec
 from crosspost.loading.spec_types import (
-    DEFAULT_GRACE,
     ID_PATTERN,
-    MIN_INTERVAL,
-    YEARS,
     Approval,
     Duration,
-    LocalDateTime,
-    Missed,
     StrictModel,
-    ThreadMode,
     TimeZone,
 )
 from crosspost.loading.yamlfile import load_yaml, locate, validation_problems
 
 __all__ = [
     "AccountSpec",
-    "Approval",
-    "CalendarSpec",
-    "DEFAULT_GRACE",
-    "DEFAULT_STEPS",
-    "EventCancellation",
-    "EventSpec",
-    "EventStep",
-    "MAX_DURATION",
-    "MIN_INTERVAL",
-    "YEARS",
-    "Duration",
-    "LocalDateTime",
     "MetricsSpec",
-    "Missed",
     "NotifySpec",
-    "PostSpec",
-    "StepOffset",
     "ScheduleFile",
-    "ThreadMode",
-    "TimeZone",
-    "parse_duration",
-    "parse_step",
     "read_schedule",
 ]
 

@@ -13,17 +13,13 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from crosspost.loading.inputfile import read_text
-
-if TYPE_CHECKING:
-    from crosspost.loading.env_settings import Settings
 
 __all__ = [
     "REFERENCE",
     "SecretSource",
-    "Settings",
     "database_url_setting",
     "default_database_url",
 ]
@@ -32,17 +28,8 @@ __all__ = [
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def __getattr__(name: str) -> Any:
-    # pydantic-settings costs a tenth of a second to import: only when Settings is asked for.
-    if name == "Settings":
-        from crosspost.loading.env_settings import Settings
-
-        return Settings
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def database_url_setting(environ: Mapping[str, str] | None = None) -> str | None:
-    """``CROSSPOST_DATABASE_URL``, in any case as :class:`Settings` reads it, or None."""
+    """``CROSSPOST_DATABASE_URL``, in any case as ``env_settings.Settings`` reads it, or None."""
     for key, value in (os.environ if environ is None else environ).items():
         if key.upper() == "CROSSPOST_DATABASE_URL":
             return value
