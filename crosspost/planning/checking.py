@@ -2,8 +2,8 @@
 
 Every entry's next occurrence is rendered for each of its targets and checked against
 its platform's rules; a queue's next slot with every item of its pool, each feed's
-template with a sample entry. :mod:`crosspost.planning.preview` (which re-exports these
-names) shows the same posts as ``plan`` lists them.
+template with a sample entry. :mod:`crosspost.planning.preview` shows the same posts as
+``plan`` lists them.
 """
 
 from __future__ import annotations

@@ -4,8 +4,7 @@ A queue's slots show the item :class:`~crosspost.planning.slots.QueuePlanner` ex
 why; ``at: next-slot`` entries their account's next free slot (or the one they were
 pinned to).
 
-What ``check`` renders and reports is :mod:`crosspost.planning.checking`; its names are
-importable from here too.
+What ``check`` renders and reports is :mod:`crosspost.planning.checking`.
 """
 
 from __future__ import annotations
@@ -22,9 +21,6 @@ from crosspost.loading.content_item import ContentItem
 from crosspost.loading.posts_spec import PostSpec
 from crosspost.loading.project import Project
 from crosspost.planning.checking import (
-    CHECK_WINDOW,
-    check_project,
-    feed_template_problems,
     next_occurrences,
     render_occurrence,
 )
@@ -34,16 +30,12 @@ from crosspost.planning.slots import QueuePlanner
 from crosspost.status import NEXT_SLOT
 
 __all__ = [
-    "CHECK_WINDOW",
     "COUNT_CAP",
     "NextPost",
     "PlanFilter",
     "PlannedPost",
     "StoredPost",
-    "check_project",
-    "feed_template_problems",
     "next_of_each",
-    "next_occurrences",
     "plan_checksum",
     "next_posts",
     "plan_page",

@@ -20,8 +20,8 @@ their own become ``queue:tips:archive``) whose cron lines are those slots, so pl
 placeholder content ``queue:tips`` until the item for the slot is chosen, just before it is
 first sent (:mod:`crosspost.planning.slots`).
 
-What a ``queues:`` entry may say is :mod:`crosspost.planning.queues_spec` (its models are
-importable from here too); this module reads, checks and expands them.
+What a ``queues:`` entry may say is :mod:`crosspost.planning.queues_spec`; this module
+reads, checks and expands them.
 """
 
 from __future__ import annotations
@@ -43,15 +43,12 @@ from crosspost.loading.posts_spec import PostSpec
 from crosspost.loading.schedule import ScheduleFile
 from crosspost.loading.yamlfile import Where, validation_problems
 from crosspost.planning.plan import cron_trigger
-from crosspost.planning.queues_spec import QueueSpec, SlotSpec
+from crosspost.planning.queues_spec import QueueSpec
 from crosspost.status import QUEUE_PREFIX
 
 __all__ = [
-    "QUEUE_PREFIX",
     "Queue",
     "QueueExpansion",
-    "QueueSpec",
-    "SlotSpec",
     "Indexed",
     "expand_queues",
     "pool_of",
