@@ -21,7 +21,7 @@ template has placed the body, thread splitting can keep it whole and the rich fo
 can find its URL; :func:`crosspost.rendering.markup.unmark` removes the marks.
 
 This module parses and holds the entry points; the forms and marks are declared in
-:mod:`crosspost.rendering.markdown_forms` (and importable from here), the writers live in
+:mod:`crosspost.rendering.markdown_forms`, the writers live in
 :mod:`crosspost.rendering.markdown_plain` (plain, rich, and the base of the others),
 :mod:`crosspost.rendering.markdown_html` and :mod:`crosspost.rendering.markdown_chat`
 (Slack, Discord).
@@ -35,41 +35,17 @@ from markdown_it.tree import SyntaxTreeNode
 
 from crosspost.rendering.markdown_chat import DiscordWriter, SlackWriter
 from crosspost.rendering.markdown_forms import (
-    BLOCK_HTML_TAGS,
-    INLINE_HTML_TAGS,
-    MARK_END,
-    MARK_START,
-    MARK_URL,
-    DeclaresAlternativeFormat,
-    DeclaresHtmlTags,
-    DeclaresTextFormat,
-    LinkSpan,
     OutputForm,
     TextFormat,
-    alternative_form_of,
-    form_of,
     without_marks,
 )
 from crosspost.rendering.markdown_html import HtmlWriter
 from crosspost.rendering.markdown_plain import PlainWriter, RichWriter, parser
 
 __all__ = [
-    "BLOCK_HTML_TAGS",
-    "DeclaresAlternativeFormat",
-    "DeclaresHtmlTags",
-    "DeclaresTextFormat",
     "Formatted",
-    "INLINE_HTML_TAGS",
-    "LinkSpan",
-    "MARK_END",
-    "MARK_START",
-    "MARK_URL",
-    "OutputForm",
-    "TextFormat",
-    "alternative_form_of",
     "escape_for",
     "first_paragraph",
-    "form_of",
     "render_markdown",
 ]
 

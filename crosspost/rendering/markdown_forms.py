@@ -7,8 +7,8 @@ declarations into an :class:`OutputForm`. The writers of
 :mod:`crosspost.rendering.markdown` put links between the private-use marks defined
 here; :func:`crosspost.rendering.markup.unmark` reads them back as :class:`LinkSpan` ranges.
 
-Nothing here parses Markdown: :mod:`crosspost.rendering.markdown` re-exports every name,
-and importers use it from there.
+Nothing here parses Markdown, so a connector can declare its form without importing
+markdown-it-py.
 """
 
 from __future__ import annotations

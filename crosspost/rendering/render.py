@@ -40,7 +40,6 @@ from crosspost.rendering.context import (
     post_link,
     template_context,
 )
-from crosspost.rendering.filters import hashtags, utm
 from crosspost.rendering.markdown_forms import OutputForm, TextFormat
 from crosspost.rendering.markup import unmark
 from crosspost.rendering.render_errors import (
@@ -54,8 +53,6 @@ from crosspost.rendering.render_memo import ConnectorRules, RenderMemo, memo_key
 from crosspost.rendering.sandbox import LimitExceeded, RenderLimits, bounded_render
 from crosspost.rendering.target import Target
 from crosspost.rendering.templates import (
-    BUILTIN_ANNOUNCEMENT,
-    BUILTIN_ARTICLE,
     BUILTIN_DEFAULT,
     BUILTIN_NAME,
     Templates,
@@ -63,16 +60,8 @@ from crosspost.rendering.templates import (
 from crosspost.rendering.thread_cuts import ThreadCuts
 
 __all__ = [
-    "BUILTIN_ANNOUNCEMENT",
-    "BUILTIN_ARTICLE",
-    "BUILTIN_DEFAULT",
-    "RenderError",
-    "RenderLimits",
     "Renderer",
-    "Target",
-    "hashtags",
     "text_hash",
-    "utm",
 ]
 
 

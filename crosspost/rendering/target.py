@@ -34,8 +34,6 @@ if TYPE_CHECKING:  # the store (SQLAlchemy) is not needed to build a target
 
 __all__ = [
     "NOTIFICATION_CONTENT",
-    "NOTIFY_PREFIX",
-    "ONE_OFF_PREFIX",
     "Target",
     "is_scheduled",
     "notification_post",
