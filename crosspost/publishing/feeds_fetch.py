@@ -23,7 +23,6 @@ __all__ = [
     "FETCH_TIMEOUT",
     "MAX_FEED_BYTES",
     "MAX_REDIRECTS",
-    "FeedError",
     "Fetched",
     "fetch_feed",
 ]

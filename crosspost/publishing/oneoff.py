@@ -6,7 +6,7 @@ first record and does not post again; ``--again`` makes a new occurrence.
 ``--next-slot`` plans it for each account's next free queue slot instead of now
 (:func:`crosspost.planning.slots.next_free_slot`); the daemon sends it then.
 ``resolve_publication`` (``crosspost resolve``) lives in
-:mod:`crosspost.publishing.resolving` and is importable from here too.
+:mod:`crosspost.publishing.resolving`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from crosspost.planning.pending import waiting_for
 from crosspost.planning.slots import next_free_slot, store_timeline
 from crosspost.publishing.outcome import Outcome
 from crosspost.publishing.publisher import Publisher
-from crosspost.publishing.resolving import RESOLVABLE, resolve_publication
 from crosspost.rendering.articles import long_form_source, stand_in_url
 from crosspost.rendering.render import text_hash
 from crosspost.rendering.target import render_target
@@ -38,11 +37,9 @@ from crosspost.store.approvals import set_gate
 from crosspost.store.sessions import utc
 
 __all__ = [
-    "RESOLVABLE",
     "OneOffResult",
     "UnknownTarget",
     "publish_now",
-    "resolve_publication",
 ]
 
 

@@ -2,8 +2,8 @@
 
 A publication that cannot decide itself (``unknown``, ``failed``, ``missed``, or one
 still to come that should not go out) is marked published by hand, planned again
-now, or skipped. Kept apart from :mod:`crosspost.publishing.oneoff` (which re-exports
-it), so recording a decision loads no publisher.
+now, or skipped. Kept apart from :mod:`crosspost.publishing.oneoff`, so recording a
+decision loads no publisher.
 """
 
 from __future__ import annotations
