@@ -5,9 +5,7 @@ codes: 0 ok, 2 bad input.
 
 The command's options become a query in :mod:`crosspost.cli.report_options`, and
 :mod:`crosspost.cli.report_output` writes the report where ``--output`` says;
-``crosspost conversions import`` lives in :mod:`crosspost.cli.conversions`. The names
-importers took from this module (``conversions``, ``read_conversions``,
-``report_query``, ``output_target``…) are importable from here still.
+``crosspost conversions import`` lives in :mod:`crosspost.cli.conversions`.
 """
 
 from __future__ import annotations
@@ -20,15 +18,8 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
-from crosspost.cli.conversions import (
-    COLUMN_ALIASES,
-    MAX_CSV_BYTES,
-    conversions,
-    import_conversions,
-    read_conversions,
-)
 from crosspost.cli.report_options import report_query, split_values
-from crosspost.cli.report_output import DEFAULT_NAMES, output_target, write_report
+from crosspost.cli.report_output import output_target, write_report
 from crosspost.loading.project import no_cycle_collection
 from crosspost.reporting.posting_times import MIN_POSTS_FOR_TIMES, MIN_POSTS_PER_SLOT
 from crosspost.reporting.report import build_report
@@ -38,15 +29,7 @@ if TYPE_CHECKING:
     from crosspost.cli.context import AppContext
 
 __all__ = [
-    "COLUMN_ALIASES",
-    "DEFAULT_NAMES",
-    "MAX_CSV_BYTES",
-    "conversions",
-    "import_conversions",
-    "output_target",
-    "read_conversions",
     "report",
-    "report_query",
 ]
 
 

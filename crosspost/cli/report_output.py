@@ -2,7 +2,9 @@
 
 Without ``--output`` the report goes to stdout; an existing directory gets
 ``report.<format>`` (CSV: one file per section); a file's missing folders are created.
-The formats themselves are :mod:`crosspost.reporting.report_render`'s.
+Each format has a module of its own: :mod:`~crosspost.reporting.report_table` (the
+terminal), :mod:`~crosspost.reporting.report_csv`, :mod:`~crosspost.reporting.report_json`
+and :mod:`~crosspost.reporting.report_html`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Everything here is computed from the store (see :mod:`crosspost.store.reports`);
 nothing is fetched from a platform. :func:`build_report` returns a :class:`Report`
-that :mod:`crosspost.reporting.report_render` prints as a table, CSV, JSON or HTML.
+that :mod:`crosspost.cli.report_output` writes as a table, CSV, JSON or HTML.
 The meaning of every figure is documented in ``docs/report-formats.md``.
 
 Each section is computed in a module of its own: the posts in
@@ -12,7 +12,7 @@ Each section is computed in a module of its own: the posts in
 :mod:`~crosspost.reporting.posting_times` and the answers to members in
 :mod:`~crosspost.reporting.report_responses`. The figures' dataclasses live in
 :mod:`~crosspost.reporting.report_figures` and the period's parsing in
-:mod:`~crosspost.reporting.report_period`; both are importable from here too.
+:mod:`~crosspost.reporting.report_period`.
 """
 
 from __future__ import annotations
@@ -29,15 +29,10 @@ from crosspost.reporting.report_audience import (
 )
 from crosspost.reporting.report_community import community_weeks
 from crosspost.reporting.report_figures import (
-    AccountFigures,
-    FollowerSample,
     PostFigures,
-    RankedPost,
     Report,
     ReportQuery,
-    WeekFigures,
 )
-from crosspost.reporting.report_period import parse_since, parse_until
 from crosspost.reporting.report_posts import conversion_totals, post_figures, rank_posts
 from crosspost.reporting.report_responses import response_figures
 from crosspost.store import Store
@@ -46,16 +41,7 @@ from crosspost.store.reports import post_reactions, published_posts
 from crosspost.store.reports_audience import account_snapshots, follower_event_counts, interactions
 
 __all__ = [
-    "AccountFigures",
-    "FollowerSample",
-    "PostFigures",
-    "RankedPost",
-    "Report",
-    "ReportQuery",
-    "WeekFigures",
     "build_report",
-    "parse_since",
-    "parse_until",
 ]
 
 
@@ -83,7 +69,7 @@ def build_report(
         filters: The ``--account`` and ``--platform`` values given, to show in the report.
 
     Returns:
-        The report, ready for :mod:`crosspost.reporting.report_render`.
+        The report, ready for :mod:`crosspost.cli.report_output`.
     """
     names = sorted(query.accounts)
     rows = published_posts(store, query.since, query.until, names)

@@ -1,14 +1,13 @@
 """The SVG charts of the HTML report: followers and reactions over the report's period.
 
-Everything here is pure: a :class:`~crosspost.reporting.report.Report` in, plain dataclasses of
-coordinates and labels out, for ``templates/report.html.j2`` to draw. Every time
-is shown in the report's zone (the project's ``timezone``), and every chart is drawn
+Everything here is pure: a :class:`~crosspost.reporting.report_figures.Report` in, plain
+dataclasses of coordinates and labels out, for ``templates/report.html.j2`` to draw. Every
+time is shown in the report's zone (the project's ``timezone``), and every chart is drawn
 even without data: its frame with "no data yet" inside.
 
 The frame, its shapes and its axes are in :mod:`crosspost.reporting.report_chart_frame`,
 the ticks' arithmetic in :mod:`crosspost.reporting.report_ticks`, the "when to post"
-grids in :mod:`crosspost.reporting.report_heatmaps`; their public names are importable
-from here too.
+grids in :mod:`crosspost.reporting.report_heatmaps`.
 """
 
 from __future__ import annotations
@@ -33,25 +32,13 @@ from crosspost.reporting.report_chart_frame import (
     y_axis,
 )
 from crosspost.reporting.report_figures import PostFigures, Report
-from crosspost.reporting.report_heatmaps import WEEKDAYS, Heatmap, heatmaps
-from crosspost.reporting.report_ticks import nice_ticks, tick_label, time_ticks
 
 __all__ = [
-    "NO_DATA",
-    "WEEKDAYS",
-    "Bar",
-    "Chart",
-    "Heatmap",
-    "Line",
     "followers_chart",
-    "heatmaps",
     "local_time",
-    "nice_ticks",
     "post_link",
     "reactions_chart",
     "report_zone",
-    "tick_label",
-    "time_ticks",
 ]
 
 #: Above this many posts the reactions chart shows one bar per day instead of per post.

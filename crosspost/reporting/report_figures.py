@@ -1,8 +1,8 @@
 """The figures of ``crosspost report`` as data: what is asked, and every section's rows.
 
 :func:`crosspost.reporting.report.build_report` fills a :class:`Report` from a
-:class:`ReportQuery`; :mod:`crosspost.reporting.report_render` prints it. The meaning of
-every field is documented in ``docs/report-formats.md``.
+:class:`ReportQuery`; :mod:`crosspost.cli.report_output` writes it in each format. The
+meaning of every field is documented in ``docs/report-formats.md``.
 """
 
 from __future__ import annotations
