@@ -42,7 +42,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from crosspost.collecting.metric_batches import Window, next_step
+from crosspost.collecting.metric_batches import Window
 from crosspost.collecting.metrics_due import DueWork
 from crosspost.collecting.metrics_report import AccountOutcome, CollectReport
 from crosspost.collecting.metrics_steps import AccountSteps
@@ -51,7 +51,7 @@ from crosspost.store import Store
 from crosspost.store.claims import COLLECT, claim_accounts, paused, release_accounts
 from crosspost.store.collect_inbox import InboxSchedule, inbox_schedules
 
-__all__ = ["AccountOutcome", "CollectReport", "MetricsCollector", "next_step"]
+__all__ = ["MetricsCollector"]
 
 
 class MetricsCollector(DueWork, AccountSteps):

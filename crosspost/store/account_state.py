@@ -17,8 +17,6 @@ from crosspost.store.models import AccountHold, AccountLimits
 from crosspost.store.sessions import session_on, utc
 
 __all__ = [
-    "AccountHold",
-    "AccountLimits",
     "hold_account",
     "holds",
     "lift_changed_holds",

@@ -20,34 +20,16 @@ from sqlmodel import Session, col, select
 
 from connectors.base import Metrics
 from crosspost.store import Store
-from crosspost.store.collect_audience import FollowerDiff, apply_followers, last_account_snapshots
-from crosspost.store.collect_inbox import (
-    InboxSchedule,
-    inbox_cursor,
-    inbox_schedules,
-    interaction_row,
-    publication_links,
-    save_inbox,
-)
 from crosspost.store.models import MetricSnapshot, Publication, Status, is_post
 from crosspost.store.sessions import session_on, table_of, utc
 
 __all__ = [
     "COUNTS",
     "Candidate",
-    "FollowerDiff",
-    "InboxSchedule",
     "NewSnapshot",
     "add_metric_snapshot",
     "add_metric_snapshots",
-    "apply_followers",
     "collect_candidates",
-    "inbox_cursor",
-    "inbox_schedules",
-    "interaction_row",
-    "last_account_snapshots",
-    "publication_links",
-    "save_inbox",
 ]
 
 #: The counted fields of a metric snapshot; two snapshots with equal counts are "unchanged".

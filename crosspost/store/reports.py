@@ -18,32 +18,16 @@ from sqlalchemy import Engine, and_, case, func, or_, select
 from sqlmodel import col
 
 from crosspost.store import Store
-from crosspost.store.conversions import ConversionRow, conversions_for, upsert_conversions
 from crosspost.store.db import is_sqlite
 from crosspost.store.models import MetricSnapshot, Publication, Status, is_post
-from crosspost.store.reports_audience import (
-    FollowerPoint,
-    InteractionRow,
-    account_snapshots,
-    follower_event_counts,
-    interactions,
-)
 from crosspost.store.sessions import utc
 
 __all__ = [
-    "ConversionRow",
-    "FollowerPoint",
-    "InteractionRow",
     "PostReactions",
     "PostRow",
     "ReactionSnapshot",
-    "account_snapshots",
-    "conversions_for",
-    "follower_event_counts",
-    "interactions",
     "post_reactions",
     "published_posts",
-    "upsert_conversions",
 ]
 
 

@@ -22,10 +22,6 @@ from crosspost.store.models import Publication
 from crosspost.store.sessions import utc
 
 __all__ = [
-    "NEXT_SLOT",
-    "OCCUPYING",
-    "Booked",
-    "Turn",
     "busy_rows",
     "choose_content",
     "pending_queue_rows",

@@ -19,7 +19,7 @@ from crosspost.store.conditions import held_by
 from crosspost.store.db import dialect_module
 from crosspost.store.models import Publication, PublicationStep
 
-__all__ = ["PublicationStep", "load_steps", "record_step", "step_counts"]
+__all__ = ["load_steps", "record_step", "step_counts"]
 
 
 def load_steps(store: Store, publication_id: int) -> dict[str, tuple[str, str]]:
