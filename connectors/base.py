@@ -1,6 +1,7 @@
 """The connector contract and the base class of the built-in connectors.
 
-The contract lives in small modules, all importable from here:
+This module is the one import for connector authors (docs/writing-a-connector.md): the
+contract lives in small modules, and every public name of them is re-exported here:
 :mod:`connectors.errors` (the error tree), :mod:`connectors.values` (posts,
 results, counts), :mod:`connectors.contract` (the protocols, optional abilities
 and settings), :mod:`connectors.state` (tokens that rotate) and

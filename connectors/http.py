@@ -1,6 +1,6 @@
 """HTTP for connectors: the base class of every connector that talks to a web API.
 
-The parts live in small modules, all importable from here:
+The parts live in small modules; this is their public import point (docs/writing-a-connector.md):
 :mod:`connectors.outcomes` (request kinds, outcomes and THE rule that maps
 them to an error), :mod:`connectors.client` (:class:`HttpClient`: one session
 per account, timeouts, the one error mapping), :mod:`connectors.ratelimit`

@@ -1,8 +1,9 @@
 """The tables. Only :mod:`crosspost.store` reads or writes them.
 
-They are declared by concern in the ``models_*`` modules beside this one; importing
-this module registers every table in ``SQLModel.metadata`` (the migrations and
-:class:`~crosspost.store.Store` rely on it), and every name is importable from here.
+They are declared by concern in the ``models_*`` modules beside this one. This module
+is their public import point: importing it registers every table in
+``SQLModel.metadata`` (the Alembic migrations, the schema test and
+:class:`~crosspost.store.Store` rely on it), so every table is imported from here.
 """
 
 from __future__ import annotations
