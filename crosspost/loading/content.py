@@ -17,9 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from crosspost.errors import ConfigError, Problem
-from crosspost.loading.content_item import (
-    ContentItem,
-)
+from crosspost.loading.content_item import ContentItem
 from crosspost.loading.front_matter import (
     ContentError,
     declared_id,

@@ -33,19 +33,10 @@ from pydantic import (
 
 from crosspost.errors import ConfigError, Problem
 from crosspost.loading.durations import parse_duration
-from crosspost.loading.events_spec import (
-    CalendarSpec,
-    EventSpec,
-)
+from crosspost.loading.events_spec import CalendarSpec, EventSpec
 from crosspost.loading.inputfile import MAX_SCHEDULE_BYTES
 from crosspost.loading.posts_spec import PostSpec
-from crosspost.loading.spec_types import (
-    ID_PATTERN,
-    Approval,
-    Duration,
-    StrictModel,
-    TimeZone,
-)
+from crosspost.loading.spec_types import ID_PATTERN, Approval, Duration, StrictModel, TimeZone
 from crosspost.loading.yamlfile import load_yaml, locate, validation_problems
 
 __all__ = [

@@ -20,10 +20,7 @@ from crosspost.errors import ConfigError, RenderError, RenderLimitError
 from crosspost.loading.content_item import ContentItem
 from crosspost.loading.posts_spec import PostSpec
 from crosspost.loading.project import Project
-from crosspost.planning.checking import (
-    next_occurrences,
-    render_occurrence,
-)
+from crosspost.planning.checking import next_occurrences, render_occurrence
 from crosspost.planning.plan import Occurrence, occurrences
 from crosspost.planning.rotation import Choice
 from crosspost.planning.slots import QueuePlanner

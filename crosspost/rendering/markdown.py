@@ -34,11 +34,7 @@ from functools import lru_cache
 from markdown_it.tree import SyntaxTreeNode
 
 from crosspost.rendering.markdown_chat import DiscordWriter, SlackWriter
-from crosspost.rendering.markdown_forms import (
-    OutputForm,
-    TextFormat,
-    without_marks,
-)
+from crosspost.rendering.markdown_forms import OutputForm, TextFormat, without_marks
 from crosspost.rendering.markdown_html import HtmlWriter
 from crosspost.rendering.markdown_plain import PlainWriter, RichWriter, parser
 

@@ -52,11 +52,7 @@ from crosspost.rendering.render_errors import (
 from crosspost.rendering.render_memo import ConnectorRules, RenderMemo, memo_key
 from crosspost.rendering.sandbox import LimitExceeded, RenderLimits, bounded_render
 from crosspost.rendering.target import Target
-from crosspost.rendering.templates import (
-    BUILTIN_DEFAULT,
-    BUILTIN_NAME,
-    Templates,
-)
+from crosspost.rendering.templates import BUILTIN_DEFAULT, BUILTIN_NAME, Templates
 from crosspost.rendering.thread_cuts import ThreadCuts
 
 __all__ = [

@@ -28,11 +28,7 @@ from crosspost.reporting.report_audience import (
     follower_samples,
 )
 from crosspost.reporting.report_community import community_weeks
-from crosspost.reporting.report_figures import (
-    PostFigures,
-    Report,
-    ReportQuery,
-)
+from crosspost.reporting.report_figures import PostFigures, Report, ReportQuery
 from crosspost.reporting.report_posts import conversion_totals, post_figures, rank_posts
 from crosspost.reporting.report_responses import response_figures
 from crosspost.store import Store
