@@ -33,7 +33,8 @@ from sqlmodel import Session, col, select
 from benchmarks.figures import Figure, Target
 from crosspost.publishing.daemon import Daemon
 from crosspost.publishing.outcome import Outcome
-from crosspost.store import Publication, Status, Store
+from crosspost.status import Status
+from crosspost.store import Publication, Store
 from tests.mockplatform import MockMastodon
 
 __all__ = ["bench_dispatch"]

@@ -37,7 +37,8 @@ from pathlib import Path
 from benchmarks.figures import Figure, Target
 from crosspost.loading.project import load_project
 from crosspost.planning.sync import sync_plan
-from crosspost.store import Status, Store
+from crosspost.status import Status
+from crosspost.store import Store
 from tests.mockplatform import MockMastodon
 
 __all__ = ["bench_scaleout"]

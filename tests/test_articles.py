@@ -13,7 +13,8 @@ from crosspost.errors import ConfigError
 from crosspost.loading.project import Project, load_project
 from crosspost.publishing.publisher import Publisher
 from crosspost.rendering.articles import WAIT_POLL
-from crosspost.store import Ended, PlannedRow, Publication, Status, Store
+from crosspost.status import Status
+from crosspost.store import Ended, PlannedRow, Publication, Store
 from tests.fakes import FakeClock, FakePlatform, LongFormFakeConnector, install
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -23,7 +23,8 @@ import pytest
 
 from crosspost.publishing.daemon import Daemon
 from crosspost.publishing.outcome import idempotency_key
-from crosspost.store import Ended, Status, Store
+from crosspost.status import Status
+from crosspost.store import Ended, Store
 from tests.fakes import FakeClock, FakePlatform, edit, settled_reload, write_project
 
 REPO = Path(__file__).resolve().parent.parent

@@ -18,7 +18,8 @@ from crosspost.planning import sync as sync_module
 from crosspost.planning.plan import occurrences
 from crosspost.planning.sync import LEFT
 from crosspost.publishing.daemon import Daemon
-from crosspost.store import PlannedRow, Status, Store
+from crosspost.status import Status
+from crosspost.store import PlannedRow, Store
 from crosspost.store.planning import plan_rows
 from tests.fakes import FakeClock, FakePlatform, write_project
 from tests.test_daemon_planning import POSTS, synced_entries

@@ -11,7 +11,8 @@ from sqlalchemy import event
 
 from crosspost.publishing.daemon import Daemon
 from crosspost.publishing.outcome import Ready, idempotency_key
-from crosspost.store import Publication, Sent, Status, Store
+from crosspost.status import Status
+from crosspost.store import Publication, Sent, Store
 from crosspost.store.handover import Handover, record_and_hand_over
 from crosspost.store.records import Replanned
 from tests.fakes import FakeClock, FakePlatform, write_project

@@ -19,7 +19,8 @@ from crosspost.loading.project import load_project
 from crosspost.publishing.daemon import Daemon
 from crosspost.publishing.feeds import FeedPoller
 from crosspost.publishing.feeds_fetch import fetch_feed
-from crosspost.store import Status, Store
+from crosspost.status import Status
+from crosspost.store import Store
 from crosspost.store.feeds import entry_counts, feed_states
 from tests.fakes import FakeClock, FakePlatform
 from tests.feedserver import Doc, FeedServer, Item, atom, json_feed, rss, serving

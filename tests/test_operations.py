@@ -21,7 +21,8 @@ from crosspost.publishing.daemon import Daemon
 from crosspost.publishing.notify import Notifier
 from crosspost.publishing.outcome import Outcome
 from crosspost.publishing.publisher import Publisher
-from crosspost.store import Ended, PlannedRow, Status, Store
+from crosspost.status import Status
+from crosspost.store import Ended, PlannedRow, Store
 from tests.fakes import FakeClock, copy_example, install
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

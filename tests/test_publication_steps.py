@@ -22,7 +22,8 @@ from crosspost.planning.checking import check_project
 from crosspost.publishing.outcome import idempotency_key
 from crosspost.publishing.publisher import Publisher
 from crosspost.rendering.target import render_publication
-from crosspost.store import PlannedRow, Publication, Status, Store
+from crosspost.status import Status
+from crosspost.store import PlannedRow, Publication, Store
 from crosspost.store.steps import load_steps, record_step
 from tests.fakes import FakeClock
 from tests.fakesmtp import FakeServer

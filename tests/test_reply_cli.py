@@ -18,7 +18,8 @@ from crosspost.cli import reply as reply_cli
 from crosspost.loading.project import load_project
 from crosspost.publishing.publisher import Publisher
 from crosspost.publishing.replies import interaction_of, reply_entry
-from crosspost.store import Status, Store
+from crosspost.status import Status
+from crosspost.store import Store
 from crosspost.store.collect_inbox import save_inbox
 from crosspost.store.inbox import inbox_entries
 from crosspost.store.reports import published_posts

@@ -33,15 +33,8 @@ from crosspost.reporting.report_figures import Report, ReportQuery
 from crosspost.reporting.report_html import to_html
 from crosspost.reporting.report_json import COLUMNS, report_data
 from crosspost.reporting.report_period import parse_since, parse_until
-from crosspost.store import (
-    AccountSnapshot,
-    Ended,
-    MetricSnapshot,
-    PlannedRow,
-    Sent,
-    Status,
-    Store,
-)
+from crosspost.status import Status
+from crosspost.store import AccountSnapshot, Ended, MetricSnapshot, PlannedRow, Sent, Store
 from crosspost.store.conversions import ConversionRow, upsert_conversions
 from crosspost.store.models import Conversion, FollowerEvent, Interaction
 

@@ -22,7 +22,8 @@ from crosspost.loading.project import load_project
 from crosspost.publishing.feeds import FeedPoller
 from crosspost.publishing.feeds_fetch import Fetched, fetch_feed
 from crosspost.publishing.publisher import Publisher
-from crosspost.store import PlannedRow, Status, Store
+from crosspost.status import Status
+from crosspost.store import PlannedRow, Store
 from crosspost.store.claims import (
     COLLECT,
     PUBLISH,

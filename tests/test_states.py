@@ -20,7 +20,8 @@ from crosspost.loading.project import load_project
 from crosspost.publishing.daemon import Daemon
 from crosspost.publishing.oneoff import publish_now
 from crosspost.publishing.publisher import Publisher
-from crosspost.store import PlannedRow, Status, Store
+from crosspost.status import Status
+from crosspost.store import PlannedRow, Store
 from crosspost.store.account_state import holds
 from crosspost.store.lease import Holder, host_identity
 from tests.fakes import FakeClock, FakePlatform, write_project

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from crosspost.store import Ended, Finish, PlannedRow, Sent, Status, Store
+from crosspost.status import Status
+from crosspost.store import Ended, Finish, PlannedRow, Sent, Store
 from tests.fakes import run_in
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -20,7 +20,8 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from crosspost.store import Ended, PlannedRow, Publication, Requeued, Sent, Status, Store
+from crosspost.status import Status
+from crosspost.store import Ended, PlannedRow, Publication, Requeued, Sent, Store
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

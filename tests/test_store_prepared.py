@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import bindparam, inspect, select, update
 from sqlmodel import col
 
-from crosspost.store import PlannedRow, Publication, Sent, Status, Store
+from crosspost.status import Status
+from crosspost.store import PlannedRow, Publication, Sent, Store
 from crosspost.store.handover import upcoming
 from crosspost.store.prepared import Prepared
 

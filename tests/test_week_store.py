@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from crosspost.store import Awaiting, PlannedRow, Sent, Status, Store
+from crosspost.status import Status
+from crosspost.store import Awaiting, PlannedRow, Sent, Store
 from crosspost.store.approvals import approved_hashes, gate_rows, record_approval, set_gate
 from crosspost.store.slots import (
     busy_rows,

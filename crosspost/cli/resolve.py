@@ -17,7 +17,8 @@ import click
 
 from crosspost.errors import ConfigError, Problem
 from crosspost.publishing.resolving import RESOLVABLE, resolve_publication
-from crosspost.store import Publication, Status, Store
+from crosspost.status import Status
+from crosspost.store import Publication, Store
 from crosspost.store.account_state import holds, lift_hold
 
 if TYPE_CHECKING:

@@ -27,8 +27,9 @@ from rich.console import Console
 from connectors.base import Capability, Connector, ConnectorError
 from crosspost.loading.project import Project
 from crosspost.publishing.comments import comment_entry, is_comment
+from crosspost.status import Status
 from crosspost.store import Store
-from crosspost.store.models import Publication, Status
+from crosspost.store.models import Publication
 from crosspost.store.records import Ended, Noted, Retracted
 
 if TYPE_CHECKING:

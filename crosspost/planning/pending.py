@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from crosspost.store import Publication, Status, Store
+from crosspost.status import Status
+from crosspost.store import Publication, Store
 from crosspost.store.sessions import utc
 
 __all__ = ["Waiting", "due_not_sent", "waiting_for"]

@@ -37,8 +37,8 @@ from crosspost.loading.project import Project
 from crosspost.planning.plan import Occurrence, occurrences
 from crosspost.planning.slots import pin_next_slots
 from crosspost.rendering.target import is_scheduled
-from crosspost.status import NEXT_SLOT
-from crosspost.store import PlannedRow, Status, Store
+from crosspost.status import NEXT_SLOT, Status
+from crosspost.store import PlannedRow, Store
 from crosspost.store.models import EntryState
 from crosspost.store.planning import PlanRow, plan_rows, save_planned_until, set_plan_statuses
 from crosspost.store.sessions import utc

@@ -27,7 +27,8 @@ from crosspost.publishing.replies import (
     render_reply,
     reply_entry,
 )
-from crosspost.store import PlannedRow, Status, Store
+from crosspost.status import Status
+from crosspost.store import PlannedRow, Store
 from crosspost.store.inbox import StoredItem, nearby_ids, stored_item
 
 __all__ = ["AnswerResult", "BadReply", "answer_now"]

@@ -20,7 +20,8 @@ from crosspost.publishing.comments import (
     render_comment,
 )
 from crosspost.publishing.outcome import Outcome, idempotency_key
-from crosspost.store import PlannedRow, Publication, Status
+from crosspost.status import Status
+from crosspost.store import PlannedRow, Publication
 
 if TYPE_CHECKING:
     from crosspost.publishing.publisher import Publisher

@@ -60,7 +60,8 @@ from crosspost.publishing.notify import Notifier
 from crosspost.publishing.outcome import Outcome
 from crosspost.publishing.publisher import Publisher
 from crosspost.publishing.watch import ProjectFiles, Stamp, stamps_of
-from crosspost.store import Status, Store
+from crosspost.status import Status
+from crosspost.store import Store
 from crosspost.store.planning import next_due_after
 
 __all__ = ["Daemon"]

@@ -25,7 +25,8 @@ from connectors.base import (
 )
 from crosspost.loading.accounts import settings_hash
 from crosspost.publishing.outcome import Outcome, outcome_of, sent_from
-from crosspost.store import Publication, Requeued, Status
+from crosspost.status import Status
+from crosspost.store import Publication, Requeued
 from crosspost.store.account_state import hold_account
 from crosspost.store.claims import PUBLISH, pause_account
 

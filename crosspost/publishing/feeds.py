@@ -36,7 +36,8 @@ from crosspost.planning.preview import StoredPost
 from crosspost.planning.sync import grace_of
 from crosspost.publishing.feeds_fetch import Fetched, fetch_feed
 from crosspost.publishing.feeds_parse import ParsedEntry, ParsedFeed, parse_feed
-from crosspost.store import PlannedRow, Publication, Status, Store
+from crosspost.status import Status
+from crosspost.store import PlannedRow, Publication, Store
 from crosspost.store.claims import FEED, claim_accounts, release_accounts
 from crosspost.store.feeds import (
     FetchRecord,

@@ -21,8 +21,8 @@ from crosspost.loading.project import Project
 from crosspost.planning.approval import Pending, first_due
 from crosspost.publishing.outcome import Outcome
 from crosspost.rendering.target import NOTIFICATION_CONTENT
-from crosspost.status import NOTIFY_PREFIX
-from crosspost.store import PlannedRow, Status, Store
+from crosspost.status import NOTIFY_PREFIX, Status
+from crosspost.store import PlannedRow, Store
 
 __all__ = ["Notifier"]
 

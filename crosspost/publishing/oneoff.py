@@ -31,8 +31,8 @@ from crosspost.publishing.publisher import Publisher
 from crosspost.rendering.articles import long_form_source, stand_in_url
 from crosspost.rendering.render import text_hash
 from crosspost.rendering.target import render_target
-from crosspost.status import ONE_OFF_PREFIX
-from crosspost.store import PlannedRow, Status, Store
+from crosspost.status import ONE_OFF_PREFIX, Status
+from crosspost.store import PlannedRow, Store
 from crosspost.store.approvals import set_gate
 from crosspost.store.sessions import utc
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from connectors.base import Published, RenderedPost
 from crosspost.rendering.render import text_hash
-from crosspost.store import Publication, Sent, Status
+from crosspost.status import Status
+from crosspost.store import Publication, Sent
 
 __all__ = ["Outcome", "Ready", "idempotency_key", "outcome_of", "sent_from"]
 

@@ -62,7 +62,8 @@ from crosspost.publishing.reconcile import Reconciler
 from crosspost.publishing.replies import is_reply, mark_sent, send_reply
 from crosspost.publishing.upkeep import Upkeep
 from crosspost.rendering.articles import ArticleLink
-from crosspost.store import Ended, Finish, Publication, Requeued, Sent, Status, Store
+from crosspost.status import Status
+from crosspost.store import Ended, Finish, Publication, Requeued, Sent, Store
 from crosspost.store.claims import PUBLISH, paused
 from crosspost.store.lease import Holder, this_process
 

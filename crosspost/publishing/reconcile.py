@@ -27,7 +27,8 @@ from crosspost.publishing.outcome import (
     sent_from,
 )
 from crosspost.publishing.progress import resumable
-from crosspost.store import Ended, Publication, Requeued, Status
+from crosspost.status import Status
+from crosspost.store import Ended, Publication, Requeued
 from crosspost.store.sessions import utc
 
 if TYPE_CHECKING:

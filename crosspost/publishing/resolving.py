@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from crosspost.errors import ConfigError, Problem
-from crosspost.store import Decision, Ended, Publication, Replanned, Sent, Status, Store
+from crosspost.status import Status
+from crosspost.store import Decision, Ended, Publication, Replanned, Sent, Store
 
 __all__ = ["RESOLVABLE", "resolve_publication"]
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from crosspost.loading.accounts import settings_hash
 from crosspost.loading.limits import apply_reported_limits
 from crosspost.publishing.outcome import Outcome, outcome_of
-from crosspost.store import Status
+from crosspost.status import Status
 from crosspost.store.account_state import holds, lift_changed_holds
 from crosspost.store.lease import Holder, LeaseRecord, gone_holders
 

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from crosspost.status import Status
 from crosspost.store import dispatching, outcomes, planned, reading
 from crosspost.store.conditions import held_by
 from crosspost.store.db import make_engine, migrate
@@ -31,7 +32,6 @@ from crosspost.store.models import (
     EntryState,
     MetricSnapshot,
     Publication,
-    Status,
 )
 from crosspost.store.planned import PlannedRow
 from crosspost.store.records import Awaiting, Decision, Ended, Finish, Replanned, Requeued, Sent
@@ -49,7 +49,6 @@ __all__ = [
     "Replanned",
     "Requeued",
     "Sent",
-    "Status",
     "Store",
     "held_by",
 ]

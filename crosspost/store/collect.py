@@ -19,8 +19,9 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from connectors.base import Metrics
+from crosspost.status import Status
 from crosspost.store import Store
-from crosspost.store.models import MetricSnapshot, Publication, Status, is_post
+from crosspost.store.models import MetricSnapshot, Publication, is_post
 from crosspost.store.sessions import session_on, table_of, utc
 
 __all__ = [

@@ -16,16 +16,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from connectors.base import InboxItem
+from crosspost.status import Status
 from crosspost.store import Store
 from crosspost.store.db import insert_new
-from crosspost.store.models import (
-    CollectCursor,
-    InboxPoll,
-    Interaction,
-    Publication,
-    Status,
-    is_post,
-)
+from crosspost.store.models import CollectCursor, InboxPoll, Interaction, Publication, is_post
 from crosspost.store.sessions import session_on, table_of, utc
 
 __all__ = [

@@ -16,8 +16,8 @@ from sqlalchemy import exists, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from crosspost.status import COMMENT_PREFIX
-from crosspost.store.models import Publication, PublicationStep, Status
+from crosspost.status import COMMENT_PREFIX, Status
+from crosspost.store.models import Publication, PublicationStep
 
 __all__ = ["begun", "due", "held_by", "in_flight", "not_a_comment"]
 

@@ -29,6 +29,7 @@ from connectors.records import (
     merge_extra,
     newest_observations,
 )
+from crosspost.status import Status
 from crosspost.store import Store
 from crosspost.store.collect import COUNTS
 from crosspost.store.collect_inbox import interaction_row, publication_links
@@ -38,7 +39,6 @@ from crosspost.store.models import (
     Interaction,
     MetricObservation,
     Publication,
-    Status,
     is_post,
 )
 from crosspost.store.sessions import table_of, utc

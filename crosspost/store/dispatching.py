@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, or_, update
 from sqlmodel import col, select
 
+from crosspost.status import Status
 from crosspost.store.conditions import begun, due, held_by, in_flight
 from crosspost.store.db import is_sqlite
 from crosspost.store.lease import Holder
-from crosspost.store.models import Publication, Status
+from crosspost.store.models import Publication
 from crosspost.store.sessions import session_on
 
 __all__ = [

@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from crosspost.status import FEED_PREFIX
+from crosspost.status import FEED_PREFIX, Status
 from crosspost.store import Store
 from crosspost.store.db import dialect_module, insert_new
-from crosspost.store.models import FeedEntry, FeedState, Publication, Status
+from crosspost.store.models import FeedEntry, FeedState, Publication
 from crosspost.store.planned import (
     CANCELLED_BY_SYNC,
     PUBLICATION_KEY,

@@ -26,11 +26,12 @@ from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.orm import class_mapper, make_transient_to_detached
 from sqlmodel import col
 
+from crosspost.status import Status
 from crosspost.store import Store
 from crosspost.store.conditions import due, held_by  # the same rules as every claim
 from crosspost.store.dispatching import take_lease
 from crosspost.store.lease import Holder
-from crosspost.store.models import Publication, Status
+from crosspost.store.models import Publication
 from crosspost.store.prepared import Prepared, cursor_of
 from crosspost.store.records import Sent
 

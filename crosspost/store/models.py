@@ -8,7 +8,6 @@ is their public import point: importing it registers every table in
 
 from __future__ import annotations
 
-from crosspost.status import NOTIFY_PREFIX, ONE_OFF_PREFIX, REPLY_PREFIX, Status
 from crosspost.store.models_accounts import AccountClaim, AccountHold, AccountLimits
 from crosspost.store.models_community import (
     CollectCursor,
@@ -54,11 +53,7 @@ __all__ = [
     "MetricObservation",
     "MetricSnapshot",
     "Notification",
-    "NOTIFY_PREFIX",
-    "ONE_OFF_PREFIX",
     "Publication",
-    "REPLY_PREFIX",
     "PublicationStep",
-    "Status",
     "is_post",
 ]

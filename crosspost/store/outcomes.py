@@ -16,10 +16,10 @@ from sqlalchemy import Engine, exists, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from crosspost.status import UNSETTLED
+from crosspost.status import UNSETTLED, Status
 from crosspost.store.conditions import held_by
 from crosspost.store.db import insert_new
-from crosspost.store.models import Publication, Status
+from crosspost.store.models import Publication
 from crosspost.store.planned import PUBLICATION_KEY, PlannedRow, planned_values
 from crosspost.store.records import Decision, Finish, Requeued
 from crosspost.store.sessions import session_on

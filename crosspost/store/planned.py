@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from crosspost.status import Status
 from crosspost.store.db import insert_new
-from crosspost.store.models import Notification, Publication, Status
+from crosspost.store.models import Notification, Publication
 from crosspost.store.sessions import chunked, session_on
 
 __all__ = [

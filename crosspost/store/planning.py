@@ -17,9 +17,10 @@ from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from crosspost.status import Status
 from crosspost.store import Store
 from crosspost.store.db import insert_new
-from crosspost.store.models import EntryState, Publication, Status
+from crosspost.store.models import EntryState, Publication
 from crosspost.store.planned import CANCELLED_BY_SYNC
 from crosspost.store.sessions import chunked, utc_read
 

@@ -12,8 +12,9 @@ from datetime import datetime
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
+from crosspost.status import Status
 from crosspost.store.conditions import not_a_comment
-from crosspost.store.models import DaemonHeartbeat, EntryState, Publication, Status
+from crosspost.store.models import DaemonHeartbeat, EntryState, Publication
 from crosspost.store.sessions import session_on, utc_read
 
 __all__ = [

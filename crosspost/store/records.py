@@ -15,7 +15,8 @@ from typing import Literal
 from sqlalchemy import ColumnElement
 from sqlmodel import col
 
-from crosspost.store.models import Publication, Status
+from crosspost.status import Status
+from crosspost.store.models import Publication
 
 __all__ = [
     "Awaiting",

@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import Engine, and_, case, func, or_, select
 from sqlmodel import col
 
+from crosspost.status import Status
 from crosspost.store import Store
 from crosspost.store.db import is_sqlite
-from crosspost.store.models import MetricSnapshot, Publication, Status, is_post
+from crosspost.store.models import MetricSnapshot, Publication, is_post
 from crosspost.store.sessions import utc
 
 __all__ = [

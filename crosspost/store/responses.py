@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlmodel import col
 
-from crosspost.status import REPLY_PREFIX
+from crosspost.status import REPLY_PREFIX, Status
 from crosspost.store import Store
-from crosspost.store.models import Interaction, Publication, Status
+from crosspost.store.models import Interaction, Publication
 from crosspost.store.sessions import utc
 
 __all__ = ["ReceivedItem", "received_items"]

@@ -24,7 +24,8 @@ from crosspost.cli import cli
 from crosspost.collecting.metrics import MetricsCollector
 from crosspost.loading.project import load_project
 from crosspost.publishing.replies import answer_key
-from crosspost.store import Status, Store
+from crosspost.status import Status
+from crosspost.store import Store
 from crosspost.store.models import Interaction
 from tests.realserver.atproto import User, xrpc
 from tests.realserver.conftest import DevEnv
