@@ -262,7 +262,7 @@ class Publisher:
         """Send a publication handed over by the last record (already marked as sending)."""
         if ready.row.account not in self.project.accounts:  # a reload removed it since
             return self.release(ready.row)
-        return self._send_rendered(ready.row, ready.post, chain=True, started=True)
+        return self._send_rendered(ready.row, ready.post, chain=True)
 
     def take_ready(self, account: str) -> Ready | None:
         """The publication of ``account`` handed over to be sent next, if any."""
@@ -272,15 +272,13 @@ class Publisher:
         """Forget what was seen of ``account``'s queue; return a handed-over row not sent."""
         return self.chaining.end_turn(account)
 
-    def _send_rendered(
-        self, row: Publication, post: RenderedPost, *, chain: bool, started: bool = False
-    ) -> Outcome:
+    def _send_rendered(self, row: Publication, post: RenderedPost, *, chain: bool) -> Outcome:
         key = idempotency_key(row.entry, row.occurrence, row.account)
 
         def call() -> Published:
             return self._send(row, post, key)
 
-        outcome = self.deliver(row, post, key, call, chain=chain, started=started)
+        outcome = self.deliver(row, post, key, call, chain=chain)
         if outcome.status != Status.PUBLISHED or self.stopping.is_set():
             return outcome
         comment = self.comments.send_after(row)
@@ -294,11 +292,10 @@ class Publisher:
         call: Callable[[], Published],
         *,
         chain: bool = False,
-        started: bool = False,
     ) -> Outcome:
-        """Mark the row as sending (unless ``started``), ``call`` the connector, record."""
+        """Mark the row as sending (unless its claim did), ``call`` the connector, record."""
         assert row.id is not None
-        if not started:
+        if row.send_started_at is None:  # every claim sets it, or clears it
             row.send_started_at = self.clock()
             if not self.store.start_sending(
                 row.id, self.worker_id, row.send_started_at, self.lease

@@ -34,7 +34,7 @@ from crosspost.store.models import Publication, Status
 from crosspost.store.prepared import Prepared, cursor_of
 from crosspost.store.records import Sent
 
-__all__ = ["Handed", "Handover", "record_and_hand_over", "upcoming"]
+__all__ = ["Handed", "Handover", "record_and_hand_over", "record_and_look", "upcoming"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,6 @@ def record_and_hand_over(
 ) -> Handed:
     """Record ``outcome`` of our claim on ``publication_id`` and start ``handover``'s row."""
     statements = _statements(store.engine.dialect)
-    values = {f"v_{name}": value for name, value in outcome.columns().items()}
     following = handover.row
     until, holder = now + handover.lease, handover.holder
     engine = store.engine
@@ -79,8 +78,7 @@ def record_and_hand_over(
         connection.begin() as transaction,
         cursor_of(connection) as cursor,
     ):
-        mine = {"b_pid": publication_id, "b_worker": worker, "b_now": now}
-        if not statements.record.run(cursor, {**mine, **values}).rowcount:
+        if not _record(statements, cursor, publication_id, worker, now, outcome):
             transaction.rollback()
             return Handed(False)
         started = statements.start.run(
@@ -100,9 +98,26 @@ def record_and_hand_over(
         after = _oldest(statements, cursor, following.account, following.id, now)
     if not started:
         return Handed(True, None, after)
-    take_lease(following, worker, until, now, holder)
-    following.send_started_at = now
+    take_lease(following, worker, until, now, holder, sending=True)
     return Handed(True, following, after)
+
+
+def record_and_look(
+    store: Store, publication_id: int, worker: str, now: datetime, outcome: Sent, account: str
+) -> Handed:
+    """Record ``outcome`` of our claim on ``publication_id`` and, in the same transaction,
+    read ``account``'s oldest due publication (not claimed): when none is, the worker's
+    turn ends without a claim of its own to find that out."""
+    statements = _statements(store.engine.dialect)
+    with (
+        store.engine.connect() as connection,
+        connection.begin() as transaction,
+        cursor_of(connection) as cursor,
+    ):
+        if not _record(statements, cursor, publication_id, worker, now, outcome):
+            transaction.rollback()
+            return Handed(False)
+        return Handed(True, None, _oldest(statements, cursor, account, publication_id, now))
 
 
 def upcoming(store: Store, account: str, now: datetime) -> Publication | None:
@@ -111,6 +126,20 @@ def upcoming(store: Store, account: str, now: datetime) -> Publication | None:
     # one read: no write lock, nothing to commit
     with store.engine.connect() as connection, cursor_of(connection) as cursor:
         return _oldest(statements, cursor, account, -1, now)
+
+
+def _record(
+    statements: _Statements,
+    cursor: DBAPICursor,
+    publication_id: int,
+    worker: str,
+    now: datetime,
+    outcome: Sent,
+) -> bool:
+    """Write ``outcome`` on our claim of ``publication_id``; False if it is not ours any more."""
+    mine = {"b_pid": publication_id, "b_worker": worker, "b_now": now}
+    values = {f"v_{name}": value for name, value in outcome.columns().items()}
+    return bool(statements.record.run(cursor, {**mine, **values}).rowcount)
 
 
 def _oldest(
