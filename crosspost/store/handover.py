@@ -10,7 +10,9 @@ unchanged, still planned and due) with its ``send_started_at``, and a look at th
 row after that one (not claimed), committed together. Nothing is sent inside
 the transaction, and the guarantee is per row as before: a row is marked as
 sending, durably, before its request leaves, and a row whose sending never
-started (a stop before it went) is handed back ``planned``.
+started (a stop before it went) is handed back ``planned``. The last post of a
+turn is recorded with a look at the account's next due row instead
+(:func:`record_and_look`): when there is none, the worker's turn ends there.
 """
 
 from __future__ import annotations
