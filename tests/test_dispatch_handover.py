@@ -7,14 +7,16 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event
 
 from crosspost.publishing.daemon import Daemon
 from crosspost.publishing.outcome import Ready, idempotency_key
 from crosspost.store import Publication, Sent, Status, Store
-from crosspost.store.handover import Handover, record_and_hand_over
+from crosspost.store.account_state import LimitsReport, remember_limits, stored_limits
+from crosspost.store.handover import Handover, record_and_hand_over, record_and_look
 from crosspost.store.records import Replanned
-from tests.fakes import FakeClock, FakePlatform, write_project
+from tests.fakes import FakeClock, FakeConnector, FakePlatform, write_project
 
 T0 = datetime(2026, 3, 1, 12, 0, 10, tzinfo=UTC)
 WORKER = "host:1:test"
@@ -255,3 +257,57 @@ def test_a_handed_over_post_of_an_account_removed_since_is_handed_back(
     assert outcome.status == Status.PLANNED and platform.calls == []
     row = store.get(following.id)
     assert row is not None and row.status == Status.PLANNED and row.attempts == 0
+
+
+def _report(limits: dict[str, object], at: datetime) -> LimitsReport:
+    return LimitsReport("alpha", "digest-1", limits, at)
+
+
+def test_reported_limits_are_written_in_the_record_s_transaction(
+    tmp_path: Path, each_store: Store, platform: FakePlatform
+) -> None:
+    """On SQLite and PostgreSQL, as remember_limits writes them: once, then when they change."""
+    store = each_store
+    first_id, following = _ready(tmp_path, store, platform)
+    handover = Handover(following, timedelta(minutes=10), None)
+    limits = {"max_characters": 600}
+    record_and_hand_over(store, first_id, WORKER, T0, _sent(), handover, _report(limits, T0))
+    stored = stored_limits(store)["alpha"]
+    assert (stored.settings_hash, stored.limits, stored.reported_at) == ("digest-1", limits, T0)
+    assert following.id is not None
+    later = T0 + timedelta(minutes=1)
+    record_and_look(store, following.id, WORKER, later, _sent(), "alpha", _report(limits, later))
+    assert stored_limits(store)["alpha"].reported_at == T0  # the same: left as it was
+    assert not remember_limits(store, "alpha", "digest-1", limits, later)
+
+
+def test_changed_limits_replace_the_stored_ones_and_a_lost_lease_writes_none(
+    tmp_path: Path, each_store: Store, platform: FakePlatform
+) -> None:
+    """On SQLite and PostgreSQL."""
+    store = each_store
+    first_id, following = _ready(tmp_path, store, platform)
+    remember_limits(store, "alpha", "digest-1", {"max_characters": 500}, T0)
+    later = T0 + timedelta(minutes=1)
+    changed = _report({"max_characters": 600}, later)
+    lost = record_and_look(store, first_id, "host:3:gone", later, _sent(), "alpha", changed)
+    assert not lost.recorded
+    assert stored_limits(store)["alpha"].limits == {"max_characters": 500}
+    assert record_and_look(store, first_id, WORKER, later, _sent(), "alpha", changed).recorded
+    stored = stored_limits(store)["alpha"]
+    assert (stored.limits, stored.reported_at) == ({"max_characters": 600}, later)
+
+
+def test_limits_a_server_reports_with_the_first_post_cost_no_transaction_of_their_own(
+    tmp_path: Path, store: Store, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reported = {"max_characters": 700}
+    monkeypatch.setattr(FakeConnector, "reported_limits", lambda _self: reported, raising=False)
+    monkeypatch.setattr(FakeConnector, "use_reported_limits", lambda _s, _d: None, raising=False)
+    daemon = Daemon(write_project(tmp_path, _posts(5), ("alpha",)), store, clock=FakeClock(T0))
+    daemon.sync()
+    counts = _worker_commits(store)
+    daemon.tick()
+    assert store.counts() == {Status.PUBLISHED: 5}
+    assert stored_limits(store)["alpha"].limits == reported
+    assert counts == {"begin": 5, "commit": 5}

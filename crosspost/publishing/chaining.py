@@ -70,9 +70,12 @@ class Chaining:
         candidate, post = ready
         assert candidate.id is not None
         handover = Handover(candidate, publisher.lease, publisher.holder)
+        limits = publisher.limits.new(row.account)
         handed = record_and_hand_over(
-            publisher.store, row.id, publisher.worker_id, now, outcome, handover
+            publisher.store, row.id, publisher.worker_id, now, outcome, handover, limits
         )
+        if handed.recorded and limits is not None:
+            publisher.limits.written(limits)
         if handed.sending is not None:
             self._ready[row.account] = Ready(handed.sending, post)
         self._upcoming[row.account] = handed.upcoming
@@ -82,11 +85,14 @@ class Chaining:
         """Record ``outcome`` and read the account's oldest due publication with it."""
         assert row.id is not None
         publisher = self.publisher
+        limits = publisher.limits.new(row.account)
         looked = record_and_look(
-            publisher.store, row.id, publisher.worker_id, now, outcome, row.account
+            publisher.store, row.id, publisher.worker_id, now, outcome, row.account, limits
         )
         if not looked.recorded:
             return False
+        if limits is not None:
+            publisher.limits.written(limits)
         if looked.upcoming is None:
             self._drained.add(row.account)
         self._upcoming[row.account] = looked.upcoming

@@ -44,10 +44,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from connectors.base import ConnectorError, Published, RenderedPost, ReportsLimits
+from connectors.base import ConnectorError, Published, RenderedPost
 from crosspost.errors import ConfigError
 from crosspost.loading.content import ContentItem
-from crosspost.loading.limits import remember_reported_limits
 from crosspost.loading.project import Project
 from crosspost.publishing import posts
 from crosspost.publishing.chaining import Chaining
@@ -60,6 +59,7 @@ from crosspost.publishing.preflight import Preflight
 from crosspost.publishing.progress import StoreProgress, resumable
 from crosspost.publishing.reconcile import Reconciler
 from crosspost.publishing.replies import is_reply, mark_sent, send_reply
+from crosspost.publishing.reported import ReportedLimits
 from crosspost.publishing.upkeep import Upkeep
 from crosspost.rendering.articles import ArticleLink
 from crosspost.rendering.render import RenderError
@@ -120,8 +120,7 @@ class Publisher:
         self.chaining = Chaining(self)
         self.comments = CommentSender(self)
         self.upkeep = Upkeep(self)
-        #: Per account: the limits its server reported that are in the store already.
-        self._limits_kept: dict[str, tuple[Project, object]] = {}
+        self.limits = ReportedLimits(self)
 
     # -- the loop body ------------------------------------------------------
 
@@ -304,22 +303,18 @@ class Publisher:
                     "lost the lease on %s for %s before sending; not sent", row.entry, row.account
                 )
                 return outcome_of(row, Status.PUBLISHING)
+        sent = False
         try:
             published = call()
+            sent = True
         except ConnectorError as error:
             return self.failures.handle(row, post, key, error)
         finally:  # a server tells its limits with the first call, even one that fails
-            self._remember_limits(row.account)
-        return self.record(row, sent_from(published, post), chain=chain)
-
-    def _remember_limits(self, account: str) -> None:
-        """Store the limits ``account``'s server reported, unless they are stored already."""
-        connector = self.project.connector(account)
-        reported = connector.reported_limits() if isinstance(connector, ReportsLimits) else None
-        if not reported or self._limits_kept.get(account) == (self.project, reported):
-            return
-        remember_reported_limits(self.store, self.project, account, self.clock())
-        self._limits_kept[account] = (self.project, reported)
+            if not sent:
+                self.limits.keep(row.account)
+        outcome = self.record(row, sent_from(published, post), chain=chain)
+        self.limits.keep(row.account)  # unless the record wrote them in its transaction
+        return outcome
 
     def _send(self, row: Publication, post: RenderedPost, key: str) -> Published:
         """The one call that may publish: ``reply`` for an answer to a member, else

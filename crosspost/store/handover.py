@@ -25,17 +25,20 @@ from functools import lru_cache
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Engine, Text, UpdateBase, bindparam, or_, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.orm import class_mapper, make_transient_to_detached
 from sqlmodel import col
 
 from crosspost.store import Store
+from crosspost.store.account_state import LimitsReport
 from crosspost.store.conditions import due, held_by  # the same rules as every claim
+from crosspost.store.db import dialect_module
 from crosspost.store.dispatching import take_lease
 from crosspost.store.lease import Holder
-from crosspost.store.models import Publication, Status
+from crosspost.store.models import AccountLimits, Publication, Status
 from crosspost.store.prepared import Prepared, cursor_of
 from crosspost.store.records import Sent
 
@@ -72,8 +75,11 @@ def record_and_hand_over(
     now: datetime,
     outcome: Sent,
     handover: Handover,
+    limits: LimitsReport | None = None,
 ) -> Handed:
-    """Record ``outcome`` of our claim on ``publication_id`` and start ``handover``'s row."""
+    """Record ``outcome`` of our claim on ``publication_id`` and start ``handover``'s row;
+    with ``limits``, write them as :func:`~crosspost.store.account_state.remember_limits`
+    does, in the same transaction."""
     statements = _statements(store.engine.dialect)
     following = handover.row
     until, holder = now + handover.lease, handover.holder
@@ -84,7 +90,7 @@ def record_and_hand_over(
         connection.begin() as transaction,
         cursor_of(connection) as cursor,
     ):
-        if not _record(statements, cursor, publication_id, worker, now, outcome):
+        if not _record(statements, cursor, publication_id, worker, now, outcome, limits):
             transaction.rollback()
             return Handed(False)
         started = statements.start.run(
@@ -109,11 +115,18 @@ def record_and_hand_over(
 
 
 def record_and_look(
-    store: Store, publication_id: int, worker: str, now: datetime, outcome: Sent, account: str
+    store: Store,
+    publication_id: int,
+    worker: str,
+    now: datetime,
+    outcome: Sent,
+    account: str,
+    limits: LimitsReport | None = None,
 ) -> Handed:
-    """Record ``outcome`` of our claim on ``publication_id`` and, in the same transaction,
-    read ``account``'s oldest due publication (not claimed): when none is, the worker's
-    turn ends without a claim of its own to find that out."""
+    """Record ``outcome`` of our claim on ``publication_id`` (and ``limits``, as
+    :func:`record_and_hand_over` does) and, in the same transaction, read ``account``'s
+    oldest due publication (not claimed): when none is, the worker's turn ends without a
+    claim of its own to find that out."""
     statements = _statements(store.engine.dialect)
     with (
         _one_writer(store.engine),
@@ -121,7 +134,7 @@ def record_and_look(
         connection.begin() as transaction,
         cursor_of(connection) as cursor,
     ):
-        if not _record(statements, cursor, publication_id, worker, now, outcome):
+        if not _record(statements, cursor, publication_id, worker, now, outcome, limits):
             transaction.rollback()
             return Handed(False)
         return Handed(True, None, _oldest(statements, cursor, account, publication_id, now))
@@ -160,11 +173,23 @@ def _record(
     worker: str,
     now: datetime,
     outcome: Sent,
+    limits: LimitsReport | None,
 ) -> bool:
-    """Write ``outcome`` on our claim of ``publication_id``; False if it is not ours any more."""
+    """Write ``outcome`` on our claim of ``publication_id``, and ``limits``; False (nothing
+    written) if the claim is not ours any more."""
     mine = {"b_pid": publication_id, "b_worker": worker, "b_now": now}
     values = {f"v_{name}": value for name, value in outcome.columns().items()}
-    return bool(statements.record.run(cursor, {**mine, **values}).rowcount)
+    if not statements.record.run(cursor, {**mine, **values}).rowcount:
+        return False
+    if limits is not None:
+        reported = {
+            "l_account": limits.account,
+            "l_hash": limits.settings_hash,
+            "l_limits": dict(limits.limits),
+            "l_at": limits.reported_at,
+        }
+        statements.limits.run(cursor, reported)
+    return True
 
 
 def _oldest(
@@ -192,6 +217,7 @@ class _Statements:
     record: Prepared
     start: Prepared
     oldest: Prepared
+    limits: Prepared
 
 
 @lru_cache(maxsize=8)  # per engine: a process has one, a test run many
@@ -240,5 +266,35 @@ def _statements(dialect: Dialect) -> _Statements:
         .limit(1)
     )
     return _Statements(
-        Prepared(record, dialect), Prepared(start, dialect), Prepared(oldest, dialect)
+        Prepared(record, dialect),
+        Prepared(start, dialect),
+        Prepared(oldest, dialect),
+        Prepared(_limits_upsert(dialect), dialect),
     )
+
+
+def _limits_upsert(dialect: Dialect) -> UpdateBase:
+    """``remember_limits`` in one statement: written unless the same are stored already
+    (their ``reported_at`` then stays)."""
+    table = AccountLimits.__table__  # type: ignore[attr-defined]
+    insert = dialect_module(dialect.name).insert(table)
+    insert = insert.values(
+        account=bindparam("l_account"),
+        settings_hash=bindparam("l_hash"),
+        limits=bindparam("l_limits"),
+        reported_at=bindparam("l_at"),
+    )
+    new = insert.excluded
+    changed = or_(
+        table.c.settings_hash != new.settings_hash,
+        sql_cast(table.c.limits, Text) != sql_cast(new.limits, Text),  # as the JSON was written
+    )
+    written = {
+        "settings_hash": new.settings_hash,
+        "limits": new.limits,
+        "reported_at": new.reported_at,
+    }
+    upsert: UpdateBase = insert.on_conflict_do_update(
+        index_elements=["account"], set_=written, where=changed
+    )
+    return upsert
