@@ -1,4 +1,4 @@
-"""The limits a server reports (a Mastodon instance's), written to the store when new.
+"""The limits a server reports about itself, written to the store when new.
 
 A server tells its limits with its first answer in a process. They go to the store
 once, and again when they change (``check`` and other processes count with them): in
