@@ -31,6 +31,7 @@ from connectors.errors import ConnectorError, RateLimited
 from connectors.outcomes import DEFAULT_BACKOFF, Classify, Kind, Outcome, Verdict, failure_for
 from connectors.payload import JSONObject, Payload, what_is_wrong
 from connectors.ratelimit import RateBuckets, parse_retry_at
+from connectors.sending import send
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -238,7 +239,7 @@ class HttpClient:
             kind: what the request does; it alone decides ``Transient`` vs ``Unknown``.
             ok: statuses besides 2xx that the caller handles itself (e.g. 404 on delete).
             route: the rate-limit route of the request, when ``buckets`` are kept.
-            **options: passed to ``requests.Session.request``.
+            **options: as ``requests.Session.request`` takes them (:mod:`connectors.sending`).
         """
         url = self.url(path)
         for observe in self.observers:
@@ -250,7 +251,7 @@ class HttpClient:
         self._encode_form(options)
         self.log.debug("%s %s (%s)", method, self.redact(url), kind)
         try:
-            response = self.session.request(method, url, **options)
+            response = send(self.session, method, url, options)
         except requests.RequestException as exc:
             raise self.failure_for(_lost(exc), kind) from None
         self.log.debug("%s %s -> %s", method, self.redact(url), response.status_code)

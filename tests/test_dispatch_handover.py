@@ -7,15 +7,17 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event
 
 from crosspost.publishing.daemon import Daemon
 from crosspost.publishing.outcome import Ready, idempotency_key
 from crosspost.status import Status
 from crosspost.store import Publication, Sent, Store
-from crosspost.store.handover import Handover, record_and_hand_over
+from crosspost.store.account_state import LimitsReport, remember_limits, stored_limits
+from crosspost.store.handover import Handover, record_and_hand_over, record_and_look
 from crosspost.store.records import Replanned
-from tests.fakes import FakeClock, FakePlatform, write_project
+from tests.fakes import FakeClock, FakeConnector, FakePlatform, write_project
 
 T0 = datetime(2026, 3, 1, 12, 0, 10, tzinfo=UTC)
 WORKER = "host:1:test"
@@ -54,8 +56,12 @@ def test_more_than_fifty_due_posts_of_one_account_go_out_in_one_round(
 
 
 def test_posts_go_out_in_due_order_with_one_write_transaction_each(
-    tmp_path: Path, store: Store, platform: FakePlatform
+    tmp_path: Path, each_store: Store, platform: FakePlatform
 ) -> None:
+    """An account's turn of N posts is N transactions of its worker, on SQLite and PostgreSQL:
+    the round's claim marks the first as sending, each record starts the next one, and the
+    last record finds that none is left."""
+    store = each_store
     daemon = Daemon(write_project(tmp_path, _posts(50), ("alpha",)), store, clock=FakeClock(T0))
     daemon.sync()
     counts = _worker_commits(store)
@@ -65,9 +71,83 @@ def test_posts_go_out_in_due_order_with_one_write_transaction_each(
     }
     assert [entry_of[call.key] for call in platform.calls] == [f"p{n:03}" for n in range(50)]
     assert store.counts() == {Status.PUBLISHED: 50}
-    # before: a claim, a send-start and a record per post (3 writes, 5 transactions)
-    assert counts["commit"] <= 50 + 2
-    assert counts["begin"] <= 50 + 4
+    # before: a claim, a send-start and a record per post (3 writes, 5 transactions), then
+    # 50 + 2 (the first post's send-start, a claim after the last post)
+    assert counts == {"begin": 50, "commit": 50}
+
+
+def _posts_of(accounts: tuple[str, ...], each: int) -> str:
+    return "".join(
+        f"- id: {account}{n:03}\n  content: hello\n  to: [{account}]\n"
+        f"  at: 2026-03-01 11:{10 + n % 50:02}\n"
+        for account in accounts
+        for n in range(each)
+    )
+
+
+def test_accounts_in_parallel_take_one_transaction_per_post(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    accounts = ("alpha", "beta", "gamma")
+    path = write_project(tmp_path, _posts_of(accounts, 20), accounts)
+    daemon = Daemon(path, store, clock=FakeClock(T0))
+    daemon.sync()
+    counts = _worker_commits(store)
+    daemon.tick()
+    assert store.counts() == {Status.PUBLISHED: 60}
+    assert len({call.key for call in platform.calls}) == 60
+    assert counts == {"begin": 60, "commit": 60}
+
+
+def test_an_account_queued_behind_busy_workers_is_marked_as_sending_when_taken(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    """With one worker, the second account's first post waits in the queue claimed only:
+    a crash there hands it back ``planned``; its worker marks it as sending before it goes."""
+    accounts = ("alpha", "beta")
+    path = write_project(tmp_path, _posts_of(accounts, 3), accounts)
+    daemon = Daemon(path, store, clock=FakeClock(T0), workers=1)
+    daemon.sync()
+    counts = _worker_commits(store)
+    daemon.tick()
+    assert store.counts() == {Status.PUBLISHED: 6}
+    assert len({call.key for call in platform.calls}) == 6
+    assert counts == {"begin": 6 + 1, "commit": 6 + 1}
+
+
+def test_a_claim_marks_as_sending_only_the_rows_it_is_told_to(
+    tmp_path: Path, each_store: Store, platform: FakePlatform
+) -> None:
+    """On SQLite and PostgreSQL. A row marked as sending by its claim may have gone out when
+    its worker dies: it is reconciled; the one only claimed goes back to ``planned``."""
+    store = each_store
+    accounts = ("alpha", "beta")
+    path = write_project(tmp_path, _posts_of(accounts, 2), accounts)
+    Daemon(path, store, clock=FakeClock(T0)).sync()
+    sending, claimed = store.claim_next(T0, WORKER, timedelta(minutes=10), sending=1)
+    assert sending.send_started_at is not None and claimed.send_started_at is None
+    stored = store.get(sending.id or 0)
+    assert stored is not None and stored.send_started_at is not None
+    expired = store.expire_leases(T0 + timedelta(minutes=11))
+    assert [row.id for row in expired] == [sending.id]
+    assert expired[0].status == Status.UNKNOWN
+    handed_back = store.get(claimed.id or 0)
+    assert handed_back is not None and handed_back.status == Status.PLANNED
+    assert handed_back.attempts == 0
+
+
+def test_a_post_due_after_the_last_record_goes_out_in_the_next_round(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    """The last record of a turn found nothing due, so the worker claims nothing more: a post
+    that comes due later is the next round's."""
+    later = "- id: later\n  content: hello\n  to: [alpha]\n  at: 2026-03-01 12:05\n"
+    clock = FakeClock(T0)
+    daemon = Daemon(write_project(tmp_path, _posts(3) + later, ("alpha",)), store, clock=clock)
+    assert [o.entry for o in daemon.tick()] == ["p000", "p001", "p002"]
+    clock.advance(timedelta(minutes=5))
+    assert [(o.entry, o.status) for o in daemon.tick()] == [("later", Status.PUBLISHED)]
+    assert store.counts() == {Status.PUBLISHED: 4}
 
 
 def test_a_stop_after_a_post_hands_back_the_one_it_had_started(
@@ -178,3 +258,57 @@ def test_a_handed_over_post_of_an_account_removed_since_is_handed_back(
     assert outcome.status == Status.PLANNED and platform.calls == []
     row = store.get(following.id)
     assert row is not None and row.status == Status.PLANNED and row.attempts == 0
+
+
+def _report(limits: dict[str, object], at: datetime) -> LimitsReport:
+    return LimitsReport("alpha", "digest-1", limits, at)
+
+
+def test_reported_limits_are_written_in_the_record_s_transaction(
+    tmp_path: Path, each_store: Store, platform: FakePlatform
+) -> None:
+    """On SQLite and PostgreSQL, as remember_limits writes them: once, then when they change."""
+    store = each_store
+    first_id, following = _ready(tmp_path, store, platform)
+    handover = Handover(following, timedelta(minutes=10), None)
+    limits = {"max_characters": 600}
+    record_and_hand_over(store, first_id, WORKER, T0, _sent(), handover, _report(limits, T0))
+    stored = stored_limits(store)["alpha"]
+    assert (stored.settings_hash, stored.limits, stored.reported_at) == ("digest-1", limits, T0)
+    assert following.id is not None
+    later = T0 + timedelta(minutes=1)
+    record_and_look(store, following.id, WORKER, later, _sent(), "alpha", _report(limits, later))
+    assert stored_limits(store)["alpha"].reported_at == T0  # the same: left as it was
+    assert not remember_limits(store, "alpha", "digest-1", limits, later)
+
+
+def test_changed_limits_replace_the_stored_ones_and_a_lost_lease_writes_none(
+    tmp_path: Path, each_store: Store, platform: FakePlatform
+) -> None:
+    """On SQLite and PostgreSQL."""
+    store = each_store
+    first_id, following = _ready(tmp_path, store, platform)
+    remember_limits(store, "alpha", "digest-1", {"max_characters": 500}, T0)
+    later = T0 + timedelta(minutes=1)
+    changed = _report({"max_characters": 600}, later)
+    lost = record_and_look(store, first_id, "host:3:gone", later, _sent(), "alpha", changed)
+    assert not lost.recorded
+    assert stored_limits(store)["alpha"].limits == {"max_characters": 500}
+    assert record_and_look(store, first_id, WORKER, later, _sent(), "alpha", changed).recorded
+    stored = stored_limits(store)["alpha"]
+    assert (stored.limits, stored.reported_at) == ({"max_characters": 600}, later)
+
+
+def test_limits_a_server_reports_with_the_first_post_cost_no_transaction_of_their_own(
+    tmp_path: Path, store: Store, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reported = {"max_characters": 700}
+    monkeypatch.setattr(FakeConnector, "reported_limits", lambda _self: reported, raising=False)
+    monkeypatch.setattr(FakeConnector, "use_reported_limits", lambda _s, _d: None, raising=False)
+    daemon = Daemon(write_project(tmp_path, _posts(5), ("alpha",)), store, clock=FakeClock(T0))
+    daemon.sync()
+    counts = _worker_commits(store)
+    daemon.tick()
+    assert store.counts() == {Status.PUBLISHED: 5}
+    assert stored_limits(store)["alpha"].limits == reported
+    assert counts == {"begin": 5, "commit": 5}

@@ -4,6 +4,8 @@ When a post is recorded as published and the account's next due publication may 
 out straight away (no pacing, nothing to write down first), the same transaction
 claims it and marks it as sending (:mod:`crosspost.store.handover`); the dispatcher
 then sends it as :class:`~crosspost.publishing.outcome.Ready`, without another claim.
+When there is no such post, the record reads the account's oldest due one in its
+transaction instead: when none is due, the account's turn ends without a claim.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from crosspost.publishing.outcome import Ready
 from crosspost.publishing.replies import is_reply
 from crosspost.status import FEED_PREFIX
 from crosspost.store import Publication, Sent
-from crosspost.store.handover import Handover, record_and_hand_over, upcoming
+from crosspost.store.handover import Handover, record_and_hand_over, record_and_look, upcoming
 
 if TYPE_CHECKING:
     from crosspost.publishing.publisher import Publisher
@@ -36,14 +38,25 @@ class Chaining:
         self._ready: dict[str, Ready] = {}
         #: Per account: its oldest due publication seen then (None: none was due).
         self._upcoming: dict[str, Publication | None] = {}
+        #: Accounts of which the last record, in its own transaction, found nothing due.
+        self._drained: set[str] = set()
 
     def take_ready(self, account: str) -> Ready | None:
         """The publication of ``account`` handed over to be sent next, if any."""
         return self._ready.pop(account, None)
 
+    def drained(self, account: str) -> bool:
+        """Whether the record of ``account``'s last post found none due after it (asked
+        once: a row that comes due later is claimed by the next round)."""
+        if account not in self._drained:
+            return False
+        self._drained.discard(account)
+        return True
+
     def end_turn(self, account: str) -> Ready | None:
         """Forget what was seen of ``account``'s queue; return a handed-over row not sent."""
         self._upcoming.pop(account, None)
+        self._drained.discard(account)
         return self.take_ready(account)
 
     def record_handing_over(self, row: Publication, outcome: Sent, now: datetime) -> bool:
@@ -52,17 +65,37 @@ class Chaining:
         publisher = self.publisher
         ready = self._next_ready(row, now)
         if ready is None:
-            return publisher.store.finish(row.id, publisher.worker_id, now, outcome)
+            return self._record_looking(row, outcome, now)
         candidate, post = ready
         assert candidate.id is not None
         handover = Handover(candidate, publisher.lease, publisher.holder)
+        limits = publisher.limits.new(row.account)
         handed = record_and_hand_over(
-            publisher.store, row.id, publisher.worker_id, now, outcome, handover
+            publisher.store, row.id, publisher.worker_id, now, outcome, handover, limits
         )
+        if handed.recorded and limits is not None:
+            publisher.limits.written(limits)
         if handed.sending is not None:
             self._ready[row.account] = Ready(handed.sending, post)
         self._upcoming[row.account] = handed.upcoming
         return handed.recorded
+
+    def _record_looking(self, row: Publication, outcome: Sent, now: datetime) -> bool:
+        """Record ``outcome`` and read the account's oldest due publication with it."""
+        assert row.id is not None
+        publisher = self.publisher
+        limits = publisher.limits.new(row.account)
+        looked = record_and_look(
+            publisher.store, row.id, publisher.worker_id, now, outcome, row.account, limits
+        )
+        if not looked.recorded:
+            return False
+        if limits is not None:
+            publisher.limits.written(limits)
+        if looked.upcoming is None:
+            self._drained.add(row.account)
+        self._upcoming[row.account] = looked.upcoming
+        return True
 
     def _next_ready(
         self, row: Publication, now: datetime

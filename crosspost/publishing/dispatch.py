@@ -11,7 +11,11 @@ account ties up one worker, never the others' posts.
 
 After a post, the worker goes on with the publication the record handed over
 (claimed and marked as sending in the same transaction, see
-:mod:`crosspost.store.handover`), else claims the account's next due one.
+:mod:`crosspost.store.handover`), else claims the account's next due one, unless
+the record found none due. A claim whose row goes to a free worker at once marks
+it as sending too (``send_started_at``): so an account's turn of N posts is N
+transactions of its worker, each durable before its request leaves. Rows queued
+behind busy workers are claimed only, and marked as sending when a worker takes them.
 
 Workers are daemon threads: a connector call that hangs past the shutdown bound
 does not keep the process alive. Its row keeps its lease, which expires and
@@ -73,9 +77,15 @@ class AccountDispatcher:
         """Claim the oldest due publication of every idle account; return how many."""
         publisher = self.publisher
         now = publisher.clock()
-        skip = set(publisher.blocked(now)) | self.busy
+        busy = self.busy
+        skip = set(publisher.blocked(now)) | busy
         rows = publisher.store.claim_next(
-            now, publisher.worker_id, publisher.lease, skip, holder=publisher.holder
+            now,
+            publisher.worker_id,
+            publisher.lease,
+            skip,
+            holder=publisher.holder,
+            sending=self.workers - len(busy),  # taken by a free worker at once
         )
         rows = publisher.keep_paced(rows)  # another daemon may have published meanwhile
         for row in rows:
@@ -161,16 +171,24 @@ class AccountDispatcher:
 
     def _next(self, account: str) -> Publication | Ready | None:
         """The account's next publication: the one handed over by the last record (it
-        was claimed and marked as sending then), else the oldest due one, claimed now."""
+        was claimed and marked as sending then), else the oldest due one, claimed and
+        marked as sending now; none when the last record found none due."""
         publisher = self.publisher
         ready = publisher.take_ready(account)
         if ready is not None:
             return ready
+        if publisher.chaining.drained(account):
+            return None
         now = publisher.clock()
         if not publisher.may_publish(account, now):
             return None
         rows = publisher.store.claim_next(
-            now, publisher.worker_id, publisher.lease, account=account, holder=publisher.holder
+            now,
+            publisher.worker_id,
+            publisher.lease,
+            account=account,
+            holder=publisher.holder,
+            sending=1,  # this worker sends it now
         )
         return rows[0] if rows else None
 

@@ -44,10 +44,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from connectors.base import ConnectorError, Published, RenderedPost, ReportsLimits
+from connectors.base import ConnectorError, Published, RenderedPost
 from crosspost.errors import ConfigError, RenderError
 from crosspost.loading.content_item import ContentItem
-from crosspost.loading.limits import remember_reported_limits
 from crosspost.loading.project import Project
 from crosspost.publishing import posts
 from crosspost.publishing.chaining import Chaining
@@ -60,6 +59,7 @@ from crosspost.publishing.preflight import Preflight
 from crosspost.publishing.progress import StoreProgress, resumable
 from crosspost.publishing.reconcile import Reconciler
 from crosspost.publishing.replies import is_reply, mark_sent, send_reply
+from crosspost.publishing.reported import ReportedLimits
 from crosspost.publishing.upkeep import Upkeep
 from crosspost.rendering.articles import ArticleLink
 from crosspost.status import Status
@@ -120,8 +120,7 @@ class Publisher:
         self.chaining = Chaining(self)
         self.comments = CommentSender(self)
         self.upkeep = Upkeep(self)
-        #: Per account: the limits its server reported that are in the store already.
-        self._limits_kept: dict[str, tuple[Project, object]] = {}
+        self.limits = ReportedLimits(self)
 
     # -- the loop body ------------------------------------------------------
 
@@ -262,7 +261,7 @@ class Publisher:
         """Send a publication handed over by the last record (already marked as sending)."""
         if ready.row.account not in self.project.accounts:  # a reload removed it since
             return self.release(ready.row)
-        return self._send_rendered(ready.row, ready.post, chain=True, started=True)
+        return self._send_rendered(ready.row, ready.post, chain=True)
 
     def take_ready(self, account: str) -> Ready | None:
         """The publication of ``account`` handed over to be sent next, if any."""
@@ -272,15 +271,13 @@ class Publisher:
         """Forget what was seen of ``account``'s queue; return a handed-over row not sent."""
         return self.chaining.end_turn(account)
 
-    def _send_rendered(
-        self, row: Publication, post: RenderedPost, *, chain: bool, started: bool = False
-    ) -> Outcome:
+    def _send_rendered(self, row: Publication, post: RenderedPost, *, chain: bool) -> Outcome:
         key = idempotency_key(row.entry, row.occurrence, row.account)
 
         def call() -> Published:
             return self._send(row, post, key)
 
-        outcome = self.deliver(row, post, key, call, chain=chain, started=started)
+        outcome = self.deliver(row, post, key, call, chain=chain)
         if outcome.status != Status.PUBLISHED or self.stopping.is_set():
             return outcome
         comment = self.comments.send_after(row)
@@ -294,11 +291,10 @@ class Publisher:
         call: Callable[[], Published],
         *,
         chain: bool = False,
-        started: bool = False,
     ) -> Outcome:
-        """Mark the row as sending (unless ``started``), ``call`` the connector, record."""
+        """Mark the row as sending (unless its claim did), ``call`` the connector, record."""
         assert row.id is not None
-        if not started:
+        if row.send_started_at is None:  # every claim sets it, or clears it
             row.send_started_at = self.clock()
             if not self.store.start_sending(
                 row.id, self.worker_id, row.send_started_at, self.lease
@@ -307,22 +303,18 @@ class Publisher:
                     "lost the lease on %s for %s before sending; not sent", row.entry, row.account
                 )
                 return outcome_of(row, Status.PUBLISHING)
+        sent = False
         try:
             published = call()
+            sent = True
         except ConnectorError as error:
             return self.failures.handle(row, post, key, error)
         finally:  # a server tells its limits with the first call, even one that fails
-            self._remember_limits(row.account)
-        return self.record(row, sent_from(published, post), chain=chain)
-
-    def _remember_limits(self, account: str) -> None:
-        """Store the limits ``account``'s server reported, unless they are stored already."""
-        connector = self.project.connector(account)
-        reported = connector.reported_limits() if isinstance(connector, ReportsLimits) else None
-        if not reported or self._limits_kept.get(account) == (self.project, reported):
-            return
-        remember_reported_limits(self.store, self.project, account, self.clock())
-        self._limits_kept[account] = (self.project, reported)
+            if not sent:
+                self.limits.keep(row.account)
+        outcome = self.record(row, sent_from(published, post), chain=chain)
+        self.limits.keep(row.account)  # unless the record wrote them in its transaction
+        return outcome
 
     def _send(self, row: Publication, post: RenderedPost, key: str) -> Published:
         """The one call that may publish: ``reply`` for an answer to a member, else

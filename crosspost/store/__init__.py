@@ -150,16 +150,19 @@ class Store:
         skip_accounts: Iterable[str] = (),
         account: str | None = None,
         holder: Holder | None = None,
+        sending: int = 0,
     ) -> list[Publication]:
         """Lease the oldest due publication of every account (or of ``account`` only).
 
         One row per account and call, and none of an account with a post in flight
         (under any worker, of any daemon): each account's posts go out one after the
         other in due order, while accounts go in parallel, with no cap on how many.
-        ``holder`` is recorded as in :meth:`claim_due`.
+        ``holder`` is recorded as in :meth:`claim_due`. The first ``sending`` rows
+        (oldest first) are marked as sending in the same transaction, as
+        :meth:`start_sending` would: only for rows whose request leaves right away.
         """
         return dispatching.claim_next(
-            self.engine, now, worker, lease, skip_accounts, account, holder
+            self.engine, now, worker, lease, skip_accounts, account, holder, sending
         )
 
     def claim(

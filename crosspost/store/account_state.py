@@ -7,6 +7,7 @@ timezone-aware UTC.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from crosspost.store.models import AccountHold, AccountLimits
 from crosspost.store.sessions import session_on, utc
 
 __all__ = [
+    "LimitsReport",
     "hold_account",
     "holds",
     "lift_changed_holds",
@@ -70,6 +72,17 @@ def lift_changed_holds(store: Store, digests: Mapping[str, str]) -> list[str]:
     for account in lifted:
         lift_hold(store, account)
     return lifted
+
+
+@dataclass(frozen=True)
+class LimitsReport:
+    """What :func:`remember_limits` writes: the limits ``account``'s server reported, read
+    with the settings of digest ``settings_hash``, at ``reported_at``."""
+
+    account: str
+    settings_hash: str
+    limits: Mapping[str, Any]
+    reported_at: datetime
 
 
 def remember_limits(

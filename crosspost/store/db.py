@@ -77,7 +77,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(connection: Any) -> None:
     # A deferred BEGIN that later writes cannot wait for the lock and fails with
     # "database is locked"; taking the write lock up front makes claims queue up.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # On the driver's connection: through SQLAlchemy's execution context it cost a
+    # third of an empty transaction's CPU (the "begin" event still fires, as before).
+    connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
 
 def insert_new(session: Any, table: Table, values: list[dict[str, Any]], key: list[str]) -> int:

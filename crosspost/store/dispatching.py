@@ -162,9 +162,10 @@ def claim_next(
     skip_accounts: Iterable[str],
     account: str | None,
     holder: Holder | None,
+    sending: int = 0,
 ) -> list[Publication]:
     """Lease the oldest due publication of every account (of ``account`` only, if given)
-    that has none in flight."""
+    that has none in flight; the first ``sending`` of them are marked as sending too."""
     conditions = [*due(now, skip_accounts), ~in_flight()]
     if account is not None:
         conditions.append(col(Publication.account) == account)
@@ -180,7 +181,7 @@ def claim_next(
     first = select(ranked.c.id).where(ranked.c.rank == 1)
     query = select(Publication).where(col(Publication.id).in_(first), *conditions)
     query = query.order_by(col(Publication.due_at), col(Publication.id))
-    return _lease(engine, query, worker, lease, now, holder)
+    return _lease(engine, query, worker, lease, now, holder, sending)
 
 
 def claim(
@@ -207,25 +208,33 @@ def _lease(
     lease: timedelta,
     now: datetime,
     holder: Holder | None,
+    sending: int = 0,
 ) -> list[Publication]:
     if not is_sqlite(engine):
         query = query.with_for_update(skip_locked=True)
     with session_on(engine) as session:
         rows = list(session.exec(query).all())
-        for row in rows:
-            take_lease(row, worker, now + lease, now, holder)
+        for index, row in enumerate(rows):
+            take_lease(row, worker, now + lease, now, holder, sending=index < sending)
             session.add(row)
         session.commit()
     return rows
 
 
 def take_lease(
-    row: Publication, worker: str, until: datetime, now: datetime, holder: Holder | None
+    row: Publication,
+    worker: str,
+    until: datetime,
+    now: datetime,
+    holder: Holder | None,
+    *,
+    sending: bool = False,
 ) -> None:
-    """Set ``row`` (loaded, not yet written) ``publishing`` under ``worker``'s lease."""
+    """Set ``row`` (loaded, not yet written) ``publishing`` under ``worker``'s lease; with
+    ``sending``, marked as sending too (its request leaves right after the commit)."""
     row.status = Status.PUBLISHING
     row.claimed_by, row.claimed_until = worker, until
-    row.send_started_at = None
+    row.send_started_at = now if sending else None
     row.attempts += 1
     row.updated_at = now
     if holder is not None:

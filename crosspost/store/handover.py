@@ -10,17 +10,23 @@ unchanged, still planned and due) with its ``send_started_at``, and a look at th
 row after that one (not claimed), committed together. Nothing is sent inside
 the transaction, and the guarantee is per row as before: a row is marked as
 sending, durably, before its request leaves, and a row whose sending never
-started (a stop before it went) is handed back ``planned``.
+started (a stop before it went) is handed back ``planned``. The last post of a
+turn is recorded with a look at the account's next due row instead
+(:func:`record_and_look`): when there is none, the worker's turn ends there.
 """
 
 from __future__ import annotations
 
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Engine, Text, UpdateBase, bindparam, or_, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.orm import class_mapper, make_transient_to_detached
@@ -28,14 +34,16 @@ from sqlmodel import col
 
 from crosspost.status import Status
 from crosspost.store import Store
+from crosspost.store.account_state import LimitsReport
 from crosspost.store.conditions import due, held_by  # the same rules as every claim
+from crosspost.store.db import dialect_module
 from crosspost.store.dispatching import take_lease
 from crosspost.store.lease import Holder
-from crosspost.store.models import Publication
+from crosspost.store.models import AccountLimits, Publication
 from crosspost.store.prepared import Prepared, cursor_of
 from crosspost.store.records import Sent
 
-__all__ = ["Handed", "Handover", "record_and_hand_over", "upcoming"]
+__all__ = ["Handed", "Handover", "record_and_hand_over", "record_and_look", "upcoming"]
 
 
 @dataclass(frozen=True)
@@ -68,20 +76,22 @@ def record_and_hand_over(
     now: datetime,
     outcome: Sent,
     handover: Handover,
+    limits: LimitsReport | None = None,
 ) -> Handed:
-    """Record ``outcome`` of our claim on ``publication_id`` and start ``handover``'s row."""
+    """Record ``outcome`` of our claim on ``publication_id`` and start ``handover``'s row;
+    with ``limits``, write them as :func:`~crosspost.store.account_state.remember_limits`
+    does, in the same transaction."""
     statements = _statements(store.engine.dialect)
-    values = {f"v_{name}": value for name, value in outcome.columns().items()}
     following = handover.row
     until, holder = now + handover.lease, handover.holder
     engine = store.engine
     with (
+        _one_writer(engine),
         engine.connect() as connection,
         connection.begin() as transaction,
         cursor_of(connection) as cursor,
     ):
-        mine = {"b_pid": publication_id, "b_worker": worker, "b_now": now}
-        if not statements.record.run(cursor, {**mine, **values}).rowcount:
+        if not _record(statements, cursor, publication_id, worker, now, outcome, limits):
             transaction.rollback()
             return Handed(False)
         started = statements.start.run(
@@ -101,9 +111,34 @@ def record_and_hand_over(
         after = _oldest(statements, cursor, following.account, following.id, now)
     if not started:
         return Handed(True, None, after)
-    take_lease(following, worker, until, now, holder)
-    following.send_started_at = now
+    take_lease(following, worker, until, now, holder, sending=True)
     return Handed(True, following, after)
+
+
+def record_and_look(
+    store: Store,
+    publication_id: int,
+    worker: str,
+    now: datetime,
+    outcome: Sent,
+    account: str,
+    limits: LimitsReport | None = None,
+) -> Handed:
+    """Record ``outcome`` of our claim on ``publication_id`` (and ``limits``, as
+    :func:`record_and_hand_over` does) and, in the same transaction, read ``account``'s
+    oldest due publication (not claimed): when none is, the worker's turn ends without a
+    claim of its own to find that out."""
+    statements = _statements(store.engine.dialect)
+    with (
+        _one_writer(store.engine),
+        store.engine.connect() as connection,
+        connection.begin() as transaction,
+        cursor_of(connection) as cursor,
+    ):
+        if not _record(statements, cursor, publication_id, worker, now, outcome, limits):
+            transaction.rollback()
+            return Handed(False)
+        return Handed(True, None, _oldest(statements, cursor, account, publication_id, now))
 
 
 def upcoming(store: Store, account: str, now: datetime) -> Publication | None:
@@ -112,6 +147,50 @@ def upcoming(store: Store, account: str, now: datetime) -> Publication | None:
     # one read: no write lock, nothing to commit
     with store.engine.connect() as connection, cursor_of(connection) as cursor:
         return _oldest(statements, cursor, account, -1, now)
+
+
+def _one_writer(engine: Engine) -> AbstractContextManager[object]:
+    """On SQLite, this process's workers take turns here before they ask for the write
+    lock: SQLite has a waiting connection poll for it, sleeping 1, 2, 5, 10 ms… in
+    between, while a turn takes a fraction of a millisecond; a lock hands over at once.
+    On PostgreSQL they write at the same time (each locks its own rows)."""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _LOCKS_LOCK:
+        lock = _WRITER_LOCKS.get(engine)
+        if lock is None:
+            lock = _WRITER_LOCKS[engine] = threading.Lock()
+    return lock
+
+
+_WRITER_LOCKS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
+_LOCKS_LOCK = threading.Lock()
+
+
+def _record(
+    statements: _Statements,
+    cursor: DBAPICursor,
+    publication_id: int,
+    worker: str,
+    now: datetime,
+    outcome: Sent,
+    limits: LimitsReport | None,
+) -> bool:
+    """Write ``outcome`` on our claim of ``publication_id``, and ``limits``; False (nothing
+    written) if the claim is not ours any more."""
+    mine = {"b_pid": publication_id, "b_worker": worker, "b_now": now}
+    values = {f"v_{name}": value for name, value in outcome.columns().items()}
+    if not statements.record.run(cursor, {**mine, **values}).rowcount:
+        return False
+    if limits is not None:
+        reported = {
+            "l_account": limits.account,
+            "l_hash": limits.settings_hash,
+            "l_limits": dict(limits.limits),
+            "l_at": limits.reported_at,
+        }
+        statements.limits.run(cursor, reported)
+    return True
 
 
 def _oldest(
@@ -139,6 +218,7 @@ class _Statements:
     record: Prepared
     start: Prepared
     oldest: Prepared
+    limits: Prepared
 
 
 @lru_cache(maxsize=8)  # per engine: a process has one, a test run many
@@ -187,5 +267,35 @@ def _statements(dialect: Dialect) -> _Statements:
         .limit(1)
     )
     return _Statements(
-        Prepared(record, dialect), Prepared(start, dialect), Prepared(oldest, dialect)
+        Prepared(record, dialect),
+        Prepared(start, dialect),
+        Prepared(oldest, dialect),
+        Prepared(_limits_upsert(dialect), dialect),
     )
+
+
+def _limits_upsert(dialect: Dialect) -> UpdateBase:
+    """``remember_limits`` in one statement: written unless the same are stored already
+    (their ``reported_at`` then stays)."""
+    table = AccountLimits.__table__  # type: ignore[attr-defined]
+    insert = dialect_module(dialect.name).insert(table)
+    insert = insert.values(
+        account=bindparam("l_account"),
+        settings_hash=bindparam("l_hash"),
+        limits=bindparam("l_limits"),
+        reported_at=bindparam("l_at"),
+    )
+    new = insert.excluded
+    changed = or_(
+        table.c.settings_hash != new.settings_hash,
+        sql_cast(table.c.limits, Text) != sql_cast(new.limits, Text),  # as the JSON was written
+    )
+    written = {
+        "settings_hash": new.settings_hash,
+        "limits": new.limits,
+        "reported_at": new.reported_at,
+    }
+    upsert: UpdateBase = insert.on_conflict_do_update(
+        index_elements=["account"], set_=written, where=changed
+    )
+    return upsert
