@@ -190,13 +190,18 @@ def _sent() -> Sent:
     return Sent("remote-1", "https://example.invalid/1", T0)
 
 
+def _handover(following: Publication) -> Handover:
+    """``following`` handed to the worker under a ten-minute lease, without a holder."""
+    return Handover(following, timedelta(minutes=10), None)
+
+
 def test_the_next_row_is_claimed_and_marked_as_sending_with_the_record(
     tmp_path: Path, each_store: Store, platform: FakePlatform
 ) -> None:
     """On SQLite and PostgreSQL."""
     store = each_store
     first_id, following = _ready(tmp_path, store, platform)
-    handover = Handover(following, timedelta(minutes=10), None)
+    handover = _handover(following)
     handed = record_and_hand_over(store, first_id, WORKER, T0, _sent(), handover)
     assert handed.recorded and handed.sending is not None and handed.upcoming is None
     recorded, started = store.get(first_id), store.get(following.id)
@@ -221,7 +226,7 @@ def test_a_next_row_that_changed_since_it_was_read_is_not_started(
     assert store.claim_next(T0, "host:2:other", timedelta(minutes=10), account="alpha") == []
     later = T0 + timedelta(hours=1)
     store.resolve(following.id, T0, Replanned(later, later + timedelta(hours=1)))
-    handover = Handover(following, timedelta(minutes=10), None)
+    handover = _handover(following)
     handed = record_and_hand_over(store, first_id, WORKER, T0, _sent(), handover)
     assert handed.recorded and handed.sending is None
     row = store.get(following.id)
@@ -235,7 +240,7 @@ def test_a_lost_lease_records_nothing_and_starts_nothing(
     """On SQLite and PostgreSQL."""
     store = each_store
     first_id, following = _ready(tmp_path, store, platform)
-    handover = Handover(following, timedelta(minutes=10), None)
+    handover = _handover(following)
     handed = record_and_hand_over(store, first_id, "host:3:gone", T0, _sent(), handover)
     assert not handed.recorded and handed.sending is None
     row = store.get(following.id)
@@ -250,7 +255,7 @@ def test_a_handed_over_post_of_an_account_removed_since_is_handed_back(
     publisher = daemon.publisher
     publisher.worker_id = WORKER
     post = publisher.render(following)
-    handover = Handover(following, timedelta(minutes=10), None)
+    handover = _handover(following)
     handed = record_and_hand_over(store, first_id, WORKER, T0, _sent(), handover)
     assert handed.sending is not None
     del publisher.project.accounts["alpha"]  # as a reload that dropped the account would
@@ -270,7 +275,7 @@ def test_reported_limits_are_written_in_the_record_s_transaction(
     """On SQLite and PostgreSQL, as remember_limits writes them: once, then when they change."""
     store = each_store
     first_id, following = _ready(tmp_path, store, platform)
-    handover = Handover(following, timedelta(minutes=10), None)
+    handover = _handover(following)
     limits = {"max_characters": 600}
     record_and_hand_over(store, first_id, WORKER, T0, _sent(), handover, _report(limits, T0))
     stored = stored_limits(store)["alpha"]
