@@ -59,7 +59,7 @@ from crosspost.publishing.preflight import Preflight
 from crosspost.publishing.progress import StoreProgress, resumable
 from crosspost.publishing.reconcile import Reconciler
 from crosspost.publishing.replies import is_reply, mark_sent, send_reply
-from crosspost.publishing.reported import ReportedLimits
+from crosspost.publishing.reported import LimitsRecorder
 from crosspost.publishing.upkeep import Upkeep
 from crosspost.rendering.articles import ArticleLink
 from crosspost.status import Status
@@ -120,7 +120,7 @@ class Publisher:
         self.chaining = Chaining(self)
         self.comments = CommentSender(self)
         self.upkeep = Upkeep(self)
-        self.limits = ReportedLimits(self)
+        self.limits = LimitsRecorder(self)
 
     # -- the loop body ------------------------------------------------------
 

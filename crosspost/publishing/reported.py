@@ -18,10 +18,10 @@ from crosspost.store.account_state import LimitsReport, remember_limits
 if TYPE_CHECKING:
     from crosspost.publishing.publisher import Publisher
 
-__all__ = ["ReportedLimits"]
+__all__ = ["LimitsRecorder"]
 
 
-class ReportedLimits:
+class LimitsRecorder:
     """Per account, the limits its server reported that are in the store already."""
 
     def __init__(self, publisher: Publisher) -> None:
