@@ -34,7 +34,7 @@ from pydantic import (
     model_validator,
 )
 
-from crosspost.loading.spec_types import Duration, LocalDateTime
+from crosspost.loading.spec_types import ID_PATTERN, Duration, LocalDateTime
 
 __all__ = [
     "ARTICLE_TEMPLATE",
@@ -119,7 +119,7 @@ class ContentItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    id: str = Field(pattern=ID_PATTERN)
     title: str = ""
     #: ``article``: long-form, published whole where the platform takes articles and
     #: announced (summary and link) everywhere else.

@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, PlainSerializer, field_validator, model_validator
 
 from crosspost.loading.durations import UNIT_SECONDS, parse_duration
-from crosspost.loading.posts_spec import PostSpec
 from crosspost.loading.spec_types import (
     DEFAULT_GRACE,
     ID_PATTERN,
@@ -24,6 +23,7 @@ from crosspost.loading.spec_types import (
     Missed,
     StrictModel,
     TimeZone,
+    one_or_many,
 )
 
 __all__ = [
@@ -147,7 +147,7 @@ class EventSpec(StrictModel):
     @field_validator("to", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
-        return PostSpec._one_or_many(value)
+        return one_or_many(value)
 
     @field_validator("steps", mode="before")
     @classmethod

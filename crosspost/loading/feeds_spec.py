@@ -41,12 +41,14 @@ from crosspost.loading.posts_spec import PostSpec
 from crosspost.loading.schedule import ScheduleFile
 from crosspost.loading.spec_types import (
     DEFAULT_GRACE,
+    ID_PATTERN,
     MIN_INTERVAL,
     Duration,
     LocalDateTime,
     Missed,
     ThreadMode,
     TimeZone,
+    one_or_many,
 )
 from crosspost.loading.yamlfile import locate, validation_problems
 from crosspost.status import FEED_PREFIX
@@ -91,7 +93,7 @@ class FeedSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    id: str = Field(pattern=ID_PATTERN)
     url: str
     to: list[str] = Field(min_length=1)
     template: str = "default"
@@ -109,7 +111,7 @@ class FeedSpec(BaseModel):
     @field_validator("to", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
-        return PostSpec._one_or_many(value)
+        return one_or_many(value)
 
     @field_validator("url")
     @classmethod

@@ -32,6 +32,7 @@ __all__ = [
     "limit_sources",
     "read_reported_limits",
     "remember_reported_limits",
+    "server_limits",
 ]
 
 #: ``sqlite:///path`` with an optional driver (``sqlite+pysqlite``) and query string.
@@ -71,12 +72,17 @@ class LimitSource:
         return f"{self.account}: {self.max_length} {self.unit} ({origin})"
 
 
+def server_limits(project: Project, account: str) -> Mapping[str, object] | None:
+    """What ``account``'s server reported of its limits in this process, if anything."""
+    connector = project.connector(account)
+    return connector.reported_limits() if isinstance(connector, ReportsLimits) else None
+
+
 def remember_reported_limits(store: Store, project: Project, account: str, now: datetime) -> None:
     """Keep what ``account``'s server reported in this process, if anything."""
     from crosspost.store.account_state import remember_limits
 
-    connector = project.connector(account)
-    data = connector.reported_limits() if isinstance(connector, ReportsLimits) else None
+    data = server_limits(project, account)
     if data:
         digest = settings_hash(project.accounts[account])
         remember_limits(store, account, digest, data, now)

@@ -24,6 +24,7 @@ from crosspost.loading.spec_types import (
     StrictModel,
     ThreadMode,
     TimeZone,
+    one_or_many,
 )
 
 __all__ = ["PostSpec"]
@@ -66,9 +67,7 @@ class PostSpec(StrictModel):
     @field_validator("to", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+        return one_or_many(value)
 
     @field_validator("every")
     @classmethod

@@ -29,6 +29,7 @@ __all__ = [
     "StrictModel",
     "ThreadMode",
     "TimeZone",
+    "one_or_many",
 ]
 
 #: What an id or a name may be spelt with (``posts:`` ids, accounts, groups, events).
@@ -38,6 +39,14 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 MIN_INTERVAL = timedelta(minutes=1)
 #: Dates and times (``at``, ``start``, ``until``) must fall in these years.
 YEARS = range(1970, 2101)
+
+
+def one_or_many(value: Any) -> Any:
+    """A comma-separated string (``to: mastodon, bluesky``) as its non-empty parts; a list
+    (or anything else, for validation to judge) as it is."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
 
 
 def _format_duration(value: timedelta) -> str:

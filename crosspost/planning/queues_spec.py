@@ -15,12 +15,14 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from crosspost.loading.spec_types import (
     DEFAULT_GRACE,
+    ID_PATTERN,
     Approval,
     Duration,
     Missed,
     StrictModel,
     ThreadMode,
     TimeZone,
+    one_or_many,
 )
 
 __all__ = ["Order", "QueueSpec", "SlotSpec"]
@@ -38,13 +40,6 @@ _DAY_NAMES = {name: name for name in _DAYS} | {
     "sunday": "sun",
 }
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-
-
-def _listed(value: Any) -> Any:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
 
 
 class SlotSpec(StrictModel):
@@ -59,7 +54,7 @@ class SlotSpec(StrictModel):
     @field_validator("days", "times", "to", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
-        return _listed(value)
+        return one_or_many(value)
 
     @field_validator("days")
     @classmethod
@@ -111,7 +106,7 @@ class SlotSpec(StrictModel):
 class QueueSpec(StrictModel):
     """One ``queues:`` entry: a pool of content, the slots it fills and how it picks."""
 
-    id: str = Field(pattern=_ID)
+    id: str = Field(pattern=ID_PATTERN)
     to: list[str] = Field(min_length=1)
     content: list[str] = []
     tags: list[str] = []
@@ -137,7 +132,7 @@ class QueueSpec(StrictModel):
     @field_validator("to", "content", "tags", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
-        return _listed(value)
+        return one_or_many(value)
 
     @field_validator("seed")
     @classmethod

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from connectors.base import ReportsLimits
 from crosspost.loading.accounts import settings_hash
+from crosspost.loading.limits import server_limits
 from crosspost.loading.project import Project
 from crosspost.store.account_state import LimitsReport, remember_limits
 
@@ -31,8 +31,7 @@ class LimitsRecorder:
     def new(self, account: str) -> LimitsReport | None:
         """What ``account``'s server reported that is not in the store yet, if anything."""
         project = self.publisher.project
-        connector = project.connector(account)
-        reported = connector.reported_limits() if isinstance(connector, ReportsLimits) else None
+        reported = server_limits(project, account)
         if not reported or self._kept.get(account) == (project, dict(reported)):
             return None
         digest = settings_hash(project.accounts[account])

@@ -49,8 +49,8 @@ __all__ = [
     "Templates",
 ]
 
-BUILTIN_DEFAULT = """\
-{{ body }}
+#: What the built-ins put after the text: the link, then the hashtags, each when there is one.
+_LINK_AND_TAGS = """
 {%- if link %}
 
 {{ link }}
@@ -59,22 +59,13 @@ BUILTIN_DEFAULT = """\
 
 {{ tags | hashtags }}
 {%- endif %}"""
+#: A post: its text, its link, its hashtags.
+BUILTIN_DEFAULT = "{{ body }}" + _LINK_AND_TAGS
 
 #: An article on a long-form platform: its body (title, cover and tags go as fields).
 BUILTIN_ARTICLE = "{{ body }}"
 #: An article announced where articles are not taken: title, summary, link, hashtags.
-BUILTIN_ANNOUNCEMENT = """\
-{{ title }}
-
-{{ summary }}
-{%- if link %}
-
-{{ link }}
-{%- endif %}
-{%- if tags %}
-
-{{ tags | hashtags }}
-{%- endif %}"""
+BUILTIN_ANNOUNCEMENT = "{{ title }}\n\n{{ summary }}" + _LINK_AND_TAGS
 #: The built-in templates by name; a name with no file falls back to its own.
 BUILTINS = {
     "default": BUILTIN_DEFAULT,
