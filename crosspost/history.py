@@ -39,9 +39,14 @@ __all__ = [
     "StoredStatus",
     "Turn",
     "migration_heads",
+    "open_current_sqlite",
     "open_sqlite_status",
+    "placeholders",
+    "read_only",
     "read_sqlite_history",
+    "sql_time",
     "sqlite_path",
+    "stored_utc",
 ]
 
 #: States in which a publication holds its time: a slot near it is not free.
@@ -133,7 +138,7 @@ def read_sqlite_history(
         return None
     if not path.is_file():
         return History()
-    connection = _read_only(path)
+    connection = read_only(path)
     try:
         return History(
             turns=_turns(connection, queue_entries),
@@ -146,24 +151,28 @@ def read_sqlite_history(
         connection.close()
 
 
-def _read_only(path: Path) -> sqlite3.Connection:
+def read_only(path: Path) -> sqlite3.Connection:
+    """The SQLite file at ``path``, opened for reading only."""
     import sqlite3  # only when there is a file to read: most checks have none
 
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
 
-def _sql_time(moment: datetime) -> str:
-    # How SQLAlchemy binds a datetime for SQLite: its fields, without the zone.
+def sql_time(moment: datetime) -> str:
+    """``moment`` as the store binds a datetime for SQLite: its UTC fields, without the zone."""
+    if moment.tzinfo is not None and moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _utc(stored: str) -> datetime:
-    # SQLite hands datetimes back as text; the store only ever writes UTC.
+def stored_utc(stored: str) -> datetime:
+    """A time the store wrote, as SQLite hands it back (text); the store writes only UTC."""
     at = datetime.fromisoformat(stored)
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def _marks(values: Collection[str]) -> str:
+def placeholders(values: Collection[object]) -> str:
+    """``?, ?, ?``: one parameter per value."""
     return ", ".join("?" * len(values))
 
 
@@ -176,11 +185,11 @@ def _turns(connection: sqlite3.Connection, entries: Collection[str]) -> list[Tur
         return []
     query = (
         "SELECT entry, account, content_id, due_at FROM publication"
-        f" WHERE entry IN ({_marks(entries)}) AND content_id NOT LIKE ?"
-        f" AND status NOT IN ({_marks(NOT_A_TURN)}) ORDER BY due_at, id"
+        f" WHERE entry IN ({placeholders(entries)}) AND content_id NOT LIKE ?"
+        f" AND status NOT IN ({placeholders(NOT_A_TURN)}) ORDER BY due_at, id"
     )
     rows = connection.execute(query, [*sorted(entries), f"{QUEUE_PREFIX}%", *_values(NOT_A_TURN)])
-    return [Turn(e, a, c, _utc(d)) for e, a, c, d in rows]
+    return [Turn(e, a, c, stored_utc(d)) for e, a, c, d in rows]
 
 
 def _pending(
@@ -190,12 +199,12 @@ def _pending(
         return []
     query = (
         "SELECT entry, occurrence, account, due_at FROM publication"
-        f" WHERE entry IN ({_marks(entries)}) AND status = ? AND content_id LIKE ?"
+        f" WHERE entry IN ({placeholders(entries)}) AND status = ? AND content_id LIKE ?"
         " AND due_at < ? AND expires_at >= ? ORDER BY due_at, id"
     )
-    at = _sql_time(now)
+    at = sql_time(now)
     values = [*sorted(entries), Status.PLANNED.value, f"{QUEUE_PREFIX}%", at, at]
-    return [(e, o, a, _utc(d)) for e, o, a, d in connection.execute(query, values)]
+    return [(e, o, a, stored_utc(d)) for e, o, a, d in connection.execute(query, values)]
 
 
 def _pinned(
@@ -205,10 +214,10 @@ def _pinned(
         return {}
     query = (
         "SELECT entry, account, due_at FROM publication"
-        f" WHERE entry IN ({_marks(entries)}) AND occurrence = ?"
+        f" WHERE entry IN ({placeholders(entries)}) AND occurrence = ?"
     )
     rows = connection.execute(query, [*sorted(entries), NEXT_SLOT])
-    return {(entry, account): _utc(due) for entry, account, due in rows}
+    return {(entry, account): stored_utc(due) for entry, account, due in rows}
 
 
 def _booked(
@@ -219,20 +228,20 @@ def _booked(
     pinned = sorted(set(pinned_entries))
     query = (
         "SELECT entry, account, due_at FROM publication"
-        f" WHERE due_at >= ? AND due_at <= ? AND status IN ({_marks(OCCUPYING)})"
-        f" AND (entry LIKE ? OR entry LIKE ? OR entry IN ({_marks(pinned)}))"
+        f" WHERE due_at >= ? AND due_at <= ? AND status IN ({placeholders(OCCUPYING)})"
+        f" AND (entry LIKE ? OR entry LIKE ? OR entry IN ({placeholders(pinned)}))"
         " ORDER BY due_at, entry, account"
     )
     low, high = around
     values = [
-        _sql_time(low),
-        _sql_time(high),
+        sql_time(low),
+        sql_time(high),
         *_values(OCCUPYING),
         f"{ONE_OFF_PREFIX}%",
         f"{FEED_PREFIX}%",
     ]
     rows = connection.execute(query, [*values, *pinned])
-    return [Booked(entry, account, _utc(due)) for entry, account, due in rows]
+    return [Booked(entry, account, stored_utc(due)) for entry, account, due in rows]
 
 
 def _approved(connection: sqlite3.Connection) -> dict[tuple[str, str], str]:
@@ -320,18 +329,20 @@ class StoredStatus:
     ) -> list[Listed]:
         """Publications in due order, of ``statuses`` (all if none) due from ``since`` on."""
         wanted = [Status(status).value for status in statuses]
-        where = [f"status IN ({_marks(wanted)})"] if wanted else []
+        where = [f"status IN ({placeholders(wanted)})"] if wanted else []
         values: list[str] = list(wanted)
         if since is not None:
             where.append("due_at >= ?")
-            values.append(_sql_time(since))
+            values.append(sql_time(since))
         query = (
             "SELECT id, entry, occurrence, account, status, due_at, remote_id, url, error"
             " FROM publication" + (" WHERE " + " AND ".join(where) if where else "")
         )
         rows = self._connection.execute(query + " ORDER BY due_at, id", values)
         return [
-            Listed(id, entry, occurrence, account, Status(status), _utc(due), remote, url, error)
+            Listed(
+                id, entry, occurrence, account, Status(status), stored_utc(due), remote, url, error
+            )
             for id, entry, occurrence, account, status, due, remote, url, error in rows
         ]
 
@@ -339,14 +350,14 @@ class StoredStatus:
         """The most recent heartbeat of any daemon."""
         query = "SELECT alive_at FROM daemon_heartbeat ORDER BY alive_at DESC LIMIT 1"
         row = self._connection.execute(query).fetchone()
-        return Heartbeat(_utc(row[0])) if row is not None else None
+        return Heartbeat(stored_utc(row[0])) if row is not None else None
 
     def holds(self) -> list[Hold]:
         """Every held account, oldest hold first."""
         rows = self._connection.execute(
             "SELECT account, reason, since FROM account_hold ORDER BY since"
         )
-        return [Hold(account, reason, _utc(since)) for account, reason, since in rows]
+        return [Hold(account, reason, stored_utc(since)) for account, reason, since in rows]
 
     def failing_feeds(self) -> list[FeedFailure]:
         """The feeds whose last fetch failed, by name."""
@@ -355,7 +366,7 @@ class StoredStatus:
             " WHERE error IS NOT NULL AND error != '' ORDER BY feed"
         )
         return [
-            FeedFailure(feed, _utc(at) if at is not None else None, error)
+            FeedFailure(feed, stored_utc(at) if at is not None else None, error)
             for feed, at, error in self._connection.execute(query)
         ]
 
@@ -371,12 +382,27 @@ def open_sqlite_status(url: str) -> StoredStatus | None:
     Raises:
         sqlite3.Error: the file cannot be read as a crosspost database.
     """
+    connection = open_current_sqlite(url)
+    return None if connection is None else StoredStatus(connection)
+
+
+def open_current_sqlite(url: str) -> sqlite3.Connection | None:
+    """The SQLite file of ``url`` opened read-only, if its schema is the newest.
+
+    Returns:
+        None when ``url`` is not a SQLite file, when there is no file yet, or when its
+        schema is not at the newest migration: the store creates or upgrades it (or
+        refuses one written by a newer crosspost).
+
+    Raises:
+        sqlite3.Error: the file cannot be read as a crosspost database.
+    """
     path = sqlite_path(url)
     if path is None or not path.is_file():
         return None
     import sqlite3
 
-    connection = _read_only(path)
+    connection = read_only(path)
     try:
         rows = connection.execute("SELECT version_num FROM alembic_version").fetchall()
     except sqlite3.Error:
@@ -385,4 +411,4 @@ def open_sqlite_status(url: str) -> StoredStatus | None:
     if frozenset(str(row[0]) for row in rows) != migration_heads():
         connection.close()
         return None
-    return StoredStatus(connection)
+    return connection

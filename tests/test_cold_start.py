@@ -95,14 +95,16 @@ def test_check_of_the_example_imports_no_orm(tmp_path: Path) -> None:
 
 
 def test_the_example_with_a_database_at_head(tmp_path: Path) -> None:
-    """With a SQLite database at the newest schema, ``check`` reads the queue's history
-    and ``status`` its overview without the ORM; ``status --all`` opens the store, without
+    """With a SQLite database at the newest schema, ``check`` reads the queue's history,
+    ``status`` its overview and ``report`` its rows without the ORM; ``status --all`` opens the store, without
     Alembic (it is imported only to upgrade)."""
     schedule = _example(tmp_path)
     assert "sqlalchemy" in _loaded_after("-s", str(schedule), "status")  # creates it
     assert (tmp_path / "crosspost.db").is_file()
     assert not _loaded_after("-s", str(schedule), "check") & {"sqlalchemy", "sqlmodel", "requests"}
     assert _loaded_after("-s", str(schedule), "status") == set()
+    report = _loaded_after("-s", str(schedule), "report", "--format", "json")
+    assert not report & {"sqlalchemy", "sqlmodel", "alembic"}
     listed = _loaded_after("-s", str(schedule), "status", "--all")
     assert "sqlalchemy" in listed and not listed & {"alembic", "mako"}
 

@@ -26,8 +26,8 @@ from crosspost.cli.context import AppContext
 from crosspost.cli.conversions import conversions, import_conversions, read_conversions
 from crosspost.cli.report import report
 from crosspost.errors import ConfigError
+from crosspost.report_rows import ConversionRow
 from crosspost.reporting.posting_times import median_range
-from crosspost.reporting.report import build_report
 from crosspost.reporting.report_csv import to_csv, write_csv_dir
 from crosspost.reporting.report_figures import Report, ReportQuery
 from crosspost.reporting.report_html import to_html
@@ -35,8 +35,9 @@ from crosspost.reporting.report_json import COLUMNS, report_data
 from crosspost.reporting.report_period import parse_since, parse_until
 from crosspost.status import Status
 from crosspost.store import AccountSnapshot, Ended, MetricSnapshot, PlannedRow, Sent, Store
-from crosspost.store.conversions import ConversionRow, upsert_conversions
+from crosspost.store.conversions import upsert_conversions
 from crosspost.store.models import Conversion, FollowerEvent, Interaction
+from tests.report_sources import built_both_ways
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs" / "report-formats.md"
@@ -186,7 +187,7 @@ def query(zone: str = "UTC", **changes: Any) -> ReportQuery:
 
 
 def made(store: Store, **changes: Any) -> Report:
-    return build_report(store, query(**changes), at(18, 12))
+    return built_both_ways(store, query(**changes), at(18, 12))
 
 
 # --------------------------------------------------------------------------- figures

@@ -20,9 +20,9 @@ from benchmarks.report_bench import BARE, _at, bare_config, build
 from crosspost.cli.report_options import report_query
 from crosspost.loading.project import load_project
 from crosspost.reporting.posting_times import MIN_POSTS_FOR_TIMES
-from crosspost.reporting.report import build_report
 from crosspost.reporting.report_json import report_data
 from crosspost.store import Store
+from tests.report_sources import built_both_ways
 
 NOW = datetime(2026, 12, 6, 18, 0, 0, 123456, tzinfo=UTC)
 
@@ -94,7 +94,7 @@ def test_bare_script_computes_every_figure_of_the_report(tmp_path: Path) -> None
     query = report_query(load_project(schedule), *period, (), (), NOW, MIN_POSTS_FOR_TIMES)
     query = dataclasses.replace(query, exact_followers=frozenset({"news"}), min_slot_posts=2)
     store = Store(url)
-    data = report_data(build_report(store, query, NOW))
+    data = report_data(built_both_ways(store, query, NOW))
     store.close()
 
     assert data["posts"] and data["responses"][0]["questions"] > 0  # the sections have data

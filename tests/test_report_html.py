@@ -22,13 +22,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crosspost.reporting.report import build_report
 from crosspost.reporting.report_display import DEFAULT_POSTS_SHOWN, most_reacted
 from crosspost.reporting.report_figures import Report, ReportQuery
 from crosspost.reporting.report_html import to_html
 from crosspost.reporting.report_json import report_data
 from crosspost.store import Store
 from crosspost.store.conversions import ConversionRow, upsert_conversions
+from tests.report_sources import built_both_ways
 from tests.test_report import Builder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -140,7 +140,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
         top=5,
         min_slot_posts=2,  # a month of 24 posts per account: slots of 2 show on the map
     )
-    return build_report(store, query, NOW)
+    return built_both_ways(store, query, NOW)
 
 
 def _run(chromium: Path, profile: Path, *args: str) -> str:

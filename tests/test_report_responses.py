@@ -15,11 +15,13 @@ from click.testing import Result
 from connectors.base import InboxItem
 from crosspost.cli import report as report_cli
 from crosspost.publishing.replies import reply_entry
-from crosspost.reporting.report_responses import is_question, response_figures
+from crosspost.reporting.report_responses import ResponseFigures, is_question, response_figures
 from crosspost.store import PlannedRow, Sent, Store
 from crosspost.store.collect_inbox import save_inbox
 from crosspost.store.inbox import mark_answered
+from crosspost.store.report_source import StoreReportSource
 from tests.conftest import write_file
+from tests.report_sources import sources
 from tests.test_store import pg_url  # noqa: F401 (the PostgreSQL fixture)
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
@@ -125,8 +127,19 @@ def items(store: Store) -> Store:
     return store
 
 
+def _responses(store: Store, since: datetime, until: datetime) -> list[ResponseFigures]:
+    """The figures read through the store, and on SQLite the same from the twins."""
+    found = []
+    for source in sources(store):
+        found.append(response_figures(source, ACCOUNTS, since, until))
+        if not isinstance(source, StoreReportSource):
+            source.close()
+    assert all(figures == found[0] for figures in found)
+    return found[0]
+
+
 def test_answered_items_median_first_answer_and_waiting_questions(items: Store) -> None:
-    club, news = response_figures(items, ACCOUNTS, NOW - timedelta(days=7), NOW)
+    club, news = _responses(items, NOW - timedelta(days=7), NOW)
 
     assert (club.received, club.answered, club.answer_rate) == (5, 2, 0.4)  # e is older
     assert club.median_response_hours == pytest.approx(4.0)  # 2 h and 6 h
@@ -142,7 +155,7 @@ def test_answered_items_median_first_answer_and_waiting_questions(items: Store) 
 
 def test_an_answer_after_the_period_does_not_count_in_it(items: Store) -> None:
     until = NOW - timedelta(days=2) + timedelta(hours=1)  # after a's answer, before b's
-    (club, _news) = response_figures(items, ACCOUNTS, NOW - timedelta(days=7), until)
+    (club, _news) = _responses(items, NOW - timedelta(days=7), until)
     assert (club.received, club.answered, club.median_response_hours) == (3, 1, 2.0)
     assert club.unanswered_questions == 0  # c was written only an hour before the end
 

@@ -16,11 +16,14 @@ import pytest
 from sqlalchemy import event, func, select
 
 from crosspost.cli import report as report_cli
+from crosspost.report_rows import PostReactions, ReactionSnapshot
 from crosspost.reporting.report import build_report
 from crosspost.reporting.report_json import report_data
 from crosspost.store import Store
 from crosspost.store.models import Interaction, MetricSnapshot, Publication
-from crosspost.store.reports import PostReactions, ReactionSnapshot, post_reactions
+from crosspost.store.report_source import StoreReportSource
+from crosspost.store.reports import post_reactions
+from tests.report_sources import built_both_ways
 from tests.test_report import SINCE, UNTIL, Builder, at, fixture, invoke, project, query
 from tests.test_store import pg_url  # noqa: F401  (the PostgreSQL fixture)
 
@@ -126,7 +129,7 @@ def test_every_query_of_the_report_is_bounded_by_since(
     store: Store, fixture: dict[str, int]
 ) -> None:
     statements = _Statements(store)
-    build_report(store, query(), at(18, 12))
+    build_report(StoreReportSource(store), query(), at(18, 12))
     # conversions are matched to the period's posts by campaign, whatever their day
     dated = [(s, p) for s, p in statements.seen if "FROM conversion" not in s]
     assert len(dated) >= 7  # posts, snapshots, followers (2), events, member content, answers
@@ -136,7 +139,7 @@ def test_every_query_of_the_report_is_bounded_by_since(
 
 
 def test_what_happened_before_since_changes_nothing(store: Store, fixture: dict[str, int]) -> None:
-    before = report_data(build_report(store, query(min_posts=1), at(18, 12)))
+    before = report_data(built_both_ways(store, query(min_posts=1), at(18, 12)))
     b = Builder(store)
     old = b.post("masto", "tips", "tip-1", at(3, 9))
     b.metrics(old, at(5, 9), likes=10_000)  # collected in the period, published before it
@@ -146,7 +149,7 @@ def test_what_happened_before_since_changes_nothing(store: Store, fixture: dict[
         early = connection.execute(select(func.max(Interaction.id))).scalar()
     b.post("masto", f"reply:{early}", "x", at(5, 8))  # its answer, in the period
     b.events("masto", "leave", at(2), 4)
-    after = report_data(build_report(store, query(min_posts=1), at(18, 12)))
+    after = report_data(built_both_ways(store, query(min_posts=1), at(18, 12)))
     assert after == before
     assert before["posts"] and before["community"] and before["responses"]
 

@@ -149,6 +149,16 @@ def existing_url(app: AppContext) -> str | None:
     return url
 
 
+def readable_url(app: AppContext) -> str | None:
+    """The database a reading command may read without the store: :func:`existing_url`,
+    when it is named or the schedule it belongs to exists (else the store says why)."""
+    from crosspost.loading.settings import database_url_setting
+
+    url = existing_url(app)
+    named = app.database or database_url_setting()
+    return url if url is not None and (named or app.schedule.is_file()) else None
+
+
 def existing_store(app: AppContext) -> Store | None:
     """The store if there is one: reading commands never create the database."""
     url = existing_url(app)

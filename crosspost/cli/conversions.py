@@ -18,8 +18,9 @@ import click
 
 from crosspost.errors import ConfigError, Problem
 from crosspost.loading.inputfile import read_text
+from crosspost.report_rows import ConversionRow
 from crosspost.store import Store
-from crosspost.store.conversions import ConversionRow, upsert_conversions
+from crosspost.store.conversions import upsert_conversions
 
 if TYPE_CHECKING:
     from crosspost.cli.context import AppContext

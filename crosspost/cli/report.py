@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
+from crosspost.cli.context import readable_url
 from crosspost.cli.report_options import report_query, split_values
 from crosspost.cli.report_output import output_target, write_report
 from crosspost.loading.project import no_cycle_collection
@@ -27,6 +28,7 @@ from crosspost.reporting.report_display import DEFAULT_POSTS_SHOWN
 
 if TYPE_CHECKING:
     from crosspost.cli.context import AppContext
+    from crosspost.report_rows import ReportSource
 
 __all__ = [
     "report",
@@ -115,15 +117,37 @@ def report(
     Reads only the local store; every time is shown in the schedule's timezone.
     """
     target = output_target(output, fmt)
-    project, store = app.project(), app.store()
+    project = app.project()
+    source = _report_source(app)
     now = _now()
     query = report_query(project, since, until, accounts, platforms, now, min_posts, min_slot_posts)
     # A report makes hundreds of thousands of short-lived rows, figures and cells: full
     # collections walking everything the imports left behind were a fifth of its time.
     with no_cycle_collection():
         with _working("Reading the store…"):
-            built = build_report(
-                store, query, now, (split_values(accounts), split_values(platforms))
-            )
-        store.close()
+            try:
+                built = build_report(
+                    source, query, now, (split_values(accounts), split_values(platforms))
+                )
+            finally:
+                source.close()
         write_report(built, fmt, target, posts_shown)
+
+
+def _report_source(app: AppContext) -> ReportSource:
+    """A SQLite file at the newest schema read with the standard library (the store would
+    import SQLAlchemy and the models, most of a report's time); else the store."""
+    import sqlite3
+
+    from crosspost.reporting.report_sqlite import open_sqlite_report
+
+    url = readable_url(app)
+    try:
+        source = None if url is None else open_sqlite_report(url)
+    except sqlite3.Error:  # not a crosspost database (yet): the store creates it or says why
+        source = None
+    if source is not None:
+        return source
+    from crosspost.store.report_source import StoreReportSource
+
+    return StoreReportSource(app.store())

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from crosspost.cli.context import AppContext, existing_url, utc_now
+from crosspost.cli.context import AppContext, readable_url, utc_now
 from crosspost.cli.output import (
     EXIT_FAILED,
     EXIT_OK,
@@ -118,12 +118,10 @@ def _stored_status(app: AppContext) -> StoredStatus | None:
     import sqlite3
 
     from crosspost.history import open_sqlite_status
-    from crosspost.loading.settings import database_url_setting
 
-    url = existing_url(app)
-    named = app.database or database_url_setting()
-    if url is None or not (named or app.schedule.is_file()):
-        return None  # no database yet, or no schedule to find it by: the store says why
+    url = readable_url(app)
+    if url is None:
+        return None
     try:
         return open_sqlite_status(url)
     except sqlite3.Error:  # not a crosspost database (yet): the store creates it or says why

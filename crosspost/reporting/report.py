@@ -1,6 +1,6 @@
 """The figures of ``crosspost report``: reactions, audience, community and posting times.
 
-Everything here is computed from the store (see :mod:`crosspost.store.reports`);
+Everything here is computed from the store's rows (see :mod:`~crosspost.report_rows`);
 nothing is fetched from a platform. :func:`build_report` returns a :class:`Report`
 that :mod:`crosspost.cli.report_output` writes as a table, CSV, JSON or HTML.
 The meaning of every figure is documented in ``docs/report-formats.md``.
@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from crosspost.report_rows import ReportSource
 from crosspost.reporting.posting_times import PostingTimes, SlotRule, posting_times
 from crosspost.reporting.report_audience import (
     FollowerSeries,
@@ -31,10 +32,6 @@ from crosspost.reporting.report_community import community_weeks
 from crosspost.reporting.report_figures import PostFigures, Report, ReportQuery
 from crosspost.reporting.report_posts import conversion_totals, post_figures, rank_posts
 from crosspost.reporting.report_responses import response_figures
-from crosspost.store import Store
-from crosspost.store.conversions import conversions_for
-from crosspost.store.reports import post_reactions, published_posts
-from crosspost.store.reports_audience import account_snapshots, follower_event_counts, interactions
 
 __all__ = [
     "build_report",
@@ -51,7 +48,7 @@ def _when_to_post(query: ReportQuery, posts: Sequence[PostFigures]) -> list[Post
 
 
 def build_report(
-    store: Store,
+    source: ReportSource,
     query: ReportQuery,
     now: datetime,
     filters: tuple[Sequence[str], Sequence[str]] = ((), ()),
@@ -59,7 +56,7 @@ def build_report(
     """Compute every section of the report, from the period ``[since, until)`` only.
 
     Args:
-        store: The store to read.
+        source: Where the store's rows are read.
         query: Period, accounts (with platforms) and options.
         now: When the report is made (shown in it).
         filters: The ``--account`` and ``--platform`` values given, to show in the report.
@@ -68,14 +65,14 @@ def build_report(
         The report, ready for :mod:`crosspost.cli.report_output`.
     """
     names = sorted(query.accounts)
-    rows = published_posts(store, query.since, query.until, names)
-    measured = post_reactions(store, query.since, query.until, names)
-    series = account_snapshots(store, names, query.since, query.until)
+    rows = source.published_posts(query.since, query.until, names)
+    measured = source.post_reactions(query.since, query.until, names)
+    series = source.account_snapshots(names, query.since, query.until)
     lookups = {name: FollowerSeries(series.get(name, [])) for name in names}
-    totals = conversion_totals(conversions_for(store, {p.entry for p in rows}))
+    totals = conversion_totals(source.conversions_for({p.entry for p in rows}))
     posts = [post_figures(query, p, measured.get(p.id), lookups[p.account], totals) for p in rows]
     top, bottom = rank_posts(posts, query.top)
-    events = follower_event_counts(store, names, query.since, query.until)
+    events = source.follower_event_counts(names, query.since, query.until)
     by_account: dict[str, list[PostFigures]] = defaultdict(list)
     for post in posts:
         by_account[post.account].append(post)
@@ -83,7 +80,7 @@ def build_report(
         account_figures(query, name, lookups[name], events.get(name, {}), by_account[name])
         for name in names
     ]
-    received = interactions(store, names, query.since, query.until)
+    received = source.interactions(names, query.since, query.until)
     return Report(
         generated_at=now.astimezone(UTC),
         since=query.since,
@@ -98,5 +95,5 @@ def build_report(
         followers=follower_samples(query, series),
         community=community_weeks(query, received),
         when_to_post=_when_to_post(query, posts),
-        responses=response_figures(store, query.accounts, query.since, query.until),
+        responses=response_figures(source, query.accounts, query.since, query.until),
     )

@@ -11,13 +11,13 @@ import bisect
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from crosspost.report_rows import FollowerPoint
 from crosspost.reporting.report_figures import (
     AccountFigures,
     FollowerSample,
     PostFigures,
     ReportQuery,
 )
-from crosspost.store.reports_audience import FollowerPoint
 
 __all__ = ["FollowerSeries", "account_figures", "follower_samples"]
 

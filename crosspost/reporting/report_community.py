@@ -10,8 +10,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
 
+from crosspost.report_rows import InteractionRow
 from crosspost.reporting.report_figures import ReportQuery, WeekFigures
-from crosspost.store.reports_audience import InteractionRow
 
 __all__ = ["community_weeks"]
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from crosspost.report_rows import ConversionRow, PostReactions, PostRow, ReactionSnapshot
 from crosspost.reporting.report_audience import FollowerSeries
 from crosspost.reporting.report_figures import PostFigures, RankedPost, ReportQuery
-from crosspost.store.conversions import ConversionRow
-from crosspost.store.reports import PostReactions, PostRow, ReactionSnapshot
 
 __all__ = ["ConversionTotals", "conversion_totals", "post_figures", "rank_posts"]
 

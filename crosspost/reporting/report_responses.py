@@ -15,8 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from crosspost.store import Store
-from crosspost.store.responses import ReceivedItem, received_items
+from crosspost.report_rows import ReceivedItem, ReportSource
 
 __all__ = ["QUESTION_WAIT", "ResponseFigures", "is_question", "response_figures"]
 
@@ -91,7 +90,7 @@ def _by_account(items: Iterable[ReceivedItem]) -> dict[str, list[ReceivedItem]]:
 
 
 def response_figures(
-    store: Store, accounts: Mapping[str, str], since: datetime, until: datetime
+    source: ReportSource, accounts: Mapping[str, str], since: datetime, until: datetime
 ) -> list[ResponseFigures]:
     """One row per account (alias → platform) for the items received in ``[since, until)``.
 
@@ -99,5 +98,5 @@ def response_figures(
     than :data:`QUESTION_WAIT` at ``until`` and had no answer by then.
     """
     names = sorted(accounts)
-    grouped = _by_account(received_items(store, names, since, until))
+    grouped = _by_account(source.received_items(names, since, until))
     return [_figures(name, accounts[name], grouped.get(name, []), until) for name in names]

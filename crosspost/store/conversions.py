@@ -7,35 +7,22 @@ Every function takes a :class:`~crosspost.store.Store` and returns plain values.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col
 from sqlmodel import select as select_model
 
+from crosspost.report_rows import ConversionRow
 from crosspost.store import Store
 from crosspost.store.db import dialect_module
 from crosspost.store.models import Conversion
 from crosspost.store.sessions import chunked, session_on
 
-__all__ = ["ConversionRow", "conversions_for", "upsert_conversions"]
+__all__ = ["conversions_for", "upsert_conversions"]
 
 #: Bound parameters per ``IN (…)`` query; SQLite's default limit is 999 on old builds.
 _CHUNK = 500
-
-
-@dataclass(frozen=True)
-class ConversionRow:
-    """One row of an analytics export, keyed by UTM campaign, content, source and day."""
-
-    campaign: str
-    content: str
-    source: str
-    day: str
-    conversions: int
-    clicks: int | None = None
-    value: float | None = None
 
 
 def conversions_for(store: Store, campaigns: Iterable[str]) -> list[ConversionRow]:

@@ -1,22 +1,22 @@
-"""Queries behind ``crosspost report`` and ``crosspost conversions import``.
+"""The posts and reactions of ``crosspost report``, read through the store.
 
-Every function takes a :class:`~crosspost.store.Store` and returns plain values
-or detached rows; all times returned are timezone-aware UTC. The posts and their
-reactions are read here; the audience and community figures are in
-:mod:`.reports_audience` and the conversions in :mod:`.conversions`, whose names
-this module exports too.
+Every function takes a :class:`~crosspost.store.Store` and returns the rows of
+:mod:`crosspost.report_rows`; all times returned are timezone-aware UTC.
+The audience and community figures are read in :mod:`.reports_audience`, the
+conversions in :mod:`.conversions`, the answers to members in :mod:`.responses`;
+:mod:`crosspost.reporting.report_sqlite` holds the twins of these queries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, case, func, or_, select
 from sqlmodel import col
 
+from crosspost.report_rows import FIRST_DAY, PostReactions, PostRow, ReactionSnapshot
 from crosspost.status import Status
 from crosspost.store import Store
 from crosspost.store.db import is_sqlite
@@ -24,38 +24,9 @@ from crosspost.store.models import MetricSnapshot, Publication, is_post
 from crosspost.store.sessions import utc
 
 __all__ = [
-    "PostReactions",
-    "PostRow",
-    "ReactionSnapshot",
     "post_reactions",
     "published_posts",
 ]
-
-
-@dataclass(frozen=True)
-class PostRow:
-    """A published publication, as the report needs it."""
-
-    id: int
-    entry: str
-    content_id: str
-    account: str
-    published_at: datetime
-    url: str | None
-
-
-@dataclass(frozen=True)
-class ReactionSnapshot:
-    """One metric snapshot of a post."""
-
-    publication_id: int
-    collected_at: datetime
-    likes: int | None
-    reposts: int | None
-    replies: int | None
-    quotes: int | None
-    views: int | None
-    bookmarks: int | None
 
 
 def _published(
@@ -108,14 +79,6 @@ def published_posts(
     with store.engine.connect() as connection:
         rows: Sequence[Any] = connection.execute(query).all()
     return [PostRow(i, e, c, a, utc(at), url) for i, e, c, a, at, url in rows]
-
-
-@dataclass(frozen=True)
-class PostReactions:
-    """The snapshots of one post the report needs: the latest, and the last of its first day."""
-
-    latest: ReactionSnapshot
-    early: ReactionSnapshot | None
 
 
 _SNAPSHOT_COLUMNS: tuple[Any, ...] = (
@@ -193,7 +156,7 @@ def post_reactions(
     since: datetime | None,
     until: datetime | None,
     accounts: Iterable[str] | None = None,
-    first: timedelta = timedelta(hours=24),
+    first: timedelta = FIRST_DAY,
 ) -> dict[int, PostReactions]:
     """Per post published in ``[since, until)``: its latest snapshot and the last one
     taken within ``first`` after publishing (for the first-day velocity).

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,37 +16,16 @@ from sqlalchemy import and_, func, select
 from sqlmodel import col
 from sqlmodel import select as select_model
 
+from crosspost.report_rows import FollowerPoint, InteractionRow
 from crosspost.store import Store
 from crosspost.store.models import AccountSnapshot, FollowerEvent, Interaction
 from crosspost.store.sessions import session_on, utc
 
 __all__ = [
-    "FollowerPoint",
-    "InteractionRow",
     "account_snapshots",
     "follower_event_counts",
     "interactions",
 ]
-
-
-@dataclass(frozen=True)
-class FollowerPoint:
-    """Followers of an account at one moment."""
-
-    account: str
-    collected_at: datetime
-    followers: int
-
-
-@dataclass(frozen=True)
-class InteractionRow:
-    """A member-written mention, reply, quote or comment."""
-
-    account: str
-    platform: str
-    kind: str
-    author: str
-    created_at: datetime
 
 
 _FOLLOWER_COLUMNS: tuple[Any, ...] = (

@@ -10,36 +10,22 @@ an answer written on the platform itself counts once someone marks the item answ
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlmodel import col
 
+from crosspost.report_rows import ReceivedItem
 from crosspost.status import REPLY_PREFIX, Status
 from crosspost.store import Store
 from crosspost.store.models import Interaction, Publication
 from crosspost.store.sessions import utc
 
-__all__ = ["ReceivedItem", "received_items"]
+__all__ = ["received_items"]
 
 #: The first entry after every ``reply:…`` one (``;`` follows ``:``).
 _PAST_REPLIES = REPLY_PREFIX[:-1] + chr(ord(REPLY_PREFIX[-1]) + 1)
-
-
-@dataclass(frozen=True)
-class ReceivedItem:
-    """One member-written item and when it was first answered (None: not yet)."""
-
-    id: int
-    account: str
-    platform: str
-    text: str
-    #: The connector marked it as a question.
-    flagged_question: bool
-    created_at: datetime
-    first_answer: datetime | None
 
 
 def _earliest(*moments: datetime | None) -> datetime | None:

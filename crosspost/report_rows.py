@@ -1,0 +1,160 @@
+"""The rows ``crosspost report`` reads, and what it reads them from.
+
+A :class:`ReportSource` hands back these rows, every time timezone-aware UTC. There
+are two: the store's queries (:class:`crosspost.store.report_source.StoreReportSource`,
+any database) and their twins on a SQLite file read with the standard library
+(:class:`crosspost.reporting.report_sqlite.SqliteReportSource`), which spare a report
+importing SQLAlchemy and the ORM models, most of its time on a small store. This
+module imports neither, so the report can use its rows without them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+__all__ = [
+    "FIRST_DAY",
+    "ConversionRow",
+    "FollowerPoint",
+    "InteractionRow",
+    "PostReactions",
+    "PostRow",
+    "ReactionSnapshot",
+    "ReceivedItem",
+    "ReportSource",
+]
+
+#: The first-day velocity compares a post's reactions at the end of this span.
+FIRST_DAY = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class PostRow:
+    """A published publication, as the report needs it."""
+
+    id: int
+    entry: str
+    content_id: str
+    account: str
+    published_at: datetime
+    url: str | None
+
+
+@dataclass(frozen=True)
+class ReactionSnapshot:
+    """One metric snapshot of a post."""
+
+    publication_id: int
+    collected_at: datetime
+    likes: int | None
+    reposts: int | None
+    replies: int | None
+    quotes: int | None
+    views: int | None
+    bookmarks: int | None
+
+
+@dataclass(frozen=True)
+class PostReactions:
+    """The snapshots of one post the report needs: the latest, and the last of its first day."""
+
+    latest: ReactionSnapshot
+    early: ReactionSnapshot | None
+
+
+@dataclass(frozen=True)
+class FollowerPoint:
+    """Followers of an account at one moment."""
+
+    account: str
+    collected_at: datetime
+    followers: int
+
+
+@dataclass(frozen=True)
+class InteractionRow:
+    """A member-written mention, reply, quote or comment."""
+
+    account: str
+    platform: str
+    kind: str
+    author: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ConversionRow:
+    """One row of an analytics export, keyed by UTM campaign, content, source and day."""
+
+    campaign: str
+    content: str
+    source: str
+    day: str
+    conversions: int
+    clicks: int | None = None
+    value: float | None = None
+
+
+@dataclass(frozen=True)
+class ReceivedItem:
+    """One member-written item and when it was first answered (None: not yet)."""
+
+    id: int
+    account: str
+    platform: str
+    text: str
+    #: The connector marked it as a question.
+    flagged_question: bool
+    created_at: datetime
+    first_answer: datetime | None
+
+
+class ReportSource(Protocol):
+    """Where a report reads its rows; every period is ``[since, until)``, None: open."""
+
+    def published_posts(
+        self, since: datetime | None, until: datetime | None, accounts: Iterable[str]
+    ) -> list[PostRow]:
+        """The posts published in the period by ``accounts``, oldest first."""
+        ...
+
+    def post_reactions(
+        self, since: datetime | None, until: datetime | None, accounts: Iterable[str]
+    ) -> dict[int, PostReactions]:
+        """Per post of the period: its latest snapshot and the last of its first day."""
+        ...
+
+    def account_snapshots(
+        self, accounts: Sequence[str], since: datetime | None, until: datetime | None
+    ) -> dict[str, list[FollowerPoint]]:
+        """Follower counts per account, each series led by the last one before ``since``."""
+        ...
+
+    def follower_event_counts(
+        self, accounts: Sequence[str], since: datetime | None, until: datetime | None
+    ) -> dict[str, dict[str, int]]:
+        """Joins and leaves per account: ``{account: {"join": n, "leave": m}}``."""
+        ...
+
+    def interactions(
+        self, accounts: Sequence[str], since: datetime | None, until: datetime | None
+    ) -> list[InteractionRow]:
+        """Member-written content the accounts received, oldest first."""
+        ...
+
+    def conversions_for(self, campaigns: Iterable[str]) -> list[ConversionRow]:
+        """Every imported conversion row of these campaigns (any day)."""
+        ...
+
+    def received_items(
+        self, accounts: Sequence[str], since: datetime, until: datetime
+    ) -> list[ReceivedItem]:
+        """Items received by ``accounts``, oldest first, with their first answer."""
+        ...
+
+    def close(self) -> None:
+        """Let go of the database."""
+        ...
