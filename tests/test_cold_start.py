@@ -96,8 +96,8 @@ def test_check_of_the_example_imports_no_orm(tmp_path: Path) -> None:
 
 def test_the_example_with_a_database_at_head(tmp_path: Path) -> None:
     """With a SQLite database at the newest schema, ``check`` reads the queue's history,
-    ``status`` its overview and ``report`` its rows without the ORM; ``status --all`` opens the store, without
-    Alembic (it is imported only to upgrade)."""
+    ``status`` its overview and ``report`` its rows without the ORM; ``status --all``
+    opens the store, without Alembic (it is imported only to upgrade)."""
     schedule = _example(tmp_path)
     assert "sqlalchemy" in _loaded_after("-s", str(schedule), "status")  # creates it
     assert (tmp_path / "crosspost.db").is_file()

@@ -75,6 +75,16 @@ def test_to_accepts_a_comma_separated_string(write_schedule: Callable[..., Path]
     assert schedule.posts[0].to == ["one", "two", "three"]
 
 
+def test_notify_to_reads_a_comma_separated_string_as_posts_do(
+    write_schedule: Callable[..., Path],
+) -> None:
+    schedule, _ = read_schedule(write_schedule('notify: {to: "ops,, alerts ,"}\n'))
+    assert schedule.notify is not None and schedule.notify.to == ["ops", "alerts"]
+    assert _one(write_schedule('notify: {to: " , "}\n')) == (
+        "1:14: notify.to: List should have at least 1 item after validation, not 0"
+    )
+
+
 def test_defaults(write_schedule: Callable[..., Path]) -> None:
     schedule, _ = read_schedule(write_schedule("posts: []\n"))
     assert schedule.timezone == ZoneInfo("UTC")

@@ -36,7 +36,14 @@ from crosspost.loading.durations import parse_duration
 from crosspost.loading.events_spec import CalendarSpec, EventSpec
 from crosspost.loading.inputfile import MAX_SCHEDULE_BYTES
 from crosspost.loading.posts_spec import PostSpec
-from crosspost.loading.spec_types import ID_PATTERN, Approval, Duration, StrictModel, TimeZone
+from crosspost.loading.spec_types import (
+    ID_PATTERN,
+    Approval,
+    Duration,
+    StrictModel,
+    TimeZone,
+    one_or_many,
+)
 from crosspost.loading.yamlfile import load_yaml, locate, validation_problems
 
 __all__ = [
@@ -92,7 +99,7 @@ class NotifySpec(StrictModel):
     @field_validator("to", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
-        return [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+        return one_or_many(value)
 
 
 def _group_members(value: Any) -> Any:
