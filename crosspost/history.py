@@ -372,16 +372,8 @@ class StoredStatus:
 
 
 def open_sqlite_status(url: str) -> StoredStatus | None:
-    """The store of ``url`` for ``status``, read with the standard library alone.
-
-    Returns:
-        None when ``url`` is not a SQLite file, when there is no file yet, or when its
-        schema is not at the newest migration: the store creates or upgrades it (or
-        refuses one written by a newer crosspost).
-
-    Raises:
-        sqlite3.Error: the file cannot be read as a crosspost database.
-    """
+    """The store of ``url`` for ``status``, read with the standard library alone; None
+    where :func:`open_current_sqlite` leaves the file to the store."""
     connection = open_current_sqlite(url)
     return None if connection is None else StoredStatus(connection)
 

@@ -10,13 +10,16 @@ module imports neither, so the report can use its rows without them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
+
+from crosspost.status import REPLY_PREFIX
 
 __all__ = [
     "FIRST_DAY",
+    "PAST_REPLIES",
     "ConversionRow",
     "FollowerPoint",
     "InteractionRow",
@@ -25,10 +28,15 @@ __all__ = [
     "ReactionSnapshot",
     "ReceivedItem",
     "ReportSource",
+    "answered_item",
+    "reactions_by_post",
 ]
 
 #: The first-day velocity compares a post's reactions at the end of this span.
 FIRST_DAY = timedelta(hours=24)
+#: The first entry after every ``reply:…`` one (``;`` follows ``:``): answers are read
+#: as the range ``[REPLY_PREFIX, PAST_REPLIES)``, which the entry index serves.
+PAST_REPLIES = REPLY_PREFIX[:-1] + chr(ord(REPLY_PREFIX[-1]) + 1)
 
 
 @dataclass(frozen=True)
@@ -110,6 +118,36 @@ class ReceivedItem:
     flagged_question: bool
     created_at: datetime
     first_answer: datetime | None
+
+
+def answered_item(entry: str) -> int | None:
+    """The member's item an answer's entry (``reply:<item id>``) answers; None if it names none."""
+    item = entry.removeprefix(REPLY_PREFIX)
+    return int(item) if item.isdigit() else None
+
+
+def reactions_by_post(
+    rows: Iterable[Sequence[Any]], moment: Callable[[Any], datetime]
+) -> dict[int, PostReactions]:
+    """The snapshots picked per post, from rows of ``(publication id, collected at, likes,
+    reposts, replies, quotes, views, bookmarks, is the latest, is the first day's last)``
+    in ``(collected at, id)`` order: of tied rows the last wins. ``moment`` reads a time
+    as the database hands it back."""
+    latest: dict[int, Sequence[Any]] = {}
+    early: dict[int, Sequence[Any]] = {}
+    for row in rows:
+        if row[8]:
+            latest[row[0]] = row
+        if row[9]:
+            early[row[0]] = row
+
+    def snapshot(row: Sequence[Any]) -> ReactionSnapshot:
+        return ReactionSnapshot(row[0], moment(row[1]), *row[2:8])
+
+    return {
+        key: PostReactions(snapshot(row), snapshot(early[key]) if key in early else None)
+        for key, row in latest.items()
+    }
 
 
 class ReportSource(Protocol):

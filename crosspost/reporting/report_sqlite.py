@@ -19,13 +19,15 @@ from typing import TYPE_CHECKING, Any
 from crosspost.history import open_current_sqlite, placeholders, sql_time, stored_utc
 from crosspost.report_rows import (
     FIRST_DAY,
+    PAST_REPLIES,
     ConversionRow,
     FollowerPoint,
     InteractionRow,
     PostReactions,
     PostRow,
-    ReactionSnapshot,
     ReceivedItem,
+    answered_item,
+    reactions_by_post,
 )
 from crosspost.status import COMMENT_PREFIX, NOTIFY_PREFIX, REPLY_PREFIX, Status
 
@@ -34,8 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SqliteReportSource", "open_sqlite_report"]
 
-#: The first entry after every ``reply:…`` one (``;`` follows ``:``).
-_PAST_REPLIES = REPLY_PREFIX[:-1] + chr(ord(REPLY_PREFIX[-1]) + 1)
 #: Bound parameters per ``IN (…)`` query of conversions, as the store reads them.
 _CHUNK = 500
 
@@ -101,10 +101,6 @@ class _Where:
         return " AND ".join(self.conditions)
 
 
-def _snapshot(row: Sequence[Any]) -> ReactionSnapshot:
-    return ReactionSnapshot(row[0], stored_utc(row[1]), *row[2:8])
-
-
 def _earliest(*moments: str | None) -> datetime | None:
     known = [stored_utc(m) for m in moments if m is not None]
     return min(known) if known else None
@@ -144,18 +140,8 @@ class SqliteReportSource:
         posts = self._posts(since, until, accounts)
         shift = f"+{int(FIRST_DAY.total_seconds())} seconds"
         query = _REACTIONS.replace("{published}", str(posts))
-        latest: dict[int, Sequence[Any]] = {}
-        early: dict[int, Sequence[Any]] = {}
-        for row in self._connection.execute(query, [shift, *posts.values]):
-            # in (collected_at, id) order, so the last of tied rows wins, as in the store
-            if row[8]:
-                latest[row[0]] = row
-            if row[9]:
-                early[row[0]] = row
-        return {
-            key: PostReactions(_snapshot(row), _snapshot(early[key]) if key in early else None)
-            for key, row in latest.items()
-        }
+        rows = self._connection.execute(query, [shift, *posts.values])
+        return reactions_by_post(rows, stored_utc)
 
     def account_snapshots(
         self, accounts: Sequence[str], since: datetime | None, until: datetime | None
@@ -221,15 +207,15 @@ class SqliteReportSource:
         return found
 
     def _answers(self, accounts: Sequence[str], since: datetime) -> dict[int, str]:
-        where = _Where("entry >= ? AND entry < ?", REPLY_PREFIX, _PAST_REPLIES)
+        where = _Where("entry >= ? AND entry < ?", REPLY_PREFIX, PAST_REPLIES)
         where.add("status = ?", Status.PUBLISHED.value).among("account", list(accounts))
         where.add("published_at >= ?", sql_time(since))
         query = "SELECT entry, min(published_at) FROM publication WHERE {where} GROUP BY entry"
         answers: dict[int, str] = {}
         for entry, at in self._rows(query, where):
-            item = str(entry).removeprefix(REPLY_PREFIX)
-            if item.isdigit() and at is not None:
-                answers[int(item)] = at
+            item = answered_item(str(entry))
+            if item is not None and at is not None:
+                answers[item] = at
         return answers
 
     def received_items(

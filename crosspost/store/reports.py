@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, case, func, or_, select
 from sqlmodel import col
 
-from crosspost.report_rows import FIRST_DAY, PostReactions, PostRow, ReactionSnapshot
+from crosspost.report_rows import FIRST_DAY, PostReactions, PostRow, reactions_by_post
 from crosspost.status import Status
 from crosspost.store import Store
 from crosspost.store.db import is_sqlite
@@ -93,10 +93,6 @@ _SNAPSHOT_COLUMNS: tuple[Any, ...] = (
 )
 
 
-def _snapshot(row: Sequence[Any]) -> ReactionSnapshot:
-    return ReactionSnapshot(row[0], utc(row[1]), *row[2:8])
-
-
 def _first_day_end(engine: Engine, published: Any, first: timedelta) -> Any:
     """``published + first`` as the database compares it with ``collected_at``.
 
@@ -164,17 +160,6 @@ def post_reactions(
     The database picks both (a GROUP BY per post, then those rows only), so no more
     than two snapshots per post reach Python; a post without snapshots is absent.
     """
-    latest: dict[int, Sequence[Any]] = {}
-    early: dict[int, Sequence[Any]] = {}
     query = _reaction_rows(store, since, until, accounts, first)
     with store.engine.connect() as connection:
-        for row in connection.execute(query):
-            # in (collected_at, id) order, so the last of tied rows wins, as before
-            if row[8]:
-                latest[row[0]] = row
-            if row[9]:
-                early[row[0]] = row
-    return {
-        key: PostReactions(_snapshot(row), _snapshot(early[key]) if key in early else None)
-        for key, row in latest.items()
-    }
+        return reactions_by_post(connection.execute(query), utc)

@@ -16,16 +16,13 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlmodel import col
 
-from crosspost.report_rows import ReceivedItem
+from crosspost.report_rows import PAST_REPLIES, ReceivedItem, answered_item
 from crosspost.status import REPLY_PREFIX, Status
 from crosspost.store import Store
 from crosspost.store.models import Interaction, Publication
 from crosspost.store.sessions import utc
 
 __all__ = ["received_items"]
-
-#: The first entry after every ``reply:…`` one (``;`` follows ``:``).
-_PAST_REPLIES = REPLY_PREFIX[:-1] + chr(ord(REPLY_PREFIX[-1]) + 1)
 
 
 def _earliest(*moments: datetime | None) -> datetime | None:
@@ -55,7 +52,7 @@ def _answers(store: Store, accounts: Sequence[str], since: datetime) -> dict[int
         select(col(Publication.entry), func.min(col(Publication.published_at)))
         .where(
             col(Publication.entry) >= REPLY_PREFIX,
-            col(Publication.entry) < _PAST_REPLIES,
+            col(Publication.entry) < PAST_REPLIES,
             col(Publication.status) == Status.PUBLISHED,
             col(Publication.account).in_(list(accounts)),
             col(Publication.published_at) >= since,
@@ -66,9 +63,9 @@ def _answers(store: Store, accounts: Sequence[str], since: datetime) -> dict[int
         rows: Sequence[Any] = connection.execute(query).all()
     answers: dict[int, datetime] = {}
     for entry, at in rows:
-        item = str(entry).removeprefix(REPLY_PREFIX)
-        if item.isdigit() and at is not None:
-            answers[int(item)] = utc(at)
+        item = answered_item(str(entry))
+        if item is not None and at is not None:
+            answers[item] = utc(at)
     return answers
 
 
