@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 
 from crosspost.publishing.daemon import Daemon
 from crosspost.publishing.outcome import Ready, idempotency_key
@@ -16,6 +16,7 @@ from crosspost.status import Status
 from crosspost.store import Publication, Sent, Store
 from crosspost.store.account_state import LimitsReport, remember_limits, stored_limits
 from crosspost.store.handover import Handover, record_and_hand_over, record_and_look
+from crosspost.store.lease import Holder
 from crosspost.store.records import Replanned
 from tests.fakes import FakeClock, FakeConnector, FakePlatform, write_project
 
@@ -213,6 +214,25 @@ def test_the_next_row_is_claimed_and_marked_as_sending_with_the_record(
     # a process that dies now may have sent it: the row is reconciled, never re-sent blindly
     (expired,) = store.expire_leases(T0 + timedelta(minutes=11))
     assert expired.id == following.id and expired.status == Status.UNKNOWN
+
+
+def test_the_handed_over_row_holds_what_its_claim_wrote(
+    tmp_path: Path, each_store: Store, platform: FakePlatform
+) -> None:
+    """On SQLite and PostgreSQL: the worker's row is the stored row, field for field, as a
+    load would leave it (nothing pending), holder included."""
+    store = each_store
+    first_id, following = _ready(tmp_path, store, platform)
+    holder = Holder("host-1", 4321, 1234.5)
+    handover = Handover(following, timedelta(minutes=10), holder)
+    handed = record_and_hand_over(store, first_id, WORKER, T0, _sent(), handover)
+    assert handed.sending is not None and following.id is not None
+    stored = store.get(following.id)
+    assert stored is not None and stored.claimed_host == "host-1"
+    columns = Publication.__table__.columns  # type: ignore[attr-defined]
+    handed_fields = {c.key: getattr(handed.sending, c.key) for c in columns}
+    assert handed_fields == {c.key: getattr(stored, c.key) for c in columns}
+    assert not inspect(handed.sending).modified
 
 
 def test_a_next_row_that_changed_since_it_was_read_is_not_started(

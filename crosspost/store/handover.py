@@ -37,7 +37,6 @@ from crosspost.store import Store
 from crosspost.store.account_state import LimitsReport
 from crosspost.store.conditions import due, held_by  # the same rules as every claim
 from crosspost.store.db import dialect_module
-from crosspost.store.dispatching import take_lease
 from crosspost.store.lease import Holder
 from crosspost.store.models import AccountLimits, Publication
 from crosspost.store.prepared import Prepared, cursor_of
@@ -94,6 +93,7 @@ def record_and_hand_over(
         if not _record(statements, cursor, publication_id, worker, now, outcome, limits):
             transaction.rollback()
             return Handed(False)
+        leased = _leased(worker, until, now, holder, following.attempts + 1)
         started = statements.start.run(
             cursor,
             {
@@ -103,15 +103,17 @@ def record_and_hand_over(
                 "b_now": now,
                 "b_worker": worker,
                 "b_until": until,
-                "b_host": holder.host if holder else None,
-                "b_holder_pid": holder.pid if holder else None,
-                "b_process_start": holder.process_start if holder else None,
+                "b_host": leased["claimed_host"],
+                "b_holder_pid": leased["claimed_pid"],
+                "b_process_start": leased["claimed_process_start"],
             },
         ).rowcount
         after = _oldest(statements, cursor, following.account, following.id, now)
     if not started:
         return Handed(True, None, after)
-    take_lease(following, worker, until, now, holder, sending=True)
+    # what the statement wrote, into the detached row as a load would put it: through the
+    # model's __setattr__ (pydantic, then the ORM's change events) it cost more than the UPDATE
+    following.__dict__.update(leased)
     return Handed(True, following, after)
 
 
@@ -202,6 +204,24 @@ def _oldest(
         cursor, {"b_account": account, "b_not_id": not_id, "b_now": now}
     )
     return None if found is None else _detached(found)
+
+
+def _leased(
+    worker: str, until: datetime, now: datetime, holder: Holder | None, attempts: int
+) -> dict[str, Any]:
+    """The values the ``start`` statement writes on the row it claims and marks as sending
+    (those :func:`~crosspost.store.dispatching.take_lease` sets, and the holder as written)."""
+    return {
+        "status": Status.PUBLISHING,
+        "claimed_by": worker,
+        "claimed_until": until,
+        "send_started_at": now,
+        "attempts": attempts,
+        "updated_at": now,
+        "claimed_host": holder.host if holder else None,
+        "claimed_pid": holder.pid if holder else None,
+        "claimed_process_start": holder.process_start if holder else None,
+    }
 
 
 def _detached(values: dict[str, Any]) -> Publication:
