@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, inspect
 
+from crosspost.loading.project import load_project
 from crosspost.publishing.daemon import Daemon
 from crosspost.publishing.outcome import Ready, idempotency_key
 from crosspost.status import Status
@@ -337,3 +338,19 @@ def test_limits_a_server_reports_with_the_first_post_cost_no_transaction_of_thei
     assert store.counts() == {Status.PUBLISHED: 5}
     assert stored_limits(store)["alpha"].limits == reported
     assert counts == {"begin": 5, "commit": 5}
+
+
+def test_a_reloaded_connector_is_asked_anew_whether_its_server_reports_limits(
+    tmp_path: Path, store: Store, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The publisher asks once per connector (not after every post) whether it reports
+    limits: a connector built by a reload is asked again."""
+    path = write_project(tmp_path, _posts(1), ("alpha",))
+    publisher = Daemon(path, store, clock=FakeClock(T0)).publisher
+    assert publisher.limits.new("alpha") is None  # the fake connector reports none
+    reported = {"max_characters": 700}
+    monkeypatch.setattr(FakeConnector, "reported_limits", lambda _self: reported, raising=False)
+    monkeypatch.setattr(FakeConnector, "use_reported_limits", lambda _s, _d: None, raising=False)
+    publisher.project = load_project(path)  # as a reload does: new connectors
+    report = publisher.limits.new("alpha")
+    assert report is not None and report.limits == reported
