@@ -354,3 +354,23 @@ def test_a_reloaded_connector_is_asked_anew_whether_its_server_reports_limits(
     publisher.project = load_project(path)  # as a reload does: new connectors
     report = publisher.limits.new("alpha")
     assert report is not None and report.limits == reported
+
+
+def test_a_turn_runs_on_one_connection_handed_back_when_it_ends(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    """On SQLite the worker holds one connection through an account's turn, instead of
+    taking one from the pool for each transaction, and hands it back at the end."""
+    daemon = Daemon(write_project(tmp_path, _posts(20), ("alpha",)), store, clock=FakeClock(T0))
+    daemon.sync()
+    taken: list[str] = []
+
+    def checkout(*_args: object) -> None:
+        if threading.current_thread().name.startswith("publish-"):
+            taken.append(threading.current_thread().name)
+
+    event.listen(store.engine, "checkout", checkout)
+    daemon.tick()
+    assert store.counts() == {Status.PUBLISHED: 20}
+    assert len(taken) == 1  # before: one for each of the 20 transactions
+    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
