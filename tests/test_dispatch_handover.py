@@ -8,14 +8,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 
+from crosspost.loading.project import load_project
 from crosspost.publishing.daemon import Daemon
 from crosspost.publishing.outcome import Ready, idempotency_key
 from crosspost.status import Status
 from crosspost.store import Publication, Sent, Store
 from crosspost.store.account_state import LimitsReport, remember_limits, stored_limits
 from crosspost.store.handover import Handover, record_and_hand_over, record_and_look
+from crosspost.store.lease import Holder
 from crosspost.store.records import Replanned
 from tests.fakes import FakeClock, FakeConnector, FakePlatform, write_project
 
@@ -215,6 +217,25 @@ def test_the_next_row_is_claimed_and_marked_as_sending_with_the_record(
     assert expired.id == following.id and expired.status == Status.UNKNOWN
 
 
+def test_the_handed_over_row_holds_what_its_claim_wrote(
+    tmp_path: Path, each_store: Store, platform: FakePlatform
+) -> None:
+    """On SQLite and PostgreSQL: the worker's row is the stored row, field for field, as a
+    load would leave it (nothing pending), holder included."""
+    store = each_store
+    first_id, following = _ready(tmp_path, store, platform)
+    holder = Holder("host-1", 4321, 1234.5)
+    handover = Handover(following, timedelta(minutes=10), holder)
+    handed = record_and_hand_over(store, first_id, WORKER, T0, _sent(), handover)
+    assert handed.sending is not None and following.id is not None
+    stored = store.get(following.id)
+    assert stored is not None and stored.claimed_host == "host-1"
+    columns = Publication.__table__.columns  # type: ignore[attr-defined]
+    handed_fields = {c.key: getattr(handed.sending, c.key) for c in columns}
+    assert handed_fields == {c.key: getattr(stored, c.key) for c in columns}
+    assert not inspect(handed.sending).modified
+
+
 def test_a_next_row_that_changed_since_it_was_read_is_not_started(
     tmp_path: Path, each_store: Store, platform: FakePlatform
 ) -> None:
@@ -317,3 +338,39 @@ def test_limits_a_server_reports_with_the_first_post_cost_no_transaction_of_thei
     assert store.counts() == {Status.PUBLISHED: 5}
     assert stored_limits(store)["alpha"].limits == reported
     assert counts == {"begin": 5, "commit": 5}
+
+
+def test_a_reloaded_connector_is_asked_anew_whether_its_server_reports_limits(
+    tmp_path: Path, store: Store, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The publisher asks once per connector (not after every post) whether it reports
+    limits: a connector built by a reload is asked again."""
+    path = write_project(tmp_path, _posts(1), ("alpha",))
+    publisher = Daemon(path, store, clock=FakeClock(T0)).publisher
+    assert publisher.limits.new("alpha") is None  # the fake connector reports none
+    reported = {"max_characters": 700}
+    monkeypatch.setattr(FakeConnector, "reported_limits", lambda _self: reported, raising=False)
+    monkeypatch.setattr(FakeConnector, "use_reported_limits", lambda _s, _d: None, raising=False)
+    publisher.project = load_project(path)  # as a reload does: new connectors
+    report = publisher.limits.new("alpha")
+    assert report is not None and report.limits == reported
+
+
+def test_a_turn_runs_on_one_connection_handed_back_when_it_ends(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    """On SQLite the worker holds one connection through an account's turn, instead of
+    taking one from the pool for each transaction, and hands it back at the end."""
+    daemon = Daemon(write_project(tmp_path, _posts(20), ("alpha",)), store, clock=FakeClock(T0))
+    daemon.sync()
+    taken: list[str] = []
+
+    def checkout(*_args: object) -> None:
+        if threading.current_thread().name.startswith("publish-"):
+            taken.append(threading.current_thread().name)
+
+    event.listen(store.engine, "checkout", checkout)
+    daemon.tick()
+    assert store.counts() == {Status.PUBLISHED: 20}
+    assert len(taken) == 1  # before: one for each of the 20 transactions
+    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]

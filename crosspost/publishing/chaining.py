@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Connection
+
 from connectors.base import RenderedPost
 from crosspost.errors import ConfigError, RenderError
 from crosspost.publishing import posts
@@ -21,7 +23,13 @@ from crosspost.publishing.outcome import Ready
 from crosspost.publishing.replies import is_reply
 from crosspost.status import FEED_PREFIX
 from crosspost.store import Publication, Sent
-from crosspost.store.handover import Handover, record_and_hand_over, record_and_look, upcoming
+from crosspost.store.handover import (
+    Handover,
+    record_and_hand_over,
+    record_and_look,
+    turn_connection,
+    upcoming,
+)
 
 if TYPE_CHECKING:
     from crosspost.publishing.publisher import Publisher
@@ -40,6 +48,8 @@ class Chaining:
         self._upcoming: dict[str, Publication | None] = {}
         #: Accounts of which the last record, in its own transaction, found nothing due.
         self._drained: set[str] = set()
+        #: Per account in its turn: the connection its worker's transactions run on.
+        self._connections: dict[str, Connection | None] = {}
 
     def take_ready(self, account: str) -> Ready | None:
         """The publication of ``account`` handed over to be sent next, if any."""
@@ -54,10 +64,21 @@ class Chaining:
         return True
 
     def end_turn(self, account: str) -> Ready | None:
-        """Forget what was seen of ``account``'s queue; return a handed-over row not sent."""
+        """Forget what was seen of ``account``'s queue, hand back the connection of its
+        turn; return a handed-over row not sent."""
         self._upcoming.pop(account, None)
         self._drained.discard(account)
+        held = self._connections.pop(account, None)
+        if held is not None:
+            held.close()
         return self.take_ready(account)
+
+    def _connection(self, account: str) -> Connection | None:
+        """The connection of ``account``'s turn (see
+        :func:`~crosspost.store.handover.turn_connection`), taken at its first transaction."""
+        if account not in self._connections:
+            self._connections[account] = turn_connection(self.publisher.store)
+        return self._connections[account]
 
     def record_handing_over(self, row: Publication, outcome: Sent, now: datetime) -> bool:
         """Record ``outcome`` and, in the same transaction, start the account's next post."""
@@ -71,7 +92,14 @@ class Chaining:
         handover = Handover(candidate, publisher.lease, publisher.holder)
         limits = publisher.limits.new(row.account)
         handed = record_and_hand_over(
-            publisher.store, row.id, publisher.worker_id, now, outcome, handover, limits
+            publisher.store,
+            row.id,
+            publisher.worker_id,
+            now,
+            outcome,
+            handover,
+            limits,
+            connection=self._connection(row.account),
         )
         if handed.recorded and limits is not None:
             publisher.limits.written(limits)
@@ -86,7 +114,14 @@ class Chaining:
         publisher = self.publisher
         limits = publisher.limits.new(row.account)
         looked = record_and_look(
-            publisher.store, row.id, publisher.worker_id, now, outcome, row.account, limits
+            publisher.store,
+            row.id,
+            publisher.worker_id,
+            now,
+            outcome,
+            row.account,
+            limits,
+            connection=self._connection(row.account),
         )
         if not looked.recorded:
             return False
@@ -107,7 +142,9 @@ class Chaining:
         if account in self._upcoming:
             candidate = self._upcoming.pop(account)
         else:
-            candidate = upcoming(self.publisher.store, account, now)
+            candidate = upcoming(
+                self.publisher.store, account, now, connection=self._connection(account)
+            )
         if candidate is None or candidate.id == row.id:
             return None
         post = self._prepared(candidate)

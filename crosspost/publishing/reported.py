@@ -8,10 +8,11 @@ else in one of their own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, cast
 
+from connectors.base import Connector, ReportsLimits
 from crosspost.loading.accounts import settings_hash
-from crosspost.loading.limits import server_limits
 from crosspost.loading.project import Project
 from crosspost.store.account_state import LimitsReport, remember_limits
 
@@ -27,15 +28,27 @@ class LimitsRecorder:
     def __init__(self, publisher: Publisher) -> None:
         self.publisher = publisher
         self._kept: dict[str, tuple[Project, object]] = {}
+        #: Per account: its connector, and whether it reports its server's limits.
+        self._reports: dict[str, tuple[Connector, bool]] = {}
 
     def new(self, account: str) -> LimitsReport | None:
         """What ``account``'s server reported that is not in the store yet, if anything."""
         project = self.publisher.project
-        reported = server_limits(project, account)
+        reported = self._reported(project, account)
         if not reported or self._kept.get(account) == (project, dict(reported)):
             return None
         digest = settings_hash(project.accounts[account])
         return LimitsReport(account, digest, dict(reported), self.publisher.clock())
+
+    def _reported(self, project: Project, account: str) -> Mapping[str, object] | None:
+        """As :func:`~crosspost.loading.limits.server_limits`, asked twice after every post:
+        ``isinstance`` on the runtime protocol walks its members each time (5 us, most of
+        the ask), so it is asked once per connector."""
+        connector = project.connector(account)
+        known = self._reports.get(account)
+        if known is None or known[0] is not connector:  # a reload builds new connectors
+            known = self._reports[account] = (connector, isinstance(connector, ReportsLimits))
+        return cast(ReportsLimits, connector).reported_limits() if known[1] else None
 
     def written(self, report: LimitsReport) -> None:
         """``report`` is in the store now (written by a transaction of the caller's)."""

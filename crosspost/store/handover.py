@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, Text, UpdateBase, bindparam, or_, select, update
+from sqlalchemy import Connection, Engine, Text, UpdateBase, bindparam, or_, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.interfaces import DBAPICursor
@@ -36,14 +36,20 @@ from crosspost.status import Status
 from crosspost.store import Store
 from crosspost.store.account_state import LimitsReport
 from crosspost.store.conditions import due, held_by  # the same rules as every claim
-from crosspost.store.db import dialect_module
-from crosspost.store.dispatching import take_lease
+from crosspost.store.db import dialect_module, is_sqlite
 from crosspost.store.lease import Holder
 from crosspost.store.models import AccountLimits, Publication
 from crosspost.store.prepared import Prepared, cursor_of
 from crosspost.store.records import Sent
 
-__all__ = ["Handed", "Handover", "record_and_hand_over", "record_and_look", "upcoming"]
+__all__ = [
+    "Handed",
+    "Handover",
+    "record_and_hand_over",
+    "record_and_look",
+    "turn_connection",
+    "upcoming",
+]
 
 
 @dataclass(frozen=True)
@@ -77,23 +83,27 @@ def record_and_hand_over(
     outcome: Sent,
     handover: Handover,
     limits: LimitsReport | None = None,
+    *,
+    connection: Connection | None = None,
 ) -> Handed:
     """Record ``outcome`` of our claim on ``publication_id`` and start ``handover``'s row;
     with ``limits``, write them as :func:`~crosspost.store.account_state.remember_limits`
-    does, in the same transaction."""
+    does, in the same transaction. ``connection``: one of ``store``'s the caller holds for
+    the account's turn (:func:`turn_connection`), else one from the pool."""
     statements = _statements(store.engine.dialect)
     following = handover.row
     until, holder = now + handover.lease, handover.holder
     engine = store.engine
     with (
         _one_writer(engine),
-        engine.connect() as connection,
+        _connected(engine, connection) as connection,
         connection.begin() as transaction,
         cursor_of(connection) as cursor,
     ):
         if not _record(statements, cursor, publication_id, worker, now, outcome, limits):
             transaction.rollback()
             return Handed(False)
+        leased = _leased(worker, until, now, holder, following.attempts + 1)
         started = statements.start.run(
             cursor,
             {
@@ -103,15 +113,17 @@ def record_and_hand_over(
                 "b_now": now,
                 "b_worker": worker,
                 "b_until": until,
-                "b_host": holder.host if holder else None,
-                "b_holder_pid": holder.pid if holder else None,
-                "b_process_start": holder.process_start if holder else None,
+                "b_host": leased["claimed_host"],
+                "b_holder_pid": leased["claimed_pid"],
+                "b_process_start": leased["claimed_process_start"],
             },
         ).rowcount
         after = _oldest(statements, cursor, following.account, following.id, now)
     if not started:
         return Handed(True, None, after)
-    take_lease(following, worker, until, now, holder, sending=True)
+    # what the statement wrote, into the detached row as a load would put it: through the
+    # model's __setattr__ (pydantic, then the ORM's change events) it cost more than the UPDATE
+    following.__dict__.update(leased)
     return Handed(True, following, after)
 
 
@@ -123,15 +135,17 @@ def record_and_look(
     outcome: Sent,
     account: str,
     limits: LimitsReport | None = None,
+    *,
+    connection: Connection | None = None,
 ) -> Handed:
     """Record ``outcome`` of our claim on ``publication_id`` (and ``limits``, as
     :func:`record_and_hand_over` does) and, in the same transaction, read ``account``'s
     oldest due publication (not claimed): when none is, the worker's turn ends without a
-    claim of its own to find that out."""
+    claim of its own to find that out. ``connection`` as for :func:`record_and_hand_over`."""
     statements = _statements(store.engine.dialect)
     with (
         _one_writer(store.engine),
-        store.engine.connect() as connection,
+        _connected(store.engine, connection) as connection,
         connection.begin() as transaction,
         cursor_of(connection) as cursor,
     ):
@@ -141,12 +155,28 @@ def record_and_look(
         return Handed(True, None, _oldest(statements, cursor, account, publication_id, now))
 
 
-def upcoming(store: Store, account: str, now: datetime) -> Publication | None:
-    """The oldest due publication of ``account``, read without claiming it."""
+def upcoming(
+    store: Store, account: str, now: datetime, *, connection: Connection | None = None
+) -> Publication | None:
+    """The oldest due publication of ``account``, read without claiming it (``connection``
+    as for :func:`record_and_hand_over`)."""
     statements = _statements(store.engine.dialect)
     # one read: no write lock, nothing to commit
-    with store.engine.connect() as connection, cursor_of(connection) as cursor:
+    with _connected(store.engine, connection) as connection, cursor_of(connection) as cursor:
         return _oldest(statements, cursor, account, -1, now)
+
+
+def turn_connection(store: Store) -> Connection | None:
+    """A connection for a worker to hold through an account's turn, on SQLite: taking one
+    from the pool and handing it back cost as much as a third of the transaction it
+    served. None on PostgreSQL, where each transaction takes one from the pool, which
+    pings the server first (a connection held through a turn could have gone stale)."""
+    return store.engine.connect() if is_sqlite(store.engine) else None
+
+
+def _connected(engine: Engine, held: Connection | None) -> AbstractContextManager[Connection]:
+    """``held``, left open, else a connection from the pool, handed back after use."""
+    return nullcontext(held) if held is not None else engine.connect()
 
 
 def _one_writer(engine: Engine) -> AbstractContextManager[object]:
@@ -154,7 +184,7 @@ def _one_writer(engine: Engine) -> AbstractContextManager[object]:
     lock: SQLite has a waiting connection poll for it, sleeping 1, 2, 5, 10 ms… in
     between, while a turn takes a fraction of a millisecond; a lock hands over at once.
     On PostgreSQL they write at the same time (each locks its own rows)."""
-    if engine.dialect.name != "sqlite":
+    if not is_sqlite(engine):
         return nullcontext()
     with _LOCKS_LOCK:
         lock = _WRITER_LOCKS.get(engine)
@@ -202,6 +232,24 @@ def _oldest(
         cursor, {"b_account": account, "b_not_id": not_id, "b_now": now}
     )
     return None if found is None else _detached(found)
+
+
+def _leased(
+    worker: str, until: datetime, now: datetime, holder: Holder | None, attempts: int
+) -> dict[str, Any]:
+    """The values the ``start`` statement writes on the row it claims and marks as sending
+    (those :func:`~crosspost.store.dispatching.take_lease` sets, and the holder as written)."""
+    return {
+        "status": Status.PUBLISHING,
+        "claimed_by": worker,
+        "claimed_until": until,
+        "send_started_at": now,
+        "attempts": attempts,
+        "updated_at": now,
+        "claimed_host": holder.host if holder else None,
+        "claimed_pid": holder.pid if holder else None,
+        "claimed_process_start": holder.process_start if holder else None,
+    }
 
 
 def _detached(values: dict[str, Any]) -> Publication:
