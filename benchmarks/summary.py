@@ -30,7 +30,7 @@ RUNS: list[tuple[str, str, Callable[[Path], list[Figure]]]] = [
     ("collect", "the default metric window only (full: also the previous one, per tick)",
      lambda folder: bench_collect(folder, ("now",))),
     ("coldstart", "3 runs per command (full: 7)", lambda folder: bench_coldstart(folder, 3)),
-    ("dispatch", "600 posts as in full", bench_dispatch),
+    ("dispatch", "2,000 posts as in full", bench_dispatch),
     ("report", "10,000 publications as in full; one process per format, none timed "
      "in-process (full: best of 2, and in-process)",
      lambda folder: bench_report(folder, 10_000, runs=1, inner=False)),

@@ -201,6 +201,12 @@ def test_delete_status(server: MockMastodon) -> None:
     again = requests.delete(f"{server.url}{STATUSES}/{status_id}", headers=auth(), timeout=5)
     assert again.json() == {"error": "Record not found"}
     assert server.statuses == []
+    me = requests.get(f"{server.url}/api/v1/accounts/verify_credentials", headers=auth(), timeout=5)
+    assert me.json()["statuses_count"] == 0  # counted down, as it was counted up
+    post(server, "again")
+    server.reset()
+    me = requests.get(f"{server.url}/api/v1/accounts/verify_credentials", headers=auth(), timeout=5)
+    assert me.json()["statuses_count"] == 0
 
 
 def test_account_statuses_newest_first_with_limit(server: MockMastodon) -> None:
