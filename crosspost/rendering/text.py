@@ -54,10 +54,17 @@ _GRAPHEME = regex.compile(r"\X")
 #: Below U+0300 (where combining marks start) every code point is a cluster of its own,
 #: but for CR LF: checked over every pair of them in tests/test_text.py.
 _FIRST_JOINING = "\u0300"
-#: Runs of what ``str.isspace`` calls space (``\s`` of `regex` differs on a few code points).
-_SPACES = regex.compile(
-    "[" + regex.escape("".join(c for c in map(chr, range(0x3001)) if c.isspace())) + "]+"
-)
+
+
+@functools.cache
+def _spaces() -> regex.Pattern[str]:
+    """Runs of what ``str.isspace`` calls space (``\\s`` of `regex` differs on a few code points).
+
+    Built on first use: listing them walks 12,000 code points, and only cutting needs it.
+    """
+    return regex.compile(
+        "[" + regex.escape("".join(c for c in map(chr, range(0x3001)) if c.isspace())) + "]+"
+    )
 
 
 @dataclass(frozen=True)
@@ -182,7 +189,7 @@ def _kinds(text: str, positions: list[int]) -> list[_Boundary]:
     """The quality of each position: only the end of a run of spaces is more than a grapheme."""
     kinds = [_Boundary.GRAPHEME] * len(positions)
     index = 0
-    for run in _SPACES.finditer(text):
+    for run in _spaces().finditer(text):
         index = bisect.bisect_left(positions, run.end(), index)
         if index < len(positions) and positions[index] == run.end():
             kinds[index] = _classify(text, run.end())
