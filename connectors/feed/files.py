@@ -1,7 +1,7 @@
 """What the feed and folder connectors share: their base class, paths, a lock, atomic writes."""
 
-from __future__ import annotations
-
+# Annotations are not postponed (no ``from __future__ import annotations``): pydantic
+# builds these models at import and would compile and evaluate each one from a string.
 import os
 import sys
 import tempfile

@@ -1,7 +1,7 @@
 """The ``accounts:`` entry of a feed account."""
 
-from __future__ import annotations
-
+# Annotations are not postponed (no ``from __future__ import annotations``): pydantic
+# builds these models at import and would compile and evaluate each one from a string.
 from pydantic import Field
 
 from connectors.feed.files import FileSettings

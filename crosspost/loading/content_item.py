@@ -16,8 +16,8 @@ rendered with ``announcement_template`` (docs/articles.md)::
     The whole article, in Markdown.
 """
 
-from __future__ import annotations
-
+# Annotations are not postponed (no ``from __future__ import annotations``): pydantic
+# builds these models at import and would compile and evaluate each one from a string.
 import mimetypes
 from collections.abc import Mapping
 from datetime import timedelta
@@ -92,7 +92,7 @@ class CoverSpec(BaseModel):
         return _web_address(value)
 
     @model_validator(mode="after")
-    def _somewhere(self) -> CoverSpec:
+    def _somewhere(self) -> "CoverSpec":
         if self.path is None and self.url is None:
             raise ValueError("a cover needs a path (a file) or a url")
         return self
@@ -190,7 +190,7 @@ class ContentItem(BaseModel):
         """Whether this is long-form content (``kind: article``)."""
         return self.kind == "article"
 
-    def for_target(self, platform: str, account: str) -> tuple[ContentItem, dict[str, Any]]:
+    def for_target(self, platform: str, account: str) -> tuple["ContentItem", dict[str, Any]]:
         """This item with the overrides for ``platform`` then ``account`` applied.
 
         Returns:

@@ -28,8 +28,8 @@ The checks of ``events:`` are in :mod:`crosspost.loading.event_checks`, the step
 times and entry ids in :mod:`crosspost.loading.event_steps`.
 """
 
-from __future__ import annotations
-
+# Annotations are not postponed (no ``from __future__ import annotations``): pydantic
+# builds these models at import and would compile and evaluate each one from a string.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta

@@ -4,8 +4,8 @@ A step is an offset from the event's start or end (``-7d``, ``start``, ``+1d``,
 ``start+2h``); :mod:`crosspost.loading.events` turns each step into a post entry.
 """
 
-from __future__ import annotations
-
+# Annotations are not postponed (no ``from __future__ import annotations``): pydantic
+# builds these models at import and would compile and evaluate each one from a string.
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -115,7 +115,7 @@ class EventCancellation(StrictModel):
     at: LocalDateTime | None = None
 
     @model_validator(mode="after")
-    def _says_something(self) -> EventCancellation:
+    def _says_something(self) -> "EventCancellation":
         if self.content is None and self.template is None:
             raise ValueError("needs content or template (what the cancellation says)")
         return self

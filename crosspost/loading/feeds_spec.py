@@ -18,8 +18,8 @@ here, each problem placed on its line, so that the schedule's own models stay
 free of anything feeds need.
 """
 
-from __future__ import annotations
-
+# Annotations are not postponed (no ``from __future__ import annotations``): pydantic
+# builds these models at import and would compile and evaluate each one from a string.
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path

@@ -5,8 +5,8 @@ or ``next-slot`` of a queue), ``cron`` or ``every``. Entries made from events, f
 and queues are of the same model, so everything downstream reads one kind of entry.
 """
 
-from __future__ import annotations
-
+# Annotations are not postponed (no ``from __future__ import annotations``): pydantic
+# builds these models at import and would compile and evaluate each one from a string.
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -77,7 +77,7 @@ class PostSpec(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _one_trigger(self) -> PostSpec:
+    def _one_trigger(self) -> "PostSpec":
         given = [name for name in ("at", "cron", "every") if getattr(self, name) is not None]
         given += ["at"] if self.next_slot else []
         if len(given) != 1:

@@ -11,8 +11,8 @@ Each section's models live beside this one (``posts:`` in
 metrics, notify) are here.
 """
 
-from __future__ import annotations
-
+# Annotations are not postponed (no ``from __future__ import annotations``): pydantic
+# builds these models at import and would compile and evaluate each one from a string.
 import re
 from collections.abc import Mapping
 from datetime import timedelta
@@ -150,8 +150,8 @@ class ScheduleFile(StrictModel):
     @model_validator(mode="wrap")
     @classmethod
     def _group_options(
-        cls, data: Any, handler: ModelWrapValidatorHandler[ScheduleFile]
-    ) -> ScheduleFile:
+        cls, data: Any, handler: ModelWrapValidatorHandler["ScheduleFile"]
+    ) -> "ScheduleFile":
         schedule = handler(data)
         groups = data.get("groups") if isinstance(data, Mapping) else None
         for name, value in groups.items() if isinstance(groups, Mapping) else ():

@@ -5,8 +5,8 @@ Kept apart from :mod:`crosspost.loading.schedule` so that each section's models
 feeds and queues) read the same spelling of a duration, a zone or a date the same way.
 """
 
-from __future__ import annotations
-
+# Annotations are not postponed (no ``from __future__ import annotations``): pydantic
+# builds these models at import and would compile and evaluate each one from a string.
 import difflib
 from datetime import date, datetime, timedelta
 from functools import cache

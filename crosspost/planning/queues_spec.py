@@ -5,8 +5,8 @@ given at all); what needs the rest of the schedule (accounts, content, whether a
 ever fires) is checked by :func:`crosspost.planning.queues.queue_problems`.
 """
 
-from __future__ import annotations
-
+# Annotations are not postponed (no ``from __future__ import annotations``): pydantic
+# builds these models at import and would compile and evaluate each one from a string.
 import difflib
 import re
 from typing import Any, Literal
@@ -80,7 +80,7 @@ class SlotSpec(StrictModel):
         return [str(time).strip() for time in value]
 
     @model_validator(mode="after")
-    def _one_kind(self) -> SlotSpec:
+    def _one_kind(self) -> "SlotSpec":
         if (self.cron is None) == (not self.times):
             raise ValueError("a slot needs either cron, or times (with days)")
         if self.cron is not None and self.days is not None:
@@ -142,7 +142,7 @@ class QueueSpec(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _has_a_pool(self) -> QueueSpec:
+    def _has_a_pool(self) -> "QueueSpec":
         if not (self.content or self.tags or self.folder):
             raise ValueError("needs content (ids), tags or a folder: what the queue posts")
         return self
