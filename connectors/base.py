@@ -2,19 +2,26 @@
 
 This module is the one import for connector authors (docs/writing-a-connector.md): the
 contract lives in small modules, and every public name of them is re-exported here:
-:mod:`connectors.errors` (the error tree), :mod:`connectors.values` (posts,
-results, counts), :mod:`connectors.contract` (the protocols, optional abilities
-and settings), :mod:`connectors.state` (tokens that rotate) and
-:mod:`connectors.checks` (the checks run before anything is sent).
+:mod:`connectors.errors` (the error tree), :mod:`connectors.values` (posts and
+limits), :mod:`connectors.results` (publications, counts, inbox items),
+:mod:`connectors.contract` (the protocols, optional abilities and settings),
+:mod:`connectors.state` (tokens that rotate), :mod:`connectors.checks` (the checks run
+before anything is sent), and ``Diagnosis`` and ``RateHeadroom`` of
+:mod:`connectors.diagnosis` (``crosspost doctor``).
+
+The results and the diagnosis are imported when first named here: ``crosspost check``
+builds connectors without ever publishing, and on Python 3.11 each of their frozen
+dataclasses compiles six methods at import.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import ClassVar, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar, cast
 
 from connectors.checks import Checks
 from connectors.contract import (
@@ -30,7 +37,6 @@ from connectors.contract import (
     Replier,
     ReportsLimits,
 )
-from connectors.diagnosis import Diagnosis, RateHeadroom
 from connectors.errors import (
     AuthError,
     ConnectorError,
@@ -42,23 +48,28 @@ from connectors.errors import (
 from connectors.state import ConnectorState, FileState, MemoryState, StateData
 from connectors.values import (
     STANDARD_CAPABILITIES,
-    AccountMetrics,
     ArticleFields,
     Capability,
     Cover,
     Extra,
-    FollowerRef,
-    InboxItem,
-    InboxPage,
     Limits,
     MediaItem,
-    Metrics,
     Poll,
-    Published,
     RenderedPost,
-    ThreadPart,
 )
 from crosspost.rendering.markdown_forms import INLINE_HTML_TAGS, TextFormat
+
+if TYPE_CHECKING:
+    from connectors.diagnosis import Diagnosis, RateHeadroom
+    from connectors.results import (
+        AccountMetrics,
+        FollowerRef,
+        InboxItem,
+        InboxPage,
+        Metrics,
+        Published,
+        ThreadPart,
+    )
 
 __all__ = [
     "STANDARD_CAPABILITIES",
@@ -104,6 +115,27 @@ __all__ = [
     "Transient",
     "Unknown",
 ]
+
+#: The names re-exported from the modules imported on first use, and where each lives.
+_LATER = {
+    "AccountMetrics": "connectors.results",
+    "Diagnosis": "connectors.diagnosis",
+    "FollowerRef": "connectors.results",
+    "InboxItem": "connectors.results",
+    "InboxPage": "connectors.results",
+    "Metrics": "connectors.results",
+    "Published": "connectors.results",
+    "RateHeadroom": "connectors.diagnosis",
+    "ThreadPart": "connectors.results",
+}
+
+
+def __getattr__(name: str) -> object:
+    """The results and the diagnosis, imported the first time one is named (PEP 562)."""
+    if name not in _LATER:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LATER[name]), name)
+
 
 _E = TypeVar("_E", bound=ConnectorError)
 #: The settings model of a connector: ``BaseConnector["MyConnector.Settings"]``.
@@ -209,6 +241,8 @@ class BaseConnector(Checks, Generic[SettingsT]):
         A failure after the first part carries the parts that did go out in
         ``error.partial``, so the publication is recorded, not resent.
         """
+        from connectors.results import ThreadPart
+
         root: Published | None = None
         previous: Published | None = None
         ids: list[str] = []
@@ -248,6 +282,8 @@ class BaseConnector(Checks, Generic[SettingsT]):
             problems.append("a reply is one post")
         if problems:
             raise Rejected("; ".join(problems), platform=self.name, account=self.account)
+        from connectors.results import ThreadPart
+
         part = ThreadPart(0, post.text, parent, root, idempotency_key)
         published = self._publish_part(post, part)
         self.log.info("replied to %s as %s", parent.remote_id, published.url or published.remote_id)
@@ -259,6 +295,8 @@ class BaseConnector(Checks, Generic[SettingsT]):
 
     def account_metrics(self) -> AccountMetrics:
         """No audience figures unless the platform has them."""
+        from connectors.results import AccountMetrics
+
         return AccountMetrics()
 
     def delete(self, remote_id: str, extra: Extra | None = None) -> None:

@@ -10,25 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Annotated, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Annotated, ClassVar, Protocol, runtime_checkable
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr
 
-from connectors.diagnosis import Diagnosis
 from connectors.state import ConnectorState
-from connectors.values import (
-    AccountMetrics,
-    Capability,
-    Extra,
-    FollowerRef,
-    InboxItem,
-    InboxPage,
-    Limits,
-    Metrics,
-    Published,
-    RenderedPost,
-)
+from connectors.values import Capability, Limits, RenderedPost
 from crosspost.errors import Problem
+
+if TYPE_CHECKING:  # annotations only: check builds connectors and never imports these
+    from connectors.diagnosis import Diagnosis
+    from connectors.results import (
+        AccountMetrics,
+        FollowerRef,
+        InboxItem,
+        InboxPage,
+        Metrics,
+        Published,
+    )
+    from connectors.values import Extra
 
 __all__ = [
     "Commentable",

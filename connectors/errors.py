@@ -19,9 +19,10 @@ say what each request does (:class:`connectors.http.Kind`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, TypedDict, Unpack
+from typing import TYPE_CHECKING, ClassVar, TypedDict, Unpack
 
-from connectors.values import Published
+if TYPE_CHECKING:  # an annotation: the errors are imported by check, which publishes nothing
+    from connectors.results import Published
 
 __all__ = [
     "AuthError",

@@ -22,21 +22,16 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-from connectors.base import (
-    AccountMetrics,
-    Cover,
-    Extra,
-    MediaItem,
-    Published,
-    Rejected,
-    RenderedPost,
-)
-from connectors.diagnosis import Diagnosis, unwritable
+from connectors.base import Cover, Extra, MediaItem, Rejected, RenderedPost
 from connectors.feed.atom import entry_id, entry_title, rfc3339
 from connectors.feed.files import FileConnector, FileSettings, atomic_write
 from crosspost.rendering.markdown_forms import TextFormat
+
+if TYPE_CHECKING:  # imported where they are made: check never publishes nor diagnoses
+    from connectors.diagnosis import Diagnosis
+    from connectors.results import AccountMetrics, Published
 
 __all__ = ["FolderConnector", "PART_SEPARATOR"]
 
@@ -81,6 +76,8 @@ class FolderConnector(FileConnector["FolderConnector.Settings"]):
 
     def diagnose(self) -> Diagnosis:
         """Whether the folder can be written; nothing is created (``crosspost doctor``)."""
+        from connectors.diagnosis import Diagnosis, unwritable
+
         return Diagnosis(
             identity=str(self.folder),
             problems=tuple(unwritable(self.folder, folder=True)),
@@ -170,6 +167,8 @@ class FolderConnector(FileConnector["FolderConnector.Settings"]):
         return (front_matter(meta, attachments) + "\n" + body).encode("utf-8")
 
     def _published(self, path: Path) -> Published:
+        from connectors.results import Published
+
         match = _NAME.fullmatch(path.name)
         stamp = match["stamp"] if match else ""
         try:
@@ -187,6 +186,8 @@ class FolderConnector(FileConnector["FolderConnector.Settings"]):
 
     def account_metrics(self) -> AccountMetrics:
         """The number of post files in the folder as ``posts``."""
+        from connectors.results import AccountMetrics
+
         with self._locked():
             return AccountMetrics(posts=len(self._posts()))
 

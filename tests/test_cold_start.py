@@ -139,9 +139,9 @@ def test_entry_points_are_read_once_for_the_connectors_found(
 
 
 def test_check_and_status_import_no_part_they_do_not_use(tmp_path: Path) -> None:
-    """The example has no HTML to cut and no connector that keeps records, ``status`` of a
-    quiet store prints no table and loads nothing of the project, and neither reads the
-    store through the ORM."""
+    """The example has no HTML to cut and no connector that keeps records, ``check`` never
+    publishes or diagnoses, ``status`` of a quiet store prints no table and loads nothing
+    of the project, and neither reads the store through the ORM."""
     schedule = _example(tmp_path)
     _loaded_after("-s", str(schedule), "status")  # creates the database
     unused = (
@@ -151,6 +151,8 @@ def test_check_and_status_import_no_part_they_do_not_use(tmp_path: Path) -> None
         "sqlmodel",
         "alembic",
         "connectors.records",
+        "connectors.results",
+        "connectors.diagnosis",
     )
     assert _loaded_after("-s", str(schedule), "check", names=unused) == set()
     unused += ("pydantic", "ruamel", "jinja2", "markdown_it", "apscheduler", "connectors")
@@ -166,3 +168,17 @@ def test_the_command_collects_young_objects_in_larger_batches() -> None:
     )
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert shown.stdout.splitlines()[-1] == "100000"
+
+
+def test_the_connector_facade_names_what_it_imports_on_first_use() -> None:
+    """``connectors.base`` imports the results and the diagnosis when one is first named;
+    every name it exports is still there, as the module that defines it has it."""
+    import connectors.base as base
+    from connectors import diagnosis, results
+
+    for name in base.__all__:
+        assert getattr(base, name) is not None
+    assert base.Published is results.Published and base.ThreadPart is results.ThreadPart
+    assert base.Diagnosis is diagnosis.Diagnosis
+    with pytest.raises(AttributeError, match="no attribute 'Publshed'"):
+        _ = base.Publshed

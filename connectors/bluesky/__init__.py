@@ -59,7 +59,8 @@ from connectors.bluesky.shapes import (
 from connectors.errors import ConnectorError, Rejected, Transient
 from connectors.http import Kind
 from connectors.images import image_size
-from connectors.values import MediaItem, Published, ThreadPart
+from connectors.results import Published, ThreadPart
+from connectors.values import MediaItem
 from crosspost.rendering.markdown_forms import LinkSpan, TextFormat
 from crosspost.rendering.text import (
     find_hashtags,

@@ -32,14 +32,7 @@ from connectors.bluesky.shapes import (
 from connectors.errors import Rejected
 from connectors.http import Kind, RequestOptions
 from connectors.payload import read_model
-from connectors.values import (
-    AccountMetrics,
-    FollowerRef,
-    InboxItem,
-    InboxPage,
-    Metrics,
-    Published,
-)
+from connectors.results import AccountMetrics, FollowerRef, InboxItem, InboxPage, Metrics, Published
 
 
 def _parse_time(value: str | None) -> datetime:

@@ -22,7 +22,7 @@ from connectors.discord.shapes import Guild, Message, User
 from connectors.errors import Rejected
 from connectors.http import Kind
 from connectors.payload import read_model
-from connectors.values import AccountMetrics, InboxItem, InboxPage, Metrics, Published
+from connectors.results import AccountMetrics, InboxItem, InboxPage, Metrics, Published
 
 
 class DiscordReading(DiscordApi):

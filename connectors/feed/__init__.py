@@ -18,10 +18,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from connectors.base import AccountMetrics, Extra, Limits, Published, Rejected, RenderedPost
-from connectors.diagnosis import Diagnosis, unwritable
+from connectors.base import Extra, Limits, Rejected, RenderedPost
 from connectors.feed.atom import (
     _A,
     _XML_LANG,
@@ -42,6 +41,10 @@ from connectors.feed.settings import FeedSettings
 from crosspost.rendering.markdown_forms import BLOCK_HTML_TAGS, TextFormat
 from crosspost.rendering.markup import visible_text
 from crosspost.rendering.text import find_hashtags
+
+if TYPE_CHECKING:  # imported where they are made: check never publishes nor diagnoses
+    from connectors.diagnosis import Diagnosis
+    from connectors.results import AccountMetrics, Published
 
 __all__ = [
     "ATOM_NS",
@@ -79,6 +82,8 @@ class FeedConnector(FileConnector[FeedSettings]):
 
     def diagnose(self) -> Diagnosis:
         """Whether the feed file can be read and replaced; nothing is written (``doctor``)."""
+        from connectors.diagnosis import Diagnosis, unwritable
+
         problems = unwritable(self.path, folder=False)
         entries = 0
         if not problems and self.path.is_file():
@@ -152,6 +157,8 @@ class FeedConnector(FileConnector[FeedSettings]):
         return entry
 
     def _published(self, entry: ET.Element) -> Published:
+        from connectors.results import Published
+
         remote_id = entry.findtext(f"{_A}id") or ""
         stamp = entry.findtext(f"{_A}published") or entry.findtext(f"{_A}updated") or ""
         try:
@@ -171,6 +178,8 @@ class FeedConnector(FileConnector[FeedSettings]):
 
     def account_metrics(self) -> AccountMetrics:
         """The number of entries in the feed as ``posts``; nothing else is knowable."""
+        from connectors.results import AccountMetrics
+
         with self._locked():
             root = self._read()
         return AccountMetrics(posts=len(root.findall(f"{_A}entry")))

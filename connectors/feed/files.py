@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from pydantic import Field
 
@@ -20,10 +20,12 @@ from connectors.base import (
     ConnectorSettings,
     ConnectorState,
     Limits,
-    Metrics,
 )
 from connectors.errors import AuthError, ConnectorError, Transient
 from connectors.feed.atom import Clock, utc_now
+
+if TYPE_CHECKING:
+    from connectors.results import Metrics
 
 # --------------------------------------------------------------------------- files
 
@@ -161,6 +163,6 @@ class FileConnector(BaseConnector[FileSettingsT]):
         except OSError as exc:
             raise os_error(exc, self.path, platform=self.name, account=self.account) from exc
 
-    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, "Metrics"]:
         """Always empty: files have no likes, reposts or views."""
         return {}

@@ -52,7 +52,8 @@ from connectors.linkedin.text import (
 )
 from connectors.payload import JSONObject, Payload, read_model
 from connectors.ratelimit import parse_retry_at
-from connectors.values import AccountMetrics, MediaItem, Metrics, Published
+from connectors.results import AccountMetrics, Metrics, Published
+from connectors.values import MediaItem
 from crosspost.rendering.markdown_forms import TextFormat
 from crosspost.rendering.text import thread_parts, utf16_length
 

@@ -46,7 +46,8 @@ from connectors.mastodon.payloads import Media, Status
 from connectors.mastodon.replies import MastodonReplies
 from connectors.mastodon.settings import VISIBILITIES, MastodonSettings
 from connectors.payload import read_model
-from connectors.values import MediaItem, Published, ThreadPart
+from connectors.results import Published, ThreadPart
+from connectors.values import MediaItem
 from crosspost.rendering.markdown_forms import TextFormat
 from crosspost.rendering.text import grapheme_length
 from crosspost.rendering.urls import UrlCounting

@@ -24,7 +24,7 @@ from connectors.mastodon.payloads import (
 )
 from connectors.mastodon.settings import MastodonSettings
 from connectors.payload import Payload, read_model
-from connectors.values import AccountMetrics, FollowerRef, InboxPage, Metrics, Published
+from connectors.results import AccountMetrics, FollowerRef, InboxPage, Metrics, Published
 
 #: Status reads in flight at once when collecting metrics.
 METRICS_PARALLEL = 4

@@ -34,7 +34,8 @@ from connectors.matrix.body import (
 from connectors.matrix.doctor import MatrixDoctor
 from connectors.matrix.replies import MatrixReplies
 from connectors.matrix.settings import MatrixSettings
-from connectors.values import MediaItem, Published, ThreadPart
+from connectors.results import Published, ThreadPart
+from connectors.values import MediaItem
 from crosspost.rendering.markdown_forms import TextFormat
 
 __all__ = ["MatrixConnector", "MatrixSettings", "txn_id"]

@@ -36,6 +36,7 @@ from connectors.base import STANDARD_CAPABILITIES, Capability, Extra, Limits, Re
 from connectors.errors import ConnectorError, Rejected, Transient
 from connectors.http import HttpClient, Kind, Outcome, RequestOptions, Verdict
 from connectors.payload import JSONObject, read_model
+from connectors.results import AccountMetrics, Metrics, Published, ThreadPart
 from connectors.slack.answers import (
     Answer,
     ChannelInfo,
@@ -66,7 +67,7 @@ from connectors.slack.web import (
     _ts_time,
     escape,
 )
-from connectors.values import AccountMetrics, MediaItem, Metrics, Published, ThreadPart
+from connectors.values import MediaItem
 from crosspost.rendering.markdown_forms import TextFormat
 from crosspost.rendering.text import split_text
 

@@ -25,7 +25,8 @@ from connectors.base import STANDARD_CAPABILITIES, Capability, Extra, Limits, Re
 from connectors.errors import AuthError, ConnectorError, Rejected
 from connectors.http import Kind, Outcome, RequestOptions, Verdict
 from connectors.payload import Payload, read_model
-from connectors.values import AccountMetrics, InboxItem, MediaItem, Metrics, Published, ThreadPart
+from connectors.results import AccountMetrics, InboxItem, Metrics, Published, ThreadPart
+from connectors.values import MediaItem
 from connectors.x.answers import (
     _DAILY_HEADERS,
     _METRICS_BATCH,

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from jinja2 import TemplateSyntaxError
 
-from connectors.base import Capability, Commentable, Connector, Published, RenderedPost
+from connectors.base import Capability, Commentable, Connector, RenderedPost
 from crosspost.errors import Problem, RenderError
 from crosspost.loading.content_item import ContentItem
 from crosspost.loading.project import Project
@@ -34,6 +34,7 @@ from crosspost.rendering.target import target_for
 from crosspost.status import COMMENT_PREFIX, NOTIFY_PREFIX
 
 if TYPE_CHECKING:
+    from connectors.base import Published
     from crosspost.store import PlannedRow, Publication
 
 __all__ = [
@@ -161,6 +162,8 @@ def render_comment(project: Project, row: Publication, parent: Publication) -> R
 
 def parent_published(parent: Publication) -> Published | None:
     """The post a first comment goes under, as ``publish`` returned it (None: not out)."""
+    from connectors.base import Published  # not at the top: check imports this module
+
     if parent.remote_id is None:
         return None
     when = parent.published_at or parent.updated_at
