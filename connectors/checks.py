@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from connectors.values import Capability, Limits, MediaItem, RenderedPost
 from crosspost.rendering.text import grapheme_length
-from crosspost.rendering.urls import UrlCounting
+
+if TYPE_CHECKING:
+    from crosspost.rendering.urls import UrlCounting
 
 __all__ = ["Checks"]
 
@@ -56,6 +58,8 @@ class Checks:
         Plain grapheme counting counts a URL by its characters; a connector that overrides
         ``measure`` declares nothing (each text is cut on its own) unless it overrides this too.
         """
+        from crosspost.rendering.urls import UrlCounting  # asked only to cut a text
+
         if type(self).measure is Checks.measure:
             return UrlCounting()
         return None

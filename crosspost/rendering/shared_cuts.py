@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING
 
 from crosspost.rendering.markdown_forms import LinkSpan
 from crosspost.rendering.markup import Marked, located_parts, thread_ranges
-from crosspost.rendering.urls import LINKS, UrlCounting, find_url_matches
+
+if TYPE_CHECKING:
+    from crosspost.rendering.urls import UrlCounting
 
 __all__ = ["SharedCuts"]
 
@@ -83,6 +86,8 @@ def _key(marked: Marked, counting: UrlCounting) -> Hashable | None:
     Texts with equal keys have their URLs at the same places, so a post of one starts
     and ends where the same post of the other does.
     """
+    from crosspost.rendering.urls import LINKS, find_url_matches  # only texts cut need it
+
     text = marked.text
     found = find_url_matches(text, LINKS)
     if not found or not all(_PLAIN_URL.fullmatch(url.text) for url in found):

@@ -21,8 +21,6 @@ from dataclasses import dataclass
 
 import regex
 
-from crosspost.rendering.urls import LINKS, find_url_matches
-
 __all__ = [
     "HASHTAG_RE",
     "iter_graphemes",
@@ -115,6 +113,9 @@ def _spans(pattern: regex.Pattern[str], text: str) -> list[Span]:
 
 def find_urls(text: str) -> list[Span]:
     """Every ``http(s)://`` URL in ``text`` (balanced parentheses belong to it)."""
+    # imported here: counting and cutting texts that fit never looks for a URL
+    from crosspost.rendering.urls import LINKS, find_url_matches
+
     return [Span(m.start, m.end, m.text) for m in find_url_matches(text, LINKS)]
 
 

@@ -21,7 +21,6 @@ from crosspost.rendering.markdown_forms import LinkSpan, OutputForm, TextFormat
 from crosspost.rendering.markup import Marked, split_html, split_marked
 from crosspost.rendering.shared_cuts import SharedCuts
 from crosspost.rendering.target import Target
-from crosspost.rendering.urls import UrlCounting
 
 __all__ = ["ThreadCuts"]
 
@@ -81,6 +80,8 @@ class ThreadCuts:
             return split_html(marked.text, limit, measure, numbering=numbering), ()
         if limit is None or measure(marked.text) <= limit:
             return [marked.text], (marked.links,)
+        from crosspost.rendering.urls import UrlCounting  # only texts cut look for URLs
+
         counting = getattr(connector, "url_counting", None)
         located = None
         if isinstance(counting, UrlCounting):
