@@ -57,6 +57,18 @@ def _compiled() -> None:
         compileall.compile_dir(REPO / package, quiet=1)
 
 
+def _env() -> dict[str, str]:
+    """The environment of the timed commands, with this checkout's packages first.
+
+    The commands run in a temporary folder: a relative ``PYTHONPATH`` (``.``) would name
+    that folder, and the installed (editable) copy of another checkout would be timed.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSPOST_")}
+    paths = [path for path in env.get("PYTHONPATH", "").split(os.pathsep) if path]
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), *(str(Path(p).resolve()) for p in paths)])
+    return env
+
+
 def _timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
     """Wall and CPU seconds (user + sys) of one run of ``args``."""
     started = time.perf_counter()
@@ -70,7 +82,7 @@ def _timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, floa
 
 def measure(runs: int) -> dict[str, list[tuple[float, float]]]:
     """Wall and CPU times of each command and of the reference, ``runs`` times each."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSPOST_")}
+    env = _env()
     _compiled()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -106,7 +118,7 @@ def main_instructions() -> None:
     if shutil.which("valgrind") is None:
         print("cold start: valgrind is not installed; counting instructions needs it")
         return
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSPOST_")}
+    env = _env()
     _compiled()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
