@@ -10,14 +10,13 @@ back (``use_reported_limits()``) before counting. Limits read with other setting
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from connectors.base import ReportsLimits
+from crosspost.history import read_only, sqlite_path, stored_utc
 from crosspost.loading.accounts import settings_hash
 from crosspost.loading.project import Project
 
@@ -34,9 +33,6 @@ __all__ = [
     "remember_reported_limits",
     "server_limits",
 ]
-
-#: ``sqlite:///path`` with an optional driver (``sqlite+pysqlite``) and query string.
-_SQLITE_URL = re.compile(r"^sqlite(\+\w+)?:///(?P<path>[^?]*)")
 
 
 @dataclass(frozen=True)
@@ -113,15 +109,12 @@ def read_reported_limits(url: str) -> dict[str, ReportedLimits] | None:
     Raises:
         sqlite3.Error: the file cannot be read as a database.
     """
-    match = _SQLITE_URL.match(url)
-    if match is None or match["path"] in ("", ":memory:"):
+    path = sqlite_path(url)
+    if path is None:
         return None
-    path = Path(match["path"])
     if not path.is_file():
         return {}
-    import sqlite3  # only when there is a file to read: most checks have none
-
-    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    connection = read_only(path)
     try:
         known = connection.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'account_limits'"
@@ -133,14 +126,9 @@ def read_reported_limits(url: str) -> dict[str, ReportedLimits] | None:
     finally:
         connection.close()
     return {
-        account: ReportedLimits(account, digest, json.loads(limits), _utc(reported_at))
+        account: ReportedLimits(account, digest, json.loads(limits), stored_utc(reported_at))
         for account, digest, limits, reported_at in rows
     }
-
-
-def _utc(stored: str) -> datetime:
-    at = datetime.fromisoformat(stored)
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def apply_limits(project: Project, rows: Mapping[str, ReportedLimits]) -> dict[str, ReportedLimits]:
