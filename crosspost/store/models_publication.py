@@ -43,12 +43,15 @@ class Publication(SQLModel, table=True):
         # A sync's per-entry reads: without it SQLite takes ix_publication_due and
         # scans every planned row of every entry for each one.
         Index("ix_publication_entry_status", "entry", "status", "due_at"),
+        # An account's next due row and "is one of its posts being sent": without it SQLite
+        # walks every row the account ever had, or every due row of every account.
+        Index("ix_publication_account_due", "account", "status", "due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     entry: str = Field(index=True)
     occurrence: str
-    account: str = Field(index=True)
+    account: str
     content_id: str
     status: Status = Field(
         default=Status.PLANNED, sa_column=Column(_StatusColumn(), nullable=False)
