@@ -113,7 +113,6 @@ def check(app: AppContext, strict: bool, as_json: bool, verbose: bool) -> None:
     from crosspost.loading.event_checks import event_warnings
     from crosspost.planning.attention import attention
     from crosspost.planning.checking import check_project
-    from crosspost.planning.preview import next_of_each
     from crosspost.planning.slots import QueuePlanner
 
     limits: list[Any] = []
@@ -135,7 +134,10 @@ def check(app: AppContext, strict: bool, as_json: bool, verbose: bool) -> None:
             warnings + seen.warnings,
             seen.awaiting,
         )
-        shown = next_of_each(project, now, QueuePlanner(project, past, now)) if verbose else []
+        if verbose:  # what plan shows: its rows are defined for --verbose only
+            from crosspost.planning.preview import next_of_each
+
+            shown = next_of_each(project, now, QueuePlanner(project, past, now))
         if store is not None:
             store.close()
     except ConfigError as exc:
