@@ -26,11 +26,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Hashable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Template
 
-from connectors.base import Capability, Connector, Poll, RenderedPost
+from connectors.base import Capability, Connector, RenderedPost
 from crosspost.errors import Problem, RenderError
 from crosspost.loading.content_item import ContentItem
 from crosspost.rendering.context import (
@@ -54,6 +54,9 @@ from crosspost.rendering.sandbox import LimitExceeded, RenderLimits, bounded_ren
 from crosspost.rendering.target import Target
 from crosspost.rendering.templates import BUILTIN_DEFAULT, BUILTIN_NAME, Templates
 from crosspost.rendering.thread_cuts import ThreadCuts
+
+if TYPE_CHECKING:
+    from connectors.attachments import Poll
 
 __all__ = [
     "Renderer",
@@ -195,9 +198,7 @@ class Renderer:
             link=post_link(item, target, whole),
             article=article_fields(item, self.base_dir) if article else None,
             media=media_items(item, self.base_dir),
-            poll=Poll(tuple(item.poll.options), item.poll.duration, item.poll.multiple)
-            if item.poll
-            else None,
+            poll=_poll(item),
             content_warning=item.content_warning,
             language=item.language,
             options=options,
@@ -245,3 +246,12 @@ def _suspended_at(stream: Any) -> TemplateFrame | None:
             found = TemplateFrame(template.filename or JINJA_STRING_NAME, line, {})
         generator = generator.gi_yieldfrom
     return found
+
+
+def _poll(item: ContentItem) -> Poll | None:
+    """The poll of ``item``, if it has one (most have none: the class is imported here)."""
+    if not item.poll:
+        return None
+    from connectors.attachments import Poll
+
+    return Poll(tuple(item.poll.options), item.poll.duration, item.poll.multiple)
