@@ -42,13 +42,6 @@ from crosspost.rendering.context import (
 )
 from crosspost.rendering.markdown_forms import OutputForm, TextFormat
 from crosspost.rendering.markup import unmark
-from crosspost.rendering.render_errors import (
-    JINJA_STRING_NAME,
-    TemplateFrame,
-    innermost_frame,
-    read_source,
-    runtime_error,
-)
 from crosspost.rendering.render_memo import ConnectorRules, RenderMemo, memo_key
 from crosspost.rendering.sandbox import LimitExceeded, RenderLimits, bounded_render
 from crosspost.rendering.target import Target
@@ -135,10 +128,7 @@ class Renderer:
         except RenderError:
             raise
         except Exception as exc:  # whatever template code raises is the template's error
-            where = innermost_frame(exc.__traceback__) or TemplateFrame(
-                template.filename or JINJA_STRING_NAME, 1, {}
-            )
-            raise self._runtime_error(exc, where, context) from None
+            raise self._runtime_error(exc, context, template.filename) from None
 
     def render_string(self, text: str, item: ContentItem, target: Target) -> str:
         """``text``, a template string, rendered as plain text with ``item``'s variables
@@ -219,33 +209,33 @@ class Renderer:
                 try:
                     check(size)
                 except LimitExceeded as exc:  # raised here, outside the template: say where it was
-                    where = _suspended_at(stream) or TemplateFrame(JINJA_STRING_NAME, 1, {})
-                    raise self._runtime_error(exc, where, context) from None
+                    raise self._runtime_error(exc, context, stream=stream) from None
         return "".join(chunks)
 
     def _runtime_error(
-        self, exc: BaseException, where: TemplateFrame, context: dict[str, Any]
+        self,
+        exc: BaseException,
+        context: dict[str, Any],
+        filename: str | None = None,
+        stream: Any = None,
     ) -> RenderError:
-        filename = where.filename
-        if filename == JINJA_STRING_NAME:
-            filename = BUILTIN_NAME
-        source = read_source(where.filename, BUILTIN_DEFAULT)
+        """``exc`` placed in the template that raised it: the innermost template frame of its
+        traceback, or where the suspended render ``stream`` stopped; else line 1 of
+        ``filename`` (the built-in one when None)."""
+        # Imported when a template fails: a render that succeeds never places an error.
+        from crosspost.rendering import render_errors as errors
+
+        if stream is not None:
+            found = errors.suspended_at(stream)
+        else:
+            found = errors.innermost_frame(exc.__traceback__)
+        where = found or errors.TemplateFrame(filename or errors.JINJA_STRING_NAME, 1, {})
+        shown = where.filename
+        if shown == errors.JINJA_STRING_NAME:
+            shown = BUILTIN_NAME
+        source = errors.read_source(where.filename, BUILTIN_DEFAULT)
         names = [*context, *self.env.globals]
-        return runtime_error(exc, where, source, self.templates.shown(filename), names)
-
-
-def _suspended_at(stream: Any) -> TemplateFrame | None:
-    """The template line a suspended render stopped at: its innermost template generator."""
-    found = None
-    generator: Any = stream
-    while generator is not None and hasattr(generator, "gi_frame"):
-        frame = generator.gi_frame
-        template = frame.f_globals.get("__jinja_template__") if frame else None
-        if frame is not None and template is not None:
-            line = template.get_corresponding_lineno(frame.f_lineno)
-            found = TemplateFrame(template.filename or JINJA_STRING_NAME, line, {})
-        generator = generator.gi_yieldfrom
-    return found
+        return errors.runtime_error(exc, where, source, self.templates.shown(shown), names)
 
 
 def _poll(item: ContentItem) -> Poll | None:
