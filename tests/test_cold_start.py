@@ -149,7 +149,7 @@ def test_check_and_status_import_no_part_they_do_not_use(tmp_path: Path) -> None
     imported for nothing compiles its methods at start."""
     schedule = _example(tmp_path)
     _loaded_after("-s", str(schedule), "status")  # creates the database
-    unused = (
+    unused: tuple[str, ...] = (
         "html.parser",
         "rich.table",
         "sqlalchemy",
