@@ -8,7 +8,7 @@ its account), then prints the CPU seconds of
 The entries fall between 01:00 and 05:00, away from every slot, so each slot looks at all
 of them (a slot near a post stops at the first it finds).
 
-* ``plan``: the queue's choices for 30 days (:func:`crosspost.planning.preview.queue_slots`), and
+* ``plan``: the queue's choices for 30 days (:func:`crosspost.planning.upcoming.queue_slots`), and
 * ``daemon``: one slot decided as the publisher does (:func:`crosspost.planning.slots.decide`),
   with 1,000 earlier turns in the store.
 
@@ -26,8 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from crosspost.loading.project import load_project
-from crosspost.planning.preview import queue_slots
 from crosspost.planning.slots import QueuePlanner, decide
+from crosspost.planning.upcoming import queue_slots
 from crosspost.store import PlannedRow, Sent, Store
 
 NOW = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)

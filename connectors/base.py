@@ -3,15 +3,17 @@
 This module is the one import for connector authors (docs/writing-a-connector.md): the
 contract lives in small modules, and every public name of them is re-exported here:
 :mod:`connectors.errors` (the error tree), :mod:`connectors.values` (posts and
-limits), :mod:`connectors.results` (publications, counts, inbox items),
+limits), :mod:`connectors.attachments` (media, polls, an article's fields and cover),
+:mod:`connectors.results` (publications, counts, inbox items),
 :mod:`connectors.contract` (the protocols, optional abilities and settings),
 :mod:`connectors.state` (tokens that rotate), :mod:`connectors.checks` (the checks run
 before anything is sent), and ``Diagnosis`` and ``RateHeadroom`` of
 :mod:`connectors.diagnosis` (``crosspost doctor``).
 
-The results and the diagnosis are imported when first named here: ``crosspost check``
-builds connectors without ever publishing, and on Python 3.11 each of their frozen
-dataclasses compiles six methods at import.
+The attachments, the results and the diagnosis are imported when first named here:
+``crosspost check`` builds connectors without ever publishing (nor, for a project
+without media, polls or articles, attaching anything), and on Python 3.11 each of their
+frozen dataclasses compiles six methods at import.
 """
 
 from __future__ import annotations
@@ -46,20 +48,11 @@ from connectors.errors import (
     Unknown,
 )
 from connectors.state import ConnectorState, FileState, MemoryState, StateData
-from connectors.values import (
-    STANDARD_CAPABILITIES,
-    ArticleFields,
-    Capability,
-    Cover,
-    Extra,
-    Limits,
-    MediaItem,
-    Poll,
-    RenderedPost,
-)
+from connectors.values import STANDARD_CAPABILITIES, Capability, Extra, Limits, RenderedPost
 from crosspost.rendering.markdown_forms import INLINE_HTML_TAGS, TextFormat
 
 if TYPE_CHECKING:
+    from connectors.attachments import ArticleFields, Cover, MediaItem, Poll
     from connectors.diagnosis import Diagnosis, RateHeadroom
     from connectors.results import (
         AccountMetrics,
@@ -119,11 +112,15 @@ __all__ = [
 #: The names re-exported from the modules imported on first use, and where each lives.
 _LATER = {
     "AccountMetrics": "connectors.results",
+    "ArticleFields": "connectors.attachments",
+    "Cover": "connectors.attachments",
     "Diagnosis": "connectors.diagnosis",
     "FollowerRef": "connectors.results",
     "InboxItem": "connectors.results",
     "InboxPage": "connectors.results",
+    "MediaItem": "connectors.attachments",
     "Metrics": "connectors.results",
+    "Poll": "connectors.attachments",
     "Published": "connectors.results",
     "RateHeadroom": "connectors.diagnosis",
     "ThreadPart": "connectors.results",
@@ -131,7 +128,7 @@ _LATER = {
 
 
 def __getattr__(name: str) -> object:
-    """The results and the diagnosis, imported the first time one is named (PEP 562)."""
+    """The attachments, results and diagnosis, imported the first time one is named (PEP 562)."""
     if name not in _LATER:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(importlib.import_module(_LATER[name]), name)

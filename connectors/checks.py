@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, ClassVar
 
-from connectors.values import Capability, Limits, MediaItem, RenderedPost
+from connectors.values import Capability, Limits, RenderedPost
 from crosspost.rendering.text import grapheme_length
 
 if TYPE_CHECKING:
+    from connectors.attachments import MediaItem
     from crosspost.rendering.urls import UrlCounting
 
 __all__ = ["Checks"]

@@ -24,12 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from connectors.base import Cover, Extra, MediaItem, Rejected, RenderedPost
+from connectors.base import Extra, Rejected, RenderedPost
 from connectors.feed.atom import entry_id, entry_title, rfc3339
 from connectors.feed.files import FileConnector, FileSettings, atomic_write
 from crosspost.rendering.markdown_forms import TextFormat
 
 if TYPE_CHECKING:  # imported where they are made: check never publishes nor diagnoses
+    from connectors.attachments import Cover, MediaItem
     from connectors.diagnosis import Diagnosis
     from connectors.results import AccountMetrics, Published
 
@@ -241,6 +242,8 @@ def _cover_file(cover: Cover | None) -> list[MediaItem]:
     """The cover as a file to copy beside the post, when it is a file."""
     if cover is None or cover.path is None:
         return []
+    from connectors.attachments import MediaItem
+
     return [MediaItem(cover.path, cover.alt, cover.mime_type)]
 
 

@@ -7,7 +7,8 @@ shows the counts per state, some publications, the held accounts, the failing fe
 and the last heartbeat. Opening the store imports SQLAlchemy and the ORM models, most
 of a cold ``check`` or ``status``; for a SQLite file, :func:`read_sqlite_history` and
 :class:`StoredStatus` run the same queries with the standard library, read-only
-(nothing is written or migrated). Each query is the twin of one in
+(nothing is written or migrated); the rows the queue planner plays are in
+:mod:`crosspost.history_rows`. Each query is the twin of one in
 :mod:`crosspost.store` or its modules, and ``tests/test_history.py`` and
 ``tests/test_stored_status.py`` check that both read the same rows.
 """
@@ -27,17 +28,17 @@ from crosspost.status import FEED_PREFIX, NEXT_SLOT, ONE_OFF_PREFIX, QUEUE_PREFI
 if TYPE_CHECKING:
     import sqlite3
 
+    from crosspost.history_rows import Booked, Turn
+
 __all__ = [
     "NOT_A_TURN",
     "OCCUPYING",
-    "Booked",
     "FeedFailure",
     "Heartbeat",
     "History",
     "Hold",
     "Listed",
     "StoredStatus",
-    "Turn",
     "migration_heads",
     "open_current_sqlite",
     "open_sqlite_status",
@@ -64,25 +65,6 @@ _SQLITE_URL = re.compile(r"^sqlite(\+\w+)?:///(?P<path>[^?]*)")
 #: The store's migrations: a database at their newest revisions has every table read here.
 MIGRATIONS = Path(__file__).resolve().parent / "store" / "migrations"
 _REVISION = re.compile(r"^(down_revision|revision)\b[^=]*=\s*(.+)$", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class Turn:
-    """An item a queue sent (or tried to send) to an account, at its slot."""
-
-    entry: str
-    account: str
-    content: str
-    due_at: datetime
-
-
-@dataclass(frozen=True)
-class Booked:
-    """A publication of the store that holds a time of an account (a one-off, a pinned slot)."""
-
-    entry: str
-    account: str
-    due_at: datetime
 
 
 @dataclass(frozen=True)
@@ -183,6 +165,8 @@ def _values(statuses: Sequence[Status]) -> list[str]:
 def _turns(connection: sqlite3.Connection, entries: Collection[str]) -> list[Turn]:
     if not entries:
         return []
+    from crosspost.history_rows import Turn  # only with a file to read: most checks have none
+
     query = (
         "SELECT entry, account, content_id, due_at FROM publication"
         f" WHERE entry IN ({placeholders(entries)}) AND content_id NOT LIKE ?"
@@ -225,6 +209,8 @@ def _booked(
     around: tuple[datetime, datetime],
     pinned_entries: Collection[str],
 ) -> list[Booked]:
+    from crosspost.history_rows import Booked
+
     pinned = sorted(set(pinned_entries))
     query = (
         "SELECT entry, account, due_at FROM publication"

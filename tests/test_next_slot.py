@@ -12,8 +12,9 @@ import time_machine
 
 from crosspost.errors import ConfigError
 from crosspost.loading.project import load_project
-from crosspost.planning.preview import PlanFilter, plan_page
+from crosspost.planning.preview import plan_page
 from crosspost.planning.slots import QueuePlanner
+from crosspost.planning.upcoming import PlanFilter
 from crosspost.publishing.daemon import Daemon
 from crosspost.store import Store
 from tests.fakes import FakeClock, FakePlatform, run_in

@@ -11,8 +11,9 @@ import pytest
 from connectors.base import Transient
 from crosspost.errors import ConfigError
 from crosspost.loading.project import Project, load_project
-from crosspost.planning.preview import PlanFilter, PlannedPost, plan_page
+from crosspost.planning.preview import PlannedPost, plan_page
 from crosspost.planning.slots import QueuePlanner
+from crosspost.planning.upcoming import PlanFilter
 from crosspost.publishing.daemon import Daemon
 from crosspost.store import Store
 from tests.fakes import FakeClock, FakePlatform, run_in

@@ -20,6 +20,7 @@ from collections.abc import Hashable, Sequence
 from datetime import timedelta
 from typing import ClassVar
 
+from connectors.attachments import MediaItem
 from connectors.base import (
     STANDARD_CAPABILITIES,
     Capability,
@@ -60,7 +61,6 @@ from connectors.errors import ConnectorError, Rejected, Transient
 from connectors.http import Kind
 from connectors.images import image_size
 from connectors.results import Published, ThreadPart
-from connectors.values import MediaItem
 from crosspost.rendering.markdown_forms import LinkSpan, TextFormat
 from crosspost.rendering.text import (
     find_hashtags,

@@ -7,13 +7,13 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from connectors.base import (
-    Cover,
-    MediaItem,
-    RenderedPost,
-)
+from connectors.base import RenderedPost
 from crosspost.rendering.text import grapheme_length, iter_graphemes
+
+if TYPE_CHECKING:  # what a post attaches: made here only to write an article's cover
+    from connectors.attachments import Cover, MediaItem
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _A = f"{{{ATOM_NS}}}"
@@ -77,6 +77,8 @@ def _enclosure(item: MediaItem) -> dict[str, str]:
 def _cover(cover: Cover) -> dict[str, str]:
     """An article's cover as an enclosure: its file when it has one, else its URL."""
     if cover.path is not None:
+        from connectors.attachments import MediaItem
+
         return _enclosure(MediaItem(cover.path, cover.alt, cover.mime_type))
     attributes = {"rel": "enclosure", "href": cover.url or "", "type": cover.mime_type}
     if cover.alt:

@@ -21,6 +21,7 @@ from typing import ClassVar, TypeVar
 
 import requests
 
+from connectors.attachments import MediaItem
 from connectors.base import STANDARD_CAPABILITIES, Capability, Extra, Limits, RenderedPost
 from connectors.errors import ConnectorError, Rejected, Transient
 from connectors.http import HttpClient, Kind, Outcome, Verdict
@@ -53,7 +54,6 @@ from connectors.linkedin.text import (
 from connectors.payload import JSONObject, Payload, read_model
 from connectors.ratelimit import parse_retry_at
 from connectors.results import AccountMetrics, Metrics, Published
-from connectors.values import MediaItem
 from crosspost.rendering.markdown_forms import TextFormat
 from crosspost.rendering.text import thread_parts, utf16_length
 

@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import ClassVar
 from urllib.parse import quote
 
+from connectors.attachments import MediaItem
 from connectors.base import (
     STANDARD_CAPABILITIES,
     Capability,
@@ -47,7 +48,6 @@ from connectors.mastodon.replies import MastodonReplies
 from connectors.mastodon.settings import VISIBILITIES, MastodonSettings
 from connectors.payload import read_model
 from connectors.results import Published, ThreadPart
-from connectors.values import MediaItem
 from crosspost.rendering.markdown_forms import TextFormat
 from crosspost.rendering.text import grapheme_length
 from crosspost.rendering.urls import UrlCounting

@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
+from connectors.attachments import MediaItem
 from connectors.base import Capability, Limits, RenderedPost
 from connectors.errors import Rejected
 from connectors.http import Kind
@@ -35,7 +36,6 @@ from connectors.matrix.doctor import MatrixDoctor
 from connectors.matrix.replies import MatrixReplies
 from connectors.matrix.settings import MatrixSettings
 from connectors.results import Published, ThreadPart
-from connectors.values import MediaItem
 from crosspost.rendering.markdown_forms import TextFormat
 
 __all__ = ["MatrixConnector", "MatrixSettings", "txn_id"]

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from connectors.attachments import MediaItem
 from connectors.base import STANDARD_CAPABILITIES, Capability, Extra, Limits, RenderedPost
 from connectors.errors import ConnectorError, Rejected, Transient
 from connectors.http import HttpClient, Kind, Outcome, RequestOptions, Verdict
@@ -67,7 +68,6 @@ from connectors.slack.web import (
     _ts_time,
     escape,
 )
-from connectors.values import MediaItem
 from crosspost.rendering.markdown_forms import TextFormat
 from crosspost.rendering.text import split_text
 

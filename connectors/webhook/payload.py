@@ -19,14 +19,10 @@ from typing import TypedDict
 from jinja2 import Template, TemplateNotFound, TemplateSyntaxError, Undefined
 
 from connectors.base import RenderedPost
-from crosspost.rendering.render_errors import (
-    NamedUndefined,
-    TemplateFrame,
-    innermost_frame,
-    runtime_error,
-)
+from crosspost.rendering.render_errors import TemplateFrame, innermost_frame, runtime_error
 from crosspost.rendering.sandbox import BoundedEnvironment, RenderLimits, bounded_render
 from crosspost.rendering.snapshot import TemplateSnapshot
+from crosspost.rendering.undefined import NamedUndefined
 
 __all__ = ["EVENT_TYPE", "BodyTemplate", "BodyTemplateError", "Payload", "dumps", "payload"]
 

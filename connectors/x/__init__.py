@@ -21,12 +21,12 @@ from typing import ClassVar, TypedDict, TypeVar, Unpack
 
 import requests
 
+from connectors.attachments import MediaItem
 from connectors.base import STANDARD_CAPABILITIES, Capability, Extra, Limits, RenderedPost
 from connectors.errors import AuthError, ConnectorError, Rejected
 from connectors.http import Kind, Outcome, RequestOptions, Verdict
 from connectors.payload import Payload, read_model
 from connectors.results import AccountMetrics, InboxItem, Metrics, Published, ThreadPart
-from connectors.values import MediaItem
 from connectors.x.answers import (
     _DAILY_HEADERS,
     _METRICS_BATCH,

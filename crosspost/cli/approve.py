@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 import click
 
 from crosspost.loading.project import Project
-from crosspost.planning.approval import approvable, content_hash, refresh_approvals
+from crosspost.planning.approval import approvable, content_hash
+from crosspost.planning.approval_gate import refresh_approvals
 from crosspost.store import Store
 from crosspost.store.approvals import record_approval
 

@@ -23,6 +23,7 @@ from crosspost.errors import ConfigError, Problem
 
 if TYPE_CHECKING:
     from crosspost.history import History
+    from crosspost.loading.limits import ReportedLimits
     from crosspost.loading.project import Project
     from crosspost.store import Store
 
@@ -63,27 +64,37 @@ def known_limits(app: AppContext, project: Project, store: Store | None = None) 
     Reads the database only if there is one: ``check`` never creates it. Without an open
     store, a SQLite file is read with the standard library (no SQLAlchemy to import).
     """
-    from crosspost.loading.limits import apply_limits, apply_reported_limits, limit_sources
-    from crosspost.loading.limits import read_reported_limits as read_sqlite_limits
+    from crosspost.loading.limit_sources import limit_sources
 
     if store is not None:
+        from crosspost.loading.limits import apply_reported_limits
+
         return limit_sources(project, apply_reported_limits(store, project))
     url = existing_url(app)
-    used: dict[str, Any] = {}
-    if url is not None:
-        import sqlite3
+    if url is None:  # no database, so no server reported anything
+        return limit_sources(project, {})
+    return limit_sources(project, _stored_limits(app, project, url))
 
-        try:
-            rows = read_sqlite_limits(url)
-        except sqlite3.Error as exc:
-            app.warn_unreadable(url, exc)
-            rows = {}
-        if rows is not None:
-            used = apply_limits(project, rows)
-        elif (opened := existing_store(app)) is not None:
-            used = apply_reported_limits(opened, project)
-            opened.close()
-    return limit_sources(project, used)
+
+def _stored_limits(app: AppContext, project: Project, url: str) -> dict[str, ReportedLimits]:
+    """The limits the database at ``url`` keeps, handed to the connectors that use them."""
+    import sqlite3
+
+    from crosspost.loading.limits import apply_limits, apply_reported_limits, read_reported_limits
+
+    try:
+        rows = read_reported_limits(url)
+    except sqlite3.Error as exc:
+        app.warn_unreadable(url, exc)
+        rows = {}
+    if rows is not None:
+        return apply_limits(project, rows)
+    opened = existing_store(app)
+    if opened is None:
+        return {}
+    used = apply_reported_limits(opened, project)
+    opened.close()
+    return used
 
 
 @click.command(epilog="Example: crosspost check --strict --verbose")
@@ -113,7 +124,6 @@ def check(app: AppContext, strict: bool, as_json: bool, verbose: bool) -> None:
     from crosspost.loading.event_checks import event_warnings
     from crosspost.planning.attention import attention
     from crosspost.planning.checking import check_project
-    from crosspost.planning.preview import next_of_each
     from crosspost.planning.slots import QueuePlanner
 
     limits: list[Any] = []
@@ -135,7 +145,10 @@ def check(app: AppContext, strict: bool, as_json: bool, verbose: bool) -> None:
             warnings + seen.warnings,
             seen.awaiting,
         )
-        shown = next_of_each(project, now, QueuePlanner(project, past, now)) if verbose else []
+        if verbose:  # what plan shows: its rows are defined for --verbose only
+            from crosspost.planning.preview import next_of_each
+
+            shown = next_of_each(project, now, QueuePlanner(project, past, now))
         if store is not None:
             store.close()
     except ConfigError as exc:

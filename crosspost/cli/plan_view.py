@@ -11,7 +11,8 @@ from rich.console import Console
 
 from crosspost.cli.tables import print_table
 from crosspost.loading.project import Project
-from crosspost.planning.preview import PlanFilter, PlannedPost
+from crosspost.planning.preview import PlannedPost
+from crosspost.planning.upcoming import PlanFilter
 
 __all__ = ["check_names", "plan_filter", "print_plan", "summary"]
 

@@ -4,7 +4,8 @@ A connector that learns its server's limits (``reported_limits()``, e.g. a
 Mastodon instance's ``/api/v2/instance``) has them written to the store after it
 talks to the server; ``check``, ``plan``, ``publish`` and the daemon hand them
 back (``use_reported_limits()``) before counting. Limits read with other settings
-(another server, another token) are not used.
+(another server, another token) are not used. Where each account's limit comes from
+is :mod:`crosspost.loading.limit_sources`.
 """
 
 from __future__ import annotations
@@ -24,11 +25,9 @@ if TYPE_CHECKING:  # check reads limits without SQLAlchemy: see read_reported_li
     from crosspost.store import Store
 
 __all__ = [
-    "LimitSource",
     "ReportedLimits",
     "apply_limits",
     "apply_reported_limits",
-    "limit_sources",
     "read_reported_limits",
     "remember_reported_limits",
     "server_limits",
@@ -44,28 +43,6 @@ class ReportedLimits:
     settings_hash: str
     limits: Mapping[str, Any]
     reported_at: datetime
-
-
-@dataclass(frozen=True)
-class LimitSource:
-    """Where the length limit of an account comes from."""
-
-    account: str
-    max_length: int
-    unit: str
-    #: ``reported`` (by the server, at ``reported_at``), ``configured`` or ``default``.
-    source: str
-    reported_at: datetime | None = None
-
-    def describe(self) -> str:
-        """``alpha: 600 characters (reported by its server at …)``."""
-        if self.source == "reported" and self.reported_at is not None:
-            origin = f"reported by its server at {self.reported_at:%Y-%m-%d %H:%M}Z"
-        elif self.source == "configured":
-            origin = "set in the account's settings"
-        else:
-            origin = "built-in default"
-        return f"{self.account}: {self.max_length} {self.unit} ({origin})"
 
 
 def server_limits(project: Project, account: str) -> Mapping[str, object] | None:
@@ -144,19 +121,3 @@ def apply_limits(project: Project, rows: Mapping[str, ReportedLimits]) -> dict[s
             connector.use_reported_limits(row.limits)
             used[account] = row
     return used
-
-
-def limit_sources(project: Project, used: Mapping[str, ReportedLimits]) -> list[LimitSource]:
-    """Each account's length limit and where it comes from."""
-    sources = []
-    for account in sorted(project.accounts):
-        connector = project.connector(account)
-        limits = connector.effective_limits
-        if account in used:
-            source, at = "reported", used[account].reported_at
-        elif limits != connector.limits:
-            source, at = "configured", None
-        else:
-            source, at = "default", None
-        sources.append(LimitSource(account, limits.max_length, limits.unit, source, at))
-    return sources

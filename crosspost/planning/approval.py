@@ -14,22 +14,21 @@ edit afterwards needs a new approval.
 A publication whose content lacks the approval it needs is ``awaiting-approval``
 instead of ``planned``: nothing claims it. It becomes ``planned`` when the content is
 approved, and ``missed`` when its time and grace pass first. The daemon checks the
-rows whenever it plans or reloads, and the publisher checks once more before sending.
+rows whenever it plans or reloads (:mod:`crosspost.planning.approval_gate`), and the
+publisher checks once more before sending.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from crosspost.errors import ConfigError
 from crosspost.loading.content_item import PROVENANCE, ContentItem
 from crosspost.loading.project import Project
-from crosspost.status import COMMENT_PREFIX, FEED_PREFIX, NOTIFY_PREFIX, REPLY_PREFIX, Status
+from crosspost.status import COMMENT_PREFIX, FEED_PREFIX, NOTIFY_PREFIX, REPLY_PREFIX
 
 if TYPE_CHECKING:  # check and plan read approvals without the store when there is none
     from crosspost.store import Store
@@ -37,14 +36,10 @@ if TYPE_CHECKING:  # check and plan read approvals without the store when there 
 __all__ = [
     "AWAITING_NOTE",
     "Approvals",
-    "GateReport",
-    "Pending",
     "approvable",
     "content_hash",
-    "first_due",
     "gated_anywhere",
     "needs_approval",
-    "refresh_approvals",
 ]
 
 #: The note on a held row, followed by its content id.
@@ -114,64 +109,6 @@ class Approvals:
         return needs_approval(project, entry, account) and self.by(item) is None
 
 
-@dataclass(frozen=True)
-class Pending:
-    """A publication held for approval, for ``notify:`` and ``check``."""
-
-    content_id: str
-    content_hash: str
-    entry: str
-    account: str
-    due_at: datetime
-
-
-@dataclass(frozen=True)
-class GateReport:
-    """What a refresh changed, and every publication that now awaits approval."""
-
-    held: int = 0
-    released: int = 0
-    awaiting: tuple[Pending, ...] = ()
-
-
-def refresh_approvals(project: Project, store: Store, now: datetime) -> GateReport:
-    """Hold planned rows whose content lacks a needed approval, release approved ones."""
-    from crosspost.store.approvals import gate_rows, set_gate
-
-    gated = gated_anywhere(project)
-    rows = gate_rows(store, only_awaiting=not gated)
-    approvals = Approvals.read(store) if gated else Approvals()
-    hold: list[int] = []
-    release: list[int] = []
-    awaiting: list[Pending] = []
-    items: dict[str, ContentItem | None] = {}
-    for row in rows:
-        reference = row.source or row.content_id
-        if reference not in items:
-            items[reference] = _resolved(project, reference)
-        item = items[reference]
-        if item is None:
-            continue  # gone from the library: rendering fails it, with the reason
-        waits = gated and approvals.lacking(project, row.entry, row.account, item)
-        if waits:
-            awaiting.append(
-                Pending(item.id, content_hash(item), row.entry, row.account, row.due_at)
-            )
-        if waits and row.status == Status.PLANNED:
-            hold.append(row.id)
-        elif not waits and row.status == Status.AWAITING_APPROVAL:
-            release.append(row.id)
-    held, released = set_gate(store, hold, release, now, AWAITING_NOTE)
-    return GateReport(held, released, tuple(awaiting))
-
-
-def _resolved(project: Project, reference: str) -> ContentItem | None:
-    try:
-        return project.resolve_content(reference)
-    except (ConfigError, OSError):
-        return None
-
-
 def approvable(project: Project, reference: str) -> list[ContentItem]:
     """Every item that ``crosspost approve REFERENCE`` approves: the item with that id or
     file, and the announcements made from it (an event's steps share its content's id).
@@ -183,11 +120,3 @@ def approvable(project: Project, reference: str) -> list[ContentItem]:
     found = [item]
     found += [i for i in project.content.values() if i.id == item.id and i is not item]
     return found
-
-
-def first_due(pending: Iterable[Pending]) -> dict[str, Pending]:
-    """The first publication awaiting each content item."""
-    first: dict[str, Pending] = {}
-    for row in sorted(pending, key=lambda p: p.due_at):
-        first.setdefault(row.content_id, row)
-    return first

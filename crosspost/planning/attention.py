@@ -18,8 +18,8 @@ from crosspost.loading.content_item import ContentItem
 from crosspost.loading.project import Project
 from crosspost.planning.approval import needs_approval
 from crosspost.planning.checking import next_occurrences
-from crosspost.planning.preview import queue_slots
 from crosspost.planning.slots import QueuePlanner
+from crosspost.planning.upcoming import queue_slots
 from crosspost.publishing.comments import comment_problems
 
 __all__ = ["DRY_WINDOW", "Attention", "Awaited", "attention"]

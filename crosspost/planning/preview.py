@@ -4,7 +4,8 @@ A queue's slots show the item :class:`~crosspost.planning.slots.QueuePlanner` ex
 why; ``at: next-slot`` entries their account's next free slot (or the one they were
 pinned to).
 
-What ``check`` renders and reports is :mod:`crosspost.planning.checking`.
+What ``check`` renders and reports is :mod:`crosspost.planning.checking`; which rows
+fall due, and the queue slots ``check`` looks at, :mod:`crosspost.planning.upcoming`.
 """
 
 from __future__ import annotations
@@ -14,22 +15,18 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from crosspost.errors import ConfigError, RenderError, RenderLimitError
 from crosspost.loading.content_item import ContentItem
 from crosspost.loading.posts_spec import PostSpec
 from crosspost.loading.project import Project
 from crosspost.planning.checking import next_occurrences, render_occurrence
-from crosspost.planning.plan import Occurrence, occurrences
-from crosspost.planning.rotation import Choice
+from crosspost.planning.plan import Occurrence
 from crosspost.planning.slots import QueuePlanner
-from crosspost.status import NEXT_SLOT
+from crosspost.planning.upcoming import COUNT_CAP, PlanFilter, queue_slots, upcoming
 
 __all__ = [
-    "COUNT_CAP",
     "NextPost",
-    "PlanFilter",
     "PlannedPost",
     "StoredPost",
     "next_of_each",
@@ -37,11 +34,7 @@ __all__ = [
     "next_posts",
     "plan_page",
     "plan_posts",
-    "queue_slots",
 ]
-
-#: Occurrences per entry counted for "first 200 of N".
-COUNT_CAP = 100_000
 
 
 @dataclass(frozen=True)
@@ -78,92 +71,6 @@ class StoredPost:
     item: ContentItem
 
 
-@dataclass(frozen=True)
-class PlanFilter:
-    """Which publications ``plan`` shows; an empty set keeps all."""
-
-    entries: frozenset[str] = frozenset()
-    accounts: frozenset[str] = frozenset()
-    contents: frozenset[str] = frozenset()
-
-    def keeps_entry(self, post: PostSpec) -> bool:
-        return (not self.entries or post.id in self.entries) and (
-            not self.contents or post.content in self.contents
-        )
-
-    def keeps_account(self, account: str) -> bool:
-        return not self.accounts or account in self.accounts
-
-
-#: An occurrence of an entry for an account; the content when it is not the entry's own.
-_Row = tuple[Occurrence, PostSpec, str, ContentItem | None]
-
-
-def _upcoming(
-    project: Project,
-    start: datetime,
-    end: datetime,
-    cap: int,
-    only: PlanFilter,
-    planner: QueuePlanner,
-    stored: Sequence[StoredPost] = (),
-    most: int | None = None,
-) -> list[_Row]:
-    """The rows from ``start`` to ``end``; past ``most`` rows, only each entry's first."""
-    rows: list[_Row] = []
-    for post in project.schedule.posts:
-        if not post.enabled or not only.keeps_entry(post):
-            continue
-        zone = post.timezone or project.schedule.timezone
-        accounts = [a for a in project.targets[post.id] if only.keeps_account(a)]
-        if post.next_slot:
-            rows += _next_slot_rows(post, accounts, zone, start, end, planner)
-            continue
-        counted = cap if most is None or len(rows) < most else 1
-        for occurrence in occurrences(post, zone, start, end, counted):
-            rows += [(occurrence, post, account, None) for account in accounts]
-    for planned in stored:
-        entry = project.post(planned.occurrence.entry)
-        if entry is None or not only.keeps_entry(entry) or not only.keeps_account(planned.account):
-            continue
-        if only.contents and planned.item.id not in only.contents:
-            continue
-        rows.append((planned.occurrence, entry, planned.account, planned.item))
-    rows.sort(key=lambda r: (r[0].due_at, r[1].id, r[2]))
-    return rows
-
-
-def _next_slot_rows(
-    post: PostSpec,
-    accounts: list[str],
-    zone: ZoneInfo,
-    start: datetime,
-    end: datetime,
-    planner: QueuePlanner,
-) -> list[_Row]:
-    rows: list[_Row] = []
-    for account in accounts:
-        due = planner.next_slot(post, account)
-        if due is not None and start <= due < end:
-            rows.append(
-                (Occurrence(due, post.id, NEXT_SLOT, due.astimezone(zone)), post, account, None)
-            )
-    return rows
-
-
-def queue_slots(
-    project: Project, start: datetime, end: datetime, planner: QueuePlanner
-) -> list[tuple[Occurrence, str, Choice]]:
-    """Every queue slot up to ``end`` with the item ``planner`` expects in it, whatever a
-    filter shows (slots of one queue and account share their history)."""
-    if not project.queues:
-        return []
-    queues = frozenset(e for q in project.queues.values() for e in q.entries)
-    rows = _upcoming(project, start, end, COUNT_CAP, PlanFilter(queues), planner)
-    planner.play([(occurrence, post, acct) for occurrence, post, acct, _item in rows])
-    return [(o, acct, planner.choice(o.entry, o.key, acct)) for o, _post, acct, _item in rows]
-
-
 def plan_posts(
     project: Project,
     start: datetime,
@@ -173,7 +80,7 @@ def plan_posts(
 ) -> Iterator[PlannedPost]:
     """Upcoming publications in due order, rendered and measured."""
     planner = planner or QueuePlanner(project, None, start)
-    rows = _upcoming(project, start, end, limit or 10_000, PlanFilter(), planner)
+    rows = upcoming(project, start, end, limit or 10_000, PlanFilter(), planner)
     queue_slots(project, start, end, planner)
     # A render that ran into a bound (time, output) is not tried again for the same entry
     # and account: one runaway template must not cost its bound once per occurrence.
@@ -201,7 +108,7 @@ def next_posts(
     (it is then more than ``most``, not exact), so a large schedule costs little.
     """
     planner = QueuePlanner(project, None, start)
-    rows = _upcoming(project, start, end, COUNT_CAP, PlanFilter(), planner, most=most)
+    rows = upcoming(project, start, end, COUNT_CAP, PlanFilter(), planner, most=most)
     if not rows:
         return None, 0
     occurrence, post, _account, _item = rows[0]
@@ -219,12 +126,13 @@ def plan_page(
 ) -> tuple[list[PlannedPost], int]:
     """The first ``limit`` matching publications, rendered, and how many match in all.
 
-    Only the shown ones are rendered; the total counts up to :data:`COUNT_CAP`
-    occurrences per entry. ``planner`` holds the store's history (None: none);
-    ``stored`` are publications of feed entries, already planned.
+    Only the shown ones are rendered; the total counts up to
+    :data:`~crosspost.planning.upcoming.COUNT_CAP` occurrences per entry. ``planner``
+    holds the store's history (None: none); ``stored`` are publications of feed entries,
+    already planned.
     """
     planner = planner or QueuePlanner(project, None, start)
-    rows = _upcoming(project, start, end, COUNT_CAP, only, planner, stored)
+    rows = upcoming(project, start, end, COUNT_CAP, only, planner, stored)
     queue_slots(project, start, end, planner)
     chosen = rows[:limit] if limit else rows
     runaway: dict[tuple[str, str], RenderLimitError] = {}

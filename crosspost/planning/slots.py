@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from crosspost.history import Booked, History
+from crosspost.history import History
 from crosspost.loading.posts_spec import PostSpec
 from crosspost.loading.project import Project
 from crosspost.planning.approval import Approvals, needs_approval
@@ -31,6 +31,7 @@ from crosspost.planning.rotation import Choice, Posted, choose
 from crosspost.rendering.humanize import duration
 
 if TYPE_CHECKING:  # plan and check run without a database
+    from crosspost.history_rows import Booked
     from crosspost.store import Store
 
 __all__ = [

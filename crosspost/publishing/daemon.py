@@ -42,7 +42,7 @@ from crosspost.collecting.metrics import MetricsCollector
 from crosspost.loading.project import Project, load_project
 from crosspost.loading.settings import SecretSource
 from crosspost.logs import mask_secrets
-from crosspost.planning.approval import refresh_approvals
+from crosspost.planning.approval_gate import refresh_approvals
 from crosspost.planning.ics import refresh_calendar
 from crosspost.planning.sync import (
     DEFAULT_HORIZON,

@@ -23,7 +23,8 @@ from connectors.base import (
     Rejected,
     Transient,
 )
-from crosspost.loading.limits import apply_reported_limits, limit_sources, remember_reported_limits
+from crosspost.loading.limit_sources import limit_sources
+from crosspost.loading.limits import apply_reported_limits, remember_reported_limits
 from crosspost.loading.project import Project
 from crosspost.store import Store
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from crosspost.loading.project import Project
-from crosspost.planning.approval import Pending, first_due
+from crosspost.planning.approval_gate import Pending, first_due
 from crosspost.publishing.outcome import Outcome
 from crosspost.rendering.target import NOTIFICATION_CONTENT
 from crosspost.status import NOTIFY_PREFIX, Status

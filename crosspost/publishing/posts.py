@@ -5,6 +5,8 @@ Each reads the project and the store as they are now, so a reload is seen at onc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from connectors.base import RenderedPost
 from crosspost.errors import ConfigError
 from crosspost.loading.content_item import ContentItem
@@ -12,17 +14,52 @@ from crosspost.loading.project import Project
 from crosspost.publishing.comments import is_comment, parent_entry, render_comment
 from crosspost.publishing.feeds import publication_item
 from crosspost.publishing.replies import is_reply, reply_row_post
-from crosspost.rendering.articles import (
-    ArticleLink,
-    announcement_link,
-    is_long_form,
-    long_form_source,
-)
+from crosspost.rendering.articles import is_long_form, long_form_source
 from crosspost.rendering.target import render_publication
-from crosspost.status import FEED_PREFIX
+from crosspost.status import FEED_PREFIX, UNSETTLED, Status
 from crosspost.store import Publication, Store
 
-__all__ = ["announces", "article_link", "awaited", "content", "render"]
+__all__ = ["ArticleLink", "announces", "article_link", "awaited", "content", "render"]
+
+
+@dataclass(frozen=True)
+class ArticleLink:
+    """What an announcement links to, or why it cannot go out now."""
+
+    #: The long-form post's URL; None: the renderer's own choice (canonical URL, link).
+    url: str | None = None
+    #: The long-form account whose publication is not settled yet.
+    waits_for: str | None = None
+    #: Why it waits, or why there is nothing to link to (then it fails).
+    reason: str | None = None
+
+    @property
+    def missing(self) -> bool:
+        """Nothing to link to: the announcement cannot go out."""
+        return self.reason is not None and self.waits_for is None
+
+
+def _announcement_link(
+    project: Project, store: Store, row: Publication, item: ContentItem
+) -> ArticleLink:
+    """What the announcement ``row`` of ``item`` links to, now (the rules are those of
+    :mod:`crosspost.rendering.articles`)."""
+    source = long_form_source(project, row.entry, row.account, item)
+    if source is None:
+        return ArticleLink()
+    other = store.find(row.entry, row.occurrence, source)
+    if other is not None and other.status in UNSETTLED:
+        why = f"waiting for {source} to publish the article: the announcement links to it"
+        return ArticleLink(waits_for=source, reason=why)
+    if other is not None and other.status == Status.PUBLISHED and other.url:
+        return ArticleLink(url=other.url)
+    if item.link:
+        return ArticleLink()
+    what = f"it is {other.status}: {other.error}" if other is not None else "it was never planned"
+    return ArticleLink(
+        reason=f"nothing to link to: the article did not go out on {source} ({what}), "
+        "and it has no canonical_url or link to announce instead"
+    )
 
 
 def render(
@@ -65,7 +102,7 @@ def article_link(
     item = item or content(project, row)
     if item is None:
         return ArticleLink()
-    return announcement_link(project, store, row, item)
+    return _announcement_link(project, store, row, item)
 
 
 def content(project: Project, row: Publication) -> ContentItem | None:

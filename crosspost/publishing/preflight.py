@@ -17,7 +17,8 @@ from crosspost.loading.project import Project
 from crosspost.planning.approval import AWAITING_NOTE, Approvals, gated_anywhere
 from crosspost.planning.slots import decide
 from crosspost.publishing.outcome import Outcome, outcome_of
-from crosspost.rendering.articles import WAIT_POLL, ArticleLink
+from crosspost.publishing.posts import ArticleLink
+from crosspost.rendering.articles import WAIT_POLL
 from crosspost.status import Status
 from crosspost.store import Awaiting, Ended, Publication, Requeued
 from crosspost.store.sessions import utc

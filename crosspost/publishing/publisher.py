@@ -55,13 +55,13 @@ from crosspost.publishing.comments import is_comment
 from crosspost.publishing.failures import Failures
 from crosspost.publishing.outcome import Outcome, Ready, idempotency_key, outcome_of, sent_from
 from crosspost.publishing.pacing import is_paced, is_throttled, throttled
+from crosspost.publishing.posts import ArticleLink
 from crosspost.publishing.preflight import Preflight
 from crosspost.publishing.progress import StoreProgress, resumable
 from crosspost.publishing.reconcile import Reconciler
 from crosspost.publishing.replies import is_reply, mark_sent, send_reply
 from crosspost.publishing.reported import LimitsRecorder
 from crosspost.publishing.upkeep import Upkeep
-from crosspost.rendering.articles import ArticleLink
 from crosspost.status import Status
 from crosspost.store import Ended, Finish, Publication, Requeued, Sent, Store
 from crosspost.store.claims import PUBLISH, paused

@@ -15,28 +15,21 @@ summary, link). The link of an announcement is, first found:
 4. with no ``link`` either, the announcement fails, saying why.
 
 ``plan`` and ``check`` cannot know the URL of a post that has not gone out: they
-render such an announcement with :func:`stand_in_url`. docs/articles.md has the rest.
+render such an announcement with :func:`stand_in_url`; the publisher looks the link up
+with :func:`crosspost.publishing.posts.article_link`. docs/articles.md has the rest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from connectors.base import Capability, Connector
 from crosspost.loading.content_item import ContentItem
 from crosspost.loading.project import Project
-from crosspost.status import UNSETTLED, Status
-
-if TYPE_CHECKING:  # check and plan use this module without a database
-    from crosspost.store import Publication, Store
 
 __all__ = [
     "WAIT_POLL",
-    "ArticleLink",
-    "announcement_link",
     "is_long_form",
     "long_form_source",
     "stand_in_url",
@@ -77,42 +70,3 @@ def long_form_source(
 def stand_in_url(account: str) -> str:
     """What ``plan`` and ``check`` show for the URL of an article not out yet on ``account``."""
     return f"https://{account}.invalid/article"
-
-
-@dataclass(frozen=True)
-class ArticleLink:
-    """What an announcement links to, or why it cannot go out now."""
-
-    #: The long-form post's URL; None: the renderer's own choice (canonical URL, link).
-    url: str | None = None
-    #: The long-form account whose publication is not settled yet.
-    waits_for: str | None = None
-    #: Why it waits, or why there is nothing to link to (then it fails).
-    reason: str | None = None
-
-    @property
-    def missing(self) -> bool:
-        """Nothing to link to: the announcement cannot go out."""
-        return self.reason is not None and self.waits_for is None
-
-
-def announcement_link(
-    project: Project, store: Store, row: Publication, item: ContentItem
-) -> ArticleLink:
-    """What the announcement ``row`` of ``item`` links to, now (see the module's rules)."""
-    source = long_form_source(project, row.entry, row.account, item)
-    if source is None:
-        return ArticleLink()
-    other = store.find(row.entry, row.occurrence, source)
-    if other is not None and other.status in UNSETTLED:
-        why = f"waiting for {source} to publish the article: the announcement links to it"
-        return ArticleLink(waits_for=source, reason=why)
-    if other is not None and other.status == Status.PUBLISHED and other.url:
-        return ArticleLink(url=other.url)
-    if item.link:
-        return ArticleLink()
-    what = f"it is {other.status}: {other.error}" if other is not None else "it was never planned"
-    return ArticleLink(
-        reason=f"nothing to link to: the article did not go out on {source} ({what}), "
-        "and it has no canonical_url or link to announce instead"
-    )

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.base import ArticleFields, Cover, MediaItem
 from crosspost.loading.content_item import ContentItem
 from crosspost.rendering.filters import tagged
 from crosspost.rendering.markdown import Formatted, first_paragraph, render_markdown
 from crosspost.rendering.markdown_forms import OutputForm
 from crosspost.rendering.markup import unmark
 from crosspost.rendering.target import Target
+
+if TYPE_CHECKING:  # imported where one is made: most posts carry no media and no article
+    from connectors.attachments import ArticleFields, MediaItem
 
 __all__ = ["PLAIN", "article_fields", "media_items", "post_link", "template_context"]
 
@@ -74,6 +76,8 @@ def post_link(item: ContentItem, target: Target, whole: bool) -> str | None:
 
 def article_fields(item: ContentItem, base_dir: Path) -> ArticleFields:
     """The fields of an article besides its body, for a long-form platform."""
+    from connectors.attachments import ArticleFields, Cover
+
     summary = item.summary or first_paragraph(item.body)
     cover = item.cover
     return ArticleFields(
@@ -93,6 +97,10 @@ def article_fields(item: ContentItem, base_dir: Path) -> ArticleFields:
 
 def media_items(item: ContentItem, base_dir: Path) -> tuple[MediaItem, ...]:
     """The media of ``item``, their paths resolved next to its file (or ``base_dir``)."""
+    if not item.media:
+        return ()
+    from connectors.attachments import MediaItem
+
     return tuple(
         MediaItem(path, m.alt, m.mime_type, _relative(m.path))
         for m, path in zip(item.media, item.media_paths(_item_dir(item, base_dir)), strict=True)

@@ -5,11 +5,22 @@ A module of its own so that :mod:`html.parser` is imported only when HTML is cut
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from crosspost.rendering.markup import VOID, TagSpan
+from crosspost.rendering.markup import VOID
 
-__all__ = ["read_html"]
+__all__ = ["TagSpan", "read_html"]
+
+
+@dataclass
+class TagSpan:
+    """One element over ``text[start:end]`` of the visible text, with its attributes."""
+
+    tag: str
+    start: int
+    end: int = -1
+    attributes: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 class _Reader(HTMLParser):

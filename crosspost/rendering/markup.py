@@ -12,15 +12,18 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from crosspost.rendering.markdown_forms import MARK_END, MARK_START, MARK_URL, LinkSpan
 from crosspost.rendering.text import thread_parts
 
+if TYPE_CHECKING:  # made when HTML is read back, which most projects never cut
+    from crosspost.rendering.html_reader import TagSpan
+
 __all__ = [
     "Marked",
     "VOID",
-    "TagSpan",
     "located_parts",
     "read_html",
     "split_html",
@@ -128,16 +131,6 @@ def _locate(text: str, parts: list[str], numbered: bool) -> list[tuple[int, int]
 # --------------------------------------------------------------------------- HTML
 
 
-@dataclass
-class TagSpan:
-    """One element over ``text[start:end]`` of the visible text, with its attributes."""
-
-    tag: str
-    start: int
-    end: int = -1
-    attributes: list[tuple[str, str | None]] = field(default_factory=list)
-
-
 def read_html(text: str) -> tuple[str, list[TagSpan]]:
     """The visible text of ``text`` and the elements over it, in document order."""
     # html.parser and its patterns are imported for HTML only: most projects never cut any.
@@ -153,6 +146,8 @@ def visible_text(text: str) -> str:
 
 def write_html(text: str, spans: list[TagSpan], start: int, end: int) -> str:
     """``text[start:end]`` as HTML, with the elements that overlap it cut to fit."""
+    from crosspost.rendering.html_reader import TagSpan  # loaded: ``spans`` were read with it
+
     out: list[str] = []
     stack: list[TagSpan] = []
     inside = [s for s in spans if s.start < end and s.end > start or _void_in(s, start, end)]

@@ -26,11 +26,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Hashable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Template
 
-from connectors.base import Capability, Connector, Poll, RenderedPost
+from connectors.base import Capability, Connector, RenderedPost
 from crosspost.errors import Problem, RenderError
 from crosspost.loading.content_item import ContentItem
 from crosspost.rendering.context import (
@@ -42,18 +42,14 @@ from crosspost.rendering.context import (
 )
 from crosspost.rendering.markdown_forms import OutputForm, TextFormat
 from crosspost.rendering.markup import unmark
-from crosspost.rendering.render_errors import (
-    JINJA_STRING_NAME,
-    TemplateFrame,
-    innermost_frame,
-    read_source,
-    runtime_error,
-)
 from crosspost.rendering.render_memo import ConnectorRules, RenderMemo, memo_key
 from crosspost.rendering.sandbox import LimitExceeded, RenderLimits, bounded_render
 from crosspost.rendering.target import Target
 from crosspost.rendering.templates import BUILTIN_DEFAULT, BUILTIN_NAME, Templates
 from crosspost.rendering.thread_cuts import ThreadCuts
+
+if TYPE_CHECKING:
+    from connectors.attachments import Poll
 
 __all__ = [
     "Renderer",
@@ -132,10 +128,7 @@ class Renderer:
         except RenderError:
             raise
         except Exception as exc:  # whatever template code raises is the template's error
-            where = innermost_frame(exc.__traceback__) or TemplateFrame(
-                template.filename or JINJA_STRING_NAME, 1, {}
-            )
-            raise self._runtime_error(exc, where, context) from None
+            raise self._runtime_error(exc, context, template.filename) from None
 
     def render_string(self, text: str, item: ContentItem, target: Target) -> str:
         """``text``, a template string, rendered as plain text with ``item``'s variables
@@ -195,9 +188,7 @@ class Renderer:
             link=post_link(item, target, whole),
             article=article_fields(item, self.base_dir) if article else None,
             media=media_items(item, self.base_dir),
-            poll=Poll(tuple(item.poll.options), item.poll.duration, item.poll.multiple)
-            if item.poll
-            else None,
+            poll=_poll(item),
             content_warning=item.content_warning,
             language=item.language,
             options=options,
@@ -218,30 +209,39 @@ class Renderer:
                 try:
                     check(size)
                 except LimitExceeded as exc:  # raised here, outside the template: say where it was
-                    where = _suspended_at(stream) or TemplateFrame(JINJA_STRING_NAME, 1, {})
-                    raise self._runtime_error(exc, where, context) from None
+                    raise self._runtime_error(exc, context, stream=stream) from None
         return "".join(chunks)
 
     def _runtime_error(
-        self, exc: BaseException, where: TemplateFrame, context: dict[str, Any]
+        self,
+        exc: BaseException,
+        context: dict[str, Any],
+        filename: str | None = None,
+        stream: Any = None,
     ) -> RenderError:
-        filename = where.filename
-        if filename == JINJA_STRING_NAME:
-            filename = BUILTIN_NAME
-        source = read_source(where.filename, BUILTIN_DEFAULT)
+        """``exc`` placed in the template that raised it: the innermost template frame of its
+        traceback, or where the suspended render ``stream`` stopped; else line 1 of
+        ``filename`` (the built-in one when None)."""
+        # Imported when a template fails: a render that succeeds never places an error.
+        from crosspost.rendering import render_errors as errors
+
+        if stream is not None:
+            found = errors.suspended_at(stream)
+        else:
+            found = errors.innermost_frame(exc.__traceback__)
+        where = found or errors.TemplateFrame(filename or errors.JINJA_STRING_NAME, 1, {})
+        shown = where.filename
+        if shown == errors.JINJA_STRING_NAME:
+            shown = BUILTIN_NAME
+        source = errors.read_source(where.filename, BUILTIN_DEFAULT)
         names = [*context, *self.env.globals]
-        return runtime_error(exc, where, source, self.templates.shown(filename), names)
+        return errors.runtime_error(exc, where, source, self.templates.shown(shown), names)
 
 
-def _suspended_at(stream: Any) -> TemplateFrame | None:
-    """The template line a suspended render stopped at: its innermost template generator."""
-    found = None
-    generator: Any = stream
-    while generator is not None and hasattr(generator, "gi_frame"):
-        frame = generator.gi_frame
-        template = frame.f_globals.get("__jinja_template__") if frame else None
-        if frame is not None and template is not None:
-            line = template.get_corresponding_lineno(frame.f_lineno)
-            found = TemplateFrame(template.filename or JINJA_STRING_NAME, line, {})
-        generator = generator.gi_yieldfrom
-    return found
+def _poll(item: ContentItem) -> Poll | None:
+    """The poll of ``item``, if it has one (most have none: the class is imported here)."""
+    if not item.poll:
+        return None
+    from connectors.attachments import Poll
+
+    return Poll(tuple(item.poll.options), item.poll.duration, item.poll.multiple)

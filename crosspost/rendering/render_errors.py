@@ -6,6 +6,8 @@ of compiled template code becomes a frame of the template file at its source lin
 template failed, even when that is in an included, imported or extended template.
 Jinja keeps no columns at run time: the column is that of the failing name or
 operator on the line when it can be found there, else of the line's first tag.
+
+Imported when a template fails: a render that succeeds never needs it.
 """
 
 from __future__ import annotations
@@ -18,21 +20,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
-from jinja2.runtime import StrictUndefined, Undefined
+from jinja2 import TemplateError, TemplateSyntaxError
+from jinja2.runtime import Undefined
 from jinja2.utils import missing
 
 from crosspost.errors import Problem, RenderError, RenderLimitError
 from crosspost.rendering.sandbox import LimitExceeded
+from crosspost.rendering.undefined import UndefinedNameError
 
 __all__ = [
     "JINJA_STRING_NAME",
-    "NamedUndefined",
     "TemplateFrame",
     "innermost_frame",
     "read_source",
     "runtime_error",
-    "UndefinedNameError",
+    "suspended_at",
 ]
 
 #: The file name Jinja gives templates that came from a string (our built-in default).
@@ -47,29 +49,6 @@ _NEEDLES: dict[str, list[str]] = {
     "output": ["*", "~", "join", "center", "format", "replace", "%"],
     "time": ["for", "range"],
 }
-
-
-class UndefinedNameError(UndefinedError):
-    """An ``UndefinedError`` that keeps the ``Undefined`` behind it, for a did-you-mean."""
-
-    def __init__(self, message: str, undefined: Undefined) -> None:
-        super().__init__(message)
-        self.undefined = undefined
-
-
-class NamedUndefined(StrictUndefined):
-    """``StrictUndefined`` whose error says which name and object were asked for."""
-
-    __slots__ = ()
-
-    def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> Any:
-        raise UndefinedNameError(self._undefined_message, self)
-
-
-# StrictUndefined binds its operators to the base method itself: bind them to ours.
-for _name in dir(StrictUndefined):
-    if getattr(StrictUndefined, _name) is Undefined._fail_with_undefined_error:
-        setattr(NamedUndefined, _name, NamedUndefined._fail_with_undefined_error)
 
 
 @dataclass(frozen=True)
@@ -89,6 +68,20 @@ def innermost_frame(tb: TracebackType | None) -> TemplateFrame | None:
         if "__jinja_exception__" in frame.f_globals:  # set by jinja2.debug.fake_traceback
             found = TemplateFrame(frame.f_code.co_filename, tb.tb_lineno, dict(frame.f_locals))
         tb = tb.tb_next
+    return found
+
+
+def suspended_at(stream: Any) -> TemplateFrame | None:
+    """The template line a suspended render stopped at: its innermost template generator."""
+    found = None
+    generator: Any = stream
+    while generator is not None and hasattr(generator, "gi_frame"):
+        frame = generator.gi_frame
+        template = frame.f_globals.get("__jinja_template__") if frame else None
+        if frame is not None and template is not None:
+            line = template.get_corresponding_lineno(frame.f_lineno)
+            found = TemplateFrame(template.filename or JINJA_STRING_NAME, line, {})
+        generator = generator.gi_yieldfrom
     return found
 
 

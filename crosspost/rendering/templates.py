@@ -8,7 +8,7 @@ Templates are looked up in this order, first found wins:
 
 Files are read once, when the project is loaded (:mod:`crosspost.rendering.snapshot`).
 They run in a :class:`~crosspost.rendering.sandbox.BoundedEnvironment` with
-:class:`~crosspost.rendering.render_errors.NamedUndefined`, so a misspelt variable is
+:class:`~crosspost.rendering.undefined.NamedUndefined`, so a misspelt variable is
 an error with the template's file and line, not an empty string in a published post;
 every ``{{ value }}`` but the rendered body is escaped for the target's text form.
 """
@@ -34,11 +34,11 @@ from crosspost.loading.content_item import ContentItem
 from crosspost.rendering.filters import hashtags, utm
 from crosspost.rendering.markdown import Formatted, escape_for
 from crosspost.rendering.markdown_forms import OutputForm, TextFormat
-from crosspost.rendering.render_errors import NamedUndefined
 from crosspost.rendering.render_memo import TARGET_NAMES, names_used
 from crosspost.rendering.sandbox import BoundedEnvironment, RenderLimits
 from crosspost.rendering.snapshot import TemplateSnapshot, variables_read
 from crosspost.rendering.text import grapheme_length
+from crosspost.rendering.undefined import NamedUndefined
 
 __all__ = [
     "BUILTINS",

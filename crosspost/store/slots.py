@@ -13,8 +13,9 @@ from datetime import datetime
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-# the rows' shapes live beside check's read of a SQLite file, which runs without the ORM
-from crosspost.history import NOT_A_TURN, OCCUPYING, Booked, Turn
+# the rows' states and shapes are shared with check's read of a SQLite file, without the ORM
+from crosspost.history import NOT_A_TURN, OCCUPYING
+from crosspost.history_rows import Booked, Turn
 from crosspost.status import FEED_PREFIX, NEXT_SLOT, ONE_OFF_PREFIX, QUEUE_PREFIX, Status
 from crosspost.store import Store
 from crosspost.store.conditions import held_by
