@@ -1,4 +1,4 @@
-"""APScheduler's triggers are imported without asyncio, and asyncio is whole afterwards."""
+"""The planning package imports APScheduler's util without asyncio; asyncio is whole afterwards."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_asyncio_imported_first_is_the_one_apscheduler_uses() -> None:
 def test_the_triggers_still_fire() -> None:
     from datetime import UTC, datetime
 
-    from crosspost.planning.triggers import CronTrigger
+    from apscheduler.triggers.cron import CronTrigger
 
     trigger = CronTrigger.from_crontab("0 18 * * mon", timezone="Europe/Kyiv")
     fire = trigger.get_next_fire_time(None, datetime(2026, 12, 7, tzinfo=UTC))

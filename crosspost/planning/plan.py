@@ -23,14 +23,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
 from crosspost.loading.posts_spec import PostSpec
-from crosspost.planning.triggers import (
-    BaseTrigger,
-    CronTrigger,
-    DateTrigger,
-    IntervalTrigger,
-    OrTrigger,
-)
 
 __all__ = ["Occurrence", "cron_trigger", "first_fire_time", "occurrences", "trigger_for"]
 

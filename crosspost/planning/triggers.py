@@ -1,9 +1,10 @@
-"""APScheduler's triggers, imported without ``asyncio`` when nothing has imported it yet.
+"""APScheduler's ``util``, imported without ``asyncio`` when nothing has imported it yet.
 
 Before Python 3.14, ``apscheduler.util`` runs ``from asyncio import
 iscoroutinefunction`` when it is imported, for its asyncio and Tornado executors
 alone (``iscoroutinefunction_partial``); the triggers import that module for its date
-helpers. Importing ``asyncio`` (with ``ssl``, ``socket``, ``subprocess`` and
+helpers. The planning package calls :func:`import_util_without_asyncio` before any of its
+modules imports a trigger. Importing ``asyncio`` (with ``ssl``, ``socket``, ``subprocess`` and
 ``concurrent.futures``) was 4 % of the instructions of ``crosspost check``, which
 computes fire times and never runs a coroutine. While the triggers are imported,
 ``asyncio`` names a module that holds only ``inspect.iscoroutinefunction``, which is
@@ -19,10 +20,11 @@ import inspect
 import sys
 import types
 
-__all__ = ["BaseTrigger", "CronTrigger", "DateTrigger", "IntervalTrigger", "OrTrigger"]
+__all__ = ["import_util_without_asyncio"]
 
 
-def _import_without_asyncio() -> None:
+def import_util_without_asyncio() -> None:
+    """Import ``apscheduler.util`` with the placeholder, unless it or asyncio is loaded."""
     if sys.version_info >= (3, 14) or "asyncio" in sys.modules or "apscheduler.util" in sys.modules:
         return
     placeholder = types.ModuleType("asyncio", "iscoroutinefunction only, while importing")
@@ -33,12 +35,3 @@ def _import_without_asyncio() -> None:
     finally:
         if sys.modules.get("asyncio") is placeholder:
             del sys.modules["asyncio"]
-
-
-_import_without_asyncio()
-
-from apscheduler.triggers.base import BaseTrigger  # noqa: E402
-from apscheduler.triggers.combining import OrTrigger  # noqa: E402
-from apscheduler.triggers.cron import CronTrigger  # noqa: E402
-from apscheduler.triggers.date import DateTrigger  # noqa: E402
-from apscheduler.triggers.interval import IntervalTrigger  # noqa: E402
