@@ -16,12 +16,12 @@ of a cold ``check`` or ``status``; for a SQLite file, :func:`read_sqlite_history
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from crosspost.status import FEED_PREFIX, NEXT_SLOT, ONE_OFF_PREFIX, QUEUE_PREFIX, Status
 
@@ -33,12 +33,14 @@ if TYPE_CHECKING:
 __all__ = [
     "NOT_A_TURN",
     "OCCUPYING",
+    "PARAMETERS_PER_STATEMENT",
     "FeedFailure",
     "Heartbeat",
     "History",
     "Hold",
     "Listed",
     "StoredStatus",
+    "chunked",
     "migration_heads",
     "open_current_sqlite",
     "open_sqlite_status",
@@ -151,6 +153,19 @@ def stored_utc(stored: str) -> datetime:
     """A time the store wrote, as SQLite hands it back (text); the store writes only UTC."""
     at = datetime.fromisoformat(stored)
     return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+#: Values bound in one statement at most (an ``IN (…)`` list, the rows of one insert):
+#: SQLite builds before 3.32 refuse more than 999 parameters.
+PARAMETERS_PER_STATEMENT = 500
+
+_T = TypeVar("_T")
+
+
+def chunked(values: Sequence[_T], size: int = PARAMETERS_PER_STATEMENT) -> Iterator[list[_T]]:
+    """``values`` in lists of at most ``size`` (bound parameters have a limit)."""
+    for start in range(0, len(values), size):
+        yield list(values[start : start + size])
 
 
 def placeholders(values: Collection[object]) -> str:

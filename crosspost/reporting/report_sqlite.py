@@ -16,7 +16,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from crosspost.history import open_current_sqlite, placeholders, sql_time, stored_utc
+from crosspost.history import (
+    chunked,
+    open_current_sqlite,
+    placeholders,
+    sql_time,
+    stored_utc,
+)
 from crosspost.report_rows import (
     FIRST_DAY,
     PAST_REPLIES,
@@ -36,8 +42,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SqliteReportSource", "open_sqlite_report"]
 
-#: Bound parameters per ``IN (…)`` query of conversions, as the store reads them.
-_CHUNK = 500
 
 #: Published posts to an audience (:func:`crosspost.store.models.is_post`).
 _PUBLISHED = (
@@ -199,8 +203,7 @@ class SqliteReportSource:
             " WHERE {where}"
         )
         found: list[ConversionRow] = []
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
+        for chunk in chunked(wanted):
             found += [
                 ConversionRow(*row) for row in self._rows(query, _Where().among("campaign", chunk))
             ]

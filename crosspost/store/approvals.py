@@ -27,10 +27,9 @@ from crosspost.status import (
 from crosspost.store import Store
 from crosspost.store.db import insert_new
 from crosspost.store.models import Approval, Publication
+from crosspost.store.sessions import update_chunked
 
 __all__ = ["GateRow", "approved_hashes", "gate_rows", "record_approval", "set_gate"]
-
-_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -123,17 +122,7 @@ def set_gate(
         .values(status=Status.PLANNED, error=None, updated_at=now)
     )
     with Session(store.engine) as session:
-        held = _apply(session, hold, awaiting)
-        released = _apply(session, release, planned)
+        held = update_chunked(session, hold, awaiting)
+        released = update_chunked(session, release, planned)
         session.commit()
     return held, released
-
-
-def _apply(session: Session, statement: Any, ids: Iterable[int]) -> int:
-    chosen = sorted(ids)
-    changed = 0
-    for start in range(0, len(chosen), _CHUNK):
-        where = col(Publication.id).in_(chosen[start : start + _CHUNK])
-        result = session.execute(statement.where(where))
-        changed += int(result.rowcount)  # type: ignore[attr-defined]
-    return changed

@@ -21,16 +21,13 @@ from crosspost.store.sessions import chunked, session_on
 
 __all__ = ["conversions_for", "upsert_conversions"]
 
-#: Bound parameters per ``IN (…)`` query; SQLite's default limit is 999 on old builds.
-_CHUNK = 500
-
 
 def conversions_for(store: Store, campaigns: Iterable[str]) -> list[ConversionRow]:
     """Every imported conversion row whose campaign is one of ``campaigns`` (any day)."""
     wanted = sorted(set(campaigns))
     found: list[ConversionRow] = []
     with session_on(store.engine) as session:
-        for chunk in chunked(wanted, _CHUNK):
+        for chunk in chunked(wanted):
             query = select_model(Conversion).where(col(Conversion.campaign).in_(chunk))
             found += [
                 ConversionRow(
@@ -62,7 +59,7 @@ def upsert_conversions(
     dialect: Any = dialect_module(store.engine.dialect.name)
     with session_on(store.engine) as session:
         existing = _existing_keys(session, list(unique))
-        for chunk in chunked(list(unique.values()), _CHUNK):
+        for chunk in chunked(list(unique.values())):
             values = [{**r.__dict__, "imported_at": now, "source_file": source_file} for r in chunk]
             statement = dialect.insert(table).values(values)
             statement = statement.on_conflict_do_update(
@@ -81,7 +78,7 @@ def _existing_keys(
     session: Session, keys: list[tuple[str, str, str, str]]
 ) -> set[tuple[str, str, str, str]]:
     found: set[tuple[str, str, str, str]] = set()
-    for chunk in chunked(sorted({k[0] for k in keys}), _CHUNK):
+    for chunk in chunked(sorted({k[0] for k in keys})):
         query = select_model(
             Conversion.campaign, Conversion.content, Conversion.source, Conversion.day
         )

@@ -29,7 +29,7 @@ from crosspost.store.planned import (
     PlannedRow,
     planned_values,
 )
-from crosspost.store.sessions import utc_or_none
+from crosspost.store.sessions import chunked, utc_or_none
 
 __all__ = [
     "FetchRecord",
@@ -44,8 +44,6 @@ __all__ = [
     "record_fetch",
     "seen_keys",
 ]
-
-_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -89,8 +87,7 @@ def seen_keys(store: Store, feed: str, keys: Sequence[str]) -> set[str]:
     """Which of ``keys`` the feed has seen before."""
     found: set[str] = set()
     with Session(store.engine) as session:
-        for start in range(0, len(keys), _CHUNK):
-            chunk = list(keys[start : start + _CHUNK])
+        for chunk in chunked(keys):
             query = select(FeedEntry.key).where(
                 col(FeedEntry.feed) == feed, col(FeedEntry.key).in_(chunk)
             )
@@ -119,8 +116,8 @@ def record_fetch(
         rows = [row for entry in written if entry.decision == "planned" for row in rows_for(entry)]
         table = Publication.__table__  # type: ignore[attr-defined]
         values = planned_values(rows, record.at)
-        for start in range(0, len(values), _CHUNK):
-            insert_new(session, table, values[start : start + _CHUNK], PUBLICATION_KEY)
+        for chunk in chunked(values):
+            insert_new(session, table, chunk, PUBLICATION_KEY)
         session.commit()
     return written
 
@@ -146,10 +143,10 @@ def _insert_entries(session: Session, entries: Sequence[FeedEntry]) -> list[Feed
     values = [entry.model_dump() for entry in entries]
     insert: Any = dialect_module(session.get_bind().dialect.name).insert
     keys: set[str] = set()
-    for start in range(0, len(values), _CHUNK):
+    for chunk in chunked(values):
         statement = (
             insert(table)
-            .values(values[start : start + _CHUNK])
+            .values(chunk)
             .on_conflict_do_nothing(index_elements=["feed", "key"])
             .returning(table.c.key)
         )
@@ -213,11 +210,11 @@ def cancel_feed_rows(store: Store, wanted: Mapping[str, set[str]], now: datetime
             if account not in wanted.get(entry, set())
         ]
         cancelled = 0
-        for start in range(0, len(gone), _CHUNK):
+        for chunk in chunked(gone):
             statement = (
                 update(Publication)
                 .where(
-                    col(Publication.id).in_(gone[start : start + _CHUNK]),
+                    col(Publication.id).in_(chunk),
                     col(Publication.status) == Status.PLANNED.value,
                     col(Publication.attempts) == 0,
                 )

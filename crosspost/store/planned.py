@@ -65,7 +65,7 @@ def add_planned(engine: Engine, rows: Sequence[PlannedRow], now: datetime | None
     table = Publication.__table__  # type: ignore[attr-defined]
     inserted = 0
     with session_on(engine) as session:
-        for chunk in chunked(values, 500):
+        for chunk in chunked(values):
             inserted += insert_new(session, table, chunk, PUBLICATION_KEY)
         session.commit()
     return inserted

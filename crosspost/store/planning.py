@@ -22,14 +22,11 @@ from crosspost.store import Store
 from crosspost.store.db import insert_new
 from crosspost.store.models import EntryState, Publication
 from crosspost.store.planned import CANCELLED_BY_SYNC
-from crosspost.store.sessions import chunked, utc_read
+from crosspost.store.sessions import chunked, update_chunked, utc_read
 
 __all__ = ["PlanRow", "next_due_after", "plan_rows", "save_planned_until", "set_plan_statuses"]
 
 _T = TypeVar("_T")
-
-#: Bound parameters per statement stay well under SQLite's limit.
-_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -62,7 +59,7 @@ def plan_rows(store: Store, now: datetime, entries: Collection[str] | None) -> l
     )
     found: list[PlanRow] = []
     with Session(store.engine) as session:
-        for chunk in [None] if entries is None else chunked(sorted(entries), _CHUNK):
+        for chunk in [None] if entries is None else chunked(sorted(entries)):
             query = sa_select(*columns).where(condition)
             if chunk is not None:
                 query = query.where(col(Publication.entry).in_(chunk))
@@ -96,8 +93,8 @@ def set_plan_statuses(
         .values(status=Status.PLANNED.value, error=None, updated_at=now)
     )
     with Session(store.engine) as session:
-        cancelled = _apply(session, cancelling, cancel)
-        restored = _apply(session, restoring, restore)
+        cancelled = update_chunked(session, cancelling, cancel)
+        restored = update_chunked(session, restoring, restore)
         session.commit()
     return cancelled, restored
 
@@ -136,7 +133,7 @@ def save_planned_until(
         if entry in known and known[entry].definition != value
     ]
     with Session(store.engine) as session:
-        for chunk in chunked(new, _CHUNK):
+        for chunk in chunked(new):
             insert_new(session, EntryState.__table__, chunk, ["entry"])  # type: ignore[attr-defined]
         if later:
             session.connection().execute(_state_update(planned_until="moment"), later)
@@ -159,11 +156,3 @@ def next_due_after(store: Store, moment: datetime) -> datetime | None:
     with Session(store.engine) as session:
         value = session.execute(query).scalar()
     return None if value is None else utc_read(value)
-
-
-def _apply(session: Session, statement: Any, ids: Iterable[int]) -> int:
-    changed = 0
-    for chunk in chunked(sorted(ids), _CHUNK):
-        result = session.execute(statement.where(col(Publication.id).in_(chunk)))
-        changed += int(result.rowcount)  # type: ignore[attr-defined]
-    return changed

@@ -7,16 +7,24 @@ code outside the store that reads a row's times uses :func:`utc` too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Engine, Table
 from sqlmodel import Session
 
-__all__ = ["chunked", "session_on", "table_of", "utc", "utc_or_none", "utc_read"]
+from crosspost.history import chunked
 
-_T = TypeVar("_T")
+__all__ = [
+    "chunked",
+    "session_on",
+    "table_of",
+    "update_chunked",
+    "utc",
+    "utc_or_none",
+    "utc_read",
+]
 
 
 def session_on(engine: Engine) -> Session:
@@ -48,7 +56,11 @@ def utc_read(value: datetime | str) -> datetime:
     return utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
-def chunked(values: list[_T], size: int) -> Iterator[list[_T]]:
-    """``values`` in slices of at most ``size`` (bound parameters have a limit)."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+def update_chunked(session: Session, statement: Any, ids: Iterable[int]) -> int:
+    """Run the update ``statement`` on the rows of ``ids`` (a few hundred at a time);
+    how many it changed."""
+    changed = 0
+    for chunk in chunked(sorted(ids)):
+        result = session.execute(statement.where(statement.table.c.id.in_(chunk)))
+        changed += int(result.rowcount)  # type: ignore[attr-defined]
+    return changed
