@@ -21,10 +21,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Table, or_, update
 from sqlalchemy import select as sa_select
 
+from crosspost.history import chunked
 from crosspost.store import Store
 from crosspost.store.db import insert_new, is_sqlite
 from crosspost.store.models import AccountClaim
-from crosspost.store.sessions import chunked, session_on, utc
+from crosspost.store.sessions import session_on, utc
 
 __all__ = [
     "COLLECT",

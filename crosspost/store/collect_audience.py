@@ -17,9 +17,10 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from connectors.base import FollowerRef
+from crosspost.history import chunked
 from crosspost.store import Store
 from crosspost.store.models import AccountSnapshot, Follower, FollowerEvent, FollowerList
-from crosspost.store.sessions import chunked, session_on, table_of, utc
+from crosspost.store.sessions import session_on, table_of, utc
 
 __all__ = ["FollowerDiff", "apply_followers", "last_account_snapshots"]
 

@@ -13,11 +13,12 @@ from typing import Any
 from sqlmodel import Session, col
 from sqlmodel import select as select_model
 
+from crosspost.history import chunked
 from crosspost.report_rows import ConversionRow
 from crosspost.store import Store
 from crosspost.store.db import dialect_module
 from crosspost.store.models import Conversion
-from crosspost.store.sessions import chunked, session_on
+from crosspost.store.sessions import session_on
 
 __all__ = ["conversions_for", "upsert_conversions"]
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from crosspost.history import chunked
 from crosspost.status import FEED_PREFIX, Status
 from crosspost.store import Store
 from crosspost.store.db import dialect_module, insert_new
@@ -29,7 +30,7 @@ from crosspost.store.planned import (
     PlannedRow,
     planned_values,
 )
-from crosspost.store.sessions import chunked, utc_or_none
+from crosspost.store.sessions import utc_or_none
 
 __all__ = [
     "FetchRecord",

@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from crosspost.history import chunked
 from crosspost.status import Status
 from crosspost.store.db import insert_new
 from crosspost.store.models import Notification, Publication
-from crosspost.store.sessions import chunked, session_on
+from crosspost.store.sessions import session_on
 
 __all__ = [
     "CANCELLED_BY_SYNC",

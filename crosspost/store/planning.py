@@ -17,12 +17,13 @@ from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from crosspost.history import chunked
 from crosspost.status import Status
 from crosspost.store import Store
 from crosspost.store.db import insert_new
 from crosspost.store.models import EntryState, Publication
 from crosspost.store.planned import CANCELLED_BY_SYNC
-from crosspost.store.sessions import chunked, update_chunked, utc_read
+from crosspost.store.sessions import update_chunked, utc_read
 
 __all__ = ["PlanRow", "next_due_after", "plan_rows", "save_planned_until", "set_plan_statuses"]
 

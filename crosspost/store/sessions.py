@@ -1,4 +1,4 @@
-"""What every store module needs of SQLAlchemy: a session, a table, UTC values, chunks.
+"""What every store module needs of SQLAlchemy: a session, a table, UTC values, chunked updates.
 
 SQLite hands datetimes back naive (and aggregates as text); the store only ever writes
 UTC, so a value without a zone is UTC. These were once a private copy in each module;
@@ -17,7 +17,6 @@ from sqlmodel import Session
 from crosspost.history import chunked
 
 __all__ = [
-    "chunked",
     "session_on",
     "table_of",
     "update_chunked",
