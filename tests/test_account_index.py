@@ -88,3 +88,17 @@ def test_a_claim_asks_for_posts_in_flight_by_the_account(store: Store) -> None:
     assert not any(p.endswith("USING INDEX ix_publication_account (account=?)") for p in plans)
     one = _read_plans(store, lambda: claim_next(store.engine, T0, "w2", lease, (), "a3", None))
     assert all(INDEX in p for p in _searches(one) if "account=?" in p), one
+
+
+def test_the_account_reads_benchmark_builds_what_it_says() -> None:
+    """``python -m benchmarks.account_reads`` on a small store, both ways (no timing here)."""
+    from benchmarks import account_reads
+
+    for before in (True, False):
+        store = account_reads._store(4, 2, 3, before_r022=before)
+        assert store.counts() == {Status.PLANNED: 8, Status.PUBLISHED: 12}
+        with store.engine.connect() as connection:
+            names = {row[1] for row in connection.exec_driver_sql("PRAGMA index_list(publication)")}
+        assert (INDEX in names, "ix_publication_account" in names) == (not before, before)
+        assert account_reads.next_due(4, 2, 3, before_r022=before) >= 0
+        assert account_reads.round_claim(4, 2, 3, before_r022=before) >= 0
