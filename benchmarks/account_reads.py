@@ -16,6 +16,7 @@ Sizes: ``CROSSPOST_BENCH_ACCOUNT_READS=accounts,due,published`` sets the first s
 
 from __future__ import annotations
 
+import itertools
 import os
 import resource
 import tempfile
@@ -69,7 +70,7 @@ def _per_call(work: Callable[[], object], calls: int) -> float:
 def next_due(accounts: int, due: int, published: int, *, before_r022: bool) -> float:
     """CPU ms of one account's look for its next due row."""
     store = _store(accounts, due, published, before_r022=before_r022)
-    names = iter([f"a{n % accounts}" for n in range(0, 10 * accounts, 7)])
+    names = itertools.cycle([f"a{n % accounts}" for n in range(0, 10 * accounts, 7)])
     with store.engine.connect() as connection:
         return _per_call(lambda: upcoming(store, next(names), NOW, connection=connection), 500)
 
