@@ -12,6 +12,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ from connectors.abilities import KeepsRecords
 from connectors.base import Connector
 from crosspost.errors import ConfigError, Problem
 from crosspost.loading.accounts import Account, build_accounts, secret_fields
-from crosspost.loading.content import read_library
+from crosspost.loading.content import Library, read_library
 from crosspost.loading.content_item import ContentItem
 from crosspost.loading.event_checks import event_problems, event_template_problems
 from crosspost.loading.events import expand_events
@@ -44,7 +45,13 @@ from crosspost.loading.schedule import ScheduleFile, read_schedule
 from crosspost.loading.settings import SecretSource
 from crosspost.loading.yamlfile import locate
 from crosspost.planning.plan import trigger_for
-from crosspost.planning.queues import Queue, expand_queues, queue_problems, read_queues
+from crosspost.planning.queues import (
+    Indexed,
+    Queue,
+    expand_queues,
+    queue_problems,
+    read_queues,
+)
 from crosspost.rendering.render import Renderer
 
 if TYPE_CHECKING:
@@ -236,28 +243,18 @@ def _load(path: Path, secrets: SecretSource | None) -> Project:
     path = path.resolve()
     schedule, root = read_schedule(path)
     base = path.parent
-    secrets = secrets or SecretSource(base / ".env")
-    problems: list[Problem] = []
     content_dir = base / schedule.content_dir if schedule.content_dir else None
     library = read_library(schedule.content, root, path, content_dir)
-    content, problems = library.items, list(library.problems)
     renderer = Renderer(base / schedule.templates_dir, base)
-    for item in content.values():
+    problems = list(library.problems)
+    for item in library.items.values():
         problems += renderer.template_problems(item)
-    accounts, account_problems = build_accounts(
-        schedule.accounts, root, path, secrets, base / schedule.templates_dir
-    )
-    problems += account_problems
-    problems += group_problems(schedule, root, path)
+    secrets = secrets or SecretSource(base / ".env")
+    templates = base / schedule.templates_dir
+    accounts, account_problems = build_accounts(schedule.accounts, root, path, secrets, templates)
     targets, target_problems = post_targets(schedule, root, path)
-    problems += target_problems
-    problems += content_problems(schedule, library, root, path, base)
-    problems += trigger_problems(schedule, root, path)
-    problems += notify_problems(schedule, root, path)
-    problems += event_problems(
-        schedule, library, root, path, lambda name: unknown_account_message(name, schedule)
-    )
-    problems += event_template_problems(schedule, root, path, renderer.template_problem)
+    problems += account_problems + group_problems(schedule, root, path) + target_problems
+    problems += _entry_problems(schedule, library, root, path, renderer)
     feeds, feed_problems = read_feeds(
         schedule,
         root,
@@ -265,16 +262,52 @@ def _load(path: Path, secrets: SecretSource | None) -> Project:
         unknown_account=lambda name: unknown_target(name, schedule),
         template_problem=renderer.template_problem,
     )
-    problems += feed_problems
-    queue_specs, queue_read = read_queues(schedule, root, path)
-    problems += queue_read + queue_problems(
-        queue_specs, schedule, library, root, path, lambda n: unknown_account_message(n, schedule)
-    )
+    queue_specs, queue_read = _read_queues(schedule, library, root, path)
+    problems += feed_problems + queue_read
     if problems:
         raise ConfigError(problems)
     targets.update({feed.entry: members_of(feed.to, schedule) for feed in feeds})
+    return _assemble(path, schedule, root, library, accounts, targets, renderer, feeds, queue_specs)
+
+
+def _entry_problems(
+    schedule: ScheduleFile, library: Library, root: Any, path: Path, renderer: Renderer
+) -> list[Problem]:
+    """What is wrong with the entries, events and notifications as written."""
+    unknown = partial(unknown_account_message, schedule=schedule)
+    return [
+        *content_problems(schedule, library, root, path, path.parent),
+        *trigger_problems(schedule, root, path),
+        *notify_problems(schedule, root, path),
+        *event_problems(schedule, library, root, path, unknown),
+        *event_template_problems(schedule, root, path, renderer.template_problem),
+    ]
+
+
+def _read_queues(
+    schedule: ScheduleFile, library: Library, root: Any, path: Path
+) -> tuple[list[Indexed], list[Problem]]:
+    """The queues as written, and what is wrong with them."""
+    unknown = partial(unknown_account_message, schedule=schedule)
+    specs, problems = read_queues(schedule, root, path)
+    return specs, problems + queue_problems(specs, schedule, library, root, path, unknown)
+
+
+def _assemble(
+    path: Path,
+    schedule: ScheduleFile,
+    root: Any,
+    library: Library,
+    accounts: dict[str, Account],
+    targets: dict[str, list[str]],
+    renderer: Renderer,
+    feeds: list[FeedSpec],
+    queue_specs: list[Indexed],
+) -> Project:
+    """The project of a schedule without problems: events and queues made into entries."""
+    content = library.items
     events = expand_events(schedule, content, lambda names: members_of(names, schedule))
-    queues = expand_queues(queue_specs, schedule, content, base)
+    queues = expand_queues(queue_specs, schedule, content, path.parent)
     problems = next_slot_problems(schedule, targets, queues.targets, root, path)
     if problems:
         raise ConfigError(problems)
