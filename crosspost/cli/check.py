@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
@@ -120,6 +120,34 @@ def check(app: AppContext, strict: bool, as_json: bool, verbose: bool) -> None:
     publications awaiting approval are listed. Exits 0 when all is well, 2 on any
     problem, 1 on warnings or awaited approvals with --strict. Sends nothing.
     """
+    checked = _examine(app, verbose)
+    if as_json:
+        print_json(_as_json(checked, verbose))
+    else:
+        _print_checked(checked)
+    if checked.problems:
+        exit_with(EXIT_BAD_INPUT)
+    exit_with(EXIT_FAILED if strict and (checked.warnings or checked.awaiting) else EXIT_OK)
+
+
+class _Checked(NamedTuple):
+    """What ``check`` found: problems fail it, the rest is shown."""
+
+    problems: list[Problem]
+    warnings: list[Problem]
+    #: Publications awaiting approval.
+    awaiting: list[Any]
+    #: Where each account's length limit comes from.
+    limits: list[Any]
+    #: With ``--verbose``: the next post of every entry, as ``plan`` shows it.
+    shown: list[Any]
+    #: None when it did not load.
+    project: Project | None
+
+
+def _examine(app: AppContext, verbose: bool) -> _Checked:
+    """Load the project and run every check on it; a project that does not load has only
+    its problems."""
     from crosspost.loading.accounts import shared_resource_warnings
     from crosspost.loading.event_checks import event_warnings
     from crosspost.planning.attention import attention
@@ -151,39 +179,40 @@ def check(app: AppContext, strict: bool, as_json: bool, verbose: bool) -> None:
             shown = next_of_each(project, now, QueuePlanner(project, past, now))
         if store is not None:
             store.close()
-    except ConfigError as exc:
-        problems, project = exc.problems, None
-    if as_json:
-        print_json(
-            {
-                "ok": not problems,
-                "problems": [{**asdict(p), "file": shown_path(p.file)} for p in problems],
-                "warnings": [{**asdict(p), "file": shown_path(p.file)} for p in warnings],
-                "awaiting_approval": [_awaited_json(a) for a in awaiting],
-                "limits": [asdict(source) for source in limits],
-                **({"publications": [asdict(post) for post in shown]} if verbose else {}),
-            }
-        )
-    else:
-        if shown:
-            from crosspost.cli.output import out
-            from crosspost.cli.plan_view import print_plan
+    except ConfigError as exc:  # what was found before it is shown with it
+        return _Checked(exc.problems, warnings, awaiting, limits, shown, None)
+    return _Checked(problems, warnings, awaiting, limits, shown, project)
 
-            print_plan(out, shown, True, "table")
-        print_problems(problems)
-        print_problems(warnings, "warning: ")
-        if not problems and project is not None:
-            echo(_check_summary(project))
-        if awaiting:
-            echo(f"{len(awaiting)} publication(s) await approval (crosspost approve CONTENT):")
-            for awaited in awaiting:
-                where = awaited.where
-                echo(f"  {shown_path(where.file)}:{where.line}:{where.column}: {where.message}")
-        if limits:
-            echo("\n".join(["length limits:", *(f"  {s.describe()}" for s in limits)]))
-    if problems:
-        exit_with(EXIT_BAD_INPUT)
-    exit_with(EXIT_FAILED if strict and (warnings or awaiting) else EXIT_OK)
+
+def _as_json(checked: _Checked, verbose: bool) -> dict[str, Any]:
+    shown = checked.shown
+    return {
+        "ok": not checked.problems,
+        "problems": [{**asdict(p), "file": shown_path(p.file)} for p in checked.problems],
+        "warnings": [{**asdict(p), "file": shown_path(p.file)} for p in checked.warnings],
+        "awaiting_approval": [_awaited_json(a) for a in checked.awaiting],
+        "limits": [asdict(source) for source in checked.limits],
+        **({"publications": [asdict(post) for post in shown]} if verbose else {}),
+    }
+
+
+def _print_checked(checked: _Checked) -> None:
+    if checked.shown:
+        from crosspost.cli.output import out
+        from crosspost.cli.plan_view import print_plan
+
+        print_plan(out, checked.shown, True, "table")
+    print_problems(checked.problems)
+    print_problems(checked.warnings, "warning: ")
+    if not checked.problems and checked.project is not None:
+        echo(_check_summary(checked.project))
+    if checked.awaiting:
+        echo(f"{len(checked.awaiting)} publication(s) await approval (crosspost approve CONTENT):")
+        for awaited in checked.awaiting:
+            where = awaited.where
+            echo(f"  {shown_path(where.file)}:{where.line}:{where.column}: {where.message}")
+    if checked.limits:
+        echo("\n".join(["length limits:", *(f"  {s.describe()}" for s in checked.limits)]))
 
 
 def _awaited_json(awaited: Any) -> dict[str, Any]:
