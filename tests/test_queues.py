@@ -158,7 +158,7 @@ def test_what_plan_chose_is_what_the_daemon_publishes(
     assert daemon.run_once() == []  # nothing left, nothing sent twice
 
 
-def later_start(plan: dict) -> str:
+def later_start(plan: dict[tuple[str, str, str], PlannedPost]) -> str:
     return min(key[1][5:16] for key in plan)
 
 
