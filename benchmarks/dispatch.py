@@ -12,7 +12,8 @@ per second from start to the last post (load, sync and rounds included) and betw
 the first and the last post recorded (the steady rate), CPU per post of this process
 (the client side only), and the database transactions begun and committed by the
 publishing workers per post. ``CROSSPOST_BENCH_MOCK=thread`` runs the mock in this
-process instead (its CPU then counts in both, and it competes for the GIL).
+process instead (its CPU then counts in both, and it competes for the GIL);
+``CROSSPOST_BENCH_WORKERS=N`` lets N accounts publish at once instead of the default.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sqlmodel import Session, col, select
 
 from benchmarks.figures import Figure, Target
 from crosspost.publishing.daemon import Daemon
+from crosspost.publishing.dispatch import DEFAULT_WORKERS
 from crosspost.publishing.outcome import Outcome
 from crosspost.status import Status
 from crosspost.store import Publication, Store
@@ -124,7 +126,8 @@ def _run(folder: Path, url: str, posts: int, accounts: int, *, forever: bool) ->
     store = Store(f"sqlite:///{path.parent / 'dispatch.db'}")
     counts = _count_transactions(store)
     settled = _Settled(posts // accounts * accounts)
-    daemon = Daemon(path, store, collect_every=None, on_outcome=settled.count)
+    workers = int(os.environ.get("CROSSPOST_BENCH_WORKERS", str(DEFAULT_WORKERS)))
+    daemon = Daemon(path, store, collect_every=None, on_outcome=settled.count, workers=workers)
     start, cpu = time.perf_counter(), time.process_time()
     if forever:
         watch = (daemon, store, settled, 300.0)
