@@ -30,7 +30,7 @@ _last_read: dict[str, metadata.EntryPoint] = {}
 def _built_in() -> dict[str, metadata.EntryPoint]:
     """The connectors crosspost ships, from its own metadata alone: a schedule that uses
     only these never reads the entry points of every installed distribution (about 1 %
-    of ``check`` of the example). None when crosspost runs from a source tree that was
+    of ``check`` of the example). Empty when crosspost runs from a source tree that was
     never installed."""
     try:
         points = metadata.distribution(_DISTRIBUTION).entry_points
