@@ -282,9 +282,10 @@ class Listed(NamedTuple):
 
 
 class Heartbeat(NamedTuple):
-    """When a daemon was last seen alive."""
+    """When a daemon was last seen alive, and when it stopped cleanly (None: it did not)."""
 
     alive_at: datetime
+    stopped_at: datetime | None = None
 
 
 class Hold(NamedTuple):
@@ -347,11 +348,16 @@ class StoredStatus:
             for id, entry, occurrence, account, status, due, remote, url, error in rows
         ]
 
-    def last_heartbeat(self) -> Heartbeat | None:
-        """The most recent heartbeat of any daemon."""
-        query = "SELECT alive_at FROM daemon_heartbeat ORDER BY alive_at DESC LIMIT 1"
-        row = self._connection.execute(query).fetchone()
-        return Heartbeat(stored_utc(row[0])) if row is not None else None
+    def last_heartbeat(self, *, running: bool = False) -> Heartbeat | None:
+        """The most recent heartbeat of any daemon; ``running``: of a daemon not stopped."""
+        query = "SELECT alive_at, stopped_at FROM daemon_heartbeat"
+        query += " WHERE stopped_at IS NULL" if running else ""
+        row = self._connection.execute(query + " ORDER BY alive_at DESC LIMIT 1").fetchone()
+        if row is None:
+            return None
+        alive_at, stopped_at = row
+        stopped = None if stopped_at is None else stored_utc(stopped_at)
+        return Heartbeat(stored_utc(alive_at), stopped)
 
     def holds(self) -> list[Hold]:
         """Every held account, oldest hold first."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from crosspost.cli.health import daemons_health
 from crosspost.publishing.daemon import Daemon
 from crosspost.store import Store
 from tests.fakes import FakeClock, FakePlatform, edit, settled_reload, write_project
@@ -147,3 +149,31 @@ def test_a_round_ending_as_a_signal_shuts_the_timer_down_moves_nothing(
         daemon._wake()
     finally:
         timer.shutdown(wait=False)
+
+
+def test_a_daemon_reads_as_stopped_as_soon_as_it_stops(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    """``status`` and ``health`` must not call a daemon alive for minutes after Ctrl-C."""
+    path = write_project(tmp_path, POSTS)
+    daemon = Daemon(path, store, clock=FakeClock(T0), tick=timedelta(milliseconds=50))
+    seen_alive: list[bool] = []
+
+    def stop_once_alive() -> None:
+        for _ in range(400):  # a bound, not a timing
+            beat = store.last_heartbeat()
+            if beat is not None:
+                seen_alive.append(daemons_health(store, T0, timedelta(minutes=2)).ok)
+                break
+            threading.Event().wait(0.05)
+        daemon.stop()
+
+    helper = threading.Thread(target=stop_once_alive)
+    helper.start()
+    daemon.run_forever()  # the main thread: it sets signal handlers
+    helper.join()
+    assert seen_alive == [True]
+    state = daemons_health(store, T0, timedelta(minutes=2))
+    assert not state.ok and state.describe().startswith("daemon stopped (")
+    Daemon(path, store, clock=FakeClock(T0)).run_once()  # --once stops as it returns
+    assert daemons_health(store, T0, timedelta(minutes=2)).describe().startswith("daemon stopped")

@@ -150,3 +150,39 @@ def test_health_rejects_a_bad_duration(tmp_path: Path) -> None:
     code, output = _health(tmp_path, "--max-age", "soon")
     assert code == 2
     assert "--max-age" in output
+
+
+def test_health_says_stopped_at_once_after_a_clean_stop(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'h.db'}")
+    now = datetime.now(UTC)
+    store.heartbeat("w1", now, now)
+    assert _health(tmp_path)[0] == 0
+    store.heartbeat_stopped("w1", now)
+    store.close()
+    code, output = _health(tmp_path)
+    assert code == 1
+    assert output.startswith("daemon stopped (")
+    data = json.loads(_health(tmp_path, "--json")[1])
+    assert data["ok"] is False and data["stopped_at"] is not None
+
+
+def test_health_is_ok_while_another_daemon_runs(tmp_path: Path) -> None:
+    """Of two daemons on one database, the one stopping last does not hide the other."""
+    store = Store(f"sqlite:///{tmp_path / 'h.db'}")
+    now = datetime.now(UTC)
+    store.heartbeat("w2", now - timedelta(seconds=3), now)
+    store.heartbeat("w1", now, now)
+    store.heartbeat_stopped("w1", now)
+    assert _health(tmp_path)[0] == 0
+    store.heartbeat("w2", now, now)  # a stopped daemon that starts again beats as alive
+    store.heartbeat("w1", now, now)
+    beat = store.last_heartbeat()
+    assert beat is not None and beat.stopped_at is None
+    store.close()
+
+
+def test_a_stopped_daemon_reads_as_stopped_whatever_its_age() -> None:
+    stopped = NOW - timedelta(minutes=1)
+    state = daemon_health(stopped, NOW, timedelta(minutes=2), stopped_at=stopped)
+    assert not state.ok
+    assert state.describe() == "daemon stopped (2026-12-06 11:59:00Z, 1 min ago)"

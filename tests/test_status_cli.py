@@ -106,7 +106,13 @@ def test_empty_store_is_ok(base: Path) -> None:
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
         "publications": [],
-        "daemon": {"alive_at": None},
+        "daemon": {
+            "ok": False,
+            "alive_at": None,
+            "stopped_at": None,
+            "age_seconds": None,
+            "max_age_seconds": 120.0,
+        },
         "held_accounts": [],
         "failing_feeds": [],
     }

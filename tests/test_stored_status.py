@@ -112,6 +112,14 @@ def test_counts_holds_feeds_and_heartbeat_are_the_stores(tmp_path: Path) -> None
     assert stored.last_heartbeat() == type(stored.last_heartbeat())(
         beat.alive_at.replace(tzinfo=UTC)
     )
+    store.heartbeat_stopped("w2", NOW)
+    for running in (False, True):
+        mine, theirs = store.last_heartbeat(running=running), stored.last_heartbeat(running=running)
+        assert mine is not None and theirs is not None
+        assert theirs.alive_at == mine.alive_at.replace(tzinfo=UTC)
+        assert theirs.stopped_at == (mine.stopped_at and mine.stopped_at.replace(tzinfo=UTC))
+    assert stored.last_heartbeat().stopped_at == NOW  # type: ignore[union-attr]
+    assert stored.last_heartbeat(running=True) == (NOW - timedelta(hours=2), None)
     stored.close()
 
 

@@ -73,11 +73,13 @@ def status(
     rows = store.publications(wanted, split_list(accounts), until=until)
     held = _held_accounts(store)
     if as_json:
-        beat = store.last_heartbeat()
+        from crosspost.cli.health import health_json
+
+        daemon = status_view.daemon_state(store, utc_now())
         print_json(
             {
                 "publications": [status_json(r) for r in rows],
-                "daemon": {"alive_at": beat.alive_at.isoformat() if beat else None},
+                "daemon": health_json(daemon),
                 "held_accounts": held,
                 "failing_feeds": [{"feed": f, "error": e} for f, e in sorted(failing.items())],
             }

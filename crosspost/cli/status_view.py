@@ -14,7 +14,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from crosspost.cli.health import DEFAULT_MAX_AGE, daemon_health
+from crosspost.cli.health import DEFAULT_MAX_AGE, DaemonHealth, daemons_health
 from crosspost.cli.tables import print_table
 from crosspost.loading.durations import parse_duration
 from crosspost.status import Status
@@ -141,10 +141,13 @@ def print_rows(console: Console, rows: Sequence[Any], store: Any, now: datetime,
 
 
 def daemon_line(store: Any, now: datetime) -> str:
-    """``daemon alive (…)`` or ``daemon not running (last seen …)``."""
-    beat = store.last_heartbeat()
-    alive_at = beat.alive_at if beat else None
-    return daemon_health(alive_at, now, parse_duration(DEFAULT_MAX_AGE)).describe()
+    """``daemon alive (…)``, ``daemon stopped (…)`` or ``daemon not running (last seen …)``."""
+    return daemon_state(store, now).describe()
+
+
+def daemon_state(store: Any, now: datetime) -> DaemonHealth:
+    """Whether a daemon runs on ``store``, judged as ``crosspost health`` does by default."""
+    return daemons_health(store, now, parse_duration(DEFAULT_MAX_AGE))
 
 
 def _section(

@@ -38,6 +38,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from crosspost.collecting.metrics import MetricsCollector
 from crosspost.loading.project import Project, load_project
 from crosspost.loading.settings import SecretSource
@@ -301,7 +303,15 @@ class Daemon(DaemonTimer):
             outcomes += round_outcomes
             if not any(o.status != Status.PLANNED for o in round_outcomes) or self.stopping:
                 break
+        self.record_stop()
         return outcomes
+
+    def record_stop(self) -> None:
+        """Mark this daemon's heartbeat as stopped, so that it stops reading as alive at once."""
+        try:
+            self.store.heartbeat_stopped(self.publisher.worker_id, self.clock())
+        except SQLAlchemyError as exc:  # the database may be why we stop: the age tells soon
+            log.warning("could not record the stop in the store: %s", exc)
 
     def poll_feeds(self) -> int:
         """Fetch the feeds that are due; return how many posts their new entries planned."""

@@ -85,6 +85,10 @@ class DaemonTimer:
         """The files and folders whose change means a reload (the daemon's)."""
         raise NotImplementedError
 
+    def record_stop(self) -> None:
+        """Tell ``status`` and ``health`` that this daemon stopped (the daemon's)."""
+        raise NotImplementedError
+
     # -- running --------------------------------------------------------------
 
     @property
@@ -176,6 +180,7 @@ class DaemonTimer:
                 ", ".join(sorted(hung)),
                 int(self.shutdown_grace.total_seconds()),
             )
+        self.record_stop()
         log.info("daemon stopped")
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:

@@ -247,12 +247,22 @@ class Store:
             beat = session.get(DaemonHeartbeat, worker)
             beat = beat or DaemonHeartbeat(worker=worker, alive_at=now, started_at=started_at)
             beat.alive_at = now
+            beat.stopped_at = None
             session.add(beat)
             session.commit()
 
-    def last_heartbeat(self) -> DaemonHeartbeat | None:
-        """The most recent heartbeat of any daemon."""
-        return reading.last_heartbeat(self.engine)
+    def heartbeat_stopped(self, worker: str, now: datetime) -> None:
+        """Record that ``worker`` stopped cleanly: it is not alive any more, whatever its age."""
+        with self._session() as session:
+            beat = session.get(DaemonHeartbeat, worker)
+            if beat is not None:
+                beat.alive_at = beat.stopped_at = now
+                session.add(beat)
+                session.commit()
+
+    def last_heartbeat(self, *, running: bool = False) -> DaemonHeartbeat | None:
+        """The most recent heartbeat of any daemon; ``running``: of a daemon not stopped."""
+        return reading.last_heartbeat(self.engine, running=running)
 
     def last_published_at(self, account: str) -> datetime | None:
         """When we last recorded a publication of ``account`` (our clock, not the platform's)."""

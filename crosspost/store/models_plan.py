@@ -101,6 +101,8 @@ class DaemonHeartbeat(SQLModel, table=True):
     worker: str = Field(primary_key=True)
     alive_at: datetime
     started_at: datetime
+    #: When the daemon stopped cleanly (None while it runs, or when it died).
+    stopped_at: datetime | None = None
 
 
 class Notification(SQLModel, table=True):

@@ -126,10 +126,12 @@ def lease_holders(
     return [(w, pid, start, _utc(beat)) for w, pid, start, beat in rows if w is not None]
 
 
-def last_heartbeat(engine: Engine) -> DaemonHeartbeat | None:
-    """The most recent heartbeat of any daemon."""
+def last_heartbeat(engine: Engine, *, running: bool = False) -> DaemonHeartbeat | None:
+    """The most recent heartbeat of any daemon; ``running``: of a daemon not stopped."""
+    query = select(DaemonHeartbeat).order_by(col(DaemonHeartbeat.alive_at).desc())
+    if running:
+        query = query.where(col(DaemonHeartbeat.stopped_at).is_(None))
     with session_on(engine) as session:
-        query = select(DaemonHeartbeat).order_by(col(DaemonHeartbeat.alive_at).desc())
         return session.exec(query).first()
 
 
