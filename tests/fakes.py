@@ -55,8 +55,10 @@ __all__ = [
     "edit",
     "feed_entries",
     "install",
+    "LimitsReportingFakeConnector",
     "partial_thread",
     "platform",
+    "report_limits",
     "settled_reload",
     "write_project",
 ]
@@ -273,6 +275,29 @@ class LongFormFakeConnector(FakeConnector):
     def publish(self, post: RenderedPost, idempotency_key: str) -> Published:
         self.received.append(post)
         return super().publish(post, idempotency_key)
+
+
+class LimitsReportingFakeConnector(FakeConnector):
+    """The fake connector of a server that reports its own limits (``ReportsLimits``).
+
+    A subclass, not the fake patched: ``isinstance`` on a runtime protocol caches a
+    class it once found to match, so a patched class would keep matching after the
+    patch is undone, in every later test.
+    """
+
+    reported: ClassVar[dict[str, object]] = {}
+
+    def reported_limits(self) -> Mapping[str, object] | None:
+        return dict(self.reported) or None
+
+    def use_reported_limits(self, data: Mapping[str, object]) -> None:
+        return None
+
+
+def report_limits(monkeypatch: pytest.MonkeyPatch, reported: Mapping[str, object]) -> None:
+    """From now on connectors ``fake`` built (by a load or a reload) report ``reported``."""
+    monkeypatch.setattr(LimitsReportingFakeConnector, "reported", dict(reported))
+    monkeypatch.setitem(_FAKES, FakeConnector.name, LimitsReportingFakeConnector)
 
 
 _FAKES: dict[str, type[Any]] = {

@@ -19,7 +19,7 @@ from crosspost.store.account_state import LimitsReport, remember_limits, stored_
 from crosspost.store.handover import Handover, record_and_hand_over, record_and_look
 from crosspost.store.lease import Holder
 from crosspost.store.records import Replanned
-from tests.fakes import FakeClock, FakeConnector, FakePlatform, write_project
+from tests.fakes import FakeClock, FakePlatform, report_limits, write_project
 
 T0 = datetime(2026, 3, 1, 12, 0, 10, tzinfo=UTC)
 WORKER = "host:1:test"
@@ -329,8 +329,7 @@ def test_limits_a_server_reports_with_the_first_post_cost_no_transaction_of_thei
     tmp_path: Path, store: Store, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reported = {"max_characters": 700}
-    monkeypatch.setattr(FakeConnector, "reported_limits", lambda _self: reported, raising=False)
-    monkeypatch.setattr(FakeConnector, "use_reported_limits", lambda _s, _d: None, raising=False)
+    report_limits(monkeypatch, reported)
     daemon = Daemon(write_project(tmp_path, _posts(5), ("alpha",)), store, clock=FakeClock(T0))
     daemon.sync()
     counts = _worker_commits(store)
@@ -349,8 +348,7 @@ def test_a_reloaded_connector_is_asked_anew_whether_its_server_reports_limits(
     publisher = Daemon(path, store, clock=FakeClock(T0)).publisher
     assert publisher.limits.new("alpha") is None  # the fake connector reports none
     reported = {"max_characters": 700}
-    monkeypatch.setattr(FakeConnector, "reported_limits", lambda _self: reported, raising=False)
-    monkeypatch.setattr(FakeConnector, "use_reported_limits", lambda _s, _d: None, raising=False)
+    report_limits(monkeypatch, reported)
     publisher.project = load_project(path)  # as a reload does: new connectors
     report = publisher.limits.new("alpha")
     assert report is not None and report.limits == reported
