@@ -120,7 +120,7 @@ def _utc(at: datetime) -> datetime:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
 def health(app: AppContext, max_age: str, as_json: bool) -> None:
-    """Exit 0 when the daemon was alive within --max-age, else 1 (for healthchecks)."""
+    """Exit 0 when a daemon runs (alive within --max-age, not stopped), else 1 (healthchecks)."""
     try:
         limit = parse_duration(max_age)
     except ValueError as exc:
