@@ -271,7 +271,7 @@ def test_when_to_post_reads_only_the_period(store: Store, fixture: dict[str, int
     assert (sky.platform, sky.enough_data, sky.message) == (
         "bluesky",
         False,
-        "not enough data yet (1 posts)",
+        "not enough data yet (1 post with reactions, 2 needed)",
     )
     assert masto.enough_data and masto.posts == 2  # p1 and p3; p4 is before --since
     cells = {(c.weekday, c.hour): (c.posts, c.median_reactions) for c in masto.cells}
@@ -415,7 +415,8 @@ def test_html_is_self_contained_and_escaped(store: Store, fixture: dict[str, int
     links = re.findall(r"<(\w+)[^>]*\bhref=\"([^\"]*)\"", page)
     assert links and all(tag == "a" and url.startswith("https://") for tag, url in links)
     assert 'id="followers-chart"' in page and 'id="reactions-chart"' in page
-    assert 'id="heatmap-mastodon"' in page and "not enough data yet (1 posts)" in page
+    assert 'id="heatmap-mastodon"' in page
+    assert "not enough data yet (1 post with reactions, 2 needed)" in page
 
 
 # --------------------------------------------------------------------------- CLI
@@ -460,7 +461,10 @@ def test_report_command_writes_every_format(project: AppContext, tmp_path: Path)
     assert [a["account"] for a in data["accounts"]] == ["archive", "website-feed"]
     table = invoke(project, "report", "--account", "website-feed")
     assert table.exit_code == 0 and "Accounts" in table.output
-    assert "When to post on feed: not enough data yet (1 posts)" in table.output
+    assert (
+        "When to post on feed: not enough data yet (1 post with reactions, 20 needed)"
+        in table.output
+    )
     (tmp_path / "csv").mkdir()
     result = invoke(project, "report", "--format", "csv", "--output", str(tmp_path / "csv"))
     assert result.exit_code == 0 and (tmp_path / "csv" / "posts.csv").is_file()
@@ -678,5 +682,20 @@ def test_the_terminal_report_fits_its_width(project: AppContext, columns: int) -
     assert any("followers at start" in line for line in lines)  # a row, or a whole heading
     left_out = [line for line in lines if line.startswith("Left out at this width")]
     assert len(left_out) == (1 if narrow else 0)
-    assert "Top posts, Bottom posts" in "".join(left_out) or not narrow
+    assert "from Top posts, Posts (1):" in "".join(left_out) or not narrow
+    assert "Bottom posts: none besides the top posts" in lines
     assert any("Top posts" == line.strip() for line in lines)  # titles whole, above
+
+
+def test_empty_sections_say_why_instead_of_drawing_a_frame(project: AppContext) -> None:
+    store = project.store()
+    Builder(store).post("website-feed", "launch", "hello", datetime.now(UTC) - timedelta(days=2))
+    store.close()
+    group = _App("crosspost", commands=[report, conversions])
+    result = CliRunner().invoke(group, ["report"], obj=project, env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "Top posts: none yet: no post of the period has reactions collected" in result.output
+    assert not any(line.startswith("Bottom posts") for line in lines)  # nothing to add
+    assert any(line.startswith("Posts (1)") for line in lines)  # the post itself is listed
+    assert "┃ published" in result.output  # … in a table

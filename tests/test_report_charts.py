@@ -189,7 +189,11 @@ def test_heatmap_never_shows_slots_of_one_post() -> None:
 
 def test_empty_report_draws_every_frame_with_no_data_yet() -> None:
     empty = report(
-        when_to_post=[PostingTimes("mastodon", 0, False, "not enough data yet (0 posts)")]
+        when_to_post=[
+            PostingTimes(
+                "mastodon", 0, False, "not enough data yet (0 posts with reactions, 20 needed)"
+            )
+        ]
     )
     charts = svgs(to_html(empty))
     assert set(charts) == {"followers-chart", "reactions-chart", "heatmap-mastodon"}
@@ -199,7 +203,9 @@ def test_empty_report_draws_every_frame_with_no_data_yet() -> None:
         assert len(frames) == 1 and float(frames[0].get("width", 0)) > 0
         assert texts(chart, "empty") == [NO_DATA]
         assert len(texts(chart, "axis-label")) == 2
-    assert texts(charts["heatmap-mastodon"], "empty") == ["not enough data yet (0 posts)"]
+    assert texts(charts["heatmap-mastodon"], "empty") == [
+        "not enough data yet (0 posts with reactions, 20 needed)"
+    ]
 
 
 def test_many_posts_become_bars_per_day() -> None:

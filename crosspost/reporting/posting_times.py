@@ -120,9 +120,9 @@ def posting_times(
 ) -> PostingTimes:
     """When to post on ``platform``, from its posts' publishing times and reactions."""
     if len(measured) < rule.min_posts:
-        return PostingTimes(
-            platform, len(measured), False, f"not enough data yet ({len(measured)} posts)"
-        )
+        count = f"{len(measured)} post{'' if len(measured) == 1 else 's'}"
+        message = f"not enough data yet ({count} with reactions, {rule.min_posts} needed)"
+        return PostingTimes(platform, len(measured), False, message)
     slots: dict[tuple[int, int], list[int]] = defaultdict(list)
     for published_at, reactions in measured:
         local = published_at.astimezone(rule.timezone)

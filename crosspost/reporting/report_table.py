@@ -138,6 +138,15 @@ def _best_slots(report: Report, console: Console) -> None:
             )
 
 
+_NO_REACTIONS = (
+    "none yet: no post of the period has reactions collected "
+    "(the daemon collects them, or: crosspost collect)"
+)
+_NO_OTHERS = "none besides the top posts"
+_NO_POSTS = "none published in the period"
+_NOTHING = "nothing in the period"
+
+
 def print_report(
     report: Report, console: Console, posts: int = DEFAULT_POSTS_SHOWN, plain: bool = False
 ) -> None:
@@ -153,16 +162,21 @@ def print_report(
         f"{report.timezone}",
         markup=False,
     )
-    sections: list[tuple[str, Sequence[tuple[str, str, str]], Sequence[Any]]] = [
-        ("Accounts", ACCOUNT_VIEW, report.accounts),
-        ("Top posts", view, [r.post for r in report.top_posts]),
-        ("Bottom posts", view, [r.post for r in report.bottom_posts]),
-        (posts_heading(report, posts), view, most_reacted(report, posts)),
-        ("Member-written content per week", WEEK_VIEW, report.community),
-        ("Answering members", RESPONSE_VIEW, report.responses),
+    top = [r.post for r in report.top_posts]
+    sections: list[tuple[str, Sequence[tuple[str, str, str]], Sequence[Any], str]] = [
+        ("Accounts", ACCOUNT_VIEW, report.accounts, "no account matches"),
+        ("Top posts", view, top, _NO_REACTIONS),
+        ("Bottom posts", view, [r.post for r in report.bottom_posts], _NO_OTHERS if top else ""),
+        (posts_heading(report, posts), view, most_reacted(report, posts), _NO_POSTS),
+        ("Member-written content per week", WEEK_VIEW, report.community, _NOTHING),
+        ("Answering members", RESPONSE_VIEW, report.responses, _NOTHING),
     ]
     trimmed: dict[tuple[str, ...], list[str]] = {}
-    for title, columns, rows in sections:
+    for title, columns, rows, empty in sections:
+        if not rows:  # a line that says why, not the frame of an empty table
+            if empty:
+                console.print(Text.assemble((title, "italic"), f": {empty}"))
+            continue
         table, left_out = _fitted(columns, rows, zone, plain, console.width)
         console.print(title, markup=False, style="italic")  # above, whole: never folded
         console.print(table)
