@@ -753,3 +753,22 @@ def test_collect_loops_at_a_fixed_rate_whatever_a_round_takes(
     result = CliRunner().invoke(collect, ["--interval", "60"], obj=AppContext(path, store.url))
     assert result.exit_code == 0, result.output
     assert starts == [0.0, 60.0, 130.0, 190.0]
+
+
+def test_collect_table_keeps_names_and_headings_whole_at_80_columns(
+    tmp_path: Path, store: Store
+) -> None:
+    """Before, ``website-feed`` became ``website-fe`` / ``ed``, the ``interactions``
+    heading broke in two and the error folded into a column of word ends."""
+    path = write_schedule(tmp_path, {"website-feed": "plainfake"})
+    published(store, "website-feed", "a1", datetime.now(UTC) - timedelta(hours=2))
+    error = "503 from the platform, " * 4
+    PLATFORM.errors["website-feed"] = [Transient(error)]
+    result = CliRunner().invoke(collect, ["--once"], obj=AppContext(path, store.url))
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("collected at ")
+    table = lines[1 : lines.index(next(line for line in lines if line.startswith("website-feed:")))]
+    assert max(len(line) for line in table) <= 80
+    assert any(line.split()[:2] == ["website-feed", "0"] for line in table if line.strip())
+    assert any(line.split()[-1:] == ["interactions"] for line in table if line.strip())
+    assert f"website-feed: post metrics: {error.strip()}" in result.stdout

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
-from rich.text import Text
 
+from crosspost.cli.tables import print_table
 from crosspost.collecting.metrics import MetricsCollector
 from crosspost.collecting.metrics_report import CollectReport
 from crosspost.errors import ConfigError
@@ -118,35 +117,30 @@ def _reload(app: AppContext, collector: MetricsCollector) -> None:
     collector.project = project
 
 
+_ROUND_COLUMNS = (
+    "account",
+    "posts",
+    "thinned",
+    "audience",
+    "joins",
+    "leaves",
+    "interactions",
+)
+
+
 def _print_report(report: CollectReport) -> None:
     stamp = report.started_at.strftime("%Y-%m-%d %H:%M:%SZ")
     if not report.accounts:
         out.print(f"{stamp} nothing was due")
         return
-    table = Table(title=f"collected at {stamp}")
-    for column in (
-        "account",
-        "posts",
-        "thinned",
-        "audience",
-        "joins",
-        "leaves",
-        "interactions",
-        "error",
-    ):
-        table.add_column(column, overflow="fold")
+    rows = []
     for o in report.accounts:
-        error = o.error or ""
-        if o.retry_at is not None:
-            error += f" (retry at {o.retry_at:%H:%M:%S}Z)"
-        table.add_row(
-            Text(o.account),
-            str(o.posts),
-            str(o.thinned),
-            "yes" if o.account_snapshot else "",
-            str(o.joins),
-            str(o.leaves),
-            str(o.interactions),
-            Text(error),
-        )
-    out.print(table)
+        audience = "yes" if o.account_snapshot else ""
+        counts = (o.posts, o.thinned, audience, o.joins, o.leaves, o.interactions)
+        rows.append([o.account, *(str(count) for count in counts)])
+    out.print(f"collected at {stamp}", markup=False)
+    print_table(out, _ROUND_COLUMNS, rows)
+    for o in report.accounts:  # under the table, whole: a column of errors folds to bits
+        if o.error:
+            retry = f" (retry at {o.retry_at:%H:%M:%S}Z)" if o.retry_at is not None else ""
+            out.print(f"{o.account}: {o.error}{retry}", markup=False, style="red")
