@@ -12,7 +12,8 @@ import pytest
 from crosspost.errors import ConfigError, Problem
 from crosspost.loading.durations import parse_duration
 from crosspost.loading.posts_spec import PostSpec
-from crosspost.loading.schedule import read_schedule
+from crosspost.loading.project import load_project
+from crosspost.loading.schedule import duplicate_post_ids, read_schedule
 from crosspost.loading.yamlfile import parse_yaml
 from tests.conftest import REPO, SCHEDULES
 
@@ -266,9 +267,31 @@ def test_bad_account_name(write_schedule: Callable[..., Path]) -> None:
 
 
 def test_duplicate_post_ids() -> None:
-    assert _one(SCHEDULES / "duplicate_post_id.yaml") == (
-        '12:9: posts.1.id: "hi" is used twice (ids must be unique)'
+    schedule, root = read_schedule(SCHEDULES / "duplicate_post_id.yaml")
+    (problem,) = duplicate_post_ids(schedule, root, SCHEDULES / "duplicate_post_id.yaml")
+    assert (problem.line, problem.column, problem.message) == (
+        12,
+        9,
+        'posts.1.id: "hi" is used twice (ids must be unique)',
     )
+
+
+def test_a_duplicate_id_does_not_hide_the_other_problems(tmp_path: Path) -> None:
+    """Before, a used-twice id was the only problem told: fix it, check again, see more."""
+    text = (SCHEDULES / "duplicate_post_id.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "schedule.yaml"
+    path.write_text(
+        text.replace(
+            "content: hello\n    to: [archive]\n    at: 2030-02",
+            "content: nope\n    to: [archive]\n    at: 2030-02",
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_project(path)
+    messages = [p.message for p in info.value.problems]
+    assert 'posts.1.id: "hi" is used twice (ids must be unique)' in messages
+    assert any(m.startswith('posts.1.content: unknown content "nope"') for m in messages)
 
 
 def test_every_problem_is_listed_sorted(write_schedule: Callable[..., Path]) -> None:

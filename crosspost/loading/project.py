@@ -41,7 +41,7 @@ from crosspost.loading.project_checks import (
     unknown_account_message,
     unknown_target,
 )
-from crosspost.loading.schedule import ScheduleFile, read_schedule
+from crosspost.loading.schedule import ScheduleFile, duplicate_post_ids, read_schedule
 from crosspost.loading.settings import SecretSource
 from crosspost.loading.yamlfile import locate
 from crosspost.planning.plan import trigger_for
@@ -254,6 +254,7 @@ def _load(path: Path, secrets: SecretSource | None) -> Project:
     accounts, account_problems = build_accounts(schedule.accounts, root, path, secrets, templates)
     targets, target_problems = post_targets(schedule, root, path)
     problems += account_problems + group_problems(schedule, root, path) + target_problems
+    problems += duplicate_post_ids(schedule, root, path)
     problems += _entry_problems(schedule, library, root, path, renderer)
     feeds, feed_problems = read_feeds(
         schedule,

@@ -51,6 +51,7 @@ __all__ = [
     "MetricsSpec",
     "NotifySpec",
     "ScheduleFile",
+    "duplicate_post_ids",
     "read_schedule",
 ]
 
@@ -183,13 +184,11 @@ def read_schedule(path: Path) -> tuple[ScheduleFile, Any]:
         schedule = ScheduleFile.model_validate(dict(root))
     except ValidationError as exc:
         raise ConfigError(validation_problems(exc, root, path, model=ScheduleFile)) from None
-    problems = _duplicate_post_ids(schedule, root, path)
-    if problems:
-        raise ConfigError(problems)
     return schedule, root
 
 
-def _duplicate_post_ids(schedule: ScheduleFile, root: Any, path: Path) -> list[Problem]:
+def duplicate_post_ids(schedule: ScheduleFile, root: Any, path: Path) -> list[Problem]:
+    """An entry id used again; the project is not built then, but every other check runs."""
     seen: set[str] = set()
     problems = []
     for index, post in enumerate(schedule.posts):
