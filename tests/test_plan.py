@@ -157,6 +157,23 @@ def test_bad_cron(expression: str) -> None:
         cron_trigger(expression, KYIV)
 
 
+@pytest.mark.parametrize(
+    ("expression", "told"),
+    [
+        ("61 9 * * *", 'minute "61": the last value (61) is higher than the maximum value (59)'),
+        ("0 25 * * *", 'hour "25": the last value (25)'),
+        ("0 9 32 * 1", 'day-of-month "32": the last value (32)'),  # either day: two triggers
+        ("0 9 * 13 *", 'month "13": the last value (13)'),
+        ("0 9 * * 8", 'day-of-week "8": day of week 8 is out of range 0-7'),
+        ("*/0 * * * *", 'minute "*/0": Increment must be higher than 0'),
+    ],
+)
+def test_a_bad_cron_field_is_named(expression: str, told: str) -> None:
+    with pytest.raises(ValueError) as info:
+        cron_trigger(expression, KYIV)
+    assert str(info.value).startswith(f'cron "{expression}": {told}')
+
+
 # --------------------------------------------------------------------------- every, until
 
 

@@ -99,48 +99,70 @@ def cron_trigger(expression: str, zone: ZoneInfo, end: datetime | None = None) -
     Several lines separated by ``;`` fire whenever any of them does (a queue's slots).
 
     Raises:
-        ValueError: not five fields, or a field APScheduler does not accept.
+        ValueError: not five fields, or a field APScheduler does not accept (named).
     """
     lines = [line.strip() for line in expression.split(";")]
     if len(lines) > 1:
         if not all(lines):
             raise ValueError(f'cron "{expression}" has an empty line between its ";"')
         return OrTrigger([cron_trigger(line, zone, end) for line in lines])
-    fields = expression.split()
-    if len(fields) != 5:
+    fields = _cron_fields(expression)
+    try:
+        if not fields["day"].startswith("*") and not expression.split()[4].startswith("*"):
+            day_of_month = {name: value for name, value in fields.items() if name != "day_of_week"}
+            day_of_week = {name: value for name, value in fields.items() if name != "day"}
+            return OrTrigger(
+                [
+                    CronTrigger(**day_of_month, timezone=zone, end_date=end),
+                    CronTrigger(**day_of_week, timezone=zone, end_date=end),
+                ]
+            )
+        return CronTrigger(**fields, timezone=zone, end_date=end)
+    except ValueError as exc:
+        raise ValueError(_cron_field_problem(expression, fields) or str(exc)) from None
+
+
+#: The five fields of a crontab line: APScheduler's name, and the name people know.
+_CRON_FIELDS = (
+    ("minute", "minute"),
+    ("hour", "hour"),
+    ("day", "day-of-month"),
+    ("month", "month"),
+    ("day_of_week", "day-of-week"),
+)
+
+
+def _cron_fields(expression: str) -> dict[str, str]:
+    """The fields of one crontab line as APScheduler names and reads them."""
+    written = expression.split()
+    if len(written) != 5:
         raise ValueError(
-            f'cron "{expression}" has {len(fields)} fields '
+            f'cron "{expression}" has {len(written)} fields '
             "(expected 5: minute hour day-of-month month day-of-week)"
         )
-    minute, hour, day, month, weekday = fields
-    either = not day.startswith("*") and not weekday.startswith("*")
+    fields = {name: value for (name, _), value in zip(_CRON_FIELDS, written, strict=True)}
+    weekday = fields["day_of_week"]
     if re.search(r"[a-z]", weekday, re.IGNORECASE) is None or weekday == "*":
-        weekday = _cron_day_of_week(weekday)
-    if either:
-        return OrTrigger(
-            [
-                CronTrigger(
-                    minute=minute, hour=hour, day=day, month=month, timezone=zone, end_date=end
-                ),
-                CronTrigger(
-                    minute=minute,
-                    hour=hour,
-                    month=month,
-                    day_of_week=weekday,
-                    timezone=zone,
-                    end_date=end,
-                ),
-            ]
-        )
-    return CronTrigger(
-        minute=minute,
-        hour=hour,
-        day=day,
-        month=month,
-        day_of_week=weekday,
-        timezone=zone,
-        end_date=end,
-    )
+        try:
+            fields["day_of_week"] = _cron_day_of_week(weekday)  # cron counts from Sunday
+        except ValueError as exc:
+            raise ValueError(f'cron "{expression}": day-of-week "{weekday}": {exc}') from None
+    return fields
+
+
+def _cron_field_problem(expression: str, fields: dict[str, str]) -> str | None:
+    """Which field of a refused line is wrong, and why, in cron's own words and numbers.
+
+    Only asked once a line was refused: trying each field alone costs a trigger each.
+    """
+    written = expression.split()
+    for at, (name, known_as) in enumerate(_CRON_FIELDS):
+        try:
+            CronTrigger(**{name: fields[name]}, timezone=UTC)
+        except ValueError as exc:
+            reason = re.sub(r"^Error validating expression '[^']*': ", "", str(exc))
+            return f'cron "{expression}": {known_as} "{written[at]}": {reason}'
+    return None
 
 
 def trigger_for(post: PostSpec, zone: ZoneInfo) -> BaseTrigger:
