@@ -174,22 +174,32 @@ def publish_now(
     results: dict[str, OneOffResult] = {}
     for account in sorted(accounts, key=lambda name: sources[name] is not None):
         source = sources[account]
-        if account in publisher.held:
-            results[account] = _held(item, account, publisher.held[account])
-            continue
-        if source is None:
-            post = posts[account]
-            results[account] = _publish_one(publisher, store, item, account, post, again, now)
-            continue
-        article_url = results[source].url if results[source].status == Status.PUBLISHED else None
-        if article_url is None and not item.link:
-            results[account] = _nothing_to_link(item, account, results[source])
-            continue
-        post = _render(project, item, account, now, article_url)
-        results[account] = _publish_one(
-            publisher, store, item, account, post, again, now, article_url
-        )
+        article = results[source] if source is not None else None
+        results[account] = _send_one(publisher, item, account, posts[account], article, again, now)
     return [results[account] for account in accounts]
+
+
+def _send_one(
+    publisher: Publisher,
+    item: ContentItem,
+    account: str,
+    post: RenderedPost,
+    article: OneOffResult | None,
+    again: bool,
+    now: datetime,
+) -> OneOffResult:
+    """Publish ``post`` to ``account``; an announcement (``article``: the result of its
+    long-form article, sent just before) is rendered again with the article's URL."""
+    store = publisher.store
+    if account in publisher.held:
+        return _held(item, account, publisher.held[account])
+    if article is None:
+        return _publish_one(publisher, store, item, account, post, again, now)
+    article_url = article.url if article.status == Status.PUBLISHED else None
+    if article_url is None and not item.link:
+        return _nothing_to_link(item, account, article)
+    post = _render(publisher.project, item, account, now, article_url)
+    return _publish_one(publisher, store, item, account, post, again, now, article_url)
 
 
 def _nothing_to_link(item: ContentItem, account: str, source: OneOffResult) -> OneOffResult:
