@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import Select, delete, func, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -66,6 +66,27 @@ def collect_candidates(
         published_since: Posts published before this are no longer collected.
         accounts: Only these accounts' posts (None: every account's).
     """
+    query = _candidates_query(utc(published_since), accounts)
+    with session_on(store.engine) as session:
+        rows = session.execute(query).all()
+    return [
+        Candidate(
+            int(pid or 0),
+            account,
+            str(remote_id),
+            utc(published),
+            utc(last) if last is not None else None,
+            _parts(str(remote_id), thread_ids),
+            timedelta(seconds=step) if step is not None else None,
+        )
+        for pid, account, remote_id, published, last, thread_ids, step in rows
+        if published is not None
+    ]
+
+
+def _candidates_query(published_since: datetime, accounts: Collection[str] | None) -> Select[Any]:
+    """Each published post's id, account, remote id, publishing time, thread parts and
+    newest snapshot (time and step), oldest post first."""
     newest = (
         select(
             MetricSnapshot.publication_id,
@@ -89,28 +110,14 @@ def collect_candidates(
         .where(
             col(Publication.status) == Status.PUBLISHED,
             col(Publication.remote_id).is_not(None),
-            col(Publication.published_at) >= utc(published_since),
+            col(Publication.published_at) >= published_since,
             is_post(),
         )
         .order_by(col(Publication.published_at), col(Publication.id))
     )
     if accounts is not None:
         query = query.where(col(Publication.account).in_(list(accounts)))
-    with session_on(store.engine) as session:
-        rows = session.execute(query).all()
-    return [
-        Candidate(
-            int(pid or 0),
-            account,
-            str(remote_id),
-            utc(published),
-            utc(last) if last is not None else None,
-            _parts(str(remote_id), thread_ids),
-            timedelta(seconds=step) if step is not None else None,
-        )
-        for pid, account, remote_id, published, last, thread_ids, step in rows
-        if published is not None
-    ]
+    return query
 
 
 def _parts(remote_id: str, thread_ids: Sequence[Any] | None) -> tuple[str, ...]:
