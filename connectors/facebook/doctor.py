@@ -62,31 +62,7 @@ class FacebookDoctor(FacebookReading, GraphDoctor[FacebookSettings]):
         name = page.get("name")
         identity = f"Page {name}" if isinstance(name, str) and name else self.settings.page_id
         granted = self._granted(probe)
-        notes: list[str] = []
-        if granted is None:
-            self._probe(
-                probe,
-                f"{self.settings.page_id}/published_posts",
-                {"fields": "id,comments.limit(1){id}", "limit": "1"},
-                "pages_read_user_content",
-                NEEDED_PERMISSIONS["pages_read_user_content"],
-            )
-            notes.append(
-                "the token does not list its permissions: pages_manage_posts, read_insights "
-                "and pages_manage_engagement show only when used"
-            )
-        else:
-            said = " ".join(probe.problems)
-            probe.problems += [
-                f"the token lacks the {permission} permission (needed to {purpose})"
-                for permission, purpose in NEEDED_PERMISSIONS.items()
-                if permission not in granted and permission not in said
-            ]
-            notes += [
-                f"without {permission}, {effect}"
-                for permission, effect in OPTIONAL_PERMISSIONS.items()
-                if permission not in granted
-            ]
+        notes = self._permission_problems(probe, granted)
         details = {"page id": self.settings.page_id, "graph version": self.settings.version}
         followers = page.get("followers_count")
         if isinstance(followers, int):
@@ -99,6 +75,33 @@ class FacebookDoctor(FacebookReading, GraphDoctor[FacebookSettings]):
             rate=probe.rate,
             details=details,
         )
+
+    def _permission_problems(self, probe: Probe, granted: set[str] | None) -> list[str]:
+        """Add the needed permissions the token lacks to ``probe``; return notes on the
+        optional ones. A token that does not list its permissions is probed instead."""
+        if granted is None:
+            self._probe(
+                probe,
+                f"{self.settings.page_id}/published_posts",
+                {"fields": "id,comments.limit(1){id}", "limit": "1"},
+                "pages_read_user_content",
+                NEEDED_PERMISSIONS["pages_read_user_content"],
+            )
+            return [
+                "the token does not list its permissions: pages_manage_posts, read_insights "
+                "and pages_manage_engagement show only when used"
+            ]
+        said = " ".join(probe.problems)
+        probe.problems += [
+            f"the token lacks the {permission} permission (needed to {purpose})"
+            for permission, purpose in NEEDED_PERMISSIONS.items()
+            if permission not in granted and permission not in said
+        ]
+        return [
+            f"without {permission}, {effect}"
+            for permission, effect in OPTIONAL_PERMISSIONS.items()
+            if permission not in granted
+        ]
 
     def _granted(self, probe: Probe) -> set[str] | None:
         """The permissions ``/me/permissions`` lists as granted; None when it lists none."""
