@@ -111,20 +111,11 @@ def sync_plan(
         occurrences_of = _safe_occurrences(post, project, states.get(post.id), now, horizon)
         if occurrences_of is None:
             continue  # its rows stay as they are
-        found, new = occurrences_of
         planned.append(post)
-        accounts = project.targets[post.id]
-        known = {(r.occurrence, r.account) for r in have}
-        new_rows += [
-            r for r in _rows(post, new, accounts) if (r.occurrence, r.account) not in known
-        ]
-        keep = {(o.key, a) for o in found if o.due_at >= now for a in accounts}
-        if post.next_slot:
-            keep = {(NEXT_SLOT, a) for a in accounts}
-        for row in (r for r in have if r.due_at >= now):
-            is_planned = row.status == Status.PLANNED
-            if is_planned != ((row.occurrence, row.account) in keep):
-                (cancel if is_planned else restore).append(row.id)
+        add, off, back = _entry_changes(post, have, *occurrences_of, project.targets[post.id], now)
+        new_rows += add
+        cancel += off
+        restore += back
     for entry, rows in existing.items():  # left the schedule, or disabled
         if is_scheduled(entry):
             cancel += [r.id for r in rows if r.status == Status.PLANNED]
@@ -137,6 +128,31 @@ def sync_plan(
     synced |= {e: LEFT for e in covered if e not in enabled}
     save_planned_until(store, {p.id: now + horizon for p in planned}, states, now, synced)
     return SyncReport(added, cancelled, restored)
+
+
+def _entry_changes(
+    post: PostSpec,
+    have: list[PlanRow],
+    found: list[Occurrence],
+    new: list[Occurrence],
+    accounts: list[str],
+    now: datetime,
+) -> tuple[list[PlannedRow], list[int], list[int]]:
+    """What an entry's rows need: rows to add for ``new`` occurrences (those not stored
+    yet), and the ids of future rows to cancel (no occurrence ``found`` any more) or to
+    plan again (cancelled, but found again)."""
+    known = {(r.occurrence, r.account) for r in have}
+    added = [r for r in _rows(post, new, accounts) if (r.occurrence, r.account) not in known]
+    keep = {(o.key, a) for o in found if o.due_at >= now for a in accounts}
+    if post.next_slot:
+        keep = {(NEXT_SLOT, a) for a in accounts}
+    cancel: list[int] = []
+    restore: list[int] = []
+    for row in (r for r in have if r.due_at >= now):
+        is_planned = row.status == Status.PLANNED
+        if is_planned != ((row.occurrence, row.account) in keep):
+            (cancel if is_planned else restore).append(row.id)
+    return added, cancel, restore
 
 
 def extend_plan(
