@@ -179,7 +179,7 @@ _COMMANDS = {
     ),
     "health": (
         "crosspost.cli.health:health",
-        "Exit 0 when the daemon was alive within --max-age, else 1 (for healthchecks).",
+        "Exit 0 when a daemon runs (alive within --max-age, not stopped), else 1 (healthchecks).",
     ),
     "calendar": (
         "crosspost.cli.calendar:calendar_command",
