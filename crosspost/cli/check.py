@@ -150,6 +150,7 @@ def _examine(app: AppContext, verbose: bool) -> _Checked:
     its problems."""
     from crosspost.loading.accounts import shared_resource_warnings
     from crosspost.loading.event_checks import event_warnings
+    from crosspost.loading.project_checks import wall_time_warnings
     from crosspost.planning.attention import attention
     from crosspost.planning.checking import check_project
     from crosspost.planning.slots import QueuePlanner
@@ -167,6 +168,7 @@ def _examine(app: AppContext, verbose: bool) -> _Checked:
         problems = check_project(project, now, planner=QueuePlanner(project, past, now))
         warnings = event_warnings(project.schedule, project.root, project.path, now)
         warnings += shared_resource_warnings(project)
+        warnings += wall_time_warnings(project.schedule, project.root, project.path, now)
         seen = attention(project, now, QueuePlanner(project, past, now))
         problems, warnings, awaiting = (
             problems + seen.problems,

@@ -9,7 +9,7 @@ no item, a cron that never fires), each problem at its file:line, so that
 from __future__ import annotations
 
 import difflib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ __all__ = [
     "trigger_problems",
     "unknown_account_message",
     "unknown_target",
+    "wall_time_warnings",
 ]
 
 
@@ -176,6 +177,48 @@ def trigger_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Prob
             line, column = locate(root, ["posts", index, field])
             problems.append(Problem.at(path, line, column, f"posts.{index}.{field}: {reason}"))
     return problems
+
+
+def wall_time_warnings(
+    schedule: ScheduleFile, root: Any, path: Path, now: datetime
+) -> list[Problem]:
+    """One-offs to come at a wall time the clocks skip or show twice that night (DST).
+
+    Both go out (docs/decisions.md: a skipped time at the offset before the change, a
+    repeated one once, at the first); ``check`` says when, as the time is not the one
+    written, or not the only one it could mean.
+    """
+    warnings = []
+    for index, post in enumerate(schedule.posts):
+        if post.at is None or post.at.tzinfo is not None or not post.enabled:
+            continue
+        zone = post.timezone or schedule.timezone
+        due = post.at.replace(tzinfo=zone)
+        if due < now:
+            continue
+        reason = _wall_time_problem(post.at, zone)
+        if reason is not None:
+            line, column = locate(root, ["posts", index, "at"])
+            warnings.append(Problem.at(path, line, column, f"posts.{index}.at: {reason}"))
+    return warnings
+
+
+def _wall_time_problem(written: datetime, zone: tzinfo) -> str | None:
+    """Why ``written`` in ``zone`` is not one plain instant, and when it goes out then."""
+    first, second = written.replace(tzinfo=zone, fold=0), written.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return None
+    shown = f"{written:%Y-%m-%d %H:%M}"
+    goes_out = first.astimezone(UTC).astimezone(zone)  # where the instant really lands
+    if goes_out.replace(tzinfo=None) != written:
+        return (
+            f"{shown} does not exist in {zone} (the clocks go from {first.tzname()} to "
+            f"{goes_out.tzname()} that night): it goes out at {goes_out:%H:%M %Z}"
+        )
+    return (
+        f"{shown} happens twice in {zone} (in {first.tzname()}, then in {second.tzname()} "
+        f"after the clocks go back): it goes out once, at {first:%H:%M %Z}"
+    )
 
 
 def _never_fires(post: PostSpec, trigger: BaseTrigger) -> str | None:
