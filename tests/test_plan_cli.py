@@ -17,7 +17,9 @@ def test_summary_says_when_the_limit_cut_the_plan() -> None:
     assert (
         summary(200, 30412, "7d") == "first 200 of 30,412 publications in the next 7d (see --limit)"
     )
-    assert summary(12, 12, "7d") == "12 publication(s) in the next 7d"
+    assert summary(12, 12, "7d") == "12 publications in the next 7d"
+    assert summary(1, 1, "7d") == "1 publication in the next 7d"
+    assert summary(0, 0, "7d") == "nothing planned in the next 7d"
 
 
 def test_limit_reports_the_total(example_project: Path, run_cli: Callable[..., Result]) -> None:
@@ -79,3 +81,13 @@ def test_times_in_one_zone_are_headed_by_it_and_utc_needs_the_room(
     rows = [line for line in result.stdout.splitlines() if "open-hours" in line]
     assert rows and all("Europe/Kyiv" not in row for row in rows)
     assert all(row.split()[1].count(":") == 1 for row in rows)  # 2026-12-07 01:54, whole
+
+
+def test_an_empty_plan_says_so_without_an_empty_table(
+    example_project: Path, run_cli: Callable[..., Result]
+) -> None:
+    result = run_cli(example_project, "plan", "--until", "1d", "--entry", "welcome")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("nothing planned in the next 1d; plan sha256 ")
+    tsv = run_cli(example_project, "plan", "--until", "1d", "--entry", "welcome", "--format", "tsv")
+    assert tsv.output.splitlines()[0].startswith("local time\t")  # scripts still get the header

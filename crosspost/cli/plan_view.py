@@ -50,10 +50,13 @@ def plan_filter(
 
 
 def summary(shown: int, total: int, until: str) -> str:
-    """``12 publication(s) in the next 7d`` or ``first 200 of 30,412 in the next 7d``."""
+    """``12 publications in the next 7d``, ``first 200 of 30,412 publications in the next
+    7d`` or ``nothing planned in the next 7d``."""
     if total > shown:
         return f"first {shown:,} of {total:,} publications in the next {until} (see --limit)"
-    return f"{total:,} publication(s) in the next {until}"
+    if total == 0:
+        return f"nothing planned in the next {until}"
+    return f"{total:,} publication{'' if total == 1 else 's'} in the next {until}"
 
 
 def print_plan(console: Console, posts: Sequence[PlannedPost], verbose: bool, fmt: str) -> None:
@@ -65,6 +68,8 @@ def print_plan(console: Console, posts: Sequence[PlannedPost], verbose: bool, fm
     always have both): at 80 columns a time no longer folds over four lines.
     """
     for_people = fmt != "tsv"
+    if for_people and not posts:
+        return  # the summary line says there is nothing: no frame of an empty table
     zones = {post.zone for post in posts}
     zone = next(iter(zones)) if for_people and len(zones) == 1 else None
     with_utc = not for_people or console.width >= _UTC_FROM_WIDTH
