@@ -224,9 +224,11 @@ class BaseConnector(Checks, Generic[SettingsT]):
         problems = self.check(post)
         if problems:
             raise Rejected("; ".join(problems), platform=self.name, account=self.account)
-        self.log.info("publishing %s (%d part(s))", post.content_id, len(post.parts))
+        parts = f"{len(post.parts)} parts" if len(post.parts) > 1 else "1 part"
+        self.log.info("publishing %s to %s (%s)", post.content_id, self.account, parts)
         published = self._publish(post, idempotency_key)
-        self.log.info("published %s as %s", post.content_id, published.url or published.remote_id)
+        where = published.url or published.remote_id
+        self.log.info("published %s to %s as %s", post.content_id, self.account, where)
         return published
 
     def _prepare(self) -> None:
