@@ -387,6 +387,29 @@ def test_check_reports_missing_template_variable_with_template_line(
     )
 
 
+def test_a_template_problem_met_for_two_accounts_is_told_once(
+    write_schedule: Callable[..., Path], in_tmp: Path, run_cli: Callable[..., Result]
+) -> None:
+    write_file(in_tmp / "templates" / "default.j2", "{{ body }} {{ linq }}\n")
+    schedule = write_schedule("""
+        timezone: UTC
+        accounts:
+          archive: {connector: folder, path: out}
+          copy: {connector: folder, path: out2}
+        content:
+          - id: hello
+            body: Hello
+        posts:
+          - id: hi
+            content: hello
+            to: [archive, copy]
+            at: 2099-01-01 10:00
+        """)
+    result = run_cli(schedule, "check")
+    assert result.exit_code == 2
+    assert result.stderr.count("'linq' is undefined") == 1
+
+
 def test_secret_from_dotenv_next_to_the_schedule(
     write_schedule: Callable[..., Path],
     in_tmp: Path,

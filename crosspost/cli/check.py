@@ -183,7 +183,9 @@ def _examine(app: AppContext, verbose: bool) -> _Checked:
             store.close()
     except ConfigError as exc:  # what was found before it is shown with it
         return _Checked(exc.problems, warnings, awaiting, limits, shown, None)
-    return _Checked(problems, warnings, awaiting, limits, shown, project)
+    # a template's problem is met again by each account it renders for: tell it once
+    once = list(dict.fromkeys(problems)), list(dict.fromkeys(warnings))
+    return _Checked(*once, awaiting, limits, shown, project)
 
 
 def _as_json(checked: _Checked, verbose: bool) -> dict[str, Any]:
