@@ -34,6 +34,13 @@ class CommentSender:
 
     def __init__(self, publisher: Publisher) -> None:
         self.publisher = publisher
+        #: Posts whose first comment was written down with them, to be sent next.
+        self._written: set[int] = set()
+
+    def written(self, row: Publication) -> None:
+        """``row`` was recorded with the first comment :meth:`follow_up` gave for it."""
+        if row.id is not None:
+            self._written.add(row.id)
 
     def follow_up(self, row: Publication, now: datetime) -> list[PlannedRow]:
         """The first comment to write down with a post recorded as published."""
@@ -49,8 +56,9 @@ class CommentSender:
     def send_after(self, row: Publication) -> Outcome | None:
         """Send the first comment just written down for ``row``, if it has one."""
         publisher = self.publisher
-        if not self.follow_up(row, publisher.clock()):
+        if row.id not in self._written:
             return None  # none was written (one left by a crash is due: claimed as usual)
+        self._written.discard(row.id)
         comment = publisher.store.find(comment_entry(row.entry), row.occurrence, row.account)
         if comment is None or comment.id is None or comment.status != Status.PLANNED:
             return None
