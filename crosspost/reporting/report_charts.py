@@ -125,27 +125,9 @@ def reactions_chart(report: Report) -> Chart:
     }
     x, x_ticks = x_axis(report, zone)
     if per_day:
-        days = _daily(posts, zone)
-        y, y_ticks = y_axis(0, max(total for _, _, total, _ in days))
-        bars = tuple(
-            _day_bar(day, platform, total, count, x, y, colors, zone)
-            for day, platform, total, count in days
-        )
+        bars, y_ticks = _day_bars(posts, x, colors, zone)
     else:
-        y, y_ticks = y_axis(0, max(p.reactions or 0 for p in posts))
-        width = max(2.0, min(12.0, (WIDTH - LEFT - RIGHT) / len(posts) * 0.8))
-        bars = tuple(
-            _bar(
-                x(p.published_at.timestamp()),
-                p.reactions or 0,
-                width,
-                y,
-                colors[p.platform],
-                _post_bar_title(p, zone),
-                post_link(p.url),
-            )
-            for p in posts
-        )
+        bars, y_ticks = _post_bars(posts, x, colors, zone)
     return Chart(
         x_label,
         y_label,
@@ -154,6 +136,40 @@ def reactions_chart(report: Report) -> Chart:
         x_ticks=x_ticks,
         legend=tuple(sorted(colors.items())),
     )
+
+
+def _day_bars(
+    posts: list[PostFigures], x: Scale, colors: dict[str, str], zone: tzinfo
+) -> tuple[tuple[Bar, ...], tuple[tuple[float, str], ...]]:
+    """A bar per day and platform: the day's reactions (and the y axis's ticks)."""
+    days = _daily(posts, zone)
+    y, y_ticks = y_axis(0, max(total for _, _, total, _ in days))
+    bars = tuple(
+        _day_bar(day, platform, total, count, x, y, colors, zone)
+        for day, platform, total, count in days
+    )
+    return bars, y_ticks
+
+
+def _post_bars(
+    posts: list[PostFigures], x: Scale, colors: dict[str, str], zone: tzinfo
+) -> tuple[tuple[Bar, ...], tuple[tuple[float, str], ...]]:
+    """A bar per post, linked to it: its reactions (and the y axis's ticks)."""
+    y, y_ticks = y_axis(0, max(p.reactions or 0 for p in posts))
+    width = max(2.0, min(12.0, (WIDTH - LEFT - RIGHT) / len(posts) * 0.8))
+    bars = tuple(
+        _bar(
+            x(p.published_at.timestamp()),
+            p.reactions or 0,
+            width,
+            y,
+            colors[p.platform],
+            _post_bar_title(p, zone),
+            post_link(p.url),
+        )
+        for p in posts
+    )
+    return bars, y_ticks
 
 
 def _bar(
