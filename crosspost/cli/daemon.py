@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -23,6 +23,7 @@ from crosspost.cli.output import (
 from crosspost.status import Status
 
 if TYPE_CHECKING:
+    from crosspost.publishing.daemon import Daemon
     from crosspost.store import Store
 
 __all__ = ["daemon"]
@@ -65,12 +66,22 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
         project=project,
     )
     if once:
-        outcomes = runner.run_once()
-        waiting = _report_waiting(store, runner.publisher.held)
-        if not outcomes and not waiting:
-            out.print("nothing is due")
-        trouble = any(o.status in TROUBLE for o in outcomes)
-        exit_with(EXIT_FAILED if trouble or waiting else EXIT_OK)
+        _run_once(runner, store)
+    _run_forever(runner, store, shown_path(str(app.schedule)))
+
+
+def _run_once(runner: Daemon, store: Store) -> NoReturn:
+    """``--once``: publish what is due, say what waits, exit 1 on any failure or wait."""
+    outcomes = runner.run_once()
+    waiting = _report_waiting(store, runner.publisher.held)
+    if not outcomes and not waiting:
+        out.print("nothing is due")
+    trouble = any(o.status in TROUBLE for o in outcomes)
+    exit_with(EXIT_FAILED if trouble or waiting else EXIT_OK)
+
+
+def _run_forever(runner: Daemon, store: Store, schedule: str) -> NoReturn:
+    """Say what comes next, run until a signal, say what a stop is doing; exit 0 or 130."""
     from crosspost.cli.daemon_view import (
         due_now,
         exit_code_for,
@@ -84,8 +95,7 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
 
     runner.on_signal = tell
     overdue = _planned_ahead(runner, store, due_now)
-    banner = start_banner(runner.project, shown_path(str(app.schedule)), utc_now(), overdue)
-    out.print(banner, markup=False)
+    out.print(start_banner(runner.project, schedule, utc_now(), overdue), markup=False)
     runner.run_forever()
     exit_with(exit_code_for(runner.received))
 
