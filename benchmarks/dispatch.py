@@ -14,6 +14,8 @@ the first and the last post recorded (the steady rate), CPU per post of this pro
 publishing workers per post. ``CROSSPOST_BENCH_MOCK=thread`` runs the mock in this
 process instead (its CPU then counts in both, and it competes for the GIL);
 ``CROSSPOST_BENCH_WORKERS=N`` lets N accounts publish at once instead of the default.
+Last, the bare loop runs in 2 and 4 threads at once: what threads of one process reach
+with no work of crosspost's (on 2 cores, about the one loop's rate).
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def bench_dispatch(folder: Path, posts: int = 0, accounts: int = 4) -> list[Figu
         }
         # the machine's speed drifts over a run: the baseline is the loop before and after
         after = _bare_loop(url, tokens, posts)
+        threaded = {count: _bare_threads(url, tokens, posts, count) for count in (2, 4)}
     bare = (before + after) / 2
     where = "in this process" if in_thread else "in its own process"
     print(
@@ -94,6 +97,11 @@ def bench_dispatch(folder: Path, posts: int = 0, accounts: int = 4) -> list[Figu
     )
     for mode, run in runs.items():
         print(run.line(f"crosspost {mode}", bare, bare_cpu))
+    for count, (rate, cpu_each) in threaded.items():
+        print(
+            f"  bare loop, {count} threads   {rate:5,.0f} posts/s = {rate / bare:.2f}x bare; "
+            f"{cpu_each * 1000:.2f} ms CPU/post (the ceiling of threads in one process)"
+        )
     daemon = runs["daemon"]
     each = max(daemon.published, 1)
     return [
@@ -204,6 +212,23 @@ def _bare_loop(url: str, tokens: list[str], count: int) -> float:
             f"{url}/api/v1/statuses", data={"status": f"Post {n % 10} of the benchmark"}, timeout=10
         )
     return count / (time.perf_counter() - start)
+
+
+def _bare_threads(url: str, tokens: list[str], count: int, threads: int) -> tuple[float, float]:
+    """Posts per second and CPU seconds per post of ``threads`` bare loops at once (the
+    statuses shared out): what threads of one process reach without crosspost's work."""
+    share = count // threads
+    workers = [
+        threading.Thread(target=_bare_loop, args=(url, tokens[n::threads] or tokens, share))
+        for n in range(threads)
+    ]
+    start, cpu = time.perf_counter(), time.process_time()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+    return share * threads / seconds, cpu_seconds / (share * threads)
 
 
 class _Settled:
