@@ -16,7 +16,8 @@ import pytest
 
 from crosspost.reporting.posting_times import HeatCell, PostingTimes
 from crosspost.reporting.report_chart_frame import NO_DATA
-from crosspost.reporting.report_figures import PostFigures, Report
+from crosspost.reporting.report_display import NO_OTHER_POSTS, NO_REACTIONS
+from crosspost.reporting.report_figures import PostFigures, RankedPost, Report
 from crosspost.reporting.report_html import to_html
 from crosspost.reporting.report_ticks import nice_ticks, tick_label, time_ticks
 
@@ -206,6 +207,18 @@ def test_empty_report_draws_every_frame_with_no_data_yet() -> None:
     assert texts(charts["heatmap-mastodon"], "empty") == [
         "not enough data yet (0 posts with reactions, 20 needed)"
     ]
+
+
+def test_empty_tables_say_why_and_scroll_in_their_place() -> None:
+    page = to_html(report())
+    top = page[page.index('<table id="top-table">') :]
+    assert NO_REACTIONS in top[: top.index("</table>")]
+    assert 'id="bottom-table"' not in page  # it would only repeat the top posts' line
+    assert page.count('<div class="scroll">') == page.count("<table ")  # never the page
+    best = post(1, 3, SINCE + timedelta(hours=1))
+    measured = to_html(report(posts=[best], top_posts=(RankedPost(1, best),)))
+    bottom = measured[measured.index('<table id="bottom-table">') :]
+    assert NO_OTHER_POSTS in bottom[: bottom.index("</table>")]
 
 
 def test_many_posts_become_bars_per_day() -> None:

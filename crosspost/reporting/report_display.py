@@ -18,6 +18,10 @@ from crosspost.reporting.report_figures import PostFigures, Report
 __all__ = [
     "ACCOUNT_VIEW",
     "DEFAULT_POSTS_SHOWN",
+    "NOTHING_IN_PERIOD",
+    "NO_OTHER_POSTS",
+    "NO_POSTS",
+    "NO_REACTIONS",
     "RESPONSE_VIEW",
     "WEEK_VIEW",
     "display_value",
@@ -29,6 +33,15 @@ __all__ = [
 
 #: Posts listed per table in the terminal and the HTML page (CSV and JSON keep all).
 DEFAULT_POSTS_SHOWN = 20
+
+#: What an empty section says, in the terminal and on the HTML page, instead of a table.
+NO_REACTIONS = (
+    "none yet: no post of the period has reactions collected "
+    "(the daemon collects them, or: crosspost collect)"
+)
+NO_OTHER_POSTS = "none besides the top posts"
+NO_POSTS = "none published in the period"
+NOTHING_IN_PERIOD = "nothing in the period"
 
 
 def format_number(value: Any, kind: str = "int") -> str:

@@ -24,6 +24,10 @@ from crosspost.reporting.report_charts import (
 from crosspost.reporting.report_display import (
     ACCOUNT_VIEW,
     DEFAULT_POSTS_SHOWN,
+    NO_OTHER_POSTS,
+    NO_POSTS,
+    NO_REACTIONS,
+    NOTHING_IN_PERIOD,
     RESPONSE_VIEW,
     WEEK_VIEW,
     display_value,
@@ -82,6 +86,12 @@ def to_html(report: Report, posts: int = DEFAULT_POSTS_SHOWN) -> str:
         accounts=_view(ACCOUNT_VIEW, report.accounts, zone),
         top=_view(view, [r.post for r in report.top_posts], zone),
         bottom=_view(view, [r.post for r in report.bottom_posts], zone),
+        empty={
+            "top": NO_REACTIONS,
+            "bottom": NO_OTHER_POSTS if report.top_posts else "",
+            "posts": NO_POSTS,
+            "other": NOTHING_IN_PERIOD,
+        },
         posts=_view(view, most_reacted(report, posts), zone),
         posts_heading=posts_heading(report, posts),
         community=_view(WEEK_VIEW, report.community, zone),

@@ -20,6 +20,10 @@ from crosspost.reporting.report_charts import local_time, post_link, report_zone
 from crosspost.reporting.report_display import (
     ACCOUNT_VIEW,
     DEFAULT_POSTS_SHOWN,
+    NO_OTHER_POSTS,
+    NO_POSTS,
+    NO_REACTIONS,
+    NOTHING_IN_PERIOD,
     RESPONSE_VIEW,
     WEEK_VIEW,
     display_value,
@@ -138,15 +142,6 @@ def _best_slots(report: Report, console: Console) -> None:
             )
 
 
-_NO_REACTIONS = (
-    "none yet: no post of the period has reactions collected "
-    "(the daemon collects them, or: crosspost collect)"
-)
-_NO_OTHERS = "none besides the top posts"
-_NO_POSTS = "none published in the period"
-_NOTHING = "nothing in the period"
-
-
 def print_report(
     report: Report, console: Console, posts: int = DEFAULT_POSTS_SHOWN, plain: bool = False
 ) -> None:
@@ -162,14 +157,14 @@ def print_report(
         f"{report.timezone}",
         markup=False,
     )
-    top = [r.post for r in report.top_posts]
+    top, bottom = [r.post for r in report.top_posts], [r.post for r in report.bottom_posts]
     sections: list[tuple[str, Sequence[tuple[str, str, str]], Sequence[Any], str]] = [
         ("Accounts", ACCOUNT_VIEW, report.accounts, "no account matches"),
-        ("Top posts", view, top, _NO_REACTIONS),
-        ("Bottom posts", view, [r.post for r in report.bottom_posts], _NO_OTHERS if top else ""),
-        (posts_heading(report, posts), view, most_reacted(report, posts), _NO_POSTS),
-        ("Member-written content per week", WEEK_VIEW, report.community, _NOTHING),
-        ("Answering members", RESPONSE_VIEW, report.responses, _NOTHING),
+        ("Top posts", view, top, NO_REACTIONS),
+        ("Bottom posts", view, bottom, NO_OTHER_POSTS if top else ""),
+        (posts_heading(report, posts), view, most_reacted(report, posts), NO_POSTS),
+        ("Member-written content per week", WEEK_VIEW, report.community, NOTHING_IN_PERIOD),
+        ("Answering members", RESPONSE_VIEW, report.responses, NOTHING_IN_PERIOD),
     ]
     trimmed: dict[tuple[str, ...], list[str]] = {}
     for title, columns, rows, empty in sections:
