@@ -14,6 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
@@ -396,3 +397,17 @@ def test_steps_are_recorded_by_the_holder_and_keep_a_begun_row_due(store: Store)
     later = T0 + timedelta(hours=2)
     assert store.expire_missed(later) == []
     assert [r.id for r in store.claim_due(later, "w1", LEASE)] == [claimed.id]
+
+
+def test_sqlite_gives_every_worker_a_connection_of_its_own(tmp_path: Path) -> None:
+    """Each publishing worker holds a connection through an account's turn; with
+    SQLAlchemy's default pool (5, and 10 more) the 16th waited for another's turn to end
+    (and after 30 s failed), so 64 workers published no faster than 15."""
+    store = Store(f"sqlite:///{tmp_path / 'many.db'}")
+    held = [store.engine.connect() for _ in range(64)]  # each checks one out of the pool
+    try:
+        assert store.engine.pool.checkedout() == 64  # type: ignore[attr-defined]
+    finally:
+        for connection in held:
+            connection.close()
+        store.close()

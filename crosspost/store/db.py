@@ -52,9 +52,18 @@ def make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    in_file = bool(database) and database != ":memory:"
+    if in_file:
+        Path(str(database)).parent.mkdir(parents=True, exist_ok=True)
+    # Each publishing worker holds a connection through an account's turn (handover.py):
+    # the default pool of 5 (+10 overflow) made the 16th worker wait for a turn to end.
+    # No bound on a file's pool: the workers are bounded, and a connection is a file
+    # handle (an in-memory database has a pool of its own kind, one per thread).
+    engine = create_engine(
+        url,
+        connect_args={"timeout": 30, "check_same_thread": False},
+        **({"pool_size": 0} if in_file else {}),
+    )
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
