@@ -192,3 +192,49 @@ def test_a_signal_sent_twice_stops_once_without_a_traceback(tmp_path: Path) -> N
     assert process.returncode == 0, "".join(lines) + rest
     assert rest.count("SIGTERM: ") == 1
     assert "Traceback" not in rest and "reentrant" not in rest
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [([], {}, 8), (["--workers", "32"], {}, 32), ([], {"CROSSPOST_WORKERS": "64"}, 64)],
+)
+def test_workers_sets_how_many_accounts_publish_at_once(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    expected: int,
+) -> None:
+    from click.testing import CliRunner
+
+    from crosspost.cli import cli
+    from crosspost.publishing import daemon as daemon_module
+    from crosspost.publishing.dispatch import DEFAULT_WORKERS
+
+    made: list[int] = []
+    real = daemon_module.Daemon
+
+    def spy(*a: Any, **kw: Any) -> Any:
+        made.append(kw["workers"])
+        return real(*a, **kw)
+
+    monkeypatch.setattr(daemon_module, "Daemon", spy)
+    copy_example(tmp_path)
+    command = ["-s", str(tmp_path / "schedule.yaml"), "daemon", "--once", *args]
+    result = CliRunner().invoke(cli, command, env=env)
+    assert result.exit_code in (0, 1), result.output
+    assert made == [expected], result.output
+    assert f"[default: {DEFAULT_WORKERS}]" in CliRunner().invoke(cli, ["daemon", "--help"]).output
+
+
+@pytest.mark.parametrize("value", ["0", "257", "many"])
+def test_workers_out_of_range_is_bad_input(tmp_path: Path, value: str) -> None:
+    from click.testing import CliRunner
+
+    from crosspost.cli import cli
+
+    copy_example(tmp_path)
+    command = ["-s", str(tmp_path / "schedule.yaml"), "daemon", "--workers", value]
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 2
+    assert "--workers" in result.output

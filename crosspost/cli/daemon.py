@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from crosspost.publishing.daemon import Daemon
     from crosspost.store import Store
 
-__all__ = ["daemon"]
+__all__ = ["MAX_WORKERS", "daemon"]
+
+#: A bound on the threads of one process: past it, run more daemons (docs/production.md).
+MAX_WORKERS = 256
 
 
 @click.command(epilog="Example: crosspost daemon --once   # from cron")
@@ -40,8 +43,18 @@ __all__ = ["daemon"]
     show_default=True,
     help="How long a claimed publication is held before it counts as abandoned.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, MAX_WORKERS),
+    envvar="CROSSPOST_WORKERS",
+    show_envvar=True,
+    # the daemon's DEFAULT_WORKERS, written out: --help does not import the daemon
+    help="How many accounts may publish at the same moment [default: 8]. Each waits on "
+    "its own platform's answers: many accounts on slow platforms want more "
+    "(docs/production.md).",
+)
 @click.pass_obj
-def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
+def daemon(app: AppContext, once: bool, tick: str, lease: str, workers: int | None) -> None:
     """Run the scheduler: publish on time, re-read the schedule when it changes.
 
     SIGTERM or SIGINT (Ctrl-C) stops it cleanly: the publication in flight is
@@ -50,6 +63,7 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
     """
     from crosspost.loading.durations import parse_duration
     from crosspost.publishing.daemon import Daemon
+    from crosspost.publishing.dispatch import DEFAULT_WORKERS
 
     try:
         tick_every, lease_for = parse_duration(tick), parse_duration(lease)
@@ -64,6 +78,7 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str) -> None:
         tick=tick_every,
         lease=lease_for,
         project=project,
+        workers=workers or DEFAULT_WORKERS,
     )
     if once:
         _run_once(runner, store)
