@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.collect import bench_collect
-from benchmarks.dispatch import bench_dispatch
+from benchmarks.dispatch import bench_dispatch, bench_latency
 from benchmarks.figures import Figure, Target
 from benchmarks.scale import write_project
 from benchmarks.scaleout import bench_scaleout
@@ -369,6 +369,7 @@ BENCHES: dict[str, Callable[[Path], object]] = {
     "scale": bench_scale,
     "daemon": bench_daemon,
     "dispatch": bench_dispatch,
+    "latency": bench_latency,
     "claims": bench_claims,
     "lateness": bench_lateness,
     "collect": bench_collect,

@@ -43,7 +43,7 @@ from crosspost.status import Status
 from crosspost.store import Publication, Store
 from tests.mockplatform import MockMastodon
 
-__all__ = ["bench_dispatch"]
+__all__ = ["bench_dispatch", "bench_latency"]
 
 
 @dataclass
@@ -112,6 +112,44 @@ def bench_dispatch(folder: Path, posts: int = 0, accounts: int = 4) -> list[Figu
     ]  # fmt: skip
 
 
+def bench_latency(
+    folder: Path, posts: int = 400, accounts: int = 100, latency: float = 0.2
+) -> list[Figure]:
+    """``crosspost daemon`` when each post takes ``latency`` seconds at the platform, as
+    real ones do: ``posts`` due at once over ``accounts``, with 8 (the default), 32 and 64
+    accounts publishing at once. Loopback hides it: with the platform's wait, how many
+    accounts publish at once, not the CPU, sets how soon the last post goes out."""
+    tokens = [f"bench-token-{n}" for n in range(accounts)]
+    rates: dict[int, _Run] = {}
+    with _mock(tokens, in_thread=False) as url:
+        slow = {"kind": "slow", "seconds": latency}
+        rule = {"method": "POST", "path": "/api/v1/statuses", "fault": slow, "times": None}
+        requests.post(f"{url}/_mock/faults", json=rule, timeout=10).raise_for_status()
+        for n, token in enumerate(tokens):
+            os.environ[f"BENCH_TOKEN_{n}"] = token
+        for workers in (DEFAULT_WORKERS, 32, 64):
+            run = _run(folder / f"w{workers}", url, posts, accounts, forever=True, workers=workers)
+            rates[workers] = run
+    ceiling = accounts / latency  # every account at once, each post one wait
+    print(
+        f"dispatch at {latency * 1000:.0f} ms per post: {posts} posts due at once over "
+        f"{accounts} accounts (at most {ceiling:,.0f} posts/s with every account at once)"
+    )
+    for workers, run in rates.items():
+        rate = run.published / run.seconds
+        print(
+            f"  {workers:3} accounts at once   {rate:6,.1f} posts/s; the last post "
+            f"{run.seconds:5.1f} s after the start"
+        )
+    base = rates[DEFAULT_WORKERS]
+    return [
+        Figure(f"daemon at {latency * 1000:.0f} ms per post, {posts} posts over {accounts} "
+               f"accounts, --workers {workers}: posts/s (baseline: --workers {DEFAULT_WORKERS})",
+               run.published / run.seconds, "posts/s", base.published / base.seconds)
+        for workers, run in rates.items()
+    ]  # fmt: skip
+
+
 @contextlib.contextmanager
 def _mock(tokens: list[str], in_thread: bool) -> Iterator[str]:
     """The mock Mastodon's URL, served by a thread here or by a child process."""
@@ -129,12 +167,14 @@ def _mock(tokens: list[str], in_thread: bool) -> Iterator[str]:
             child.terminate()
 
 
-def _run(folder: Path, url: str, posts: int, accounts: int, *, forever: bool) -> _Run:
+def _run(
+    folder: Path, url: str, posts: int, accounts: int, *, forever: bool, workers: int = 0
+) -> _Run:
     path = _dispatch_project(folder, url, posts, accounts)
     store = Store(f"sqlite:///{path.parent / 'dispatch.db'}")
     counts = _count_transactions(store)
     settled = _Settled(posts // accounts * accounts)
-    workers = int(os.environ.get("CROSSPOST_BENCH_WORKERS", str(DEFAULT_WORKERS)))
+    workers = workers or int(os.environ.get("CROSSPOST_BENCH_WORKERS", str(DEFAULT_WORKERS)))
     daemon = Daemon(path, store, collect_every=None, on_outcome=settled.count, workers=workers)
     start, cpu = time.perf_counter(), time.process_time()
     if forever:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from benchmarks.bench import bench_coldstart, bench_daemon, bench_report, bench_scale
 from benchmarks.collect import bench_collect
-from benchmarks.dispatch import bench_dispatch
+from benchmarks.dispatch import bench_dispatch, bench_latency
 from benchmarks.figures import Figure, table
 from benchmarks.scaleout import bench_scaleout
 
@@ -31,6 +31,7 @@ RUNS: list[tuple[str, str, Callable[[Path], list[Figure]]]] = [
      lambda folder: bench_collect(folder, ("now",))),
     ("coldstart", "3 runs per command (full: 7)", lambda folder: bench_coldstart(folder, 3)),
     ("dispatch", "2,000 posts as in full", bench_dispatch),
+    ("latency", "400 posts over 100 accounts at 200 ms a post, as in full", bench_latency),
     ("report", "10,000 publications as in full; one process per format, none timed "
      "in-process (full: best of 2, and in-process)",
      lambda folder: bench_report(folder, 10_000, runs=1, inner=False)),

@@ -82,6 +82,9 @@ class MockServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
+    #: Connections waiting to be accepted: a daemon opening one per account at once (64 in
+    #: benchmarks/dispatch.py) must not see its connections dropped by a backlog of 5.
+    request_queue_size = 128
 
     def __init__(self, mock: MockMastodon, port: int) -> None:
         self.mock = mock
