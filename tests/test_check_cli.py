@@ -365,32 +365,8 @@ def test_with_threads_the_long_post_is_split_within_the_limit(
 def test_check_reports_missing_template_variable_with_template_line(
     write_schedule: Callable[..., Path], in_tmp: Path, run_cli: Callable[..., Result]
 ) -> None:
+    """Once, though the template fails for each of the two accounts."""
     write_file(in_tmp / "templates" / "default.j2", "{{ body }}\n\nSee {{ linq }}\n")
-    schedule = write_schedule("""
-        timezone: UTC
-        accounts:
-          archive: {connector: folder, path: out}
-        content:
-          - id: hello
-            body: Hello
-        posts:
-          - id: hi
-            content: hello
-            to: [archive]
-            at: 2099-01-01 10:00
-        """)
-    result = run_cli(schedule, "check")
-    assert result.exit_code == 2
-    assert (
-        "templates/default.j2:3:8: template: 'linq' is undefined; did you mean \"link\"?"
-        in result.stderr
-    )
-
-
-def test_a_template_problem_met_for_two_accounts_is_told_once(
-    write_schedule: Callable[..., Path], in_tmp: Path, run_cli: Callable[..., Result]
-) -> None:
-    write_file(in_tmp / "templates" / "default.j2", "{{ body }} {{ linq }}\n")
     schedule = write_schedule("""
         timezone: UTC
         accounts:
@@ -407,6 +383,10 @@ def test_a_template_problem_met_for_two_accounts_is_told_once(
         """)
     result = run_cli(schedule, "check")
     assert result.exit_code == 2
+    assert (
+        "templates/default.j2:3:8: template: 'linq' is undefined; did you mean \"link\"?"
+        in result.stderr
+    )
     assert result.stderr.count("'linq' is undefined") == 1
 
 
