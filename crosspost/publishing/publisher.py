@@ -356,7 +356,7 @@ class Publisher:
         else:
             recorded = self.store.finish(row.id, self.worker_id, now, outcome, follow)
         status = outcome.status
-        if recorded and follow:
+        if recorded and follow and row.status != Status.UNKNOWN:  # settled: a round sends it
             self.comments.written(row)
         if recorded and status != Status.PLANNED and posts.awaited(self.project, row.account):
             self.store.wake_waiting(row.entry, row.occurrence, row.account, now)
