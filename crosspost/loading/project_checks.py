@@ -20,7 +20,7 @@ from crosspost.loading.content import Library
 from crosspost.loading.posts_spec import PostSpec
 from crosspost.loading.schedule import ScheduleFile
 from crosspost.loading.yamlfile import locate
-from crosspost.planning.plan import trigger_for
+from crosspost.planning.plan import first_fire_time, trigger_for
 
 __all__ = [
     "content_problems",
@@ -193,23 +193,24 @@ def wall_time_warnings(
         if post.at is None or post.at.tzinfo is not None or not post.enabled:
             continue
         zone = post.timezone or schedule.timezone
-        due = post.at.replace(tzinfo=zone)
-        if due < now:
+        if post.at.replace(tzinfo=zone) < now:
             continue
-        reason = _wall_time_problem(post.at, zone)
+        fires = first_fire_time(trigger_for(post, zone), now, datetime.max.replace(tzinfo=UTC))
+        reason = _wall_time_problem(post.at, zone, fires) if fires is not None else None
         if reason is not None:
             line, column = locate(root, ["posts", index, "at"])
             warnings.append(Problem.at(path, line, column, f"posts.{index}.at: {reason}"))
     return warnings
 
 
-def _wall_time_problem(written: datetime, zone: tzinfo) -> str | None:
-    """Why ``written`` in ``zone`` is not one plain instant, and when it goes out then."""
+def _wall_time_problem(written: datetime, zone: tzinfo, fires: datetime) -> str | None:
+    """Why ``written`` in ``zone`` is not one plain instant, and when the planner has it
+    go out (``fires``) then."""
     first, second = written.replace(tzinfo=zone, fold=0), written.replace(tzinfo=zone, fold=1)
     if first.utcoffset() == second.utcoffset():
         return None
     shown = f"{written:%Y-%m-%d %H:%M}"
-    goes_out = first.astimezone(UTC).astimezone(zone)  # where the instant really lands
+    goes_out = fires.astimezone(zone)
     if goes_out.replace(tzinfo=None) != written:
         return (
             f"{shown} does not exist in {zone} (the clocks go from {first.tzname()} to "
@@ -217,7 +218,7 @@ def _wall_time_problem(written: datetime, zone: tzinfo) -> str | None:
         )
     return (
         f"{shown} happens twice in {zone} (in {first.tzname()}, then in {second.tzname()} "
-        f"after the clocks go back): it goes out once, at {first:%H:%M %Z}"
+        f"after the clocks go back): it goes out once, at {goes_out:%H:%M %Z}"
     )
 
 

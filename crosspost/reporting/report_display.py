@@ -19,6 +19,7 @@ __all__ = [
     "ACCOUNT_VIEW",
     "DEFAULT_POSTS_SHOWN",
     "NOTHING_IN_PERIOD",
+    "NO_ACCOUNTS",
     "NO_OTHER_POSTS",
     "NO_POSTS",
     "NO_REACTIONS",
@@ -39,6 +40,7 @@ NO_REACTIONS = (
     "none yet: no post of the period has reactions collected "
     "(the daemon collects them, or: crosspost collect)"
 )
+NO_ACCOUNTS = "no account matches"
 NO_OTHER_POSTS = "none besides the top posts"
 NO_POSTS = "none published in the period"
 NOTHING_IN_PERIOD = "nothing in the period"

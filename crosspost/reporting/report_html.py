@@ -24,6 +24,7 @@ from crosspost.reporting.report_charts import (
 from crosspost.reporting.report_display import (
     ACCOUNT_VIEW,
     DEFAULT_POSTS_SHOWN,
+    NO_ACCOUNTS,
     NO_OTHER_POSTS,
     NO_POSTS,
     NO_REACTIONS,
@@ -87,6 +88,7 @@ def to_html(report: Report, posts: int = DEFAULT_POSTS_SHOWN) -> str:
         top=_view(view, [r.post for r in report.top_posts], zone),
         bottom=_view(view, [r.post for r in report.bottom_posts], zone),
         empty={
+            "accounts": NO_ACCOUNTS,
             "top": NO_REACTIONS,
             "bottom": NO_OTHER_POSTS if report.top_posts else "",
             "posts": NO_POSTS,

@@ -20,6 +20,7 @@ from crosspost.reporting.report_charts import local_time, post_link, report_zone
 from crosspost.reporting.report_display import (
     ACCOUNT_VIEW,
     DEFAULT_POSTS_SHOWN,
+    NO_ACCOUNTS,
     NO_OTHER_POSTS,
     NO_POSTS,
     NO_REACTIONS,
@@ -159,7 +160,7 @@ def print_report(
     )
     top, bottom = [r.post for r in report.top_posts], [r.post for r in report.bottom_posts]
     sections: list[tuple[str, Sequence[tuple[str, str, str]], Sequence[Any], str]] = [
-        ("Accounts", ACCOUNT_VIEW, report.accounts, "no account matches"),
+        ("Accounts", ACCOUNT_VIEW, report.accounts, NO_ACCOUNTS),
         ("Top posts", view, top, NO_REACTIONS),
         ("Bottom posts", view, bottom, NO_OTHER_POSTS if top else ""),
         (posts_heading(report, posts), view, most_reacted(report, posts), NO_POSTS),
