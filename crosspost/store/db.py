@@ -92,7 +92,8 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 def insert_new(session: Any, table: Table, values: list[dict[str, Any]], key: list[str]) -> int:
-    """Insert the rows whose ``key`` is not taken yet; return how many were new.
+    """Insert the rows whose ``key`` is not taken yet, in ``session`` (a session or a
+    connection); return how many were new.
 
     Counted with ``RETURNING`` because ``rowcount`` of ``ON CONFLICT DO NOTHING``
     is -1 on psycopg 3. The rows go as parameters of one statement (SQLAlchemy
@@ -101,7 +102,8 @@ def insert_new(session: Any, table: Table, values: list[dict[str, Any]], key: li
     """
     if not values:
         return 0
-    dialect = dialect_module(session.get_bind().dialect.name)
+    bind = session if isinstance(session, Connection) else session.get_bind()
+    dialect = dialect_module(bind.dialect.name)
     statement = (
         dialect.insert(table)
         .on_conflict_do_nothing(index_elements=key)

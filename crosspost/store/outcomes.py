@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import cast
 
-from sqlalchemy import Engine, exists, update
+from sqlalchemy import ColumnElement, Engine, Update, bindparam, exists, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
@@ -22,7 +23,7 @@ from crosspost.store.db import insert_new
 from crosspost.store.models import Publication
 from crosspost.store.planned import PUBLICATION_KEY, PlannedRow, planned_values
 from crosspost.store.records import Decision, Finish, Requeued
-from crosspost.store.sessions import session_on
+from crosspost.store.sessions import session_on, table_of
 
 __all__ = ["finish", "resolve", "settle", "wake_waiting"]
 
@@ -39,7 +40,8 @@ def finish(
 
     A requeued announcement is woken at once if what it waits for settled meanwhile.
     """
-    recorded = _record(engine, outcome, now, follow, *held_by(publication_id, worker))
+    held = {"b_pid": publication_id, "b_worker": worker}
+    recorded = _record(engine, outcome, now, follow, _HELD, held)
     if recorded and isinstance(outcome, Requeued) and outcome.waits_for is not None:
         _wake_if_settled(engine, publication_id, outcome.waits_for, now)
     return recorded
@@ -53,14 +55,10 @@ def settle(
     follow: Sequence[PlannedRow],
 ) -> bool:
     """Record ``outcome`` and ``follow`` if the publication is still ``unknown``."""
-    return _record(
-        engine,
-        outcome,
-        now,
-        follow,
-        col(Publication.id) == publication_id,
-        col(Publication.status) == Status.UNKNOWN,
-    )
+    return _record(engine, outcome, now, follow, _UNKNOWN, {"b_pid": publication_id})
+
+
+_HELD, _UNKNOWN = "held", "unknown"
 
 
 def _record(
@@ -68,18 +66,41 @@ def _record(
     outcome: Finish,
     now: datetime,
     follow: Sequence[PlannedRow],
-    *condition: Any,
+    condition: str,
+    bound: dict[str, object],
 ) -> bool:
-    values = {"claimed_by": None, "claimed_until": None, "updated_at": now}
-    statement = update(Publication).where(*condition).values(**values, **outcome.columns())
-    table = Publication.__table__  # type: ignore[attr-defined]
-    with session_on(engine) as session:
-        result = session.execute(statement)
-        recorded = bool(result.rowcount)  # type: ignore[attr-defined]
+    values = {"claimed_by": None, "claimed_until": None, "updated_at": now, **outcome.columns()}
+    computed = {name: v for name, v in values.items() if isinstance(v, ColumnElement)}
+    plain = tuple(sorted(name for name in values if name not in computed))
+    statement = _record_statement(condition, plain)
+    if computed:  # ``attempts - 1``: rare, and part of the statement itself
+        statement = statement.values(**computed)
+    params = {**bound, **{f"v_{name}": values[name] for name in plain}}
+    with engine.begin() as connection:
+        recorded = bool(connection.execute(statement, params).rowcount)
         if recorded and follow:
-            insert_new(session, table, planned_values(follow, now), PUBLICATION_KEY)
-        session.commit()
+            table = table_of(Publication)
+            insert_new(connection, table, planned_values(follow, now), PUBLICATION_KEY)
     return recorded
+
+
+@lru_cache(maxsize=64)
+def _record_statement(condition: str, columns: tuple[str, ...]) -> Update:
+    """The UPDATE that records an outcome while ``condition`` holds, setting ``columns``.
+
+    Built once per shape with bind parameters (``b_pid``, ``b_worker``, ``v_<column>``):
+    building it anew for each record, and the ORM's version of it, took most of the
+    record's CPU. A Core update, because the ORM's would also look for loaded rows to
+    change (there are none in a new transaction).
+    """
+    table = table_of(Publication)
+    pid = cast(int, bindparam("b_pid"))
+    if condition == _HELD:
+        where = held_by(pid, cast(str, bindparam("b_worker")))
+    else:
+        where = [col(Publication.id) == pid, col(Publication.status) == Status.UNKNOWN]
+    setting = {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns}
+    return update(table).where(*where).values(setting)
 
 
 def wake_waiting(engine: Engine, entry: str, occurrence: str, account: str, now: datetime) -> int:
