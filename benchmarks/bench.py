@@ -27,6 +27,7 @@ from pathlib import Path
 from benchmarks.collect import bench_collect
 from benchmarks.dispatch import bench_dispatch, bench_latency
 from benchmarks.figures import Figure, Target
+from benchmarks.records import bench_records
 from benchmarks.scale import write_project
 from benchmarks.scaleout import bench_scaleout
 from crosspost.loading.project import load_project
@@ -376,6 +377,7 @@ BENCHES: dict[str, Callable[[Path], object]] = {
     "coldstart": bench_coldstart,
     "report": bench_report,
     "scaleout": bench_scaleout,
+    "records": bench_records,
 }
 
 

@@ -13,6 +13,10 @@ compiles a wheel when it installs it): with ``PYTHONDONTWRITEBYTECODE`` set, as 
 development machine, a checkout would otherwise compile its ~50 modules from source
 on every start, about a tenth of ``check``.
 
+``crosspost publish`` of one post is timed the same way, as a whole process posting to
+the mock Mastodon (tests/mockplatform) with a store already made: next to a bare
+process that imports ``requests`` and posts the same status (``BARE_POST``).
+
 ``python -m benchmarks.coldstart --instructions`` counts instead the instructions
 each command executes, under valgrind's callgrind (about a minute per command): the
 same on an idle and on a loaded machine, so two versions can be compared exactly.
@@ -49,6 +53,13 @@ def _example(folder: Path) -> None:
 
 
 REFERENCE = [sys.executable, "-c", "import pydantic, sqlalchemy"]
+#: What any tool must do to post once from a fresh process: the baseline of ``publish``.
+BARE_POST = (
+    "import sys, requests; requests.post(sys.argv[1] + '/api/v1/statuses', "
+    "data={'status': 'A post of the cold-start benchmark'}, "
+    "headers={'Authorization': 'Bearer ' + sys.argv[2]}, timeout=10).raise_for_status()"
+)
+_TOKEN = "coldstart-token"
 
 
 def _compiled() -> None:
@@ -132,6 +143,55 @@ def main_instructions() -> None:
             print(f"  crosspost {name:<8} {count / 1e9:.2f} G = {count / reference:.2f}x")
 
 
+def _publish_project(folder: Path, url: str, posts: int) -> None:
+    content = "\n".join(
+        f"  - {{id: c{n}, body: 'A post of the cold-start benchmark, {n}'}}" for n in range(posts)
+    )
+    account = f"  m: {{connector: mastodon, instance: '{url}', access_token: '${{COLD_TOKEN}}'}}"
+    (folder / "schedule.yaml").write_text(
+        f"timezone: UTC\naccounts:\n{account}\ncontent:\n{content}\nposts: []\n",
+        encoding="utf-8",
+    )
+
+
+def measure_publish(runs: int) -> dict[str, list[tuple[float, float]]]:
+    """Wall and CPU times of ``crosspost publish`` of one post and of ``BARE_POST``."""
+    from tests.mockplatform import MockMastodon
+
+    env = {**_env(), "COLD_TOKEN": _TOKEN}
+    _compiled()
+    with tempfile.TemporaryDirectory() as tmp, MockMastodon(tokens=[_TOKEN]) as server:
+        folder = Path(tmp)
+        _publish_project(folder, server.url, runs + 1)
+        publish = [*_command(), "publish", "--to", "m"]
+        _timed([*publish, f"c{runs}"], folder, env)  # creates and migrates the database
+        found: dict[str, list[tuple[float, float]]] = {"publish": [], "bare": []}
+        for n in range(runs):
+            found["publish"].append(_timed([*publish, f"c{n}"], folder, env))
+            bare = [sys.executable, "-c", BARE_POST, server.url, _TOKEN]
+            found["bare"].append(_timed(bare, folder, env))
+        sent = sum(1 for r in server.requests if r.path == "/api/v1/statuses" and r.status == 200)
+    if sent != 2 * runs + 1:
+        raise SystemExit(f"cold start of publish: {sent} posts sent, {2 * runs + 1} expected")
+    return found
+
+
+def publish_figure(runs: int) -> Figure:
+    """Print and return ``crosspost publish`` of one post against ``BARE_POST``."""
+    found = measure_publish(runs)
+    wall = statistics.median(w for w, _cpu in found["publish"])
+    bare = statistics.median(w for w, _cpu in found["bare"])
+    cpu = statistics.median(c for _wall, c in found["publish"])
+    bare_cpu = statistics.median(c for _wall, c in found["bare"])
+    print(
+        f"  crosspost publish (one post to the mock) median {wall:.3f} s, {cpu:.3f} CPU-s; "
+        f"a bare requests.post process {bare:.3f} s, {bare_cpu:.3f} CPU-s "
+        f"({wall / bare:.2f}x)"
+    )
+    return Figure("`crosspost publish` of one post, whole process (median wall; baseline: "
+                  "a process that imports requests and posts)", wall, "s", bare)  # fmt: skip
+
+
 def main(runs: int = 7) -> list[Figure]:
     """Print the cold-start figures, each command run ``runs`` times."""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -155,7 +215,7 @@ def main(runs: int = 7) -> list[Figure]:
             Figure(f"cold start `crosspost {name}` (median wall; baseline: import pydantic, "
                    "sqlalchemy)", median, "s", reference_wall, Target("<", TARGETS[name]))
         )  # fmt: skip
-    return figures
+    return [*figures, publish_figure(runs)]
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ the first and the last post recorded (the steady rate), CPU per post of this pro
 publishing workers per post. ``CROSSPOST_BENCH_MOCK=thread`` runs the mock in this
 process instead (its CPU then counts in both, and it competes for the GIL);
 ``CROSSPOST_BENCH_WORKERS=N`` lets N accounts publish at once instead of the default.
+The daemon then runs once more on a new PostgreSQL database (benchmarks/postgres.py,
+``CROSSPOST_BENCH_PG``), when that server answers.
 Last, the bare loop runs in 2 and 4 threads at once: what threads of one process reach
 with no work of crosspost's (on 2 cores, about the one loop's rate).
 """
@@ -35,6 +37,7 @@ import requests
 from sqlalchemy import event, func
 from sqlmodel import Session, col, select
 
+from benchmarks import postgres
 from benchmarks.figures import Figure, Target
 from crosspost.publishing.daemon import Daemon
 from crosspost.publishing.dispatch import DEFAULT_WORKERS
@@ -44,6 +47,8 @@ from crosspost.store import Publication, Store
 from tests.mockplatform import MockMastodon
 
 __all__ = ["bench_dispatch", "bench_latency"]
+
+_ON_POSTGRES = "daemon on PostgreSQL"
 
 
 @dataclass
@@ -85,6 +90,13 @@ def bench_dispatch(folder: Path, posts: int = 0, accounts: int = 4) -> list[Figu
             mode: _run(folder / mode, url, posts, accounts, forever=mode == "daemon")
             for mode in ("daemon", "daemon --once")
         }
+        if postgres.reachable():
+            with postgres.fresh_database("dispatch") as database:
+                runs[_ON_POSTGRES] = _run(
+                    folder / "postgres", url, posts, accounts, forever=True, database=database
+                )
+        else:
+            print("dispatch: no PostgreSQL at CROSSPOST_BENCH_PG; its run is left out")
         # the machine's speed drifts over a run: the baseline is the loop before and after
         after = _bare_loop(url, tokens, posts)
         threaded = {count: _bare_threads(url, tokens, posts, count) for count in (2, 4)}
@@ -102,13 +114,32 @@ def bench_dispatch(folder: Path, posts: int = 0, accounts: int = 4) -> list[Figu
             f"  bare loop, {count} threads   {rate:5,.0f} posts/s = {rate / bare:.2f}x bare; "
             f"{cpu_each * 1000:.2f} ms CPU/post (the ceiling of threads in one process)"
         )
-    daemon = runs["daemon"]
-    each = max(daemon.published, 1)
-    return [
-        Figure(f"daemon dispatch, {posts} posts (baseline: bare requests.Session loop)",
+    return _dispatch_figures(runs, posts, bare, bare_cpu)
+
+
+def _dispatch_figures(
+    runs: dict[str, _Run], posts: int, bare: float, bare_cpu: float
+) -> list[Figure]:
+    """The summary's figures: each daemon's rate against the bare loop, the transactions
+    per publication, and ``--once``'s CPU per publication against the loop's per post."""
+    daemon, once = runs["daemon"], runs["daemon --once"]
+    figures = [
+        Figure(f"daemon dispatch, {posts} posts, SQLite (baseline: bare requests.Session loop)",
                daemon.published / daemon.seconds, "posts/s", bare, Target(">=", 0.8, True)),
-        Figure("daemon transactions per publication", daemon.begun / each,
+    ]  # fmt: skip
+    if _ON_POSTGRES in runs:
+        on_postgres = runs[_ON_POSTGRES]
+        figures.append(
+            Figure(f"daemon dispatch, {posts} posts, PostgreSQL (baseline: bare loop)",
+                   on_postgres.published / on_postgres.seconds, "posts/s", bare,
+                   Target(">=", 0.8, True))
+        )  # fmt: skip
+    return [
+        *figures,
+        Figure("daemon transactions per publication", daemon.begun / max(daemon.published, 1),
                target=Target("<=", 1)),
+        Figure("daemon --once CPU per publication (baseline: the bare loop's per post)",
+               once.cpu_seconds / max(once.published, 1) * 1000, "ms", bare_cpu * 1000),
     ]  # fmt: skip
 
 
@@ -168,10 +199,19 @@ def _mock(tokens: list[str], in_thread: bool) -> Iterator[str]:
 
 
 def _run(
-    folder: Path, url: str, posts: int, accounts: int, *, forever: bool, workers: int = 0
+    folder: Path,
+    url: str,
+    posts: int,
+    accounts: int,
+    *,
+    forever: bool,
+    workers: int = 0,
+    database: str = "",
 ) -> _Run:
+    """Publish ``posts`` due posts to the mock at ``url`` through the daemon, into a new
+    SQLite file in ``folder`` or the (empty) ``database``."""
     path = _dispatch_project(folder, url, posts, accounts)
-    store = Store(f"sqlite:///{path.parent / 'dispatch.db'}")
+    store = Store(database or f"sqlite:///{path.parent / 'dispatch.db'}")
     counts = _count_transactions(store)
     settled = _Settled(posts // accounts * accounts)
     workers = workers or int(os.environ.get("CROSSPOST_BENCH_WORKERS", str(DEFAULT_WORKERS)))
@@ -185,7 +225,9 @@ def _run(
         daemon.run_once(max_rounds=1000)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     published = store.counts().get(Status.PUBLISHED, 0)
-    return _Run(published, seconds, _steady(store), cpu_seconds, counts["begin"], counts["commit"])
+    steady = _steady(store)
+    store.close()
+    return _Run(published, seconds, steady, cpu_seconds, counts["begin"], counts["commit"])
 
 
 def _count_transactions(store: Store) -> dict[str, int]:

@@ -27,14 +27,12 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.figures import Figure, Target
+from benchmarks.postgres import fresh_database
 from crosspost.loading.project import load_project
 from crosspost.planning.sync import sync_plan
 from crosspost.status import Status
@@ -43,7 +41,6 @@ from tests.mockplatform import MockMastodon
 
 __all__ = ["bench_scaleout"]
 
-_PG = "postgresql://postgres@127.0.0.1:5432/test"
 #: Posts still unrecorded this long after the last due time end the run anyway.
 _BOUND = 600.0
 
@@ -81,7 +78,7 @@ def bench_scaleout(
     for n, token in enumerate(tokens):
         os.environ[f"SCALE_TOKEN_{n}"] = token
     for daemons in counts:
-        with MockMastodon(tokens=tokens) as server, _database() as url:
+        with MockMastodon(tokens=tokens) as server, fresh_database("scaleout") as url:
             start = datetime.now(UTC) + timedelta(seconds=warmup)
             path = _project(
                 folder / f"d{daemons}", server.url, accounts, per_account, start, window
@@ -114,21 +111,6 @@ def _project(
     path = folder / "schedule.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-@contextmanager
-def _database() -> Iterator[str]:
-    import psycopg
-
-    base = os.environ.get("CROSSPOST_BENCH_PG", _PG)
-    server, _, _name = base.rpartition("/")
-    name = f"crosspost_scaleout_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"{server}/{name}"
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _run(path: Path, url: str, store: Store, daemons: int, start: datetime) -> None:

@@ -17,6 +17,7 @@ from benchmarks.bench import bench_coldstart, bench_daemon, bench_report, bench_
 from benchmarks.collect import bench_collect
 from benchmarks.dispatch import bench_dispatch, bench_latency
 from benchmarks.figures import Figure, table
+from benchmarks.records import bench_records
 from benchmarks.scaleout import bench_scaleout
 
 __all__ = ["RUNS", "main"]
@@ -29,6 +30,7 @@ RUNS: list[tuple[str, str, Callable[[Path], list[Figure]]]] = [
      lambda folder: bench_scale(folder, [50_000], ("check",))),
     ("collect", "the default metric window only (full: also the previous one, per tick)",
      lambda folder: bench_collect(folder, ("now",))),
+    ("records", "2,000 publish results as in full", bench_records),
     ("coldstart", "3 runs per command (full: 7)", lambda folder: bench_coldstart(folder, 3)),
     ("dispatch", "2,000 posts as in full", bench_dispatch),
     ("latency", "400 posts over 100 accounts at 200 ms a post, as in full", bench_latency),

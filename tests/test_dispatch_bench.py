@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.dispatch import _bare_threads
+from benchmarks.dispatch import _ON_POSTGRES, _bare_threads, _dispatch_figures, _Run
 from tests.mockplatform import MockMastodon
 
 
@@ -14,3 +14,17 @@ def test_threaded_bare_loops_share_the_statuses_out() -> None:
         statuses = server.statuses
     assert len(statuses) == 8  # 9 // 2 each
     assert len({status["account"]["id"] for status in statuses}) == 3  # a and c, and b
+
+
+def test_figures_include_postgres_only_when_it_ran_and_once_cpu_per_post() -> None:
+    sqlite = _Run(published=100, seconds=0.5, steady_seconds=0.4, cpu_seconds=0.2, begun=100,
+                  committed=100)  # fmt: skip
+    runs = {"daemon": sqlite, "daemon --once": sqlite}
+    names = [f.name for f in _dispatch_figures(runs, 100, bare=400.0, bare_cpu=0.0005)]
+    assert not any("PostgreSQL" in name for name in names)
+    figures = _dispatch_figures({**runs, _ON_POSTGRES: sqlite}, 100, 400.0, 0.0005)
+    by_name = {f.name.split(" (")[0]: f for f in figures}
+    assert by_name["daemon dispatch, 100 posts, PostgreSQL"].ratio == 0.5  # 200/s against 400
+    once = by_name["daemon --once CPU per publication"]
+    assert once.value == 2.0 and once.baseline == 0.5  # ms per post
+    assert by_name["daemon transactions per publication"].value == 1.0
