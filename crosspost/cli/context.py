@@ -29,6 +29,7 @@ __all__ = [
     "missing_database",
     "reason",
     "sqlalchemy_error",
+    "store_to_read",
     "utc_now",
 ]
 
@@ -166,6 +167,16 @@ def missing_database(app: AppContext) -> Path | None:
         ConfigError: no database named and no schedule to put the default next to.
     """
     return _missing_file(app.database_url())
+
+
+def store_to_read(app: AppContext) -> Store:
+    """The store for a command that only reads it: while its SQLite file is not there yet,
+    an empty one in memory (it reads the same as a new database, and leaves no file)."""
+    if missing_database(app) is None:
+        return app.store()
+    from crosspost.store import Store
+
+    return Store("sqlite://")
 
 
 def _missing_file(url: str) -> Path | None:
