@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import time_machine
 
 from crosspost.loading.project import load_project
@@ -87,10 +89,10 @@ def test_unapproved_posts_wait_are_shown_counted_and_told_then_go_out_once_appro
     }
     # the approver is told once, through notify:
     (told,) = [c for c in platform.calls if c.account == "team"]
-    assert "hello awaits approval; 2 publication(s) wait for it" in told.text
+    assert "hello awaits approval; 2 publications wait for it" in told.text
     assert "crosspost approve hello" in told.text
     assert check.exit_code == 0 and check.stderr == ""
-    assert "2 publication(s) await approval (crosspost approve CONTENT):" in check.stdout
+    assert "2 publications await approval (crosspost approve CONTENT):" in check.stdout
     assert "schedule.yaml:13:1: posts.0 (launch → alpha, due 2026-12-06 12:00 UTC): hello" in (
         check.stdout
     )
@@ -115,7 +117,7 @@ def test_unapproved_posts_wait_are_shown_counted_and_told_then_go_out_once_appro
         approved = run_in(tmp_path, "approve", "hello", "--by", "ann")
         assert approved.exit_code == 0, approved.output
         assert "approved: hello by ann" in approved.stdout
-        assert "2 publication(s) no longer await approval" in approved.stdout
+        assert "2 publications no longer await approval" in approved.stdout
         after = run_in(tmp_path, "daemon", "--once")
     assert after.exit_code == 0, after.output
     assert set(states(tmp_path).values()) == {"published"}
@@ -123,6 +125,24 @@ def test_unapproved_posts_wait_are_shown_counted_and_told_then_go_out_once_appro
     assert sorted(sent) == sorted(
         [("alpha", "Hello.")] * 2 + [("alpha", "Signed."), ("beta", "Hello."), ("beta", "Hello.")]
     )
+
+
+def test_one_publication_is_told_in_the_singular(
+    tmp_path: Path, platform: FakePlatform, caplog: pytest.LogCaptureFixture
+) -> None:
+    one = "{id: launch, content: hello, to: [alpha], at: 2026-12-06 12:00, approval: required}"
+    write(tmp_path, SCHEDULE.split("posts:")[0] + f"posts:\n  - {one}\n")
+    with time_machine.travel(T0, tick=False):
+        with caplog.at_level(logging.INFO, logger="crosspost.publishing.daemon"):
+            daemon = run_in(tmp_path, "daemon", "--once")
+        check = run_in(tmp_path, "check")
+        approved = run_in(tmp_path, "approve", "hello")
+    assert daemon.exit_code == 0, daemon.output
+    assert "approval: 1 publication now awaits it, 0 approved" in caplog.messages
+    (told,) = [c for c in platform.calls if c.account == "team"]
+    assert "hello awaits approval; 1 publication waits for it" in told.text
+    assert "1 publication awaits approval (crosspost approve CONTENT):" in check.stdout
+    assert "1 publication no longer awaits approval" in approved.stdout
 
 
 def test_an_unapproved_post_follows_its_missed_policy(
@@ -237,6 +257,6 @@ def test_check_counts_approvals_given_with_the_command(
         before = run_in(tmp_path, "check")
         assert run_in(tmp_path, "approve", "hello", "--by", "ann").exit_code == 0
         after = run_in(tmp_path, "check", "--strict")
-    assert "2 publication(s) await approval" in before.stdout
+    assert "2 publications await approval" in before.stdout
     assert after.exit_code == 0, after.output
     assert "await approval" not in after.stdout

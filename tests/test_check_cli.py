@@ -165,7 +165,7 @@ def test_example_project_checks_ok(example_project: Path, run_cli: Callable[...,
         "ok: 5 entries, 1 event (5 announcements), 1 queue, 2 accounts, 9 content items"
     )
     # the approval-gated entry is listed, never a warning or an error
-    assert "2 publication(s) await approval" in result.stdout
+    assert "2 publications await approval" in result.stdout
     assert result.stderr == ""
 
 

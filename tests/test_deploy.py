@@ -129,9 +129,29 @@ def _health(tmp_path: Path, *args: str) -> tuple[int, str]:
 
 
 def test_health_exits_1_before_the_daemon_ever_ran(tmp_path: Path) -> None:
+    Store(f"sqlite:///{tmp_path / 'h.db'}").close()
     code, output = _health(tmp_path)
     assert code == 1
     assert "never ran" in output
+
+
+def test_health_without_a_database_says_never_ran_and_creates_none(tmp_path: Path) -> None:
+    code, output = _health(tmp_path)
+    assert (code, output) == (1, "daemon never ran against this database\n")
+    code, output = _health(tmp_path, "--json")
+    assert code == 1
+    assert json.loads(output) == {
+        "ok": False,
+        "alive_at": None,
+        "stopped_at": None,
+        "age_seconds": None,
+        "max_age_seconds": 120.0,
+    }
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text("timezone: UTC\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-s", str(schedule), "health"])
+    assert result.exit_code == 1 and "never ran" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["schedule.yaml"]
 
 
 def test_health_follows_the_heartbeat_age(tmp_path: Path) -> None:

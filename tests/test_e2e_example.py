@@ -186,7 +186,7 @@ def test_the_example_gated_entry_waits_for_its_approval(tmp_path: Path) -> None:
         waiting = {r["account"] for r in status if r["status"] == "awaiting-approval"}
         assert waiting == {"website-feed", "archive"}
         approved = run(tmp_path, "approve", "programme", "--by", "editor")
-        assert "2 publication(s) no longer await approval" in approved.stdout
+        assert "2 publications no longer await approval" in approved.stdout
     with time_machine.travel(due, tick=False):
         result = run(tmp_path, "daemon", "--once")
     assert "published autumn-programme → website-feed" in result.stdout

@@ -104,6 +104,7 @@ def test_feeds_lists_subscriptions_and_their_last_fetch(
     path = schedule(tmp_path, good(server))
     before = json.loads(run(path, "feeds", "--json").stdout)["feeds"]
     assert before[0]["id"] == "blog" and before[0]["last_fetch_at"] is None
+    assert not (tmp_path / "x.db").exists()  # listing creates no database
     server.docs["/feed.xml"] = Doc(rss([Item("1", "One", "https://b.example/1")], title="B"))
     assert run(path, "feeds", "fetch").exit_code == 0
     listed = run(path, "feeds", "--json")

@@ -213,6 +213,7 @@ def test_an_environment_failure_mid_command_is_one_line_exit_1(
         raise OperationalError("INSERT", {}, Exception("database or disk is full"))
 
     monkeypatch.setattr(Store, "__init__", full)
+    (tmp_path / "x.db").touch()  # status opens the store only when there is a database
     result = CliRunner().invoke(cli, ["--database", f"sqlite:///{tmp_path}/x.db", "status"])
     assert result.exit_code == 1
     assert "database or disk is full" in result.output

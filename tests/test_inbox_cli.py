@@ -195,6 +195,16 @@ def test_an_empty_inbox_says_so(
     assert result.exit_code == 0 and "nothing in the inbox" in result.stdout
 
 
+def test_no_database_yet_is_an_empty_inbox_and_creates_none(
+    schedule: Path, run_cli: Callable[..., Result]
+) -> None:
+    result = run_cli(schedule, "inbox")
+    assert result.exit_code == 0 and "nothing in the inbox" in result.stdout
+    marked = run_cli(schedule, "inbox", "--mark-answered", "3")
+    assert marked.exit_code == 2 and "no inbox item 3" in marked.stderr
+    assert not (schedule.parent / "x.db").exists()
+
+
 def test_the_migration_adds_answered_at(store: Store) -> None:
     columns = {c["name"] for c in inspect(store.engine).get_columns("interaction")}
     assert "answered_at" in columns

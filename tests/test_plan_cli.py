@@ -91,3 +91,9 @@ def test_an_empty_plan_says_so_without_an_empty_table(
     assert result.output.startswith("nothing planned in the next 1d; plan sha256 ")
     tsv = run_cli(example_project, "plan", "--until", "1d", "--entry", "welcome", "--format", "tsv")
     assert tsv.output.splitlines()[0].startswith("local time\t")  # scripts still get the header
+
+
+def test_plan_creates_no_database(example_project: Path, run_cli: Callable[..., Result]) -> None:
+    result = run_cli(example_project, "plan", "--until", "1d", "--entry", "welcome")
+    assert result.exit_code == 0, result.output
+    assert not (example_project.parent / "x.db").exists()  # named, but not there yet

@@ -687,6 +687,15 @@ def test_the_terminal_report_fits_its_width(project: AppContext, columns: int) -
     assert any("Top posts" == line.strip() for line in lines)  # titles whole, above
 
 
+def test_no_database_yet_is_an_empty_report_and_creates_none(
+    project: AppContext, tmp_path: Path
+) -> None:
+    result = invoke(project, "report", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["posts"] == []
+    assert not (tmp_path / "cli.db").exists()
+
+
 def test_empty_sections_say_why_instead_of_drawing_a_frame(project: AppContext) -> None:
     store = project.store()
     Builder(store).post("website-feed", "launch", "hello", datetime.now(UTC) - timedelta(days=2))

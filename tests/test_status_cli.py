@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import Result
+from click.testing import CliRunner, Result
 
+from crosspost.cli import cli
 from crosspost.status import Status
 from crosspost.store import Ended, Finish, PlannedRow, Sent, Store
 from tests.fakes import run_in
@@ -101,24 +102,53 @@ def test_exit_1_when_something_needs_attention(base: Path, status: str) -> None:
     assert f"\t{status}\tfake/beta: token revoked (HTTP 401)" in tsv.stdout
 
 
+EMPTY = {
+    "publications": [],
+    "daemon": {
+        "ok": False,
+        "alive_at": None,
+        "stopped_at": None,
+        "age_seconds": None,
+        "max_age_seconds": 120.0,
+    },
+    "held_accounts": [],
+    "failing_feeds": [],
+}
+
+
 def test_empty_store_is_ok(base: Path) -> None:
+    Store(f"sqlite:///{base}/x.db").close()
     result = run(base, "--json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {
-        "publications": [],
-        "daemon": {
-            "ok": False,
-            "alive_at": None,
-            "stopped_at": None,
-            "age_seconds": None,
-            "max_age_seconds": 120.0,
-        },
-        "held_accounts": [],
-        "failing_feeds": [],
-    }
+    assert json.loads(result.stdout) == EMPTY
     plain = run(base)
     assert plain.exit_code == 0
     assert "daemon never ran against this database" in plain.stdout
+
+
+@pytest.mark.parametrize("args", [[], ["--status", "failed"], ["--all", "--format", "tsv"]])
+def test_no_database_yet_says_so_and_creates_none(base: Path, args: list[str]) -> None:
+    result = run(base, *args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(
+        f"nothing planned or published yet: no database at {base / 'x.db'}\n"
+    )
+    assert "crosspost daemon" in result.stdout and "crosspost publish" in result.stdout
+    assert not (base / "x.db").exists()
+
+
+def test_no_database_yet_prints_the_json_of_an_empty_one(base: Path) -> None:
+    result = run(base, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == EMPTY
+    assert not (base / "x.db").exists()
+
+
+def test_the_default_database_is_not_created_either(base: Path) -> None:
+    result = CliRunner().invoke(cli, ["-s", str(base / "schedule.yaml"), "status"])
+    assert result.exit_code == 0, result.output
+    assert "no database at" in result.stdout
+    assert not (base / "crosspost.db").exists()
 
 
 def test_filters(base: Path) -> None:

@@ -19,6 +19,7 @@ import click
 from crosspost.loading.project import Project
 from crosspost.planning.approval import approvable, content_hash
 from crosspost.planning.approval_gate import refresh_approvals
+from crosspost.rendering.humanize import counted
 from crosspost.store import Store
 from crosspost.store.approvals import record_approval
 
@@ -85,4 +86,5 @@ def approve(app: AppContext, content: tuple[str, ...], by: str | None, as_json: 
     for approved in done:
         state = "approved" if approved.new else "already approved"
         click.echo(f"{state}: {approved.content} by {approved.approved_by}")
-    click.echo(f"{released} publication(s) no longer await approval")
+    verb = "awaits" if released == 1 else "await"
+    click.echo(f"{counted(released, 'publication')} no longer {verb} approval")

@@ -211,12 +211,20 @@ def _print_checked(checked: _Checked) -> None:
     if not checked.problems and checked.project is not None:
         echo(_check_summary(checked.project))
     if checked.awaiting:
-        echo(f"{len(checked.awaiting)} publication(s) await approval (crosspost approve CONTENT):")
-        for awaited in checked.awaiting:
-            where = awaited.where
-            echo(f"  {shown_path(where.file)}:{where.line}:{where.column}: {where.message}")
+        _print_awaiting(checked.awaiting)
     if checked.limits:
         echo("\n".join(["length limits:", *(f"  {s.describe()}" for s in checked.limits)]))
+
+
+def _print_awaiting(awaiting: list[Any]) -> None:
+    """``2 publications await approval …``, then where each is in the schedule."""
+    from crosspost.rendering.humanize import counted
+
+    verb = "awaits" if len(awaiting) == 1 else "await"
+    echo(f"{counted(len(awaiting), 'publication')} {verb} approval (crosspost approve CONTENT):")
+    for awaited in awaiting:
+        where = awaited.where
+        echo(f"  {shown_path(where.file)}:{where.line}:{where.column}: {where.message}")
 
 
 def _awaited_json(awaited: Any) -> dict[str, Any]:

@@ -26,8 +26,10 @@ __all__ = [
     "AppContext",
     "existing_store",
     "existing_url",
+    "missing_database",
     "reason",
     "sqlalchemy_error",
+    "store_to_read",
     "utc_now",
 ]
 
@@ -69,6 +71,30 @@ class AppContext:
             gc.freeze()
         return project
 
+    def database_url(self) -> str:
+        """The database the store opens: the one named, else the default next to the schedule.
+
+        Raises:
+            ConfigError: no database named and no schedule to put the default next to.
+        """
+        from crosspost.loading.settings import database_url_setting, default_database_url
+
+        url = self.database or database_url_setting()
+        if url is not None:
+            return url
+        if not self.schedule.is_file():
+            raise ConfigError(
+                [
+                    Problem.at(
+                        self.schedule,
+                        1,
+                        1,
+                        "schedule file not found (give -s PATH, or --database URL)",
+                    )
+                ]
+            )
+        return default_database_url(self.schedule)
+
     def store(self) -> Store:
         """Open (and migrate) the store.
 
@@ -78,23 +104,9 @@ class AppContext:
         """
         from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-        from crosspost.loading.settings import database_url_setting, default_database_url
         from crosspost.store import Store
 
-        url = self.database or database_url_setting()
-        if url is None:
-            if not self.schedule.is_file():
-                raise ConfigError(
-                    [
-                        Problem.at(
-                            self.schedule,
-                            1,
-                            1,
-                            "schedule file not found (give -s PATH, or --database URL)",
-                        )
-                    ]
-                )
-            url = default_database_url(self.schedule)
+        url = self.database_url()
         try:
             return Store(url)
         except (ArgumentError, ImportError) as exc:  # not a URL, or its driver is missing
@@ -139,14 +151,50 @@ def utc_now() -> datetime:
 
 
 def existing_url(app: AppContext) -> str | None:
-    """The database named, or the default one if its file exists: reading commands never
-    create the database."""
+    """The database named, or the default one, unless it is a SQLite file not there yet:
+    reading commands never create the database."""
     from crosspost.loading.settings import database_url_setting, default_database_url
 
-    url = app.database or database_url_setting()
-    if url is None and (app.schedule.parent / "crosspost.db").is_file():
-        url = default_database_url(app.schedule)
-    return url
+    url = app.database or database_url_setting() or default_database_url(app.schedule)
+    return None if _missing_file(url) is not None else url
+
+
+def missing_database(app: AppContext) -> Path | None:
+    """The SQLite file the store would create, if it is not there yet: a reading command
+    says there is nothing yet instead of leaving an empty database behind.
+
+    Raises:
+        ConfigError: no database named and no schedule to put the default next to.
+    """
+    return _missing_file(app.database_url())
+
+
+def store_to_read(app: AppContext) -> Store:
+    """The store for a command that only reads it: while its SQLite file is not there yet,
+    an empty one in memory (it reads the same as a new database, and leaves no file)."""
+    if missing_database(app) is None:
+        return app.store()
+    from crosspost.store import Store
+
+    return Store("sqlite://")
+
+
+def _missing_file(url: str) -> Path | None:
+    """The file of a SQLite URL if it is not there yet and the store could create it;
+    None for a file that is there, another database, or a file the store cannot make
+    (under a file, or past a folder it may not read: the store says why)."""
+    from crosspost.history import sqlite_path
+
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    try:
+        if path.exists():
+            return None
+        nearest = next(folder for folder in path.absolute().parents if folder.exists())
+    except OSError:
+        return None
+    return path if nearest.is_dir() else None
 
 
 def readable_url(app: AppContext) -> str | None:

@@ -52,9 +52,11 @@ def feeds(ctx: click.Context, fmt: str, as_json: bool) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
+    from crosspost.cli.context import store_to_read
+
     app: AppContext = ctx.obj
     project = app.project()
-    rows = _listing(project, app.store(), _now())
+    rows = _listing(project, store_to_read(app), _now())
     if as_json:
         click.echo(json.dumps({"feeds": rows}, ensure_ascii=False, indent=2))
     elif not rows:

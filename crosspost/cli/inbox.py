@@ -89,9 +89,11 @@ def inbox(
     we answered it, and how long ago it was written. Items are what the metrics
     collector stored (crosspost collect, or the daemon); nothing is fetched here.
     """
+    from crosspost.cli.context import store_to_read
+
     project = _project(app)
     now = _now()
-    store = app.store()
+    store = store_to_read(app)  # marking an item of a database not there yet finds none
     if mark:
         _mark(store, mark, now)
         return

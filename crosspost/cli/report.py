@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
-from crosspost.cli.context import readable_url
+from crosspost.cli.context import readable_url, store_to_read
 from crosspost.cli.report_options import report_query, split_values
 from crosspost.cli.report_output import output_target, write_report
 from crosspost.loading.project import no_cycle_collection
@@ -150,4 +150,4 @@ def _report_source(app: AppContext) -> ReportSource:
         return source
     from crosspost.store.report_source import StoreReportSource
 
-    return StoreReportSource(app.store())
+    return StoreReportSource(store_to_read(app))

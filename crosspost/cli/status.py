@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from crosspost.cli.context import AppContext, readable_url, utc_now
+from crosspost.cli.context import AppContext, missing_database, readable_url, utc_now
 from crosspost.cli.output import (
     EXIT_FAILED,
     EXIT_OK,
@@ -65,6 +66,9 @@ def status(
     except click.BadParameter as exc:
         exc.param_hint = "--status"
         raise
+    missing = missing_database(app)
+    if missing is not None:
+        exit_with(_nothing_yet(missing, as_json))
     if not (as_json or wanted or accounts or show_all):
         exit_with(_overview(app, fmt))
     store = app.store()
@@ -77,17 +81,45 @@ def status(
 
         daemon = status_view.daemon_state(store, utc_now())
         print_json(
-            {
-                "publications": [status_json(r) for r in rows],
-                "daemon": health_json(daemon),
-                "held_accounts": held,
-                "failing_feeds": [{"feed": f, "error": e} for f, e in sorted(failing.items())],
-            }
+            _json_document([status_json(r) for r in rows], health_json(daemon), held, failing)
         )
     else:
         status_view.print_rows(out, rows[-limit:] if limit else rows, store, utc_now(), fmt)
         _print_held(held)
     exit_with(EXIT_FAILED if held or failing or any(r.status in TROUBLE for r in rows) else EXIT_OK)
+
+
+def _nothing_yet(missing: Path, as_json: bool) -> int:
+    """``status`` before anything created the database (it is not created here); its exit code."""
+    from crosspost.cli.health import DEFAULT_MAX_AGE, daemon_health, health_json
+    from crosspost.loading.durations import parse_duration
+
+    if as_json:
+        never_ran = daemon_health(None, utc_now(), parse_duration(DEFAULT_MAX_AGE))
+        print_json(_json_document([], health_json(never_ran), [], {}))
+    else:
+        out.print(
+            f"nothing planned or published yet: no database at {missing}\n"
+            "run crosspost daemon to plan and publish the schedule,"
+            " or crosspost publish CONTENT to post one now",
+            markup=False,
+        )
+    return EXIT_OK
+
+
+def _json_document(
+    publications: list[dict[str, Any]],
+    daemon: dict[str, object],
+    held: list[dict[str, str]],
+    failing: dict[str, str],
+) -> dict[str, Any]:
+    """What ``status --json`` prints."""
+    return {
+        "publications": publications,
+        "daemon": daemon,
+        "held_accounts": held,
+        "failing_feeds": [{"feed": f, "error": e} for f, e in sorted(failing.items())],
+    }
 
 
 def _overview(app: AppContext, fmt: str) -> int:

@@ -62,6 +62,7 @@ from crosspost.publishing.notify import Notifier
 from crosspost.publishing.outcome import Outcome
 from crosspost.publishing.publisher import Publisher
 from crosspost.publishing.watch import ProjectFiles, Stamp, stamps_of
+from crosspost.rendering.humanize import counted
 from crosspost.status import Status
 from crosspost.store import Store
 from crosspost.store.planning import next_due_after
@@ -229,8 +230,9 @@ class Daemon(DaemonTimer):
         report = refresh_approvals(self.project, self.store, self.clock())
         if report.held or report.released:
             log.info(
-                "approval: %d publication(s) now await it, %d approved",
-                report.held,
+                "approval: %s now %s it, %d approved",
+                counted(report.held, "publication"),
+                "awaits" if report.held == 1 else "await",
                 report.released,
             )
         self.notifier.approvals(report.awaiting)

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from crosspost.loading.project import Project
 from crosspost.planning.approval_gate import Pending, first_due
 from crosspost.publishing.outcome import Outcome
+from crosspost.rendering.humanize import counted
 from crosspost.rendering.target import NOTIFICATION_CONTENT
 from crosspost.status import NOTIFY_PREFIX, Status
 from crosspost.store import PlannedRow, Store
@@ -83,9 +84,11 @@ class Notifier:
         for content, first in first_due(pending).items():
             targets = sorted({f"{p.entry} → {p.account}" for p in waiting[content]})
             local = first.due_at.astimezone(self.project.schedule.timezone)
+            waits = "waits" if len(waiting[content]) == 1 else "wait"
             message = (
-                f"crosspost: {content} awaits approval; {len(waiting[content])} publication(s) "
-                f"wait for it, the first due {local:%Y-%m-%d %H:%M %Z} "
+                f"crosspost: {content} awaits approval; "
+                f"{counted(len(waiting[content]), 'publication')} {waits} for it, "
+                f"the first due {local:%Y-%m-%d %H:%M %Z} "
                 f"({', '.join(targets[:5])}{', …' if len(targets) > 5 else ''}). "
                 f"Approve it with `crosspost approve {content}`."
             )
