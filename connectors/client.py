@@ -68,6 +68,8 @@ class RequestOptions(TypedDict, total=False):
     allow_redirects: bool
     #: Set from the environment (:class:`_Environment`), not by connectors.
     proxies: dict[str, str]
+    #: ``True`` to read the body as it arrives (a stream of events), not at once.
+    stream: bool
 
 
 def crosspost_version() -> str:

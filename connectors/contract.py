@@ -8,7 +8,8 @@ ability beyond publishing is a protocol of its own that the core checks with
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, ClassVar, Protocol, runtime_checkable
 
@@ -37,6 +38,7 @@ __all__ = [
     "Diagnosable",
     "FollowerList",
     "Inbox",
+    "InboxStream",
     "InputFiles",
     "NonBlankSecret",
     "Reconcilable",
@@ -149,6 +151,25 @@ class Inbox(Protocol):
 
     def fetch_inbox(self, cursor: str | None) -> InboxPage:
         """Mentions and replies newer than ``cursor`` (opaque; None on the first call)."""
+        ...
+
+
+@runtime_checkable
+class InboxStream(Protocol):
+    """A connector told of new mentions as they happen (``Capability.INBOX_STREAM``)."""
+
+    def stream_inbox(self, stop: threading.Event) -> Iterator[None]:
+        """Yield once connected, then each time something may have arrived in the inbox.
+
+        The core reads the inbox (:meth:`Inbox.fetch_inbox`, from the stored cursor) at
+        each yield: the stream carries no items of its own, so nothing is lost while it
+        is down, and the first yield reads what came meanwhile. Returns when ``stop`` is
+        set or the server ends the stream.
+
+        Raises:
+            AuthError, RateLimited, Rejected, Transient: the stream could not be opened, or
+            it broke.
+        """
         ...
 
 

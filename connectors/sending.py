@@ -53,7 +53,7 @@ def send(
         timeout=options.get("timeout"),
         allow_redirects=options.get("allow_redirects", True),
         proxies=_proxies(options.get("proxies"), session.proxies),
-        stream=session.stream,
+        stream=options.get("stream", session.stream),
         verify=session.verify,
         cert=session.cert,
     )

@@ -60,6 +60,9 @@ class Capability(enum.StrEnum):
     RECONCILE = "reconcile"
     #: Mentions and replies can be read back (member-written content).
     INBOX = "inbox"
+    #: The platform pushes word of new mentions as they happen (a streaming API), so the
+    #: inbox is read at once instead of at its next poll (:class:`InboxStream`).
+    INBOX_STREAM = "inbox_stream"
     #: The follower list can be read, so joins and leaves are exact.
     FOLLOWER_LIST = "follower_list"
     #: Published posts can be deleted (`crosspost retract`).

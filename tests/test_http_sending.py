@@ -69,6 +69,8 @@ OPTIONS: list[RequestOptions] = [
     {"auth": ("user", "app-password"), "headers": {"Authorization": None}},  # type: ignore[dict-item]
     {"auth": HTTPBasicAuth("u", "p"), "proxies": {"https": "http://proxy.invalid:3128"}},
     {"headers": {"authorization": "Bearer lower"}, "proxies": {}},
+    {"stream": True, "timeout": (10.0, 45.0), "headers": {"Accept": "text/event-stream"}},
+    {"stream": False},
 ]
 
 

@@ -27,6 +27,7 @@ from connectors.base import (
     STANDARD_CAPABILITIES,
     Capability,
     CommentsAsReplies,
+    ConnectorSettings,
     Limits,
     RenderedPost,
 )
@@ -46,6 +47,7 @@ from connectors.mastodon.instance import InstanceConfig
 from connectors.mastodon.payloads import Media, Status
 from connectors.mastodon.replies import MastodonReplies
 from connectors.mastodon.settings import VISIBILITIES, MastodonSettings
+from connectors.mastodon.streaming import MastodonStreaming
 from connectors.payload import read_model
 from connectors.results import Published, ThreadPart
 from crosspost.rendering.markdown_forms import TextFormat
@@ -66,7 +68,9 @@ __all__ = [
 ]
 
 
-class MastodonConnector(CommentsAsReplies[MastodonSettings], MastodonReplies, MastodonDoctor):
+class MastodonConnector(
+    CommentsAsReplies[MastodonSettings], MastodonReplies, MastodonDoctor, MastodonStreaming
+):
     """Publishes statuses to one account on a Mastodon server.
 
     Built as a :class:`~connectors.http.WaitingConnector` (``sleep``, ``poll_attempts``,
@@ -91,6 +95,13 @@ class MastodonConnector(CommentsAsReplies[MastodonSettings], MastodonReplies, Ma
     docs_url: ClassVar[str] = "https://docs.joinmastodon.org/methods/statuses/"
 
     Settings = MastodonSettings
+
+    @classmethod
+    def capabilities_for(cls, settings: ConnectorSettings) -> frozenset[Capability]:
+        """The class's abilities, and the notification stream when ``inbox_stream`` is on."""
+        if isinstance(settings, MastodonSettings) and settings.inbox_stream:
+            return cls.capabilities | {Capability.INBOX_STREAM}
+        return cls.capabilities
 
     def _open(self) -> None:
         super()._open()

@@ -11,7 +11,7 @@ from connectors.base import ConnectorSettings, NonBlankSecret
 
 Visibility = Literal["public", "unlisted", "private", "direct"]
 VISIBILITIES: frozenset[str] = frozenset({"public", "unlisted", "private", "direct"})
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class MastodonSettings(ConnectorSettings):
@@ -31,13 +31,16 @@ class MastodonSettings(ConnectorSettings):
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
     #: Character limit used by the offline ``check`` (the instance's value wins online).
     max_characters: int | None = Field(default=None, gt=0)
+    #: Listen to the server's notification stream, so that a mention is read at once
+    #: (the daemon; polling goes on beside it, once an hour while the stream is up).
+    inbox_stream: bool = False
 
     @field_validator("instance")
     @classmethod
     def _https_origin(cls, value: str) -> str:
         parts = urlsplit(value.strip())
         # plain http only for a server on this machine (a test or a local instance)
-        local = parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
+        local = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
         if not (parts.scheme == "https" or local) or not parts.hostname:
             raise ValueError("must be an https:// URL such as https://mastodon.social")
         if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:

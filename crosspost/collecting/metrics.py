@@ -42,6 +42,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from connectors.base import Capability, Inbox
 from crosspost.collecting.metric_batches import Window
 from crosspost.collecting.metrics_due import DueWork
 from crosspost.collecting.metrics_report import AccountOutcome, CollectReport
@@ -120,6 +121,7 @@ class MetricsCollector(DueWork, AccountSteps):
         self._audience_tried: dict[str, datetime] = {}
         self._inbox_read: dict[str, datetime] = {}
         self._inbox_schedules: dict[str, InboxSchedule] = {}
+        self._streamed: set[str] = set()
         self._lock = threading.Lock()
 
     def run_due(self) -> CollectReport:
@@ -143,6 +145,37 @@ class MetricsCollector(DueWork, AccountSteps):
                 left = [account for account in left if account not in taken]
             self._unanswered = {p: s for p, s in self._unanswered.items() if p in seen}
             return report
+
+    def read_inbox_now(self, account: str) -> int | None:
+        """Read ``account``'s inbox at once, as its notification stream asks.
+
+        Returns:
+            How many new interactions were stored; None when another daemon holds the
+            account's lease (it is collecting the account now: ask again shortly).
+        """
+        with self._lock:
+            now, project = self.clock(), self.project
+            if not claim_accounts(self.store, COLLECT, [account], self.worker, now, self.lease):
+                return None
+            try:
+                project.attach_store(self.store)
+                self._inbox_schedules = inbox_schedules(self.store)
+                self._paused.update(paused(self.store, COLLECT, now))
+                return self._read_inbox(project, account, now)
+            finally:
+                release_accounts(self.store, COLLECT, [account], self.worker)
+
+    def _read_inbox(self, project: Project, account: str, now: datetime) -> int:
+        """The inbox step alone, failing as it does in a round; a paused account waits."""
+        pause = self._paused.get(account)
+        if pause is not None and now < pause:
+            return 0  # rate limited: the first poll after the pause reads it
+        outcome = AccountOutcome(account)
+        with self._step(outcome, "inbox"):
+            connector = project.connector(account)
+            if isinstance(connector, Inbox) and Capability.INBOX in connector.capabilities:
+                self._collect_inbox(connector, connector.name, account, now, outcome)
+        return outcome.interactions
 
     def _lease(self, accounts: list[str]) -> list[str]:
         """Up to ``batch_accounts`` of ``accounts`` leased to this collector."""

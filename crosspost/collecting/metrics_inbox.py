@@ -8,7 +8,8 @@ each read that found nothing the interval doubles, up to ``inbox_max_every``. A 
 takes at most ``inbox_pages`` pages; what it found, the cursor reached and the next
 read are stored in one transaction, so every daemon on the database keeps to the
 same schedule, and a failed read waits ``inbox_every`` too instead of retrying every
-round.
+round. While the account's notification stream is up (:mod:`crosspost.collecting.inbox_streams`)
+its polls wait ``inbox_max_every``: the stream tells of anything sooner.
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ class InboxReads:
     _inbox_read: dict[str, datetime]
     #: The stored next read of each account, as read at the start of a batch.
     _inbox_schedules: dict[str, InboxSchedule]
+    #: Accounts whose notification stream is up now.
+    _streamed: set[str]
+
+    def stream_changed(self, account: str, up: bool) -> None:
+        """Note that ``account``'s notification stream is up (or down again)."""
+        if up:
+            self._streamed.add(account)
+        else:
+            self._streamed.discard(account)
 
     def _inbox_due(self, connector: Connector, account: str, now: datetime) -> bool:
         if Capability.INBOX not in connector.capabilities:
@@ -94,10 +104,13 @@ class InboxReads:
         return schedule
 
     def _next_read(self, account: str, now: datetime, found: bool) -> InboxSchedule:
-        """Back to ``inbox_every`` after a read that found something, else twice the last wait."""
+        """Back to ``inbox_every`` after a read that found something, else twice the last
+        wait; ``inbox_max_every`` while the account's stream is up."""
         every = self.inbox_every
         previous = self._inbox_schedules.get(account)
-        if not found:
+        if account in self._streamed:
+            every = max(self.inbox_max_every, every)
+        elif not found:
             waited = max(previous.every if previous else every, every)
             every = min(waited * 2, max(self.inbox_max_every, every))
         schedule = InboxSchedule(every, now + every)

@@ -174,6 +174,8 @@ class Daemon(DaemonTimer):
         # held accounts whose settings changed are tried again by Publisher.refresh_holds
         self.project = project
         self.publisher.project = self.notifier.project = self.collector.project = project
+        if self.streams is not None:
+            self.streams.follow(project)
         if self._definitions is not None:
             self._sync_changed()
             self.feeds.retire(project, self.clock())

@@ -29,10 +29,12 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from crosspost.collecting.inbox_streams import InboxStreams
 from crosspost.publishing.watch import FileWatcher, ProjectFiles
 
 if TYPE_CHECKING:
     from crosspost.collecting.metrics import MetricsCollector
+    from crosspost.loading.project import Project
     from crosspost.publishing.dispatch import AccountDispatcher
     from crosspost.publishing.outcome import Outcome
     from crosspost.publishing.publisher import Publisher
@@ -41,6 +43,11 @@ __all__ = ["DaemonTimer"]
 
 #: The daemon's records keep the logger name they always had (log filters, JSON logs).
 log = logging.getLogger("crosspost.publishing.daemon")
+
+#: A stream's word of a mention, when another daemon holds the account: asked again
+#: this many times, this far apart.
+INBOX_TRIES = 6
+INBOX_RETRY = timedelta(seconds=5)
 
 
 class DaemonTimer:
@@ -56,6 +63,7 @@ class DaemonTimer:
     collect_every: timedelta | None
     shutdown_grace: timedelta
     publisher: Publisher
+    project: Project
     dispatcher: AccountDispatcher
     collector: MetricsCollector
     _files: ProjectFiles
@@ -66,6 +74,8 @@ class DaemonTimer:
         #: The signal that stopped ``run_forever`` (None: not a signal); told to ``on_signal``.
         self.received: int | None = None
         self.on_signal: Callable[[int], None] = lambda _signum: None
+        #: The accounts' notification streams while ``run_forever`` runs with collection.
+        self.streams: InboxStreams | None = None
 
     # -- what the daemon provides ----------------------------------------------
 
@@ -113,10 +123,15 @@ class DaemonTimer:
         watcher = FileWatcher(self._watched, self._wake)
         if watcher.start():
             self._files.watcher = watcher
+        if self.collect_every is not None:
+            self.streams = InboxStreams(self._read_inbox_soon, self.collector.stream_changed)
+            self.streams.follow(self.project)
         log.info("daemon started on %s", self.schedule_path)
         try:
             scheduler.start()
         finally:
+            if self.streams is not None:
+                self.streams.close()
             watcher.stop()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -216,6 +231,40 @@ class DaemonTimer:
             return
         if planned:
             self._wake()  # post them now
+
+    def _read_inbox_soon(self, account: str, tries: int = INBOX_TRIES) -> None:
+        """Read ``account``'s inbox on the collect thread, now (its stream said so)."""
+        scheduler = self._scheduler
+        if scheduler is None or not scheduler.running or self.stopping:
+            return
+        scheduler.add_job(
+            self._safe_inbox,
+            executor="collect",
+            args=(account, tries),
+            id=f"inbox:{account}",
+            replace_existing=True,  # a burst of mentions is one read
+        )
+
+    def _safe_inbox(self, account: str, tries: int) -> None:
+        if self.stopping:
+            return
+        try:
+            read = self.collector.read_inbox_now(account)
+        except Exception:  # collection must never take the daemon down
+            log.exception("%s: reading the inbox failed; the next poll reads it", account)
+            return
+        scheduler = self._scheduler
+        if read is None and tries > 1 and scheduler is not None and scheduler.running:
+            # another daemon is collecting this account right now: ask again after it
+            scheduler.add_job(
+                self._safe_inbox,
+                "date",
+                executor="collect",
+                run_date=datetime.now(UTC) + INBOX_RETRY,
+                args=(account, tries - 1),
+                id=f"inbox:{account}",
+                replace_existing=True,
+            )
 
     def _wake(self) -> None:
         """Run the next round now (new posts from a feed, a file changed)."""

@@ -13,6 +13,7 @@ from connectors.base import (
     Connector,
     FollowerList,
     Inbox,
+    InboxStream,
     Reconcilable,
     Replier,
 )
@@ -26,6 +27,7 @@ from tests.contract.test_contract import CASES
 ROOT = Path(__file__).resolve().parents[2]
 ABILITIES = {
     Capability.INBOX: Inbox,
+    Capability.INBOX_STREAM: InboxStream,
     Capability.FOLLOWER_LIST: FollowerList,
     Capability.RECONCILE: Reconcilable,
     Capability.REPLY: Replier,

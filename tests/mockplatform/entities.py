@@ -271,7 +271,7 @@ def instance_json(base_url: str, max_characters: int) -> dict[str, Any]:
         "thumbnail": {"url": f"{base_url}/packs/media/images/preview.png"},
         "languages": ["en"],
         "configuration": {
-            "urls": {"streaming": None, "status": None},
+            "urls": {"streaming": "ws://" + domain, "status": None},
             "statuses": {
                 "max_characters": max_characters,
                 "max_media_attachments": 4,

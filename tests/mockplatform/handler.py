@@ -47,7 +47,8 @@ WWW_AUTHENTICATE = (
 
 Json = Any
 Reply = tuple[int, Json, dict[str, str]]
-Route = Callable[["_Handler", "_Call"], Reply]
+#: None: the route wrote its answer itself (a stream of events).
+Route = Callable[["_Handler", "_Call"], Reply | None]
 
 
 class _Call:
@@ -205,6 +206,8 @@ class _Handler(BaseHTTPRequestHandler):
             reply = (exc.status, {"error": exc.message}, challenge)
         if fault is not None:
             return self._fail(fault)
+        if reply is None:
+            return 200
         self._send(*reply)
         return reply[0]
 
@@ -249,7 +252,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         return status
 
-    def _route(self, path: str, query: dict[str, list[str]], form: dict[str, Any]) -> Reply:
+    def _route(self, path: str, query: dict[str, list[str]], form: dict[str, Any]) -> Reply | None:
         for method, pattern, auth, route in ROUTES:
             match = pattern.fullmatch(path)
             if match is None or method != self.command:
@@ -347,6 +350,37 @@ class _Handler(BaseHTTPRequestHandler):
             )
         return 200, found, headers
 
+    def stream_notifications(self, call: _Call) -> None:
+        """``GET /api/v1/streaming/user/notification``: server-sent events, as Mastodon's
+        streaming server writes them (``:)`` first, ``:thump`` while nothing happens)."""
+        mock, state = self.server.mock, self.server.mock.state
+        account = _owner(state, call)
+        if self._record is not None:
+            self._record.status = 200
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.close_connection = True
+        mark = state.notification_mark()
+        try:
+            self._chunk(":)\n")
+            while not mock.stopping.is_set():
+                found, mark = state.wait_notifications(account, mark, mock.stream_heartbeat)
+                for note in found:
+                    self._chunk(f"event: notification\ndata: {json.dumps(note)}\n\n")
+                if not found:
+                    self._chunk(":thump\n")
+            self._chunk("")
+        except OSError:
+            pass  # the client hung up
+
+    def _chunk(self, text: str) -> None:
+        data = text.encode()
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
     def app_credentials(self, call: _Call) -> Reply:
         _owner(self.server.mock.state, call)
         return (
@@ -393,6 +427,12 @@ ROUTES: Sequence[tuple[str, re.Pattern[str], str, Route]] = [
     ("GET", re.compile(r"/api/v1/media/(?P<id>[^/]+)"), "required", _Handler.get_media),
     ("GET", re.compile(r"/api/v1/notifications"), "required", _Handler.notifications),
     ("GET", re.compile(r"/api/v1/apps/verify_credentials"), "required", _Handler.app_credentials),
+    (
+        "GET",
+        re.compile(r"/api/v1/streaming/user/notification"),
+        "required",
+        _Handler.stream_notifications,
+    ),
 ]
 
 

@@ -56,6 +56,8 @@ class MockMastodon:
         if not self.tokens:
             raise ValueError("the mock server needs at least one valid token")
         self.stopping = threading.Event()
+        #: Seconds between the heartbeats of a notification stream (Mastodon: 15).
+        self.stream_heartbeat = 15.0
         self.faults = FaultBook(seed)
         self._httpd = MockServer(self, port)
         self.port = int(self._httpd.server_address[1])

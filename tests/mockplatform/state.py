@@ -109,6 +109,8 @@ class MastodonState:
         self.base_url = base_url
         self.max_characters = max_characters
         self._lock = threading.RLock()
+        #: Told of each new notification (the streaming endpoint waits on it).
+        self._notified = threading.Condition(self._lock)
         self._ids = IdMaker()
         self._accounts: dict[str, Account] = {}
         for number, token in enumerate(tokens, start=1):
@@ -207,6 +209,27 @@ class MastodonState:
                     self._ids.next(), account.id, "mention", status.id, status.created_at
                 )
                 self._notifications.append(note)
+                self._notified.notify_all()
+
+    def notification_mark(self) -> int:
+        """A mark for :meth:`wait_notifications`: the notifications so far."""
+        with self._lock:
+            return len(self._notifications)
+
+    def wait_notifications(
+        self, account: Account, mark: int, timeout: float
+    ) -> tuple[list[dict[str, Any]], int]:
+        """``account``'s notifications after ``mark`` (waiting up to ``timeout`` seconds
+        for one), oldest first, and the new mark."""
+        with self._lock:
+            self._notified.wait_for(lambda: len(self._notifications) > mark, timeout)
+            new = [n for n in self._notifications[mark:] if n.account_id == account.id]
+            found = []
+            for note in new:
+                status = self._statuses.get(note.status_id)
+                if status is not None:
+                    found.append(notification_json(note, self.view(status)))
+            return found, len(self._notifications)
 
     def notifications(
         self,
