@@ -153,6 +153,13 @@ def test_several_problems_are_all_reported(
     assert 'schedule.yaml:9:14: posts.0.content: unknown content "nope"' in result.stderr
     assert 'schedule.yaml:14:10: posts.1.to: unknown account or group "nobody"' in result.stderr
     assert 'schedule.yaml:15:11: posts.1.cron: cron "0 9 * *" has 4 fields' in result.stderr
+    planned = run_cli(schedule, "plan")
+    assert "Error: 3 problems in the input; nothing was changed." in planned.stderr
+
+
+def test_one_problem_is_told_as_one(in_tmp: Path, run_cli: Callable[..., Result]) -> None:
+    result = run_cli(_broken(in_tmp, "unknown_account"), "plan")
+    assert "Error: 1 problem in the input; nothing was changed." in result.stderr
 
 
 # --------------------------------------------------------------------------- good example

@@ -77,7 +77,7 @@ def test_every_account_is_checked_and_the_servers_limits_are_kept(
     assert "          limits: 1000 characters (reported by its server at" in lines[social + 1]
     assert lines[social + 2] == "          rate: 297 of 300 requests left, window resets 08:20:00Z"
     assert lines[social + 3] == "          scopes: read write:media write:statuses"
-    assert lines[-1] == "2 of 2 account(s) without problems"
+    assert lines[-1] == "2 of 2 accounts without problems"
 
     store = Store(f"sqlite:///{tmp_path / 'x.db'}")
     project = load_project(schedule)
@@ -112,7 +112,7 @@ def test_refused_credentials_are_a_problem_and_exit_1(
     assert "PROBLEM   social (mastodon)" in result.stdout
     assert "✗ the credentials do not work" in result.stdout
     assert "token-for-tests" not in result.output  # the secret never shows
-    assert result.stdout.splitlines()[-1] == "1 of 2 account(s) without problems"
+    assert result.stdout.splitlines()[-1] == "1 of 2 accounts without problems"
 
 
 def test_an_unknown_account_is_bad_input(schedule: Path, run_cli: Callable[..., Result]) -> None:

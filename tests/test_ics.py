@@ -118,10 +118,10 @@ def test_a_long_description_is_folded_and_reads_back_whole(tmp_path: Path) -> No
 
 def test_the_file_is_only_rewritten_when_an_event_changes(tmp_path: Path) -> None:
     write(tmp_path, EVENT, CALENDAR)
-    assert calendar(tmp_path).stdout.endswith("1 event(s), written\n")
-    assert calendar(tmp_path).stdout.endswith("1 event(s), unchanged\n")  # DTSTAMP alone differs
+    assert calendar(tmp_path).stdout.endswith("1 event, written\n")
+    assert calendar(tmp_path).stdout.endswith("1 event, unchanged\n")  # DTSTAMP alone differs
     write(tmp_path, EVENT.replace("11:00", "12:00"), CALENDAR)
-    assert calendar(tmp_path).stdout.endswith("1 event(s), written\n")
+    assert calendar(tmp_path).stdout.endswith("1 event, written\n")
     (event,) = parsed(tmp_path / "public" / "events.ics").walk("VEVENT")
     assert str(event["UID"]) == "open-day@makerspace.example"  # same UID: the entry moves
     assert event["DTSTART"].dt == datetime(2027, 3, 13, 12, 0, tzinfo=KYIV)

@@ -100,7 +100,7 @@ def test_200_rows_five_broken_including_one_too_long_for_its_platform(
 
     assert result.exit_code == 2
     assert sorted(_problems(result)) == sorted((starts[i], col) for i, col in broken.items())
-    assert "5 row(s) of rows.csv have problems; nothing was written" in result.stderr
+    assert "5 rows of rows.csv have problems; nothing was written" in result.stderr
     assert "for masto (mastodon)" in result.stderr and "at most 500" in result.stderr
     assert "is also on line " + str(starts[7]) in result.stderr
     assert 'did you mean "Europe/Berlin"?' in result.stderr
@@ -130,7 +130,7 @@ def test_good_import_then_check_passes_and_plan_shows_the_posts(
     result = run_cli(project, "import", "rows.csv")
 
     assert result.exit_code == 0, result.output
-    assert "20 content file(s), 20 entries from rows.csv" in result.stdout
+    assert "20 content files, 20 entries from rows.csv" in result.stdout
     after = project.read_text(encoding="utf-8")
     assert after.startswith(before)  # comments, quotes and layout untouched
     assert "  # imported from rows.csv: 20 entries\n  - id: event-0\n" in after

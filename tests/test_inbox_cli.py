@@ -131,7 +131,7 @@ def test_plain_listing_reads_like_an_inbox(
     assert lines[0].endswith("3h ago  club (folder)  reply from @membera  [unanswered]")
     assert lines[1] == "  Is it open on Sunday?"
     assert lines[2] == '  ↳ on e "Hello world" https://social.example/p1'
-    assert lines[-1] == "2 item(s), 2 unanswered"
+    assert lines[-1] == "2 items, 2 unanswered"
 
 
 def test_marked_answered_items_leave_the_unanswered_list(

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from connectors.base import ConnectorSettings
 from connectors.nostr.keys import InvalidKey, Keys
+from crosspost.rendering.humanize import counted
 
 
 class NostrSettings(ConnectorSettings):
@@ -66,8 +67,10 @@ class NostrSettings(ConnectorSettings):
     @model_validator(mode="after")
     def _enough_relays(self) -> NostrSettings:
         if self.min_relays > len(self.relays):
+            listed = len(self.relays)
+            are = "is" if listed == 1 else "are"
             raise ValueError(
-                f"min_relays is {self.min_relays} but only {len(self.relays)} relay(s) are listed"
+                f"min_relays is {self.min_relays} but only {counted(listed, 'relay')} {are} listed"
             )
         return self
 

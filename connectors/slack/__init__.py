@@ -68,6 +68,7 @@ from connectors.slack.web import (
     _ts_time,
     escape,
 )
+from crosspost.rendering.humanize import counted
 from crosspost.rendering.markdown_forms import TextFormat
 from crosspost.rendering.text import split_text
 
@@ -175,7 +176,7 @@ class SlackConnector(SlackDoctor):
         raise self.error(
             Rejected,
             f"the first message went out with files but Slack did not tell its ts yet, "
-            f"so the {left} remaining part(s) were not sent as replies",
+            f"so the {counted(left, 'remaining part')} were not sent as replies",
         )
 
     def _message(

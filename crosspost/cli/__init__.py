@@ -22,6 +22,7 @@ from crosspost.cli.lazy_group import LazyGroup
 from crosspost.cli.output import EXIT_BAD_INPUT, EXIT_FAILED, echo, print_problems
 from crosspost.errors import ConfigError, CrosspostError
 from crosspost.logs import configure
+from crosspost.rendering.humanize import counted
 
 __all__ = ["cli", "main"]
 
@@ -49,8 +50,8 @@ class _App(LazyGroup):
             return super().invoke(ctx)
         except ConfigError as exc:
             print_problems(exc.problems)
-            problems = len(exc.problems)
-            echo(f"Error: {problems} problem(s) in the input; nothing was changed.", err=True)
+            problems = counted(len(exc.problems), "problem")
+            echo(f"Error: {problems} in the input; nothing was changed.", err=True)
             ctx.exit(exc.exit_code)
         except CrosspostError as exc:
             if ctx.obj is not None and ctx.obj.debug:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from crosspost.planning.ics import calendar_path, calendar_text, write_calendar
+from crosspost.rendering.humanize import counted
 
 if TYPE_CHECKING:
     from crosspost.cli.context import AppContext
@@ -55,4 +56,4 @@ def calendar_command(app: AppContext, output: Path | None, as_json: bool) -> Non
         click.echo(json.dumps({"path": str(target), "events": events, "written": written}))
     else:
         state = "written" if written else "unchanged"
-        click.echo(f"{target}: {events} event(s), {state}")
+        click.echo(f"{target}: {counted(events, 'event')}, {state}")

@@ -18,6 +18,7 @@ import click
 
 from crosspost.errors import ConfigError, Problem
 from crosspost.loading.inputfile import read_text
+from crosspost.rendering.humanize import counted
 from crosspost.report_rows import ConversionRow
 from crosspost.store import Store
 from crosspost.store.conversions import upsert_conversions
@@ -229,4 +230,5 @@ def import_command(app: AppContext, file: Path, as_json: bool) -> None:
         data = {"file": str(file), "rows": rows, "inserted": inserted, "updated": updated}
         click.echo(json.dumps(data))
     else:
-        click.echo(f"imported {rows} row(s) from {file}: {inserted} new, {updated} updated")
+        imported = counted(rows, "row")
+        click.echo(f"imported {imported} from {file}: {inserted} new, {updated} updated")

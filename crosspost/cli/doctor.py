@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from crosspost.rendering.humanize import counted
+
 if TYPE_CHECKING:
     from crosspost.cli.context import AppContext
     from crosspost.loading.project import Project
@@ -63,7 +65,8 @@ def doctor(app: AppContext, accounts: str, as_json: bool) -> None:
             _print(check)
     failed = [c.account for c in checks if c.status == "problem"]
     if not as_json:
-        click.echo(f"{len(checks) - len(failed)} of {len(checks)} account(s) without problems")
+        accounts = counted(len(checks), "account")
+        click.echo(f"{len(checks) - len(failed)} of {accounts} without problems")
     raise SystemExit(1 if failed else 0)
 
 

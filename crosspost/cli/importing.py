@@ -19,6 +19,7 @@ import click
 from crosspost.errors import ConfigError, Problem
 from crosspost.loading.importer import ImportResult, plan_import, write_import
 from crosspost.loading.yamlwrite import count_entries
+from crosspost.rendering.humanize import counted
 
 if TYPE_CHECKING:
     from crosspost.cli.context import AppContext
@@ -69,7 +70,9 @@ def import_command(app: AppContext, file: Path, dry_run: bool, as_json: bool) ->
     elif result.problems:
         print_problems(result.problems)
         rows = _rows(result.problems)
-        click.echo(f"Error: {rows} row(s) of {shown} have problems; nothing was written.", err=True)
+        have = "has" if rows == 1 else "have"
+        message = f"{counted(rows, 'row')} of {shown} {have} problems; nothing was written."
+        click.echo(f"Error: {message}", err=True)
     else:
         _print(result, project.path, dry_run)
     raise SystemExit(EXIT_BAD_INPUT if result.problems else EXIT_OK)
@@ -97,7 +100,7 @@ def _print(result: ImportResult, schedule: Path, dry_run: bool) -> None:
         if dry_run:
             click.echo(_diff(schedule, result.schedule_text), nl=False)
     click.echo(
-        f"{'dry run: ' if dry_run else ''}{len(result.content)} content file(s), "
+        f"{'dry run: ' if dry_run else ''}{counted(len(result.content), 'content file')}, "
         f"{count_entries(len(result.posts))} from {result.source}"
         + ("" if dry_run else "; review them with git diff, then crosspost plan")
     )

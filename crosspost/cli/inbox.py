@@ -17,6 +17,7 @@ import click
 
 from crosspost.errors import ConfigError
 from crosspost.loading.project import Project
+from crosspost.rendering.humanize import counted
 from crosspost.reporting.report_period import parse_since
 from crosspost.store.inbox import InboxEntry, inbox_entries, mark_answered
 
@@ -212,4 +213,5 @@ def _print_plain(items: list[InboxEntry], titles: dict[str, str], now: datetime)
         if item.url:
             click.echo(f"  {item.url}")
     waiting = sum(1 for i in items if i.answered_at is None)
-    click.echo(f"{len(items)} item(s), {waiting} unanswered" if items else "nothing in the inbox")
+    summary = f"{counted(len(items), 'item')}, {waiting} unanswered"
+    click.echo(summary if items else "nothing in the inbox")

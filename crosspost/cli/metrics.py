@@ -17,6 +17,7 @@ from crosspost.cli.tables import print_table
 from crosspost.collecting.metrics import MetricsCollector
 from crosspost.collecting.metrics_report import CollectReport
 from crosspost.errors import ConfigError
+from crosspost.rendering.humanize import counted
 
 if TYPE_CHECKING:
     from crosspost.cli.context import AppContext
@@ -111,7 +112,8 @@ def _reload(app: AppContext, collector: MetricsCollector) -> None:
     try:
         project = app.project()
     except ConfigError as exc:
-        err.print(f"schedule not reloaded ({len(exc.problems)} problem(s)); keeping the last one")
+        problems = counted(len(exc.problems), "problem")
+        err.print(f"schedule not reloaded ({problems}); keeping the last one")
         return
     project.adopt_connectors(collector.project)
     collector.project = project
