@@ -12,6 +12,7 @@ Everything runs in a temporary folder against the local mock Mastodon server
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -293,32 +294,70 @@ def _memory_mb(pid: int) -> tuple[float, float]:
 def bench_scale(
     folder: Path, sizes: list[int] | None = None, commands: tuple[str, ...] = ("check", "plan")
 ) -> list[Figure]:
-    """``check`` and ``plan`` at 1k/10k/50k entries × 10 accounts, vs the bare baseline (CPU-s)."""
+    """``check`` and ``plan`` at 1k/10k/50k entries × 10 accounts, vs the bare baseline (CPU-s);
+    for ``check`` also the schedule's parses and the full garbage collections."""
     sizes = sizes or [
         int(n) for n in os.environ.get("CROSSPOST_BENCH_SIZES", "1000,10000,50000").split(",")
     ]
     extras = {"check": [], "plan": ["--until", "7d", "--json"]}
     figures = []
-    crosspost = [sys.executable, "-m", "crosspost", "-s"]
-    bare = [sys.executable, "-m", "benchmarks.bare"]
     print("scale: CPU seconds (user + sys) and peak RSS of the whole process, vs bare baseline")
     for entries in sizes:
         path = write_project(folder / f"scale{entries}", entries)
         for command in commands:
-            extra = extras[command]
-            ours = _child_cpu([*crosspost, str(path), command, *extra])
-            baseline = _child_cpu([*bare, command, str(path)])
+            ours = _counted(folder / "ours.json", ["crosspost", "-s", str(path), command])
+            ours_usage = _child_cpu(ours.command + extras[command])
+            bare = _counted(folder / "bare.json", ["bare", command, str(path)])
+            bare_usage = _child_cpu(bare.command)
             print(
-                f"  {command:5} {entries:>6,} entries: {ours.cpu:7.1f} s {ours.rss_mb:5,} MB"
-                f" vs bare {baseline.cpu:7.1f} s {baseline.rss_mb:5,} MB"
-                f" = {ours.cpu / baseline.cpu:.2f}x (target <= 1.5x)",
+                f"  {command:5} {entries:>6,} entries: {ours_usage.cpu:7.1f} s "
+                f"{ours_usage.rss_mb:5,} MB vs bare {bare_usage.cpu:7.1f} s "
+                f"{bare_usage.rss_mb:5,} MB = {ours_usage.cpu / bare_usage.cpu:.2f}x "
+                f"(target <= 1.5x); {ours.line()} (bare: {bare.line()})",
                 flush=True,
             )
             figures.append(
-                Figure(f"{command}, {entries:,} entries x 10 accounts", ours.cpu, "CPU-s",
-                       baseline.cpu, Target("<=", 1.5, on_ratio=True))
+                Figure(f"{command}, {entries:,} entries x 10 accounts", ours_usage.cpu, "CPU-s",
+                       bare_usage.cpu, Target("<=", 1.5, on_ratio=True))
             )  # fmt: skip
+            if command == "check":
+                figures += ours.figures(f"{command}, {entries:,} entries", bare)
     return figures
+
+
+@dataclass
+class _Counted:
+    """A command run through benchmarks/check_counts.py, and what it counted."""
+
+    command: list[str]
+    out: Path
+
+    @property
+    def counts(self) -> dict[str, float]:
+        return dict(json.loads(self.out.read_text(encoding="utf-8")))
+
+    def line(self) -> str:
+        counts = self.counts
+        return (
+            f"schedule parsed {counts['parses']:.0f}x, {counts['full_collections']:.0f} full "
+            f"collections in {counts['collection_seconds']:.1f} s"
+        )
+
+    def figures(self, name: str, bare: _Counted) -> list[Figure]:
+        ours, theirs = self.counts, bare.counts
+        return [
+            Figure(f"{name}: schedule parses (baseline: the bare script)", ours["parses"],
+                   baseline=theirs["parses"], target=Target("<=", 1)),
+            Figure(f"{name}: full garbage collections (baseline: the bare script)",
+                   ours["full_collections"], baseline=theirs["full_collections"]),
+            Figure(f"{name}: seconds in full collections (baseline: the bare script)",
+                   ours["collection_seconds"], "s", theirs["collection_seconds"]),
+        ]  # fmt: skip
+
+
+def _counted(out: Path, args: list[str]) -> _Counted:
+    """``args`` (``crosspost …`` or ``bare …``) as run and counted by check_counts."""
+    return _Counted([sys.executable, "-m", "benchmarks.check_counts", str(out), *args], out)
 
 
 @dataclass(frozen=True)
