@@ -157,6 +157,48 @@ def test_several_problems_are_all_reported(
     assert "Error: 3 problems in the input; nothing was changed." in planned.stderr
 
 
+def test_a_refused_entry_does_not_hide_the_other_entries_problems(
+    write_schedule: Callable[..., Path], in_tmp: Path, run_cli: Callable[..., Result]
+) -> None:
+    """One ``check`` tells every problem: before, an entry's field error (``every: 0m``)
+    hid the checks that need valid entries (unknown content, accounts, cron) until fixed."""
+    schedule = write_schedule("""
+        timezone: UTC
+        accounts:
+          archive: {connector: folder, path: out}
+        content:
+          - id: hello
+            body: Hello
+        posts:
+          - id: a
+            content: hello
+            to: [archive]
+            every: 0m
+          - id: b
+            content: nope
+            to: [nobody]
+            at: 2030-01-01 10:00
+          - id: c
+            content: hello
+            to: [archive]
+            cron: "61 9 * * *"
+          - id: b
+            content: hello
+            to: [archive]
+            at: 2030-01-01 10:00
+        """)
+    result = run_cli(schedule, "check")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert any(line.startswith("schedule.yaml:11:") and "posts.0.every" in line for line in lines)
+    assert 'schedule.yaml:13:14: posts.1.content: unknown content "nope"' in result.stderr
+    assert 'schedule.yaml:14:10: posts.1.to: unknown account or group "nobody"' in result.stderr
+    assert 'posts.2.cron: cron "61 9 * * *": minute "61"' in result.stderr
+    assert 'posts.3.id: "b" is used twice' in result.stderr
+    data = json.loads(run_cli(schedule, "check", "--json").stdout)
+    assert len(data["problems"]) == 5
+
+
 def test_one_problem_is_told_as_one(in_tmp: Path, run_cli: Callable[..., Result]) -> None:
     result = run_cli(_broken(in_tmp, "unknown_account"), "plan")
     assert "Error: 1 problem in the input; nothing was changed." in result.stderr

@@ -41,7 +41,7 @@ from crosspost.loading.project_checks import (
     unknown_account_message,
     unknown_target,
 )
-from crosspost.loading.schedule import ScheduleFile, duplicate_post_ids, read_schedule
+from crosspost.loading.schedule import ScheduleFile, duplicate_post_ids, read_schedule_leniently
 from crosspost.loading.settings import SecretSource
 from crosspost.loading.yamlfile import locate
 from crosspost.planning.plan import trigger_for
@@ -241,12 +241,12 @@ def no_cycle_collection() -> Iterator[None]:
 
 def _load(path: Path, secrets: SecretSource | None) -> Project:
     path = path.resolve()
-    schedule, root = read_schedule(path)
+    schedule, root, problems = read_schedule_leniently(path)  # refused entries left out
     base = path.parent
     content_dir = base / schedule.content_dir if schedule.content_dir else None
     library = read_library(schedule.content, root, path, content_dir)
     renderer = Renderer(base / schedule.templates_dir, base)
-    problems = list(library.problems)
+    problems += library.problems
     for item in library.items.values():
         problems += renderer.template_problems(item)
     secrets = secrets or SecretSource(base / ".env")

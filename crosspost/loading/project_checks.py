@@ -46,7 +46,7 @@ def next_slot_problems(
     """``at: next-slot`` on an entry with an account no queue has slots for."""
     slotted = {account for accounts in queue_targets.values() for account in accounts}
     problems = []
-    for index, post in enumerate(schedule.posts):
+    for index, post in schedule.indexed_posts():
         missing = [a for a in targets.get(post.id, []) if a not in slotted]
         if post.next_slot and post.enabled and missing:
             line, column = locate(root, ["posts", index, "at"])
@@ -112,7 +112,7 @@ def post_targets(
     """The accounts of each ``posts:`` entry (groups expanded), and the names that are none."""
     targets: dict[str, list[str]] = {}
     problems = []
-    for index, post in enumerate(schedule.posts):
+    for index, post in schedule.indexed_posts():
         names: list[str] = []
         for position, name in enumerate(post.to):
             members = schedule.groups.get(name, [name] if name in schedule.accounts else None)
@@ -138,7 +138,7 @@ def content_problems(
     """``posts:`` entries whose content is no item and no Markdown file."""
     content = library.items
     problems = []
-    for index, post in enumerate(schedule.posts):
+    for index, post in schedule.indexed_posts():
         reference = post.content
         if reference in content or (reference.endswith(".md") and (base / reference).is_file()):
             continue
@@ -162,7 +162,7 @@ def content_problems(
 def trigger_problems(schedule: ScheduleFile, root: Any, path: Path) -> list[Problem]:
     """Triggers that cannot be built or never fire, and ``until`` not after the start."""
     problems = []
-    for index, post in enumerate(schedule.posts):
+    for index, post in schedule.indexed_posts():
         if post.next_slot:
             continue  # its time comes from a queue's slots, checked with the queues
         field = "cron" if post.cron else "every" if post.every else "at"
@@ -189,7 +189,7 @@ def wall_time_warnings(
     written, or not the only one it could mean.
     """
     warnings = []
-    for index, post in enumerate(schedule.posts):
+    for index, post in schedule.indexed_posts():
         if post.at is None or post.at.tzinfo is not None or not post.enabled:
             continue
         zone = post.timezone or schedule.timezone

@@ -53,6 +53,7 @@ __all__ = [
     "ScheduleFile",
     "duplicate_post_ids",
     "read_schedule",
+    "read_schedule_leniently",
 ]
 
 
@@ -142,6 +143,14 @@ class ScheduleFile(StrictModel):
     #: ``required``: every publication's content must be approved first.
     approval: Approval = "none"
     _group_approval: dict[str, Approval] = PrivateAttr(default_factory=dict)
+    #: Where each of ``posts`` stands in the file, when entries refused by validation
+    #: were left out (:func:`read_schedule_leniently`); None: all are here, in order.
+    _post_indexes: list[int] | None = PrivateAttr(default=None)
+
+    def indexed_posts(self) -> list[tuple[int, PostSpec]]:
+        """Each entry with its index under ``posts:`` in the file (for positions)."""
+        indexes = self._post_indexes or range(len(self.posts))
+        return list(zip(indexes, self.posts, strict=True))
 
     @property
     def group_approval(self) -> dict[str, Approval]:
@@ -175,23 +184,57 @@ def read_schedule(path: Path) -> tuple[ScheduleFile, Any]:
     Raises:
         ConfigError: with every problem found, each at its file:line:column.
     """
+    schedule, root, problems = read_schedule_leniently(path)
+    if problems:
+        raise ConfigError(problems)
+    return schedule, root
+
+
+def read_schedule_leniently(path: Path) -> tuple[ScheduleFile, Any, list[Problem]]:
+    """:func:`read_schedule`, but ``posts:`` entries that fail validation are left out of
+    the model and their problems returned: the other entries can still be checked, so
+    one ``check`` tells every problem instead of the rest only once these are fixed.
+
+    Raises:
+        ConfigError: the file cannot be read, or something besides entries is invalid.
+    """
     root = load_yaml(path, MAX_SCHEDULE_BYTES)
     if root is None:  # an editor's empty save must never read as "no posts"
         raise ConfigError([Problem.at(path, 1, 1, "the schedule is empty")])
     if not isinstance(root, dict):
         raise ConfigError([Problem.at(path, 1, 1, "expected a mapping at the top level")])
     try:
-        schedule = ScheduleFile.model_validate(dict(root))
+        return ScheduleFile.model_validate(dict(root)), root, []
     except ValidationError as exc:
-        raise ConfigError(validation_problems(exc, root, path, model=ScheduleFile)) from None
-    return schedule, root
+        problems = validation_problems(exc, root, path, model=ScheduleFile)
+        refused = _refused_posts(exc)
+    if refused is None:
+        raise ConfigError(problems)
+    kept = [index for index in range(len(root["posts"])) if index not in refused]
+    try:
+        schedule = ScheduleFile.model_validate({**root, "posts": [root["posts"][i] for i in kept]})
+    except ValidationError:
+        raise ConfigError(problems) from None
+    schedule._post_indexes = kept
+    return schedule, root, problems
+
+
+def _refused_posts(exc: ValidationError) -> set[int] | None:
+    """The indexes of the ``posts:`` entries ``exc`` refused; None if it refused more."""
+    refused = set()
+    for error in exc.errors():
+        loc = error["loc"]
+        if len(loc) < 2 or loc[0] != "posts" or not isinstance(loc[1], int):
+            return None
+        refused.add(loc[1])
+    return refused
 
 
 def duplicate_post_ids(schedule: ScheduleFile, root: Any, path: Path) -> list[Problem]:
     """An entry id used again; the project is not built then, but every other check runs."""
     seen: set[str] = set()
     problems = []
-    for index, post in enumerate(schedule.posts):
+    for index, post in schedule.indexed_posts():
         if post.id in seen:
             line, column = locate(root, ["posts", index, "id"])
             problems.append(
