@@ -349,3 +349,20 @@ def test_a_cancelled_event_without_cancellation_posts_nothing(
 ) -> None:
     project = load(tmp_path, EVENT + "  cancelled: true\n")
     assert project.schedule.posts == []
+
+
+def test_a_refused_event_leaves_the_others_and_the_posts_checked(
+    tmp_path: Path, platform: object
+) -> None:
+    """An event refused for a field is reported with the problems of everything else."""
+    broken = EVENT.replace("start: 2027-03-13 11:00", "start: someday")
+    second = EVENT.replace("id: open-day", "id: repair-cafe").replace(
+        "content: open-day", "content: nope"
+    )
+    posts = "posts:\n  - {id: p, content: missing, to: [alpha], at: 2030-01-01 10:00}\n"
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, broken + second, extra=posts)
+    messages = [p.message for p in caught.value.problems]
+    assert any(m.startswith("events.0.start:") for m in messages), messages
+    assert any(m.startswith("events.1.content:") and "nope" in m for m in messages), messages
+    assert any(m.startswith("posts.0.content:") and "missing" in m for m in messages), messages

@@ -39,7 +39,7 @@ def event_problems(
     """
     problems: list[Problem] = []
     seen: set[str] = set()
-    for index, event in enumerate(schedule.events):
+    for index, event in schedule.indexed_events():
         where = Where(root, path, ("events", index))
         if event.id in seen:
             where.add(problems, ("id",), f'"{event.id}" is used twice (event ids must be unique)')
@@ -61,7 +61,7 @@ def event_template_problems(
         template_problem: why a name is not a template, or None (the renderer's check).
     """
     problems: list[Problem] = []
-    for index, event in enumerate(schedule.events):
+    for index, event in schedule.indexed_events():
         where = Where(root, path, ("events", index))
         named: list[tuple[Loc, str | None]] = [(("template",), event.template)]
         named += [(("steps", i, "template"), s.template) for i, s in enumerate(event.steps)]
@@ -130,7 +130,7 @@ def _step_out_of_event(
 def event_warnings(schedule: ScheduleFile, root: Any, path: Path, now: datetime) -> list[Problem]:
     """What ``check`` points out without failing: events in the past, steps already due."""
     warnings: list[Problem] = []
-    for index, event in enumerate(schedule.events):
+    for index, event in schedule.indexed_events():
         if not event.enabled or event.cancelled:
             continue
         zone = event_zone(event, schedule)

@@ -143,14 +143,19 @@ class ScheduleFile(StrictModel):
     #: ``required``: every publication's content must be approved first.
     approval: Approval = "none"
     _group_approval: dict[str, Approval] = PrivateAttr(default_factory=dict)
-    #: Where each of ``posts`` stands in the file, when entries refused by validation
-    #: were left out (:func:`read_schedule_leniently`); None: all are here, in order.
-    _post_indexes: list[int] | None = PrivateAttr(default=None)
+    #: Where each of ``posts`` and ``events`` stands in the file, for a section whose
+    #: entries refused by validation were left out (:func:`read_schedule_leniently`).
+    _indexes: dict[str, list[int]] = PrivateAttr(default_factory=dict)
 
     def indexed_posts(self) -> list[tuple[int, PostSpec]]:
         """Each entry with its index under ``posts:`` in the file (for positions)."""
-        indexes = self._post_indexes or range(len(self.posts))
+        indexes = self._indexes.get("posts") or range(len(self.posts))
         return list(zip(indexes, self.posts, strict=True))
+
+    def indexed_events(self) -> list[tuple[int, EventSpec]]:
+        """Each event with its index under ``events:`` in the file (for positions)."""
+        indexes = self._indexes.get("events") or range(len(self.events))
+        return list(zip(indexes, self.events, strict=True))
 
     @property
     def group_approval(self) -> dict[str, Approval]:
@@ -191,9 +196,10 @@ def read_schedule(path: Path) -> tuple[ScheduleFile, Any]:
 
 
 def read_schedule_leniently(path: Path) -> tuple[ScheduleFile, Any, list[Problem]]:
-    """:func:`read_schedule`, but ``posts:`` entries that fail validation are left out of
-    the model and their problems returned: the other entries can still be checked, so
-    one ``check`` tells every problem instead of the rest only once these are fixed.
+    """:func:`read_schedule`, but ``posts:`` and ``events:`` entries that fail validation
+    are left out of the model and their problems returned: the other entries can still
+    be checked, so one ``check`` tells every problem instead of the rest only once these
+    are fixed.
 
     Raises:
         ConfigError: the file cannot be read, or something besides entries is invalid.
@@ -207,26 +213,35 @@ def read_schedule_leniently(path: Path) -> tuple[ScheduleFile, Any, list[Problem
         return ScheduleFile.model_validate(dict(root)), root, []
     except ValidationError as exc:
         problems = validation_problems(exc, root, path, model=ScheduleFile)
-        refused = _refused_posts(exc)
+        refused = _refused_entries(exc)
     if refused is None:
         raise ConfigError(problems)
-    kept = [index for index in range(len(root["posts"])) if index not in refused]
+    kept = {
+        section: [i for i in range(len(root[section])) if i not in indexes]
+        for section, indexes in refused.items()
+    }
+    rest = {section: [root[section][i] for i in kept[section]] for section in kept}
     try:
-        schedule = ScheduleFile.model_validate({**root, "posts": [root["posts"][i] for i in kept]})
+        schedule = ScheduleFile.model_validate({**root, **rest})
     except ValidationError:
         raise ConfigError(problems) from None
-    schedule._post_indexes = kept
+    schedule._indexes = kept
     return schedule, root, problems
 
 
-def _refused_posts(exc: ValidationError) -> set[int] | None:
-    """The indexes of the ``posts:`` entries ``exc`` refused; None if it refused more."""
-    refused = set()
+#: The lists whose entries a refused one can be left out of while the rest is checked.
+_LENIENT = ("posts", "events")
+
+
+def _refused_entries(exc: ValidationError) -> dict[str, set[int]] | None:
+    """The indexes of the ``posts:`` and ``events:`` entries ``exc`` refused, by section;
+    None if it refused anything else."""
+    refused: dict[str, set[int]] = {}
     for error in exc.errors():
         loc = error["loc"]
-        if len(loc) < 2 or loc[0] != "posts" or not isinstance(loc[1], int):
+        if len(loc) < 2 or loc[0] not in _LENIENT or not isinstance(loc[1], int):
             return None
-        refused.add(loc[1])
+        refused.setdefault(str(loc[0]), set()).add(loc[1])
     return refused
 
 
