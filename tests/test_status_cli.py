@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -160,3 +161,31 @@ def test_filters(base: Path) -> None:
     result = run(base, "--json", "--account", "beta")
     assert result.exit_code == 1
     assert [p["account"] for p in json.loads(result.stdout)["publications"]] == ["beta"]
+
+
+def test_a_long_url_goes_under_the_table_on_a_narrow_terminal(base: Path) -> None:
+    """At 80 columns (not a terminal) a URL folded into a strip of many lines; it is
+    printed whole below the table, after its row's id."""
+    url = "https://social.example/@makerspace/" + "1" * 60
+    record(base, "mastodon", "published", remote_id="1", url=url)
+    lines = run(base).stdout.splitlines()
+    assert f"  1  {url}" in lines
+    header = next(line for line in lines if "due (UTC)" in line)
+    assert "url / error" not in header
+
+
+def test_a_wide_terminal_keeps_the_url_in_its_column() -> None:
+    from rich.console import Console
+
+    from crosspost.cli.tables import print_table
+
+    url = "https://social.example/@makerspace/" + "1" * 60
+    rows = [["1", "2026-03-01 12:00", "launch", "mastodon", url], ["2", "", "b", "x", ""]]
+    columns = ["id", "due", "entry", "account", "url / error"]
+    for width, under in ((200, False), (80, True)):
+        console = Console(width=width, record=True, file=io.StringIO())
+        print_table(console, columns, rows, wide=["url / error"], below="url / error")
+        lines = console.export_text().splitlines()
+        assert (f"  1  {url}" in lines) is under
+        assert any(line.rstrip().endswith(url) for line in lines)
+        assert not any(line.strip() == "2" for line in lines)  # no line for an empty value

@@ -62,7 +62,8 @@ def feeds(ctx: click.Context, fmt: str, as_json: bool) -> None:
     elif not rows:
         out.print("no feeds: add a feeds: block to the schedule (see docs/feeds.md)")
     else:
-        print_table(out, _COLUMNS, [_cells(row) for row in rows], fmt, wide=("url / error",))
+        cells = [_cells(row) for row in rows]
+        print_table(out, _COLUMNS, cells, fmt, wide=("url / error",), below="url / error")
     raise SystemExit(1 if any(row["error"] for row in rows) else 0)
 
 
