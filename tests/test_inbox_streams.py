@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-import requests
 from sqlmodel import Session, select
 
 from connectors.base import (
@@ -275,25 +274,14 @@ def test_the_daemon_stores_a_mention_as_it_happens(
             encoding="utf-8",
         )
         daemon = Daemon(tmp_path / "schedule.yaml", store, tick=timedelta(milliseconds=200))
-        member = {"Authorization": "Bearer member-token"}
         found: list[float] = []
 
         def mention_then_stop() -> None:
             deadline = time.monotonic() + 8
             while not server_streams(server) and time.monotonic() < deadline:
                 time.sleep(0.02)
-            own = requests.get(
-                f"{server.url}/api/v1/accounts/verify_credentials",
-                headers={"Authorization": "Bearer us-token"},
-                timeout=5,
-            ).json()["acct"]
             posted = time.monotonic()
-            requests.post(
-                f"{server.url}/api/v1/statuses",
-                data={"status": f"@{own} when is the next meetup?"},
-                headers=member,
-                timeout=5,
-            ).raise_for_status()
+            server.post_as("member-token", f"@{server.acct('us-token')} when is the next meetup?")
             while not stored(store) and time.monotonic() < deadline:
                 time.sleep(0.02)
             found.append(time.monotonic() - posted)

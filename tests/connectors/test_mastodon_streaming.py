@@ -117,18 +117,9 @@ def test_a_mention_posted_on_the_server_arrives_on_the_stream_and_stop_ends_it()
         deadline = time.monotonic() + 5
         while not said and time.monotonic() < deadline:
             time.sleep(0.01)
-        own = requests.get(
-            f"{server.url}/api/v1/accounts/verify_credentials",
-            headers={"Authorization": "Bearer us-token"},
-            timeout=5,
-        ).json()["acct"]
-        for text in (f"hello @{own}", "nobody named"):
-            requests.post(
-                f"{server.url}/api/v1/statuses",
-                data={"status": text},
-                headers={"Authorization": "Bearer member-token"},
-                timeout=5,
-            ).raise_for_status()
+        own = server.acct("us-token")
+        server.post_as("member-token", f"hello @{own}")
+        server.post_as("member-token", "nobody named")
         while len(said) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
         stop.set()

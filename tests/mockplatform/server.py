@@ -155,6 +155,22 @@ class MockMastodon:
         self.faults.clear()
         self.state.reset()
 
+    def acct(self, token: str) -> str:
+        """The ``acct`` of ``token``'s account (how a status mentions it: ``@acct``)."""
+        account = self.state.account_for(token)
+        if account is None:
+            raise KeyError(f"no account has the token {token!r}")
+        return account.username
+
+    def post_as(self, token: str, text: str) -> dict[str, Any]:
+        """Post ``text`` as ``token``'s account, as ``POST /api/v1/statuses`` would: an
+        account named in it (``@acct``) gets a mention notification, streamed too."""
+        account = self.state.account_for(token)
+        if account is None:
+            raise KeyError(f"no account has the token {token!r}")
+        body, _created = self.state.post_status(account, {"status": text}, None)
+        return body
+
     def set_counts(self, status_id: str, **counts: int) -> None:
         """Set ``favourites``/``reblogs``/``replies``/``quotes`` counts of a status."""
         self.state.set_counts(status_id, **counts)
