@@ -189,3 +189,6 @@ def test_a_wide_terminal_keeps_the_url_in_its_column() -> None:
         assert (f"  1  {url}" in lines) is under
         assert any(line.rstrip().endswith(url) for line in lines)
         assert not any(line.strip() == "2" for line in lines)  # no line for an empty value
+    empty = Console(width=80, record=True, file=io.StringIO())
+    print_table(empty, columns, [], wide=["url / error"], below="url / error")
+    assert "url / error" in empty.export_text()  # no rows: just the header

@@ -93,7 +93,7 @@ def _too_narrow(
     at = list(columns).index(below)
     longest = max((len(row[at]) for row in rows), default=0)
     others = sum(
-        min(max(len(columns[i]), *(len(row[i]) for row in rows)), _MAX_NARROW) + 3
+        min(max([len(columns[i]), *(len(row[i]) for row in rows)]), _MAX_NARROW) + 3
         for i in range(len(columns))
         if i != at
     )
