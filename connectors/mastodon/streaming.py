@@ -33,6 +33,8 @@ __all__ = ["MastodonStreaming", "server_sent_events"]
 STREAM_PATH = "/api/v1/streaming/user/notification"
 #: The server's heartbeat comes every 15 s: a stream silent three times as long is gone.
 READ_TIMEOUT = 45.0
+#: The longest line of the stream kept while it arrives (a notification is a few KB).
+MAX_LINE = 1024 * 1024
 _CONNECT_TIMEOUT = 10.0
 _SCHEMES = {"wss": "https", "ws": "http", "https": "https", "http": "http"}
 
@@ -94,13 +96,21 @@ class MastodonStreaming(MastodonReading):
                     yield
 
     def _lines(self, response: requests.Response, stop: threading.Event) -> Iterator[str]:
-        """The stream's lines until ``stop`` is set or the server ends it."""
-        response.encoding = "utf-8"  # the format is always UTF-8, whatever the header says
+        """The stream's lines until ``stop`` is set or the server ends it.
+
+        Read chunk by chunk as they arrive; a line longer than ``MAX_LINE`` bytes (a
+        notification is a few kilobytes) breaks the stream instead of filling memory.
+        """
+        pending = b""
         try:
-            for line in response.iter_lines(chunk_size=None, decode_unicode=True):
+            for chunk in response.iter_content(chunk_size=None):
                 if stop.is_set():
                     return
-                yield line
+                *lines, pending = (pending + chunk).split(b"\n")
+                if len(pending) > MAX_LINE:
+                    raise self.error(Transient, "the notification stream sent an endless line")
+                for line in lines:
+                    yield line.removesuffix(b"\r").decode("utf-8", errors="replace")
         except requests.RequestException as exc:
             raise self.error(Transient, f"the notification stream broke: {exc}") from None
 

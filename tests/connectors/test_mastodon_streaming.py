@@ -14,7 +14,7 @@ import responses
 from responses import matchers
 
 from connectors.base import AuthError, Capability, InboxStream, Transient
-from connectors.mastodon.streaming import STREAM_PATH, server_sent_events
+from connectors.mastodon.streaming import MAX_LINE, STREAM_PATH, server_sent_events
 from tests.connectors.test_mastodon import HOST, TOKEN, make, mention, payload
 from tests.mockplatform import MockMastodon
 
@@ -128,3 +128,22 @@ def test_a_mention_posted_on_the_server_arrives_on_the_stream_and_stop_ends_it()
         streamed = [r for r in server.requests if r.path == STREAM_PATH]
         assert [r.status for r in streamed] == [200]
         assert connector.fetch_inbox(None).items[0].text.endswith(f"@{own}")
+
+
+def test_an_endless_line_breaks_the_stream_instead_of_filling_memory(
+    rsps: responses.RequestsMock,
+) -> None:
+    instance_naming(rsps, "wss://social.example")
+    endless = ":)\n" + "x" * (MAX_LINE + 10)
+    rsps.get(f"{HOST}{STREAM_PATH}", body=endless, content_type="text/event-stream")
+    connector, _ = make(inbox_stream=True)
+    with pytest.raises(Transient, match="endless line"):
+        words(connector)
+
+
+def test_lines_may_end_in_crlf(rsps: responses.RequestsMock) -> None:
+    instance_naming(rsps, "wss://social.example")
+    body = events(mention("40", "400")).replace("\n", "\r\n")
+    rsps.get(f"{HOST}{STREAM_PATH}", body=body, content_type="text/event-stream")
+    connector, _ = make(inbox_stream=True)
+    assert words(connector) == 2
