@@ -145,7 +145,7 @@ class InboxStreams:
         except Exception:  # a broken connector must not end the daemon's other work
             log.exception("%s: unexpected error in the notification stream", account)
         finally:
-            if connected and not stop.is_set():
+            if connected:  # even when stopped: at worst the account is polled sooner
                 self.changed(account, False)
         return connected, None
 
