@@ -82,6 +82,15 @@ def test_banner_says_what_is_due_at_once_first(tmp_path: Path) -> None:
     assert "; 2 due now; Ctrl-C to stop" in only_overdue
 
 
+def test_banner_names_the_accounts_whose_mentions_are_streamed(tmp_path: Path) -> None:
+    _banner(tmp_path, ("weekly", "0 18 * * 2"))
+    project = load_project(tmp_path / "schedule.yaml")
+    one = start_banner(project, "schedule.yaml", TUESDAY, streamed=["club"])
+    assert one.endswith("; mentions of club read as they come; Ctrl-C to stop")
+    two = start_banner(project, "schedule.yaml", TUESDAY, streamed=["a", "b"])
+    assert "; mentions of 2 accounts read as they come;" in two
+
+
 def test_due_now_counts_what_is_due_inside_its_grace(tmp_path: Path) -> None:
     from datetime import timedelta
 

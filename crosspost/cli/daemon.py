@@ -104,13 +104,16 @@ def _run_forever(runner: Daemon, store: Store, schedule: str) -> NoReturn:
         start_banner,
         stopping_message,
     )
+    from crosspost.collecting.inbox_streams import streaming
 
     def tell(signum: int) -> None:
         out.print(stopping_message(signum, in_flight(store, runner.publisher.worker_id)))
 
     runner.on_signal = tell
     overdue = _planned_ahead(runner, store, due_now)
-    out.print(start_banner(runner.project, schedule, utc_now(), overdue), markup=False)
+    streamed = sorted(streaming(runner.project)) if runner.collect_every is not None else []
+    banner = start_banner(runner.project, schedule, utc_now(), overdue, streamed)
+    out.print(banner, markup=False)
     runner.run_forever()
     exit_with(exit_code_for(runner.received))
 

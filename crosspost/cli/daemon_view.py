@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from crosspost.loading.project import Project
 from crosspost.planning.preview import next_posts
-from crosspost.rendering.humanize import duration
+from crosspost.rendering.humanize import counted, duration
 from crosspost.store.sessions import utc
 
 __all__ = [
@@ -28,13 +29,19 @@ BANNER_HORIZON = timedelta(days=7)
 BANNER_COUNT = 10_000
 
 
-def start_banner(project: Project, schedule: str, now: datetime, due_now: int = 0) -> str:
+def start_banner(
+    project: Project,
+    schedule: str,
+    now: datetime,
+    due_now: int = 0,
+    streamed: Sequence[str] = (),
+) -> str:
     """``crosspost daemon: …; next post: 18:00 Europe/Kyiv (in 3 h), 12 planned in 7 d``.
 
     ``due_now``: publications already due (missed while it was not running, still inside
-    their grace), which go out first: ``3 due now, then next post: …``. Nothing is
-    rendered and no platform is asked; the count covers :data:`BANNER_HORIZON`, up to
-    :data:`BANNER_COUNT`.
+    their grace), which go out first: ``3 due now, then next post: …``. ``streamed``: the
+    accounts whose notification stream it listens to. Nothing is rendered and no
+    platform is asked; the count covers :data:`BANNER_HORIZON`, up to :data:`BANNER_COUNT`.
     """
     first, total = next_posts(project, now, now + BANNER_HORIZON, BANNER_COUNT)
     span = duration(BANNER_HORIZON)
@@ -52,6 +59,9 @@ def start_banner(project: Project, schedule: str, now: datetime, due_now: int = 
     watched = sum(feed.enabled for feed in project.feeds)
     if watched:
         upcoming += f"; {watched} feed{'s' if watched > 1 else ''} watched"
+    if streamed:
+        whose = streamed[0] if len(streamed) == 1 else counted(len(streamed), "account")
+        upcoming += f"; mentions of {whose} read as they come"
     return f"crosspost daemon: {schedule}; {upcoming}; Ctrl-C to stop"
 
 

@@ -27,7 +27,7 @@ from connectors.base import (
 )
 from crosspost.loading.project import Project
 
-__all__ = ["InboxStreams"]
+__all__ = ["InboxStreams", "streaming"]
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class InboxStreams:
         A stream whose connector is the same object goes on (a reload keeps unchanged
         accounts' connectors); one whose settings changed is opened again.
         """
-        wanted = _streaming(project)
+        wanted = streaming(project)
         for account, stream in list(self._streams.items()):
             if wanted.get(account) is not stream.connector:
                 self._end(account)
@@ -150,7 +150,7 @@ class InboxStreams:
         return connected, None
 
 
-def _streaming(project: Project) -> dict[str, Connector]:
+def streaming(project: Project) -> dict[str, Connector]:
     """The accounts of ``project`` whose connector streams its inbox, with the connector."""
     found: dict[str, Connector] = {}
     for account in sorted(project.accounts):
