@@ -22,6 +22,7 @@ from connectors.base import (
     Limits,
     Metrics,
     RateLimited,
+    Rejected,
     Transient,
 )
 from crosspost.collecting import inbox_streams
@@ -221,6 +222,7 @@ def test_what_the_platform_says_sets_the_wait_before_the_next_try(tmp_path: Path
     retry_at = datetime.now(UTC) + timedelta(minutes=7)
     for trouble, wait in [
         (AuthError("token refused"), inbox_streams.REFUSED_RETRY),
+        (Rejected("404: no streaming on this server"), inbox_streams.REFUSED_RETRY),
         (Transient("reset"), None),
     ]:
         WORDS["s"] = queue.Queue()

@@ -6,7 +6,8 @@ open. At each word, and each time the stream (re)connects, the daemon reads the 
 from the stored cursor (``wake``), so nothing is lost while a stream is down and the
 stream needs no storage of its own. Polling goes on beside it, at its longest interval
 while the stream is up. A stream that breaks is opened again after 5 s, doubling to 5
-minutes; one whose credentials are refused, after an hour; a rate limit is waited out.
+minutes; one the server refuses (credentials, or no streaming: 404), after an hour; a
+rate limit is waited out.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from connectors.base import (
     ConnectorError,
     InboxStream,
     RateLimited,
+    Rejected,
 )
 from crosspost.loading.project import Project
 
@@ -137,7 +139,7 @@ class InboxStreams:
         except RateLimited as exc:
             log.info("%s: notification stream rate limited until %s", account, exc.retry_at)
             return connected, max(exc.retry_at - self.clock(), FIRST_RETRY)
-        except AuthError as exc:
+        except (AuthError, Rejected) as exc:  # a token without the scope, a server without it
             log.warning("%s: notification stream refused, polling goes on: %s", account, exc)
             return connected, REFUSED_RETRY
         except ConnectorError as exc:
