@@ -47,16 +47,17 @@ def print_table(
     """Print ``rows`` under ``columns``; columns named in ``wide`` fold instead of truncating.
 
     ``below``: a wide column that, when the console leaves it under ``_MIN_WIDE``
-    characters, is printed under the table as ``first-cell  value`` lines instead.
+    characters, is printed under the table as ``first-cell  value`` lines instead (and
+    left out when it has no value at all).
     """
     if fmt == "tsv":
         for line in [columns, *rows]:
             click.echo("\t".join(_one_line(cell) for cell in line))
         return
-    if below is not None and below in columns and _too_narrow(console, columns, rows, below):
+    if below is not None and below in columns and _goes_under(console, columns, rows, below):
         at = list(columns).index(below)
         narrow = [[*row[:at], *row[at + 1 :]] for row in rows]
-        _table(console, [*columns[:at], *columns[at + 1 :]], narrow, fmt)
+        _table(console, [*columns[:at], *columns[at + 1 :]], narrow, fmt, cap=None)
         for row in rows:
             if row[at]:
                 line = f"  {row[0]}  {row[at]}"  # whole, so it can be copied
@@ -71,7 +72,10 @@ def _table(
     rows: Sequence[Sequence[str]],
     fmt: str = "table",
     wide: Sequence[str] = (),
+    cap: int | None = _MAX_NARROW,
 ) -> None:
+    """The rich table; ``cap``: the most a column not in ``wide`` takes (None: the room
+    the console has, once the long column went under the table)."""
     from rich import box
     from rich.table import Table
 
@@ -80,18 +84,21 @@ def _table(
         if column in wide:
             table.add_column(column, overflow="fold", ratio=1)
         else:
-            table.add_column(column, overflow="fold", max_width=_MAX_NARROW)
+            table.add_column(column, overflow="fold", max_width=cap)
     for row in rows:
         table.add_row(*(Text(cell) for cell in row))  # user text, never markup
     console.print(table, soft_wrap=False)
 
 
-def _too_narrow(
+def _goes_under(
     console: Console, columns: Sequence[str], rows: Sequence[Sequence[str]], below: str
 ) -> bool:
-    """Whether ``below`` would get under ``_MIN_WIDE`` characters (and its values need more)."""
+    """Whether ``below`` would get under ``_MIN_WIDE`` characters while its values need
+    more, or has no value at all (an empty column only takes the others' room)."""
     at = list(columns).index(below)
     longest = max((len(row[at]) for row in rows), default=0)
+    if longest == 0:
+        return True
     others = sum(
         min(max([len(columns[i]), *(len(row[i]) for row in rows)]), _MAX_NARROW) + 3
         for i in range(len(columns))
