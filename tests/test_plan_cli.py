@@ -97,3 +97,29 @@ def test_plan_creates_no_database(example_project: Path, run_cli: Callable[..., 
     result = run_cli(example_project, "plan", "--until", "1d", "--entry", "welcome")
     assert result.exit_code == 0, result.output
     assert not (example_project.parent / "x.db").exists()  # named, but not there yet
+
+
+def test_a_unit_every_row_shares_is_named_once_in_the_header(
+    write_schedule: Callable[..., Path],
+    run_cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At 80 columns ``241/100000 graphemes`` wrapped every row onto two lines."""
+    accounts = "  archive: {connector: folder, path: out}\n"
+    social = (
+        "  social: {connector: mastodon, instance: 'https://social.example', "
+        "access_token: '${TOKEN}'}\n"
+    )
+    monkeypatch.setenv("TOKEN", "a-token")
+    for extra, shared in (("", True), (social, False)):
+        schedule = write_schedule(
+            "timezone: UTC\naccounts:\n" + accounts + extra
+            + "content:\n  - {id: hello, body: Hello there}\n"
+            + "posts:\n  - {id: a, content: hello, to: [archive"
+            + (", social" if extra else "") + "], every: 1h}\n"
+        )  # fmt: skip
+        table = run_cli(schedule, "plan", "--until", "2h").stdout
+        assert ("length (graphemes)" in table) is shared
+        assert ("graphemes" in table.split("\n", 3)[3]) is not shared  # in the rows
+        tsv = run_cli(schedule, "plan", "--until", "2h", "--format", "tsv")
+        assert "graphemes" in tsv.stdout.splitlines()[1]  # scripts keep it in each cell

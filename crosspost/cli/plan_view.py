@@ -74,18 +74,29 @@ def print_plan(console: Console, posts: Sequence[PlannedPost], verbose: bool, fm
     zone = next(iter(zones)) if for_people and len(zones) == 1 else None
     with_utc = not for_people or console.width >= _UTC_FROM_WIDTH
     why = any(post.note for post in posts)
+    units = {post.unit for post in posts}
+    unit = next(iter(units)) if for_people and len(units) == 1 else None  # said once
     columns = [zone or "local time", *(["UTC"] if with_utc else [])]
-    columns += ["entry", "account", "content", "length"]
+    measured = f"length ({unit})" if unit else "length"
+    columns += ["entry", "account", "content", measured]
     columns += ["why"] if why else []
     columns += ["text"] if verbose else []
-    rows = [_cells(post, verbose, why, zone is not None, with_utc) for post in posts]
-    print_table(console, columns, rows, fmt, wide=("text",) if verbose else ("length",))
+    rows = [_cells(post, verbose, why, zone is not None, with_utc, unit) for post in posts]
+    print_table(console, columns, rows, fmt, wide=("text",) if verbose else (measured,))
 
 
-def _cells(post: PlannedPost, verbose: bool, why: bool, zoned: bool, with_utc: bool) -> list[str]:
+def _cells(
+    post: PlannedPost,
+    verbose: bool,
+    why: bool,
+    zoned: bool,
+    with_utc: bool,
+    unit: str | None = None,
+) -> list[str]:
+    """A row; ``unit``: the unit every row counts in, named in the header instead."""
     local = datetime.fromisoformat(post.local)
     length = " + ".join(str(n) for n in post.lengths) or "-"
-    measured = f"{length}/{post.limit} {post.unit}"
+    measured = f"{length}/{post.limit}" + ("" if unit else f" {post.unit}")
     if len(post.parts) > 1:
         measured += f" ({len(post.parts)} parts)"
     if post.problems:
