@@ -63,7 +63,7 @@ def feeds(ctx: click.Context, fmt: str, as_json: bool) -> None:
         out.print("no feeds: add a feeds: block to the schedule (see docs/feeds.md)")
     else:
         cells = [_cells(row) for row in rows]
-        print_table(out, _COLUMNS, cells, fmt, wide=("url / error",), below="url / error")
+        print_table(out, _COLUMNS, cells, fmt, below="url / error")
     raise SystemExit(1 if any(row["error"] for row in rows) else 0)
 
 

@@ -137,7 +137,7 @@ def _feeds_section(console: Console, failing: Mapping[str, str], fmt: str) -> No
 def print_rows(console: Console, rows: Sequence[Any], store: Any, now: datetime, fmt: str) -> None:
     """A filtered list of publications, then the daemon line."""
     cells = [_cells(r) for r in rows]
-    print_table(console, _COLUMNS, cells, fmt, wide=("url / error",), below="url / error")
+    print_table(console, _COLUMNS, cells, fmt, below="url / error")
     console.print(daemon_line(store, now), markup=False)
 
 
@@ -166,7 +166,7 @@ def _section(
             at = columns.index("status")
             columns.pop(at)
             cells = [row[:at] + row[at + 1 :] for row in cells]
-    print_table(console, columns, cells, fmt, wide=("url / error",), below="url / error")
+    print_table(console, columns, cells, fmt, below="url / error")
 
 
 def _held_section(console: Console, held: Mapping[str, str], fmt: str) -> None:

@@ -46,7 +46,7 @@ def print_table(
 ) -> None:
     """Print ``rows`` under ``columns``; columns named in ``wide`` fold instead of truncating.
 
-    ``below``: a wide column that, when the console leaves it under ``_MIN_WIDE``
+    ``below``: a wide column too, which, when the console leaves it under ``_MIN_WIDE``
     characters, is printed under the table as ``first-cell  value`` lines instead (and
     left out when it has no value at all).
     """
@@ -63,7 +63,7 @@ def print_table(
                 line = f"  {row[0]}  {row[at]}"  # whole, so it can be copied
                 console.print(line, markup=False, highlight=False, soft_wrap=True)
         return
-    _table(console, columns, rows, fmt, wide)
+    _table(console, columns, rows, fmt, (*wide, below) if below else wide)
 
 
 def _table(
