@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from benchmarks.dispatch import _ON_POSTGRES, _bare_threads, _dispatch_figures, _Run
+import os
+
+import pytest
+
+from benchmarks.dispatch import (
+    _ON_POSTGRES,
+    _Alone,
+    _bare_threads,
+    _dispatch_figures,
+    _pinned,
+    _Run,
+)
 from tests.mockplatform import MockMastodon
 
 
@@ -20,11 +31,34 @@ def test_figures_include_postgres_only_when_it_ran_and_once_cpu_per_post() -> No
     sqlite = _Run(published=100, seconds=0.5, steady_seconds=0.4, cpu_seconds=0.2, begun=100,
                   committed=100)  # fmt: skip
     runs = {"daemon": sqlite, "daemon --once": sqlite}
-    names = [f.name for f in _dispatch_figures(runs, 100, bare=400.0, bare_cpu=0.0005)]
+    names = [f.name for f in _dispatch_figures(runs, 100, bare=400.0, bare_cpu=0.0005, alone=None)]
     assert not any("PostgreSQL" in name for name in names)
-    figures = _dispatch_figures({**runs, _ON_POSTGRES: sqlite}, 100, 400.0, 0.0005)
+    figures = _dispatch_figures({**runs, _ON_POSTGRES: sqlite}, 100, 400.0, 0.0005, None)
     by_name = {f.name.split(" (")[0]: f for f in figures}
     assert by_name["daemon dispatch, 100 posts, PostgreSQL"].ratio == 0.5  # 200/s against 400
     once = by_name["daemon --once CPU per publication"]
     assert once.value == 2.0 and once.baseline == 0.5  # ms per post
     assert by_name["daemon transactions per publication"].value == 1.0
+
+
+def test_the_target_is_judged_where_the_daemon_has_a_cpu_of_its_own_when_it_ran() -> None:
+    shared = _Run(published=100, seconds=0.5, steady_seconds=0.4, cpu_seconds=0.2, begun=100,
+                  committed=100)  # fmt: skip
+    alone = _Alone((0, 1), _Run(100, 0.25, 0.2, 0.1, 100, 100), bare=500.0, bare_cpu=0.0004)
+    runs = {"daemon": shared, "daemon --once": shared}
+    by_name = {f.name.split(" (")[0]: f for f in _dispatch_figures(runs, 100, 400.0, 0.0005, alone)}
+    own = by_name["daemon dispatch, 100 posts, SQLite, a CPU of its own, the mock on another"]
+    assert own.ratio == 0.8 and own.met  # 400/s against the loop's 500 on that CPU
+    beside = by_name["daemon dispatch, 100 posts, SQLite, CPUs shared with the mock"]
+    assert beside.ratio == 0.5 and beside.target is None  # printed beside it, not judged
+    without = {f.name.split(" (")[0]: f for f in _dispatch_figures(runs, 100, 400.0, 0.0005, None)}
+    assert not without["daemon dispatch, 100 posts, SQLite, CPUs shared with the mock"].met
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to choose from")
+def test_pinning_holds_inside_and_is_undone_after() -> None:
+    allowed = os.sched_getaffinity(0)
+    cpu = min(allowed)
+    with _pinned(cpu):
+        assert os.sched_getaffinity(0) == {cpu}
+    assert os.sched_getaffinity(0) == allowed
