@@ -16,11 +16,20 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
+from ruamel.yaml import main as ruamel_main
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import Composer, ComposerError
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
-from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    DocumentStartEvent,
+    ScalarEvent,
+)
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver
 
 from crosspost.errors import ConfigError, Problem
 from crosspost.loading.inputfile import MAX_FILE_BYTES, read_text
@@ -48,6 +57,8 @@ MAX_VALUES = 1_000_000
 #: At most this many lines in one file: the round-trip loader keeps every comment and
 #: blank line as a token (a few hundred bytes each).
 MAX_LINES = 1_000_000
+#: ruamel.yaml's C parser (ruamel.yaml.clib); None where it is not installed.
+_CParser: Any = getattr(ruamel_main, "CParser", None)
 #: The tags plain YAML resolves to; any other (``!foo``, ``!!python/…``) is refused.
 _KNOWN_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}"
@@ -136,12 +147,126 @@ def parse_yaml(text: str, file: Path | str, line_offset: int = 0) -> Any:
     if lines > MAX_LINES:
         message = f"more than {MAX_LINES:,} lines in one file (the limit)"
         raise ConfigError([Problem.at(file, MAX_LINES + 1 + line_offset, 1, message)])
+    quick = _parse_quickly(text)
+    if quick is not _CAREFULLY:
+        return quick
     try:
         return _yaml().load(text)
     except MarkedYAMLError as exc:
         raise ConfigError([_syntax_problem(exc, file, line_offset)]) from None
     except Exception as exc:  # ruamel raises a few unmarked errors (duplicate keys, …)
         raise ConfigError([Problem.at(file, 1 + line_offset, 1, f"YAML: {exc}")]) from None
+
+
+#: What :func:`_parse_quickly` answers when the pure parser must read the text.
+_CAREFULLY: Any = object()
+
+
+def _parse_quickly(text: str) -> Any:
+    """``text`` read by ruamel's C parser (ruamel.yaml.clib) into what :func:`_yaml` makes
+    of it, positions included, in a fifth of the time; :data:`_CAREFULLY` when that parser
+    is not installed or the text is anything but a plain, well-formed document within the
+    limits: the pure parser then reads it again and words the error.
+
+    Two passes: the events alone first, counted as :class:`_BoundedComposer` counts
+    nodes, so that no hostile text is built into nodes (the C parser builds the whole
+    tree before anyone could count it); then the document, with the same resolver (YAML
+    1.2) and constructor as the pure parser's, its tags checked as nodes.
+    """
+    if _CParser is None:
+        return _CAREFULLY
+    try:
+        if not _plainly_bounded(_CParser(text)):
+            return _CAREFULLY
+        loader = _QuickLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None or not _known_tags(node, set()):
+                return _CAREFULLY
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except Exception:  # a syntax error, a duplicate key, …: the careful reading words it
+        return _CAREFULLY
+
+
+def _plainly_bounded(parser: Any) -> bool:
+    """Whether the events of ``parser`` stay within :data:`MAX_VALUES`, :data:`MAX_DEPTH`
+    and :data:`MAX_ALIAS_NODES` (counted as :class:`_BoundedComposer` does) in one document
+    without directives or explicit tags (the pure loader keeps a tagged value as such)."""
+    values = expanded = documents = 0
+    sizes: dict[str, int] = {}  # anchor -> nodes its value expands to
+    open_nodes: list[tuple[str | None, int]] = []  # anchor, nodes so far
+    try:
+        while (event := parser.get_event()) is not None:
+            if isinstance(event, DocumentStartEvent):
+                documents += 1
+                if documents > 1 or event.version or event.tags:
+                    return False
+            elif isinstance(event, AliasEvent):
+                size = sizes.get(event.anchor)
+                if size is None or not open_nodes:
+                    return False
+                expanded += size
+                if expanded > MAX_ALIAS_NODES:
+                    return False
+                open_nodes[-1] = (open_nodes[-1][0], open_nodes[-1][1] + size)
+            elif isinstance(event, ScalarEvent | CollectionStartEvent):
+                values += 1
+                if values > MAX_VALUES or event.tag is not None:  # a tag: kept as written
+                    return False
+                if isinstance(event, ScalarEvent):
+                    _grow(open_nodes, event.anchor, 1, sizes)
+                else:
+                    open_nodes.append((event.anchor, 1))
+                    if len(open_nodes) > MAX_DEPTH:
+                        return False
+            elif isinstance(event, CollectionEndEvent):
+                anchor, size = open_nodes.pop()
+                _grow(open_nodes, anchor, size, sizes)
+    finally:
+        parser.dispose()
+    return documents == 1
+
+
+def _grow(
+    open_nodes: list[tuple[str | None, int]], anchor: str | None, size: int, sizes: dict[str, int]
+) -> None:
+    """Count a finished node of ``size`` nodes in the one it is in, and under its anchor."""
+    if anchor is not None:
+        sizes[anchor] = size
+    if open_nodes:
+        open_nodes[-1] = (open_nodes[-1][0], open_nodes[-1][1] + size)
+
+
+def _known_tags(node: Node, seen: set[int]) -> bool:
+    """Whether every node under ``node`` resolved to a tag of plain YAML (an alias's node
+    is looked at once)."""
+    if id(node) in seen:
+        return True
+    seen.add(id(node))
+    if str(getattr(node.tag, "value", node.tag) or "") not in _KNOWN_TAGS:
+        return False
+    if isinstance(node, MappingNode):
+        return all(_known_tags(k, seen) and _known_tags(v, seen) for k, v in node.value)
+    if isinstance(node, SequenceNode):
+        return all(_known_tags(item, seen) for item in node.value)
+    return True
+
+
+if _CParser is not None:
+
+    class _QuickLoader(_CParser, RoundTripConstructor, VersionedResolver):  # type: ignore[misc]
+        """The C parser with the pure parser's resolver and constructor, as ruamel.yaml
+        puts them together for its own C loaders."""
+
+        def __init__(self, text: str) -> None:
+            _CParser.__init__(self, text)
+            self._parser = self._composer = self
+            RoundTripConstructor.__init__(self, loader=self)
+            self.allow_duplicate_keys = False
+            self.comment_handling = None  # as the pure loader's: no comments to attach
+            VersionedResolver.__init__(self, version=None, loadumper=self)
 
 
 def _syntax_problem(exc: MarkedYAMLError, file: Path | str, line_offset: int) -> Problem:

@@ -1,0 +1,155 @@
+"""The C parser's reading of a schedule is the pure parser's, positions included; anything
+unusual, wrong or over a limit is left to the pure parser, which words the error."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from crosspost.errors import ConfigError
+from crosspost.loading import yamlfile
+from crosspost.loading.front_matter import split_front_matter
+from crosspost.loading.yamlfile import MAX_ALIAS_NODES, MAX_DEPTH, parse_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(yamlfile._CParser is None, reason="ruamel.yaml.clib is missing")
+
+
+def _documents() -> list[tuple[str, str]]:
+    """Every YAML file of the repository and the front matter of every Markdown file."""
+    listed = subprocess.run(
+        ["git", "ls-files", "*.yaml", "*.yml", "*.md"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()
+    documents = []
+    for name in listed:
+        text = (ROOT / name).read_text(encoding="utf-8")
+        if name.endswith(".md"):
+            front, _body, _line = split_front_matter(text)
+            if not front.strip():
+                continue
+            text = front
+        documents.append((name, text))
+    return documents
+
+
+def _positions(value: Any, path: str = "") -> dict[str, tuple[int, int]]:
+    """The line and column of every key, value and item under ``value``."""
+    found: dict[str, tuple[int, int]] = {}
+    if isinstance(value, CommentedMap):
+        found[path] = (value.lc.line, value.lc.col)
+        for key in value:
+            if key in value.lc.data:  # not a key merged in with <<
+                found[f"{path}.{key}:key"] = value.lc.key(key)
+                found[f"{path}.{key}:value"] = value.lc.value(key)
+            found.update(_positions(value[key], f"{path}.{key}"))
+    elif isinstance(value, CommentedSeq):
+        found[path] = (value.lc.line, value.lc.col)
+        for index, item in enumerate(value):
+            found[f"{path}.{index}"] = value.lc.item(index)
+            found.update(_positions(item, f"{path}.{index}"))
+    return found
+
+
+def _carefully(text: str) -> Any:
+    return yamlfile._yaml().load(text)
+
+
+DOCUMENTS = _documents()
+
+
+def test_the_repository_has_yaml_to_compare() -> None:
+    names = [name for name, _text in DOCUMENTS]
+    assert "schedule.yaml" in names and any(name.endswith(".md") for name in names)
+
+
+@pytest.mark.parametrize(("name", "text"), DOCUMENTS, ids=[name for name, _ in DOCUMENTS])
+def test_every_file_of_the_repository_reads_the_same_both_ways(name: str, text: str) -> None:
+    quick = yamlfile._parse_quickly(text)
+    try:
+        careful = _carefully(text)
+    except Exception:  # a fixture of a broken file: the pure parser alone reads it
+        assert quick is yamlfile._CAREFULLY
+        return
+    if quick is yamlfile._CAREFULLY:  # only what the quick reading leaves out
+        assert careful is None or "!" in text or "%" in text
+        return
+    assert quick == careful
+    assert type(quick) is type(careful)
+    assert _positions(quick) == _positions(careful)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 12:30\nb: no\nc: 0o14\nd: 012\ne: 1_000\nf: ~\ng: 2026-05-01 10:00\n",
+        "- &x [1, 2]\n- *x\n- {<<: {a: 1}, b: 2}\n",
+        "text: |\n  two\n  lines\nfolded: >\n  one\n  line\nquoted: 'it''s'\n",
+        'esc: "tab\\there \\u00e9 \\U0001F600"\nlong: a\n  b\n\n  c\n',
+        "emoji: 🎉 then text\nkey with spaces: [a, 'b', \"c\"]\n",
+        "? complex\n: value\nlist:\n-\n- x\n",
+        "x",
+    ],
+)
+def test_tricky_values_read_the_same_both_ways(text: str) -> None:
+    quick = yamlfile._parse_quickly(text)
+    assert quick is not yamlfile._CAREFULLY
+    assert quick == _carefully(text)
+    assert _positions(quick) == _positions(_carefully(text))
+
+
+def _nested_aliases(levels: str) -> str:
+    """``a`` a list of 9 values, each next level a list of 9 aliases to the one before."""
+    text = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+    for previous, name in zip(levels, levels[1:], strict=False):
+        text += f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]\n"
+    return text
+
+
+def test_an_empty_value_is_placed_on_its_keys_line() -> None:
+    # the pure parser places it at the next value, lines further down
+    text = "content:\n\n\nto: [club]\n"
+    assert yamlfile._parse_quickly(text).lc.value("content") == (0, 8)
+    assert _carefully(text).lc.value("content") == (3, 0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _nested_aliases("abcdefghi"),
+        "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1),
+        "a: 1\na: 2\n",  # a duplicate key
+        "a: [1,\n",  # a syntax error
+        "a: !foo 1\n",  # an unknown tag
+        "a: !!str 1\n",  # a known tag: the pure loader keeps it on the value
+        "a: =\n",  # resolves to a tag of its own, refused
+        "%YAML 1.1\n---\na: no\n",  # a directive changes how values read
+        "---\na: 1\n---\nb: 2\n",  # two documents
+        "a: *nowhere\n",
+        "",
+    ],
+)
+def test_anything_unusual_is_left_to_the_pure_parser(text: str) -> None:
+    assert yamlfile._parse_quickly(text) is yamlfile._CAREFULLY
+
+
+def test_aliases_are_counted_as_the_pure_parser_counts_them() -> None:
+    # aliases expand to 90 + 819 + 7,380 + 66,429 = 74,718 nodes up to e: under the limit
+    five = _nested_aliases("abcde")
+    assert yamlfile._parse_quickly(five) == _carefully(five)
+    # f adds 9 x 66,430: over it, and the pure parser refuses it too
+    six = _nested_aliases("abcdef")
+    assert yamlfile._parse_quickly(six) is yamlfile._CAREFULLY
+    with pytest.raises(ConfigError, match="aliases expand to more than"):
+        parse_yaml(six, "s.yaml")
+    assert MAX_ALIAS_NODES == 100_000  # what the counts above are about
+
+
+def test_a_schedule_still_fails_where_the_pure_parser_says() -> None:
+    with pytest.raises(ConfigError) as exc:
+        parse_yaml("posts:\n  - id: a\n  - id: a\n    id: b\n", "s.yaml")
+    assert str(exc.value.problems[0]).startswith("s.yaml:")
