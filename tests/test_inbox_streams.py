@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from connectors.base import (
@@ -26,12 +27,12 @@ from connectors.base import (
     Transient,
 )
 from crosspost.collecting import inbox_streams
-from crosspost.collecting.inbox_streams import InboxStreams
+from crosspost.collecting.inbox_streams import InboxStreams, StreamLeases
 from crosspost.collecting.metrics import MetricsCollector
 from crosspost.loading import registry
 from crosspost.loading.project import Project, load_project
 from crosspost.store import Store
-from crosspost.store.claims import COLLECT, claim_accounts
+from crosspost.store.claims import COLLECT, STREAM, claim_accounts
 from crosspost.store.models import Interaction
 from crosspost.store.models_community import InboxPoll
 from tests.fakes import FakeClock
@@ -183,8 +184,11 @@ class Seen:
         self.reads: list[str] = []
         self.changes: list[tuple[str, bool]] = []
 
+    def changed(self, account: str, up: bool) -> None:
+        self.changes.append((account, up))
+
     def streams(self) -> InboxStreams:
-        return InboxStreams(self.reads.append, lambda a, up: self.changes.append((a, up)))
+        return InboxStreams(self.reads.append, self.changed)
 
 
 def test_an_account_that_streams_reads_at_connect_and_at_each_word(tmp_path: Path) -> None:
@@ -252,6 +256,109 @@ def test_a_reload_stops_streams_no_longer_wanted_and_reopens_changed_ones(
     assert ("t", False) in seen.changes
     streams.close()
     assert streams.accounts == []
+
+
+# -- several daemons on one database ---------------------------------------------
+
+
+class Daemons:
+    """Two daemons' streams on one store, each with its own worker id and what it saw."""
+
+    def __init__(self, store: Store, clock: FakeClock) -> None:
+        self.seen = {name: Seen() for name in ("one", "two")}
+        self.leases = {name: StreamLeases(store, name, clock) for name in self.seen}
+        self.streams = {
+            name: InboxStreams(seen.reads.append, seen.changed, leases=self.leases[name])
+            for name, seen in self.seen.items()
+        }
+
+    def up(self, name: str) -> bool:
+        changes = self.seen[name].changes
+        return bool(changes) and changes[-1][1]
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inbox_streams, "HELD_ELSEWHERE_RETRY", timedelta(seconds=0.02))
+
+
+@pytest.mark.usefixtures("quick_retries")
+def test_two_daemons_open_one_stream_per_account(tmp_path: Path, store: Store) -> None:
+    daemons = Daemons(store, FakeClock(T0))
+    schedule = project(tmp_path, s="streamfake")
+    daemons.streams["one"].follow(schedule)
+    eventually(lambda: daemons.up("one"))
+    daemons.streams["two"].follow(schedule)
+    time.sleep(0.2)  # ten looks at the lease
+    assert daemons.seen["two"].changes == [] and daemons.seen["two"].reads == []
+    WORDS["s"].put("word")
+    eventually(lambda: daemons.seen["one"].reads == ["s", "s"])  # one read per mention
+    assert daemons.seen["two"].reads == []
+    for streams in daemons.streams.values():
+        streams.close()
+
+
+@pytest.mark.usefixtures("quick_retries")
+def test_when_the_holder_stops_another_daemon_takes_the_stream_over(
+    tmp_path: Path, store: Store
+) -> None:
+    daemons = Daemons(store, FakeClock(T0))
+    schedule = project(tmp_path, s="streamfake")
+    daemons.streams["one"].follow(schedule)
+    eventually(lambda: daemons.up("one"))
+    daemons.streams["two"].follow(schedule)
+    daemons.streams["one"].close()  # gives its hold back
+    eventually(lambda: daemons.up("two"))
+    assert daemons.seen["two"].reads == ["s"]  # read at connect: nothing missed meanwhile
+    daemons.streams["two"].close()
+
+
+@pytest.mark.usefixtures("quick_retries")
+def test_a_daemon_that_died_is_replaced_when_its_hold_runs_out(
+    tmp_path: Path, store: Store
+) -> None:
+    clock = FakeClock(T0)
+    claim_accounts(store, STREAM, ["s"], "dead-daemon", T0, inbox_streams.STREAM_LEASE)
+    daemons = Daemons(store, clock)
+    daemons.streams["one"].follow(project(tmp_path, s="streamfake"))
+    time.sleep(0.1)
+    assert not daemons.up("one")
+    clock.advance(inbox_streams.STREAM_LEASE + timedelta(seconds=1))
+    eventually(lambda: daemons.up("one"))
+    daemons.streams["one"].close()
+
+
+def test_a_stream_whose_hold_another_daemon_took_ends_at_the_renewal(
+    tmp_path: Path, store: Store
+) -> None:
+    clock = FakeClock(T0)
+    daemons = Daemons(store, clock)
+    streams = daemons.streams["one"]
+    streams.follow(project(tmp_path, s="streamfake"))
+    eventually(lambda: daemons.up("one"))
+    streams.renew()  # still ours: renewed, nothing ends
+    assert daemons.up("one")
+    clock.advance(inbox_streams.STREAM_LEASE + timedelta(seconds=1))  # a long pause here
+    assert claim_accounts(store, STREAM, ["s"], "two", clock(), inbox_streams.STREAM_LEASE)
+    streams.renew()
+    eventually(lambda: not daemons.up("one"))
+    streams.close()
+
+
+def test_a_store_that_cannot_be_asked_does_not_stop_the_stream(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    leases = StreamLeases(store, "one", FakeClock(T0))
+    claim_accounts(store, STREAM, ["s"], "two", T0, inbox_streams.STREAM_LEASE)
+    assert not leases.hold("s")  # asked: another daemon holds it
+
+    def locked(*_args: object, **_kwargs: object) -> list[str]:
+        raise OperationalError("UPDATE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(inbox_streams, "claim_accounts", locked)
+    monkeypatch.setattr(inbox_streams, "release_accounts", locked)
+    assert leases.hold("s")  # not asked: at worst two daemons stream it a while
+    leases.let_go("s")  # and no error either
 
 
 # -- the daemon, against the mock Mastodon over a socket ----------------------------

@@ -29,7 +29,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from crosspost.collecting.inbox_streams import InboxStreams
+from crosspost.collecting.inbox_streams import InboxStreams, StreamLeases
 from crosspost.publishing.watch import FileWatcher, ProjectFiles
 
 if TYPE_CHECKING:
@@ -124,7 +124,11 @@ class DaemonTimer:
         if watcher.start():
             self._files.watcher = watcher
         if self.collect_every is not None:
-            self.streams = InboxStreams(self._read_inbox_soon, self.collector.stream_changed)
+            collector = self.collector
+            leases = StreamLeases(collector.store, collector.worker, collector.clock)
+            self.streams = InboxStreams(
+                self._read_inbox_soon, collector.stream_changed, leases=leases
+            )
             self.streams.follow(self.project)
         log.info("daemon started on %s", self.schedule_path)
         try:

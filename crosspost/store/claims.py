@@ -31,6 +31,7 @@ __all__ = [
     "COLLECT",
     "FEED",
     "PUBLISH",
+    "STREAM",
     "claim_accounts",
     "pause_account",
     "paused",
@@ -38,10 +39,12 @@ __all__ = [
 ]
 
 #: The kinds of work: collecting metrics, audience and inbox; publishing; fetching a
-#: feed (its row's ``account`` is then the feed's id).
+#: feed (its row's ``account`` is then the feed's id); holding the account's
+#: notification stream open.
 COLLECT = "collect"
 PUBLISH = "publish"
 FEED = "feed"
+STREAM = "stream"
 
 #: Accounts per statement (bound parameters stay far below SQLite's limit).
 _CHUNK = 1000
