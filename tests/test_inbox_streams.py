@@ -406,3 +406,46 @@ def test_the_daemon_stores_a_mention_as_it_happens(
 
 def server_streams(server: Any) -> bool:
     return any(r.path.startswith("/api/v1/streaming") for r in server.requests)
+
+
+def test_a_word_during_a_read_is_read_after_it(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The timer ran one read of an account at a time and skipped the next: a mention
+    that came while the inbox was being read waited for the next poll."""
+    from crosspost.publishing.daemon import Daemon
+
+    project(tmp_path, p="pollfake")
+    daemon = Daemon(
+        tmp_path / "schedule.yaml", store, tick=timedelta(milliseconds=200), collect_every=None
+    )
+    reads: list[str] = []
+    reading, go_on = threading.Event(), threading.Event()
+
+    def slow_read(account: str) -> int:
+        reads.append(account)
+        if len(reads) == 1:
+            reading.set()
+            go_on.wait(5)
+        return 0
+
+    monkeypatch.setattr(daemon.collector, "read_inbox_now", slow_read)
+
+    def two_words() -> None:
+        try:
+            eventually(lambda: daemon._scheduler is not None and daemon._scheduler.running)
+            daemon._read_inbox_soon("p")
+            assert reading.wait(5)
+            daemon._read_inbox_soon("p")  # while the first read goes on
+            time.sleep(0.1)
+            go_on.set()
+            eventually(lambda: len(reads) == 2)
+        finally:
+            go_on.set()
+            daemon.stop()
+
+    helper = threading.Thread(target=two_words)
+    helper.start()
+    daemon.run_forever()  # the main thread: it sets signal handlers
+    helper.join()
+    assert reads == ["p", "p"]

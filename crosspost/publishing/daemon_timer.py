@@ -247,6 +247,10 @@ class DaemonTimer:
             args=(account, tries),
             id=f"inbox:{account}",
             replace_existing=True,  # a burst of mentions is one read
+            # one read running and one waiting: a mention that comes during a read is
+            # read after it (with one, the timer skipped it until the next poll, an hour
+            # away while the stream is up)
+            max_instances=2,
         )
 
     def _safe_inbox(self, account: str, tries: int) -> None:
