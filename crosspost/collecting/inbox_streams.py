@@ -12,8 +12,8 @@ rate limit is waited out.
 Several daemons on one database open one stream per account between them: a daemon
 leases the account's stream in the store (:class:`StreamLeases`, kind ``stream``)
 before it connects, renews the lease while the stream is open, and lets go when it
-ends. A daemon that finds the lease held looks again every minute, so when the
-holder stops or dies, another takes the stream over within about two minutes.
+ends. A daemon that finds the lease held looks again every minute, so another takes
+the stream over within a minute when the holder stops, within three when it dies.
 """
 
 from __future__ import annotations
