@@ -164,7 +164,7 @@ _CAREFULLY: Any = object()
 
 def _parse_quickly(text: str) -> Any:
     """``text`` read by ruamel's C parser (ruamel.yaml.clib) into what :func:`_yaml` makes
-    of it, positions included, in a fifth of the time; :data:`_CAREFULLY` when that parser
+    of it, positions included, in a third of the time; :data:`_CAREFULLY` when that parser
     is not installed or the text is anything but a plain, well-formed document within the
     limits: the pure parser then reads it again and words the error.
 
