@@ -18,6 +18,7 @@ from connectors.base import (
     AuthError,
     BaseConnector,
     Capability,
+    ConnectorSettings,
     InboxItem,
     InboxPage,
     Limits,
@@ -55,7 +56,7 @@ def item(number: int) -> InboxItem:
     )
 
 
-class StreamFake(BaseConnector):
+class StreamFake(BaseConnector[ConnectorSettings]):
     """Reads its inbox from :data:`INBOX`; its stream says what :data:`WORDS` holds:
     ``"word"`` (something new), ``"end"`` (the server ends the stream) or an error."""
 
