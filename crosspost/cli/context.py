@@ -71,15 +71,21 @@ class AppContext:
             gc.freeze()
         return project
 
+    def named_database(self) -> str | None:
+        """The database named by ``--database`` or the environment, if any."""
+        from crosspost.loading.settings import database_url_setting
+
+        return self.database or database_url_setting()
+
     def database_url(self) -> str:
         """The database the store opens: the one named, else the default next to the schedule.
 
         Raises:
             ConfigError: no database named and no schedule to put the default next to.
         """
-        from crosspost.loading.settings import database_url_setting, default_database_url
+        from crosspost.loading.settings import default_database_url
 
-        url = self.database or database_url_setting()
+        url = self.named_database()
         if url is not None:
             return url
         if not self.schedule.is_file():
@@ -153,9 +159,9 @@ def utc_now() -> datetime:
 def existing_url(app: AppContext) -> str | None:
     """The database named, or the default one, unless it is a SQLite file not there yet:
     reading commands never create the database."""
-    from crosspost.loading.settings import database_url_setting, default_database_url
+    from crosspost.loading.settings import default_database_url
 
-    url = app.database or database_url_setting() or default_database_url(app.schedule)
+    url = app.named_database() or default_database_url(app.schedule)
     return None if _missing_file(url) is not None else url
 
 
@@ -200,11 +206,8 @@ def _missing_file(url: str) -> Path | None:
 def readable_url(app: AppContext) -> str | None:
     """The database a reading command may read without the store: :func:`existing_url`,
     when it is named or the schedule it belongs to exists (else the store says why)."""
-    from crosspost.loading.settings import database_url_setting
-
     url = existing_url(app)
-    named = app.database or database_url_setting()
-    return url if url is not None and (named or app.schedule.is_file()) else None
+    return url if url is not None and (app.named_database() or app.schedule.is_file()) else None
 
 
 def existing_store(app: AppContext) -> Store | None:
