@@ -171,7 +171,7 @@ def _parse_quickly(text: str) -> Any:
     Two passes: the events alone first, counted as :class:`_BoundedComposer` counts
     nodes, so that no hostile text is built into nodes (the C parser builds the whole
     tree before anyone could count it); then the document, with the same resolver (YAML
-    1.2) and constructor as the pure parser's, its tags checked as nodes.
+    1.2) and constructor as the pure parser's, each value's tag checked as it is resolved.
     """
     if _CParser is None:
         return _CAREFULLY
@@ -181,7 +181,7 @@ def _parse_quickly(text: str) -> Any:
         loader = _QuickLoader(text)
         try:
             node = loader.get_single_node()
-            if node is None or not _known_tags(node, set()):
+            if node is None or loader.unknown_tag:
                 return _CAREFULLY
             return loader.construct_document(node)
         finally:
@@ -239,21 +239,6 @@ def _grow(
         open_nodes[-1] = (open_nodes[-1][0], open_nodes[-1][1] + size)
 
 
-def _known_tags(node: Node, seen: set[int]) -> bool:
-    """Whether every node under ``node`` resolved to a tag of plain YAML (an alias's node
-    is looked at once)."""
-    if id(node) in seen:
-        return True
-    seen.add(id(node))
-    if str(getattr(node.tag, "value", node.tag) or "") not in _KNOWN_TAGS:
-        return False
-    if isinstance(node, MappingNode):
-        return all(_known_tags(k, seen) and _known_tags(v, seen) for k, v in node.value)
-    if isinstance(node, SequenceNode):
-        return all(_known_tags(item, seen) for item in node.value)
-    return True
-
-
 if _CParser is not None:
 
     class _QuickLoader(_CParser, RoundTripConstructor, VersionedResolver):  # type: ignore[misc]
@@ -267,6 +252,31 @@ if _CParser is not None:
             self.allow_duplicate_keys = False
             self.comment_handling = None  # as the pure loader's: no comments to attach
             VersionedResolver.__init__(self, version=None, loadumper=self)
+            self._implicit = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
+            #: A value resolved to a tag the pure loader refuses (``=`` is one, in YAML 1.2).
+            self.unknown_tag = False
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            tag = super().resolve(kind, value, implicit)
+            if str(getattr(tag, "value", tag)) not in _KNOWN_TAGS:
+                self.unknown_tag = True
+            return tag
+
+        @property
+        def processing_version(self) -> Any:
+            """YAML 1.2, as the pure loader reads a document without a ``%YAML``
+            directive (the only kind read here). ruamel's own looks for the version on
+            three attributes this loader lacks, each an exception, at every value."""
+            return _YAML_1_2
+
+        @property
+        def versioned_resolver(self) -> Any:
+            return self._implicit
+
+
+#: The version :class:`_QuickLoader` reads: ruamel's default, that of a document
+#: without a directive.
+_YAML_1_2 = (1, 2)
 
 
 def _syntax_problem(exc: MarkedYAMLError, file: Path | str, line_offset: int) -> Problem:
