@@ -39,8 +39,8 @@ from crosspost.planning.slots import pin_next_slots
 from crosspost.rendering.target import is_scheduled
 from crosspost.status import NEXT_SLOT, Status
 from crosspost.store import PlannedRow, Store
-from crosspost.store.models import EntryState
 from crosspost.store.planning import PlanRow, plan_rows, save_planned_until, set_plan_statuses
+from crosspost.store.reading import EntryPlan
 from crosspost.store.sessions import utc
 
 __all__ = [
@@ -224,7 +224,7 @@ def definition_of(project: Project, post: PostSpec) -> str:
 def _safe_occurrences(
     post: PostSpec,
     project: Project,
-    state: EntryState | None,
+    state: EntryPlan | None,
     now: datetime,
     horizon: timedelta,
     *,
@@ -252,7 +252,7 @@ def _safe_occurrences(
 def _occurrences(
     post: PostSpec,
     project: Project,
-    state: EntryState | None,
+    state: EntryPlan | None,
     now: datetime,
     horizon: timedelta,
     extending: bool = False,

@@ -29,7 +29,6 @@ from crosspost.store.lease import Holder
 from crosspost.store.models import (
     AccountSnapshot,
     DaemonHeartbeat,
-    EntryState,
     MetricSnapshot,
     Publication,
 )
@@ -78,7 +77,7 @@ class Store:
 
     # -- planning -----------------------------------------------------------
 
-    def entry_states(self) -> dict[str, EntryState]:
+    def entry_states(self) -> dict[str, reading.EntryPlan]:
         """How far each entry has been planned."""
         return reading.entry_states(self.engine)
 

