@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,12 @@ from typing import Any
 import pytest
 
 from crosspost.cli import daemon_view
-from crosspost.cli.daemon_view import exit_code_for, start_banner, stopping_message
+from crosspost.cli.daemon_view import (
+    BannerFirst,
+    exit_code_for,
+    start_banner,
+    stopping_message,
+)
 from crosspost.loading.project import load_project
 from crosspost.planning import plan, upcoming
 from tests.fakes import copy_example
@@ -131,6 +137,46 @@ def test_a_plan_that_cannot_be_written_yet_is_left_to_the_first_round() -> None:
             raise RuntimeError("database is locked")
 
     assert _planned_ahead(Broken(), None, lambda _store, _now: 7) == 0  # type: ignore[arg-type]
+
+
+def test_what_goes_out_while_the_banner_is_made_is_shown_after_it() -> None:
+    shown: list[str] = []
+    made = threading.Event()
+
+    def banner() -> str:
+        made.wait(10)  # an agency's schedule: the round publishes meanwhile
+        return "crosspost daemon: banner"
+
+    lines = BannerFirst(lambda outcome: shown.append(f"outcome {outcome}"))
+    lines.start(banner, shown.append)
+    lines.outcome("a")  # the first round does not wait for the banner
+    lines.outcome("b")
+    assert shown == []
+    made.set()
+    deadline = time.monotonic() + 10
+    while len(shown) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    lines.outcome("c")
+    assert shown == ["crosspost daemon: banner", "outcome a", "outcome b", "outcome c"]
+    lines.release()  # a second release (at the stop) shows nothing twice
+    assert len(shown) == 4
+
+
+def test_outcomes_are_shown_without_a_banner_that_failed_or_never_came(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken() -> str:
+        raise RuntimeError("a bug")
+
+    shown: list[str] = []
+    failed = BannerFirst(shown.append)
+    failed.outcome("a")
+    failed._say(broken, shown.append)  # what the thread runs, here
+    assert shown == ["a"] and "start banner failed" in caplog.text
+    stopped = BannerFirst(shown.append)
+    stopped.outcome("b")
+    stopped.release()  # the daemon stopped before the banner was made
+    assert shown == ["a", "b"]
 
 
 def test_banner_with_nothing_planned(tmp_path: Path) -> None:

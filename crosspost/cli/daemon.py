@@ -23,6 +23,7 @@ from crosspost.cli.output import (
 from crosspost.status import Status
 
 if TYPE_CHECKING:
+    from crosspost.cli.daemon_view import BannerFirst
     from crosspost.publishing.daemon import Daemon
     from crosspost.store import Store
 
@@ -69,20 +70,24 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str, workers: int | No
         tick_every, lease_for = parse_duration(tick), parse_duration(lease)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+    from crosspost.cli.daemon_view import BannerFirst
+
     project = app.project()  # bad input: exit 2 before the database is even opened
     store = app.store()
+    lines = BannerFirst(_print_outcome)
     runner = Daemon(
         app.schedule,
         store,
-        on_outcome=_print_outcome,
+        on_outcome=lines.outcome,
         tick=tick_every,
         lease=lease_for,
         project=project,
         workers=workers or DEFAULT_WORKERS,
     )
     if once:
+        lines.release()  # no banner
         _run_once(runner, store)
-    _run_forever(runner, store, shown_path(str(app.schedule)))
+    _run_forever(runner, store, shown_path(str(app.schedule)), lines)
 
 
 def _run_once(runner: Daemon, store: Store) -> NoReturn:
@@ -95,8 +100,9 @@ def _run_once(runner: Daemon, store: Store) -> NoReturn:
     exit_with(EXIT_FAILED if trouble or waiting else EXIT_OK)
 
 
-def _run_forever(runner: Daemon, store: Store, schedule: str) -> NoReturn:
-    """Say what comes next, run until a signal, say what a stop is doing; exit 0 or 130."""
+def _run_forever(runner: Daemon, store: Store, schedule: str, lines: BannerFirst) -> NoReturn:
+    """Say what comes next (as the first round goes), run until a signal, say what a stop
+    is doing; exit 0 or 130."""
     from crosspost.cli.daemon_view import (
         due_now,
         exit_code_for,
@@ -112,9 +118,15 @@ def _run_forever(runner: Daemon, store: Store, schedule: str) -> NoReturn:
     runner.on_signal = tell
     overdue = _planned_ahead(runner, store, due_now)
     streamed = sorted(streaming(runner.project)) if runner.collect_every is not None else []
-    banner = start_banner(runner.project, schedule, utc_now(), overdue, streamed)
-    out.print(banner, markup=False)
-    runner.run_forever()
+    project, now = runner.project, utc_now()
+    lines.start(
+        lambda: start_banner(project, schedule, now, overdue, streamed),
+        lambda banner: out.print(banner, markup=False),
+    )
+    try:
+        runner.run_forever()
+    finally:
+        lines.release()  # stopped before the banner was made: the outcomes all the same
     exit_with(exit_code_for(runner.received))
 
 

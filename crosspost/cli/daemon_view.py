@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import signal
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,12 +17,15 @@ from crosspost.store.sessions import utc
 __all__ = [
     "BANNER_COUNT",
     "BANNER_HORIZON",
+    "BannerFirst",
     "due_now",
     "exit_code_for",
     "in_flight",
     "start_banner",
     "stopping_message",
 ]
+
+log = logging.getLogger(__name__)
 
 #: How far ahead the start banner counts planned posts.
 BANNER_HORIZON = timedelta(days=7)
@@ -63,6 +68,56 @@ def start_banner(
         whose = streamed[0] if len(streamed) == 1 else counted(len(streamed), "account")
         upcoming += f"; mentions of {whose} read as they come"
     return f"crosspost daemon: {schedule}; {upcoming}; Ctrl-C to stop"
+
+
+class BannerFirst:
+    """Outcome lines held back until the start banner is out, so that it comes first.
+
+    The banner works out what comes next from every entry's schedule: seconds for an
+    agency's 50,000 entries. It is made beside the first round (:meth:`start`), not
+    before it, so nothing due waits for it; what goes out meanwhile is shown after it.
+
+    Args:
+        show: prints one outcome.
+    """
+
+    def __init__(self, show: Callable[[Any], None]) -> None:
+        self._show = show
+        self._lock = threading.Lock()
+        self._held: list[Any] | None = []  # None once the banner is out
+
+    def outcome(self, outcome: Any) -> None:
+        """Show ``outcome`` now, or after the banner if that is not out yet."""
+        with self._lock:
+            if self._held is not None:
+                self._held.append(outcome)
+                return
+        self._show(outcome)
+
+    def start(self, banner: Callable[[], str], say: Callable[[str], None]) -> None:
+        """Make the banner in a thread of its own, then ``say`` it and what was held."""
+        threading.Thread(target=self._say, args=(banner, say), name="banner", daemon=True).start()
+
+    def release(self, first: Callable[[], None] | None = None) -> None:
+        """Run ``first`` (which prints the banner), show what was held; from now on
+        outcomes are shown as they come. Only the first call does anything."""
+        with self._lock:
+            if self._held is None:
+                return
+            if first is not None:
+                first()
+            for outcome in self._held:
+                self._show(outcome)
+            self._held = None
+
+    def _say(self, banner: Callable[[], str], say: Callable[[str], None]) -> None:
+        try:
+            text = banner()
+        except Exception:  # the banner is a courtesy: the daemon goes on without it
+            log.exception("working out the start banner failed")
+            self.release()
+            return
+        self.release(lambda: say(text))
 
 
 def due_now(store: Any, now: datetime) -> int:
