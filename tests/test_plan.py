@@ -174,6 +174,16 @@ def test_a_bad_cron_field_is_named(expression: str, told: str) -> None:
     assert str(info.value).startswith(f'cron "{expression}": {told}')
 
 
+def test_entries_that_share_a_cron_line_share_its_trigger() -> None:
+    daily = cron_trigger("0 9 * * *", KYIV)
+    assert cron_trigger("0 9 * * *", KYIV) is daily  # built once, read by every entry
+    assert cron_trigger("0 9 * * *", ZoneInfo("UTC")) is not daily
+    assert cron_trigger("0 9 * * *", KYIV, _utc(2027, 1, 1)) is not daily
+    for _ in range(2):  # a bad line is told each time, not remembered as something else
+        with pytest.raises(ValueError, match='minute "61"'):
+            cron_trigger("61 9 * * *", KYIV)
+
+
 # --------------------------------------------------------------------------- every, until
 
 

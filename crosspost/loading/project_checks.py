@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -226,9 +227,17 @@ def _never_fires(post: PostSpec, trigger: BaseTrigger) -> str | None:
     """Why a cron entry would never go out (``0 0 31 2 *``: there is no 31 February)."""
     if post.cron is None or post.until is not None:
         return None  # an ended entry is checked against its until
-    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+    if not _fires_at_all(trigger):
         return f'cron "{post.cron}" never fires (no date matches it)'
     return None
+
+
+@lru_cache(maxsize=4096)
+def _fires_at_all(trigger: BaseTrigger) -> bool:
+    """Whether a cron trigger without an end fires from now on: the same answer any day,
+    so entries that share a line (and so its trigger, see
+    :func:`~crosspost.planning.plan.cron_trigger`) ask once."""
+    return trigger.get_next_fire_time(None, datetime.now(UTC)) is not None
 
 
 def _until_problem(post: PostSpec) -> str | None:
