@@ -13,7 +13,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.bench import bench_coldstart, bench_daemon, bench_report, bench_scale
+from benchmarks.bench import (
+    bench_coldstart,
+    bench_daemon,
+    bench_report,
+    bench_restart,
+    bench_scale,
+)
 from benchmarks.collect import bench_collect
 from benchmarks.dispatch import bench_dispatch, bench_latency
 from benchmarks.figures import Figure, table
@@ -26,6 +32,7 @@ __all__ = ["RUNS", "main"]
 RUNS: list[tuple[str, str, Callable[[Path], list[Figure]]]] = [
     ("daemon", "100,000 rows as in full; 30 s idle (full: 60 s)",
      lambda folder: bench_daemon(folder, 100_000, idle_seconds=30.0)),
+    ("restart", "50,000 entries over 1,200 cron lines as in full", bench_restart),
     ("scale", "check at 50,000 entries only (full: check and plan at 1k, 10k, 50k)",
      lambda folder: bench_scale(folder, [50_000], ("check",))),
     ("collect", "the default metric window only (full: also the previous one, per tick)",
