@@ -198,3 +198,34 @@ def test_what_ruamel_writes_reads_the_same_both_ways(value: dict[str, Any], flow
     assert quick == careful
     # ruamel writes None as an empty value (test_an_empty_value_is_placed_on_its_keys_line)
     assert _positions(quick, empty=False) == _positions(careful, empty=False)
+
+
+def _same_plainly(parsed: Any, copied: Any) -> None:
+    """``copied`` holds what ``parsed`` does, in the same order, in plain dicts and lists."""
+    if isinstance(parsed, dict):
+        assert type(copied) is dict
+        assert list(copied) == list(parsed.keys())  # the order a CommentedMap gives
+        for key, value in parsed.items():
+            _same_plainly(value, copied[key])
+    elif isinstance(parsed, list):
+        assert type(copied) is list and len(copied) == len(parsed)
+        for value, copy in zip(parsed, copied, strict=True):
+            _same_plainly(value, copy)
+    else:
+        assert copied is parsed  # a scalar stays the object parsed
+
+
+@pytest.mark.parametrize(("name", "text"), DOCUMENTS, ids=[name for name, _ in DOCUMENTS])
+def test_the_plain_copy_a_model_validates_holds_what_was_parsed(name: str, text: str) -> None:
+    try:
+        parsed = parse_yaml(text, name)
+    except ConfigError:  # a fixture of a broken file
+        return
+    _same_plainly(parsed, yamlfile.plain(parsed))
+
+
+def test_the_plain_copy_keeps_merged_keys_where_the_parsed_mapping_has_them() -> None:
+    parsed = parse_yaml("base: &b {a: 1, b: 2}\nx:\n  <<: *b\n  b: 3\n  c: [{d: 4}]\n", "s")
+    copied = yamlfile.plain(parsed)
+    assert copied["x"] == {"b": 3, "c": [{"d": 4}], "a": 1} == dict(parsed["x"])
+    _same_plainly(parsed, copied)

@@ -44,7 +44,7 @@ from crosspost.loading.spec_types import (
     TimeZone,
     one_or_many,
 )
-from crosspost.loading.yamlfile import load_yaml, locate, validation_problems
+from crosspost.loading.yamlfile import load_yaml, locate, plain, validation_problems
 
 __all__ = [
     "AccountSpec",
@@ -210,7 +210,7 @@ def read_schedule_leniently(path: Path) -> tuple[ScheduleFile, Any, list[Problem
     if not isinstance(root, dict):
         raise ConfigError([Problem.at(path, 1, 1, "expected a mapping at the top level")])
     try:
-        return ScheduleFile.model_validate(dict(root)), root, []
+        return ScheduleFile.model_validate(plain(root)), root, []
     except ValidationError as exc:
         problems = validation_problems(exc, root, path, model=ScheduleFile)
         refused = _refused_entries(exc)
@@ -222,7 +222,7 @@ def read_schedule_leniently(path: Path) -> tuple[ScheduleFile, Any, list[Problem
     }
     rest = {section: [root[section][i] for i in kept[section]] for section in kept}
     try:
-        schedule = ScheduleFile.model_validate({**root, **rest})
+        schedule = ScheduleFile.model_validate(plain({**root, **rest}))
     except ValidationError:
         raise ConfigError(problems) from None
     schedule._indexes = kept
