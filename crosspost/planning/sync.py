@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -89,11 +89,14 @@ def sync_plan(
     now: datetime,
     horizon: timedelta = DEFAULT_HORIZON,
     entries: Collection[str] | None = None,
+    *,
+    fingerprints: Mapping[str, str] | None = None,
 ) -> SyncReport:
     """Bring the store's planned publications in line with the project.
 
     ``entries`` limits the work to these ids (changed, removed or disabled ones);
     None looks at every entry, and at every entry that left the schedule.
+    ``fingerprints``: :func:`definitions` of ``project``, when the caller has them.
     """
     states = store.entry_states()
     existing: dict[str, list[PlanRow]] = defaultdict(list)
@@ -122,7 +125,8 @@ def sync_plan(
     new_rows += _pinned_rows(project, store, planned, now)
     added = store.add_planned(new_rows, now)
     cancelled, restored = set_plan_statuses(store, cancel, restore, now)
-    synced = {p.id: definition_of(project, p) for p in planned}
+    fingerprints = fingerprints if fingerprints is not None else definitions(project)
+    synced = {p.id: fingerprints[p.id] for p in planned}
     enabled = {p.id for p in project.schedule.posts if p.enabled}
     covered = states.keys() if entries is None else states.keys() & set(entries)
     synced |= {e: LEFT for e in covered if e not in enabled}
@@ -182,21 +186,31 @@ def extend_plan(
 
 
 def resume_plan(
-    project: Project, store: Store, now: datetime, horizon: timedelta = DEFAULT_HORIZON
+    project: Project,
+    store: Store,
+    now: datetime,
+    horizon: timedelta = DEFAULT_HORIZON,
+    *,
+    fingerprints: Mapping[str, str] | None = None,
 ) -> SyncReport:
     """Bring a planned store in line at a start, at the cost of what changed.
 
     The entries whose definition differs from the one stored when they were last
     synced (new, changed, removed or disabled while nothing ran) are synced; the
     others are only extended. A store that holds no definitions, or one planned
-    before they were kept, is synced whole.
+    before they were kept, is synced whole. ``fingerprints``: :func:`definitions` of
+    ``project``, when the caller has them (50,000 entries take a third of a second).
     """
+    current = fingerprints if fingerprints is not None else definitions(project)
     stored = {entry: state.definition for entry, state in store.entry_states().items()}
     if not stored or None in stored.values():
-        return sync_plan(project, store, now, horizon)
-    current = definitions(project)
+        return sync_plan(project, store, now, horizon, fingerprints=current)
     changed = {e for e in stored.keys() | current.keys() if stored.get(e) != current.get(e, LEFT)}
-    synced = sync_plan(project, store, now, horizon, changed) if changed else SyncReport()
+    synced = (
+        sync_plan(project, store, now, horizon, changed, fingerprints=current)
+        if changed
+        else SyncReport()
+    )
     extended = extend_plan(project, store, now, horizon)
     return SyncReport(synced.added + extended.added, synced.cancelled, synced.restored)
 

@@ -196,12 +196,12 @@ class Daemon(DaemonTimer):
         """Write the plan ahead at start: sync what changed since the store's last sync."""
         return self._planned(resume_plan)
 
-    def _planned(
-        self, plan: Callable[[Project, Store, datetime, timedelta], SyncReport]
-    ) -> SyncReport:
+    def _planned(self, plan: Callable[..., SyncReport]) -> SyncReport:
+        """``plan`` (:func:`sync_plan` or :func:`resume_plan`) now, the entries' fingerprints
+        kept for the next reload to compare with."""
         now = self.clock()
         definitions_now = definitions(self.project)
-        report = plan(self.project, self.store, now, self.horizon)
+        report = plan(self.project, self.store, now, self.horizon, fingerprints=definitions_now)
         self._definitions, self._extended_at = definitions_now, now
         self.feeds.retire(self.project, now)
         self.gate()
@@ -215,8 +215,9 @@ class Daemon(DaemonTimer):
         self._definitions = after
         if not changed:
             return SyncReport()
+        now = self.clock()
         return self._logged(
-            sync_plan(self.project, self.store, self.clock(), self.horizon, changed)
+            sync_plan(self.project, self.store, now, self.horizon, changed, fingerprints=after)
         )
 
     def extend(self) -> SyncReport:
