@@ -87,6 +87,7 @@ def test_every_file_of_the_repository_reads_the_same_both_ways(name: str, text: 
     assert quick == careful
     assert type(quick) is type(careful)
     assert _positions(quick) == _positions(careful)
+    assert _kinds(quick) == _kinds(careful)
 
 
 @pytest.mark.parametrize(
@@ -106,6 +107,30 @@ def test_tricky_values_read_the_same_both_ways(text: str) -> None:
     assert quick is not yamlfile._CAREFULLY
     assert quick == _carefully(text)
     assert _positions(quick) == _positions(_carefully(text))
+    assert _kinds(quick) == _kinds(_carefully(text))
+
+
+def _kinds(value: Any) -> Any:
+    """The type of every value under ``value``, and each collection's flow style."""
+    if isinstance(value, CommentedMap):
+        return ("map", value.fa.flow_style(), {key: _kinds(item) for key, item in value.items()})
+    if isinstance(value, CommentedSeq):
+        return ("seq", value.fa.flow_style(), [_kinds(item) for item in value])
+    return type(value).__name__
+
+
+def test_a_plain_schedule_is_built_without_ruamels_constructor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refused(_self: object, _node: object) -> None:
+        raise AssertionError("built by construct_document")
+
+    text = (ROOT / "schedule.yaml").read_text(encoding="utf-8")
+    careful = _carefully(text)
+    monkeypatch.setattr(yamlfile._QuickLoader, "construct_document", refused)
+    quick = yamlfile._parse_quickly(text)
+    assert quick == careful and _positions(quick) == _positions(careful)
+    assert _kinds(quick) == _kinds(careful)
 
 
 def _nested_aliases(levels: str) -> str:
@@ -198,6 +223,7 @@ def test_what_ruamel_writes_reads_the_same_both_ways(value: dict[str, Any], flow
     assert quick == careful
     # ruamel writes None as an empty value (test_an_empty_value_is_placed_on_its_keys_line)
     assert _positions(quick, empty=False) == _positions(careful, empty=False)
+    assert _kinds(quick) == _kinds(careful)
 
 
 def _same_plainly(parsed: Any, copied: Any) -> None:
