@@ -184,6 +184,24 @@ def test_entries_that_share_a_cron_line_share_its_trigger() -> None:
             cron_trigger("61 9 * * *", KYIV)
 
 
+def test_entries_of_one_cron_line_share_its_times_in_a_window() -> None:
+    from crosspost.planning import plan
+
+    start, end = _utc(2026, 10, 24), _utc(2026, 10, 27)  # Kyiv falls back on the 25th
+    first = occurrences(_post(cron="30 3 * * *"), KYIV, start, end)
+    other = PostSpec.model_validate({"id": "q", "content": "c", "to": ["a"], "cron": "30 3 * * *"})
+    second = occurrences(other, KYIV, start, end)
+    assert [(o.due_at, o.key, o.local) for o in first] == [
+        (o.due_at, o.key, o.local) for o in second
+    ]
+    assert {o.entry for o in second} == {"q"}
+    assert len(first) == 3  # 03:30 happens twice on the 25th: it goes out once
+    kept = len(plan._CRON_TIMES)
+    minutes = occurrences(_post(cron="* * * * *"), KYIV, start, end)
+    assert len(minutes) == 3 * 24 * 60 - 60  # the hour shown twice goes out once
+    assert len(plan._CRON_TIMES) == kept  # a long answer is worked out, not kept
+
+
 # --------------------------------------------------------------------------- every, until
 
 
