@@ -36,10 +36,9 @@ __all__ = [
 
 @dataclass(frozen=True)
 class EntryPlan:
-    """An entry's plan state as stored (the columns of :class:`EntryState`)."""
+    """What planning reads of an entry's :class:`EntryState`."""
 
     entry: str
-    first_seen_at: datetime
     planned_until: datetime
     definition: str | None
 
@@ -51,7 +50,7 @@ def entry_states(engine: Engine) -> dict[str, EntryPlan]:
     a daemon reads them all at every start.
     """
     table = EntryState.__table__  # type: ignore[attr-defined]
-    columns = [table.c[name] for name in ("entry", "first_seen_at", "planned_until", "definition")]
+    columns = [table.c[name] for name in ("entry", "planned_until", "definition")]
     with engine.connect() as connection:
         return {row[0]: EntryPlan(*row) for row in connection.execute(select_columns(*columns))}
 
