@@ -255,3 +255,21 @@ def test_the_plain_copy_keeps_merged_keys_where_the_parsed_mapping_has_them() ->
     copied = yamlfile.plain(parsed)
     assert copied["x"] == {"b": 3, "c": [{"d": 4}], "a": 1} == dict(parsed["x"])
     _same_plainly(parsed, copied)
+
+
+def test_an_event_the_count_does_not_know_leaves_the_text_to_the_pure_parser() -> None:
+    from ruamel.yaml.events import DocumentStartEvent, StreamStartEvent
+
+    class Parser:
+        """A parser of a newer ruamel, with an event of a kind not known here."""
+
+        def __init__(self) -> None:
+            self.events = [StreamStartEvent(), DocumentStartEvent(), object()]
+
+        def get_event(self) -> Any:
+            return self.events.pop(0) if self.events else None
+
+        def dispose(self) -> None:
+            pass
+
+    assert not yamlfile._plainly_bounded(Parser())

@@ -24,10 +24,15 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import (
     AliasEvent,
-    CollectionEndEvent,
-    CollectionStartEvent,
+    DocumentEndEvent,
     DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
     ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
 )
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
@@ -195,40 +200,51 @@ def _parse_quickly(text: str) -> Any:
 def _plainly_bounded(parser: Any) -> bool:
     """Whether the events of ``parser`` stay within :data:`MAX_VALUES`, :data:`MAX_DEPTH`
     and :data:`MAX_ALIAS_NODES` (counted as :class:`_BoundedComposer` does) in one document
-    without directives or explicit tags (the pure loader keeps a tagged value as such)."""
+    without directives or explicit tags (the pure loader keeps a tagged value as such).
+
+    Events are told apart by their exact class, scalars first: this loop sees every
+    value of the file (800,000 events for 50,000 entries)."""
     values = expanded = documents = 0
     sizes: dict[str, int] = {}  # anchor -> nodes its value expands to
     open_nodes: list[tuple[str | None, int]] = []  # anchor, nodes so far
+    next_event = parser.get_event
     try:
-        while (event := parser.get_event()) is not None:
-            if isinstance(event, DocumentStartEvent):
-                documents += 1
-                if documents > 1 or event.version or event.tags:
-                    return False
-            elif isinstance(event, AliasEvent):
-                size = sizes.get(event.anchor)
-                if size is None or not open_nodes:
-                    return False
-                expanded += size
-                if expanded > MAX_ALIAS_NODES:
-                    return False
-                open_nodes[-1] = (open_nodes[-1][0], open_nodes[-1][1] + size)
-            elif isinstance(event, ScalarEvent | CollectionStartEvent):
+        while (event := next_event()) is not None:
+            kind = type(event)
+            if kind is ScalarEvent or kind is MappingStartEvent or kind is SequenceStartEvent:
                 values += 1
                 if values > MAX_VALUES or event.tag is not None:  # a tag: kept as written
                     return False
-                if isinstance(event, ScalarEvent):
+                if kind is ScalarEvent:
                     _grow(open_nodes, event.anchor, 1, sizes)
                 else:
                     open_nodes.append((event.anchor, 1))
                     if len(open_nodes) > MAX_DEPTH:
                         return False
-            elif isinstance(event, CollectionEndEvent):
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
                 anchor, size = open_nodes.pop()
                 _grow(open_nodes, anchor, size, sizes)
+            elif kind is AliasEvent:
+                shared = sizes.get(event.anchor)
+                if shared is None or not open_nodes:
+                    return False
+                expanded += shared
+                if expanded > MAX_ALIAS_NODES:
+                    return False
+                open_nodes[-1] = (open_nodes[-1][0], open_nodes[-1][1] + shared)
+            elif kind is DocumentStartEvent:
+                documents += 1
+                if documents > 1 or event.version or event.tags:
+                    return False
+            elif kind not in _OTHER_EVENTS:
+                return False  # an event this count does not know: the careful reading
     finally:
         parser.dispose()
     return documents == 1
+
+
+#: Events that change no count.
+_OTHER_EVENTS = frozenset((StreamStartEvent, StreamEndEvent, DocumentEndEvent))
 
 
 def _grow(
