@@ -100,6 +100,7 @@ def test_every_file_of_the_repository_reads_the_same_both_ways(name: str, text: 
         "emoji: 🎉 then text\nkey with spaces: [a, 'b', \"c\"]\n",
         "? complex\n: value\nlist:\n-\n- x\n",
         "x",
+        "a: true\nb: 'true'\nc: true\nd: 1\ne: '1'\nf: 1\n",  # a text quoted, then not
     ],
 )
 def test_tricky_values_read_the_same_both_ways(text: str) -> None:

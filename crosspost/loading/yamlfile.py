@@ -273,9 +273,22 @@ if _CParser is not None:
             self._implicit = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
             #: A value resolved to a tag the pure loader refuses (``=`` is one, in YAML 1.2).
             self.unknown_tag = False
+            #: Tags of the scalars resolved so far, by text and implicitness.
+            self._scalar_tags: dict[tuple[Any, Any], Any] = {}
 
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-            tag = super().resolve(kind, value, implicit)
+            """ruamel's resolution, asked once per distinct scalar: it matched each
+            value against its patterns, and a schedule repeats most of its values (the
+            accounts, the content, the cron lines of its entries)."""
+            if kind is not ScalarNode:
+                return self._known(super().resolve(kind, value, implicit))
+            key = (value, implicit)
+            tag = self._scalar_tags.get(key)
+            if tag is None:
+                tag = self._scalar_tags[key] = self._known(super().resolve(kind, value, implicit))
+            return tag
+
+        def _known(self, tag: Any) -> Any:
             if str(getattr(tag, "value", tag)) not in _KNOWN_TAGS:
                 self.unknown_tag = True
             return tag
