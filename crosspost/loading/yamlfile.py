@@ -314,35 +314,48 @@ if _CParser is not None:
                 return self._mapping(node)
             if isinstance(node, SequenceNode):
                 return self._sequence(node)
-            if _is_plain_string(node):
+            if self._is_text(node):
                 return node.value
             return self.construct_object(node, deep=True)
 
         def _mapping(self, node: MappingNode) -> CommentedMap:
             data = CommentedMap()
             data._yaml_set_line_col(node.start_mark.line, node.start_mark.column)
+            positions = data.lc  # looked up once: a property that checks for itself
             for key_node, value_node in node.value:
-                if key_node.anchor is not None or not _is_plain_string(key_node):
+                if key_node.anchor is not None or not self._is_text(key_node):
                     raise _NotPlain  # a merge key (<<) too: it resolves to a tag of its own
                 key = key_node.value
                 if key in data:
                     raise _NotPlain  # a duplicate: ruamel's constructor words it
                 value = self._construct_plainly(value_node)
                 where = [key_node.start_mark.line, key_node.start_mark.column]
-                data._yaml_set_kv_line_col(
+                positions.add_kv_line_col(
                     key, [*where, value_node.start_mark.line, value_node.start_mark.column]
                 )
                 data[key] = value
             self.set_collection_style(data, node)
             return data
 
+        def _is_text(self, node: Node) -> bool:
+            """Whether ``node`` is a scalar that ruamel's constructor reads as its text:
+            resolved to the string tag (the resolver hands every string the one object
+            it keeps for it; any other tag object goes to ruamel's constructor), plain or
+            quoted."""
+            return (
+                node.ctag is self.DEFAULT_SCALAR_TAG
+                and isinstance(node, ScalarNode)
+                and node.style in _PLAIN_STYLES
+            )
+
         def _sequence(self, node: SequenceNode) -> CommentedSeq:
             data = CommentedSeq()
             data._yaml_set_line_col(node.start_mark.line, node.start_mark.column)
+            positions = data.lc
             items = []
             for index, child in enumerate(node.value):
                 items.append(self._construct_plainly(child))
-                data._yaml_set_idx_line_col(index, [child.start_mark.line, child.start_mark.column])
+                positions.add_idx_line_col(index, [child.start_mark.line, child.start_mark.column])
             data.extend(items)
             self.set_collection_style(data, node)
             return data
@@ -362,7 +375,6 @@ if _CParser is not None:
 #: The version :class:`_QuickLoader` reads: ruamel's default, that of a document
 #: without a directive.
 _YAML_1_2 = (1, 2)
-_STR_TAG = "tag:yaml.org,2002:str"
 #: The styles of a scalar ruamel's round-trip constructor reads as a plain ``str``: plain
 #: (``""`` from the C parser) and quoted; ``|`` and ``>`` make scalar-string types.
 _PLAIN_STYLES = frozenset((None, "", "'", '"'))
@@ -370,16 +382,6 @@ _PLAIN_STYLES = frozenset((None, "", "'", '"'))
 
 class _NotPlain(Exception):
     """A node :meth:`_QuickLoader.construct_quickly` leaves to ruamel's constructor."""
-
-
-def _is_plain_string(node: Node) -> bool:
-    """Whether ``node`` is a scalar that ruamel's constructor reads as its text."""
-    tag = node.tag
-    return (
-        isinstance(node, ScalarNode)
-        and str(getattr(tag, "value", tag)) == _STR_TAG
-        and node.style in _PLAIN_STYLES
-    )
 
 
 def _syntax_problem(exc: MarkedYAMLError, file: Path | str, line_offset: int) -> Problem:
