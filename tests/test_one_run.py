@@ -34,16 +34,3 @@ def test_status_leaves_the_collector_as_it_was(
     result = run_cli(example_project, "status")
     assert result.exit_code == 0, result.output
     assert gc.get_freeze_count() == 0
-
-
-@pytest.mark.usefixtures("unfrozen")
-def test_a_load_hands_what_it_made_to_the_oldest_generation_unfrozen(
-    example_project: Path,
-) -> None:
-    from crosspost.loading.project import load_project
-
-    gc.collect()
-    load_project(example_project)
-    assert gc.isenabled() and gc.get_freeze_count() == 0  # a daemon's project is collected
-    young, middle, _old = gc.get_count()
-    assert young < 100 and middle == 0  # no young collection walks the load's objects again
