@@ -274,3 +274,16 @@ def test_an_event_the_count_does_not_know_leaves_the_text_to_the_pure_parser() -
             pass
 
     assert not yamlfile._plainly_bounded(Parser())
+
+
+def test_the_quick_loader_goes_when_the_reading_is_done_without_a_collection() -> None:
+    import gc
+
+    gc.collect()
+    gc.disable()
+    try:
+        assert parse_yaml("posts:\n  - {id: a, content: c, to: [x]}\n", "s.yaml")["posts"]
+        left = [o for o in gc.get_objects() if isinstance(o, yamlfile._QuickLoader)]
+    finally:
+        gc.enable()
+    assert left == []  # its tags memo and tree do not wait for the collector

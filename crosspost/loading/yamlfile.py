@@ -193,6 +193,9 @@ def _parse_quickly(text: str) -> Any:
             return loader.construct_quickly(node)
         finally:
             loader.dispose()
+            # it refers to itself (as parser, composer, constructor, resolver): without
+            # its attributes it goes at once, not at the next collection of cycles
+            loader.__dict__.clear()
     except Exception:  # a syntax error, a duplicate key, …: the careful reading words it
         return _CAREFULLY
 
