@@ -131,3 +131,23 @@ def test_the_per_entry_plan_read_uses_the_entry_index(store: Store) -> None:
     assert searches and all(
         "USING INDEX ix_publication_entry_status (entry=?" in row for row in searches
     ), captured
+
+
+def test_a_start_extends_what_is_planned_less_than_an_extension_ahead_then_the_rest(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    started(tmp_path, store)  # both entries planned 24 h ahead of T0
+    store.engine.dispose()
+    with store.engine.begin() as connection:  # daily as if last extended 23.5 h ago
+        connection.execute(
+            text("UPDATE entry_state SET planned_until = :until WHERE entry = 'daily'"),
+            {"until": (T0 + timedelta(minutes=30)).replace(tzinfo=None)},
+        )
+    later = T0 + timedelta(minutes=5)
+    daemon = Daemon(write_project(tmp_path, POSTS), store, clock=FakeClock(later))
+    daemon.resume()
+    states = store.entry_states()
+    assert states["daily"].planned_until == later + daemon.horizon  # within the hour: now
+    assert states["hourly"].planned_until == T0 + daemon.horizon  # the rest waits for a round
+    daemon.tick()  # hands out what is due, then extends the rest
+    assert store.entry_states()["hourly"].planned_until == later + daemon.horizon

@@ -166,6 +166,7 @@ def extend_plan(
     horizon: timedelta = DEFAULT_HORIZON,
     *,
     states: Mapping[str, EntryPlan] | None = None,
+    before: datetime | None = None,
 ) -> SyncReport:
     """Write down the occurrences that came within ``horizon`` since the last sync.
 
@@ -173,9 +174,13 @@ def extend_plan(
     only what lies beyond where each entry was planned up to is added, and only
     that is computed, so an extension costs the occurrences it adds. ``states``: the
     store's :meth:`~crosspost.store.Store.entry_states`, when the caller just read them.
+    ``before``: only the entries planned up to an earlier moment (and new ones) are
+    extended; the others have every row due until then written down already.
     """
     states = store.entry_states() if states is None else states
     wanted = [p for p in project.schedule.posts if p.enabled]
+    if before is not None:
+        wanted = [p for p in wanted if p.id not in states or _planned_before(states[p.id], before)]
     new_rows: list[PlannedRow] = []
     planned: list[PostSpec] = []
     for post in wanted:
@@ -191,6 +196,10 @@ def extend_plan(
     return SyncReport(added=added)
 
 
+def _planned_before(state: EntryPlan, moment: datetime) -> bool:
+    return utc(state.planned_until) < moment
+
+
 def resume_plan(
     project: Project,
     store: Store,
@@ -198,6 +207,7 @@ def resume_plan(
     horizon: timedelta = DEFAULT_HORIZON,
     *,
     fingerprints: Mapping[str, str] | None = None,
+    extend_before: datetime | None = None,
 ) -> SyncReport:
     """Bring a planned store in line at a start, at the cost of what changed.
 
@@ -206,6 +216,8 @@ def resume_plan(
     others are only extended. A store that holds no definitions, or one planned
     before they were kept, is synced whole. ``fingerprints``: :func:`definitions` of
     ``project``, when the caller has them (50,000 entries take a third of a second).
+    ``extend_before``: extend only the entries planned up to an earlier moment (see
+    :func:`extend_plan`); the caller extends the rest soon after.
     """
     current = fingerprints if fingerprints is not None else definitions(project)
     states = store.entry_states()
@@ -214,9 +226,9 @@ def resume_plan(
         return sync_plan(project, store, now, horizon, fingerprints=current)
     changed = {e for e in stored.keys() | current.keys() if stored.get(e) != current.get(e, LEFT)}
     if not changed:  # the states just read are the extension's
-        return extend_plan(project, store, now, horizon, states=states)
+        return extend_plan(project, store, now, horizon, states=states, before=extend_before)
     synced = sync_plan(project, store, now, horizon, changed, fingerprints=current)
-    extended = extend_plan(project, store, now, horizon)
+    extended = extend_plan(project, store, now, horizon, before=extend_before)
     return SyncReport(synced.added + extended.added, synced.cancelled, synced.restored)
 
 

@@ -130,6 +130,8 @@ class Daemon(DaemonTimer):
         #: Fingerprints of the entries as planned; None until the first sync.
         self._definitions: dict[str, str] | None = None
         self._extended_at = self.clock()
+        #: :meth:`resume` extended only what was planned less than :attr:`extend_every` ahead.
+        self._extend_the_rest = False
         self._started_at = self.clock()
         self._lock = threading.Lock()
         super().__init__()  # the timer's own state
@@ -193,15 +195,22 @@ class Daemon(DaemonTimer):
         return self._planned(sync_plan)
 
     def resume(self) -> SyncReport:
-        """Write the plan ahead at start: sync what changed since the store's last sync."""
-        return self._planned(resume_plan)
+        """Write the plan ahead at start: sync what changed since the store's last sync,
+        and extend what is planned less than :attr:`extend_every` ahead. The rest is
+        extended by the next round, after it hands out what is due: on an agency's
+        schedule, extending every entry held the first post back by half a second."""
+        report = self._planned(resume_plan, extend_before=self.clock() + self.extend_every)
+        self._extend_the_rest = True
+        return report
 
-    def _planned(self, plan: Callable[..., SyncReport]) -> SyncReport:
+    def _planned(self, plan: Callable[..., SyncReport], **options: datetime) -> SyncReport:
         """``plan`` (:func:`sync_plan` or :func:`resume_plan`) now, the entries' fingerprints
         kept for the next reload to compare with."""
         now = self.clock()
         definitions_now = definitions(self.project)
-        report = plan(self.project, self.store, now, self.horizon, fingerprints=definitions_now)
+        report = plan(
+            self.project, self.store, now, self.horizon, fingerprints=definitions_now, **options
+        )
         self._definitions, self._extended_at = definitions_now, now
         self.feeds.retire(self.project, now)
         self.gate()
@@ -224,7 +233,7 @@ class Daemon(DaemonTimer):
         """Write down what came within the horizon since the last extension."""
         now = self.clock()
         report = extend_plan(self.project, self.store, now, self.horizon)
-        self._extended_at = now
+        self._extended_at, self._extend_the_rest = now, False
         self.gate()
         return self._logged(report)
 
@@ -281,6 +290,8 @@ class Daemon(DaemonTimer):
             found = self.publisher.maintain(now)
             if not self.stopping:
                 self.dispatcher.dispatch()
+            if self._extend_the_rest:  # after what is due: it is planned a while ahead
+                self.extend()
             outcomes = found + self.dispatcher.take()
             self.store.heartbeat(self.publisher.worker_id, self.clock(), self._started_at)
             self.notifier.outcomes(outcomes)
