@@ -12,6 +12,7 @@ Everything runs in a temporary folder against the local mock Mastodon server
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -20,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -180,8 +181,7 @@ def bench_daemon(folder: Path, rows: int = 100_000, idle_seconds: float = 60.0) 
     with MockMastodon(tokens=["daemon-token"]) as server:
         path, store_url = _planned_project(folder, server.url, rows)
         start = time.perf_counter()
-        process = _start_daemon(path, store_url, folder)
-        try:
+        with _daemon_running(path, store_url, folder) as process:
             first = _first_post(server, start, bound=120.0)
             time.sleep(5)  # let the round that published finish
             cpu_before, at_before = _cpu_seconds(process.pid), time.perf_counter()
@@ -189,10 +189,7 @@ def bench_daemon(folder: Path, rows: int = 100_000, idle_seconds: float = 60.0) 
             cpu = _cpu_seconds(process.pid) - cpu_before
             wall = time.perf_counter() - at_before
             rss, peak = _memory_mb(process.pid)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-    shown = f"{first:.2f}s" if first is not None else "none within 120s"
+    shown = _seconds_shown(first)
     print(
         f"daemon with {rows:,} planned rows (SQLite): first post {shown} after start (target < 5s)"
     )
@@ -226,13 +223,9 @@ def bench_restart(folder: Path, entries: int = 50_000, lines: int = 1_200) -> li
         took, report = _timed(lambda: sync_plan(load_project(path), store, now))
         store.close()
         start = time.perf_counter()
-        process = _start_daemon(path, store_url, folder)
-        try:
+        with _daemon_running(path, store_url, folder):
             first = _first_post(server, start, bound=120.0)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-    shown = f"{first:.2f}s" if first is not None else "none within 120s"
+    shown = _seconds_shown(first)
     print(
         f"daemon restart, {entries:,} entries over {lines:,} cron lines "
         f"({report.added:,} rows planned in {took:.1f}s before): first post {shown}"  # type: ignore[attr-defined]
@@ -265,13 +258,23 @@ def _agency_project(folder: Path, url: str, now: datetime, entries: int, lines: 
     )
 
 
-def _start_daemon(path: Path, store_url: str, folder: Path) -> subprocess.Popen[bytes]:
-    """``crosspost daemon`` on ``path`` and ``store_url``, its output dropped."""
+@contextlib.contextmanager
+def _daemon_running(path: Path, store_url: str, folder: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``crosspost daemon`` on ``path`` and ``store_url``, its output dropped, stopped after."""
     environment = {**os.environ, "BENCH_DAEMON_TOKEN": "daemon-token"}
     command = [sys.executable, "-m", "crosspost", "-s", str(path), "--database", store_url]
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [*command, "daemon"], env=environment, stdout=subprocess.DEVNULL, cwd=folder
     )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _seconds_shown(first: float | None) -> str:
+    return f"{first:.2f}s" if first is not None else "none within 120s"
 
 
 def _bare_rss_mb() -> float:
