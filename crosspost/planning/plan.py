@@ -96,9 +96,9 @@ def cron_trigger(expression: str, zone: ZoneInfo, end: datetime | None = None) -
     """A trigger for a standard 5-field crontab line (minute hour day month weekday).
 
     Built once per line, zone and end, and shared (a trigger is only read): building
-    one took 60 µs, and each entry's was built at every load, sync and start banner,
-    while an agency's thousands of entries share a few lines ("0 9 * * 1-5"). The
-    cache holds at most 4,096 (2.3 KB each).
+    one takes 33 µs, 1.6 s for 50,000 entries, and each entry's was built at every
+    load, sync and start banner, while an agency's thousands of entries share a few
+    lines ("0 9 * * 1-5"). The cache holds at most 4,096 (2.3 KB each).
 
     As in standard cron, when both day-of-month and day-of-week are restricted
     (neither starts with ``*``), a day matching either one fires (``0 9 1 * 1``:
