@@ -206,7 +206,7 @@ def _plainly_bounded(parser: Any) -> bool:
     without directives or explicit tags (the pure loader keeps a tagged value as such).
 
     Events are told apart by their exact class, scalars first: this loop sees every
-    value of the file (800,000 events for 50,000 entries)."""
+    value of the file (600,000 events for 50,000 entries)."""
     values = expanded = documents = 0
     sizes: dict[str, int] = {}  # anchor -> nodes its value expands to
     open_nodes: list[tuple[str | None, int]] = []  # anchor, nodes so far

@@ -215,7 +215,7 @@ def resume_plan(
     synced (new, changed, removed or disabled while nothing ran) are synced; the
     others are only extended. A store that holds no definitions, or one planned
     before they were kept, is synced whole. ``fingerprints``: :func:`definitions` of
-    ``project``, when the caller has them (50,000 entries take a third of a second).
+    ``project``, when the caller has them (50,000 entries take a quarter of a second).
     ``extend_before``: extend only the entries planned up to an earlier moment (see
     :func:`extend_plan`); the caller extends the rest soon after.
     """
