@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, func
-from sqlalchemy import select as select_columns
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from crosspost.status import Status
@@ -52,7 +52,7 @@ def entry_states(engine: Engine) -> dict[str, EntryPlan]:
     table = EntryState.__table__  # type: ignore[attr-defined]
     columns = [table.c[name] for name in ("entry", "planned_until", "definition")]
     with engine.connect() as connection:
-        return {row[0]: EntryPlan(*row) for row in connection.execute(select_columns(*columns))}
+        return {row[0]: EntryPlan(*row) for row in connection.execute(sa_select(*columns))}
 
 
 def find(engine: Engine, entry: str, occurrence: str, account: str) -> Publication | None:
