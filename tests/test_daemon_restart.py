@@ -21,6 +21,7 @@ from crosspost.publishing.daemon import Daemon
 from crosspost.status import Status
 from crosspost.store import PlannedRow, Store
 from crosspost.store.planning import plan_rows
+from crosspost.store.sessions import utc
 from tests.fakes import FakeClock, FakePlatform, write_project
 from tests.test_daemon_planning import POSTS, synced_entries
 
@@ -151,3 +152,64 @@ def test_a_start_extends_what_is_planned_less_than_an_extension_ahead_then_the_r
     assert states["hourly"].planned_until == T0 + daemon.horizon  # the rest waits for a round
     daemon.tick()  # hands out what is due, then extends the rest
     assert store.entry_states()["hourly"].planned_until == later + daemon.horizon
+
+
+def test_a_start_that_synced_every_entry_leaves_nothing_to_extend(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    daemon = Daemon(write_project(tmp_path, POSTS), store, clock=FakeClock(T0))
+    assert daemon.resume().deferred is False  # a new store: every entry synced to the horizon
+    assert daemon._extend_the_rest is False
+
+
+ENDED = """\
+- id: once
+  content: hello
+  to: [alpha]
+  at: "2026-03-01 14:00"
+- id: ended
+  content: hello
+  to: [alpha]
+  every: 1h
+  until: "2026-03-01 18:00"
+- id: hourly
+  content: other
+  to: [beta]
+  every: 1h
+"""
+
+
+def test_an_extension_leaves_alone_what_is_planned_to_its_end(
+    tmp_path: Path, store: Store, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daemon = started(tmp_path, store, ENDED)  # all planned to T0 + 24 h: past both ends
+    looked_at: list[str] = []
+
+    def spy(post: Any, zone: Any, start: datetime, end: datetime, cap: int) -> Any:
+        looked_at.append(post.id)
+        return occurrences(post, zone, start, end, cap)
+
+    monkeypatch.setattr(sync_module, "occurrences", spy)
+    before = store.entry_states()
+    daemon.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    daemon.tick()
+    assert looked_at == ["hourly"]
+    after = store.entry_states()
+    assert after["once"].planned_until == before["once"].planned_until
+    assert after["hourly"].planned_until == T0 + timedelta(hours=25)
+    # and the one-off and the ended repeat still have every row they had
+    rows = {(p.entry, p.occurrence) for p in store.publications()}
+    assert sum(entry == "ended" for entry, _ in rows) == 6  # 12:00 (past) excluded, 13:00-18:00
+    assert sum(entry == "once" for entry, _ in rows) == 1
+
+
+def test_an_entry_planned_short_of_its_end_is_extended(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    horizon = timedelta(hours=3)  # T0 + 3 h: short of the repeat's 18:00
+    daemon = Daemon(write_project(tmp_path, ENDED), store, clock=FakeClock(T0), horizon=horizon)
+    daemon.tick()
+    daemon.clock.advance(timedelta(hours=5))  # type: ignore[attr-defined]
+    daemon.tick()
+    due = sorted(utc(p.due_at).hour for p in store.publications() if p.entry == "ended")
+    assert due == [13, 14, 15, 16, 17, 18]

@@ -32,7 +32,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from crosspost.loading.posts_spec import PostSpec
 
-__all__ = ["Occurrence", "cron_trigger", "first_fire_time", "occurrences", "trigger_for"]
+__all__ = [
+    "Occurrence",
+    "cron_trigger",
+    "first_fire_time",
+    "last_due",
+    "occurrences",
+    "trigger_for",
+]
 
 #: Far enough back that an ``every`` grid without ``start`` is stable.
 _GRID_ORIGIN = datetime(2000, 1, 3)  # a Monday, so weekly grids start on Mondays
@@ -193,6 +200,17 @@ def trigger_for(post: PostSpec, zone: ZoneInfo) -> BaseTrigger:
         end_date=end.astimezone(UTC) if end else None,
         timezone=UTC,
     )
+
+
+def last_due(post: PostSpec, zone: ZoneInfo) -> datetime | None:
+    """No occurrence of ``post`` falls after this moment (a wall time skipped by
+    spring-forward goes out up to an hour later); None if it goes on for ever, or if
+    its time comes from the queues' slots."""
+    if post.next_slot:
+        return None
+    entry_zone = post.timezone or zone
+    last = post.at if post.at is not None else post.until
+    return None if last is None else _aware(last, entry_zone)
 
 
 def occurrences(

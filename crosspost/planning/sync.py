@@ -30,11 +30,12 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from crosspost import __version__
 from crosspost.loading.posts_spec import PostSpec
 from crosspost.loading.project import Project
-from crosspost.planning.plan import Occurrence, occurrences
+from crosspost.planning.plan import Occurrence, last_due, occurrences
 from crosspost.planning.slots import pin_next_slots
 from crosspost.rendering.target import is_scheduled
 from crosspost.status import NEXT_SLOT, Status
@@ -76,6 +77,8 @@ class SyncReport:
     added: int = 0
     cancelled: int = 0
     restored: int = 0
+    #: Entries were left for a later extension (:func:`resume_plan`'s ``extend_before``).
+    deferred: bool = False
 
 
 def grace_of(post: PostSpec) -> timedelta:
@@ -176,11 +179,20 @@ def extend_plan(
     store's :meth:`~crosspost.store.Store.entry_states`, when the caller just read them.
     ``before``: only the entries planned up to an earlier moment (and new ones) are
     extended; the others have every row due until then written down already.
+    Entries planned past their last occurrence (a one-off, an ended repeat) are
+    left alone: a year of one-offs would otherwise be looked at every hour.
     """
     states = store.entry_states() if states is None else states
-    wanted = [p for p in project.schedule.posts if p.enabled]
+    zone = project.schedule.timezone
+    wanted = [
+        p
+        for p in project.schedule.posts
+        if p.enabled and (p.id not in states or not _planned_to_the_end(p, states[p.id], zone))
+    ]
+    deferred = False
     if before is not None:
-        wanted = [p for p in wanted if p.id not in states or _planned_before(states[p.id], before)]
+        soon = [p for p in wanted if p.id not in states or _planned_before(states[p.id], before)]
+        wanted, deferred = soon, len(soon) < len(wanted)
     new_rows: list[PlannedRow] = []
     planned: list[PostSpec] = []
     for post in wanted:
@@ -193,11 +205,16 @@ def extend_plan(
     added = store.add_planned(new_rows, now)
     first = {p.id: definition_of(project, p) for p in planned if p.id not in states}
     save_planned_until(store, {p.id: now + horizon for p in planned}, states, now, first)
-    return SyncReport(added=added)
+    return SyncReport(added=added, deferred=deferred)
 
 
 def _planned_before(state: EntryPlan, moment: datetime) -> bool:
     return utc(state.planned_until) < moment
+
+
+def _planned_to_the_end(post: PostSpec, state: EntryPlan, zone: ZoneInfo) -> bool:
+    last = last_due(post, zone)
+    return last is not None and last + _DST_LOOKBACK < utc(state.planned_until)
 
 
 def resume_plan(
@@ -229,7 +246,9 @@ def resume_plan(
         return extend_plan(project, store, now, horizon, states=states, before=extend_before)
     synced = sync_plan(project, store, now, horizon, changed, fingerprints=current)
     extended = extend_plan(project, store, now, horizon, before=extend_before)
-    return SyncReport(synced.added + extended.added, synced.cancelled, synced.restored)
+    return SyncReport(
+        synced.added + extended.added, synced.cancelled, synced.restored, extended.deferred
+    )
 
 
 def definitions(project: Project) -> dict[str, str]:

@@ -200,7 +200,7 @@ class Daemon(DaemonTimer):
         extended by the next round, after it hands out what is due: on an agency's
         schedule, extending every entry held the first post back by half a second."""
         report = self._planned(resume_plan, extend_before=self.clock() + self.extend_every)
-        self._extend_the_rest = True
+        self._extend_the_rest = report.deferred  # not after a sync of every entry
         return report
 
     def _planned(self, plan: Callable[..., SyncReport], **options: datetime) -> SyncReport:
