@@ -5,7 +5,6 @@ The heavy parts (SQLAlchemy, the store, the project loader) are imported when us
 
 from __future__ import annotations
 
-import gc
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,19 +55,18 @@ class AppContext:
             err=True,
         )
 
-    def project(self, *, for_one_run: bool = False) -> Project:
+    def project(self, *, keep: bool = False) -> Project:
         """Load the project; secrets it resolves are masked in logs from now on.
 
-        ``for_one_run``: the project lives until the command exits (``check``, ``plan``),
-        so the garbage collector is told to leave it alone (an agency's project is
-        millions of objects, and every full collection would walk them all).
+        ``keep``: the project lives until the command exits (``check``, ``plan``) or the
+        daemon replaces it, so the garbage collector is told to leave a large one alone
+        (an agency's project is millions of objects, and every full collection would walk
+        them all; see :func:`~crosspost.loading.project.load_project`).
         """
         from crosspost.loading.project import load_project
 
-        project = load_project(self.schedule)
+        project = load_project(self.schedule, keep=keep)
         mask_secrets(project.secret_values())
-        if for_one_run:
-            gc.freeze()
         return project
 
     def named_database(self) -> str | None:

@@ -72,7 +72,7 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str, workers: int | No
         raise click.BadParameter(str(exc)) from None
     from crosspost.cli.daemon_view import BannerFirst
 
-    project = app.project()  # bad input: exit 2 before the database is even opened
+    project = app.project(keep=True)  # bad input: exit 2 before the database is opened
     store = app.store()
     lines = BannerFirst(_print_outcome)
     runner = Daemon(

@@ -58,7 +58,13 @@ if TYPE_CHECKING:
     from crosspost.store import Store
     from crosspost.store.connector_records import StoreRecords
 
-__all__ = ["Project", "load_project", "no_cycle_collection"]
+__all__ = [
+    "Project",
+    "any_frozen",
+    "collect_frozen",
+    "load_project",
+    "no_cycle_collection",
+]
 
 
 @dataclass
@@ -210,8 +216,13 @@ class Project:
         )
 
 
-def load_project(path: Path, secrets: SecretSource | None = None) -> Project:
+def load_project(path: Path, secrets: SecretSource | None = None, *, keep: bool = False) -> Project:
     """Load and cross-check a project.
+
+    ``keep``: the project lives on, until the process exits (``check``, ``plan``) or
+    until the daemon replaces it; a large one is then frozen (see
+    :func:`no_cycle_collection`), and a caller that goes on running calls
+    :func:`collect_frozen` once its first work is done.
 
     Raises:
         ConfigError: every problem found, each with file:line:column.
@@ -219,24 +230,51 @@ def load_project(path: Path, secrets: SecretSource | None = None) -> Project:
     ensure_regular(path, limit=MAX_SCHEDULE_BYTES)  # named as given, before a symlink is resolved
     # A load makes millions of objects that all live on; each full collection would walk
     # them all (dozens of seconds for 50k entries).
-    with no_cycle_collection():
+    with no_cycle_collection(freeze_many=keep):
         return _load(path, secrets)
 
 
+#: Objects a block may make before :func:`no_cycle_collection` freezes what it made.
+FREEZE_AFTER = 100_000
+
+
 @contextmanager
-def no_cycle_collection() -> Iterator[None]:
+def no_cycle_collection(*, freeze_many: bool = False) -> Iterator[None]:
     """Cyclic garbage collection off for the block (reference counting still frees).
 
     For work that makes very many acyclic objects, where every full collection walks
     all the objects alive: loading a project, building a report.
+
+    ``freeze_many``: for objects that live on. When the block made more than
+    :data:`FREEZE_AFTER`, every object alive is frozen (``gc.freeze``) before collection
+    resumes: on their way to the oldest generation they would otherwise be walked by a
+    young, a middle and a full collection (0.3, 0.45 and 0.6 s after a load of 50,000
+    entries). Frozen, they are never walked, and cycles among them never freed, until
+    :func:`collect_frozen`.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze_many and gc.get_count()[0] > FREEZE_AFTER:  # counted while disabled
+            gc.freeze()
         if enabled:
             gc.enable()
+
+
+def any_frozen() -> bool:
+    """Whether objects are frozen (see :func:`no_cycle_collection`)."""
+    return gc.get_freeze_count() > 0
+
+
+def collect_frozen() -> None:
+    """Put what :func:`no_cycle_collection` froze back among the oldest objects, and walk
+    them all once: what a load left in cycles is freed, and later collections count them
+    as usual. Nothing to do when nothing is frozen."""
+    if any_frozen():
+        gc.unfreeze()
+        gc.collect()
 
 
 def _load(path: Path, secrets: SecretSource | None) -> Project:

@@ -183,16 +183,15 @@ def extend_plan(
     left alone: a year of one-offs would otherwise be looked at every hour.
     """
     states = store.entry_states() if states is None else states
-    zone = project.schedule.timezone
-    wanted = [
-        p
-        for p in project.schedule.posts
-        if p.enabled and (p.id not in states or not _planned_to_the_end(p, states[p.id], zone))
-    ]
+    wanted = [p for p in project.schedule.posts if p.enabled]
     deferred = False
     if before is not None:
         soon = [p for p in wanted if p.id not in states or _planned_before(states[p.id], before)]
         wanted, deferred = soon, len(soon) < len(wanted)
+    zone = project.schedule.timezone
+    wanted = [
+        p for p in wanted if p.id not in states or not _planned_to_the_end(p, states[p.id], zone)
+    ]
     new_rows: list[PlannedRow] = []
     planned: list[PostSpec] = []
     for post in wanted:

@@ -41,7 +41,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from crosspost.collecting.metrics import MetricsCollector
-from crosspost.loading.project import Project, load_project
+from crosspost.loading.project import Project, any_frozen, collect_frozen, load_project
 from crosspost.loading.settings import SecretSource
 from crosspost.logs import mask_secrets
 from crosspost.planning.approval_gate import refresh_approvals
@@ -133,13 +133,15 @@ class Daemon(DaemonTimer):
         #: :meth:`resume` extended only what was planned less than :attr:`extend_every` ahead.
         self._extend_the_rest = False
         self._started_at = self.clock()
+        #: When a round first found a load's objects frozen (see :meth:`_collect_frozen`).
+        self._frozen_seen_at: datetime | None = None
         self._lock = threading.Lock()
         super().__init__()  # the timer's own state
 
     # -- loading ------------------------------------------------------------
 
     def _load(self) -> Project:
-        project = load_project(self.schedule_path, self.secrets)
+        project = load_project(self.schedule_path, self.secrets, keep=True)
         mask_secrets(project.secret_values())  # new tokens of a reload too
         return project
 
@@ -292,6 +294,7 @@ class Daemon(DaemonTimer):
                 self.dispatcher.dispatch()
             if self._extend_the_rest:  # after what is due: it is planned a while ahead
                 self.extend()
+            self._collect_frozen(now)
             outcomes = found + self.dispatcher.take()
             self.store.heartbeat(self.publisher.worker_id, self.clock(), self._started_at)
             self.notifier.outcomes(outcomes)
@@ -299,6 +302,19 @@ class Daemon(DaemonTimer):
         for outcome in found:  # the workers reported theirs as they went
             self.on_outcome(outcome)
         return outcomes
+
+    def _collect_frozen(self, now: datetime) -> None:
+        """Walk a load's frozen objects once (:func:`collect_frozen`) when no account is
+        publishing: the collection holds every thread for a moment (0.6 s after a load of
+        50,000 entries), so not while the first posts go out; at the latest a tick after
+        the load."""
+        if not any_frozen():
+            self._frozen_seen_at = None
+            return
+        seen = self._frozen_seen_at = self._frozen_seen_at or now
+        if not self.dispatcher.busy or now - seen >= self.tick_every:
+            collect_frozen()
+            self._frozen_seen_at = None
 
     def tick(self) -> list[Outcome]:
         """One round, then wait until every account is done with what is due (tests, --once)."""
