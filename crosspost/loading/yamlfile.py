@@ -206,27 +206,33 @@ def _plainly_bounded(parser: Any) -> bool:
     without directives or explicit tags (the pure loader keeps a tagged value as such).
 
     Events are told apart by their exact class, scalars first: this loop sees every
-    value of the file (600,000 events for 50,000 entries)."""
+    value of the file (600,000 events for 50,000 entries). A node's size is the count of
+    nodes (values, and what aliases expand to) between its start and its end, so a
+    scalar only adds one to the count."""
     values = expanded = documents = 0
     sizes: dict[str, int] = {}  # anchor -> nodes its value expands to
-    open_nodes: list[tuple[str | None, int]] = []  # anchor, nodes so far
+    open_nodes: list[tuple[str | None, int]] = []  # anchor, nodes counted before it
     next_event = parser.get_event
     try:
         while (event := next_event()) is not None:
             kind = type(event)
-            if kind is ScalarEvent or kind is MappingStartEvent or kind is SequenceStartEvent:
+            if kind is ScalarEvent:
                 values += 1
                 if values > MAX_VALUES or event.tag is not None:  # a tag: kept as written
                     return False
-                if kind is ScalarEvent:
-                    _grow(open_nodes, event.anchor, 1, sizes)
-                else:
-                    open_nodes.append((event.anchor, 1))
-                    if len(open_nodes) > MAX_DEPTH:
-                        return False
+                if event.anchor is not None:
+                    sizes[event.anchor] = 1
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                anchor, size = open_nodes.pop()
-                _grow(open_nodes, anchor, size, sizes)
+                anchor, before = open_nodes.pop()
+                if anchor is not None:
+                    sizes[anchor] = values + expanded - before
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if values >= MAX_VALUES or event.tag is not None:
+                    return False
+                open_nodes.append((event.anchor, values + expanded))
+                values += 1
+                if len(open_nodes) > MAX_DEPTH:
+                    return False
             elif kind is AliasEvent:
                 shared = sizes.get(event.anchor)
                 if shared is None or not open_nodes:
@@ -234,7 +240,6 @@ def _plainly_bounded(parser: Any) -> bool:
                 expanded += shared
                 if expanded > MAX_ALIAS_NODES:
                     return False
-                open_nodes[-1] = (open_nodes[-1][0], open_nodes[-1][1] + shared)
             elif kind is DocumentStartEvent:
                 documents += 1
                 if documents > 1 or event.version or event.tags:
@@ -248,16 +253,6 @@ def _plainly_bounded(parser: Any) -> bool:
 
 #: Events that change no count.
 _OTHER_EVENTS = frozenset((StreamStartEvent, StreamEndEvent, DocumentEndEvent))
-
-
-def _grow(
-    open_nodes: list[tuple[str | None, int]], anchor: str | None, size: int, sizes: dict[str, int]
-) -> None:
-    """Count a finished node of ``size`` nodes in the one it is in, and under its anchor."""
-    if anchor is not None:
-        sizes[anchor] = size
-    if open_nodes:
-        open_nodes[-1] = (open_nodes[-1][0], open_nodes[-1][1] + size)
 
 
 if _CParser is not None:
