@@ -160,7 +160,7 @@ def _examine(app: AppContext, verbose: bool) -> _Checked:
     awaiting: list[Any] = []
     shown: list[Any] = []
     try:
-        project = app.project(keep=True)
+        project = app.project(for_one_run=True)
         now = utc_now()
         history, store = _check_history(app, project, now)
         limits = known_limits(app, project, store)

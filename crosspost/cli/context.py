@@ -5,6 +5,7 @@ The heavy parts (SQLAlchemy, the store, the project loader) are imported when us
 
 from __future__ import annotations
 
+import gc
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,18 +56,23 @@ class AppContext:
             err=True,
         )
 
-    def project(self, *, keep: bool = False) -> Project:
+    def project(self, *, for_one_run: bool = False, keep: bool = False) -> Project:
         """Load the project; secrets it resolves are masked in logs from now on.
 
-        ``keep``: the project lives until the command exits (``check``, ``plan``) or the
-        daemon replaces it, so the garbage collector is told to leave a large one alone
-        (an agency's project is millions of objects, and every full collection would walk
-        them all; see :func:`~crosspost.loading.project.load_project`).
+        ``for_one_run``: the project lives until the command exits (``check``, ``plan``),
+        so the garbage collector is told to leave it alone, and everything else alive:
+        an agency's project is millions of objects, and every full collection would walk
+        them all; so would the one at the interpreter's exit (50 ms for the example).
+        ``keep``: the daemon's, which lives until a reload replaces it: a large one is
+        left alone until the daemon's first quiet moment (see
+        :func:`~crosspost.loading.project.load_project`).
         """
         from crosspost.loading.project import load_project
 
-        project = load_project(self.schedule, keep=keep)
+        project = load_project(self.schedule, keep=keep or for_one_run)
         mask_secrets(project.secret_values())
+        if for_one_run:
+            gc.freeze()
         return project
 
     def named_database(self) -> str | None:

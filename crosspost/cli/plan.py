@@ -74,7 +74,7 @@ def plan(
         horizon = parse_duration(until)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--until") from None
-    project = app.project(keep=True)
+    project = app.project(for_one_run=True)
     store = existing_store(app)
     known_limits(app, project, store)
     only = plan_filter(project, entries, accounts, contents)
