@@ -177,3 +177,36 @@ def test_a_daemon_reads_as_stopped_as_soon_as_it_stops(
     assert not state.ok and state.describe().startswith("daemon stopped (")
     Daemon(path, store, clock=FakeClock(T0)).run_once()  # --once stops as it returns
     assert daemons_health(store, T0, timedelta(minutes=2)).describe().startswith("daemon stopped")
+
+
+def test_after_first_dispatch_runs_once_when_what_is_due_is_handed_out(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    daemon = Daemon(write_project(tmp_path, POSTS), store, clock=FakeClock(T0))
+    still_planned: list[list[str]] = []
+
+    def look() -> None:
+        rows = store.publications(["planned"])
+        still_planned.append([p.account for p in rows if p.entry == "welcome"])
+
+    daemon.after_first_dispatch = look
+    daemon.tick()
+    daemon.tick()
+    assert still_planned == [[]]  # once, with both accounts' due post claimed already
+    assert published(store) == [("welcome", "alpha"), ("welcome", "beta")]
+
+
+def test_a_failing_after_first_dispatch_leaves_publishing_alone(
+    tmp_path: Path, store: Store, platform: FakePlatform, caplog: pytest.LogCaptureFixture
+) -> None:
+    daemon = Daemon(write_project(tmp_path, POSTS), store, clock=FakeClock(T0))
+
+    def broken() -> None:
+        raise RuntimeError("no banner today")
+
+    daemon.after_first_dispatch = broken
+    with caplog.at_level(logging.ERROR):
+        daemon.tick()
+    assert published(store) == [("welcome", "alpha"), ("welcome", "beta")]
+    assert "after the first dispatch" in caplog.text
+    assert daemon.after_first_dispatch is None

@@ -73,9 +73,10 @@ def start_banner(
 class BannerFirst:
     """Outcome lines held back until the start banner is out, so that it comes first.
 
-    The banner works out what comes next from every entry's schedule: seconds for an
-    agency's 50,000 entries. It is made beside the first round (:meth:`start`), not
-    before it, so nothing due waits for it; what goes out meanwhile is shown after it.
+    The banner works out what comes next from every entry's schedule: a second for an
+    agency's 50,000 entries. The daemon command has it made (:meth:`start`) once the
+    first round has handed out what is due, so nothing due waits for it; what goes out
+    meanwhile is shown after it.
 
     Args:
         show: prints one outcome.

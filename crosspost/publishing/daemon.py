@@ -135,6 +135,9 @@ class Daemon(DaemonTimer):
         self._started_at = self.clock()
         #: When a round first found a load's objects frozen (see :meth:`_collect_frozen`).
         self._frozen_seen_at: datetime | None = None
+        #: Called once, when the first round has handed out what is due (the CLI's start
+        #: banner is worked out then, not beside the first posts' rendering and claims).
+        self.after_first_dispatch: Callable[[], None] | None = None
         self._lock = threading.Lock()
         super().__init__()  # the timer's own state
 
@@ -292,6 +295,7 @@ class Daemon(DaemonTimer):
             found = self.publisher.maintain(now)
             if not self.stopping:
                 self.dispatcher.dispatch()
+                self._first_dispatch_done()
             if self._extend_the_rest:  # after what is due: it is planned a while ahead
                 self.extend()
             self._collect_frozen(now)
@@ -302,6 +306,14 @@ class Daemon(DaemonTimer):
         for outcome in found:  # the workers reported theirs as they went
             self.on_outcome(outcome)
         return outcomes
+
+    def _first_dispatch_done(self) -> None:
+        hook, self.after_first_dispatch = self.after_first_dispatch, None
+        if hook is not None:
+            try:
+                hook()
+            except Exception:  # a courtesy of the caller's: publishing goes on without it
+                log.exception("after the first dispatch")
 
     def _collect_frozen(self, now: datetime) -> None:
         """Walk a load's frozen objects once (:func:`collect_frozen`) when no account is
