@@ -313,7 +313,7 @@ class Daemon(DaemonTimer):
             try:
                 hook()
             except Exception:  # a courtesy of the caller's: publishing goes on without it
-                log.exception("after the first dispatch")
+                log.exception("what was to run after the first dispatch failed; publishing goes on")
 
     def _collect_frozen(self, now: datetime) -> None:
         """Walk a load's frozen objects once (:func:`collect_frozen`) when no account is
