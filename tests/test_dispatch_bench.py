@@ -35,7 +35,10 @@ def test_figures_include_postgres_only_when_it_ran_and_once_cpu_per_post() -> No
     assert not any("PostgreSQL" in name for name in names)
     figures = _dispatch_figures({**runs, _ON_POSTGRES: sqlite}, 100, 400.0, 0.0005, None)
     by_name = {f.name.split(" (")[0]: f for f in figures}
-    assert by_name["daemon dispatch, 100 posts, PostgreSQL"].ratio == 0.5  # 200/s against 400
+    on_postgres = by_name[
+        "daemon dispatch, 100 posts, PostgreSQL, CPUs shared with the mock and the server"
+    ]
+    assert on_postgres.ratio == 0.5 and on_postgres.target is not None  # 200/s against 400
     once = by_name["daemon --once CPU per publication"]
     assert once.value == 2.0 and once.baseline == 0.5  # ms per post
     assert by_name["daemon transactions per publication"].value == 1.0
@@ -53,6 +56,24 @@ def test_the_target_is_judged_where_the_daemon_has_a_cpu_of_its_own_when_it_ran(
     assert beside.ratio == 0.5 and beside.target is None  # printed beside it, not judged
     without = {f.name.split(" (")[0]: f for f in _dispatch_figures(runs, 100, 400.0, 0.0005, None)}
     assert not without["daemon dispatch, 100 posts, SQLite, CPUs shared with the mock"].met
+
+
+def test_postgresql_is_judged_where_the_daemon_has_a_cpu_of_its_own_when_it_ran_there() -> None:
+    shared = _Run(100, 0.5, 0.4, 0.2, 100, 100)
+    runs = {"daemon": shared, "daemon --once": shared, _ON_POSTGRES: shared}
+    alone = _Alone((0, 1), _Run(100, 0.25, 0.2, 0.1, 100, 100), 500.0, 0.0004,
+                   on_postgres=_Run(100, 0.5, 0.4, 0.2, 0, 0))  # fmt: skip
+    by_name = {f.name.split(" (")[0]: f for f in _dispatch_figures(runs, 100, 400.0, 0.0005, alone)}
+    own = by_name[
+        "daemon dispatch, 100 posts, PostgreSQL, a CPU of its own, the mock on another, "
+        "the server where the system runs it"
+    ]
+    assert own.ratio == 0.4 and not own.met  # 200/s against the loop's 500 on that CPU
+    beside = by_name[
+        "daemon dispatch, 100 posts, PostgreSQL, CPUs shared with the mock and the server"
+    ]
+    assert beside.target is None
+    assert "PostgreSQL" in alone.line()
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to choose from")

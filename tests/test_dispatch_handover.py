@@ -4,8 +4,11 @@ recorded in the transaction that starts the next one (crosspost.store.handover).
 from __future__ import annotations
 
 import threading
+import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import event, inspect
@@ -16,8 +19,15 @@ from crosspost.publishing.outcome import Ready, idempotency_key
 from crosspost.status import Status
 from crosspost.store import Publication, Sent, Store
 from crosspost.store.account_state import LimitsReport, remember_limits, stored_limits
-from crosspost.store.handover import Handover, record_and_hand_over, record_and_look
+from crosspost.store.db import closed_by_server, is_sqlite
+from crosspost.store.handover import (
+    Handover,
+    record_and_hand_over,
+    record_and_look,
+    turn_connection,
+)
 from crosspost.store.lease import Holder
+from crosspost.store.prepared import Prepared
 from crosspost.store.records import Replanned
 from tests.fakes import FakeClock, FakePlatform, report_limits, write_project
 
@@ -58,7 +68,7 @@ def test_more_than_fifty_due_posts_of_one_account_go_out_in_one_round(
 
 
 def test_posts_go_out_in_due_order_with_one_write_transaction_each(
-    tmp_path: Path, each_store: Store, platform: FakePlatform
+    tmp_path: Path, each_store: Store, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An account's turn of N posts is N transactions of its worker, on SQLite and PostgreSQL:
     the round's claim marks the first as sending, each record starts the next one, and the
@@ -67,15 +77,37 @@ def test_posts_go_out_in_due_order_with_one_write_transaction_each(
     daemon = Daemon(write_project(tmp_path, _posts(50), ("alpha",)), store, clock=FakeClock(T0))
     daemon.sync()
     counts = _worker_commits(store)
+    statements = _worker_statements(monkeypatch)
     daemon.tick()
     entry_of = {
         idempotency_key(p.entry, p.occurrence, p.account): p.entry for p in store.publications()
     }
     assert [entry_of[call.key] for call in platform.calls] == [f"p{n:03}" for n in range(50)]
     assert store.counts() == {Status.PUBLISHED: 50}
-    # before: a claim, a send-start and a record per post (3 writes, 5 transactions), then
-    # 50 + 2 (the first post's send-start, a claim after the last post)
-    assert counts == {"begin": 50, "commit": 50}
+    if is_sqlite(store.engine):
+        # before: a claim, a send-start and a record per post (3 writes, 5 transactions),
+        # then 50 + 2 (the first post's send-start, a claim after the last post)
+        assert counts == {"begin": 50, "commit": 50}
+    else:
+        # each record (with the next post's start) is one statement, a transaction of its
+        # own that the server begins and commits: no BEGIN, no COMMIT sent
+        assert counts == {"begin": 0, "commit": 0}
+        # (and one read: the first post's next, found before its record)
+        assert statements == {"WITH": 50, "SELECT": 1}
+
+
+def _worker_statements(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """The statements the publishing workers run through :class:`Prepared`, by first word."""
+    counts: Counter[str] = Counter()
+    run = Prepared.run
+
+    def counted(self: Prepared, cursor: Any, values: Any) -> Any:
+        if threading.current_thread().name.startswith("publish-"):
+            counts[self.sql.split(None, 1)[0]] += 1
+        return run(self, cursor, values)
+
+    monkeypatch.setattr(Prepared, "run", counted)
+    return counts
 
 
 def _posts_of(accounts: tuple[str, ...], each: int) -> str:
@@ -355,10 +387,12 @@ def test_a_reloaded_connector_is_asked_anew_whether_its_server_reports_limits(
 
 
 def test_a_turn_runs_on_one_connection_handed_back_when_it_ends(
-    tmp_path: Path, store: Store, platform: FakePlatform
+    tmp_path: Path, each_store: Store, platform: FakePlatform
 ) -> None:
-    """On SQLite the worker holds one connection through an account's turn, instead of
-    taking one from the pool for each transaction, and hands it back at the end."""
+    """On SQLite and PostgreSQL the worker holds one connection through an account's turn,
+    instead of taking one from the pool (which pings PostgreSQL) for each transaction, and
+    hands it back at the end."""
+    store = each_store
     daemon = Daemon(write_project(tmp_path, _posts(20), ("alpha",)), store, clock=FakeClock(T0))
     daemon.sync()
     taken: list[str] = []
@@ -372,3 +406,41 @@ def test_a_turn_runs_on_one_connection_handed_back_when_it_ends(
     assert store.counts() == {Status.PUBLISHED: 20}
     assert len(taken) == 1  # before: one for each of the 20 transactions
     assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.postgres
+def test_a_turn_s_connection_the_server_closed_is_left_for_the_pool_s(
+    tmp_path: Path, pg_url: str, platform: FakePlatform
+) -> None:
+    """A connection held through a turn that PostgreSQL ended (a restart of the server,
+    say) is found closed before it is used, without a round trip: the record goes through
+    a connection from the pool instead, and the post after it too."""
+    store = Store(pg_url)
+    try:
+        first_id, following = _ready(tmp_path, store, platform)
+        held = turn_connection(store)
+        assert not closed_by_server(held)
+        backend = held.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with store.engine.connect() as admin:
+            admin.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
+        deadline = time.monotonic() + 10
+        while not closed_by_server(held) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert closed_by_server(held)
+        handed = record_and_hand_over(
+            store, first_id, WORKER, T0, _sent(), _handover(following), connection=held
+        )
+        assert handed.recorded and handed.sending is not None and held.invalidated
+        assert following.id is not None
+        looked = record_and_look(store, following.id, WORKER, T0, _sent(), "alpha", connection=held)
+        assert looked.recorded
+        assert store.counts() == {Status.PUBLISHED: 2}
+        held.close()
+        assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        store.close()
+
+
+def test_a_sqlite_connection_is_never_found_closed_by_a_server(store: Store) -> None:
+    with store.engine.connect() as connection:
+        assert not closed_by_server(connection)

@@ -7,6 +7,7 @@ tells, so a daemon or a command on an up-to-date database never loads it.
 
 from __future__ import annotations
 
+import select
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MIGRATION_LOCK",
+    "closed_by_server",
     "dialect_module",
     "insert_new",
     "is_sqlite",
@@ -176,3 +178,17 @@ def dialect_module(name: str) -> Any:
     return importlib.import_module(
         "sqlalchemy.dialects.postgresql" if name == "postgresql" else "sqlalchemy.dialects.sqlite"
     )
+
+
+def closed_by_server(connection: Connection) -> bool:
+    """Whether PostgreSQL has closed ``connection``'s link, as it does when it restarts,
+    found without a round trip: an idle connection has nothing to read until the server
+    ends it (a notice, a changed setting, read as a closed link too, cost one
+    reconnection). Never on SQLite."""
+    if connection.dialect.name != "postgresql":
+        return False
+    driver = connection.connection.driver_connection
+    if driver is None or driver.closed:
+        return True
+    readable, _, _ = select.select([driver.pgconn.socket], [], [], 0)
+    return bool(readable)

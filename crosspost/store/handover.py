@@ -18,11 +18,12 @@ turn is recorded with a look at the account's next due row instead
 from __future__ import annotations
 
 import threading
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import Any, cast
+from functools import lru_cache, partial
+from typing import Any, NamedTuple, cast
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, Text, UpdateBase, bindparam, or_, select, update
@@ -36,7 +37,8 @@ from crosspost.status import Status
 from crosspost.store import Store
 from crosspost.store.account_state import LimitsReport
 from crosspost.store.conditions import due, held_by  # the same rules as every claim
-from crosspost.store.db import dialect_module, is_sqlite
+from crosspost.store.db import closed_by_server, dialect_module, is_sqlite
+from crosspost.store.handover_together import together
 from crosspost.store.lease import Holder
 from crosspost.store.models import AccountLimits, Publication
 from crosspost.store.prepared import Prepared, cursor_of
@@ -90,41 +92,26 @@ def record_and_hand_over(
     with ``limits``, write them as :func:`~crosspost.store.account_state.remember_limits`
     does, in the same transaction. ``connection``: one of ``store``'s the caller holds for
     the account's turn (:func:`turn_connection`), else one from the pool."""
-    statements = _statements(store.engine.dialect)
     following = handover.row
+    assert following.id is not None
     until, holder = now + handover.lease, handover.holder
-    engine = store.engine
-    with (
-        _one_writer(engine),
-        _connected(engine, connection) as connection,
-        connection.begin() as transaction,
-        cursor_of(connection) as cursor,
-    ):
-        if not _record(statements, cursor, publication_id, worker, now, outcome, limits):
-            transaction.rollback()
-            return Handed(False)
-        leased = _leased(worker, until, now, holder, following.attempts + 1)
-        started = statements.start.run(
-            cursor,
-            {
-                "b_pid": following.id,
-                "b_account": following.account,
-                "b_attempts": following.attempts,
-                "b_now": now,
-                "b_worker": worker,
-                "b_until": until,
-                "b_host": leased["claimed_host"],
-                "b_holder_pid": leased["claimed_pid"],
-                "b_process_start": leased["claimed_process_start"],
-            },
-        ).rowcount
-        after = _oldest(statements, cursor, following.account, following.id, now)
-    if not started:
-        return Handed(True, None, after)
+    leased = _leased(worker, until, now, holder, following.attempts + 1)
+    start = {
+        "b_next": following.id,
+        "b_attempts": following.attempts,
+        "b_until": until,
+        "b_host": leased["claimed_host"],
+        "b_holder_pid": leased["claimed_pid"],
+        "b_process_start": leased["claimed_process_start"],
+    }
+    write = _Write(publication_id, worker, now, outcome, limits)
+    done = _record_start_look(store, write, following.account, following.id, start, connection)
+    if not done.started:
+        return Handed(done.recorded, None, done.upcoming)
     # what the statement wrote, into the detached row as a load would put it: through the
     # model's __setattr__ (pydantic, then the ORM's change events) it cost more than the UPDATE
     following.__dict__.update(leased)
-    return Handed(True, following, after)
+    return Handed(True, following, done.upcoming)
 
 
 def record_and_look(
@@ -142,17 +129,89 @@ def record_and_look(
     :func:`record_and_hand_over` does) and, in the same transaction, read ``account``'s
     oldest due publication (not claimed): when none is, the worker's turn ends without a
     claim of its own to find that out. ``connection`` as for :func:`record_and_hand_over`."""
+    write = _Write(publication_id, worker, now, outcome, limits)
+    done = _record_start_look(store, write, account, publication_id, None, connection)
+    return Handed(done.recorded, None, done.upcoming)
+
+
+@dataclass(frozen=True)
+class _Write:
+    """The record of one post: its result, written under our claim, and the limits."""
+
+    publication_id: int
+    worker: str
+    now: datetime
+    outcome: Sent
+    limits: LimitsReport | None
+
+    def values(self) -> dict[str, Any]:
+        """The record's bound values (the limits' too, when reported)."""
+        values = {"b_pid": self.publication_id, "b_worker": self.worker, "b_now": self.now}
+        values.update({f"v_{name}": value for name, value in self.outcome.columns().items()})
+        limits = self.limits
+        if limits is not None:
+            values["l_account"], values["l_hash"] = limits.account, limits.settings_hash
+            values["l_limits"], values["l_at"] = dict(limits.limits), limits.reported_at
+        return values
+
+
+class _Done(NamedTuple):
+    recorded: bool
+    started: bool
+    upcoming: Publication | None
+
+
+def _record_start_look(
+    store: Store,
+    write: _Write,
+    account: str,
+    not_id: int,
+    start: dict[str, Any] | None,
+    connection: Connection | None,
+) -> _Done:
+    """Write ``write``; if it was written, start the row of ``start`` (its values, None:
+    no start) and read ``account``'s oldest due row other than ``not_id``."""
     statements = _statements(store.engine.dialect)
+    values = {**write.values(), **(start or {}), "b_account": account, "b_not_id": not_id}
+    if statements.together is not None:
+        limits = write.limits is not None
+        return _together(store, statements, values, start is not None, limits, connection)
+    engine = store.engine
     with (
-        _one_writer(store.engine),
-        _connected(store.engine, connection) as connection,
+        _one_writer(engine),
+        _connected(engine, connection) as connection,
         connection.begin() as transaction,
         cursor_of(connection) as cursor,
     ):
-        if not _record(statements, cursor, publication_id, worker, now, outcome, limits):
+        if not statements.record.run(cursor, values).rowcount:
             transaction.rollback()
-            return Handed(False)
-        return Handed(True, None, _oldest(statements, cursor, account, publication_id, now))
+            return _Done(False, False, None)
+        if write.limits is not None:
+            statements.limits.run(cursor, values)
+        started = start is not None and bool(statements.start.run(cursor, values).rowcount)
+        found = statements.oldest.first(cursor, values)
+    return _Done(True, started, None if found is None else _detached(found))
+
+
+def _together(
+    store: Store,
+    statements: _Statements,
+    values: dict[str, Any],
+    start: bool,
+    limits: bool,
+    held: Connection | None,
+) -> _Done:
+    """:func:`_record_start_look` as one statement, a transaction of its own (see
+    :mod:`.handover_together`), on ``held`` (as :func:`turn_connection` gives it) or
+    else a connection from the pool."""
+    assert statements.together is not None
+    prepared = statements.together[start, limits]
+    with _connected(store.engine, held) as connection, cursor_of(connection) as cursor:
+        found = prepared.first(cursor, values)
+    assert found is not None, "the statement gives one row, recorded or not"
+    recorded, started = bool(found.pop("recorded")), bool(found.pop("started"))
+    upcoming = None if found["id"] is None else _detached(found)
+    return _Done(recorded, started, upcoming)
 
 
 def upcoming(
@@ -166,17 +225,35 @@ def upcoming(
         return _oldest(statements, cursor, account, -1, now)
 
 
-def turn_connection(store: Store) -> Connection | None:
-    """A connection for a worker to hold through an account's turn, on SQLite: taking one
-    from the pool and handing it back cost as much as a third of the transaction it
-    served. None on PostgreSQL, where each transaction takes one from the pool, which
-    pings the server first (a connection held through a turn could have gone stale)."""
-    return store.engine.connect() if is_sqlite(store.engine) else None
+def turn_connection(store: Store) -> Connection:
+    """A connection for a worker to hold through an account's turn, to hand back when the
+    turn ends: taking one from the pool and handing it back for each post cost as much as
+    a third of the transaction it served on SQLite, and a round trip to the server on
+    PostgreSQL (the pool's ping). There it runs each statement as a transaction of its
+    own (a handover is one statement), and it is not used once the server has closed it
+    (:func:`~crosspost.store.db.closed_by_server`): the pool's connections serve instead."""
+    return _opened(store.engine)
 
 
-def _connected(engine: Engine, held: Connection | None) -> AbstractContextManager[Connection]:
+@contextmanager
+def _connected(engine: Engine, held: Connection | None) -> Iterator[Connection]:
     """``held``, left open, else a connection from the pool, handed back after use."""
-    return nullcontext(held) if held is not None else engine.connect()
+    if held is not None and not held.invalidated:
+        if not closed_by_server(held):
+            yield held
+            return
+        held.invalidate()  # a restart of the server, say: not used again
+    with _opened(engine) as connection:
+        yield connection
+
+
+def _opened(engine: Engine) -> Connection:
+    """A connection from the pool; one statement, one transaction where the handover is
+    one statement (:data:`_Statements.together`)."""
+    connection = engine.connect()
+    if _statements(engine.dialect).together is not None:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection
 
 
 def _one_writer(engine: Engine) -> AbstractContextManager[object]:
@@ -195,32 +272,6 @@ def _one_writer(engine: Engine) -> AbstractContextManager[object]:
 
 _WRITER_LOCKS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
 _LOCKS_LOCK = threading.Lock()
-
-
-def _record(
-    statements: _Statements,
-    cursor: DBAPICursor,
-    publication_id: int,
-    worker: str,
-    now: datetime,
-    outcome: Sent,
-    limits: LimitsReport | None,
-) -> bool:
-    """Write ``outcome`` on our claim of ``publication_id``, and ``limits``; False (nothing
-    written) if the claim is not ours any more."""
-    mine = {"b_pid": publication_id, "b_worker": worker, "b_now": now}
-    values = {f"v_{name}": value for name, value in outcome.columns().items()}
-    if not statements.record.run(cursor, {**mine, **values}).rowcount:
-        return False
-    if limits is not None:
-        reported = {
-            "l_account": limits.account,
-            "l_hash": limits.settings_hash,
-            "l_limits": dict(limits.limits),
-            "l_at": limits.reported_at,
-        }
-        statements.limits.run(cursor, reported)
-    return True
 
 
 def _oldest(
@@ -267,6 +318,8 @@ class _Statements:
     start: Prepared
     oldest: Prepared
     limits: Prepared
+    #: Where the database runs them as one (:mod:`.handover_together`): by (start, limits).
+    together: dict[tuple[bool, bool], Prepared] | None
 
 
 @lru_cache(maxsize=8)  # per engine: a process has one, a test run many
@@ -291,7 +344,7 @@ def _statements(dialect: Dialect) -> _Statements:
     start = (
         update(table)
         .where(
-            col(Publication.id) == bindparam("b_pid"),
+            col(Publication.id) == bindparam("b_next"),
             mine,
             col(Publication.attempts) == bindparam("b_attempts"),  # unchanged since it was read
             *due_now,
@@ -314,25 +367,42 @@ def _statements(dialect: Dialect) -> _Statements:
         .order_by(col(Publication.due_at), col(Publication.id))
         .limit(1)
     )
-    return _Statements(
+    statements = _Statements(
         Prepared(record, dialect),
         Prepared(start, dialect),
         Prepared(oldest, dialect),
         Prepared(_limits_upsert(dialect), dialect),
+        None,
     )
+    if dialect.name != "postgresql":  # SQLite has no writes in WITH
+        return statements
+    variants = {
+        (starts, limits): together(
+            record,
+            start if starts else None,
+            oldest,
+            partial(_limits_upsert, dialect) if limits else None,
+        )
+        for starts in (True, False)
+        for limits in (True, False)
+    }
+    compiled = {key: Prepared(query, dialect) for key, query in variants.items()}
+    return replace(statements, together=compiled)
 
 
-def _limits_upsert(dialect: Dialect) -> UpdateBase:
+def _limits_upsert(dialect: Dialect, only_if: Any = None) -> UpdateBase:
     """``remember_limits`` in one statement: written unless the same are stored already
-    (their ``reported_at`` then stays)."""
+    (their ``reported_at`` then stays); with ``only_if``, written only if it holds."""
     table = AccountLimits.__table__  # type: ignore[attr-defined]
     insert = dialect_module(dialect.name).insert(table)
-    insert = insert.values(
-        account=bindparam("l_account"),
-        settings_hash=bindparam("l_hash"),
-        limits=bindparam("l_limits"),
-        reported_at=bindparam("l_at"),
-    )
+    binds = {"account": "l_account", "settings_hash": "l_hash", "limits": "l_limits",
+             "reported_at": "l_at"}  # fmt: skip
+    # typed as the columns they go into, also where they are selected (as VALUES types them)
+    values = {name: bindparam(bind, type_=table.c[name].type) for name, bind in binds.items()}
+    if only_if is None:
+        insert = insert.values(**values)
+    else:
+        insert = insert.from_select(list(values), select(*values.values()).where(only_if))
     new = insert.excluded
     changed = or_(
         table.c.settings_hash != new.settings_hash,
