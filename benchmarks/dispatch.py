@@ -21,7 +21,9 @@ with no work of crosspost's (on 2 cores, about the one loop's rate).
 
 With two CPUs or more, the daemon and the bare loop then run once more on one CPU of
 their own, with a new mock alone on another (``sched_setaffinity``), as when the
-platform is another machine. On cores shared with the mock, the daemon's threads hand
+platform is another machine; the daemon on PostgreSQL too, when it answers (the
+server's processes run where the system puts them: the benchmark does not move a
+server it did not start). On cores shared with the mock, the daemon's threads hand
 the interpreter lock to each other across cores, next to the mock, at each socket and
 SQLite call; the bare loop has one thread and pays none of it. This placement is the
 one the issue's target is judged on; the shared one is printed beside it.
@@ -135,12 +137,18 @@ class _Alone:
     daemon: _Run
     bare: float
     bare_cpu: float
+    #: The daemon on PostgreSQL there (its server wherever the system runs it).
+    on_postgres: _Run | None = None
 
     def line(self) -> str:
         client, mock = self.cpus
         run = self.daemon.line(f"daemon on CPU {client}, mock on CPU {mock}", self.bare,
                                self.bare_cpu)  # fmt: skip
-        return f"{run}; the bare loop there {self.bare:,.0f} posts/s"
+        lines = [f"{run}; the bare loop there {self.bare:,.0f} posts/s"]
+        if self.on_postgres is not None:
+            name = "same, on PostgreSQL"
+            lines.append(self.on_postgres.line(name, self.bare, self.bare_cpu))
+        return "\n".join(lines)
 
 
 def _on_own_cores(folder: Path, tokens: list[str], posts: int, accounts: int) -> _Alone | None:
@@ -156,8 +164,14 @@ def _on_own_cores(folder: Path, tokens: list[str], posts: int, accounts: int) ->
         before = _bare_loop(url, tokens, posts)
         bare_cpu = (time.process_time() - cpu) / posts
         daemon = _run(folder, url, posts, accounts, forever=True)
+        on_postgres = None
+        if postgres.reachable():
+            with postgres.fresh_database("dispatch_alone") as database:
+                on_postgres = _run(
+                    folder / "postgres", url, posts, accounts, forever=True, database=database
+                )
         after = _bare_loop(url, tokens, posts)
-    return _Alone((client, mock), daemon, (before + after) / 2, bare_cpu)
+    return _Alone((client, mock), daemon, (before + after) / 2, bare_cpu, on_postgres)
 
 
 @contextlib.contextmanager
@@ -192,12 +206,20 @@ def _dispatch_figures(
                "(baseline: bare requests.Session loop)",
                daemon.published / daemon.seconds, "posts/s", bare, shared)
     )  # fmt: skip
+    if alone is not None and alone.on_postgres is not None:
+        run = alone.on_postgres
+        figures.append(
+            Figure(f"daemon dispatch, {posts} posts, PostgreSQL, a CPU of its own, the mock on "
+                   "another, the server where the system runs it (baseline: bare loop, same CPU)",
+                   run.published / run.seconds, "posts/s", alone.bare, Target(">=", 0.8, True))
+        )  # fmt: skip
     if _ON_POSTGRES in runs:
         on_postgres = runs[_ON_POSTGRES]
+        judged = Target(">=", 0.8, True) if alone is None or alone.on_postgres is None else None
         figures.append(
-            Figure(f"daemon dispatch, {posts} posts, PostgreSQL (baseline: bare loop)",
-                   on_postgres.published / on_postgres.seconds, "posts/s", bare,
-                   Target(">=", 0.8, True))
+            Figure(f"daemon dispatch, {posts} posts, PostgreSQL, CPUs shared with the mock and "
+                   "the server (baseline: bare loop)",
+                   on_postgres.published / on_postgres.seconds, "posts/s", bare, judged)
         )  # fmt: skip
     return [
         *figures,
