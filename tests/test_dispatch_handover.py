@@ -19,7 +19,7 @@ from crosspost.publishing.outcome import Ready, idempotency_key
 from crosspost.status import Status
 from crosspost.store import Publication, Sent, Store
 from crosspost.store.account_state import LimitsReport, remember_limits, stored_limits
-from crosspost.store.db import closed_by_server, is_sqlite
+from crosspost.store.db import HELD_AT_MOST, closed_by_server, is_sqlite
 from crosspost.store.handover import (
     Handover,
     record_and_hand_over,
@@ -419,7 +419,7 @@ def test_a_turn_s_connection_the_server_closed_is_left_for_the_pool_s(
     try:
         first_id, following = _ready(tmp_path, store, platform)
         held = turn_connection(store)
-        assert not closed_by_server(held)
+        assert held is not None and not closed_by_server(held)
         backend = held.exec_driver_sql("SELECT pg_backend_pid()").scalar()
         with store.engine.connect() as admin:
             admin.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
@@ -437,6 +437,53 @@ def test_a_turn_s_connection_the_server_closed_is_left_for_the_pool_s(
         assert store.counts() == {Status.PUBLISHED: 2}
         held.close()
         assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_turns_hold_connections_only_while_the_pool_keeps_room_for_short_ones(
+    tmp_path: Path, pg_url: str, platform: FakePlatform
+) -> None:
+    """Workers beyond what the pool can spare take a connection for each statement, as
+    the others' short transactions do, instead of waiting for another turn to end."""
+    store = Store(pg_url)
+    held = []
+    try:
+        first_id, following = _ready(tmp_path, store, platform)
+        held = [turn_connection(store) for _ in range(HELD_AT_MOST)]
+        assert all(connection is not None for connection in held)
+        assert turn_connection(store) is None
+        handover = _handover(following)
+        assert record_and_hand_over(store, first_id, WORKER, T0, _sent(), handover).recorded
+        held.pop().close()  # type: ignore[union-attr]
+        another = turn_connection(store)
+        assert another is not None
+        held.append(another)
+    finally:
+        for connection in held:
+            connection.close()  # type: ignore[union-attr]
+        store.close()
+
+
+@pytest.mark.postgres
+def test_a_turn_s_connection_goes_back_to_the_pool_running_transactions_again(
+    pg_url: str,
+) -> None:
+    """A turn's statements commit one by one (autocommit); what the pool hands out after
+    the turn runs transactions again, as a claim's ``FOR UPDATE`` needs."""
+    store = Store(pg_url)
+    try:
+        held = turn_connection(store)
+        assert held is not None and held.connection.driver_connection.autocommit
+        held.close()
+        idle = store.engine.pool.checkedin()  # type: ignore[attr-defined]
+        taken = [store.engine.connect() for _ in range(idle)]
+        try:
+            assert not any(c.connection.driver_connection.autocommit for c in taken)
+        finally:
+            for connection in taken:
+                connection.close()
     finally:
         store.close()
 

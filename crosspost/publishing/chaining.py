@@ -49,7 +49,7 @@ class Chaining:
         #: Accounts of which the last record, in its own transaction, found nothing due.
         self._drained: set[str] = set()
         #: Per account in its turn: the connection its worker's transactions run on.
-        self._connections: dict[str, Connection] = {}
+        self._connections: dict[str, Connection | None] = {}
 
     def take_ready(self, account: str) -> Ready | None:
         """The publication of ``account`` handed over to be sent next, if any."""
@@ -73,7 +73,7 @@ class Chaining:
             held.close()
         return self.take_ready(account)
 
-    def _connection(self, account: str) -> Connection:
+    def _connection(self, account: str) -> Connection | None:
         """The connection of ``account``'s turn (see
         :func:`~crosspost.store.handover.turn_connection`), taken at its first transaction."""
         if account not in self._connections:

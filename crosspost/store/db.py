@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = [
+    "HELD_AT_MOST",
     "MIGRATION_LOCK",
+    "SERVER_POOL_OVERFLOW",
+    "SERVER_POOL_SIZE",
     "closed_by_server",
     "dialect_module",
     "insert_new",
@@ -32,6 +35,14 @@ __all__ = [
     "normalise_url",
 ]
 
+#: A database server's connections kept open by one process, and how many more it may
+#: open for a while: the default 8 publishing workers each hold one through an account's
+#: turn (store/handover.py), beside the daemon's own short transactions.
+SERVER_POOL_SIZE = 10
+SERVER_POOL_OVERFLOW = 20
+#: At most this many are held through turns: the rest are left for short transactions,
+#: which would otherwise wait for a turn to end (30 s at most, then fail).
+HELD_AT_MOST = SERVER_POOL_SIZE + SERVER_POOL_OVERFLOW - 6
 #: The PostgreSQL advisory lock key held while migrating (any fixed 64-bit number).
 MIGRATION_LOCK = 0x63726F7373706F73  # "crosspos"
 
@@ -52,7 +63,9 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get WAL and immediate write transactions."""
     url = normalise_url(url)
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=SERVER_POOL_SIZE, max_overflow=SERVER_POOL_OVERFLOW
+        )
     database = make_url(url).database
     in_file = bool(database) and database != ":memory:"
     if in_file:

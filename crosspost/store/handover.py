@@ -37,7 +37,7 @@ from crosspost.status import Status
 from crosspost.store import Store
 from crosspost.store.account_state import LimitsReport
 from crosspost.store.conditions import due, held_by  # the same rules as every claim
-from crosspost.store.db import closed_by_server, dialect_module, is_sqlite
+from crosspost.store.db import HELD_AT_MOST, closed_by_server, dialect_module, is_sqlite
 from crosspost.store.handover_together import together
 from crosspost.store.lease import Holder
 from crosspost.store.models import AccountLimits, Publication
@@ -225,14 +225,24 @@ def upcoming(
         return _oldest(statements, cursor, account, -1, now)
 
 
-def turn_connection(store: Store) -> Connection:
+def turn_connection(store: Store) -> Connection | None:
     """A connection for a worker to hold through an account's turn, to hand back when the
     turn ends: taking one from the pool and handing it back for each post cost as much as
     a third of the transaction it served on SQLite, and a round trip to the server on
     PostgreSQL (the pool's ping). There it runs each statement as a transaction of its
     own (a handover is one statement), and it is not used once the server has closed it
-    (:func:`~crosspost.store.db.closed_by_server`): the pool's connections serve instead."""
-    return _opened(store.engine)
+    (:func:`~crosspost.store.db.closed_by_server`): the pool's connections serve instead.
+    PostgreSQL's pool is bounded (a connection is a process of the server): a turn holds
+    one only while the pool keeps room for everyone's short transactions
+    (:data:`~crosspost.store.db.HELD_AT_MOST`); else None, and each statement of the
+    turn takes one from the pool."""
+    engine = store.engine
+    if is_sqlite(engine):
+        return _opened(engine)
+    with _lock_of(engine, _HOLDING_LOCKS):  # one count and take at a time
+        if engine.pool.checkedout() >= HELD_AT_MOST:  # type: ignore[attr-defined]
+            return None
+        return _opened(engine)
 
 
 @contextmanager
@@ -263,14 +273,20 @@ def _one_writer(engine: Engine) -> AbstractContextManager[object]:
     On PostgreSQL they write at the same time (each locks its own rows)."""
     if not is_sqlite(engine):
         return nullcontext()
+    return _lock_of(engine, _WRITER_LOCKS)
+
+
+def _lock_of(engine: Engine, locks: WeakKeyDictionary[Engine, threading.Lock]) -> threading.Lock:
+    """``engine``'s lock in ``locks``, made at the first call."""
     with _LOCKS_LOCK:
-        lock = _WRITER_LOCKS.get(engine)
+        lock = locks.get(engine)
         if lock is None:
-            lock = _WRITER_LOCKS[engine] = threading.Lock()
+            lock = locks[engine] = threading.Lock()
     return lock
 
 
 _WRITER_LOCKS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
+_HOLDING_LOCKS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
 _LOCKS_LOCK = threading.Lock()
 
 
