@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import bindparam, inspect, select, update
 from sqlmodel import col
 
@@ -88,3 +89,20 @@ def test_a_datetime_parameter_compares_as_the_orm_compares_it(each_store: Store)
         assert prepared.first(cursor, {"b_at": first.due_at - timedelta(microseconds=1)}) is None
         found = prepared.first(cursor, {"b_at": second.due_at})
     assert found is not None and found["id"] == first.id
+
+
+def test_values_a_statement_does_not_name_are_left_out_and_a_missing_one_is_an_error(
+    each_store: Store,
+) -> None:
+    """A transaction's statements share one dict of values (crosspost.store.handover)."""
+    store = each_store
+    first, _second = _planned(store)
+    statement = (
+        update(TABLE)
+        .where(col(Publication.id) == bindparam("b_id"))
+        .values(updated_at=bindparam("b_now"))
+    )
+    prepared = Prepared(statement, store.engine.dialect)
+    assert _run(store, prepared, {"b_id": first.id, "b_now": T0, "v_other": object()}) == 1
+    with pytest.raises(KeyError, match="b_now"):
+        _run(store, prepared, {"b_id": first.id})

@@ -63,6 +63,8 @@ class Prepared:
         self._fixed = {
             name: self._bound(name, value) for name, value in params.items() if name not in required
         }
+        #: The parameters taken from the values given, each with its type's processor.
+        self._given = tuple((name, self._processors.get(name)) for name in sorted(required))
         self._dialect = dialect
         self._columns = list(statement.selected_columns) if isinstance(statement, Select) else []
         self._names = tuple(str(column.key) for column in self._columns)
@@ -70,10 +72,12 @@ class Prepared:
         self._results: tuple[Processor | None, ...] | None = None
 
     def run(self, cursor: DBAPICursor, values: Mapping[str, object]) -> DBAPICursor:
-        """Execute with ``values`` for the named parameters; returns ``cursor``."""
+        """Execute with ``values`` for the named parameters (others in it are not used);
+        returns ``cursor``."""
         params = dict(self._fixed)
-        for name, value in values.items():
-            params[name] = self._bound(name, value)
+        for name, process in self._given:
+            value = values[name]
+            params[name] = value if process is None else process(value)
         if self._order is None:
             cursor.execute(self.sql, params)
         else:
