@@ -3,6 +3,7 @@ recorded in the transaction that starts the next one (crosspost.store.handover).
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections import Counter
@@ -19,7 +20,7 @@ from crosspost.publishing.outcome import Ready, idempotency_key
 from crosspost.status import Status
 from crosspost.store import Publication, Sent, Store
 from crosspost.store.account_state import LimitsReport, remember_limits, stored_limits
-from crosspost.store.db import HELD_AT_MOST, closed_by_server, is_sqlite
+from crosspost.store.db import HELD_AT_MOST, _readable, closed_by_server, is_sqlite
 from crosspost.store.handover import (
     Handover,
     record_and_hand_over,
@@ -491,3 +492,16 @@ def test_a_turn_s_connection_goes_back_to_the_pool_running_transactions_again(
 def test_a_sqlite_connection_is_never_found_closed_by_a_server(store: Store) -> None:
     with store.engine.connect() as connection:
         assert not closed_by_server(connection)
+
+
+def test_a_link_counts_as_closed_once_its_peer_wrote_or_hung_up() -> None:
+    """What :func:`closed_by_server` asks of a connection's socket, without a wait."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        assert not _readable(ours.fileno())
+        theirs.sendall(b"E")  # a server's last words: an error, then it hangs up
+        assert _readable(ours.fileno())
+    hung_up, peer = socket.socketpair()
+    with hung_up:
+        peer.close()
+        assert _readable(hung_up.fileno())

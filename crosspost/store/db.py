@@ -203,5 +203,13 @@ def closed_by_server(connection: Connection) -> bool:
     driver = connection.connection.driver_connection
     if driver is None or driver.closed:
         return True
-    readable, _, _ = select.select([driver.pgconn.socket], [], [], 0)
-    return bool(readable)
+    return _readable(driver.pgconn.socket)
+
+
+def _readable(descriptor: int) -> bool:
+    """Whether ``descriptor`` has something to read, or is closed, now (no wait)."""
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([descriptor], [], [], 0)[0])
+    poller = select.poll()  # not select(): a daemon's descriptors may be above 1024
+    poller.register(descriptor, select.POLLIN)
+    return bool(poller.poll(0))
