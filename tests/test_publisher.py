@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from connectors.base import AuthError, RateLimited, Rejected, Transient, Unknown
+from crosspost.loading.accounts import settings_hash
 from crosspost.loading.project import load_project
+from crosspost.publishing import upkeep
 from crosspost.publishing.outcome import idempotency_key
 from crosspost.publishing.publisher import Publisher
 from crosspost.store import PlannedRow, Publication, Store
+from crosspost.store.account_state import holds
+from crosspost.store.models import AccountHold
 from tests.fakes import FakeClock, FakePlatform, install, partial_thread, write_project
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -127,6 +132,30 @@ def test_auth_error_fails_the_row_and_holds_the_accounts_others(world: World) ->
     world.publisher.run_due()  # still held: alpha is not called again
     assert sorted(c.account for c in world.platform.calls) == ["alpha", "beta"]
     assert world.rows()[("o2", "alpha")].status == "planned"
+
+
+def test_a_round_reads_the_holds_once_and_lifts_those_whose_settings_changed(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.plan(("o1", "alpha"), ("o2", "alpha"))
+    world.platform.script("alpha", AuthError("token revoked", platform="fake", account="alpha"))
+    world.publisher.run_due()
+    reads = []
+
+    def counted(store: Store) -> list[AccountHold]:
+        reads.append(store)
+        return holds(store)
+
+    monkeypatch.setattr(upkeep, "holds", counted)
+    world.publisher.upkeep.refresh_holds()
+    assert reads == [world.store] and set(world.publisher.held) == {"alpha"}
+    alpha = world.project.accounts["alpha"]
+    renewed = replace(alpha, settings=alpha.settings.model_copy(update={"label": "new token"}))
+    assert settings_hash(renewed) != settings_hash(alpha)  # worked out for each account
+    world.project.accounts["alpha"] = renewed  # as a reload with a new token would
+    world.publisher.upkeep.refresh_holds()
+    assert len(reads) == 2 and world.publisher.held == {}
+    assert [hold.account for hold in holds(world.store)] == []
 
 
 def test_rate_limited_goes_back_to_planned_at_retry_at_and_others_go_on(world: World) -> None:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import typing
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,17 @@ class Account:
         state = FileState(state_dir / "state" / f"{self.name}.json")
         return self.connector_cls(self.name, self.settings, state)
 
+    @cached_property
+    def settings_digest(self) -> str:
+        """:func:`settings_hash`, worked out once: nothing changes the settings after the
+        load (a reload makes new accounts), and the daemon asks at every round."""
+        values = {
+            name: value.get_secret_value() if isinstance(value, SecretStr) else value
+            for name, value in self.settings
+        }
+        data = json.dumps([self.platform, values], sort_keys=True, default=str)
+        return hashlib.sha256(data.encode()).hexdigest()[:16]
+
 
 def settings_hash(account: Account) -> str:
     """A short digest of the account's connector and resolved settings, secrets included.
@@ -63,12 +75,7 @@ def settings_hash(account: Account) -> str:
     token, another server). Truncated sha256: it tells values apart, it cannot
     give a token back.
     """
-    values = {
-        name: value.get_secret_value() if isinstance(value, SecretStr) else value
-        for name, value in account.settings
-    }
-    data = json.dumps([account.platform, values], sort_keys=True, default=str)
-    return hashlib.sha256(data.encode()).hexdigest()[:16]
+    return account.settings_digest
 
 
 def secret_fields(settings_cls: type[ConnectorSettings]) -> set[str]:

@@ -37,9 +37,11 @@ class Upkeep:
         """Lift holds of accounts whose settings changed; read the others from the store."""
         publisher = self.publisher
         digests = {name: settings_hash(a) for name, a in publisher.project.accounts.items()}
-        for account in lift_changed_holds(publisher.store, digests):
+        held = holds(publisher.store)
+        lifted = lift_changed_holds(publisher.store, digests, held)
+        for account in lifted:
             log.info("the settings of %s changed: its posts are tried again", account)
-        publisher.held = {hold.account: hold.reason for hold in holds(publisher.store)}
+        publisher.held = {hold.account: hold.reason for hold in held if hold.account not in lifted}
 
     def _gone_workers(self, now: datetime) -> list[str]:
         """Workers of this host that died (or went silent) while holding leases."""

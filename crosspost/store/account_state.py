@@ -6,7 +6,7 @@ timezone-aware UTC.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,14 +59,17 @@ def lift_hold(store: Store, account: str) -> bool:
     return True
 
 
-def lift_changed_holds(store: Store, digests: Mapping[str, str]) -> list[str]:
-    """Lift the holds of accounts whose settings hash is no longer the held one.
+def lift_changed_holds(
+    store: Store, digests: Mapping[str, str], held: Sequence[AccountHold] | None = None
+) -> list[str]:
+    """Lift the holds of accounts whose settings hash is no longer the held one, of
+    ``held`` (as :func:`holds` read them) or else of every hold in the store.
 
     Accounts missing from ``digests`` (removed from the schedule) stay held.
     """
     lifted = [
         hold.account
-        for hold in holds(store)
+        for hold in (holds(store) if held is None else held)
         if hold.account in digests and digests[hold.account] != hold.settings_hash
     ]
     for account in lifted:

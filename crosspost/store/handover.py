@@ -12,7 +12,8 @@ the transaction, and the guarantee is per row as before: a row is marked as
 sending, durably, before its request leaves, and a row whose sending never
 started (a stop before it went) is handed back ``planned``. The last post of a
 turn is recorded with a look at the account's next due row instead
-(:func:`record_and_look`): when there is none, the worker's turn ends there.
+(:func:`record_and_look`): when there is none, the worker's turn ends there. On
+PostgreSQL the statements of such a transaction are one (:mod:`.handover_together`).
 """
 
 from __future__ import annotations
