@@ -36,6 +36,7 @@ from crosspost.loading.project import load_project
 from crosspost.planning.preview import plan_posts
 from crosspost.planning.sync import sync_plan
 from crosspost.publishing.daemon import Daemon
+from crosspost.publishing.daemon_timer import FIRST_COLLECTION_AFTER
 from crosspost.store import PlannedRow, Store
 from tests.mockplatform import Fault, MockMastodon
 
@@ -343,15 +344,12 @@ def _first_post(server: MockMastodon, start: float, bound: float) -> float | Non
     return None
 
 
-#: When the daemon's first collection starts, after its start (crosspost.publishing.daemon_timer).
-_FIRST_COLLECTION = 10.0
-
-
 def _settled(server: MockMastodon, start: float, bound: float, quiet: float = 2.0) -> float:
     """Seconds from ``start`` (perf_counter) until the daemon, past its first collection's
     start, has made no request for ``quiet`` seconds: its start-up work is over."""
     deadline = time.monotonic() + bound
-    time.sleep(max(start + _FIRST_COLLECTION - time.perf_counter(), 0))
+    first_collection = FIRST_COLLECTION_AFTER.total_seconds()
+    time.sleep(max(start + first_collection - time.perf_counter(), 0))
     seen = -1
     while time.monotonic() < deadline and len(server.requests) != seen:
         seen = len(server.requests)

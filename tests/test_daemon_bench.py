@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ class _Platform:
 def test_idle_starts_after_the_first_collection_and_its_requests(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(bench, "_FIRST_COLLECTION", 0.2)
+    monkeypatch.setattr(bench, "FIRST_COLLECTION_AFTER", timedelta(seconds=0.2))
     platform = _Platform(arriving=10)
     start = time.perf_counter()
     threading.Timer(0.1, platform.serve).start()
@@ -39,7 +40,7 @@ def test_idle_starts_after_the_first_collection_and_its_requests(
 def test_a_daemon_that_never_goes_quiet_is_given_up_on_at_the_bound(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(bench, "_FIRST_COLLECTION", 0.0)
+    monkeypatch.setattr(bench, "FIRST_COLLECTION_AFTER", timedelta())
     platform = _Platform(arriving=0)
     platform.requests.append(object())
     steady = threading.Event()

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from crosspost.publishing.outcome import Outcome
     from crosspost.publishing.publisher import Publisher
 
-__all__ = ["DaemonTimer"]
+__all__ = ["FIRST_COLLECTION_AFTER", "DaemonTimer"]
 
 #: The daemon's records keep the logger name they always had (log filters, JSON logs).
 log = logging.getLogger("crosspost.publishing.daemon")
@@ -48,6 +48,8 @@ log = logging.getLogger("crosspost.publishing.daemon")
 #: this many times, this far apart.
 INBOX_TRIES = 6
 INBOX_RETRY = timedelta(seconds=5)
+#: The first collection runs this long after the start, once the first round is out.
+FIRST_COLLECTION_AFTER = timedelta(seconds=10)
 
 
 class DaemonTimer:
@@ -177,7 +179,7 @@ class DaemonTimer:
                 executor="collect",
                 seconds=self.collect_every.total_seconds(),
                 id="collect",
-                next_run_time=datetime.now(UTC) + timedelta(seconds=10),
+                next_run_time=datetime.now(UTC) + FIRST_COLLECTION_AFTER,
             )
         return scheduler
 
