@@ -95,9 +95,14 @@ class TelegramConnector(TelegramDoctor):
 
     @classmethod
     def capabilities_for(cls, settings: ConnectorSettings) -> frozenset[Capability]:
-        """Without ``inbox: true`` the account reads no updates, so it has no inbox."""
-        if isinstance(settings, TelegramConnector.Settings) and not settings.inbox:
+        """Without ``inbox: true`` the account reads no updates, so it has no inbox;
+        with ``inbox_stream: true`` the daemon waits on its updates."""
+        if not isinstance(settings, TelegramConnector.Settings):
+            return cls.capabilities
+        if not settings.inbox:
             return cls.capabilities - {Capability.INBOX}
+        if settings.inbox_stream:
+            return cls.capabilities | {Capability.INBOX_STREAM}
         return cls.capabilities
 
     # -- counting -------------------------------------------------------------

@@ -61,15 +61,24 @@ class TelegramApi(HttpConnector[TelegramSettings]):
         json: Payload | None = None,
         data: Mapping[str, str] | None = None,
         files: Mapping[str, Upload] | None = None,
+        timeout: tuple[float, float] | None = None,
     ) -> _T:
         """Call ``api_method`` and return its ``result`` read as ``result``; reads are GETs.
 
         An answer without ``ok``/``result``, or a result of another shape, is
         unreadable: ``Unknown`` for a publishing request, ``Transient`` for a read.
+        ``timeout`` (connect, read) replaces the client's for a call Telegram holds open.
         """
         method = "GET" if kind is Kind.READ else "POST"
         response = self.http.request(
-            method, api_method, kind=kind, params=params, json=json, data=data, files=files
+            method,
+            api_method,
+            kind=kind,
+            params=params,
+            json=json,
+            data=data,
+            files=files,
+            timeout=timeout or self.http.timeout,
         )
         try:
             envelope = Envelope.model_validate(self.http.json_object(response, kind))

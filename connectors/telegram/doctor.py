@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter
 from connectors.diagnosis import Diagnosis
 from connectors.http import Kind
 from connectors.telegram.models import CHAT
-from connectors.telegram.reading import TelegramReading
+from connectors.telegram.streaming import TelegramStreaming
 
 __all__ = ["TelegramDoctor"]
 
@@ -79,7 +79,7 @@ def _rights(member: _Member, chat_type: str) -> list[str]:
     return []
 
 
-class TelegramDoctor(TelegramReading):
+class TelegramDoctor(TelegramStreaming):
     """``diagnose`` of :class:`connectors.telegram.TelegramConnector`."""
 
     def diagnose(self) -> Diagnosis:

@@ -46,6 +46,8 @@ from connectors.telegram.updates import (
 #: ``getUpdates`` returns at most 100 updates per call; stop after this many pages.
 _UPDATE_PAGES = 10
 _PAGE = 100
+#: How much longer than a long poll's ``timeout`` the socket waits for Telegram's answer.
+_WAIT_MARGIN = 15.0
 #: Threads learned whose publication is not recorded yet, kept in memory at most,
 #: and for this many reads: a post sent by crosspost is recorded long before that.
 _UNSAVED_MAX = 1000
@@ -199,16 +201,23 @@ class TelegramReading(TelegramApi):
         written = self.records.write(RecordBatch(extra=thread_entries(learned)))
         self._keep_unsaved(learned, written.unmatched, tried=True)
 
-    def _get_updates(self, offset: str | None) -> list[Update] | None:
-        """One ``getUpdates`` page; None when a webhook is set (409, warned once)."""
+    def _get_updates(
+        self, offset: str | None, limit: int = _PAGE, wait: int = 0
+    ) -> list[Update] | None:
+        """One ``getUpdates`` page; None when a webhook is set (409, warned once).
+
+        With ``wait`` seconds, Telegram holds the call open until an update arrives
+        or the time is up (long polling), so the socket waits longer than that.
+        """
         params: dict[str, str | int] = {
             "offset": int(offset or 0),
-            "limit": _PAGE,
-            "timeout": 0,
+            "limit": limit,
+            "timeout": wait,
             "allowed_updates": self._allowed_updates(),
         }
+        timeout = (self.http.timeout[0], wait + _WAIT_MARGIN) if wait else None
         try:
-            updates = self._call("getUpdates", Kind.READ, UPDATES, params=params)
+            updates = self._call("getUpdates", Kind.READ, UPDATES, params=params, timeout=timeout)
         except Rejected as error:
             if error.status != 409:
                 raise

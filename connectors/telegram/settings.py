@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import ConfigDict, SecretStr, field_validator
+from pydantic import ConfigDict, SecretStr, field_validator, model_validator
 
 from connectors.base import (
     ConnectorSettings,
@@ -26,6 +26,9 @@ class TelegramSettings(ConnectorSettings):
         api_url: root of the Bot API server (a local ``telegram-bot-api`` works too).
         inbox: read comments, replies and mentions (``message`` updates); off keeps
             the bot to reaction counts and never stores member messages.
+        inbox_stream: the daemon waits on Telegram for updates (long polling), so that
+            a member's message is read as it arrives, not at the next poll; needs
+            ``inbox``.
     """
 
     # Validation errors would otherwise echo the token they refused.
@@ -37,6 +40,7 @@ class TelegramSettings(ConnectorSettings):
     link_preview: bool = True
     api_url: str = "https://api.telegram.org"
     inbox: bool = True
+    inbox_stream: bool = False
 
     @field_validator("bot_token")
     @classmethod
@@ -62,3 +66,9 @@ class TelegramSettings(ConnectorSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError("expected an http(s):// URL")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _stream_needs_the_inbox(self) -> TelegramSettings:
+        if self.inbox_stream and not self.inbox:
+            raise ValueError("inbox_stream: true needs inbox: true (the stream reads the inbox)")
+        return self

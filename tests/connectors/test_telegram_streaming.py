@@ -1,0 +1,368 @@
+"""Telegram's long polling (``inbox_stream: true``): a member's message wakes the inbox."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import responses
+from pydantic import ValidationError
+from responses import matchers
+
+from connectors.base import AuthError, Capability, InboxStream, RateLimited, Rejected, Transient
+from connectors.records import MemoryRecords
+from connectors.telegram import TelegramConnector, streaming
+from connectors.telegram.updates import WIDE
+from crosspost.store import Store
+from tests.connectors.test_telegram import API, CHANNEL, GROUP, TOKEN, make, tg, wide_query
+from tests.test_inbox_streams import stored
+
+BOT = tg("get_me")["result"]
+
+
+@pytest.fixture
+def rsps() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture(autouse=True)
+def no_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(streaming, "AFTER_OTHERS", 0.0)
+
+
+def wait_query(offset: int) -> list[Any]:
+    """The stream's wait: one update from the stored offset, held open by Telegram."""
+    query = {"offset": str(offset), "limit": "1", "timeout": "30", "allowed_updates": WIDE}
+    return [matchers.query_param_matcher(query)]
+
+
+def first_of(name: str) -> dict[str, Any]:
+    """A page of ``name`` cut to its first update, as a wait with ``limit=1`` gets it."""
+    page = tg(name)
+    return {**page, "result": page["result"][:1]}
+
+
+def streamer(**overrides: Any) -> tuple[TelegramConnector, MemoryRecords]:
+    records = MemoryRecords()
+    return make(records=records, inbox_stream=True, **overrides), records
+
+
+# -- settings ------------------------------------------------------------------------
+
+
+def test_the_setting_adds_the_ability() -> None:
+    assert Capability.INBOX_STREAM not in make().capabilities
+    connector, _ = streamer()
+    assert Capability.INBOX_STREAM in connector.capabilities
+    assert isinstance(connector, InboxStream)
+
+
+def test_a_stream_without_the_inbox_is_refused_at_check() -> None:
+    values = {"bot_token": TOKEN, "chat_id": CHANNEL, "inbox": False, "inbox_stream": True}
+    with pytest.raises(ValidationError, match="inbox_stream: true needs inbox: true"):
+        TelegramConnector.Settings.model_validate(values)
+
+
+# -- against responses ---------------------------------------------------------------
+
+
+def test_connect_then_a_word_when_member_messages_were_read(
+    rsps: responses.RequestsMock,
+) -> None:
+    rsps.get(f"{API}/getMe", json=tg("get_me"))
+    rsps.get(f"{API}/getUpdates", json=first_of("get_updates_inbox"), match=wait_query(0))
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox"), match=wide_query(0))
+    connector, records = streamer()
+    stop = threading.Event()
+    stream = connector.stream_inbox(stop)
+    next(stream)  # connected
+    next(stream)  # the wait saw an update: all pending were read and stored
+    stop.set()
+    with pytest.raises(StopIteration):
+        next(stream)
+    assert records.cursor("updates") == "512000209"
+    waited, read = (call.request.req_kwargs["timeout"] for call in rsps.calls[1:])  # type: ignore[attr-defined]
+    assert waited[1] > streaming.LONG_POLL  # the socket outwaits Telegram
+    assert read == connector.http.timeout
+
+
+def test_while_streaming_the_reads_take_what_the_stream_stored(
+    rsps: responses.RequestsMock,
+) -> None:
+    rsps.get(f"{API}/getMe", json=tg("get_me"))
+    rsps.get(f"{API}/getUpdates", json=first_of("get_updates_inbox"), match=wait_query(0))
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox"), match=wide_query(0))
+    connector, _ = streamer()
+    stop = threading.Event()
+    stream = connector.stream_inbox(stop)
+    next(stream), next(stream)
+    asked = len(rsps.calls)
+    page = connector.fetch_inbox(None)
+    assert [i.remote_id for i in page.items] == [f"{GROUP}:311", f"{GROUP}:312", f"{GROUP}:315"]
+    assert page.cursor == "512000209"
+    assert connector.fetch_inbox(page.cursor).items == ()  # each item is handed out once
+    assert connector.fetch_metrics([f"{CHANNEL}:42"])[f"{CHANNEL}:42"].likes == 9
+    assert len(rsps.calls) == asked  # nothing asked of Telegram: the wait goes on alone
+    stop.set()
+    list(stream)
+    # the stream is over: a read asks Telegram again
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_empty"), match=wide_query(512000209))
+    assert connector.fetch_inbox(page.cursor).items == ()
+    assert len(rsps.calls) == asked + 1
+
+
+def test_reaction_counts_alone_are_stored_without_a_word(rsps: responses.RequestsMock) -> None:
+    stop = threading.Event()
+    waits = iter([tg("get_updates_empty"), first_of("get_updates")])
+    last = 0
+
+    def wait(request: Any) -> tuple[int, dict[str, str], str]:
+        nonlocal last
+        last += 1
+        if last == 3:  # the third wait: the test has seen enough
+            stop.set()
+            return 200, {}, json.dumps(tg("get_updates_empty"))
+        return 200, {}, json.dumps(next(waits))
+
+    rsps.get(f"{API}/getMe", json=tg("get_me"))
+    rsps.add_callback("GET", f"{API}/getUpdates", wait, match=wait_query(0))
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates"), match=wide_query(0))
+    rsps.add_callback("GET", f"{API}/getUpdates", wait, match=wait_query(512000103))
+    connector, records = streamer()
+    assert sum(1 for _ in connector.stream_inbox(stop)) == 1  # the connect alone
+    assert records.observed([f"{CHANNEL}:42"])[f"{CHANNEL}:42"].likes == 7
+
+
+def test_a_wait_another_reader_ended_is_waited_again(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{API}/getMe", json=tg("get_me"))
+    conflict = tg("error_409_conflict")
+    rsps.get(f"{API}/getUpdates", status=409, json=conflict, match=wait_query(0))
+    rsps.get(f"{API}/getUpdates", status=409, json=conflict, match=wait_query(0))
+    rsps.get(f"{API}/getUpdates", json=first_of("get_updates_inbox"), match=wait_query(0))
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox"), match=wide_query(0))
+    connector, _ = streamer()
+    stream = connector.stream_inbox(threading.Event())
+    next(stream), next(stream)  # two ended waits, then the word
+
+
+def test_waits_ended_again_and_again_break_the_stream(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{API}/getMe", json=tg("get_me"))
+    for _ in range(streaming.ENDED_BY_OTHERS):
+        rsps.get(f"{API}/getUpdates", status=409, json=tg("error_409_conflict"))
+    connector, _ = streamer()
+    stream = connector.stream_inbox(threading.Event())
+    next(stream)
+    with pytest.raises(Transient, match="another program reads this bot's updates"):
+        next(stream)
+    assert connector.fetch_inbox.__self__._streamed is None  # type: ignore[attr-defined]
+
+
+def test_a_webhook_refuses_the_stream(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{API}/getMe", json=tg("get_me"))
+    rsps.get(f"{API}/getUpdates", status=409, json=tg("error_409_webhook"))
+    connector, _ = streamer()
+    stream = connector.stream_inbox(threading.Event())
+    next(stream)
+    with pytest.raises(Rejected, match="webhook"):
+        next(stream)
+
+
+def test_a_refused_token_is_an_auth_error(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{API}/getMe", status=401, json=tg("error_401"))
+    connector, _ = streamer()
+    with pytest.raises(AuthError):
+        next(connector.stream_inbox(threading.Event()))
+
+
+def test_a_rate_limited_wait_says_until_when(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{API}/getMe", json=tg("get_me"))
+    rsps.get(f"{API}/getUpdates", status=429, json=tg("error_429"))
+    connector, _ = streamer()
+    stream = connector.stream_inbox(threading.Event())
+    next(stream)
+    with pytest.raises(RateLimited):
+        next(stream)
+
+
+def test_an_account_without_the_inbox_has_no_stream() -> None:
+    connector = make(inbox=False)
+    with pytest.raises(Rejected, match="has no inbox"):
+        next(connector.stream_inbox(threading.Event()))
+
+
+# -- over a socket, against a Bot API that holds its waits ---------------------------
+
+
+class FakeBotApi:
+    """The Bot API's ``getMe`` and ``getUpdates`` on 127.0.0.1, as Telegram answers them.
+
+    A call with ``timeout`` is held until an update from its ``offset`` exists or the
+    time is up; a newer ``getUpdates`` ends a held one with 409, and an ``offset``
+    confirms (forgets) the updates before it.
+    """
+
+    def __init__(self) -> None:
+        self.updates: list[dict[str, Any]] = []
+        self.calls: list[dict[str, str]] = []
+        self._changed = threading.Condition()
+        self._generation = 0
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> FakeBotApi:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def add(self, message: dict[str, Any]) -> None:
+        with self._changed:
+            update_id = 700 + len(self.updates)
+            self.updates.append({"update_id": update_id, "message": message})
+            self._changed.notify_all()
+
+    def get_updates(self, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        offset, limit = int(query.get("offset", 0)), int(query.get("limit", 100))
+        deadline = time.monotonic() + int(query.get("timeout", 0))
+        with self._changed:
+            self._generation += 1
+            mine = self._generation
+            self._changed.notify_all()
+            while True:
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                if self.updates or time.monotonic() >= deadline:
+                    return 200, {"ok": True, "result": self.updates[:limit]}
+                if self._generation != mine:
+                    description = "Conflict: terminated by other getUpdates request"
+                    return 409, {"ok": False, "error_code": 409, "description": description}
+                self._changed.wait(deadline - time.monotonic())
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                method = parts.path.rsplit("/", 1)[-1]
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                api.calls.append({"method": method, **query})
+                if method == "getMe":
+                    status, body = 200, {"ok": True, "result": BOT}
+                elif method == "getUpdates":
+                    status, body = api.get_updates(query)
+                else:
+                    status, body = 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        return Handler
+
+
+CHAT = {"id": -1009876543210, "title": "Meetup", "username": "meetupchat", "type": "supergroup"}
+ALICE = {"id": 111111111, "is_bot": False, "first_name": "Alice", "username": "alice_k"}
+
+
+def mention(message_id: int, text: str = "when is the next meetup?") -> dict[str, Any]:
+    named = f"@{BOT['username']}"
+    return {
+        "message_id": message_id,
+        "from": ALICE,
+        "chat": CHAT,
+        "date": 1795690900,
+        "text": f"{named} {text}",
+        "entities": [{"type": "mention", "offset": 0, "length": len(named)}],
+    }
+
+
+def test_a_message_sent_during_a_wait_is_read_at_once_and_stop_ends_the_stream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(streaming, "LONG_POLL", 1)  # so that stop ends the last wait soon
+    with FakeBotApi() as api:
+        connector, records = streamer(api_url=api.url, chat_id="@meetupchat")
+        stop, said = threading.Event(), list[float]()
+
+        def listen() -> None:
+            for _ in connector.stream_inbox(stop):
+                said.append(time.monotonic())
+
+        thread = threading.Thread(target=listen, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 5
+        while not (said and api.calls[-1].get("timeout") == "1") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sent = time.monotonic()
+        api.add(mention(41))
+        while len(said) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stop.set()
+        thread.join(5)
+        assert len(said) == 2 and not thread.is_alive()
+        assert said[1] - sent < 0.9  # at the update, not at the end of the wait
+        assert list(records.interactions) == [f"{CHAT['id']}:41"]
+        assert records.cursor("updates") == "701"
+
+
+def test_the_daemon_stores_a_member_message_as_it_happens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first collection comes 10 s after the start: a message stored within
+    seconds of being sent came through the wait."""
+    from crosspost.publishing.daemon import Daemon
+
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    monkeypatch.setattr(streaming, "LONG_POLL", 1)
+    with FakeBotApi() as api:
+        monkeypatch.setenv("BOT_TOKEN", TOKEN)
+        (tmp_path / "schedule.yaml").write_text(
+            "timezone: UTC\naccounts:\n"
+            f"  meetup: {{connector: telegram, api_url: '{api.url}', chat_id: '@meetupchat', "
+            "bot_token: '${BOT_TOKEN}', inbox_stream: true}\n"
+            "content:\n  - {id: hello, body: Hello.}\nposts: []\n",
+            encoding="utf-8",
+        )
+        daemon = Daemon(tmp_path / "schedule.yaml", store, tick=timedelta(milliseconds=200))
+        found: list[float] = []
+
+        def message_then_stop() -> None:
+            deadline = time.monotonic() + 8
+            while not any(c.get("timeout") == "1" for c in api.calls):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+            sent = time.monotonic()
+            api.add(mention(42))
+            while not stored(store) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            found.append(time.monotonic() - sent)
+            daemon.stop()
+
+        helper = threading.Thread(target=message_then_stop)
+        helper.start()
+        daemon.run_forever()  # the main thread: it sets signal handlers
+        helper.join()
+    assert stored(store) == [f"{CHAT['id']}:42"]
+    assert found[0] < 8  # not at a poll: the first one comes 10 s after the start
