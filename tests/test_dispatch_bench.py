@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from typing import Any
 
 import pytest
 
@@ -10,10 +12,12 @@ from benchmarks.dispatch import (
     _ON_POSTGRES,
     _Alone,
     _bare_threads,
+    _count_one_statement_handovers,
     _dispatch_figures,
     _pinned,
     _Run,
 )
+from crosspost.store import handover
 from tests.mockplatform import MockMastodon
 
 
@@ -83,3 +87,26 @@ def test_pinning_holds_inside_and_is_undone_after() -> None:
     with _pinned(cpu):
         assert os.sched_getaffinity(0) == {cpu}
     assert os.sched_getaffinity(0) == allowed
+
+
+def test_a_one_statement_handover_counts_as_a_transaction_that_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On PostgreSQL the handover runs outside BEGIN, unseen by SQLAlchemy's events:
+    the benchmark printed 0.00 transactions a post there."""
+    calls: list[str] = []
+
+    def together(*_: Any) -> str:
+        calls.append(threading.current_thread().name)
+        return "done"
+
+    monkeypatch.setattr(handover, "_together", together)
+    earlier, counts = {"begin": 0, "commit": 0}, {"begin": 0, "commit": 0}
+    _count_one_statement_handovers(earlier)
+    _count_one_statement_handovers(counts)  # the next run: wrapped once, counted anew
+    worker = threading.Thread(target=lambda: handover._together(), name="publish-1")
+    worker.start()
+    worker.join()
+    assert handover._together() == "done"  # not a worker's: not counted
+    assert calls == ["publish-1", "MainThread"]
+    assert counts == {"begin": 1, "commit": 1} and earlier == {"begin": 0, "commit": 0}
