@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import ConfigDict, SecretStr, field_validator, model_validator
+from pydantic import ConfigDict, SecretStr, ValidationInfo, field_validator
 
 from connectors.base import (
     ConnectorSettings,
@@ -67,8 +67,9 @@ class TelegramSettings(ConnectorSettings):
             raise ValueError("expected an http(s):// URL")
         return value.rstrip("/")
 
-    @model_validator(mode="after")
-    def _stream_needs_the_inbox(self) -> TelegramSettings:
-        if self.inbox_stream and not self.inbox:
-            raise ValueError("inbox_stream: true needs inbox: true (the stream reads the inbox)")
-        return self
+    @field_validator("inbox_stream")
+    @classmethod
+    def _stream_needs_the_inbox(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("inbox") is False:
+            raise ValueError("needs inbox: true (the stream reads the inbox)")
+        return value

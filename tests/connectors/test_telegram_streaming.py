@@ -68,8 +68,9 @@ def test_the_setting_adds_the_ability() -> None:
 
 def test_a_stream_without_the_inbox_is_refused_at_check() -> None:
     values = {"bot_token": TOKEN, "chat_id": CHANNEL, "inbox": False, "inbox_stream": True}
-    with pytest.raises(ValidationError, match="inbox_stream: true needs inbox: true"):
+    with pytest.raises(ValidationError, match="needs inbox: true") as refused:
         TelegramConnector.Settings.model_validate(values)
+    assert refused.value.errors()[0]["loc"] == ("inbox_stream",)  # check names its line
 
 
 # -- against responses ---------------------------------------------------------------
