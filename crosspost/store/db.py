@@ -22,7 +22,6 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -131,7 +130,7 @@ def insert_new(session: Any, table: Table, values: list[dict[str, Any]], key: li
         return 0
     bind = session if isinstance(session, Connection) else session.get_bind()
     dialect = dialect_module(bind.dialect.name)
-    arrays = _from_arrays(table, values) if bind.dialect.name == "postgresql" else None
+    arrays = _from_arrays(dialect, table, values) if bind.dialect.name == "postgresql" else None
     insert = dialect.insert(table) if arrays is None else dialect.insert(table).from_select(*arrays)
     statement = insert.on_conflict_do_nothing(index_elements=key).returning(
         *[table.c[name] for name in key]
@@ -142,10 +141,11 @@ def insert_new(session: Any, table: Table, values: list[dict[str, Any]], key: li
 
 
 def _from_arrays(
-    table: Table, values: list[dict[str, Any]]
+    dialect: Any, table: Table, values: list[dict[str, Any]]
 ) -> tuple[list[str], Select[Any]] | None:
     """``SELECT * FROM unnest(<one array per column>)``: the rows of ``values`` for
-    ``INSERT … SELECT``, or None when the rows name different columns.
+    ``INSERT … SELECT``, or None when the rows name different columns (``dialect``:
+    PostgreSQL's dialect module, imported only when used).
 
     A multi-row ``VALUES`` of 1,000 rows has thousands of placeholders, which psycopg
     parses anew for each statement (it caches statements of up to 50 parameters):
@@ -159,7 +159,7 @@ def _from_arrays(
         bindparam(
             f"column_{index}",
             [row[name] for row in values],
-            type_=postgresql.ARRAY(table.c[name].type),
+            type_=dialect.ARRAY(table.c[name].type),
         )
         for index, name in enumerate(names)
     ]
