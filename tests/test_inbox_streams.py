@@ -34,9 +34,9 @@ from crosspost.loading import registry
 from crosspost.loading.project import Project, load_project
 from crosspost.store import Store
 from crosspost.store.claims import COLLECT, STREAM, claim_accounts
-from crosspost.store.models import Interaction
 from crosspost.store.models_community import InboxPoll
 from tests.fakes import FakeClock
+from tests.streaming import seconds_until_stored, stored
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 #: What each fake account's inbox holds, and what its stream says next.
@@ -114,11 +114,6 @@ def project(tmp_path: Path, **accounts: str) -> Project:
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     return Store(f"sqlite:///{tmp_path / 'streams.db'}")
-
-
-def stored(store: Store) -> list[str]:
-    with Session(store.engine) as session:
-        return sorted(row.remote_id for row in session.exec(select(Interaction)))
 
 
 def eventually(condition: Any, seconds: float = 5.0) -> None:
@@ -370,39 +365,25 @@ def test_the_daemon_stores_a_mention_as_it_happens(
 ) -> None:
     """The first collection round comes 10 s after the start and polls every 5 minutes:
     a mention stored within seconds of being posted came through the stream."""
-    from crosspost.publishing.daemon import Daemon
     from tests.mockplatform import MockMastodon
 
     with MockMastodon(tokens=["us-token", "member-token"]) as server:
         server.stream_heartbeat = 0.05
         monkeypatch.setenv("US_TOKEN", "us-token")
-        (tmp_path / "schedule.yaml").write_text(
-            "timezone: UTC\naccounts:\n"
-            f"  us: {{connector: mastodon, instance: '{server.url}', "
-            "access_token: '${US_TOKEN}', inbox_stream: true}\n"
-            "content:\n  - {id: hello, body: Hello.}\nposts: []\n",
-            encoding="utf-8",
+        account = (
+            f"{{connector: mastodon, instance: '{server.url}', access_token: '${{US_TOKEN}}', "
+            "inbox_stream: true}"
         )
-        daemon = Daemon(tmp_path / "schedule.yaml", store, tick=timedelta(milliseconds=200))
-        found: list[float] = []
-
-        def mention_then_stop() -> None:
-            deadline = time.monotonic() + 8
-            while not server_streams(server) and time.monotonic() < deadline:
-                time.sleep(0.02)
-            posted = time.monotonic()
-            server.post_as("member-token", f"@{server.acct('us-token')} when is the next meetup?")
-            while not stored(store) and time.monotonic() < deadline:
-                time.sleep(0.02)
-            found.append(time.monotonic() - posted)
-            daemon.stop()
-
-        helper = threading.Thread(target=mention_then_stop)
-        helper.start()
-        daemon.run_forever()  # the main thread: it sets signal handlers
-        helper.join()
+        mention = f"@{server.acct('us-token')} when is the next meetup?"
+        seconds = seconds_until_stored(
+            tmp_path,
+            store,
+            account,
+            lambda: server_streams(server),
+            lambda: server.post_as("member-token", mention),
+        )
     assert len(stored(store)) == 1
-    assert found[0] < 8  # not at a poll: the first one comes 10 s after the start
+    assert seconds < 8  # not at a poll: the first one comes 10 s after the start
 
 
 def server_streams(server: Any) -> bool:

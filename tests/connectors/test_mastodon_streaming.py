@@ -17,6 +17,7 @@ from connectors.base import AuthError, Capability, InboxStream, Transient
 from connectors.mastodon.streaming import MAX_LINE, STREAM_PATH, server_sent_events
 from tests.connectors.test_mastodon import HOST, TOKEN, make, mention, payload
 from tests.mockplatform import MockMastodon
+from tests.streaming import listening, wait_until
 
 
 @pytest.fixture
@@ -106,25 +107,14 @@ def test_a_mention_posted_on_the_server_arrives_on_the_stream_and_stop_ends_it()
     with MockMastodon(tokens=["us-token", "member-token"]) as server:
         server.stream_heartbeat = 0.05
         connector, _ = make(instance=server.url, access_token="us-token", inbox_stream=True)
-        stop, said = threading.Event(), []
-
-        def listen() -> None:
-            for _ in connector.stream_inbox(stop):
-                said.append(time.monotonic())
-
-        thread = threading.Thread(target=listen, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 5
-        while not said and time.monotonic() < deadline:
-            time.sleep(0.01)
-        own = server.acct("us-token")
-        server.post_as("member-token", f"hello @{own}")
-        server.post_as("member-token", "nobody named")
-        while len(said) < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        stop.set()
-        thread.join(5)
-        assert len(said) == 2 and not thread.is_alive()
+        with listening(connector) as heard:
+            deadline = time.monotonic() + 5
+            wait_until(lambda: bool(heard.said), deadline)
+            own = server.acct("us-token")
+            server.post_as("member-token", f"hello @{own}")
+            server.post_as("member-token", "nobody named")
+            wait_until(lambda: len(heard.said) == 2, deadline)
+        assert len(heard.said) == 2
         streamed = [r for r in server.requests if r.path == STREAM_PATH]
         assert [r.status for r in streamed] == [200]
         assert connector.fetch_inbox(None).items[0].text.endswith(f"@{own}")

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from connectors.telegram import TelegramConnector, streaming
 from connectors.telegram.updates import WIDE
 from crosspost.store import Store
 from tests.connectors.test_telegram import API, CHANNEL, GROUP, TOKEN, make, tg, wide_query
-from tests.test_inbox_streams import stored
+from tests.streaming import listening, seconds_until_stored, stored, wait_until
 
 BOT = tg("get_me")["result"]
 
@@ -56,6 +56,30 @@ def streamer(**overrides: Any) -> tuple[TelegramConnector, MemoryRecords]:
     return make(records=records, inbox_stream=True, **overrides), records
 
 
+@dataclass
+class Worded:
+    """A stream that connected and gave one word, and what it stored."""
+
+    connector: TelegramConnector
+    records: MemoryRecords
+    stop: threading.Event
+    stream: Iterator[None]
+
+
+def a_word_after_connecting(rsps: responses.RequestsMock) -> Worded:
+    """The bot is known, the wait sees an update, the read finds member messages: the
+    stream connected and gave word."""
+    rsps.get(f"{API}/getMe", json=tg("get_me"))
+    rsps.get(f"{API}/getUpdates", json=first_of("get_updates_inbox"), match=wait_query(0))
+    rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox"), match=wide_query(0))
+    connector, records = streamer()
+    stop = threading.Event()
+    stream = connector.stream_inbox(stop)
+    next(stream)  # connected
+    next(stream)  # the wait saw an update: all pending were read and stored
+    return Worded(connector, records, stop, stream)
+
+
 # -- settings ------------------------------------------------------------------------
 
 
@@ -79,42 +103,29 @@ def test_a_stream_without_the_inbox_is_refused_at_check() -> None:
 def test_connect_then_a_word_when_member_messages_were_read(
     rsps: responses.RequestsMock,
 ) -> None:
-    rsps.get(f"{API}/getMe", json=tg("get_me"))
-    rsps.get(f"{API}/getUpdates", json=first_of("get_updates_inbox"), match=wait_query(0))
-    rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox"), match=wide_query(0))
-    connector, records = streamer()
-    stop = threading.Event()
-    stream = connector.stream_inbox(stop)
-    next(stream)  # connected
-    next(stream)  # the wait saw an update: all pending were read and stored
-    stop.set()
+    worded = a_word_after_connecting(rsps)
+    worded.stop.set()
     with pytest.raises(StopIteration):
-        next(stream)
-    assert records.cursor("updates") == "512000209"
+        next(worded.stream)
+    assert worded.records.cursor("updates") == "512000209"
     waited, read = (call.request.req_kwargs["timeout"] for call in rsps.calls[1:])  # type: ignore[attr-defined]
     assert waited[1] > streaming.LONG_POLL  # the socket outwaits Telegram
-    assert read == connector.http.timeout
+    assert read == worded.connector.http.timeout
 
 
 def test_while_streaming_the_reads_take_what_the_stream_stored(
     rsps: responses.RequestsMock,
 ) -> None:
-    rsps.get(f"{API}/getMe", json=tg("get_me"))
-    rsps.get(f"{API}/getUpdates", json=first_of("get_updates_inbox"), match=wait_query(0))
-    rsps.get(f"{API}/getUpdates", json=tg("get_updates_inbox"), match=wide_query(0))
-    connector, _ = streamer()
-    stop = threading.Event()
-    stream = connector.stream_inbox(stop)
-    next(stream), next(stream)
-    asked = len(rsps.calls)
+    worded = a_word_after_connecting(rsps)
+    connector, asked = worded.connector, len(rsps.calls)
     page = connector.fetch_inbox(None)
     assert [i.remote_id for i in page.items] == [f"{GROUP}:311", f"{GROUP}:312", f"{GROUP}:315"]
     assert page.cursor == "512000209"
     assert connector.fetch_inbox(page.cursor).items == ()  # each item is handed out once
     assert connector.fetch_metrics([f"{CHANNEL}:42"])[f"{CHANNEL}:42"].likes == 9
     assert len(rsps.calls) == asked  # nothing asked of Telegram: the wait goes on alone
-    stop.set()
-    list(stream)
+    worded.stop.set()
+    list(worded.stream)
     # the stream is over: a read asks Telegram again
     rsps.get(f"{API}/getUpdates", json=tg("get_updates_empty"), match=wide_query(512000209))
     assert connector.fetch_inbox(page.cursor).items == ()
@@ -155,26 +166,32 @@ def test_a_wait_another_reader_ended_is_waited_again(rsps: responses.RequestsMoc
     next(stream), next(stream)  # two ended waits, then the word
 
 
-def test_waits_ended_again_and_again_break_the_stream(rsps: responses.RequestsMock) -> None:
+@pytest.mark.parametrize(
+    ("status", "answer", "times", "error", "says"),
+    [
+        # another reader ended the wait again and again: the stream breaks
+        (409, "error_409_conflict", streaming.ENDED_BY_OTHERS, Transient, "another program"),
+        (409, "error_409_webhook", 1, Rejected, "webhook"),
+        (429, "error_429", 1, RateLimited, "rate limited"),
+    ],
+)
+def test_a_failed_wait_ends_the_stream_with_its_error(
+    rsps: responses.RequestsMock,
+    status: int,
+    answer: str,
+    times: int,
+    error: type[Exception],
+    says: str,
+) -> None:
     rsps.get(f"{API}/getMe", json=tg("get_me"))
-    for _ in range(streaming.ENDED_BY_OTHERS):
-        rsps.get(f"{API}/getUpdates", status=409, json=tg("error_409_conflict"))
+    for _ in range(times):
+        rsps.get(f"{API}/getUpdates", status=status, json=tg(answer))
     connector, _ = streamer()
     stream = connector.stream_inbox(threading.Event())
     next(stream)
-    with pytest.raises(Transient, match="another program reads this bot's updates"):
+    with pytest.raises(error, match=says):
         next(stream)
-    assert connector.fetch_inbox.__self__._streamed is None  # type: ignore[attr-defined]
-
-
-def test_a_webhook_refuses_the_stream(rsps: responses.RequestsMock) -> None:
-    rsps.get(f"{API}/getMe", json=tg("get_me"))
-    rsps.get(f"{API}/getUpdates", status=409, json=tg("error_409_webhook"))
-    connector, _ = streamer()
-    stream = connector.stream_inbox(threading.Event())
-    next(stream)
-    with pytest.raises(Rejected, match="webhook"):
-        next(stream)
+    assert connector._streamed is None  # the reads ask Telegram themselves again
 
 
 def test_a_refused_token_is_an_auth_error(rsps: responses.RequestsMock) -> None:
@@ -182,16 +199,6 @@ def test_a_refused_token_is_an_auth_error(rsps: responses.RequestsMock) -> None:
     connector, _ = streamer()
     with pytest.raises(AuthError):
         next(connector.stream_inbox(threading.Event()))
-
-
-def test_a_rate_limited_wait_says_until_when(rsps: responses.RequestsMock) -> None:
-    rsps.get(f"{API}/getMe", json=tg("get_me"))
-    rsps.get(f"{API}/getUpdates", status=429, json=tg("error_429"))
-    connector, _ = streamer()
-    stream = connector.stream_inbox(threading.Event())
-    next(stream)
-    with pytest.raises(RateLimited):
-        next(stream)
 
 
 def test_an_account_without_the_inbox_has_no_stream() -> None:
@@ -231,6 +238,10 @@ class FakeBotApi:
     def __exit__(self, *_: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def waiting(self) -> bool:
+        """Whether a call that waits for updates came."""
+        return any(call.get("timeout", "0") != "0" for call in self.calls)
 
     def add(self, message: dict[str, Any]) -> None:
         with self._changed:
@@ -304,25 +315,14 @@ def test_a_message_sent_during_a_wait_is_read_at_once_and_stop_ends_the_stream(
     monkeypatch.setattr(streaming, "LONG_POLL", 1)  # so that stop ends the last wait soon
     with FakeBotApi() as api:
         connector, records = streamer(api_url=api.url, chat_id="@meetupchat")
-        stop, said = threading.Event(), list[float]()
-
-        def listen() -> None:
-            for _ in connector.stream_inbox(stop):
-                said.append(time.monotonic())
-
-        thread = threading.Thread(target=listen, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 5
-        while not (said and api.calls[-1].get("timeout") == "1") and time.monotonic() < deadline:
-            time.sleep(0.01)
-        sent = time.monotonic()
-        api.add(mention(41))
-        while len(said) < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        stop.set()
-        thread.join(5)
-        assert len(said) == 2 and not thread.is_alive()
-        assert said[1] - sent < 0.9  # at the update, not at the end of the wait
+        with listening(connector) as heard:
+            deadline = time.monotonic() + 5
+            wait_until(lambda: bool(heard.said) and api.waiting(), deadline)
+            sent = time.monotonic()
+            api.add(mention(41))
+            wait_until(lambda: len(heard.said) == 2, deadline)
+        assert len(heard.said) == 2
+        assert heard.said[1] - sent < 0.9  # at the update, not at the end of the wait
         assert list(records.interactions) == [f"{CHAT['id']}:41"]
         assert records.cursor("updates") == "701"
 
@@ -332,38 +332,16 @@ def test_the_daemon_stores_a_member_message_as_it_happens(
 ) -> None:
     """The first collection comes 10 s after the start: a message stored within
     seconds of being sent came through the wait."""
-    from crosspost.publishing.daemon import Daemon
-
     store = Store(f"sqlite:///{tmp_path / 'x.db'}")
     monkeypatch.setattr(streaming, "LONG_POLL", 1)
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
     with FakeBotApi() as api:
-        monkeypatch.setenv("BOT_TOKEN", TOKEN)
-        (tmp_path / "schedule.yaml").write_text(
-            "timezone: UTC\naccounts:\n"
-            f"  meetup: {{connector: telegram, api_url: '{api.url}', chat_id: '@meetupchat', "
-            "bot_token: '${BOT_TOKEN}', inbox_stream: true}\n"
-            "content:\n  - {id: hello, body: Hello.}\nposts: []\n",
-            encoding="utf-8",
+        account = (
+            f"{{connector: telegram, api_url: '{api.url}', chat_id: '@meetupchat', "
+            "bot_token: '${BOT_TOKEN}', inbox_stream: true}"
         )
-        daemon = Daemon(tmp_path / "schedule.yaml", store, tick=timedelta(milliseconds=200))
-        found: list[float] = []
-
-        def message_then_stop() -> None:
-            deadline = time.monotonic() + 8
-            while not any(c.get("timeout") == "1" for c in api.calls):
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.02)
-            sent = time.monotonic()
-            api.add(mention(42))
-            while not stored(store) and time.monotonic() < deadline:
-                time.sleep(0.02)
-            found.append(time.monotonic() - sent)
-            daemon.stop()
-
-        helper = threading.Thread(target=message_then_stop)
-        helper.start()
-        daemon.run_forever()  # the main thread: it sets signal handlers
-        helper.join()
+        seconds = seconds_until_stored(
+            tmp_path, store, account, api.waiting, lambda: api.add(mention(42))
+        )
     assert stored(store) == [f"{CHAT['id']}:42"]
-    assert found[0] < 8  # not at a poll: the first one comes 10 s after the start
+    assert seconds < 8  # not at a poll: the first one comes 10 s after the start
