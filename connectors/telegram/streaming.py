@@ -37,6 +37,9 @@ ENDED_BY_OTHERS = 3
 #: Seconds between a wait another reader ended and the next, so that two readers of
 #: one bot do not end each other's calls in a tight loop.
 AFTER_OTHERS = 1.0
+#: Member messages kept for the next inbox read at most: they are in the store already,
+#: and a daemon whose inbox reads another daemon makes keeps no growing list.
+STREAMED_AT_MOST = 1000
 _CONFLICT = 409
 
 
@@ -101,6 +104,7 @@ class TelegramStreaming(TelegramReading):
         with self._reading:
             if self._streamed is not None:
                 self._streamed.extend(read.items)
+                del self._streamed[:-STREAMED_AT_MOST]
         return bool(read.items)
 
     def _webhook_refusal(self) -> Rejected:

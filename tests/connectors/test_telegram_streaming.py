@@ -132,6 +132,17 @@ def test_while_streaming_the_reads_take_what_the_stream_stored(
     assert len(rsps.calls) == asked + 1
 
 
+def test_the_messages_kept_for_the_next_read_are_bounded(
+    rsps: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A daemon whose account's inbox another daemon reads never takes them."""
+    monkeypatch.setattr(streaming, "STREAMED_AT_MOST", 2)
+    worded = a_word_after_connecting(rsps)  # three member messages were read
+    page = worded.connector.fetch_inbox(None)
+    assert [i.remote_id for i in page.items] == [f"{GROUP}:312", f"{GROUP}:315"]  # the newest
+    assert set(worded.records.interactions) >= {f"{GROUP}:311", f"{GROUP}:312", f"{GROUP}:315"}
+
+
 def test_reaction_counts_alone_are_stored_without_a_word(rsps: responses.RequestsMock) -> None:
     stop = threading.Event()
     waits = iter([tg("get_updates_empty"), first_of("get_updates")])
