@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from connectors.attachments import MediaItem
-from connectors.base import Capability, Limits, RenderedPost
+from connectors.base import Capability, ConnectorSettings, Limits, RenderedPost
 from connectors.errors import Rejected
 from connectors.http import Kind
 from connectors.images import image_size
@@ -76,6 +76,13 @@ class MatrixConnector(MatrixReplies, MatrixDoctor):
     )
 
     Settings = MatrixSettings
+
+    @classmethod
+    def capabilities_for(cls, settings: ConnectorSettings) -> frozenset[Capability]:
+        """The class's abilities, and the room's ``/sync`` when ``inbox_stream`` is on."""
+        if isinstance(settings, MatrixSettings) and settings.inbox_stream:
+            return cls.capabilities | {Capability.INBOX_STREAM}
+        return cls.capabilities
 
     def measure(self, text: str) -> int:
         """UTF-8 bytes of the HTML and of the plain body written from it, as JSON strings."""

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from connectors.base import InboxItem, Published, Rejected, RenderedPost
 from connectors.matrix.body import JsonObject, message_content
-from connectors.matrix.reading import MatrixReading
+from connectors.matrix.streaming import MatrixStreaming
 
 __all__ = ["MatrixReplies", "reply_relation"]
 
@@ -32,7 +32,7 @@ def reply_relation(item: InboxItem) -> JsonObject:
     return {"rel_type": "m.thread", "event_id": root, "is_falling_back": False, **answered}
 
 
-class MatrixReplies(MatrixReading):
+class MatrixReplies(MatrixStreaming):
     """``reply_post`` and ``reply`` of :class:`connectors.matrix.MatrixConnector`."""
 
     def reply_post(self, item: InboxItem, post: RenderedPost) -> RenderedPost:

@@ -33,6 +33,8 @@ class MatrixSettings(ConnectorSettings):
         password: that account's password.
         device_id: the device the password login uses, the same every time.
         msgtype: ``m.text`` (default) or ``m.notice`` (how bots are expected to speak).
+        inbox_stream: the daemon holds a ``/sync`` of the room open, so that a member's
+            message is read as it arrives, not at the next poll.
     """
 
     homeserver: str
@@ -42,6 +44,7 @@ class MatrixSettings(ConnectorSettings):
     password: SecretStr | None = None
     device_id: str = Field(default="CROSSPOST", pattern=r"^[A-Za-z0-9_\-]{1,64}$")
     msgtype: Literal["m.text", "m.notice"] = "m.text"
+    inbox_stream: bool = False
 
     @field_validator("homeserver")
     @classmethod

@@ -14,13 +14,14 @@ import pytest
 import requests
 
 from connectors.base import MediaItem, MemoryState, RateLimited, RenderedPost
-from connectors.matrix import MatrixConnector, MatrixSettings, txn_id
+from connectors.matrix import MatrixConnector, MatrixSettings, streaming, txn_id
 from crosspost.collecting.thread_metrics import thread_metrics
 from crosspost.rendering.markdown import render_markdown
 from crosspost.rendering.markdown_forms import form_of
 from crosspost.rendering.markup import unmark
 from tests.realserver.synapse import MatrixUser, Synapse
 from tests.realserver.test_bluesky import tiny_png
+from tests.streaming import listening, wait_until
 
 pytestmark = pytest.mark.realserver
 
@@ -287,3 +288,30 @@ def test_the_message_rate_limit_is_a_rate_limited_error(
     bodies = [e["content"]["body"] for e in member.messages(room)]
     assert bodies == [*sent, f"message {len(sent)}"]
     assert txn_id(refused) != txn_id(f"k-rate-{len(sent) - 1}")
+
+
+def test_a_members_message_wakes_the_stream_and_ours_does_not(
+    owner: MatrixUser, member: MatrixUser, room: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(streaming, "LONG_POLL", 3)  # so that stop ends the last sync soon
+    settings = MatrixSettings(
+        homeserver=owner.base,
+        room=room,
+        user=owner.localpart,
+        password=owner.password,
+        inbox_stream=True,
+    )
+    connector = MatrixConnector("town", settings, MemoryState())
+    with listening(connector) as heard:
+        deadline = time.monotonic() + 10
+        wait_until(lambda: bool(heard.said), deadline)  # synced
+        connector.publish(post("<p>Our own news</p>"), "k-stream-own")
+        time.sleep(1.0)  # ours wakes nothing
+        assert len(heard.said) == 1
+        sent = time.monotonic()
+        member.send(room, {"msgtype": "m.text", "body": "Is it on Thursday?"})
+        wait_until(lambda: len(heard.said) == 2, deadline)
+    assert len(heard.said) == 2
+    assert heard.said[1] - sent < 2.5  # at the message, not at the end of a sync
+    texts = [item.text for item in connector.fetch_inbox(None).items]
+    assert texts[-1] == "Is it on Thursday?"
