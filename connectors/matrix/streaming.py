@@ -57,7 +57,8 @@ class MatrixStreaming(MatrixReading):
         }
         if since is not None:
             params["since"] = since
-        timeout = (self.http.timeout[0], wait + _WAIT_MARGIN)
+        connect, read = self.http.timeout
+        timeout = (connect, max(read, wait + _WAIT_MARGIN))  # a first sync may take a while
         response = self._call(
             "GET", f"{CLIENT}/sync", kind=Kind.READ, params=params, timeout=timeout
         )
