@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from benchmarks import dispatch
 from benchmarks.dispatch import (
     _ON_POSTGRES,
     _Alone,
@@ -110,3 +114,38 @@ def test_a_one_statement_handover_counts_as_a_transaction_that_writes(
     assert handover._together() == "done"  # not a worker's: not counted
     assert calls == ["publish-1", "MainThread"]
     assert counts == {"begin": 1, "commit": 1} and earlier == {"begin": 0, "commit": 0}
+
+
+def test_on_cores_of_their_own_each_side_counts_its_best_run_taken_in_turns(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """One run of either moved by a fifth from one to the next: best of each, in turns."""
+    order: list[str] = []
+    bare = iter([1000.0, 1200.0, 900.0])
+    daemons = iter([_Run(100, 0.2, 0.1, 0.1, 100, 100), _Run(100, 0.1, 0.1, 0.1, 100, 100)])
+    on_postgres = iter([_Run(100, 0.125, 0.1, 0.1, 100, 100), _Run(100, 0.5, 0.4, 0.1, 1, 1)])
+
+    def bare_loop(*_: object) -> float:
+        order.append("bare")
+        return next(bare)
+
+    def run(*_: object, database: str = "", **__: object) -> _Run:
+        order.append("postgres" if database else "sqlite")
+        return next(on_postgres if database else daemons)
+
+    @contextlib.contextmanager
+    def nothing(*_: object, **__: object) -> Iterator[str]:
+        yield "postgresql://test"
+
+    monkeypatch.setattr(dispatch, "_bare_loop", bare_loop)
+    monkeypatch.setattr(dispatch, "_run", run)
+    monkeypatch.setattr(dispatch, "_mock", nothing)
+    monkeypatch.setattr(dispatch, "_pinned", nothing)
+    monkeypatch.setattr(dispatch.postgres, "reachable", lambda: True)
+    monkeypatch.setattr(dispatch.postgres, "fresh_database", nothing)
+    monkeypatch.setattr(dispatch.os, "sched_getaffinity", lambda _pid: {0, 1})
+    alone = dispatch._on_own_cores(tmp_path, ["t"], 100, 1)
+    assert alone is not None
+    assert order == ["bare", "sqlite", "postgres", "bare", "sqlite", "postgres", "bare"]
+    assert alone.bare == 1200.0 and alone.daemon.rate == 1000.0
+    assert alone.on_postgres is not None and alone.on_postgres.rate == 800.0
