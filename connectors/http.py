@@ -46,6 +46,7 @@ from connectors.ratelimit import RateBuckets, parse_retry_at, retry_after_second
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "HELD_OPEN_MARGIN",
     "PROJECT_URL",
     "Classify",
     "Describe",
@@ -70,6 +71,8 @@ __all__ = [
 ]
 
 _E = TypeVar("_E", bound=ConnectorError)
+#: How much longer than the server may hold a call open (long polling) its answer is awaited.
+HELD_OPEN_MARGIN = 15.0
 
 
 class HttpConnector(BaseConnector[SettingsT]):
@@ -86,6 +89,12 @@ class HttpConnector(BaseConnector[SettingsT]):
     def _make_client(self) -> HttpClient:
         """Build the client; subclasses add auth headers and secrets here."""
         return HttpClient(self.name, self.account, base_url=self.base_url, classify=self.classify)
+
+    def held_open(self, seconds: float) -> tuple[float, float]:
+        """The (connect, read) timeout of a call the server may hold open for ``seconds``
+        (long polling): the read outwaits the server, and never waits less than usual."""
+        connect, read = self.http.timeout
+        return connect, max(read, seconds + HELD_OPEN_MARGIN)
 
     def error(self, cls: type[_E], message: str, status: int | None = None) -> _E:
         """An error of this account, with every secret the client knows masked."""

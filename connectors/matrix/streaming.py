@@ -26,8 +26,6 @@ __all__ = ["LONG_POLL", "MatrixStreaming"]
 
 #: Seconds the homeserver holds a sync open when nothing arrives.
 LONG_POLL = 30
-#: How much longer than that the socket waits for the answer.
-_WAIT_MARGIN = 15.0
 
 
 class MatrixStreaming(MatrixReading):
@@ -57,8 +55,7 @@ class MatrixStreaming(MatrixReading):
         }
         if since is not None:
             params["since"] = since
-        connect, read = self.http.timeout
-        timeout = (connect, max(read, wait + _WAIT_MARGIN))  # a first sync may take a while
+        timeout = self.held_open(wait)  # a first sync (no wait) may take a while too
         response = self._call(
             "GET", f"{CLIENT}/sync", kind=Kind.READ, params=params, timeout=timeout
         )

@@ -46,8 +46,6 @@ from connectors.telegram.updates import (
 #: ``getUpdates`` returns at most 100 updates per call; stop after this many pages.
 _UPDATE_PAGES = 10
 _PAGE = 100
-#: How much longer than a long poll's ``timeout`` the socket waits for Telegram's answer.
-_WAIT_MARGIN = 15.0
 #: Threads learned whose publication is not recorded yet, kept in memory at most,
 #: and for this many reads: a post sent by crosspost is recorded long before that.
 _UNSAVED_MAX = 1000
@@ -215,7 +213,7 @@ class TelegramReading(TelegramApi):
             "timeout": wait,
             "allowed_updates": self._allowed_updates(),
         }
-        timeout = (self.http.timeout[0], wait + _WAIT_MARGIN) if wait else None
+        timeout = self.held_open(wait) if wait else None
         try:
             updates = self._call("getUpdates", Kind.READ, UPDATES, params=params, timeout=timeout)
         except Rejected as error:

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from responses import matchers
 
 from connectors.base import AuthError, Capability, InboxStream, RateLimited, Rejected, Transient
+from connectors.http import HELD_OPEN_MARGIN
 from connectors.records import MemoryRecords
 from connectors.telegram import TelegramConnector, streaming
 from connectors.telegram.updates import WIDE
@@ -356,3 +357,10 @@ def test_the_daemon_stores_a_member_message_as_it_happens(
         )
     assert stored(store) == [f"{CHAT['id']}:42"]
     assert seconds < 8  # not at a poll: the first one comes 10 s after the start
+
+
+def test_a_wait_is_awaited_longer_than_telegram_holds_it_and_never_less_than_a_read() -> None:
+    connector, _ = streamer()
+    connect, read = connector.http.timeout
+    assert connector.held_open(30) == (connect, 30 + HELD_OPEN_MARGIN)
+    assert connector.held_open(0) == (connect, read)
