@@ -45,7 +45,7 @@ def _plans(store: Store) -> Iterator[list[str]]:
     captured: list[str] = []
 
     def explain(conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "publication" in statement:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")) and "publication" in statement:
             plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
             captured.extend(str(row[-1]) for row in plan)
 

@@ -178,8 +178,11 @@ def claim_next(
         .label("rank")
     )
     ranked = select(col(Publication.id), rank).where(*conditions).subquery()
-    first = select(ranked.c.id).where(ranked.c.rank == 1)
-    query = select(Publication).where(col(Publication.id).in_(first), *conditions)
+    # Ranked once: PostgreSQL's statistics lag a plan's bulk insert, and with them
+    # it ranked every due row again for each due row (0.4-1.2 s for 2,000-4,000).
+    first = select(ranked.c.id).where(ranked.c.rank == 1).cte("first_due")
+    first = first.prefix_with("MATERIALIZED")
+    query = select(Publication).where(col(Publication.id).in_(select(first.c.id)), *conditions)
     query = query.order_by(col(Publication.due_at), col(Publication.id))
     return _lease(engine, query, worker, lease, now, holder, sending)
 
