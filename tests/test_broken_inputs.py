@@ -564,7 +564,7 @@ class Outcome:
     code: int | None  # None: killed (time or memory)
     output: str
     seconds: float
-    peak_bytes: int
+    peak_bytes: int  # resident memory the command added, at its peak
 
 
 def _child(project: Path, args: list[str], log: Path) -> None:
@@ -602,33 +602,44 @@ def _address_space() -> int:
         return int(handle.read().split()[0]) * resource.getpagesize()
 
 
-def _start(project: Path, args: list[str], log: Path) -> int:
+def _resident() -> int:
+    """This process's resident memory, in bytes."""
+    with open("/proc/self/statm", encoding="ascii") as handle:
+        return int(handle.read().split()[1]) * resource.getpagesize()
+
+
+def _start(project: Path, args: list[str], log: Path) -> tuple[int, int]:
+    """The forked child's pid, and what it inherits resident: its peak starts there, so
+    the pytest process's own size (larger in a worker that ran big tests) is not the
+    command's."""
     sys.stdout.flush()
     sys.stderr.flush()
+    inherited = _resident()
     pid = os.fork()
     if pid == 0:
         _child(project, args, log)
-    return pid
+    return pid, inherited
 
 
 def _run_all(jobs: list[tuple[Path, list[str], Path]]) -> list[Outcome]:
     """Run the jobs two at a time (the machine is shared); results in order."""
     results: dict[int, Outcome] = {}
-    running: dict[int, tuple[int, float, int]] = {}  # pid -> (job index, start, baseline rss)
+    running: dict[int, tuple[int, float, int]] = {}  # pid -> (job index, start, inherited)
     pending = list(enumerate(jobs))
     while pending or running:
         while pending and len(running) < 2:
             index, (project, args, log) = pending.pop(0)
-            running[_start(project, args, log)] = (index, time.monotonic(), 0)
+            pid, inherited = _start(project, args, log)
+            running[pid] = (index, time.monotonic(), inherited)
         pid, status, usage = os.wait4(-1, 0)
-        index, started, _ = running.pop(pid)
+        index, started, inherited = running.pop(pid)
         code = os.waitstatus_to_exitcode(status)
         log = jobs[index][2]
         results[index] = Outcome(
             None if code < 0 else code,
             log.read_text(encoding="utf-8", errors="replace") if log.exists() else "",
             time.monotonic() - started,
-            usage.ru_maxrss * 1024,
+            max(usage.ru_maxrss * 1024 - inherited, 0),
         )
     return [results[i] for i in range(len(jobs))]
 
