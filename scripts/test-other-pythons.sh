@@ -46,7 +46,7 @@ for version in $OTHER_PYTHONS; do
     "$python" -m venv "$venv"
     "$venv/bin/pip" install -q -e ".[test]"
     # shellcheck disable=SC2086 # the list is split on purpose
-    "$venv/bin/pytest" -q -m "not realserver and not slow and not postgres" \
+    "$venv/bin/pytest" -q -n auto --dist loadfile -m "not realserver and not slow and not postgres" \
         ${*:-$OTHER_PYTHON_TESTS}
     tested="$tested $version"
 done
