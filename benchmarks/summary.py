@@ -57,12 +57,15 @@ def main() -> None:
     failed: list[str] = []
     for name, sizes, run in RUNS:
         print(f"== {name} ({sizes}); load average {os.getloadavg()[0]:.1f}", flush=True)
+        began = time.perf_counter()
         with tempfile.TemporaryDirectory() as folder:
             try:
                 figures += run(Path(folder))
             except (Exception, SystemExit) as error:  # one broken benchmark hides no other figure
                 print(f"{name} failed: {error!r}")
                 failed.append(name)
+        # which part of the 10 minutes each takes, on the machine at hand
+        print(f"== {name}: {time.perf_counter() - began:.0f} s wall", flush=True)
     minutes = (time.perf_counter() - started) / 60
     print(f"\nissue 17, all figures in one run ({minutes:.1f} min wall):\n")
     print(table(figures))
