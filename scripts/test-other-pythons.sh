@@ -1,7 +1,8 @@
 #!/bin/sh
 # The last step of the README's test command (and of .ci/run): after the whole suite on
 # python3, the core's unit tests and the connector contract suite on every other supported
-# Python this machine has (OTHER_PYTHONS), each in its own venv (.venv-3.12, .venv-3.13).
+# Python this machine has (OTHER_PYTHONS), each in its own venv (.venv-3.12, .venv-3.13)
+# with the `test-core` extra only (tests that need the `test` extra's servers fail there).
 #
 #   sh scripts/test-other-pythons.sh                 # OTHER_PYTHON_TESTS
 #   sh scripts/test-other-pythons.sh tests/test_x.py # these tests instead
@@ -44,7 +45,7 @@ for version in $OTHER_PYTHONS; do
     venv=".venv-$version"
     echo "test-other-pythons: Python $version ($python)"
     "$python" -m venv "$venv"
-    "$venv/bin/pip" install -q -e ".[test]"
+    "$venv/bin/pip" install -q -e ".[test-core]"
     # shellcheck disable=SC2086 # the list is split on purpose
     "$venv/bin/pytest" -q -n auto --dist loadfile -m "not realserver and not slow and not postgres" \
         ${*:-$OTHER_PYTHON_TESTS}
