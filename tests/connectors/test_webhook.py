@@ -289,6 +289,7 @@ def test_statuses(rsps: responses.RequestsMock, status: int, error: type[Excepti
 @pytest.mark.parametrize(
     "retry_after",
     ["120", (NOW + timedelta(seconds=120)).strftime("%a, %d %b %Y %H:%M:%S GMT")],
+    ids=["seconds", "http-date"],  # the same in every pytest-xdist worker: the date is not
 )
 def test_429_comes_back_at_retry_after(rsps: responses.RequestsMock, retry_after: str) -> None:
     rsps.post(URL, status=429, headers={"Retry-After": retry_after})
