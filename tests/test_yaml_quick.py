@@ -166,7 +166,48 @@ def test_an_empty_value_is_placed_on_its_keys_line() -> None:
     ],
 )
 def test_anything_unusual_is_left_to_the_pure_parser(text: str) -> None:
+    assert yamlfile._read_plainly(text) is yamlfile._CAREFULLY
     assert yamlfile._parse_quickly(text) is yamlfile._CAREFULLY
+
+
+def test_a_plain_schedule_is_read_in_one_pass_over_its_events(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refused(*_args: object) -> None:
+        raise AssertionError("a second pass")
+
+    text = (ROOT / "schedule.yaml").read_text(encoding="utf-8")
+    monkeypatch.setattr(yamlfile, "_plainly_bounded", refused)
+    monkeypatch.setattr(yamlfile._QuickLoader, "get_single_node", refused)
+    quick = yamlfile._parse_quickly(text)
+    careful = _carefully(text)
+    assert quick == careful and _positions(quick) == _positions(careful)
+    assert _kinds(quick) == _kinds(careful)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- &x [1, 2]\n- *x\n",  # an anchor: its value is shared
+        "base: &b {a: 1}\nx: {<<: *b, c: 2}\n",  # a merge key
+        "? [a, b]\n: c\n",  # a list as a key
+        "1: one\n",  # a key that is not a text
+    ],
+)
+def test_what_one_pass_does_not_build_is_read_in_two(text: str) -> None:
+    assert yamlfile._read_plainly(text) is yamlfile._CAREFULLY
+    quick = yamlfile._parse_quickly(text)
+    assert quick is not yamlfile._CAREFULLY
+    assert quick == _carefully(text) and _positions(quick) == _positions(_carefully(text))
+
+
+def test_one_pass_counts_values_and_depth_as_it_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlfile, "MAX_VALUES", 5)
+    assert yamlfile._read_plainly("a: [1, 2]\n") == {"a": [1, 2]}  # 5 values: the root too
+    assert yamlfile._read_plainly("a: [1, 2, 3]\n") is yamlfile._CAREFULLY
+    monkeypatch.setattr(yamlfile, "MAX_DEPTH", 3)
+    assert yamlfile._read_plainly("a: [[1]]\n") == {"a": [[1]]}
+    assert yamlfile._read_plainly("a: [[[1]]]\n") is yamlfile._CAREFULLY
 
 
 def test_aliases_are_counted_as_the_pure_parser_counts_them() -> None:
