@@ -17,9 +17,12 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from crosspost.errors import ConfigError
 from crosspost.loading import yamlfile
 from crosspost.loading.front_matter import split_front_matter
-from crosspost.loading.yamlfile import MAX_ALIAS_NODES, MAX_DEPTH, parse_yaml
+from crosspost.loading.yamlfile import MAX_ALIAS_NODES, MAX_DEPTH, ReadMap, ReadSeq, parse_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Mappings and lists as either reading makes them (the one pass: ReadMap and ReadSeq).
+MAPPINGS = (CommentedMap, ReadMap)
+SEQUENCES = (CommentedSeq, ReadSeq)
 
 pytestmark = pytest.mark.skipif(yamlfile._CParser is None, reason="ruamel.yaml.clib is missing")
 
@@ -45,7 +48,7 @@ def _positions(value: Any, path: str = "", empty: bool = True) -> dict[str, tupl
     """The line and column of every key, value and item under ``value`` (of an empty
     value too, unless ``empty`` is False: the parsers place those differently)."""
     found: dict[str, tuple[int, int]] = {}
-    if isinstance(value, CommentedMap):
+    if isinstance(value, MAPPINGS):
         found[path] = (value.lc.line, value.lc.col)
         for key in value:
             if key in value.lc.data:  # not a key merged in with <<
@@ -53,7 +56,7 @@ def _positions(value: Any, path: str = "", empty: bool = True) -> dict[str, tupl
                 if empty or value[key] is not None:
                     found[f"{path}.{key}:value"] = value.lc.value(key)
             found.update(_positions(value[key], f"{path}.{key}", empty))
-    elif isinstance(value, CommentedSeq):
+    elif isinstance(value, SEQUENCES):
         found[path] = (value.lc.line, value.lc.col)
         for index, item in enumerate(value):
             found[f"{path}.{index}"] = value.lc.item(index)
@@ -85,7 +88,6 @@ def test_every_file_of_the_repository_reads_the_same_both_ways(name: str, text: 
         assert careful is None or "!" in text or "%" in text
         return
     assert quick == careful
-    assert type(quick) is type(careful)
     assert _positions(quick) == _positions(careful)
     assert _kinds(quick) == _kinds(careful)
 
@@ -112,11 +114,12 @@ def test_tricky_values_read_the_same_both_ways(text: str) -> None:
 
 
 def _kinds(value: Any) -> Any:
-    """The type of every value under ``value``, and each collection's flow style."""
-    if isinstance(value, CommentedMap):
-        return ("map", value.fa.flow_style(), {key: _kinds(item) for key, item in value.items()})
-    if isinstance(value, CommentedSeq):
-        return ("seq", value.fa.flow_style(), [_kinds(item) for item in value])
+    """The type of every value under ``value``; mappings and lists as such, whichever
+    reading made them (the one pass keeps no flow style: nothing writes a tree back)."""
+    if isinstance(value, MAPPINGS):
+        return ("map", {key: _kinds(item) for key, item in value.items()})
+    if isinstance(value, SEQUENCES):
+        return ("seq", [_kinds(item) for item in value])
     return type(value).__name__
 
 
@@ -180,6 +183,7 @@ def test_a_plain_schedule_is_read_in_one_pass_over_its_events(
     monkeypatch.setattr(yamlfile, "_plainly_bounded", refused)
     monkeypatch.setattr(yamlfile._QuickLoader, "get_single_node", refused)
     quick = yamlfile._parse_quickly(text)
+    assert isinstance(quick, ReadMap) and isinstance(quick["posts"], ReadSeq)
     careful = _carefully(text)
     assert quick == careful and _positions(quick) == _positions(careful)
     assert _kinds(quick) == _kinds(careful)

@@ -1,7 +1,9 @@
 """YAML with positions: load files so that every error can say file:line:column.
 
 ruamel.yaml's round-trip loader keeps the line and column of every key and
-item (YAML 1.2, so ``12:30`` stays a string and ``no`` is not ``False``).
+item (YAML 1.2, so ``12:30`` stays a string and ``no`` is not ``False``). A plain
+document (most schedules) is read faster by ruamel's C parser into :class:`ReadMap`
+and :class:`ReadSeq`, with the same values and positions.
 :func:`locate` walks a pydantic error location back to the node it names.
 """
 
@@ -41,6 +43,9 @@ from crosspost.errors import ConfigError, Problem
 from crosspost.loading.inputfile import MAX_FILE_BYTES, read_text
 
 __all__ = [
+    "Positions",
+    "ReadMap",
+    "ReadSeq",
     "Where",
     "MAX_ALIAS_NODES",
     "MAX_DEPTH",
@@ -206,12 +211,14 @@ def _parse_quickly(text: str) -> Any:
 
 
 def _read_plainly(text: str) -> Any:
-    """``text`` built from the C parser's events as :meth:`_QuickLoader.construct_quickly`
-    builds it from nodes, in one pass and without the nodes (for 50,000 entries, 1.6 s
-    instead of 2.7 s for the two passes); :data:`_CAREFULLY` at the first event it does
-    not build plainly: an anchor, an alias, a tag, a key that is not a text, a key
-    written twice, more values or deeper nesting than the limits, more than one document.
-    It counts values and depth as it builds, as :class:`_BoundedComposer` does."""
+    """``text`` built from the C parser's events in one pass, without nodes, into
+    :class:`ReadMap` and :class:`ReadSeq` (the values and positions the pure parser
+    gives, without its formatting: a schedule is read, not written back): for 50,000
+    entries 1.3 CPU-s instead of 2.9 for two passes into ruamel's types.
+    :data:`_CAREFULLY` at the first event it does not build plainly: an anchor, an
+    alias, a tag, a key that is not a text, a key written twice, more values or deeper
+    nesting than the limits, more than one document. It counts values and depth as it
+    builds, as :class:`_BoundedComposer` does."""
     loader = _QuickLoader(text)
     try:
         return loader.read_plainly()
@@ -341,8 +348,7 @@ if _CParser is not None:
         def read_plainly(self) -> Any:
             """See :func:`_read_plainly`. A collection is built as its events come: a
             mapping's key waits on its frame for the value, which is set when it ends
-            (a scalar at once, a collection at its end event), as ``_mapping`` and
-            ``_sequence`` set them."""
+            (a scalar at once, a collection at its end event)."""
             stack: list[_Frame] = []
             root: Any = _CAREFULLY
             values = documents = 0
@@ -374,11 +380,10 @@ if _CParser is not None:
                         return _CAREFULLY
                 elif kind is MappingEndEvent or kind is SequenceEndEvent:
                     frame = stack.pop()
-                    data = frame.finish(self)
                     if stack:
-                        stack[-1].add(data, frame.start_mark)
+                        stack[-1].add(frame.data, frame.start_mark)
                     else:
-                        root = data
+                        root = frame.data
                 elif kind is DocumentStartEvent:
                     documents += 1
                     if documents > 1 or event.version or event.tags:
@@ -470,24 +475,62 @@ _YAML_1_2 = (1, 2)
 _PLAIN_STYLES = frozenset((None, "", "'", '"'))
 
 
+class Positions:
+    """Where a mapping or list read in one pass is, and where each of its keys, values and
+    items is (0-based): what ruamel's ``LineCol`` answers for a ``CommentedMap``, for
+    :func:`locate`. ``data``: a key's ``[key line, key column, value line, value column]``,
+    an item's ``[line, column]``, by key or index."""
+
+    __slots__ = ("line", "col", "data")
+
+    def __init__(self, line: int, col: int) -> None:
+        self.line, self.col = line, col
+        self.data: dict[Any, list[int]] = {}
+
+    def key(self, key: Any) -> tuple[int, int]:
+        return self.data[key][0], self.data[key][1]
+
+    def value(self, key: Any) -> tuple[int, int]:
+        return self.data[key][2], self.data[key][3]
+
+    def item(self, index: int) -> tuple[int, int]:
+        return self.data[index][0], self.data[index][1]
+
+
+class ReadMap(dict[Any, Any]):
+    """A mapping as :func:`_read_plainly` reads it: a ``dict`` that knows its positions
+    (``lc``, as a ``CommentedMap``). A ``CommentedMap`` costs three times as much to make
+    and fill, and a model validates a plain ``dict`` only (:func:`plain`)."""
+
+    __slots__ = ("lc",)
+    lc: Positions
+
+
+class ReadSeq(list[Any]):
+    """A list as :func:`_read_plainly` reads it (see :class:`ReadMap`)."""
+
+    __slots__ = ("lc",)
+    lc: Positions
+
+
+#: The mappings and lists of a parsed tree, whichever reading made them.
+_MAPPINGS = (CommentedMap, ReadMap)
+_SEQUENCES = (CommentedSeq, ReadSeq)
+
+
 class _Frame:
     """A mapping or list :meth:`_QuickLoader.read_plainly` is building."""
 
-    __slots__ = ("mapping", "data", "lines", "items", "key", "key_mark", "start_mark", "flow_style")
+    __slots__ = ("mapping", "data", "lines", "key", "key_mark", "start_mark")
 
     def __init__(self, mapping: bool, event: Any) -> None:
         self.mapping = mapping
-        self.data: Any = CommentedMap() if mapping else CommentedSeq()
-        positions = self.data.lc
-        positions.line, positions.col = event.start_mark.line, event.start_mark.column
-        #: Where each key or item is: what ``add_kv_line_col`` and ``add_idx_line_col`` set.
-        self.lines: dict[Any, list[int]] = {}
-        positions.data = self.lines
-        self.items: list[Any] = []  # a list's items, added at its end as ``_sequence`` does
+        self.start_mark = mark = event.start_mark
+        self.data: ReadMap | ReadSeq = ReadMap() if mapping else ReadSeq()
+        self.data.lc = positions = Positions(mark.line, mark.column)
+        self.lines = positions.data
         self.key: Any = None
         self.key_mark: Any = None
-        self.start_mark = event.start_mark
-        self.flow_style = event.flow_style  # read by set_collection_style, as a node's
 
     def add(self, value: Any, mark: Any) -> None:
         if self.mapping:
@@ -496,14 +539,8 @@ class _Frame:
             self.data[self.key] = value
             self.key = None
         else:
-            self.lines[len(self.items)] = [mark.line, mark.column]
-            self.items.append(value)
-
-    def finish(self, loader: Any) -> Any:
-        if not self.mapping:
-            self.data.extend(self.items)
-        loader.set_collection_style(self.data, self)
-        return self.data
+            self.lines[len(self.data)] = [mark.line, mark.column]
+            self.data.append(value)  # type: ignore[union-attr]
 
 
 class _NotPlain(Exception):
@@ -566,21 +603,21 @@ class Where:
 
 def _position(node: Any, key: str | int) -> tuple[int, int] | None:
     try:
-        if isinstance(node, CommentedMap) and key in node:
+        if isinstance(node, _MAPPINGS) and key in node:
             row, col = node.lc.value(key) if _is_scalar(node[key]) else node.lc.key(key)
             return row + 1, col + 1
-        if isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+        if isinstance(node, _SEQUENCES) and isinstance(key, int) and key < len(node):
             row, col = node.lc.item(key)
             return row + 1, col + 1
     except (KeyError, TypeError, AttributeError):
         return None
-    if isinstance(node, CommentedMap | CommentedSeq):
+    if isinstance(node, _MAPPINGS + _SEQUENCES):
         return node.lc.line + 1, node.lc.col + 1
     return None
 
 
 def _is_scalar(value: Any) -> bool:
-    return not isinstance(value, CommentedMap | CommentedSeq)
+    return not isinstance(value, _MAPPINGS + _SEQUENCES)
 
 
 def plain(tree: Any) -> Any:
