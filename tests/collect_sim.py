@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from connectors.base import BaseConnector, Limits, Metrics
 from crosspost.collecting.metric_batches import Window
 from crosspost.collecting.metrics import MetricsCollector
+from crosspost.collecting.metrics_due import metric_steps
 from crosspost.loading import registry
 from crosspost.loading.project import Project, load_project
 from crosspost.store import PlannedRow, Store
@@ -105,17 +106,23 @@ def batching_platform() -> Iterator[None]:
         yield
 
 
-def simulate_month(folder: Path, offsets: list[timedelta], window: Window | None = None) -> Month:
-    """Publish a post at ``T0 + offset`` for each offset and collect for 30 days."""
+def simulate_month(
+    folder: Path,
+    offsets: list[timedelta],
+    window: Window | None = None,
+    metrics_after: str | None = None,
+) -> Month:
+    """Publish a post at ``T0 + offset`` for each offset and collect for 30 days
+    (``metrics_after``: the account's own steps, as written in YAML)."""
     window = window or Window()
     store = Store(f"sqlite:///{folder / 'month.db'}")
     with batching_platform():
-        project = batching_project(folder)
+        project = batching_project(folder, metrics_after)
         ids = [published(store, f"post-{n}", T0 + offset) for n, offset in enumerate(offsets)]
         publication_times = {pid: T0 + offset for pid, offset in zip(ids, offsets, strict=True)}
         now = [T0]
         collector = MetricsCollector(store, project, lambda: now[0], thin=False, window=window)
-        for tick in _ticks(offsets, sorted(project.schedule.metrics.after), window):
+        for tick in _ticks(offsets, metric_steps(project, "a"), window):
             now[0] = tick
             collector.run_due()
         calls = list(BatchingFake.calls)
@@ -167,11 +174,13 @@ def fewest_calls(
     return calls
 
 
-def batching_project(folder: Path) -> Project:
-    """A project whose account ``a`` uses :class:`BatchingFake` (in :func:`batching_platform`)."""
+def batching_project(folder: Path, metrics_after: str | None = None) -> Project:
+    """A project whose account ``a`` uses :class:`BatchingFake` (in :func:`batching_platform`),
+    with its own ``metrics_after`` if given."""
     schedule = folder / "schedule.yaml"
+    own = f", metrics_after: {metrics_after}" if metrics_after is not None else ""
     schedule.write_text(
-        "timezone: UTC\naccounts:\n  a: {connector: batchingfake}\n"
+        f"timezone: UTC\naccounts:\n  a: {{connector: batchingfake{own}}}\n"
         "content:\n  - {id: hello, body: Hello.}\nposts: []\n",
         encoding="utf-8",
     )

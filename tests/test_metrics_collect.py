@@ -242,6 +242,52 @@ def test_snapshots_fire_on_the_decaying_schedule_and_stop(tmp_path: Path, store:
     assert [c[2] for c in PLATFORM.calls] == [["a1"]] * len(STEPS)
 
 
+def test_an_account_with_its_own_steps_is_collected_on_them(tmp_path: Path, store: Store) -> None:
+    path = write_schedule(tmp_path, {"alpha": "plainfake", "beta": "plainfake"})
+    text = path.read_text(encoding="utf-8").replace(
+        "    connector: plainfake\n", "    connector: plainfake\n    metrics_after: [1h, 30d]\n", 1
+    )
+    path.write_text(text, encoding="utf-8")
+    project = load_project(path)
+    alpha, beta = published(store, "alpha", "a1", T0), published(store, "beta", "b1", T0)
+    clock = FakeClock(T0)
+    collector = MetricsCollector(store, project, clock, thin=False)
+    for tick in sorted({*(s + timedelta(minutes=1) for s in STEPS)}):
+        clock.set(T0 + tick)
+        collector.run_due()
+    assert [s.step for s in snapshots(store, alpha)] == [3600, 30 * 86400]
+    assert [s.step for s in snapshots(store, beta)] == [int(s.total_seconds()) for s in STEPS]
+
+
+def test_an_account_without_steps_is_never_collected(tmp_path: Path, store: Store) -> None:
+    path = write_schedule(tmp_path, {"alpha": "plainfake"})
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "    connector: plainfake\n", "    connector: plainfake\n    metrics_after: []\n"
+        ),
+        encoding="utf-8",
+    )
+    project = load_project(path)
+    published(store, "alpha", "a1", T0)
+    for tick in STEPS:
+        MetricsCollector(store, project, FakeClock(T0 + tick + timedelta(minutes=1))).run_due()
+    assert snapshots(store) == [] and PLATFORM.calls == []
+
+
+def test_an_account_s_steps_are_checked_where_written(tmp_path: Path) -> None:
+    path = write_schedule(tmp_path, {"alpha": "plainfake"})
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "    connector: plainfake\n", "    connector: plainfake\n    metrics_after: [1h, 0m]\n"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_project(path)
+    assert str(exc.value.problems[0]).startswith(f"{path}:5:")
+    assert "accounts.alpha.metrics_after.1" in str(exc.value.problems[0])
+
+
 def test_nothing_fires_before_the_first_step(tmp_path: Path, store: Store) -> None:
     project = project_for(tmp_path, alpha="plainfake")
     published(store, "alpha", "a1", T0)

@@ -43,7 +43,8 @@ def collect(app: AppContext, once: bool, interval: int, as_json: bool) -> None:
     """Collect post reactions, account figures, follower joins/leaves and mentions.
 
     Posts are collected on the decaying schedule of metrics.after in
-    schedule.yaml; accounts every metrics.accounts_every. Without --once, runs a
+    schedule.yaml (or an account's own metrics_after); accounts every
+    metrics.accounts_every. Without --once, runs a
     round every --interval seconds until Ctrl-C. Exits 1 when every account
     with work failed, 2 on bad input.
     """

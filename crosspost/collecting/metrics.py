@@ -4,14 +4,14 @@ One round (:meth:`MetricsCollector.run_due`) does, for every account of the proj
 
 1. **Post metrics** on a decaying schedule: a post published at *P* is collected
    once after each step of ``metrics.after`` (default 15 min, 1 h, 6 h, 24 h, 3 d,
-   7 d, 30 d), a little early or late so that batches fill up
-   (:mod:`crosspost.collecting.metric_batches` says how much). A round that finds several
-   steps passed (the collector was not running) takes one snapshot for all of
-   them. After the last step the post is left alone. Due posts are grouped by
-   account: ``fetch_metrics`` is called once per account per round, for every part
-   of every thread, and batches as its platform allows; a thread's figures are the
-   sum over its parts without its own replies
-   (:func:`~crosspost.collecting.thread_metrics.thread_metrics`).
+   7 d, 30 d; an account's ``metrics_after`` instead, if it has one), a little early
+   or late so that batches fill up (:mod:`crosspost.collecting.metric_batches` says
+   how much). A round that finds several steps passed (the collector was not
+   running) takes one snapshot for all of them. After the last step the post is
+   left alone. Due posts are grouped by account: ``fetch_metrics`` is called once
+   per account per round, for every part of every thread, and batches as its
+   platform allows; a thread's figures are the sum over its parts without its own
+   replies (:func:`~crosspost.collecting.thread_metrics.thread_metrics`).
 2. **Account snapshots** every ``metrics.accounts_every``; where the connector
    lists followers, the set is compared with the stored one (joins and leaves).
 3. **Inbox** for connectors with ``Capability.INBOX``: mentions and replies since

@@ -7,7 +7,8 @@ come from the store's candidates (published, not past their last step by more th
 counting a step that got no answer as covered until the post leaves the candidates,
 so it is not asked for every round. Which of an account's posts go now, and which
 wait for company to fill a batch, is :func:`~crosspost.collecting.metric_batches.account_batch`'s
-call; a round takes at most ``max_posts`` posts in all. An account's audience is due
+call; a round takes at most ``max_posts`` posts in all. Steps are the schedule's
+``metrics.after``, or an account's own ``metrics_after``. An account's audience is due
 every ``metrics.accounts_every`` since its last snapshot or the last try.
 """
 
@@ -23,10 +24,21 @@ from crosspost.store import Store
 from crosspost.store.collect import Candidate, collect_candidates
 from crosspost.store.collect_audience import last_account_snapshots
 
-__all__ = ["CATCH_UP", "DueWork"]
+__all__ = ["CATCH_UP", "DueWork", "metric_steps"]
 
 #: Posts whose last step passed longer ago than this are not caught up on any more.
 CATCH_UP = timedelta(days=7)
+
+
+def metric_steps(project: Project, account: str) -> list[timedelta]:
+    """When ``account``'s posts are collected, shortest first: its own ``metrics_after``,
+    else the schedule's ``metrics.after``; none for an account the schedule does not
+    have (any more)."""
+    spec = project.schedule.accounts.get(account)
+    if spec is None:
+        return []
+    own = spec.metrics_after
+    return sorted(own if own is not None else project.schedule.metrics.after)
 
 
 class DueWork:
@@ -54,22 +66,25 @@ class DueWork:
         Only accounts with a post whose step has fallen due (and stopped waiting for
         company) get a batch (:func:`~crosspost.collecting.metric_batches.account_batch`).
         """
-        steps = sorted(project.schedule.metrics.after)
-        if not steps:
+        steps = {account: metric_steps(project, account) for account in accounts}
+        longest = max((s[-1] for s in steps.values() if s), default=None)
+        if longest is None:
             return {}
-        candidates = collect_candidates(self.store, now - steps[-1] - CATCH_UP, accounts)
+        candidates = collect_candidates(self.store, now - longest - CATCH_UP, accounts)
         seen.update(c.publication_id for c in candidates)
         waiting: dict[str, list[tuple[Candidate, timedelta]]] = defaultdict(list)
         for candidate in candidates:
             first = (
-                self._next_step(candidate, steps) if candidate.account in project.accounts else None
+                self._next_step(candidate, steps[candidate.account])
+                if candidate.account in project.accounts and steps.get(candidate.account)
+                else None
             )
             if first is not None:
                 waiting[candidate.account].append((candidate, first))
         due: dict[str, list[Due]] = {}
         for account, posts in sorted(waiting.items()):
             size = self._batch_size(project, account)
-            chosen = account_batch(posts, steps, now, self.window, size, self.every)
+            chosen = account_batch(posts, steps[account], now, self.window, size, self.every)
             chosen = chosen[: max(self._budget, 0)]
             if chosen:
                 due[account] = chosen

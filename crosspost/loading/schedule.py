@@ -67,6 +67,9 @@ class AccountSpec(StrictModel):
     min_interval: Duration | None = None
     #: Publish at most this many posts a day (UTC) on this account.
     max_per_day: int | None = Field(default=None, ge=1)
+    #: Collect this account's reactions after these steps instead of ``metrics.after``:
+    #: fewer steps, fewer calls (an API billed per read); ``[]``: none.
+    metrics_after: list[Duration] | None = None
 
     @property
     def settings(self) -> dict[str, Any]:
