@@ -214,7 +214,7 @@ def _read_plainly(text: str) -> Any:
     """``text`` built from the C parser's events in one pass, without nodes, into
     :class:`ReadMap` and :class:`ReadSeq` (the values and positions the pure parser
     gives, without its formatting: a schedule is read, not written back): for 50,000
-    entries 1.3 CPU-s instead of 2.9 for two passes into ruamel's types.
+    entries 1.5 CPU-s instead of 2.9 for two passes into ruamel's types.
     :data:`_CAREFULLY` at the first event it does not build plainly: an anchor, an
     alias, a tag, a key that is not a text, a key written twice, more values or deeper
     nesting than the limits, more than one document. It counts values and depth as it
@@ -392,10 +392,13 @@ if _CParser is not None:
                     return _CAREFULLY  # an alias, or an event this reading does not know
             return _CAREFULLY if self.unknown_tag else root
 
+        def _tag(self, event: Any) -> Any:
+            """The tag of a scalar ``event``: :meth:`resolve`'s memo looked up first."""
+            tag = self._scalar_tags.get((event.value, event.implicit))
+            return tag if tag is not None else self.resolve(ScalarNode, event.value, event.implicit)
+
         def _scalar(self, event: Any) -> Any:
-            tag = self._scalar_tags.get((event.value, event.implicit))  # resolve's memo
-            if tag is None:
-                tag = self.resolve(ScalarNode, event.value, event.implicit)
+            tag = self._tag(event)
             if tag is self.DEFAULT_SCALAR_TAG and event.style in _PLAIN_STYLES:
                 return event.value
             node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
@@ -404,11 +407,8 @@ if _CParser is not None:
         def _text_key(self, event: Any, keys: dict[Any, Any]) -> bool:
             """Whether the scalar ``event`` is a key ``_mapping`` takes: a text (a merge
             key ``<<`` resolves to a tag of its own), not one of ``keys`` already."""
-            tag = self._scalar_tags.get((event.value, event.implicit))
-            if tag is None:
-                tag = self.resolve(ScalarNode, event.value, event.implicit)
             return (
-                tag is self.DEFAULT_SCALAR_TAG
+                self._tag(event) is self.DEFAULT_SCALAR_TAG
                 and event.style in _PLAIN_STYLES
                 and event.value not in keys
             )
@@ -500,7 +500,7 @@ class Positions:
 class ReadMap(dict[Any, Any]):
     """A mapping as :func:`_read_plainly` reads it: a ``dict`` that knows its positions
     (``lc``, as a ``CommentedMap``). A ``CommentedMap`` costs three times as much to make
-    and fill, and a model validates a plain ``dict`` only (:func:`plain`)."""
+    and fill, for formatting nothing here reads back."""
 
     __slots__ = ("lc",)
     lc: Positions
