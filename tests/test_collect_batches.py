@@ -393,6 +393,26 @@ def test_every_step_of_every_post_is_taken_once_inside_its_window(
     assert len(month.calls) == fewest_calls(offsets, EVERY_STEP)
 
 
+@pytest.mark.parametrize(
+    ("own", "steps", "calls"),
+    [
+        ("[30d]", [timedelta(days=30)], 3),
+        ("[7d, 30d]", [timedelta(days=7), timedelta(days=30)], 12),
+    ],
+)
+def test_an_account_s_own_steps_keep_sparse_posts_at_the_fewest_calls(
+    tmp_path: Path, own: str, steps: list[timedelta], calls: int
+) -> None:
+    offsets = spread(30, 30 * 24 * 60)  # one post a day: 96 calls with every step
+    month = simulate_month(tmp_path, offsets, metrics_after=own)
+    assert all(taken == [int(s.total_seconds()) for s in steps] for taken in month.steps.values())
+    assert len(month.steps) == 30
+    assert len(month.calls) == calls == fewest_calls(offsets, steps)
+    window = Window()
+    for step, age in month.taken:
+        assert step * (1 - window.early) <= age <= step + window.lateness(step)
+
+
 SHORT_STEPS = [timedelta(minutes=15), timedelta(hours=1), timedelta(hours=6)]
 
 
