@@ -288,6 +288,15 @@ def test_an_account_s_steps_are_checked_where_written(tmp_path: Path) -> None:
     assert "accounts.alpha.metrics_after.1" in str(exc.value.problems[0])
 
 
+def test_more_than_100_steps_are_refused_where_written(tmp_path: Path) -> None:
+    steps = ", ".join(f"{n}h" for n in range(1, 102))
+    path = write_schedule(tmp_path, {"alpha": "plainfake"}, extra=f"metrics:\n  after: [{steps}]\n")
+    with pytest.raises(ConfigError) as exc:
+        load_project(path)
+    assert "metrics.after: List should have at most 100 items" in str(exc.value)
+    assert str(exc.value.problems[0]).startswith(f"{path}:")
+
+
 def test_nothing_fires_before_the_first_step(tmp_path: Path, store: Store) -> None:
     project = project_for(tmp_path, alpha="plainfake")
     published(store, "alpha", "a1", T0)

@@ -57,6 +57,11 @@ __all__ = [
 ]
 
 
+#: Steps of ``metrics.after`` or of an account's ``metrics_after``: a post is collected once
+#: per step, and each round walks them for every post.
+MAX_METRIC_STEPS = 100
+
+
 class AccountSpec(StrictModel):
     """One ``accounts:`` entry: the connector and its raw settings (secrets unresolved)."""
 
@@ -69,7 +74,7 @@ class AccountSpec(StrictModel):
     max_per_day: int | None = Field(default=None, ge=1)
     #: Collect this account's reactions after these steps instead of ``metrics.after``:
     #: fewer steps, fewer calls (an API billed per read); ``[]``: none.
-    metrics_after: list[Duration] | None = None
+    metrics_after: list[Duration] | None = Field(default=None, max_length=MAX_METRIC_STEPS)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -83,7 +88,8 @@ class MetricsSpec(StrictModel):
     after: list[Duration] = Field(
         default_factory=lambda: [
             parse_duration(v) for v in ("15m", "1h", "6h", "24h", "3d", "7d", "30d")
-        ]
+        ],
+        max_length=MAX_METRIC_STEPS,
     )
     accounts_every: Duration = timedelta(days=1)
 
