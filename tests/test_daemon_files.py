@@ -8,6 +8,7 @@ or every ``BACKSTOP``. The waits below are bounds on a real thread, never timing
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -83,13 +84,49 @@ def test_a_file_in_a_new_content_folder_is_seen(
     assert seen(change, lambda: post.write_text(f"{post.exists()}\n", encoding="utf-8"))
 
 
+def test_a_file_written_in_place_is_seen(
+    tmp_path: Path, watched: tuple[FileWatcher, threading.Event]
+) -> None:
+    _watcher, change = watched
+    schedule = tmp_path / "schedule.yaml"
+    text = schedule.read_text(encoding="utf-8")
+    assert seen(change, lambda: schedule.write_text(text + "\n", encoding="utf-8"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify's close events")
+def test_writes_to_a_file_held_open_beside_the_schedule_wake_nothing(
+    tmp_path: Path, watched: tuple[FileWatcher, threading.Event]
+) -> None:
+    """The store's SQLite file and journal sit beside schedule.yaml by default and are
+    written while held open: the system does not even hand those writes to the watcher."""
+    watcher, change = watched
+    assert _armed(watcher, tmp_path / "probe")
+    with (tmp_path / "crosspost.db-wal").open("wb", buffering=0) as journal:
+        before = _once_quiet(watcher)  # its creation is an event
+        for n in range(200):
+            journal.write(b"page %d\n" % n)
+        assert not change.wait(1.0)  # a bound: the events would come within milliseconds
+        assert watcher.events == before
+    assert _wait_for(lambda: watcher.events > before, BOUND)  # closed after writing: seen
+    assert not change.is_set()  # and not a project file
+
+
 def test_only_the_project_files_count(tmp_path: Path) -> None:
     within = _Within([tmp_path / "schedule.yaml", tmp_path / "content"])
     base = tmp_path.resolve()
-    assert within(None, str(base / "schedule.yaml"))
-    assert within(None, str(base / "content" / "a" / "b.md"))
-    assert not within(None, str(base / "crosspost.db-wal"))  # the store writes every round
-    assert not within(None, str(base / ".schedule.yaml.tmp"))
+    assert within(str(base / "schedule.yaml"))
+    assert within(str(base / "content" / "a" / "b.md"))
+    assert not within(str(base / "crosspost.db-wal"))  # the store writes every round
+    assert not within(str(base / ".schedule.yaml.tmp"))
+
+
+def test_a_stop_ends_the_thread_while_nothing_changes(
+    watched: tuple[FileWatcher, threading.Event],
+) -> None:
+    watcher, _change = watched
+    assert watcher.running
+    watcher.stop()
+    assert _wait_for(lambda: not watcher.running, BOUND)
 
 
 def test_rounds_walk_the_files_only_after_a_change_or_the_backstop(
@@ -160,6 +197,25 @@ def test_a_running_daemon_reloads_on_a_save_long_before_its_tick(
     daemon.run_forever()  # the main thread: it sets signal handlers
     helper.join()
     assert outcome["reloaded"]
+
+
+def _armed(watcher: FileWatcher, probe: Path) -> bool:
+    """Write ``probe`` until the watcher sees an event (it arms on its own thread)."""
+    for _ in range(int(BOUND)):
+        probe.write_bytes(b"")
+        if _wait_for(lambda: watcher.events > 0, 1.0):
+            return True
+    return False
+
+
+def _once_quiet(watcher: FileWatcher) -> int:
+    """The watcher's count of events once none came for 0.3 s (bounded)."""
+    for _ in range(int(BOUND / 0.3)):
+        count = watcher.events
+        threading.Event().wait(0.3)
+        if watcher.events == count:
+            return count
+    return watcher.events
 
 
 def _count_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -15,11 +15,19 @@ arms again, so a directory created meanwhile is watched too.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from watchdog import events
+
+if TYPE_CHECKING:
+    from watchdog.observers.api import BaseObserver
 
 __all__ = ["BACKSTOP", "FileWatcher", "ProjectFiles", "Stamp"]
 
@@ -29,14 +37,15 @@ log = logging.getLogger(__name__)
 Stamp = tuple[int, int]
 #: With a watcher running, the files are still walked this often.
 BACKSTOP = timedelta(minutes=1)
-#: Events closer together than this come as one change (milliseconds).
-_DEBOUNCE_MS = 1_600
-#: How often the watcher's thread wakes to look for events and a stop (milliseconds): its
-#: default (50) alone costs 0.1 % of a core, idle.
-_STEP_MS = 500
-#: Should the OS have no file events here (WSL, some network mounts), the files are polled
-#: this often instead (milliseconds), not watchfiles' default 300.
-_POLL_MS = 5_000
+#: A change is reported once its events pause this long (seconds): a save is several.
+_QUIET = 0.25
+#: ... or once they have gone on this long (seconds).
+_DEBOUNCE = 1.6
+#: Should the OS have no file events here, the files are polled this often instead
+#: (seconds), not watchdog's default 1.
+_POLL = 5.0
+#: Longest a stop waits for the observer's threads (seconds).
+STOP_TIMEOUT = 2.0
 
 
 def stamps_of(paths: Iterable[Path]) -> dict[Path, Stamp]:
@@ -102,9 +111,15 @@ class ProjectFiles:
 class FileWatcher:
     """Calls ``on_change`` when a file under the paths ``roots()`` names changes.
 
-    Runs on a thread of its own with the operating system's file events (watchfiles).
+    Runs on a thread of its own with the operating system's file events (watchdog).
     ``start`` says False when that is not possible; the daemon then walks the files
     every round as before.
+
+    On Linux (inotify) a file counts as written when it is closed, not at each write:
+    the store's SQLite file and its journal, beside ``schedule.yaml`` by default, are
+    written while held open, and each of their writes woke a thread here (about 17 a
+    publication, a tenth of the daemon's throughput). An editor's save closes or renames
+    the file. Other systems have no close event; there each write counts.
     """
 
     def __init__(self, roots: Callable[[], list[Path]], on_change: Callable[[], None]) -> None:
@@ -112,6 +127,10 @@ class FileWatcher:
         self._on_change = on_change
         self._stop = threading.Event()
         self._changed = threading.Event()
+        #: Set by the observer's thread at an event under the roots (and by :meth:`stop`).
+        self._hit = threading.Event()
+        #: Events the system gave, under the roots or not (what the tests look at).
+        self.events = 0
         self._thread: threading.Thread | None = None
 
     @property
@@ -132,8 +151,8 @@ class FileWatcher:
     def start(self) -> bool:
         """Watch from now on; False when file events are not available here."""
         try:
-            import watchfiles  # noqa: F401  (a missing or broken build: walk every round)
-        except ImportError:
+            import watchdog.observers  # noqa: F401  (a missing or broken build: walk every round)
+        except Exception:
             log.info("file events not available, looking at the files every round")
             return False
         self._thread = threading.Thread(target=self._run, name="file-watcher", daemon=True)
@@ -141,62 +160,120 @@ class FileWatcher:
         return True
 
     def stop(self) -> None:
-        """Stop watching (the thread ends within a second)."""
+        """Stop watching (the thread ends at once)."""
         self._stop.set()
+        self._hit.set()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            roots = self._roots()
-            try:
-                changed = self._next_change(roots)
-            except Exception as exc:  # e.g. out of inotify watches: walk every round
-                log.warning("file events stopped (%s); looking at the files every round", exc)
-                changed = False
-            self._changed.set()  # a change, or the walk every round takes over
-            if not changed:
-                return
-            self._on_change()
+        try:
+            observer = _observer()
+            observer.start()
+        except Exception as exc:  # e.g. no inotify instance left: walk every round
+            log.warning("file events not available (%s); looking at the files every round", exc)
+            self._changed.set()
+            return
+        try:
+            while not self._stop.is_set():
+                try:
+                    changed = self._next_change(observer)
+                except Exception as exc:  # e.g. out of inotify watches: walk every round
+                    log.warning("file events stopped (%s); looking at the files every round", exc)
+                    changed = False
+                self._changed.set()  # a change, or the walk every round takes over
+                if not changed:
+                    return
+                self._on_change()
+        finally:
+            observer.stop()
+            observer.join(timeout=STOP_TIMEOUT)
 
-    def _next_change(self, roots: list[Path]) -> bool:
-        """Wait for a change under ``roots``; False when stopped (or nothing to watch)."""
-        from watchfiles import watch
+    def _next_change(self, observer: BaseObserver) -> bool:
+        """Wait for a change under the roots; False when stopped (or nothing to watch).
 
-        directories = _directories(roots)
-        if not directories:
+        The watches are made anew each time: the roots may have changed with a reload, and
+        a directory may have been made or removed meanwhile."""
+        roots = self._roots()
+        watches = _watches(roots)
+        if not watches:
             return False
-        for _changes in watch(
-            *directories,
-            watch_filter=_Within(roots),
-            recursive=False,
-            debounce=_DEBOUNCE_MS,
-            step=_STEP_MS,
-            poll_delay_ms=_POLL_MS,
-            stop_event=self._stop,
-            raise_interrupt=False,
-            ignore_permission_denied=True,
-        ):
-            return True  # arm again: new directories, and the roots after a reload
-        return False
+        observer.unschedule_all()
+        handler, kinds = _Changes(roots, self._seen), _event_kinds(observer)
+        self._hit.clear()
+        if self._stop.is_set():  # after the clear: a stop from now on sets it again
+            return False
+        for directory, recursive in watches.items():
+            observer.schedule(handler, str(directory), recursive=recursive, event_filter=kinds)
+        self._hit.wait()
+        self._quiet()
+        return not self._stop.is_set()
+
+    def _seen(self, within: bool) -> None:
+        self.events += 1
+        if within:
+            self._hit.set()
+
+    def _quiet(self) -> None:
+        """Wait until the events pause (a save is several), for ``_DEBOUNCE`` at most."""
+        began = time.monotonic()
+        while not self._stop.is_set() and time.monotonic() - began < _DEBOUNCE:
+            self._hit.clear()
+            if not self._hit.wait(_QUIET):
+                return
+
+
+def _observer() -> BaseObserver:
+    """The system's observer; the polling one (no file events here) looks every ``_POLL``."""
+    from watchdog.observers import Observer
+    from watchdog.observers.polling import PollingObserver
+
+    return PollingObserver(timeout=_POLL) if Observer is PollingObserver else Observer()
+
+
+def _event_kinds(observer: BaseObserver) -> list[type[events.FileSystemEvent]]:
+    """The events that mean a change; on inotify they become the kernel's mask."""
+    kinds: list[type[events.FileSystemEvent]] = [
+        events.FileCreatedEvent,
+        events.FileDeletedEvent,
+        events.FileMovedEvent,
+        events.DirCreatedEvent,
+        events.DirDeletedEvent,
+        events.DirMovedEvent,
+    ]
+    closes = type(observer).__module__ == "watchdog.observers.inotify"
+    kinds.append(events.FileClosedEvent if closes else events.FileModifiedEvent)
+    return kinds
+
+
+class _Changes(events.FileSystemEventHandler):
+    """Hands each event the system gives to ``seen`` with whether it is under the roots."""
+
+    def __init__(self, roots: list[Path], seen: Callable[[bool], None]) -> None:
+        self._within = _Within(roots)
+        self._seen = seen
+
+    def on_any_event(self, event: events.FileSystemEvent) -> None:
+        paths = (event.src_path, event.dest_path)
+        self._seen(any(path and self._within(os.fsdecode(path)) for path in paths))
 
 
 class _Within:
-    """A watchfiles filter: only changes at or under the roots count."""
+    """Only changes at or under the roots count."""
 
     def __init__(self, roots: list[Path]) -> None:
         self._roots = [root.resolve() for root in roots]
 
-    def __call__(self, _change: object, path: str) -> bool:
+    def __call__(self, path: str) -> bool:
         changed = Path(path)
         return any(changed == root or root in changed.parents for root in self._roots)
 
 
-def _directories(roots: list[Path]) -> list[Path]:
-    """The directories to watch, not recursively: each file's own, each directory's tree."""
-    found: set[Path] = set()
+def _watches(roots: list[Path]) -> dict[Path, bool]:
+    """The directories to watch and whether with their trees: each directory root's tree,
+    each file's own directory (a missing root's too, to see it made)."""
+    found: dict[Path, bool] = {}
     for root in (r.resolve() for r in roots):
         if root.is_dir():
-            found.add(root)
-            found.update(p for p in root.rglob("*") if p.is_dir())
+            found[root] = True
         elif root.parent.is_dir():
-            found.add(root.parent)
-    return sorted(found)
+            found.setdefault(root.parent, False)
+    return dict(sorted(found.items()))
