@@ -10,7 +10,9 @@ parallel, no cap per round) and once by ``run_once``, each against one
 after them; the baseline is the mean of the two rates). Prints posts
 per second from start to the last post (load, sync and rounds included) and between
 the first and the last post recorded (the steady rate), CPU per post of this process
-(the client side only), and the database transactions begun and committed by the
+(the client side only), the context switches of its threads per post (each a thread
+that waited for the interpreter lock, a socket or a file, or was put aside), and the
+database transactions begun and committed by the
 publishing workers per post. ``CROSSPOST_BENCH_MOCK=thread`` runs the mock in this
 process instead (its CPU then counts in both, and it competes for the GIL);
 ``CROSSPOST_BENCH_WORKERS=N`` lets N accounts publish at once instead of the default.
@@ -36,6 +38,7 @@ import contextlib
 import functools
 import gc
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -74,6 +77,8 @@ class _Run:
     cpu_seconds: float
     begun: int
     committed: int
+    #: Times this process's threads gave up or lost the CPU (voluntary, involuntary).
+    switches: tuple[int, int] = (0, 0)
 
     @property
     def rate(self) -> float:
@@ -89,7 +94,8 @@ class _Run:
             f"  {name:<21} {rate:5,.0f} posts/s = {rate / bare:.2f}x bare "
             f"(steady {steady:,.0f}/s = {steady / bare:.2f}x); "
             f"{cpu * 1000:.2f} ms CPU/post (bare/this {bare_cpu / cpu:.2f}); "
-            f"{self.begun / each:.2f} transactions/post ({self.committed / each:.2f} writes)"
+            f"{self.begun / each:.2f} transactions/post ({self.committed / each:.2f} writes); "
+            f"{self.switches[0] / each:.1f} + {self.switches[1] / each:.1f} thread switches/post"
         )
 
 
@@ -343,7 +349,7 @@ def _run(
     settled = _Settled(posts // accounts * accounts)
     workers = workers or int(os.environ.get("CROSSPOST_BENCH_WORKERS", str(DEFAULT_WORKERS)))
     daemon = Daemon(path, store, collect_every=None, on_outcome=settled.count, workers=workers)
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu, switched = time.perf_counter(), time.process_time(), _switches()
     if forever:
         watch = (daemon, store, settled, 300.0)
         threading.Thread(target=_stop_when_done, args=watch, daemon=True).start()
@@ -351,10 +357,21 @@ def _run(
     else:
         daemon.run_once(max_rounds=1000)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+    voluntary, involuntary = _switches()
+    switches = (voluntary - switched[0], involuntary - switched[1])
     published = store.counts().get(Status.PUBLISHED, 0)
     steady = _steady(store)
     store.close()
-    return _Run(published, seconds, steady, cpu_seconds, counts["begin"], counts["commit"])
+    return _Run(
+        published, seconds, steady, cpu_seconds, counts["begin"], counts["commit"], switches
+    )
+
+
+def _switches() -> tuple[int, int]:
+    """This process's voluntary and involuntary context switches so far: each a thread
+    that waited (for the interpreter lock, a socket, a file) or was put aside."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_nvcsw, usage.ru_nivcsw
 
 
 def _count_transactions(store: Store) -> dict[str, int]:
