@@ -14,7 +14,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from crosspost.cli import cli
-from crosspost.logs import configure, iso_time
+from crosspost.logs import TextFormatter, _in_colour, configure, iso_time
 from crosspost.store import Store
 
 ENV_OPTIONS = {
@@ -66,10 +66,49 @@ def test_a_bad_log_level_in_the_environment_is_bad_input() -> None:
 
 def test_log_times_are_iso_8601_with_their_zone() -> None:
     kyiv = timezone(timedelta(hours=2))
-    shown = iso_time(datetime(2026, 12, 6, 14, 0, 5, 123456, tzinfo=kyiv)).plain
+    shown = iso_time(datetime(2026, 12, 6, 14, 0, 5, 123456, tzinfo=kyiv))
     parsed = datetime.fromisoformat(shown)
     assert parsed.utcoffset() is not None
     assert parsed == datetime(2026, 12, 6, 14, 0, 5, tzinfo=kyiv)
+
+
+def test_a_log_record_is_one_line_on_stderr_however_long(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """A service manager keeps each printed line as an entry: a record is not wrapped into
+    several, and stdout stays the command's own (``--json``)."""
+    url = "https://social.example/@club/" + "1" * 200
+    configure("INFO", "text")
+    try:
+        logging.getLogger("crosspost.test").info("published launch to club: %s", url)
+    finally:
+        configure("WARNING", "text")
+    captured = capfd.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    when, level, message = line.split(maxsplit=2)
+    assert datetime.fromisoformat(when).utcoffset() is not None
+    assert (level, message) == ("INFO", f"published launch to club: {url}")
+
+
+def test_log_lines_drop_control_characters_and_show_colour_only_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    record = logging.LogRecord("x", logging.WARNING, "f", 1, "answer: %s", ("\x1b[2Jgone",), None)
+    assert TextFormatter().format(record).endswith("WARNING  answer: [2Jgone")
+    coloured = TextFormatter(colour=True).format(record)
+    assert "\x1b[33mWARNING \x1b[0m answer: [2Jgone" in coloured
+    assert coloured.count("\x1b") == 2  # the level's colour only
+
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert _in_colour(Terminal()) and not _in_colour(object())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not _in_colour(Terminal())
 
 
 def _closed_port() -> int:
