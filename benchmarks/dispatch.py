@@ -5,7 +5,8 @@ issue 17 measured it; 600 before 2026-12-07): that
 many due posts over 4 Mastodon accounts of the mock server (tests/mockplatform, in a
 process of its own on loopback, as a platform would be) through the real connector
 and store, once by the daemon (``run_forever``, default settings: accounts in
-parallel, no cap per round) and once by ``run_once``, each against one
+parallel, no cap per round; each outcome's line printed as ``crosspost daemon`` prints
+it, to a file as under a service manager) and once by ``run_once``, each against one
 ``requests.Session`` loop posting the same statuses to the same mock (run before and
 after them; the baseline is the mean of the two rates). Prints posts
 per second from start to the last post (load, sync and rounds included) and between
@@ -55,6 +56,7 @@ from sqlmodel import Session, col, select
 
 from benchmarks import postgres
 from benchmarks.figures import Figure, Target
+from crosspost.cli.daemon import print_outcome
 from crosspost.publishing.daemon import Daemon
 from crosspost.publishing.dispatch import DEFAULT_WORKERS
 from crosspost.publishing.outcome import Outcome
@@ -348,15 +350,16 @@ def _run(
     counts = _count_transactions(store)
     settled = _Settled(posts // accounts * accounts)
     workers = workers or int(os.environ.get("CROSSPOST_BENCH_WORKERS", str(DEFAULT_WORKERS)))
-    daemon = Daemon(path, store, collect_every=None, on_outcome=settled.count, workers=workers)
-    start, cpu, switched = time.perf_counter(), time.process_time(), _switches()
-    if forever:
-        watch = (daemon, store, settled, 300.0)
-        threading.Thread(target=_stop_when_done, args=watch, daemon=True).start()
-        daemon.run_forever()
-    else:
-        daemon.run_once(max_rounds=1000)
-    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+    daemon = Daemon(path, store, collect_every=None, on_outcome=_printed(settled), workers=workers)
+    with open(os.devnull, "w", encoding="utf-8") as lines, contextlib.redirect_stdout(lines):
+        start, cpu, switched = time.perf_counter(), time.process_time(), _switches()
+        if forever:
+            watch = (daemon, store, settled, 300.0)
+            threading.Thread(target=_stop_when_done, args=watch, daemon=True).start()
+            daemon.run_forever()
+        else:
+            daemon.run_once(max_rounds=1000)
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     voluntary, involuntary = _switches()
     switches = (voluntary - switched[0], involuntary - switched[1])
     published = store.counts().get(Status.PUBLISHED, 0)
@@ -365,6 +368,17 @@ def _run(
     return _Run(
         published, seconds, steady, cpu_seconds, counts["begin"], counts["commit"], switches
     )
+
+
+def _printed(settled: _Settled) -> Callable[[Outcome], None]:
+    """Each outcome's line printed as ``crosspost daemon`` prints it (to stdout, here a
+    file: what a service manager reads), then counted."""
+
+    def outcome(done: Outcome) -> None:
+        print_outcome(done)
+        settled.count(done)
+
+    return outcome
 
 
 def _switches() -> tuple[int, int]:

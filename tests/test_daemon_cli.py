@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 
 from crosspost.cli import daemon_view
+from crosspost.cli.daemon import print_outcome
 from crosspost.cli.daemon_view import (
     BannerFirst,
     exit_code_for,
@@ -23,6 +25,8 @@ from crosspost.cli.daemon_view import (
 )
 from crosspost.loading.project import load_project
 from crosspost.planning import plan, upcoming
+from crosspost.publishing.outcome import Outcome
+from crosspost.status import Status
 from tests.fakes import copy_example
 
 #: A Tuesday 13:00 UTC: repair-cafe is at 18:00 Europe/Kyiv (16:00 UTC), in 3 h.
@@ -293,3 +297,34 @@ def test_workers_out_of_range_is_bad_input(tmp_path: Path, value: str) -> None:
     result = CliRunner().invoke(cli, command)
     assert result.exit_code == 2
     assert "--workers" in result.output
+
+
+def _outcome(status: Status, url: str | None, error: str | None = None) -> Outcome:
+    return Outcome(1, "launch", "mastodon", status, url=url, error=error)
+
+
+def test_an_outcome_is_one_line_with_its_status_in_colour_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(click._compat, "isatty", lambda _stream: True)  # stdout is a terminal
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    print_outcome(_outcome(Status.PUBLISHED, "https://social.example/@club/1"))
+    line = capsys.readouterr().out
+    assert line.endswith(f"{click.style('published', fg='green')} launch → mastodon "
+                         "https://social.example/@club/1\n")  # fmt: skip
+    monkeypatch.setenv("NO_COLOR", "1")
+    print_outcome(_outcome(Status.PUBLISHED, "https://social.example/@club/1"))
+    assert "\x1b" not in capsys.readouterr().out
+
+
+def test_an_outcome_from_a_hostile_platform_cannot_drive_the_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The URL and the error come from the platform's answer: an escape sequence in them
+    (one that clears the screen, here) is dropped, and brackets are text, not markup."""
+    hostile = _outcome(Status.FAILED, "https://x.example/[bold]\x1b[2J", "refused\x1b]0;pwned\x07")
+    print_outcome(hostile)
+    shown = capsys.readouterr().out
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "https://x.example/[bold][2J" in shown
+    assert shown.splitlines()[1].strip() == "refused]0;pwned"

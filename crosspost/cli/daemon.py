@@ -13,8 +13,9 @@ from crosspost.cli.context import AppContext, utc_now
 from crosspost.cli.output import (
     EXIT_FAILED,
     EXIT_OK,
-    STYLE,
     TROUBLE,
+    echo,
+    echo_status,
     err,
     exit_with,
     out,
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from crosspost.publishing.daemon import Daemon
     from crosspost.store import Store
 
-__all__ = ["MAX_WORKERS", "daemon"]
+__all__ = ["MAX_WORKERS", "daemon", "print_outcome"]
 
 #: A bound on the threads of one process: past it, run more daemons (docs/production.md).
 MAX_WORKERS = 256
@@ -74,7 +75,7 @@ def daemon(app: AppContext, once: bool, tick: str, lease: str, workers: int | No
 
     project = app.project(keep=True)  # bad input: exit 2 before the database is opened
     store = app.store()
-    lines = BannerFirst(_print_outcome)
+    lines = BannerFirst(print_outcome)
     runner = Daemon(
         app.schedule,
         store,
@@ -160,12 +161,11 @@ def _report_waiting(store: Store, held: dict[str, str]) -> list[Any]:
     return waiting
 
 
-def _print_outcome(outcome: Any) -> None:
-    style = STYLE.get(outcome.status, "dim")
+def print_outcome(outcome: Any) -> None:
+    """One publication's line: the time, its status, entry, account and URL, and the
+    error below it when it did not go out."""
     stamp = datetime.now().astimezone().strftime("%H:%M:%S")
-    out.print(
-        f"{stamp} [{style}]{outcome.status:>9}[/{style}] {outcome.entry} → "
-        f"{outcome.account} {outcome.url or ''}"
-    )
+    where = f"{outcome.entry} → {outcome.account} {outcome.url or ''}"
+    echo_status(outcome.status, where, prefix=f"{stamp} ")
     if outcome.error and outcome.status != Status.PUBLISHED:
-        out.print(f"          {outcome.error}", markup=False)
+        echo(f"          {outcome.error}")
