@@ -164,6 +164,30 @@ def test_rounds_walk_the_files_only_after_a_change_or_the_backstop(
     assert daemon.project.post("hourly").every == timedelta(hours=2)  # type: ignore[union-attr]
 
 
+def test_a_store_in_the_content_folder_is_not_a_change(
+    tmp_path: Path, store: Store, platform: FakePlatform
+) -> None:
+    """``content_dir: .`` with the store beside the schedule (its default place): only the
+    Markdown files the loader reads count, so the store's writes never leave a change
+    pending (which made every round walk the whole folder again)."""
+    path = write_project(tmp_path, POSTS)
+    path.write_text("content_dir: .\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    clock = FakeClock(T0)
+    daemon = Daemon(path, store, clock=clock, settle=timedelta(seconds=2))
+    for _ in range(3):  # each round writes the store: the plan, a heartbeat
+        daemon.tick()
+        assert daemon._files.pending is None
+        clock.advance(timedelta(seconds=5))
+    post = tmp_path / "notes" / "launch.md"
+    post.parent.mkdir()
+    post.write_text("---\nid: launch\n---\nWe launch.\n", encoding="utf-8")
+    daemon.tick()
+    assert daemon._files.pending is not None  # a content file is a change
+    clock.advance(daemon.settle)
+    assert daemon.reload_if_changed()
+    assert "launch" in daemon.project.content
+
+
 def test_a_running_daemon_reloads_on_a_save_long_before_its_tick(
     tmp_path: Path, store: Store, platform: FakePlatform
 ) -> None:

@@ -27,10 +27,14 @@ from crosspost.loading.front_matter import (
 from crosspost.loading.yamlfile import locate, validation_problems
 
 __all__ = [
+    "CONTENT_FILES",
     "Library",
     "load_library",
     "read_library",
 ]
+
+#: The files of ``content_dir`` that are content items, at any depth.
+CONTENT_FILES = "*.md"
 
 
 @dataclass
@@ -76,7 +80,8 @@ def read_library(
             library.failed.add(declared_id(raw, ""))
             continue
         _add(library.items, item, library.problems)
-    for path in sorted(content_dir.rglob("*.md")) if content_dir and content_dir.is_dir() else []:
+    files = content_dir.rglob(CONTENT_FILES) if content_dir and content_dir.is_dir() else []
+    for path in sorted(files):
         try:
             _add(library.items, load_markdown(path, schedule_path.parent), library.problems)
         except ContentError as exc:

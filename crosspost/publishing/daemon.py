@@ -41,6 +41,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from crosspost.collecting.metrics import MetricsCollector
+from crosspost.loading.content import CONTENT_FILES
 from crosspost.loading.project import Project, any_frozen, collect_frozen, load_project
 from crosspost.loading.settings import SecretSource
 from crosspost.logs import mask_secrets
@@ -157,7 +158,15 @@ class Daemon(DaemonTimer):
         return watched
 
     def _stamps(self) -> dict[Path, Stamp]:
-        return stamps_of(self._watched())
+        """The watched files' stamps; of the content folder, only the Markdown files the
+        loader reads (a store or a build kept in it changes all the time)."""
+        content_dir = self.project.schedule.content_dir
+        content = (self.project.base_dir / content_dir).resolve() if content_dir else None
+        paths = [path for path in self._watched() if path.resolve() != content]
+        stamps = stamps_of(paths)
+        if content is not None:
+            stamps.update(stamps_of([content], pattern=CONTENT_FILES))
+        return stamps
 
     def reload_if_changed(self) -> bool:
         """Re-read the project once its changed files settled; a broken one changes nothing."""

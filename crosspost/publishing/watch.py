@@ -48,11 +48,15 @@ _POLL = 5.0
 STOP_TIMEOUT = 2.0
 
 
-def stamps_of(paths: Iterable[Path]) -> dict[Path, Stamp]:
-    """The stamp of every file at or under ``paths`` (a missing path has none)."""
+def stamps_of(paths: Iterable[Path], pattern: str = "*") -> dict[Path, Stamp]:
+    """The stamp of every file at or under ``paths`` whose name matches ``pattern`` (a
+    missing path has none)."""
     stamps = {}
     for path in paths:
-        candidates = [path] if path.is_file() else sorted(path.rglob("*")) if path.is_dir() else []
+        if path.is_file():
+            candidates = [path]
+        else:
+            candidates = sorted(path.rglob(pattern)) if path.is_dir() else []
         for file in candidates:
             try:
                 stat = file.stat()
