@@ -1,6 +1,7 @@
 """``insert_new``: rows whose key is taken are left alone, and what goes in comes back out.
 
-On PostgreSQL the rows go as one array per column (``unnest``); these tests run on both
+On PostgreSQL the rows go as one array per column that varies (``unnest``), one value for a
+column every row shares; these tests run on both
 engines so that JSON, lists, NULLs and times read back the same either way.
 """
 
@@ -103,3 +104,26 @@ def test_many_rows_in_one_call(each_store: Store) -> None:
     with Session(each_store.engine) as session:
         raws = session.exec(select(Interaction.raw)).all()
     assert sorted(raw["n"] for raw in raws if raw) == list(range(2_500))
+
+
+def test_a_value_every_row_shares_goes_once_and_comes_back_in_each(each_store: Store) -> None:
+    """On PostgreSQL a column with one value in every row is sent once, not as an array:
+    a NULL time, a JSON object, a float and the plan's own status and times."""
+    shared = {"extra": {"album": [1, 2]}, "next_attempt_at": None, "claimed_process_start": 2.5}
+    rows = [publication(number, **shared) for number in range(3)]
+    sent: list[str] = []
+    listen = ("before_cursor_execute", lambda *args: sent.append(args[2]))
+    event.listen(each_store.engine, *listen)
+    assert inserted(each_store, PUBLICATIONS, rows, PUBLICATION_KEY) == 3
+    event.remove(each_store.engine, *listen)
+    with Session(each_store.engine) as session:
+        stored = session.exec(select(Publication).order_by(Publication.entry)).all()
+    assert [row.extra for row in stored] == [{"album": [1, 2]}] * 3
+    assert {(row.next_attempt_at, row.claimed_process_start, row.attempts) for row in stored} == {
+        (None, 2.5, 0)
+    }
+    assert [utc(row.due_at) for row in stored] == [row["due_at"] for row in rows]
+    assert {utc(row.created_at) for row in stored} == {T0}
+    if each_store.engine.dialect.name == "postgresql":  # the entries and times vary: 3 arrays
+        (insert,) = [statement for statement in sent if statement.startswith("INSERT")]
+        assert insert.count("%(column_") == 3  # entry, due_at, expires_at
