@@ -1,8 +1,8 @@
 """``insert_new``: rows whose key is taken are left alone, and what goes in comes back out.
 
-On PostgreSQL the rows go as one array per column that varies (``unnest``), one value for a
-column every row shares; these tests run on both
-engines so that JSON, lists, NULLs and times read back the same either way.
+On PostgreSQL the rows go as one array per column that varies (``unnest``) and one value
+for a column every row shares; these tests run on both engines so that JSON, lists, NULLs
+and times read back the same either way.
 """
 
 from __future__ import annotations
