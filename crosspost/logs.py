@@ -151,7 +151,6 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     if _handler is not None:  # only ours: a host (or pytest) may have its own handlers
         root.removeHandler(_handler)
-    handler: logging.Handler
     handler = logging.StreamHandler()  # stderr: stdout is the command's output (--json)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())

@@ -107,8 +107,9 @@ def test_many_rows_in_one_call(each_store: Store) -> None:
 
 
 def test_a_value_every_row_shares_goes_once_and_comes_back_in_each(each_store: Store) -> None:
-    """On PostgreSQL a column with one value in every row is sent once, not as an array:
-    a NULL time, a JSON object, a float and the plan's own status and times."""
+    """On PostgreSQL a column with one plain value in every row is sent once, not as an
+    array: a NULL time, a float and the plan's own status and times. JSON always goes as
+    an array: objects that compare equal may differ (``1 == True``)."""
     shared = {"extra": {"album": [1, 2]}, "next_attempt_at": None, "claimed_process_start": 2.5}
     rows = [publication(number, **shared) for number in range(3)]
     sent: list[str] = []
@@ -124,6 +125,14 @@ def test_a_value_every_row_shares_goes_once_and_comes_back_in_each(each_store: S
     }
     assert [utc(row.due_at) for row in stored] == [row["due_at"] for row in rows]
     assert {utc(row.created_at) for row in stored} == {T0}
-    if each_store.engine.dialect.name == "postgresql":  # the entries and times vary: 3 arrays
+    if each_store.engine.dialect.name == "postgresql":
         (insert,) = [statement for statement in sent if statement.startswith("INSERT")]
-        assert insert.count("%(column_") == 3  # entry, due_at, expires_at
+        assert insert.count("%(column_") == 4  # entry, due_at, expires_at, extra
+
+
+def test_values_that_compare_equal_but_differ_stay_apart(each_store: Store) -> None:
+    rows = [publication(1, extra={"flag": 1}), publication(2, extra={"flag": True})]
+    assert inserted(each_store, PUBLICATIONS, rows, PUBLICATION_KEY) == 2
+    with Session(each_store.engine) as session:
+        flags = [row.extra and row.extra["flag"] for row in session.exec(select(Publication))]
+    assert sorted(flags, key=str) == [1, True] and {type(flag) for flag in flags} == {int, bool}

@@ -84,9 +84,9 @@ def plain(text: str) -> str:
 
 def echo_status(status: str, text: str, *, prefix: str = "") -> None:
     """``prefix``, ``status`` in its colour (:data:`STYLE`, dim for the others), then
-    ``text`` made :func:`plain`, as one line on stdout. A tenth of the CPU of a rich console's line
-    (a daemon prints one a publication); the colour is dropped where stdout is not a
-    terminal, or with ``NO_COLOR`` set."""
+    ``text`` made :func:`plain`, as one line on stdout: a tenth of the CPU of a rich
+    console's line (a daemon prints one a publication). The colour is dropped where
+    stdout is not a terminal, or with ``NO_COLOR`` set."""
     colour = STYLE.get(status)
     shown = click.style(f"{status:>9}", fg=colour, dim=True if colour is None else None)
     line = f"{plain(prefix)}{shown} {plain(text)}"

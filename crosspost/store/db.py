@@ -8,6 +8,7 @@ tells, so a daemon or a command on an up-to-date database never loads it.
 from __future__ import annotations
 
 import select
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -160,21 +161,36 @@ def _from_arrays(
     if any(row.keys() != values[0].keys() for row in values):
         return None
     columns = {name: [row[name] for row in values] for name in names}
-    same = {name for name, column in columns.items() if column.count(column[0]) == len(column)}
-    varying = [name for name in names if name not in same] or names[:1]  # rows to unnest
+    varying = [name for name in names if not _one_value(columns[name])] or names[:1]
     arrays = [
         bindparam(f"column_{index}", columns[name], type_=dialect.ARRAY(table.c[name].type))
         for index, name in enumerate(varying)
     ]
     rows = func.unnest(*arrays).table_valued(*varying).render_derived()
+
+    def shared(index: int, name: str) -> Any:
+        kind = table.c[name].type
+        return cast(bindparam(f"same_{index}", columns[name][0], type_=kind), kind)
+
     chosen = [
-        rows.c[name]
-        if name in varying
-        else cast(bindparam(f"same_{index}", columns[name][0], type_=table.c[name].type),
-                  table.c[name].type)
-        for index, name in enumerate(names)
-    ]  # fmt: skip
+        rows.c[name] if name in varying else shared(index, name) for index, name in enumerate(names)
+    ]
     return names, select_of(*chosen)
+
+
+def _one_value(column: list[Any]) -> bool:
+    """Whether every row has the same plain value, of the same type (``1 == True``, and
+    JSON objects that compare equal may hold either: those always go as arrays)."""
+    first = column[0]
+    return (
+        isinstance(first, _PLAIN)
+        and column.count(first) == len(column)
+        and all(type(value) is type(first) for value in column)
+    )
+
+
+#: Values :func:`_one_value` may send once: texts (and enums of them), numbers, times, NULL.
+_PLAIN = (str, int, float, datetime, type(None))
 
 
 def migrate(engine: Engine) -> None:
