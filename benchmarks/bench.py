@@ -13,8 +13,10 @@ Everything runs in a temporary folder against the local mock Mastodon server
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -37,6 +39,7 @@ from crosspost.planning.preview import plan_posts
 from crosspost.planning.sync import sync_plan
 from crosspost.publishing.daemon import Daemon
 from crosspost.publishing.daemon_timer import FIRST_COLLECTION_AFTER
+from crosspost.status import Status
 from crosspost.store import PlannedRow, Store
 from tests.mockplatform import Fault, MockMastodon
 
@@ -268,17 +271,30 @@ def _agency_project(folder: Path, url: str, now: datetime, entries: int, lines: 
 
 @contextlib.contextmanager
 def _daemon_running(path: Path, store_url: str, folder: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``crosspost daemon`` on ``path`` and ``store_url``, its output dropped, stopped after."""
+    """``crosspost daemon`` on ``path`` and ``store_url``, its output and logs dropped,
+    stopped after, and stopped too when this process ends another way (a benchmark killed
+    half-way left a daemon publishing to a mock that was gone)."""
     environment = {**os.environ, "BENCH_DAEMON_TOKEN": "daemon-token"}
     command = [sys.executable, "-m", "crosspost", "-s", str(path), "--database", store_url]
     process = subprocess.Popen(
-        [*command, "daemon"], env=environment, stdout=subprocess.DEVNULL, cwd=folder
+        [*command, "daemon"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=folder,
+        preexec_fn=_ends_with_parent,
     )
     try:
         yield process
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _ends_with_parent() -> None:
+    """In a child, before it runs: SIGTERM when the benchmark's process ends (Linux)."""
+    set_parent_death_signal = 1  # PR_SET_PDEATHSIG, prctl(2)
+    ctypes.CDLL(None, use_errno=True).prctl(set_parent_death_signal, signal.SIGTERM)
 
 
 def _seconds_shown(first: float | None) -> str:
@@ -464,7 +480,7 @@ def _stop_when_done(daemon: Daemon, store: Store, bound: float) -> None:
     time.sleep(2)
     while time.monotonic() < deadline:
         counts = store.counts()
-        if counts and not counts.get("planned") and not counts.get("publishing"):
+        if counts and not counts.get(Status.PLANNED) and not counts.get(Status.PUBLISHING):
             break
         time.sleep(0.5)
     daemon.stop()

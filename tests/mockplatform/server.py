@@ -130,8 +130,9 @@ class MockMastodon:
         """Add a fault rule; returns its id."""
         return self.faults.add(rule)
 
-    def fail_next(self, method: str, path: str, fault: Fault, times: int = 1) -> int:
-        """Inject ``fault`` into the next ``times`` requests matching ``method`` and ``path``."""
+    def fail_next(self, method: str, path: str, fault: Fault, times: int | None = 1) -> int:
+        """Inject ``fault`` into the next ``times`` requests matching ``method`` and ``path``
+        (``None``: every one)."""
         return self.add_rule(FaultRule(method, path, fault, times=times))
 
     def fail_nth(self, method: str, path: str, fault: Fault, n: int) -> int:
