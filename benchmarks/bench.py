@@ -292,9 +292,16 @@ def _daemon_running(path: Path, store_url: str, folder: Path) -> Iterator[subpro
 
 
 def _ends_with_parent() -> None:
-    """In a child, before it runs: SIGTERM when the benchmark's process ends (Linux)."""
-    set_parent_death_signal = 1  # PR_SET_PDEATHSIG, prctl(2)
-    ctypes.CDLL(None, use_errno=True).prctl(set_parent_death_signal, signal.SIGTERM)
+    """In a child, before it runs: SIGTERM when the benchmark's process ends (Linux).
+
+    Only a call of a function looked up beforehand: the child of a process with threads
+    (the mock's) must not load anything between fork and exec."""
+    _prctl(_SET_PARENT_DEATH_SIGNAL, _TERM)
+
+
+_prctl = ctypes.CDLL(None, use_errno=True).prctl
+_SET_PARENT_DEATH_SIGNAL = 1  # PR_SET_PDEATHSIG, prctl(2)
+_TERM = int(signal.SIGTERM)
 
 
 def _seconds_shown(first: float | None) -> str:
