@@ -27,6 +27,7 @@ __all__ = [
     "iso_time",
     "mask_secrets",
     "masked",
+    "printable",
 ]
 
 #: Loggers that write request URLs: urllib3's request lines, retries and redirects.
@@ -124,7 +125,7 @@ class TextFormatter(logging.Formatter):
         level = f"{record.levelname:<8}"
         if self._colour and record.levelno in _LEVEL_COLOURS:
             level = f"{_LEVEL_COLOURS[record.levelno]}{level}\x1b[0m"
-        return f"{iso_time(moment)} {level} {super().format(record).translate(_CONTROL)}"
+        return f"{iso_time(moment)} {level} {printable(super().format(record))}"
 
 
 #: ANSI colours of the levels on a terminal (INFO stays plain).
@@ -134,8 +135,15 @@ _LEVEL_COLOURS = {
     logging.ERROR: "\x1b[31m",
     logging.CRITICAL: "\x1b[1;31m",
 }
-#: Control characters a terminal would act on; tab and newline (a traceback's) stay.
+#: Control characters a terminal would act on (ESC starts a sequence that can rewrite the
+#: screen); tab and newline (a traceback's) stay.
 _CONTROL = dict.fromkeys([*range(0x09), *range(0x0B, 0x20), 0x7F])
+
+
+def printable(text: str) -> str:
+    """``text`` without the control characters a terminal would act on: log lines and the
+    CLI's plain lines can carry text from the user's files or a platform's answer."""
+    return text.translate(_CONTROL)
 
 
 def _in_colour(stream: object) -> bool:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from crosspost.errors import Problem
+from crosspost.logs import printable
 from crosspost.status import Status
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ __all__ = [
     "err",
     "exit_with",
     "out",
-    "plain",
     "print_json",
     "print_problems",
     "shown_path",
@@ -46,10 +46,6 @@ STYLE: dict[str, str] = {
     Status.MISSED: "yellow",
     Status.AWAITING_APPROVAL: "magenta",
 }
-
-#: Control characters a terminal would act on (ESC starts a sequence that can rewrite the
-#: screen); tab and newline stay. Plain lines can carry text from the user's files.
-_CONTROL = dict.fromkeys([*range(0x09), *range(0x0B, 0x20), 0x7F])
 
 
 #: Declared for readers and type checkers; made by the module's ``__getattr__``.
@@ -74,22 +70,17 @@ def __getattr__(name: str) -> Console:
 
 def echo(text: str, *, err: bool = False) -> None:
     """One plain line on stdout (or stderr), as written: no markup, no emoji codes."""
-    click.echo(plain(text), err=err)
-
-
-def plain(text: str) -> str:
-    """``text`` without the control characters a terminal would act on."""
-    return text.translate(_CONTROL)
+    click.echo(printable(text), err=err)
 
 
 def echo_status(status: str, text: str, *, prefix: str = "") -> None:
     """``prefix``, ``status`` in its colour (:data:`STYLE`, dim for the others), then
-    ``text`` made :func:`plain`, as one line on stdout: a tenth of the CPU of a rich
-    console's line (a daemon prints one a publication). The colour is dropped where
-    stdout is not a terminal, or with ``NO_COLOR`` set."""
+    ``text`` made :func:`~crosspost.logs.printable`, as one line on stdout: a tenth of
+    the CPU of a rich console's line (a daemon prints one a publication). The colour is
+    dropped where stdout is not a terminal, or with ``NO_COLOR`` set."""
     colour = STYLE.get(status)
     shown = click.style(f"{status:>9}", fg=colour, dim=True if colour is None else None)
-    line = f"{plain(prefix)}{shown} {plain(text)}"
+    line = f"{printable(prefix)}{shown} {printable(text)}"
     click.echo(line, color=False if os.environ.get("NO_COLOR") else None)
 
 

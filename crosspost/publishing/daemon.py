@@ -152,18 +152,20 @@ class Daemon(DaemonTimer):
     def _watched(self) -> list[Path]:
         """The files and folders whose change means a reload."""
         base = self.project.base_dir
+        content = self._content_folder()
         watched = [self.schedule_path, base / self.project.schedule.templates_dir, base / ".env"]
-        if self.project.schedule.content_dir:
-            watched.append(base / self.project.schedule.content_dir)
-        return watched
+        return watched if content is None else [*watched, content]
+
+    def _content_folder(self) -> Path | None:
+        content_dir = self.project.schedule.content_dir
+        return self.project.base_dir / content_dir if content_dir else None
 
     def _stamps(self) -> dict[Path, Stamp]:
         """The watched files' stamps; of the content folder, only the Markdown files the
         loader reads (a store or a build kept in it changes all the time)."""
-        content_dir = self.project.schedule.content_dir
-        content = (self.project.base_dir / content_dir).resolve() if content_dir else None
-        paths = [path for path in self._watched() if path.resolve() != content]
-        stamps = stamps_of(paths)
+        content = self._content_folder()
+        others = [path for path in self._watched() if path != content]
+        stamps = stamps_of(others)
         if content is not None:
             stamps.update(stamps_of([content], pattern=CONTENT_FILES))
         return stamps

@@ -155,7 +155,7 @@ class FileWatcher:
     def start(self) -> bool:
         """Watch from now on; False when file events are not available here."""
         try:
-            import watchdog.observers  # noqa: F401  (a missing or broken build: walk every round)
+            import watchdog.observers  # noqa: F401  (no observer here: walk every round)
         except Exception:
             log.info("file events not available, looking at the files every round")
             return False
