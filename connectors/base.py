@@ -227,10 +227,11 @@ class BaseConnector(Checks, Generic[SettingsT]):
         if problems:
             raise Rejected("; ".join(problems), platform=self.name, account=self.account)
         parts = f"{len(post.parts)} parts" if len(post.parts) > 1 else "1 part"
-        self.log.info("publishing %s to %s (%s)", post.content_id, self.account, parts)
+        # at DEBUG: the publisher logs each post it records, with its entry (one line a post)
+        self.log.debug("publishing %s to %s (%s)", post.content_id, self.account, parts)
         published = self._publish(post, idempotency_key)
         where = published.url or published.remote_id
-        self.log.info("published %s to %s as %s", post.content_id, self.account, where)
+        self.log.debug("published %s to %s as %s", post.content_id, self.account, where)
         return published
 
     def _prepare(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -94,6 +95,27 @@ def test_published_records_remote_id_and_url_in_the_same_row(world: World) -> No
     assert "Hello from the makerspace." in call.text
     assert world.publisher.run_due() == []  # nothing left to do
     assert len(world.platform.calls) == 1
+
+
+def test_a_publication_is_one_info_line_naming_the_entry_and_where_it_went(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At ``--log-level INFO`` a post is one line (the connector's call is at DEBUG): three
+    lines a post, two saying the same, made a busy daemon's log hard to read."""
+    path = write_project(tmp_path, POSTS, connector="folder")
+    path.write_text(
+        path.read_text().replace("connector: folder\n", "connector: folder\n    path: out\n")
+    )
+    store = Store(f"sqlite:///{tmp_path}/x.db")
+    store.add_planned(
+        [PlannedRow("launch", "o1", "alpha", "hello", T0, T0 + timedelta(hours=1))], T0
+    )
+    publisher = Publisher(store, load_project(path), clock=FakeClock(T0))
+    with caplog.at_level(logging.INFO):
+        (outcome,) = publisher.run_due()
+    store.close()
+    infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert outcome.url and infos == [f"published launch to alpha: {outcome.url}"]
 
 
 def test_published_extra_is_kept_with_the_publication(world: World) -> None:
