@@ -16,6 +16,7 @@ from sqlalchemy import event, inspect
 
 from crosspost.loading.project import load_project
 from crosspost.publishing.daemon import Daemon
+from crosspost.publishing.dispatch import HELD_PER_WORKER
 from crosspost.publishing.outcome import Ready, idempotency_key
 from crosspost.status import Status
 from crosspost.store import Publication, Sent, Store
@@ -138,7 +139,9 @@ def test_an_account_queued_behind_busy_workers_is_marked_as_sending_when_taken(
     tmp_path: Path, store: Store, platform: FakePlatform
 ) -> None:
     """With one worker, the second account's first post waits in the queue claimed only:
-    a crash there hands it back ``planned``; its worker marks it as sending before it goes."""
+    a crash there hands it back ``planned``; its worker marks it as sending before it goes.
+    The round took every due account, fewer than it had room for: the worker claims
+    nothing more when the queue is empty."""
     accounts = ("alpha", "beta")
     path = write_project(tmp_path, _posts_of(accounts, 3), accounts)
     daemon = Daemon(path, store, clock=FakeClock(T0), workers=1)
@@ -148,6 +151,39 @@ def test_an_account_queued_behind_busy_workers_is_marked_as_sending_when_taken(
     assert store.counts() == {Status.PUBLISHED: 6}
     assert len({call.key for call in platform.calls}) == 6
     assert counts == {"begin": 6 + 1, "commit": 6 + 1}
+
+
+def test_a_daemon_holds_a_bounded_number_of_accounts_and_leaves_the_rest_to_another(
+    tmp_path: Path, each_store: Store, platform: FakePlatform
+) -> None:
+    """On SQLite and PostgreSQL. Two daemons of two workers, more accounts with a post due
+    than both may hold: each round claims what its daemon may hold, the first has no room
+    for more, and the rest go to the first workers free. A round that claimed every
+    account left them queued behind two busy workers while the other daemon had nothing
+    to do."""
+    store = each_store
+    held = 2 * HELD_PER_WORKER  # two workers
+    accounts = tuple(f"a{n:02}" for n in range(2 * held + 3))
+    path = write_project(tmp_path, _posts_of(accounts, 1), accounts)
+    release = threading.Event()
+    for account in accounts:
+        platform.script(account, lambda: None if release.wait(10) else None)
+    first = Daemon(path, store, clock=FakeClock(T0), workers=2)
+    second = Daemon(path, store, clock=FakeClock(T0), workers=2)
+    first.sync()
+    try:
+        assert first.dispatcher.dispatch() == held
+        assert second.dispatcher.dispatch() == held
+        assert first.dispatcher.dispatch() == 0  # no room
+    finally:
+        release.set()
+    assert first.dispatcher.wait(10) and second.dispatcher.wait(10)
+    assert store.counts() == {Status.PUBLISHED: len(accounts)}
+    keys = [call.key for call in platform.calls]
+    assert len(keys) == len(accounts)  # each once
+    assert set(keys) == {
+        idempotency_key(p.entry, p.occurrence, p.account) for p in store.publications()
+    }
 
 
 def test_a_claim_marks_as_sending_only_the_rows_it_is_told_to(

@@ -150,6 +150,7 @@ class Store:
         account: str | None = None,
         holder: Holder | None = None,
         sending: int = 0,
+        limit: int | None = None,
     ) -> list[Publication]:
         """Lease the oldest due publication of every account (or of ``account`` only).
 
@@ -159,9 +160,11 @@ class Store:
         ``holder`` is recorded as in :meth:`claim_due`. The first ``sending`` rows
         (oldest first) are marked as sending in the same transaction, as
         :meth:`start_sending` would: only for rows whose request leaves right away.
+        With ``limit``, only the ``limit`` accounts whose due publication is oldest: what
+        the caller can start now, the rest left to other daemons.
         """
         return dispatching.claim_next(
-            self.engine, now, worker, lease, skip_accounts, account, holder, sending
+            self.engine, now, worker, lease, skip_accounts, account, holder, sending, limit
         )
 
     def claim(

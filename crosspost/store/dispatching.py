@@ -163,9 +163,11 @@ def claim_next(
     account: str | None,
     holder: Holder | None,
     sending: int = 0,
+    limit: int | None = None,
 ) -> list[Publication]:
     """Lease the oldest due publication of every account (of ``account`` only, if given)
-    that has none in flight; the first ``sending`` of them are marked as sending too."""
+    that has none in flight, of the ``limit`` accounts whose is oldest (None: of all);
+    the first ``sending`` of them are marked as sending too."""
     conditions = [*due(now, skip_accounts), ~in_flight()]
     if account is not None:
         conditions.append(col(Publication.account) == account)
@@ -184,6 +186,8 @@ def claim_next(
     first = first.prefix_with("MATERIALIZED")
     query = select(Publication).where(col(Publication.id).in_(select(first.c.id)), *conditions)
     query = query.order_by(col(Publication.due_at), col(Publication.id))
+    if limit is not None:
+        query = query.limit(limit)
     return _lease(engine, query, worker, lease, now, holder, sending)
 
 
