@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, inspect
+from sqlalchemy.exc import OperationalError
 
 from crosspost.loading.project import load_project
 from crosspost.publishing.daemon import Daemon
@@ -184,6 +185,38 @@ def test_a_daemon_holds_a_bounded_number_of_accounts_and_leaves_the_rest_to_anot
     assert set(keys) == {
         idempotency_key(p.entry, p.occurrence, p.account) for p in store.publications()
     }
+
+
+def test_a_worker_that_cannot_take_more_accounts_frees_its_own_and_a_round_goes_on(
+    tmp_path: Path,
+    store: Store,
+    platform: FakePlatform,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The round fills what one worker may hold; when the worker's queue runs dry its
+    claim fails (the database went away, say): it logs that, the workers are idle, and
+    the next round claims the rest."""
+    accounts = tuple(f"a{n:02}" for n in range(HELD_PER_WORKER + 2))
+    path = write_project(tmp_path, _posts_of(accounts, 1), accounts)
+    daemon = Daemon(path, store, clock=FakeClock(T0), workers=1)
+    daemon.sync()
+    claim_next = store.claim_next
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name.startswith("publish-"):
+            raise OperationalError("claim", {}, Exception("database is gone"))
+        return claim_next(*args, **kwargs)
+
+    monkeypatch.setattr(store, "claim_next", failing)
+    assert daemon.dispatcher.dispatch() == HELD_PER_WORKER
+    assert daemon.dispatcher.wait(10)
+    assert store.counts() == {Status.PUBLISHED: HELD_PER_WORKER, Status.PLANNED: 2}
+    assert "taking the next accounts failed" in caplog.text
+    monkeypatch.setattr(store, "claim_next", claim_next)
+    assert daemon.dispatcher.dispatch() == 2
+    assert daemon.dispatcher.wait(10)
+    assert store.counts() == {Status.PUBLISHED: HELD_PER_WORKER + 2}
 
 
 def test_a_claim_marks_as_sending_only_the_rows_it_is_told_to(

@@ -184,7 +184,11 @@ class AccountDispatcher:
         while (row := self._queue.get()) is not None:
             while row is not None:
                 account = row.account
-                self._drain(row)
+                try:
+                    self._drain(row)
+                except BaseException:  # the thread ends: its account must not stay busy
+                    self._done(account)
+                    raise
                 row = self._taken(account)
 
     def _taken(self, ended: str) -> Publication | None:
