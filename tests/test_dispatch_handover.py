@@ -167,8 +167,12 @@ def test_a_daemon_holds_a_bounded_number_of_accounts_and_leaves_the_rest_to_anot
     accounts = tuple(f"a{n:02}" for n in range(2 * held + 3))
     path = write_project(tmp_path, _posts_of(accounts, 1), accounts)
     release = threading.Event()
+
+    def held_until_released() -> None:  # each account's first call, so workers stay busy
+        release.wait(10)
+
     for account in accounts:
-        platform.script(account, lambda: None if release.wait(10) else None)
+        platform.script(account, held_until_released)
     first = Daemon(path, store, clock=FakeClock(T0), workers=2)
     second = Daemon(path, store, clock=FakeClock(T0), workers=2)
     first.sync()
