@@ -24,6 +24,7 @@ __all__ = [
     "SecretFilter",
     "TextFormatter",
     "configure",
+    "in_colour",
     "iso_time",
     "mask_secrets",
     "masked",
@@ -146,8 +147,9 @@ def printable(text: str) -> str:
     return text.translate(_CONTROL)
 
 
-def _in_colour(stream: object) -> bool:
-    """Whether lines on ``stream`` may carry colours: a terminal, and no ``NO_COLOR``."""
+def in_colour(stream: object) -> bool:
+    """Whether lines on ``stream`` may carry colours: a terminal, no ``NO_COLOR``, and a
+    ``TERM`` other than ``dumb`` (log lines and the CLI's plain lines alike)."""
     isatty = getattr(stream, "isatty", None)
     plain = os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb"
     return not plain and callable(isatty) and bool(isatty())
@@ -163,7 +165,7 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(TextFormatter(colour=_in_colour(handler.stream)))
+        handler.setFormatter(TextFormatter(colour=in_colour(handler.stream)))
     handler.addFilter(SecretFilter())
     _guard_url_loggers()
     root.addHandler(handler)

@@ -14,7 +14,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from crosspost.cli import cli
-from crosspost.logs import TextFormatter, _in_colour, configure, iso_time
+from crosspost.logs import TextFormatter, configure, in_colour, iso_time
 from crosspost.store import Store
 
 ENV_OPTIONS = {
@@ -106,9 +106,9 @@ def test_log_lines_drop_control_characters_and_show_colour_only_on_a_terminal(
 
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm")
-    assert _in_colour(Terminal()) and not _in_colour(object())
+    assert in_colour(Terminal()) and not in_colour(object())
     monkeypatch.setenv("NO_COLOR", "1")
-    assert not _in_colour(Terminal())
+    assert not in_colour(Terminal())
 
 
 def _closed_port() -> int:

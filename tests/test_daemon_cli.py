@@ -306,8 +306,9 @@ def _outcome(status: Status, url: str | None, error: str | None = None) -> Outco
 def test_an_outcome_is_one_line_with_its_status_in_colour_on_a_terminal(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(click._compat, "isatty", lambda _stream: True)  # stdout is a terminal
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # stdout is a terminal
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
     print_outcome(_outcome(Status.PUBLISHED, "https://social.example/@club/1"))
     line = capsys.readouterr().out
     assert line.endswith(f"{click.style('published', fg='green')} launch → mastodon "

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from crosspost.errors import Problem
-from crosspost.logs import printable
+from crosspost.logs import in_colour, printable
 from crosspost.status import Status
 
 if TYPE_CHECKING:
@@ -76,12 +77,12 @@ def echo(text: str, *, err: bool = False) -> None:
 def echo_status(status: str, text: str, *, prefix: str = "") -> None:
     """``prefix``, ``status`` in its colour (:data:`STYLE`, dim for the others), then
     ``text`` made :func:`~crosspost.logs.printable`, as one line on stdout: a tenth of
-    the CPU of a rich console's line (a daemon prints one a publication). The colour is
-    dropped where stdout is not a terminal, or with ``NO_COLOR`` set."""
+    the CPU of a rich console's line (a daemon prints one a publication). In colour only
+    where :func:`~crosspost.logs.in_colour` says so, as log lines are."""
     colour = STYLE.get(status)
     shown = click.style(f"{status:>9}", fg=colour, dim=True if colour is None else None)
     line = f"{printable(prefix)}{shown} {printable(text)}"
-    click.echo(line, color=False if os.environ.get("NO_COLOR") else None)
+    click.echo(line, color=in_colour(sys.stdout))
 
 
 def shown_path(path: str) -> str:
